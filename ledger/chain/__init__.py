@@ -1,0 +1,1 @@
+"""The chain adapter: compile, deploy, transact, read events, decode contract errors."""

@@ -1,0 +1,168 @@
+"""A small web3.py client for the ledger's contracts.
+
+It owns the relayer account that pays for members' signed acts, sends transactions in
+nonce order under a lock, waits for receipts with a short poll interval (web3's default
+0.1 s dominates on a fast devnet), and turns every failure into a ledger error:
+contract custom errors into `ContractRevert`, transport failures into `ChainUnavailable`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    ProviderConnectionError,
+    TimeExhausted,
+    Web3RPCError,
+)
+from web3.middleware import ExtraDataToPOAMiddleware
+from web3.types import TxReceipt
+
+from ledger.chain.compile import CompiledContract, compile_contracts
+from ledger.chain.errors import ChainUnavailable, ContractRevert, ErrorTable
+
+T = TypeVar("T")
+
+RECEIPT_POLL_SECONDS = 0.005
+RECEIPT_TIMEOUT_SECONDS = 120.0
+
+
+class ChainClient:
+    """Connection to one EVM JSON-RPC endpoint with the compiled contracts at hand."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        relayer: LocalAccount,
+        artifacts: dict[str, CompiledContract],
+    ) -> None:
+        self.w3 = w3
+        self.relayer = relayer
+        self.artifacts = artifacts
+        self.errors = ErrorTable(a.abi for a in artifacts.values())
+        self._nonce_lock = threading.Lock()
+        self._next_nonce: int | None = None
+
+    @classmethod
+    def connect(
+        cls,
+        rpc_url: str,
+        relayer_key: str,
+        *,
+        poa: bool = False,
+        timeout: float = 10.0,
+        artifacts: dict[str, CompiledContract] | None = None,
+    ) -> ChainClient:
+        """Client for `rpc_url`; `poa` injects the extra-data middleware of Clique/QBFT chains."""
+        provider = Web3.HTTPProvider(
+            rpc_url,
+            request_kwargs={"timeout": timeout},
+            # Fail fast: the release path must refuse quickly when the chain is down,
+            # and callers that want retries (the anchoring worker) do their own.
+            exception_retry_configuration=None,
+        )
+        w3 = Web3(provider)
+        if poa:
+            w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+        return cls(w3, Account.from_key(relayer_key), artifacts or compile_contracts())
+
+    # -- reads -------------------------------------------------------------------------
+
+    @property
+    def rpc_url(self) -> str:
+        return str(self.w3.provider.endpoint_uri)  # type: ignore[attr-defined]
+
+    def chain_id(self) -> int:
+        return self.guard(lambda: int(self.w3.eth.chain_id))
+
+    def block_number(self) -> int:
+        return self.guard(lambda: int(self.w3.eth.block_number))
+
+    def contract(self, name: str, address: str) -> Contract:
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=self.artifacts[name].abi)
+
+    def call(self, fn: ContractFunction, block_identifier: int | str = "latest") -> Any:
+        """A view call at `block_identifier`, with contract errors decoded."""
+        return self.guard(lambda: fn.call(block_identifier=block_identifier))
+
+    def guard(self, action: Callable[[], T]) -> T:
+        """Run `action`, translating web3 and transport failures into ledger errors."""
+        try:
+            return action()
+        except ContractCustomError as exc:
+            raise self.errors.decode(_revert_data(exc)) from exc
+        except ContractLogicError as exc:
+            data = _revert_data(exc)
+            if data:
+                raise self.errors.decode(data) from exc
+            raise ContractRevert("Reverted", {"message": str(exc)}) from exc
+        except (requests.exceptions.RequestException, ProviderConnectionError, OSError) as exc:
+            raise ChainUnavailable(f"chain endpoint {self.rpc_url} unavailable: {exc}") from exc
+        except TimeExhausted as exc:
+            raise ChainUnavailable(f"no receipt from {self.rpc_url}: {exc}") from exc
+
+    # -- writes ------------------------------------------------------------------------
+
+    def deploy(self, name: str, *args: Any) -> str:
+        """Deploy contract `name` with constructor `args`; returns its address."""
+        artifact = self.artifacts[name]
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self._send(lambda nonce: factory.constructor(*args).build_transaction(self._tx_fields(nonce)))
+        address = receipt["contractAddress"]
+        assert address is not None
+        return str(address)
+
+    def transact(self, fn: ContractFunction) -> TxReceipt:
+        """Send `fn` from the relayer and wait for its receipt; refusals raise `ContractRevert`."""
+        return self._send(lambda nonce: fn.build_transaction(self._tx_fields(nonce)), fn)
+
+    def _tx_fields(self, nonce: int) -> dict[str, Any]:
+        return {"from": self.relayer.address, "nonce": nonce}
+
+    def _send(self, build: Callable[[int], Any], fn: ContractFunction | None = None) -> TxReceipt:
+        with self._nonce_lock:
+            if self._next_nonce is None:
+                self._next_nonce = self.guard(
+                    lambda: self.w3.eth.get_transaction_count(self.relayer.address, "pending")
+                )
+            nonce = self._next_nonce
+            try:
+                # build_transaction estimates gas, which surfaces a revert before sending
+                tx = self.guard(lambda: build(nonce))
+                signed = self.relayer.sign_transaction(tx)
+                tx_hash = self.guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
+            except Web3RPCError as exc:
+                self._next_nonce = None  # resynchronise from the node next time
+                raise ChainUnavailable(f"transaction refused by the node: {exc}") from exc
+            except Exception:
+                self._next_nonce = None
+                raise
+            self._next_nonce = nonce + 1
+        receipt = self.guard(
+            lambda: self.w3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=RECEIPT_TIMEOUT_SECONDS, poll_latency=RECEIPT_POLL_SECONDS
+            )
+        )
+        if receipt["status"] != 1:
+            # The state changed between estimation and inclusion; replay for the reason.
+            if fn is not None:
+                self.call(fn, block_identifier=receipt["blockNumber"] - 1)
+            raise ContractRevert("Reverted", {"transaction": receipt["transactionHash"]})
+        return receipt
+
+
+def _revert_data(exc: Exception) -> str:
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    return data if isinstance(data, str) else ""

@@ -1,0 +1,238 @@
+"""The local chain: an anvil node from the npm registry, its state kept on disk.
+
+Measured behaviour of anvil that shapes the flags below (see the toolchain notes):
+- state is written on a clean exit, and after a SIGKILL only if `--state-interval` is
+  set; with an interval of 1 s at most one second of blocks can be lost;
+- calls at past blocks after a reload need `--preserve-historical-states`;
+- anvil writes per-block state snapshots under `~/.foundry/anvil/tmp` and never deletes
+  them; `--cache-path` moves them into our data directory and `--max-persisted-states`
+  bounds them. HOME is pointed into the data directory too, so nothing anvil writes can
+  land outside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from eth_account import Account
+
+from ledger.errors import LedgerError
+from ledger.paths import ANVIL_BINARY
+
+# DEVNET ONLY: anvil's well-known public test mnemonic. Its keys guard nothing of value
+# and must never be used on any other chain.
+DEVNET_MNEMONIC = "test test test test test test test test test test test junk"
+DEVNET_ACCOUNTS = 10
+
+
+def devnet_key(index: int) -> str:
+    """Private key of devnet account `index` (DEVNET ONLY; publicly known)."""
+    Account.enable_unaudited_hdwallet_features()
+    account = Account.from_mnemonic(DEVNET_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return "0x" + bytes(account.key).hex()
+
+
+class DevnetError(LedgerError):
+    """The local chain could not be started, stopped or read."""
+
+    code = "devnet_error"
+
+
+@dataclass(frozen=True)
+class DevnetStatus:
+    running: bool
+    pid: int | None
+    url: str
+    block_number: int | None
+    chain_id: int | None
+    disk_bytes: int
+
+
+def _rpc(url: str, method: str, params: list[object] | None = None, timeout: float = 2.0) -> object:
+    response = httpx.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}, timeout=timeout
+    )
+    response.raise_for_status()
+    body = response.json()
+    if "error" in body:
+        raise DevnetError(f"{method}: {body['error']}")
+    return body["result"]
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+
+
+class Devnet:
+    """One anvil process bound to 127.0.0.1 whose whole footprint lives in `data_dir`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int = 8545,
+        chain_id: int = 31337,
+        state_interval: int = 1,
+        max_persisted_states: int = 256,
+        binary: Path = ANVIL_BINARY,
+    ) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.chain_id = chain_id
+        self.state_interval = state_interval
+        self.max_persisted_states = max_persisted_states
+        self.binary = binary
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def state_file(self) -> Path:
+        return self.data_dir / "state.json"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "anvil.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "anvil.log"
+
+    def command(self) -> list[str]:
+        return [
+            str(self.binary),
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--chain-id", str(self.chain_id),
+            "--mnemonic", DEVNET_MNEMONIC,
+            "--accounts", str(DEVNET_ACCOUNTS),
+            "--state", str(self.state_file),
+            "--state-interval", str(self.state_interval),
+            "--preserve-historical-states",
+            "--cache-path", str(self.data_dir / "cache"),
+            "--max-persisted-states", str(self.max_persisted_states),
+        ]  # fmt: skip
+
+    def pid(self) -> int | None:
+        """Pid of our running anvil, or None (a stale pid file is ignored)."""
+        try:
+            pid = int(self.pid_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        if cmdline.exists() and b"anvil" not in cmdline.read_bytes():
+            return None  # the pid was reused by another program
+        return pid
+
+    def _check_state_file(self) -> None:
+        """Keep a last-good copy of the state; recover from it if the file is torn.
+
+        anvil rewrites the whole file every interval; a kill in the middle of a write
+        must not cost the chain, so an unreadable file is replaced by the copy taken
+        at the previous start, and the torn one kept for inspection.
+        """
+        backup = self.state_file.with_suffix(".good.json")
+        if not self.state_file.exists():
+            return
+        try:
+            json.loads(self.state_file.read_bytes())
+        except ValueError:
+            self.state_file.replace(self.state_file.with_suffix(f".torn-{int(time.time())}.json"))
+            if backup.exists():
+                shutil.copyfile(backup, self.state_file)
+            return
+        shutil.copyfile(self.state_file, backup)
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start anvil in the background (no-op if already running) and wait until it answers."""
+        if self.pid() is not None:
+            return
+        if not self.binary.exists():
+            raise DevnetError(
+                f"anvil binary not found at {self.binary}: run `npm ci --prefix hardhat-free-devnet`"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "home").mkdir(exist_ok=True)
+        self._check_state_file()
+        env = {**os.environ, "HOME": str(self.data_dir / "home"), "NO_COLOR": "1"}
+        with self.log_file.open("ab") as log:
+            process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=env, start_new_session=True,
+            )  # fmt: skip
+        self.pid_file.write_text(str(process.pid))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise DevnetError(f"anvil exited with {process.returncode}; see {self.log_file}")
+            try:
+                _rpc(self.url, "eth_chainId")
+                return
+            except (httpx.HTTPError, DevnetError):
+                time.sleep(0.05)
+        raise DevnetError(f"anvil did not answer on {self.url} within {timeout} s")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop anvil cleanly (SIGTERM), which makes it write its state file."""
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            _reap(pid)
+            time.sleep(0.05)
+        else:
+            raise DevnetError(f"anvil (pid {pid}) did not stop within {timeout} s")
+        self.pid_file.unlink(missing_ok=True)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: used by the fault tests."""
+        pid = self.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+            while True:
+                _reap(pid)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.02)
+        self.pid_file.unlink(missing_ok=True)
+
+    def status(self) -> DevnetStatus:
+        pid = self.pid()
+        block = chain_id = None
+        if pid is not None:
+            try:
+                block = int(str(_rpc(self.url, "eth_blockNumber")), 16)
+                chain_id = int(str(_rpc(self.url, "eth_chainId")), 16)
+            except (httpx.HTTPError, DevnetError):
+                pass
+        return DevnetStatus(pid is not None, pid, self.url, block, chain_id, dir_size(self.data_dir))
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status if anvil is our child, so it does not linger as a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass

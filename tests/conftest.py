@@ -1,0 +1,72 @@
+"""Shared fixtures: a real anvil node for the whole session, reverted after each test."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from ledger.chain.client import ChainClient
+from ledger.chain.compile import CompiledContract, compile_contracts
+from ledger.devnet import DEVNET_ACCOUNTS, Devnet, devnet_key
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> dict[str, CompiledContract]:
+    return compile_contracts()
+
+
+@pytest.fixture(scope="session")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+    node = Devnet(tmp_path_factory.mktemp("devnet"), port=free_port())
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def dev_accounts() -> list[LocalAccount]:
+    """The devnet's ten funded accounts (DEVNET ONLY keys); index 0 is the relayer."""
+    return [Account.from_key(devnet_key(i)) for i in range(DEVNET_ACCOUNTS)]
+
+
+@pytest.fixture
+def chain(
+    devnet: Devnet, artifacts: dict[str, CompiledContract], dev_accounts: list[LocalAccount]
+) -> Iterator[ChainClient]:
+    client = ChainClient.connect(devnet.url, devnet_key(0), artifacts=artifacts)
+    snapshot = client.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    yield client
+    client.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def mine(chain: ChainClient) -> Callable[[], None]:
+    def _mine() -> None:
+        chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    return _mine
+
+
+@pytest.fixture
+def advance_time(chain: ChainClient) -> Callable[[int], None]:
+    def _advance(seconds: int) -> None:
+        chain.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    return _advance
+
+
+@pytest.fixture
+def tmp_data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
