@@ -56,6 +56,9 @@ def _input_json(sources: dict[str, Path]) -> dict[str, Any]:
         "settings": {
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
             "evmVersion": EVM_VERSION,
+            # Signed acts take many arguments; the IR pipeline avoids "stack too deep"
+            # without contorting the contracts, and optimizes across functions.
+            "viaIR": True,
             "outputSelection": {
                 "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
             },
@@ -107,7 +110,7 @@ def compile_contracts(
 
     contracts: dict[str, CompiledContract] = {}
     for source_name, by_name in output["contracts"].items():
-        if not source_name in input_json["sources"]:
+        if source_name not in input_json["sources"]:
             continue  # imported library files: their code is linked into ours
         for name, out in by_name.items():
             if not out["evm"]["bytecode"]["object"]:
@@ -119,7 +122,7 @@ def compile_contracts(
                 deployed_bytecode=out["evm"]["deployedBytecode"]["object"],
             )
     cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_suffix(".tmp")
+    tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"key": key, "contracts": {n: c.__dict__ for n, c in contracts.items()}}))
     os.replace(tmp, cache_file)
     return contracts

@@ -1,0 +1,1 @@
+"""The HTTP layer: thin FastAPI routers over the `ledger` services."""

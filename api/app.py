@@ -1,0 +1,27 @@
+"""The FastAPI application: routers over one `Platform`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routers import health, members
+from ledger import __version__
+from ledger.platform import Platform
+
+
+def create_app(platform: Platform) -> FastAPI:
+    app = FastAPI(
+        title="credit-ledger",
+        version=__version__,
+        description=(
+            "Permissioned credit-data sharing. Member requests carry an EIP-712 signature in the "
+            "X-Ledger-Signer, X-Ledger-Timestamp, X-Ledger-Nonce and X-Ledger-Signature headers; "
+            "acts that change the chain carry the member's own EIP-712 signature of the act."
+        ),
+    )
+    app.state.platform = platform
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(members.router)
+    return app

@@ -1,0 +1,136 @@
+"""Request and response bodies. ORM rows and chain tuples never leave the API raw."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from eth_utils import is_address, to_checksum_address
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def parse_address(value: str) -> str:
+    if not is_address(value):
+        raise ValueError("not an Ethereum address (0x + 40 hex digits)")
+    return str(to_checksum_address(value))
+
+
+def _hex_bytes(length: int | None) -> AfterValidator:
+    def check(value: str) -> str:
+        raw = value.removeprefix("0x")
+        try:
+            data = bytes.fromhex(raw)
+        except ValueError:
+            raise ValueError("not hex") from None
+        if length is not None and len(data) != length:
+            raise ValueError(f"must be {length} bytes, got {len(data)}")
+        return "0x" + raw.lower()
+
+    return AfterValidator(check)
+
+
+Address = Annotated[str, AfterValidator(parse_address), Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"])]
+Bytes32 = Annotated[str, _hex_bytes(32), Field(examples=["0x" + "ab" * 32])]
+Signature = Annotated[str, _hex_bytes(65), Field(description="65-byte EIP-712 signature r‖s‖v, hex")]
+Uint = Annotated[int, Field(ge=0, lt=2**256)]
+
+
+def to_bytes(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignedAct(Strict):
+    nonce: Uint = Field(description="the signer's nonce on the contract (GET /members/{address})")
+    deadline: Uint = Field(description="unix time after which the signature is refused")
+    signature: Signature
+
+
+class ChainHealth(BaseModel):
+    ready: bool
+    chain_id: int | None = None
+    block: int | None = None
+    contracts: dict[str, str] = {}
+    error: str | None = None
+
+
+class DatabaseHealth(BaseModel):
+    ready: bool
+    revision: str | None = None
+    error: str | None = None
+
+
+class Health(BaseModel):
+    ready: bool
+    chain: ChainHealth
+    database: DatabaseHealth
+
+
+class ContractDomain(BaseModel):
+    address: str
+    eip712_domain: dict[str, object] | None = Field(description="absent for contracts that take no signed acts")
+
+
+class ChainInfo(BaseModel):
+    chain_id: int
+    deployment_block: int
+    contracts: dict[str, ContractDomain]
+    api_domain: dict[str, object]
+
+
+class MemberPublic(BaseModel):
+    account: str
+    role: str
+    status: str
+    kind: str
+    since_block: int
+    name_hash: str
+    uscc_hash: str | None
+
+
+class MemberDetail(MemberPublic):
+    nonces: dict[str, int] = Field(description="the member's next EIP-712 nonce on each contract")
+
+
+class ProposeBody(SignedAct):
+    action: str = Field(examples=["admit"], description="admit, suspend, reinstate, remove or set_quorum")
+    account: Address = "0x0000000000000000000000000000000000000000"
+    role: str = Field(default="none", examples=["institution"])
+    kind: str = Field(default="none", examples=["bank"])
+    name_hash: Bytes32 = "0x" + "00" * 32
+    new_quorum: Uint = 0
+    proposer: Address
+
+
+class ApproveBody(SignedAct):
+    approver: Address
+
+
+class ProposalResult(BaseModel):
+    proposal_id: int
+    approvals: int
+    executed: bool
+    transaction: str
+    block: int
+
+
+class RegisterEnterpriseBody(SignedAct):
+    account: Address
+    uscc: str = Field(examples=["91410100MA44TL7G2F"], description="统一社会信用代码, validated")
+    name: str = Field(min_length=1, max_length=200, examples=["郑州市某科技有限公司"])
+    operator: Address
+
+
+class EnterpriseStatusBody(SignedAct):
+    operator: Address
+
+
+class RotateKeyBody(SignedAct):
+    new_account: Address
+
+
+class TxResult(BaseModel):
+    transaction: str
+    block: int

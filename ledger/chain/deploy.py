@@ -1,0 +1,122 @@
+"""Deployment of the ledger's contracts and the manifest that pins them.
+
+The manifest records chain id, addresses, deployment block and the hash of each
+contract's creation bytecode. Deploying again is a no-op when manifest, compiled code
+and chain agree, and a clear error when they do not: silently deploying a second set
+of contracts would split the ledger's history in two.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ledger.chain.client import ChainClient
+from ledger.errors import LedgerError
+
+#: deployment order; each entry's constructor arguments are built in `deploy_all`
+CONTRACTS = ("Membership", "Agreements", "CatalogueRegistry", "Consents", "Checkpoints")
+
+
+class ManifestMismatch(LedgerError):
+    """The deployment manifest does not describe the chain or the compiled contracts."""
+
+    code = "manifest_mismatch"
+
+
+@dataclass(frozen=True)
+class Governance:
+    """Who governs a fresh deployment."""
+
+    operators: list[str]
+    quorum: int
+    proposal_lifetime_seconds: int
+    platform: str
+
+
+@dataclass(frozen=True)
+class Deployment:
+    chain_id: int
+    block: int
+    addresses: dict[str, str]
+    code_hashes: dict[str, str]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True))
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        data = json.loads(path.read_text())
+        return cls(
+            chain_id=int(data["chain_id"]),
+            block=int(data["block"]),
+            addresses=dict(data["addresses"]),
+            code_hashes=dict(data["code_hashes"]),
+        )
+
+
+def deploy_all(client: ChainClient, governance: Governance) -> Deployment:
+    """Deploy a fresh set of contracts wired to one another."""
+    first_block = client.block_number() + 1
+    addr: dict[str, str] = {}
+    addr["Membership"] = client.deploy(
+        "Membership",
+        governance.operators,
+        governance.quorum,
+        governance.proposal_lifetime_seconds,
+        governance.platform,
+    )
+    addr["Agreements"] = client.deploy("Agreements", addr["Membership"])
+    addr["CatalogueRegistry"] = client.deploy("CatalogueRegistry", addr["Membership"])
+    addr["Consents"] = client.deploy("Consents", addr["Membership"], addr["Agreements"], addr["CatalogueRegistry"])
+    addr["Checkpoints"] = client.deploy("Checkpoints", addr["Membership"])
+    return Deployment(
+        chain_id=client.chain_id(),
+        block=first_block,
+        addresses=addr,
+        code_hashes={name: client.artifacts[name].code_hash for name in CONTRACTS},
+    )
+
+
+def verify_deployment(client: ChainClient, deployment: Deployment) -> None:
+    """Raise `ManifestMismatch` unless the manifest matches both the chain and the compiled code."""
+    chain_id = client.chain_id()
+    if chain_id != deployment.chain_id:
+        raise ManifestMismatch(
+            f"manifest is for chain id {deployment.chain_id}, the endpoint is chain id {chain_id}"
+        )
+    for name in CONTRACTS:
+        address = deployment.addresses.get(name)
+        if address is None:
+            raise ManifestMismatch(f"manifest has no address for {name}")
+        code = client.guard(lambda a=address: client.w3.eth.get_code(a))  # type: ignore[misc]
+        if len(code) == 0:
+            raise ManifestMismatch(
+                f"{name}: no code at {address} on chain {chain_id}; the chain was reset "
+                "or the manifest belongs to another chain"
+            )
+        compiled = client.artifacts[name].code_hash
+        if deployment.code_hashes.get(name) != compiled:
+            raise ManifestMismatch(
+                f"{name}: deployed bytecode hash {deployment.code_hashes.get(name)} differs from the "
+                f"compiled one {compiled}; the contracts changed since deployment"
+            )
+
+
+def ensure_deployed(client: ChainClient, manifest_path: Path, governance: Governance) -> tuple[Deployment, bool]:
+    """The deployment named by the manifest, deploying first if there is none.
+
+    Returns the deployment and whether it was deployed now.
+    """
+    if manifest_path.exists():
+        deployment = Deployment.load(manifest_path)
+        verify_deployment(client, deployment)
+        return deployment, False
+    deployment = deploy_all(client, governance)
+    deployment.save(manifest_path)
+    return deployment, True

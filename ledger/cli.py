@@ -1,0 +1,133 @@
+"""The `credit-ledger` command: run the platform, manage the devnet, keys and deployment."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.errors import LedgerError
+from ledger.keystore import create_keystore
+from ledger.settings import Settings
+
+app = typer.Typer(help="credit-ledger: permissioned credit-data sharing on an EVM chain.", no_args_is_help=True)
+devnet_app = typer.Typer(help="The local anvil chain (state kept under the data directory).", no_args_is_help=True)
+keys_app = typer.Typer(help="Member keys in encrypted keystore files.", no_args_is_help=True)
+app.add_typer(devnet_app, name="devnet")
+app.add_typer(keys_app, name="keys")
+
+
+def _fail(exc: LedgerError) -> typer.Exit:
+    typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def up(
+    serve: Annotated[bool, typer.Option(help="serve the API after bringing everything up")] = True,
+) -> None:
+    """Bring up the whole platform: devnet (unless LEDGER_RPC_URL), contracts, database, API."""
+    import uvicorn
+
+    from ledger.platform import bootstrap
+
+    settings = Settings()
+    try:
+        bootstrap(settings, on_step=lambda msg: typer.echo(f"· {msg}"))
+    except LedgerError as exc:
+        raise _fail(exc) from exc
+    if not serve:
+        return
+    typer.echo(f"· serving the API on http://{settings.api_host}:{settings.api_port} (docs at /docs)")
+    uvicorn.run(
+        "api.main:create",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.api_workers,
+        log_level="warning",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Migrate the database to the latest schema."""
+    from ledger.storage.database import migrate as run_migrations
+
+    run_migrations(Settings().effective_database_url)
+    typer.echo("database is at the latest revision")
+
+
+@app.command()
+def deploy() -> None:
+    """Deploy the contracts, or check that the manifest matches chain and code."""
+    from ledger.chain.deploy import ensure_deployed
+    from ledger.platform import connect_chain, governance_for
+
+    settings = Settings()
+    try:
+        deployment, now = ensure_deployed(connect_chain(settings), settings.manifest_path, governance_for(settings))
+    except LedgerError as exc:
+        raise _fail(exc) from exc
+    typer.echo(("deployed" if now else "already deployed, manifest matches") + f" ({settings.manifest_path})")
+    typer.echo(json.dumps(deployment.addresses, indent=2))
+
+
+@devnet_app.command("up")
+def devnet_up() -> None:
+    """Start the local chain in the background."""
+    from ledger.platform import devnet_for
+
+    node = devnet_for(Settings())
+    try:
+        node.start()
+    except LedgerError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"devnet running at {node.url} (pid {node.pid()}), state in {node.data_dir}")
+
+
+@devnet_app.command("down")
+def devnet_down() -> None:
+    """Stop the local chain cleanly; its state is written to disk."""
+    from ledger.platform import devnet_for
+
+    node = devnet_for(Settings())
+    try:
+        node.stop()
+    except LedgerError as exc:
+        raise _fail(exc) from exc
+    typer.echo("devnet stopped")
+
+
+@devnet_app.command("status")
+def devnet_status() -> None:
+    """Whether the local chain runs, its block, and its disk use."""
+    from ledger.platform import devnet_for
+
+    status = devnet_for(Settings()).status()
+    typer.echo(json.dumps(status.__dict__, indent=2))
+    if not status.running:
+        raise typer.Exit(code=3)
+
+
+@keys_app.command("create")
+def keys_create(
+    path: Annotated[Path, typer.Argument(help="keystore file to write")],
+    password_env: Annotated[
+        str, typer.Option(help="environment variable holding the password (otherwise prompted)")
+    ] = "LEDGER_KEY_PASSWORD",
+) -> None:
+    """Create a member key in an encrypted keystore file and print its address."""
+    password = os.environ.get(password_env) or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        account = create_keystore(path, password)
+    except LedgerError as exc:
+        raise _fail(exc) from exc
+    typer.echo(account.address)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,44 @@
+"""Member keys in encrypted Web3 Secret Storage files (scrypt + AES-128-CTR, eth-keyfile).
+
+Members keep their own keys; the platform never holds them. These files are what the
+CLI and the SDK load to sign.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from ledger.errors import InvalidInput
+
+
+def create_keystore(path: Path, password: str) -> LocalAccount:
+    """Create a fresh key, write it encrypted to `path` (mode 0600), return the account."""
+    if len(password) < 8:
+        raise InvalidInput("keystore password must have at least 8 characters")
+    if path.exists():
+        raise InvalidInput(f"{path} exists; refusing to overwrite a key")
+    account: LocalAccount = Account.create()
+    encrypted = Account.encrypt(account.key, password)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(encrypted, handle)
+    return account
+
+
+def load_keystore(path: Path, password: str) -> LocalAccount:
+    try:
+        encrypted = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"cannot read keystore {path}: {exc}") from None
+    try:
+        key = Account.decrypt(encrypted, password)
+    except ValueError:
+        raise InvalidInput(f"wrong password for keystore {path}") from None
+    account: LocalAccount = Account.from_key(key)
+    return account

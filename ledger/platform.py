@@ -1,0 +1,90 @@
+"""Wiring: from settings to a running platform (database, chain, contracts).
+
+`bootstrap` does what `credit-ledger up` needs before serving: start the devnet when no
+RPC URL is configured, compile, deploy or verify the deployment, migrate the database.
+`Platform.open` only connects, for processes that find everything already in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from eth_account import Account
+
+from ledger.chain.client import ChainClient
+from ledger.chain.deploy import Deployment, Governance, ensure_deployed, verify_deployment
+from ledger.devnet import Devnet, devnet_key
+from ledger.errors import LedgerError
+from ledger.settings import Settings
+from ledger.storage.database import Database, migrate
+
+#: devnet governance: accounts 1-3 are operators (2 of 3), account 0 relays (DEVNET ONLY)
+DEVNET_OPERATOR_INDEXES = (1, 2, 3)
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    db: Database
+    chain: ChainClient
+    deployment: Deployment
+
+    @classmethod
+    def open(cls, settings: Settings) -> Platform:
+        chain = connect_chain(settings)
+        if not settings.manifest_path.exists():
+            raise LedgerError(f"no deployment manifest at {settings.manifest_path}: run `credit-ledger up` first")
+        deployment = Deployment.load(settings.manifest_path)
+        verify_deployment(chain, deployment)
+        return cls(settings, Database(settings.effective_database_url), chain, deployment)
+
+
+def devnet_for(settings: Settings) -> Devnet:
+    return Devnet(settings.devnet_dir, port=settings.devnet_port, chain_id=settings.chain_id)
+
+
+def connect_chain(settings: Settings) -> ChainClient:
+    return ChainClient.connect(settings.effective_rpc_url, settings.relayer_private_key(), poa=settings.poa)
+
+
+def governance_for(settings: Settings) -> Governance:
+    relayer = Account.from_key(settings.relayer_private_key()).address
+    if settings.operators:
+        operators = settings.operators
+    elif settings.uses_devnet:
+        operators = [Account.from_key(devnet_key(i)).address for i in DEVNET_OPERATOR_INDEXES]
+    else:
+        raise LedgerError("LEDGER_OPERATORS must name the initial operators for a first deployment")
+    return Governance(
+        operators=operators,
+        quorum=settings.quorum,
+        proposal_lifetime_seconds=settings.proposal_lifetime_seconds,
+        platform=relayer,
+    )
+
+
+def bootstrap(settings: Settings, *, on_step: Callable[[str], None] | None = None) -> tuple[Platform, bool]:
+    """Bring every dependency up; returns the platform and whether contracts were deployed now."""
+    say = on_step or (lambda _msg: None)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.uses_devnet:
+        devnet = devnet_for(settings)
+        say(f"starting local chain (anvil) on {devnet.url}, state in {devnet.data_dir}")
+        devnet.start()
+    chain = connect_chain(settings)
+    say(f"chain {chain.chain_id()} at block {chain.block_number()}")
+    deployment, deployed_now = ensure_deployed(chain, settings.manifest_path, governance_for(settings))
+    say(("deployed contracts: " if deployed_now else "contracts already deployed: ") + ", ".join(
+        f"{n}={a}" for n, a in deployment.addresses.items()
+    ))
+    say(f"migrating database {_redact(settings.effective_database_url)}")
+    migrate(settings.effective_database_url)
+    return Platform(settings, Database(settings.effective_database_url), chain, deployment), deployed_now
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

@@ -1,0 +1,170 @@
+"""Client SDK: talks to the API as one member, signing every request and every act.
+
+The member's key never leaves the caller's process: requests are authenticated with an
+EIP-712 request signature, and each act (proposal, approval, registration …) is
+signed locally under the contract's domain, which the API publishes at `GET /chain`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+from eth_account.signers.local import LocalAccount
+
+from ledger.chain.membership import (
+    Action,
+    ApproveMessage,
+    InstitutionKind,
+    ProposeMessage,
+    RegisterEnterpriseMessage,
+    ReinstateEnterpriseMessage,
+    Role,
+    RotateKeyMessage,
+    SuspendEnterpriseMessage,
+    name_hash,
+    sign,
+    uscc_hash,
+)
+from ledger.errors import LedgerError
+from ledger.request_auth import sign_request
+
+DEFAULT_VALIDITY_SECONDS = 3600
+
+
+class ApiError(LedgerError):
+    """The API answered with an error status."""
+
+    code = "api_error"
+
+    def __init__(self, status: int, body: Any) -> None:
+        detail = body.get("detail") if isinstance(body, dict) else body
+        super().__init__(f"HTTP {status}: {detail}")
+        self.status = status
+        self.body = body
+
+
+class LedgerClient:
+    """The API as seen by the member holding `account`."""
+
+    def __init__(self, base_url: str, account: LocalAccount, *, http: httpx.Client | None = None) -> None:
+        self.account = account
+        self.http = http or httpx.Client(base_url=base_url, timeout=30.0)
+        self._chain: dict[str, Any] | None = None
+
+    # -- transport ----------------------------------------------------------------------
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        content = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+        headers = sign_request(self.account.key, self.chain()["api_domain"], method, path, content)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        response = self.http.request(method, path, content=content, headers=headers)
+        return _result(response)
+
+    def chain(self) -> dict[str, Any]:
+        """Chain id, contract addresses and EIP-712 domains (public, cached)."""
+        if self._chain is None:
+            self._chain = _result(self.http.get("/chain"))
+        return self._chain
+
+    def _domain(self, contract: str) -> dict[str, Any]:
+        return dict(self.chain()["contracts"][contract]["eip712_domain"])
+
+    def _nonce(self, contract: str) -> int:
+        return int(self.request("GET", f"/members/{self.account.address}")["nonces"][contract])
+
+    @staticmethod
+    def _deadline() -> int:
+        return int(time.time()) + DEFAULT_VALIDITY_SECONDS
+
+    # -- membership ---------------------------------------------------------------------
+
+    def members(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.request("GET", "/members")
+        return result
+
+    def member(self, address: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", f"/members/{address}")
+        return result
+
+    def propose(
+        self,
+        action: Action,
+        *,
+        account: str = "0x" + "00" * 20,
+        role: Role = Role.NONE,
+        kind: InstitutionKind = InstitutionKind.NONE,
+        name: str | None = None,
+        new_quorum: int = 0,
+    ) -> dict[str, Any]:
+        message = ProposeMessage(
+            action, account, role, kind, name_hash(name) if name else bytes(32), new_quorum,
+            self.account.address, self._nonce("Membership"), self._deadline(),
+        )  # fmt: skip
+        signed = sign(self.account, self._domain("Membership"), message)
+        body = {
+            "action": action.name.lower(), "account": account, "role": role.name.lower(),
+            "kind": kind.name.lower(), "name_hash": "0x" + message.name_hash.hex(), "new_quorum": new_quorum,
+            "proposer": self.account.address, "nonce": message.nonce, "deadline": message.deadline,
+            "signature": "0x" + signed.signature.hex(),
+        }  # fmt: skip
+        result: dict[str, Any] = self.request("POST", "/governance/proposals", body)
+        return result
+
+    def approve(self, proposal_id: int) -> dict[str, Any]:
+        message = ApproveMessage(proposal_id, self.account.address, self._nonce("Membership"), self._deadline())
+        signed = sign(self.account, self._domain("Membership"), message)
+        body = {
+            "approver": self.account.address, "nonce": message.nonce, "deadline": message.deadline,
+            "signature": "0x" + signed.signature.hex(),
+        }  # fmt: skip
+        result: dict[str, Any] = self.request("POST", f"/governance/proposals/{proposal_id}/approvals", body)
+        return result
+
+    def register_enterprise(self, account: str, uscc: str, name: str) -> dict[str, Any]:
+        message = RegisterEnterpriseMessage(
+            account, uscc_hash(uscc), name_hash(name), self.account.address,
+            self._nonce("Membership"), self._deadline(),
+        )  # fmt: skip
+        signed = sign(self.account, self._domain("Membership"), message)
+        body = {
+            "account": account, "uscc": uscc, "name": name, "operator": self.account.address,
+            "nonce": message.nonce, "deadline": message.deadline, "signature": "0x" + signed.signature.hex(),
+        }  # fmt: skip
+        result: dict[str, Any] = self.request("POST", "/enterprises", body)
+        return result
+
+    def set_enterprise_suspended(self, uscc: str, suspended: bool) -> dict[str, Any]:
+        kind = SuspendEnterpriseMessage if suspended else ReinstateEnterpriseMessage
+        message = kind(uscc_hash(uscc), self.account.address, self._nonce("Membership"), self._deadline())
+        signed = sign(self.account, self._domain("Membership"), message)
+        body = {
+            "operator": self.account.address, "nonce": message.nonce, "deadline": message.deadline,
+            "signature": "0x" + signed.signature.hex(),
+        }  # fmt: skip
+        path = f"/enterprises/{uscc}/" + ("suspension" if suspended else "reinstatement")
+        result: dict[str, Any] = self.request("POST", path, body)
+        return result
+
+    def rotate_key(self, uscc: str, new_account: str) -> dict[str, Any]:
+        message = RotateKeyMessage(uscc_hash(uscc), new_account, self._nonce("Membership"), self._deadline())
+        signed = sign(self.account, self._domain("Membership"), message)
+        body = {
+            "new_account": new_account, "nonce": message.nonce, "deadline": message.deadline,
+            "signature": "0x" + signed.signature.hex(),
+        }  # fmt: skip
+        result: dict[str, Any] = self.request("POST", f"/enterprises/{uscc}/key-rotation", body)
+        return result
+
+
+def _result(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    if response.status_code >= 400:
+        raise ApiError(response.status_code, body)
+    return body

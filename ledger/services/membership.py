@@ -1,0 +1,99 @@
+"""Membership use cases: who is a member, and relaying operators' governance acts.
+
+The chain is the only record of membership; this service reads it and relays signed
+acts. It insists that the member who authenticated the API request is the member who
+signed the act, so one member cannot push another's signature through the platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from eth_utils import to_checksum_address
+
+from ledger.chain.membership import (
+    ApproveMessage,
+    Member,
+    MembershipContract,
+    ProposalOutcome,
+    ProposeMessage,
+    RegisterEnterpriseMessage,
+    ReinstateEnterpriseMessage,
+    RotateKeyMessage,
+    Signed,
+    SuspendEnterpriseMessage,
+    uscc_hash,
+)
+from ledger.errors import NotAuthorized, NotFound
+from ledger.platform import Platform
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class Relayed:
+    transaction: str
+    block: int
+
+
+class MembershipService:
+    def __init__(self, platform: Platform) -> None:
+        self.contract = MembershipContract(platform.chain, platform.deployment.addresses["Membership"])
+
+    def member(self, address: str) -> Member:
+        return self.contract.member_of(to_checksum_address(address))
+
+    def members(self) -> list[Member]:
+        return self.contract.members()
+
+    def nonce(self, address: str) -> int:
+        return self.contract.nonce(to_checksum_address(address))
+
+    def enterprise(self, uscc: str) -> Member:
+        account = self.contract.enterprise_by_uscc(uscc)
+        if account is None:
+            raise NotFound(f"no enterprise is registered with USCC {uscc}")
+        return self.member(account)
+
+    # -- relayed acts -------------------------------------------------------------------
+
+    def propose(self, caller: str, signed: Signed[ProposeMessage]) -> ProposalOutcome:
+        _same_actor(caller, signed.message.proposer)
+        return self.contract.propose(signed)
+
+    def approve(self, caller: str, signed: Signed[ApproveMessage]) -> ProposalOutcome:
+        _same_actor(caller, signed.message.approver)
+        return self.contract.approve(signed)
+
+    def register_enterprise(self, caller: str, signed: Signed[RegisterEnterpriseMessage]) -> Relayed:
+        _same_actor(caller, signed.message.operator)
+        return _relayed(self.contract.register_enterprise, signed)
+
+    def suspend_enterprise(self, caller: str, signed: Signed[SuspendEnterpriseMessage]) -> Relayed:
+        _same_actor(caller, signed.message.operator)
+        return _relayed(self.contract.suspend_enterprise, signed)
+
+    def reinstate_enterprise(self, caller: str, signed: Signed[ReinstateEnterpriseMessage]) -> Relayed:
+        _same_actor(caller, signed.message.operator)
+        return _relayed(self.contract.reinstate_enterprise, signed)
+
+    def rotate_key(self, caller: str, signed: Signed[RotateKeyMessage]) -> Relayed:
+        current = self.contract.member_of(caller)
+        if current.uscc_hash != signed.message.uscc_hash:
+            raise NotAuthorized(f"{caller} is not the current key of enterprise 0x{signed.message.uscc_hash.hex()}")
+        return _relayed(self.contract.rotate_key, signed)
+
+
+def _same_actor(caller: str, signer: str) -> None:
+    if to_checksum_address(caller) != to_checksum_address(signer):
+        raise NotAuthorized(f"the request is signed by {caller} but the act names {signer} as its actor")
+
+
+def _relayed(send: Callable[[Signed[Any]], Any], signed: Signed[Any]) -> Relayed:
+    receipt = send(signed)
+    return Relayed(transaction=receipt["transactionHash"].to_0x_hex(), block=int(receipt["blockNumber"]))
+
+
+__all__ = ["MembershipService", "Relayed", "uscc_hash"]

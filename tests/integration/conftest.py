@@ -1,0 +1,88 @@
+"""A real platform per test: contracts freshly deployed on anvil, SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from eth_account.signers.local import LocalAccount
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.app import create_app
+from ledger.chain.client import ChainClient
+from ledger.chain.deploy import Governance, deploy_all
+from ledger.platform import Platform
+from ledger.sdk import LedgerClient
+from ledger.settings import Settings
+from ledger.storage.database import Database, migrate
+from ledger.storage.models import Base
+
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """A database of its own on the local PostgreSQL, dropped at the end of the session."""
+    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    migrate(url)
+    yield url
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'ledger.db'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Iterator[Database]:
+    url = request.getfixturevalue(f"{request.param}_url")
+    db = Database(url)
+    yield db
+    with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(text(f"DELETE FROM {table.name}"))
+    db.engine.dispose()
+
+
+@pytest.fixture
+def operators(dev_accounts: list[LocalAccount]) -> list[LocalAccount]:
+    """Three operators with a quorum of two (devnet accounts 1-3)."""
+    return dev_accounts[1:4]
+
+
+@pytest.fixture
+def platform(chain: ChainClient, database: Database, operators: list[LocalAccount], tmp_path: Path) -> Platform:
+    governance = Governance(
+        operators=[o.address for o in operators],
+        quorum=2,
+        proposal_lifetime_seconds=3600,
+        platform=chain.relayer.address,
+    )
+    deployment = deploy_all(chain, governance)
+    settings = Settings(data_dir=tmp_path, database_url=database.url, rpc_url=chain.rpc_url)
+    return Platform(settings, database, chain, deployment)
+
+
+@pytest.fixture
+def api(platform: Platform) -> Iterator[TestClient]:
+    with TestClient(create_app(platform)) as client:
+        yield client
+
+
+@pytest.fixture
+def sdk(api: TestClient) -> Callable[[LocalAccount], LedgerClient]:
+    def _for(account: LocalAccount) -> LedgerClient:
+        return LedgerClient(str(api.base_url), account, http=api)
+
+    return _for
