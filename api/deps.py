@@ -6,6 +6,7 @@ written to the audit records before the error leaves.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Annotated
@@ -71,11 +72,14 @@ async def authenticated(request: Request, platform: PlatformDep, membership: Mem
 
 
 def _audit_refusal(platform: Platform, actor: str | None, event: str, exc: LedgerError) -> None:
-    try:
-        audit_events.record(platform.db, actor=(actor or "")[:42] or None, event=event[:64], outcome="refused",
-                            detail=f"{exc.code}: {exc.message}")
-    except LedgerError:
-        pass  # the database is down: the request is refused all the same
+    with contextlib.suppress(LedgerError):  # the database is down: refused all the same
+        audit_events.record(
+            platform.db,
+            actor=(actor or "")[:42] or None,
+            event=event[:64],
+            outcome="refused",
+            detail=f"{exc.code}: {exc.message}",
+        )
 
 
 CallerDep = Annotated[Caller, Depends(authenticated)]

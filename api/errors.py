@@ -26,7 +26,13 @@ STATUS_BY_CLASS: list[tuple[type[LedgerError], int]] = [
 #: contract refusals that mean "you may not" rather than "this contradicts the state"
 FORBIDDEN_REVERTS = {"InvalidSigner", "NotActiveMember", "UnauthorizedSubmitter"}
 #: refusals naming something that does not exist
-NOT_FOUND_REVERTS = {"UnknownProposal", "UnknownUscc", "UnknownAgreement", "UnknownGrant", "UnknownCommitment"}
+NOT_FOUND_REVERTS = {
+    "UnknownProposal",
+    "UnknownUscc",
+    "UnknownAgreement",
+    "UnknownGrant",
+    "UnknownCommitment",
+}
 #: refusals caused by the content of the request itself
 UNPROCESSABLE_REVERTS = {
     "SignatureExpired",
@@ -69,7 +75,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "rule": err["type"], "message": err["msg"]}
+            {
+                "field": ".".join(str(p) for p in err["loc"] if p != "body"),
+                "rule": err["type"],
+                "message": err["msg"],
+            }
             for err in exc.errors()
         ]
         return JSONResponse({"error": "invalid_input", "detail": problems}, status_code=422)

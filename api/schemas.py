@@ -28,7 +28,9 @@ def _hex_bytes(length: int | None) -> AfterValidator:
     return AfterValidator(check)
 
 
-Address = Annotated[str, AfterValidator(parse_address), Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"])]
+Address = Annotated[
+    str, AfterValidator(parse_address), Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"])
+]
 Bytes32 = Annotated[str, _hex_bytes(32), Field(examples=["0x" + "ab" * 32])]
 Signature = Annotated[str, _hex_bytes(65), Field(description="65-byte EIP-712 signature r‖s‖v, hex")]
 Uint = Annotated[int, Field(ge=0, lt=2**256)]
@@ -70,7 +72,9 @@ class Health(BaseModel):
 
 class ContractDomain(BaseModel):
     address: str
-    eip712_domain: dict[str, object] | None = Field(description="absent for contracts that take no signed acts")
+    eip712_domain: dict[str, object] | None = Field(
+        description="absent for contracts that take no signed acts"
+    )
 
 
 class ChainInfo(BaseModel):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +15,12 @@ from ledger.errors import LedgerError
 from ledger.keystore import create_keystore
 from ledger.settings import Settings
 
-app = typer.Typer(help="credit-ledger: permissioned credit-data sharing on an EVM chain.", no_args_is_help=True)
-devnet_app = typer.Typer(help="The local anvil chain (state kept under the data directory).", no_args_is_help=True)
+app = typer.Typer(
+    help="credit-ledger: permissioned credit-data sharing on an EVM chain.", no_args_is_help=True
+)
+devnet_app = typer.Typer(
+    help="The local anvil chain (state kept under the data directory).", no_args_is_help=True
+)
 keys_app = typer.Typer(help="Member keys in encrypted keystore files.", no_args_is_help=True)
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(keys_app, name="keys")
@@ -32,24 +38,34 @@ def up(
     """Bring up the whole platform: devnet (unless LEDGER_RPC_URL), contracts, database, API."""
     import uvicorn
 
-    from ledger.platform import bootstrap
+    from ledger.platform import bootstrap, devnet_for
 
     settings = Settings()
+    devnet = devnet_for(settings) if settings.uses_devnet else None
+    # A devnet started here is stopped (cleanly, so its state is written) when `up` ends;
+    # one started beforehand with `credit-ledger devnet up` is left running.
+    owns_devnet = devnet is not None and devnet.pid() is None
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into an exit so the
+    # `finally` below runs instead of the process dying on the default handler.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         bootstrap(settings, on_step=lambda msg: typer.echo(f"· {msg}"))
+        if serve:
+            typer.echo(f"· serving the API on http://{settings.api_host}:{settings.api_port} (docs at /docs)")
+            uvicorn.run(
+                "api.main:create",
+                factory=True,
+                host=settings.api_host,
+                port=settings.api_port,
+                workers=settings.api_workers,
+                log_level="warning",
+            )
     except LedgerError as exc:
         raise _fail(exc) from exc
-    if not serve:
-        return
-    typer.echo(f"· serving the API on http://{settings.api_host}:{settings.api_port} (docs at /docs)")
-    uvicorn.run(
-        "api.main:create",
-        factory=True,
-        host=settings.api_host,
-        port=settings.api_port,
-        workers=settings.api_workers,
-        log_level="warning",
-    )
+    finally:
+        if devnet is not None and owns_devnet and serve:
+            typer.echo("· stopping the local chain (state is kept)")
+            devnet.stop()
 
 
 @app.command()
@@ -69,7 +85,9 @@ def deploy() -> None:
 
     settings = Settings()
     try:
-        deployment, now = ensure_deployed(connect_chain(settings), settings.manifest_path, governance_for(settings))
+        deployment, now = ensure_deployed(
+            connect_chain(settings), settings.manifest_path, governance_for(settings)
+        )
     except LedgerError as exc:
         raise _fail(exc) from exc
     typer.echo(("deployed" if now else "already deployed, manifest matches") + f" ({settings.manifest_path})")
@@ -121,7 +139,9 @@ def keys_create(
     ] = "LEDGER_KEY_PASSWORD",
 ) -> None:
     """Create a member key in an encrypted keystore file and print its address."""
-    password = os.environ.get(password_env) or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = os.environ.get(password_env) or typer.prompt(
+        "password", hide_input=True, confirmation_prompt=True
+    )
     try:
         account = create_keystore(path, password)
     except LedgerError as exc:

@@ -5,13 +5,19 @@ Measured behaviour of anvil that shapes the flags below (see the toolchain notes
   set; with an interval of 1 s at most one second of blocks can be lost;
 - calls at past blocks after a reload need `--preserve-historical-states`;
 - anvil writes per-block state snapshots under `~/.foundry/anvil/tmp` and never deletes
-  them; `--cache-path` moves them into our data directory and `--max-persisted-states`
-  bounds them. HOME is pointed into the data directory too, so nothing anvil writes can
-  land outside it.
+  them; `--cache-path` moves them into our data directory, `--max-persisted-states`
+  bounds their number, and each start clears the previous run's. HOME is pointed into
+  the data directory too, so nothing anvil writes can land outside it;
+- after a restart, anvil answers calls at the recent blocks whose states it preserved
+  (measured: about the last 70 blocks) and serves every block, receipt and event of the
+  whole history. Keeping every historical state in memory and dumping it each second
+  stalls the node, so older authorization decisions are replayed from contract events
+  (the auditor's verifier) rather than by `eth_call` at old blocks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -167,6 +173,9 @@ class Devnet:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "home").mkdir(exist_ok=True)
         self._check_state_file()
+        # Snapshots of a previous run are useless to the next one (the durable state is
+        # state.json) and anvil never deletes them: clear them so restarts cannot leak.
+        shutil.rmtree(self.data_dir / "cache", ignore_errors=True)
         env = {**os.environ, "HOME": str(self.data_dir / "home"), "NO_COLOR": "1"}
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(
@@ -232,7 +241,5 @@ class Devnet:
 
 def _reap(pid: int) -> None:
     """Collect the exit status if anvil is our child, so it does not linger as a zombie."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

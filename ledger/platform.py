@@ -34,7 +34,9 @@ class Platform:
     def open(cls, settings: Settings) -> Platform:
         chain = connect_chain(settings)
         if not settings.manifest_path.exists():
-            raise LedgerError(f"no deployment manifest at {settings.manifest_path}: run `credit-ledger up` first")
+            raise LedgerError(
+                f"no deployment manifest at {settings.manifest_path}: run `credit-ledger up` first"
+            )
         deployment = Deployment.load(settings.manifest_path)
         verify_deployment(chain, deployment)
         return cls(settings, Database(settings.effective_database_url), chain, deployment)
@@ -75,9 +77,10 @@ def bootstrap(settings: Settings, *, on_step: Callable[[str], None] | None = Non
     chain = connect_chain(settings)
     say(f"chain {chain.chain_id()} at block {chain.block_number()}")
     deployment, deployed_now = ensure_deployed(chain, settings.manifest_path, governance_for(settings))
-    say(("deployed contracts: " if deployed_now else "contracts already deployed: ") + ", ".join(
-        f"{n}={a}" for n, a in deployment.addresses.items()
-    ))
+    say(
+        ("deployed contracts: " if deployed_now else "contracts already deployed: ")
+        + ", ".join(f"{n}={a}" for n, a in deployment.addresses.items())
+    )
     say(f"migrating database {_redact(settings.effective_database_url)}")
     migrate(settings.effective_database_url)
     return Platform(settings, Database(settings.effective_database_url), chain, deployment), deployed_now

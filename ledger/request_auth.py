@@ -114,7 +114,11 @@ def verify_request(
 ) -> VerifiedRequest:
     """Check the signature headers of a request; the caller then checks nonce and membership."""
     lowered = {k.lower(): v for k, v in headers.items()}
-    missing = [h for h in (HEADER_SIGNER, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE) if h.lower() not in lowered]
+    missing = [
+        h
+        for h in (HEADER_SIGNER, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
+        if h.lower() not in lowered
+    ]
     if missing:
         raise Unauthenticated(f"unsigned request: missing header(s) {', '.join(missing)}")
     try:
@@ -129,7 +133,8 @@ def verify_request(
     signature = _hex(lowered[HEADER_SIGNATURE.lower()], HEADER_SIGNATURE, 65)
     if abs(now - timestamp) > max_age_seconds:
         raise Unauthenticated(
-            f"stale request: timestamp {timestamp} is more than {max_age_seconds} s from server time {int(now)}"
+            f"stale request: timestamp {timestamp} is more than {max_age_seconds} s "
+            f"from server time {int(now)}"
         )
     try:
         recovered = recover_typed_data(

@@ -115,7 +115,9 @@ class LedgerClient:
         return result
 
     def approve(self, proposal_id: int) -> dict[str, Any]:
-        message = ApproveMessage(proposal_id, self.account.address, self._nonce("Membership"), self._deadline())
+        message = ApproveMessage(
+            proposal_id, self.account.address, self._nonce("Membership"), self._deadline()
+        )
         signed = sign(self.account, self._domain("Membership"), message)
         body = {
             "approver": self.account.address, "nonce": message.nonce, "deadline": message.deadline,

@@ -26,20 +26,30 @@ class Settings(BaseSettings):
     )
 
     environment: Literal["development", "production"] = "development"
-    data_dir: Path = Field(default=Path(".data"), description="where the SQLite file, devnet state and manifest live")
+    data_dir: Path = Field(
+        default=Path(".data"), description="where the SQLite file, devnet state and manifest live"
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir")
-    rpc_url: str | None = Field(default=None, description="EVM JSON-RPC endpoint; default: start the local devnet")
-    poa: bool = Field(default=False, description="inject the extra-data middleware of PoA (Clique/QBFT/IBFT) chains")
+    rpc_url: str | None = Field(
+        default=None, description="EVM JSON-RPC endpoint; default: start the local devnet"
+    )
+    poa: bool = Field(
+        default=False, description="inject the extra-data middleware of PoA (Clique/QBFT/IBFT) chains"
+    )
     devnet_port: int = 8545
     chain_id: int = 31337
     relayer_key: SecretStr | None = Field(default=None, description="key of the platform account that relays")
-    operators: list[str] = Field(default_factory=list, description="initial operator addresses (first deployment)")
+    operators: list[str] = Field(
+        default_factory=list, description="initial operator addresses (first deployment)"
+    )
     quorum: int = 2
     proposal_lifetime_seconds: int = 7 * 24 * 3600
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = 1
-    request_max_age_seconds: int = Field(default=300, description="signed API requests older than this are stale")
+    request_max_age_seconds: int = Field(
+        default=300, description="signed API requests older than this are stale"
+    )
 
     @model_validator(mode="after")
     def _refuse_devnet_keys_outside_development(self) -> Settings:
@@ -74,6 +84,46 @@ class Settings(BaseSettings):
         if self.relayer_key is not None:
             return self.relayer_key.get_secret_value()
         return devnet_key(0)  # DEVNET ONLY: account 0 of the public test mnemonic
+
+    # -- credit records, Merkle logs and anchoring (issue 4) ---------------------------------
+    # Keys are configuration, never code: `record_keys` maps key ids to base64 keys so a new
+    # key can be made active (`record_key_id`) while records sealed under older ones still
+    # open. Left empty in development, fixed development keys are derived; production
+    # refuses to start without real keys (see ledger.records.crypto).
+    record_cipher: Literal["aes-256-gcm", "sm4-gcm"] = Field(
+        default="aes-256-gcm", description="cipher sealing sensitive record fields (sm4-gcm: GB/T 39786)"
+    )
+    record_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='data keys by key id, base64: 32 bytes for aes-256-gcm, 16 for sm4-gcm; {"2026-01": "..."}',
+    )
+    record_key_id: str | None = Field(default=None, description="key id new records are sealed with")
+    record_mac_key: SecretStr | None = Field(
+        default=None, description="base64 key (>= 32 bytes) of the HMAC that recognises re-submitted content"
+    )
+    record_encrypt_min_level: int = Field(
+        default=3, ge=1, le=5, description="fields at this level or above, or with a masking rule, are sealed"
+    )
+    ingest_max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="bulk body limit (413)")
+    ingest_max_records: int = Field(default=50_000, ge=1, description="records per bulk request (413 above)")
+    ingest_max_single_bytes: int = Field(default=1024 * 1024, ge=1024, description="single-record body limit")
+    anchor_logs: list[str] = Field(
+        default_factory=lambda: ["credit-records", "access-trail"], description="logs the anchoring worker anchors"
+    )
+    anchor_max_entries: int = Field(default=10_000, ge=1, description="anchor once this many entries are pending")
+    anchor_max_delay_seconds: float = Field(default=10.0, gt=0, description="or once the oldest waited this long")
+    anchor_poll_seconds: float = Field(default=0.5, gt=0, description="how often the worker looks at the logs")
+    anchor_in_up: bool = Field(default=True, description="`credit-ledger up` runs the anchoring worker too")
+
+    @model_validator(mode="after")
+    def _refuse_development_record_keys_outside_development(self) -> Settings:
+        if self.environment == "production":
+            from ledger.records.crypto import production_key_problems
+
+            problems = production_key_problems(self)
+            if problems:
+                raise ValueError("; ".join(problems))
+        return self
 
 
 def _devnet_keys() -> set[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter
 
 from api.deps import CallerDep, MembershipDep, PlatformDep, require_role
@@ -74,13 +76,15 @@ def _proposal_result(outcome: ProposalOutcome) -> ProposalResult:
     )
 
 
-@router.get("/chain", response_model=ChainInfo, summary="Chain id, contracts and the EIP-712 domains to sign under")
+@router.get(
+    "/chain", response_model=ChainInfo, summary="Chain id, contracts and the EIP-712 domains to sign under"
+)
 def chain_info(platform: PlatformDep) -> ChainInfo:
     contracts = {}
     for name, address in platform.deployment.addresses.items():
         contract = platform.chain.contract(name, address)
         signed_acts = any(entry.get("name") == "eip712Domain" for entry in contract.abi)
-        domain = platform.chain.guard(lambda c=contract: domain_of(c)) if signed_acts else None
+        domain = platform.chain.guard(partial(domain_of, contract)) if signed_acts else None
         contracts[name] = ContractDomain(address=address, eip712_domain=domain)
     return ChainInfo(
         chain_id=platform.deployment.chain_id,
@@ -105,8 +109,12 @@ def get_member(address: str, _caller: CallerDep, membership: MembershipDep) -> M
     return MemberDetail(**_public(member).model_dump(), nonces={"Membership": membership.nonce(account)})
 
 
-@router.post("/governance/proposals", response_model=ProposalResult, status_code=201,
-             summary="Propose a membership or quorum change (operator)")
+@router.post(
+    "/governance/proposals",
+    response_model=ProposalResult,
+    status_code=201,
+    summary="Propose a membership or quorum change (operator)",
+)
 def propose(body: ProposeBody, caller: CallerDep, membership: MembershipDep) -> ProposalResult:
     require_role(caller, Role.OPERATOR)
     message = ProposeMessage(
@@ -117,17 +125,28 @@ def propose(body: ProposeBody, caller: CallerDep, membership: MembershipDep) -> 
     return _proposal_result(membership.propose(caller.address, Signed(message, to_bytes(body.signature))))
 
 
-@router.post("/governance/proposals/{proposal_id}/approvals", response_model=ProposalResult,
-             summary="Approve a proposal (operator); the approval reaching the quorum executes it")
-def approve(proposal_id: int, body: ApproveBody, caller: CallerDep, membership: MembershipDep) -> ProposalResult:
+@router.post(
+    "/governance/proposals/{proposal_id}/approvals",
+    response_model=ProposalResult,
+    summary="Approve a proposal (operator); the approval reaching the quorum executes it",
+)
+def approve(
+    proposal_id: int, body: ApproveBody, caller: CallerDep, membership: MembershipDep
+) -> ProposalResult:
     require_role(caller, Role.OPERATOR)
     message = ApproveMessage(proposal_id, body.approver, body.nonce, body.deadline)
     return _proposal_result(membership.approve(caller.address, Signed(message, to_bytes(body.signature))))
 
 
-@router.post("/enterprises", response_model=TxResult, status_code=201,
-             summary="Register an enterprise after identity checks (one operator)")
-def register_enterprise(body: RegisterEnterpriseBody, caller: CallerDep, membership: MembershipDep) -> TxResult:
+@router.post(
+    "/enterprises",
+    response_model=TxResult,
+    status_code=201,
+    summary="Register an enterprise after identity checks (one operator)",
+)
+def register_enterprise(
+    body: RegisterEnterpriseBody, caller: CallerDep, membership: MembershipDep
+) -> TxResult:
     require_role(caller, Role.OPERATOR)
     uscc = validate_uscc(body.uscc).code
     message = RegisterEnterpriseMessage(
@@ -137,16 +156,25 @@ def register_enterprise(body: RegisterEnterpriseBody, caller: CallerDep, members
     return TxResult(transaction=relayed.transaction, block=relayed.block)
 
 
-@router.post("/enterprises/{uscc}/suspension", response_model=TxResult, summary="Suspend an enterprise (operator)")
-def suspend_enterprise(uscc: str, body: EnterpriseStatusBody, caller: CallerDep, membership: MembershipDep) -> TxResult:
+@router.post(
+    "/enterprises/{uscc}/suspension", response_model=TxResult, summary="Suspend an enterprise (operator)"
+)
+def suspend_enterprise(
+    uscc: str, body: EnterpriseStatusBody, caller: CallerDep, membership: MembershipDep
+) -> TxResult:
     require_role(caller, Role.OPERATOR)
-    message = SuspendEnterpriseMessage(uscc_hash(validate_uscc(uscc).code), body.operator, body.nonce, body.deadline)
+    message = SuspendEnterpriseMessage(
+        uscc_hash(validate_uscc(uscc).code), body.operator, body.nonce, body.deadline
+    )
     relayed = membership.suspend_enterprise(caller.address, Signed(message, to_bytes(body.signature)))
     return TxResult(transaction=relayed.transaction, block=relayed.block)
 
 
-@router.post("/enterprises/{uscc}/reinstatement", response_model=TxResult,
-             summary="Reinstate a suspended enterprise (operator)")
+@router.post(
+    "/enterprises/{uscc}/reinstatement",
+    response_model=TxResult,
+    summary="Reinstate a suspended enterprise (operator)",
+)
 def reinstate_enterprise(
     uscc: str, body: EnterpriseStatusBody, caller: CallerDep, membership: MembershipDep
 ) -> TxResult:
@@ -158,10 +186,15 @@ def reinstate_enterprise(
     return TxResult(transaction=relayed.transaction, block=relayed.block)
 
 
-@router.post("/enterprises/{uscc}/key-rotation", response_model=TxResult,
-             summary="Move an enterprise to a new key, signed by its current key")
+@router.post(
+    "/enterprises/{uscc}/key-rotation",
+    response_model=TxResult,
+    summary="Move an enterprise to a new key, signed by its current key",
+)
 def rotate_key(uscc: str, body: RotateKeyBody, caller: CallerDep, membership: MembershipDep) -> TxResult:
     require_role(caller, Role.ENTERPRISE)
-    message = RotateKeyMessage(uscc_hash(validate_uscc(uscc).code), body.new_account, body.nonce, body.deadline)
+    message = RotateKeyMessage(
+        uscc_hash(validate_uscc(uscc).code), body.new_account, body.nonce, body.deadline
+    )
     relayed = membership.rotate_key(caller.address, Signed(message, to_bytes(body.signature)))
     return TxResult(transaction=relayed.transaction, block=relayed.block)

@@ -84,8 +84,6 @@ interface IAgreements {
     error CommitmentAlreadyBreached(uint256 id);
     /// @dev Commitment `id` was made by `member`, not by `institution`.
     error CommitmentNotOwned(uint256 id, address member, address institution);
-    /// @dev Commitment `id` is of `kind`; an agreement needs an `InstitutionUsage` commitment.
-    error UnexpectedCommitmentKind(uint256 id, CommitmentKind kind);
     /// @dev An agreement must name at least one category and one purpose.
     error EmptyAgreementScope(uint256 categories, uint256 purposes);
     /// @dev Sensitivity levels run from 1 to 5.
@@ -498,7 +496,9 @@ contract Agreements is IAgreements, SignedActions {
     }
 
     /// @dev Refuses terms that could never authorize anything, and a commitment that is
-    /// not the institution's own, unbreached usage commitment.
+    /// not the institution's own or is breached. An institution's own commitment is of
+    /// kind `InstitutionUsage`: {commit} accepts no other kind from an institution, and
+    /// an account holds one role for ever.
     function _checkTerms(Agreement memory a) private view {
         if (a.categories == 0 || a.purposes == 0) revert EmptyAgreementScope(a.categories, a.purposes);
         if (a.maxLevel == 0 || a.maxLevel > MAX_LEVEL) revert InvalidMaxLevel(a.maxLevel);
@@ -507,7 +507,6 @@ contract Agreements is IAgreements, SignedActions {
         }
         Commitment storage c = _existingCommitment(a.commitmentId);
         if (c.member != a.institution) revert CommitmentNotOwned(a.commitmentId, c.member, a.institution);
-        if (c.kind != CommitmentKind.InstitutionUsage) revert UnexpectedCommitmentKind(a.commitmentId, c.kind);
         if (c.breached) revert CommitmentAlreadyBreached(a.commitmentId);
     }
 

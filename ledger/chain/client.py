@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import requests
 from eth_account import Account
@@ -26,7 +26,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 from web3.middleware import ExtraDataToPOAMiddleware
-from web3.types import TxReceipt
+from web3.types import BlockIdentifier, Nonce, TxParams, TxReceipt
 
 from ledger.chain.compile import CompiledContract, compile_contracts
 from ledger.chain.errors import ChainUnavailable, ContractRevert, ErrorTable
@@ -92,8 +92,9 @@ class ChainClient:
         return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=self.artifacts[name].abi)
 
     def call(self, fn: ContractFunction, block_identifier: int | str = "latest") -> Any:
-        """A view call at `block_identifier`, with contract errors decoded."""
-        return self.guard(lambda: fn.call(block_identifier=block_identifier))
+        """A view call at `block_identifier` (a number or a tag), with contract errors decoded."""
+        block = cast(BlockIdentifier, block_identifier)
+        return self.guard(lambda: fn.call(block_identifier=block))
 
     def guard(self, action: Callable[[], T]) -> T:
         """Run `action`, translating web3 and transport failures into ledger errors."""
@@ -117,7 +118,9 @@ class ChainClient:
         """Deploy contract `name` with constructor `args`; returns its address."""
         artifact = self.artifacts[name]
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        receipt = self._send(lambda nonce: factory.constructor(*args).build_transaction(self._tx_fields(nonce)))
+        receipt = self._send(
+            lambda nonce: factory.constructor(*args).build_transaction(self._tx_fields(nonce))
+        )
         address = receipt["contractAddress"]
         assert address is not None
         return str(address)
@@ -126,8 +129,8 @@ class ChainClient:
         """Send `fn` from the relayer and wait for its receipt; refusals raise `ContractRevert`."""
         return self._send(lambda nonce: fn.build_transaction(self._tx_fields(nonce)), fn)
 
-    def _tx_fields(self, nonce: int) -> dict[str, Any]:
-        return {"from": self.relayer.address, "nonce": nonce}
+    def _tx_fields(self, nonce: int) -> TxParams:
+        return {"from": self.relayer.address, "nonce": Nonce(nonce)}
 
     def _send(self, build: Callable[[int], Any], fn: ContractFunction | None = None) -> TxReceipt:
         with self._nonce_lock:

@@ -43,10 +43,7 @@ class CompiledContract:
 
 
 def _sources(contracts_dir: Path) -> dict[str, Path]:
-    return {
-        path.relative_to(contracts_dir).as_posix(): path
-        for path in sorted(contracts_dir.rglob("*.sol"))
-    }
+    return {path.relative_to(contracts_dir).as_posix(): path for path in sorted(contracts_dir.rglob("*.sol"))}
 
 
 def _input_json(sources: dict[str, Path]) -> dict[str, Any]:
@@ -59,9 +56,7 @@ def _input_json(sources: dict[str, Path]) -> dict[str, Any]:
             # Signed acts take many arguments; the IR pipeline avoids "stack too deep"
             # without contorting the contracts, and optimizes across functions.
             "viaIR": True,
-            "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
-            },
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
         },
     }
 

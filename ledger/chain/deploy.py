@@ -73,7 +73,9 @@ def deploy_all(client: ChainClient, governance: Governance) -> Deployment:
     )
     addr["Agreements"] = client.deploy("Agreements", addr["Membership"])
     addr["CatalogueRegistry"] = client.deploy("CatalogueRegistry", addr["Membership"])
-    addr["Consents"] = client.deploy("Consents", addr["Membership"], addr["Agreements"], addr["CatalogueRegistry"])
+    addr["Consents"] = client.deploy(
+        "Consents", addr["Membership"], addr["Agreements"], addr["CatalogueRegistry"]
+    )
     addr["Checkpoints"] = client.deploy("Checkpoints", addr["Membership"])
     return Deployment(
         chain_id=client.chain_id(),
@@ -108,7 +110,9 @@ def verify_deployment(client: ChainClient, deployment: Deployment) -> None:
             )
 
 
-def ensure_deployed(client: ChainClient, manifest_path: Path, governance: Governance) -> tuple[Deployment, bool]:
+def ensure_deployed(
+    client: ChainClient, manifest_path: Path, governance: Governance
+) -> tuple[Deployment, bool]:
     """The deployment named by the manifest, deploying first if there is none.
 
     Returns the deployment and whether it was deployed now.

@@ -12,7 +12,9 @@ from ledger.storage.models import AuditEvent
 
 def record(db: Database, *, actor: str | None, event: str, outcome: str, detail: str | None = None) -> None:
     with db.session() as session:
-        session.add(AuditEvent(at=datetime.now(UTC), actor=actor, event=event, outcome=outcome, detail=detail))
+        session.add(
+            AuditEvent(at=datetime.now(UTC), actor=actor, event=event, outcome=outcome, detail=detail)
+        )
 
 
 def recent(db: Database, limit: int = 100, actor: str | None = None) -> list[AuditEvent]:

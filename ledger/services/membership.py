@@ -82,7 +82,9 @@ class MembershipService:
     def rotate_key(self, caller: str, signed: Signed[RotateKeyMessage]) -> Relayed:
         current = self.contract.member_of(caller)
         if current.uscc_hash != signed.message.uscc_hash:
-            raise NotAuthorized(f"{caller} is not the current key of enterprise 0x{signed.message.uscc_hash.hex()}")
+            raise NotAuthorized(
+                f"{caller} is not the current key of enterprise 0x{signed.message.uscc_hash.hex()}"
+            )
         return _relayed(self.contract.rotate_key, signed)
 
 

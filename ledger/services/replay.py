@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from ledger.errors import Conflict
@@ -23,9 +23,7 @@ def remember_nonce(db: Database, signer: str, nonce: str) -> None:
     """
     try:
         with db.engine.begin() as conn:
-            conn.execute(
-                RequestNonce.__table__.insert().values(signer=signer, nonce=nonce, seen_at=datetime.now(UTC))
-            )
+            conn.execute(insert(RequestNonce).values(signer=signer, nonce=nonce, seen_at=datetime.now(UTC)))
     except IntegrityError:
         raise ReplayedRequest(f"replayed request: nonce {nonce} of {signer} was already used") from None
 

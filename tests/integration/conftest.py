@@ -62,7 +62,9 @@ def operators(dev_accounts: list[LocalAccount]) -> list[LocalAccount]:
 
 
 @pytest.fixture
-def platform(chain: ChainClient, database: Database, operators: list[LocalAccount], tmp_path: Path) -> Platform:
+def platform(
+    chain: ChainClient, database: Database, operators: list[LocalAccount], tmp_path: Path
+) -> Platform:
     governance = Governance(
         operators=[o.address for o in operators],
         quorum=2,

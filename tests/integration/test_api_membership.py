@@ -116,7 +116,9 @@ def test_malformed_body_is_422_naming_the_field(
     body = json.dumps({"action": "admit", "account": "0x1234", "proposer": operators[0].address}).encode()
     domain = api.get("/chain").json()["api_domain"]
     headers = sign_request(operators[0].key, domain, "POST", "/governance/proposals", body)
-    response = api.post("/governance/proposals", content=body, headers={**headers, "Content-Type": "application/json"})
+    response = api.post(
+        "/governance/proposals", content=body, headers={**headers, "Content-Type": "application/json"}
+    )
     assert response.status_code == 422
     fields = {p["field"] for p in response.json()["detail"]}
     assert {"account", "nonce", "deadline", "signature"} <= fields
@@ -202,6 +204,8 @@ def test_act_signed_by_another_operator_is_refused(
     }).encode()  # fmt: skip
     headers = sign_request(operators[1].key, chain["api_domain"], "POST", "/governance/proposals", body)
     before = _state(platform)
-    response = api.post("/governance/proposals", content=body, headers={**headers, "Content-Type": "application/json"})
+    response = api.post(
+        "/governance/proposals", content=body, headers={**headers, "Content-Type": "application/json"}
+    )
     assert response.status_code == 403
     assert _state(platform) == before

@@ -1,0 +1,173 @@
+"""Proofs served from a log: inclusion in the latest anchored checkpoint, consistency.
+
+A proof is only worth something against a root the prover cannot change, so inclusion
+proofs are built against the latest checkpoint anchored on chain (never the live tree),
+and the checkpoint's transaction is named so a verifier can find it on chain. Before a
+proof is handed out, the cached tree's root at the checkpoint size is compared with the
+anchored root: a mismatch means the stored log is not the anchored one, and nothing is
+served (fail closed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.logs.leaves import check_log_name
+from ledger.logs.models import LogCheckpoint
+from ledger.logs.store import LogCorrupted, committed_size, entry
+from ledger.logs.tree import TreeCache, default_cache
+from ledger.merkle.rfc9162 import MerkleTree
+from ledger.storage.database import Database
+
+__all__ = [
+    "AnchoredCheckpoint",
+    "InclusionProof",
+    "LogProofs",
+    "NotYetAnchored",
+    "latest_checkpoint",
+    "record_checkpoint",
+]
+
+
+class NotYetAnchored(Conflict):
+    """The entry exists but no anchored checkpoint covers it yet; retry after the next anchor."""
+
+    code = "not_yet_anchored"
+
+
+@dataclass(frozen=True)
+class AnchoredCheckpoint:
+    log: str
+    size: int
+    root: bytes
+    transaction_hash: bytes | None
+    block_number: int | None
+    anchored_at: datetime
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """Entry `index` of `log` (its exact leaf bytes and hash) and its audit path to `checkpoint`."""
+
+    log: str
+    index: int
+    leaf: bytes
+    leaf_hash: bytes
+    path: list[bytes]
+    checkpoint: AnchoredCheckpoint
+
+
+def _checkpoint(row: LogCheckpoint) -> AnchoredCheckpoint:
+    return AnchoredCheckpoint(
+        log=row.log_name,
+        size=int(row.size),
+        root=bytes(row.root),
+        transaction_hash=None if row.transaction_hash is None else bytes(row.transaction_hash),
+        block_number=row.block_number,
+        anchored_at=row.anchored_at,
+    )
+
+
+def latest_checkpoint(session: Session, name: str) -> AnchoredCheckpoint | None:
+    row = session.execute(
+        select(LogCheckpoint).where(LogCheckpoint.log_name == name).order_by(LogCheckpoint.size.desc()).limit(1)
+    ).scalar_one_or_none()
+    return None if row is None else _checkpoint(row)
+
+
+def record_checkpoint(
+    session: Session,
+    name: str,
+    size: int,
+    root: bytes,
+    transaction_hash: bytes | None,
+    block_number: int | None,
+) -> None:
+    """Remember an anchored checkpoint (idempotent: a size already recorded is left alone,
+    unless its transaction was unknown and is known now)."""
+    row = session.get(LogCheckpoint, (name, size))
+    if row is None:
+        session.add(
+            LogCheckpoint(
+                log_name=name,
+                size=size,
+                root=root,
+                transaction_hash=transaction_hash,
+                block_number=block_number,
+                anchored_at=datetime.now(UTC),
+            )
+        )
+    elif bytes(row.root) != root:
+        raise LogCorrupted(f"log {name}: checkpoint {size} recorded with root {bytes(row.root).hex()}, not {root.hex()}")
+    elif row.transaction_hash is None and transaction_hash is not None:
+        row.transaction_hash = transaction_hash
+        row.block_number = block_number
+    session.flush()
+
+
+class LogProofs:
+    """Read side of the logs: checkpoints and proofs, over one database."""
+
+    def __init__(self, db: Database, cache: TreeCache | None = None) -> None:
+        self.db = db
+        self.cache = cache or default_cache()
+
+    def latest_checkpoint(self, name: str) -> AnchoredCheckpoint | None:
+        check_log_name(name)
+        with self.db.session() as session:
+            return latest_checkpoint(session, name)
+
+    def size(self, name: str) -> int:
+        check_log_name(name)
+        with self.db.session() as session:
+            return committed_size(session, name)
+
+    def _anchored_tree(self, name: str, checkpoint: AnchoredCheckpoint) -> MerkleTree:
+        tree = self.cache.tree(self.db, name, checkpoint.size)
+        computed = tree.root(checkpoint.size)
+        if computed != checkpoint.root:
+            self.cache.forget(self.db, name)
+            raise LogCorrupted(
+                f"log {name}: stored entries give root {computed.hex()} at size {checkpoint.size}, "
+                f"the anchored root is {checkpoint.root.hex()}"
+            )
+        return tree
+
+    def inclusion(self, name: str, index: int) -> InclusionProof:
+        """The audit path of entry `index` to the latest anchored checkpoint."""
+        check_log_name(name)
+        with self.db.session() as session:
+            stored = entry(session, name, index)
+            checkpoint = latest_checkpoint(session, name)
+        if stored is None:
+            raise NotFound(f"log {name} has no entry {index}")
+        if checkpoint is None or checkpoint.size <= index:
+            anchored = 0 if checkpoint is None else checkpoint.size
+            raise NotYetAnchored(
+                f"log {name} entry {index} is not anchored yet (anchored size {anchored}); retry after the next checkpoint"
+            )
+        tree = self._anchored_tree(name, checkpoint)
+        return InclusionProof(
+            log=name,
+            index=index,
+            leaf=bytes(stored.leaf),
+            leaf_hash=bytes(stored.leaf_hash),
+            path=tree.inclusion_proof(index, checkpoint.size),
+            checkpoint=checkpoint,
+        )
+
+    def consistency(self, name: str, first: int, second: int) -> tuple[bytes, bytes, list[bytes]]:
+        """(root at first, root at second, RFC 9162 consistency proof) for committed sizes."""
+        check_log_name(name)
+        if not 0 <= first <= second:
+            raise InvalidInput(f"sizes must satisfy 0 <= first <= second, got {first}, {second}")
+        size = self.size(name)
+        if second > size:
+            raise InvalidInput(f"log {name} has {size} entries; no tree of size {second}")
+        tree = self.cache.tree(self.db, name, second)
+        return tree.root(first), tree.root(second), tree.consistency_proof(first, second)

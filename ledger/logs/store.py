@@ -1,0 +1,146 @@
+"""Appending to a log inside the caller's transaction, and reading it back.
+
+`open_for_append` takes the log's write lock for the rest of the caller's transaction:
+on PostgreSQL the head row is locked `FOR UPDATE`; on SQLite the transaction is begun
+`IMMEDIATE`, which takes the database's single write lock up front (a deferred
+transaction that read first could otherwise fail when it tries to write). Writers are
+therefore serialised per log, commit in sequence order, and a rolled-back writer
+releases its sequence numbers with everything else: no gap, no duplicate.
+
+Take the lock *before* reading anything the append depends on (e.g. whether a record
+already exists): reads made after it see every earlier writer's committed rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ledger.errors import Unavailable
+from ledger.logs.leaves import check_log_name, encode_leaf
+from ledger.logs.models import LogEntry, LogHead
+from ledger.merkle.rfc9162 import hash_leaf
+
+__all__ = [
+    "AppendedEntry",
+    "LogCorrupted",
+    "LogWriter",
+    "committed_size",
+    "entry",
+    "leaf_hashes",
+    "open_for_append",
+]
+
+_INSERT_CHUNK = 5_000
+
+
+class LogCorrupted(Unavailable):
+    """The stored log contradicts itself or its anchors; nothing is served from it (503)."""
+
+    code = "log_corrupted"
+
+
+@dataclass(frozen=True)
+class AppendedEntry:
+    """Where an entry landed: its sequence number (leaf index), bytes and leaf hash."""
+
+    seq: int
+    leaf: bytes
+    leaf_hash: bytes
+
+
+def _begin_write(session: Session) -> None:
+    """On SQLite, start the transaction IMMEDIATE unless it already holds the write lock."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw: Any = connection.connection.dbapi_connection
+    if not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _ensure_head(session: Session, name: str) -> None:
+    dialect = session.connection().dialect.name
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(LogHead).values(name=name, size=0).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(LogHead).values(name=name, size=0).on_conflict_do_nothing())
+    elif session.get(LogHead, name) is None:  # pragma: no cover - only the two dialects are supported
+        session.add(LogHead(name=name, size=0))
+        session.flush()
+
+
+class LogWriter:
+    """Appends to one log within the transaction that opened it (see `open_for_append`)."""
+
+    def __init__(self, session: Session, name: str, size: int) -> None:
+        self._session = session
+        self.name = name
+        self._size = size
+
+    @property
+    def size(self) -> int:
+        """The log's size including what this transaction appended so far."""
+        return self._size
+
+    def append(self, items: Sequence[tuple[str, Mapping[str, Any]]]) -> list[AppendedEntry]:
+        """Append (type tag, payload) leaves in order; returns where each landed."""
+        if not items:
+            return []
+        start = self._size
+        appended: list[AppendedEntry] = []
+        rows: list[dict[str, Any]] = []
+        for offset, (type_tag, payload) in enumerate(items):
+            seq = start + offset
+            leaf = encode_leaf(type_tag, seq, payload)
+            digest = hash_leaf(leaf)
+            appended.append(AppendedEntry(seq, leaf, digest))
+            rows.append({"log_name": self.name, "seq": seq, "leaf": leaf, "leaf_hash": digest})
+        for i in range(0, len(rows), _INSERT_CHUNK):
+            self._session.execute(insert(LogEntry), rows[i : i + _INSERT_CHUNK])
+        self._size = start + len(items)
+        self._session.execute(update(LogHead).where(LogHead.name == self.name).values(size=self._size))
+        return appended
+
+
+def open_for_append(session: Session, name: str) -> LogWriter:
+    """Lock log `name` for the rest of `session`'s transaction and return its writer."""
+    check_log_name(name)
+    _begin_write(session)
+    _ensure_head(session, name)
+    size = session.execute(select(LogHead.size).where(LogHead.name == name).with_for_update()).scalar_one()
+    return LogWriter(session, name, int(size))
+
+
+def committed_size(session: Session, name: str) -> int:
+    """The number of committed entries of log `name` (0 for a log never written)."""
+    size = session.execute(select(LogHead.size).where(LogHead.name == name)).scalar_one_or_none()
+    return int(size or 0)
+
+
+def entry(session: Session, name: str, seq: int) -> LogEntry | None:
+    return session.get(LogEntry, (name, seq))
+
+
+def leaf_hashes(session: Session, name: str, start: int, stop: int) -> list[bytes]:
+    """Leaf hashes of entries [start, stop) in order; `LogCorrupted` on any gap."""
+    rows = session.execute(
+        select(LogEntry.seq, LogEntry.leaf_hash)
+        .where(LogEntry.log_name == name, LogEntry.seq >= start, LogEntry.seq < stop)
+        .order_by(LogEntry.seq)
+    ).all()
+    if len(rows) != stop - start:
+        raise LogCorrupted(f"log {name}: expected entries {start}..{stop - 1}, found {len(rows)} of them")
+    out: list[bytes] = []
+    for expected, (seq, digest) in enumerate(rows, start=start):
+        if seq != expected:
+            raise LogCorrupted(f"log {name}: entry {expected} is missing")
+        out.append(bytes(digest))
+    return out
+
+

@@ -1,0 +1,89 @@
+"""The local chain keeps what it promised: state across crashes, history, bounded disk."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from ledger.devnet import Devnet, _rpc, dir_size, devnet_key
+from tests.conftest import free_port
+
+DEAD = "0x000000000000000000000000000000000000dEaD"
+
+
+def _send(node: Devnet, count: int) -> None:
+    sender = Account.from_key(devnet_key(9)).address
+    for _ in range(count):
+        _rpc(node.url, "eth_sendTransaction", [{"from": sender, "to": DEAD, "value": "0x1"}])
+
+
+def _block(node: Devnet) -> int:
+    return int(str(_rpc(node.url, "eth_blockNumber")), 16)
+
+
+def _balance(node: Devnet, block: int | str = "latest") -> int:
+    tag = hex(block) if isinstance(block, int) else block
+    return int(str(_rpc(node.url, "eth_getBalance", [DEAD, tag])), 16)
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[Devnet]:
+    devnet = Devnet(tmp_path / "chain", port=free_port(), max_persisted_states=32)
+    yield devnet
+    devnet.kill()
+
+
+def test_state_survives_sigkill_losing_at_most_one_interval(node: Devnet) -> None:
+    node.start()
+    _send(node, 20)
+    time.sleep(node.state_interval + 1.0)  # a full interval has passed: the dump must hold these
+    durable_block, durable_balance = _block(node), _balance(node)
+    _send(node, 5)  # may or may not be in the last dump
+    node.kill()
+
+    node.start()
+    assert _block(node) >= durable_block
+    assert _balance(node, durable_block) == durable_balance
+    assert _balance(node) in {durable_balance + k for k in range(6)}
+
+
+def test_clean_restart_keeps_everything_and_answers_past_blocks(node: Devnet) -> None:
+    node.start()
+    _send(node, 3)
+    early_block, early_balance = _block(node), _balance(node)
+    _send(node, 10)
+    late_block, late_balance = _block(node), _balance(node)
+    node.stop()
+    assert node.status().running is False
+
+    node.start()
+    assert _block(node) == late_block
+    assert _balance(node) == late_balance
+    assert _balance(node, early_block) == early_balance  # eth_call-style read at a past block
+    receipt_block = _rpc(node.url, "eth_getBlockByNumber", [hex(early_block), False])
+    assert receipt_block is not None
+
+
+def test_disk_use_is_bounded_and_inside_the_data_directory(node: Devnet) -> None:
+    home_foundry = Path.home() / ".foundry" / "anvil" / "tmp"
+    before = sorted(home_foundry.iterdir()) if home_foundry.exists() else []
+    node.start()
+    _send(node, 300)
+    time.sleep(node.state_interval + 0.5)
+    snapshots = list((node.data_dir / "cache").rglob("*.json"))
+    assert len(snapshots) <= node.max_persisted_states
+    # nothing in the real home directory, nothing in the redirected one
+    after = sorted(home_foundry.iterdir()) if home_foundry.exists() else []
+    assert after == before
+    assert dir_size(node.data_dir / "home") == 0
+    # restarts do not accumulate the previous runs' snapshots
+    node.stop()
+    first_run = dir_size(node.data_dir / "cache")
+    node.start()
+    node.stop()
+    assert dir_size(node.data_dir / "cache") <= first_run
+    assert len(list((node.data_dir / "cache").glob("anvil-state-*"))) <= 1
