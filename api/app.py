@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
-from api.routers import health, members
+from api.routers import acts, health, members
+from api.routers import records as records_router
 from ledger import __version__
 from ledger.platform import Platform
 
@@ -24,4 +25,6 @@ def create_app(platform: Platform) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(members.router)
+    app.include_router(acts.router)
+    app.include_router(records_router.router)
     return app

@@ -24,7 +24,14 @@ STATUS_BY_CLASS: list[tuple[type[LedgerError], int]] = [
 ]
 
 #: contract refusals that mean "you may not" rather than "this contradicts the state"
-FORBIDDEN_REVERTS = {"InvalidSigner", "NotActiveMember", "UnauthorizedSubmitter"}
+FORBIDDEN_REVERTS = {
+    "InvalidSigner",
+    "NotActiveMember",
+    "CheckpointsUnauthorizedSubmitter",
+    "UnauthorizedTerminator",
+    "CommitmentNotOwned",
+    "NotEnterpriseAccount",
+}
 #: refusals naming something that does not exist
 NOT_FOUND_REVERTS = {
     "UnknownProposal",
@@ -49,7 +56,7 @@ def status_for(exc: LedgerError) -> int:
     if isinstance(exc, ContractRevert):
         if exc.error_name in FORBIDDEN_REVERTS:
             return 403
-        if exc.error_name in NOT_FOUND_REVERTS:
+        if exc.error_name.startswith(NOT_FOUND_PREFIXES):
             return 404
         if exc.error_name in UNPROCESSABLE_REVERTS:
             return 422

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import fields
 from typing import Any
 
 import httpx
@@ -24,12 +25,14 @@ from ledger.chain.membership import (
     Role,
     RotateKeyMessage,
     SuspendEnterpriseMessage,
+    _Message,
     name_hash,
     sign,
     uscc_hash,
 )
 from ledger.errors import LedgerError
 from ledger.request_auth import sign_request
+from ledger.services.acts import ACTS
 
 DEFAULT_VALIDITY_SECONDS = 3600
 
@@ -75,6 +78,29 @@ class LedgerClient:
 
     def _nonce(self, contract: str) -> int:
         return int(self.request("GET", f"/members/{self.account.address}")["nonces"][contract])
+
+    def act(self, message_type: type[_Message], **values: Any) -> dict[str, Any]:
+        """Sign and relay one act on agreements, commitments, consents or the catalogue.
+
+        `values` are the message's fields except the actor, nonce and deadline, which are
+        filled in for this member (e.g. `act(GrantMessage, uscc_hash=..., institution=...)`).
+        """
+        spec = ACTS[message_type.PRIMARY_TYPE]
+        build: Any = message_type  # each message dataclass has its own fields
+        message = build(
+            **values,
+            **{spec.actor_field: self.account.address},
+            nonce=self._nonce(spec.contract),
+            deadline=self._deadline(),
+        )
+        signed = sign(self.account, self._domain(spec.contract), message)
+        body = {
+            key: ("0x" + value.hex()) if isinstance(value, bytes) else int(value) if isinstance(value, int) else value
+            for key, value in ((f.name, getattr(message, f.name)) for f in fields(message))
+        }
+        body["signature"] = "0x" + signed.signature.hex()
+        result: dict[str, Any] = self.request("POST", f"/acts/{spec.name}", body)
+        return result
 
     @staticmethod
     def _deadline() -> int:
@@ -159,6 +185,87 @@ class LedgerClient:
             "signature": "0x" + signed.signature.hex(),
         }  # fmt: skip
         result: dict[str, Any] = self.request("POST", f"/enterprises/{uscc}/key-rotation", body)
+        return result
+
+    # -- credit records, catalogue and logs (issue 4) ------------------------------------
+    # Imports are local to this section so it stays self-contained in a shared file.
+
+    def send_bytes(self, method: str, path: str, content: bytes, content_type: str) -> Any:
+        """A signed request with a raw body (NDJSON bulk submissions)."""
+        headers = sign_request(self.account.key, self.chain()["api_domain"], method, path, content)
+        headers["Content-Type"] = content_type
+        return _result(self.http.request(method, path, content=content, headers=headers))
+
+    def submit_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Submit one record; returns its receipt (log index, leaf hash). Idempotent by source_ref."""
+        result: dict[str, Any] = self.request("POST", "/records", record)
+        return result
+
+    def submit_records(self, records: Any, *, mode: str = "all_or_nothing") -> dict[str, Any]:
+        """Submit records in bulk as NDJSON: an iterable of dicts, or NDJSON bytes as they are."""
+        if isinstance(records, bytes | bytearray):
+            content = bytes(records)
+        else:
+            content = b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
+        result: dict[str, Any] = self.send_bytes(
+            "POST", f"/records/bulk?mode={mode}", content, "application/x-ndjson"
+        )
+        return result
+
+    def record_versions(self, record_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.request("GET", f"/records/{record_id}")
+        return result
+
+    def records_by_source_ref(self, source_ref: str) -> list[dict[str, Any]]:
+        from urllib.parse import quote
+
+        path = f"/records/by-source-ref?ref={quote(source_ref, safe='')}"
+        result: list[dict[str, Any]] = self.request("GET", path)
+        return result
+
+    def open_record(self, record_id: str, version: int) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", f"/records/{record_id}/versions/{version}")
+        return result
+
+    def record_proof(self, record_id: str, version: int, *, with_opening: bool = False) -> dict[str, Any]:
+        """The proof bundle that `credit-ledger records verify-proof` checks against the chain."""
+        query = "?with_opening=true" if with_opening else ""
+        result: dict[str, Any] = self.request("GET", f"/records/{record_id}/versions/{version}/proof{query}")
+        return result
+
+    def catalogue(self, version: int | None = None) -> dict[str, Any]:
+        path = "/catalogue" if version is None else f"/catalogue/versions/{version}"
+        result: dict[str, Any] = self.request("GET", path)
+        return result
+
+    def publish_catalogue(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Sign and publish a catalogue version (operators): hash and public mask computed here."""
+        from ledger.chain.catalogue_registry import PublishCatalogueMessage
+        from ledger.domain.catalogue import Catalogue
+        from ledger.records.catalogues import public_mask
+
+        catalogue = Catalogue.model_validate(document)
+        signing = self.request("GET", f"/catalogue/signing/{self.account.address}")
+        message = PublishCatalogueMessage(
+            catalogue.version, catalogue.content_hash(), public_mask(catalogue), self.account.address,
+            int(signing["nonce"]), self._deadline(),
+        )  # fmt: skip
+        signed = sign(self.account, dict(signing["domain"]), message)
+        body = {
+            "catalogue": document, "content_hash": "0x" + message.content_hash.hex(),
+            "public_categories": message.public_categories, "operator": self.account.address,
+            "nonce": message.nonce, "deadline": message.deadline, "signature": "0x" + signed.signature.hex(),
+        }  # fmt: skip
+        result: dict[str, Any] = self.request("POST", "/catalogue/versions", body)
+        return result
+
+    def log_info(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", f"/logs/{name}")
+        return result
+
+    def log_consistency(self, name: str, first: int, second: int) -> dict[str, Any]:
+        path = f"/logs/{name}/consistency?first={first}&second={second}"
+        result: dict[str, Any] = self.request("GET", path)
         return result
 
 

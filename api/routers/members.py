@@ -106,7 +106,7 @@ def get_member(address: str, _caller: CallerDep, membership: MembershipDep) -> M
     except ValueError as exc:
         raise InvalidInput(f"address: {exc}") from None
     member = membership.member(account)
-    return MemberDetail(**_public(member).model_dump(), nonces={"Membership": membership.nonce(account)})
+    return MemberDetail(**_public(member).model_dump(), nonces=membership.nonces(account))
 
 
 @router.post(

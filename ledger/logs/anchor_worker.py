@@ -160,12 +160,8 @@ class AnchorWorker:
             state.reconciled = False
 
     def _next_wait(self) -> float:
-        now = self._clock()
-        wait = self.policy.poll_seconds
-        for state in self._state.values():
-            if state.retry_at > now:
-                wait = min(wait, state.retry_at - now) if state.failures == 0 else max(wait, 0.0)
-        return max(wait, 0.01)
+        """Poll at the policy's pace; logs in backoff are skipped by `tick` until due."""
+        return self.policy.poll_seconds
 
     def tick(self) -> list[AnchorResult]:
         """One pass over the logs: reconcile where needed and anchor what policy says."""
@@ -270,7 +266,9 @@ class AnchorWorker:
             receipt = self.checkpoints.submit(lid, size, root, proof)
         except ContractRevert as exc:
             if exc.error_name == "CheckpointsConflictingRoot":
-                raise LogForked(f"log {name}: the chain holds another root for size {size}: {exc.message}") from exc
+                raise LogForked(
+                    f"log {name}: the chain holds another root for size {size}: {exc.message}"
+                ) from exc
             raise  # most likely someone anchored meanwhile: reconcile and retry
         events = [e for e in self.checkpoints.events_in(receipt) if e.log_id == lid and e.size == size]
         if not events:  # already anchored at this size by someone else: learn it from the chain
@@ -302,7 +300,9 @@ class AnchorWorker:
             state.reconciled = True
             return
         if committed < on_chain.size:
-            raise LogForked(f"log {name}: the chain anchors {on_chain.size} entries, the database holds {committed}")
+            raise LogForked(
+                f"log {name}: the chain anchors {on_chain.size} entries, the database holds {committed}"
+            )
         tree = self.cache.tree(self.db, name, on_chain.size)
         if tree.root(on_chain.size) != on_chain.root:
             raise LogForked(
@@ -310,9 +310,13 @@ class AnchorWorker:
                 f"{tree.root(on_chain.size).hex()} of the stored entries"
             )
         if recorded is not None and recorded.size > on_chain.size:
-            raise LogForked(f"log {name}: checkpoint {recorded.size} is recorded but the chain holds {on_chain.size}")
+            raise LogForked(
+                f"log {name}: checkpoint {recorded.size} is recorded but the chain holds {on_chain.size}"
+            )
         if recorded is None or recorded.size < on_chain.size or recorded.transaction_hash is None:
-            self._recover_checkpoints(name, on_chain.size, on_chain.root, 0 if recorded is None else recorded.size)
+            self._recover_checkpoints(
+                name, on_chain.size, on_chain.root, 0 if recorded is None else recorded.size
+            )
         state.anchored_size, state.anchored_root = on_chain.size, on_chain.root
         state.reconciled = True
 
@@ -327,7 +331,9 @@ class AnchorWorker:
                     continue
                 if tree.root(event.size) != event.root:
                     raise LogForked(f"log {name}: chain event anchors a foreign root at size {event.size}")
-                record_checkpoint(session, name, event.size, event.root, event.transaction_hash, event.block_number)
+                record_checkpoint(
+                    session, name, event.size, event.root, event.transaction_hash, event.block_number
+                )
                 found = found or event.size == size
             if not found:
                 record_checkpoint(session, name, size, root, None, None)

@@ -12,6 +12,7 @@ worker never blocks its successor:
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -60,10 +61,8 @@ class PostgresAdvisoryLock:
 
     def _drop(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(SQLAlchemyError):
                 self._conn.invalidate()
-            except SQLAlchemyError:
-                pass
             self._conn = None
 
     def release(self) -> None:
@@ -114,7 +113,9 @@ class NoLock:
 
 
 def _key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"credit-ledger anchor {name}".encode()).digest()[:8], "big", signed=True)
+    return int.from_bytes(
+        hashlib.sha256(f"credit-ledger anchor {name}".encode()).digest()[:8], "big", signed=True
+    )
 
 
 def anchor_lock(db: Database, name: str) -> AnchorLock:

@@ -75,7 +75,10 @@ def _checkpoint(row: LogCheckpoint) -> AnchoredCheckpoint:
 
 def latest_checkpoint(session: Session, name: str) -> AnchoredCheckpoint | None:
     row = session.execute(
-        select(LogCheckpoint).where(LogCheckpoint.log_name == name).order_by(LogCheckpoint.size.desc()).limit(1)
+        select(LogCheckpoint)
+        .where(LogCheckpoint.log_name == name)
+        .order_by(LogCheckpoint.size.desc())
+        .limit(1)
     ).scalar_one_or_none()
     return None if row is None else _checkpoint(row)
 
@@ -103,7 +106,9 @@ def record_checkpoint(
             )
         )
     elif bytes(row.root) != root:
-        raise LogCorrupted(f"log {name}: checkpoint {size} recorded with root {bytes(row.root).hex()}, not {root.hex()}")
+        raise LogCorrupted(
+            f"log {name}: checkpoint {size} recorded with root {bytes(row.root).hex()}, not {root.hex()}"
+        )
     elif row.transaction_hash is None and transaction_hash is not None:
         row.transaction_hash = transaction_hash
         row.block_number = block_number
@@ -149,7 +154,8 @@ class LogProofs:
         if checkpoint is None or checkpoint.size <= index:
             anchored = 0 if checkpoint is None else checkpoint.size
             raise NotYetAnchored(
-                f"log {name} entry {index} is not anchored yet (anchored size {anchored}); retry after the next checkpoint"
+                f"log {name} entry {index} is not anchored yet (anchored size {anchored}); "
+                "retry after the next checkpoint"
             )
         tree = self._anchored_tree(name, checkpoint)
         return InclusionProof(

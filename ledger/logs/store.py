@@ -142,5 +142,3 @@ def leaf_hashes(session: Session, name: str, start: int, stop: int) -> list[byte
             raise LogCorrupted(f"log {name}: entry {expected} is missing")
         out.append(bytes(digest))
     return out
-
-

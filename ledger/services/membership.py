@@ -13,6 +13,9 @@ from typing import Any, TypeVar
 
 from eth_utils import to_checksum_address
 
+from ledger.chain.agreements import AgreementsContract
+from ledger.chain.catalogue_registry import CatalogueRegistryContract
+from ledger.chain.consents import ConsentsContract
 from ledger.chain.membership import (
     ApproveMessage,
     Member,
@@ -40,6 +43,7 @@ class Relayed:
 
 class MembershipService:
     def __init__(self, platform: Platform) -> None:
+        self.platform = platform
         self.contract = MembershipContract(platform.chain, platform.deployment.addresses["Membership"])
 
     def member(self, address: str) -> Member:
@@ -48,8 +52,14 @@ class MembershipService:
     def members(self) -> list[Member]:
         return self.contract.members()
 
-    def nonce(self, address: str) -> int:
-        return self.contract.nonce(to_checksum_address(address))
+    def nonces(self, address: str) -> dict[str, int]:
+        """The member's next EIP-712 nonce in every contract that takes signed acts."""
+        account = to_checksum_address(address)
+        result = {"Membership": self.contract.nonce(account)}
+        for binding in (AgreementsContract, ConsentsContract, CatalogueRegistryContract):
+            address_of = self.platform.deployment.addresses[binding.CONTRACT_NAME]
+            result[binding.CONTRACT_NAME] = binding(self.platform.chain, address_of).nonce(account)
+        return result
 
     def enterprise(self, uscc: str) -> Member:
         account = self.contract.enterprise_by_uscc(uscc)

@@ -260,9 +260,11 @@ class Run:
                            terms.raw_categories, terms.expires_at)
             )  # fmt: skip
         elif isinstance(act, RevokeAct):
-            if not m.grants:
+            live = [g for g in m.grants if not g.revoked]
+            candidates = live if live and act.pick % 4 else m.grants  # now and then, a revoked one
+            if not candidates:
                 return
-            grant = m.grants[act.pick % len(m.grants)]
+            grant = candidates[act.pick % len(candidates)]
             enterprise = self.enterprises[0 if grant.uscc_hash == w.uscc else 1][0]
             signed = w.consents.sign_revoke(enterprise, grant.id)
             if grant.revoked:
@@ -345,7 +347,7 @@ def more_agreements(deployed: Deployed, module_client: ChainClient, dev_accounts
 
 
 @settings(
-    max_examples=30,
+    max_examples=40, phases=[__import__("hypothesis").Phase.generate],
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

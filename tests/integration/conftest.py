@@ -15,6 +15,7 @@ from sqlalchemy import text
 from api.app import create_app
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import Governance, deploy_all
+from ledger.chain.membership import Action, InstitutionKind, MembershipContract, Role, name_hash
 from ledger.platform import Platform
 from ledger.sdk import LedgerClient
 from ledger.settings import Settings
@@ -88,3 +89,39 @@ def sdk(api: TestClient) -> Callable[[LocalAccount], LedgerClient]:
         return LedgerClient(str(api.base_url), account, http=api)
 
     return _for
+
+
+class Onboarding:
+    """Admits members straight through the Membership contract (the API path is tested elsewhere)."""
+
+    def __init__(self, platform: Platform, operators: list[LocalAccount]) -> None:
+        self.membership = MembershipContract(platform.chain, platform.deployment.addresses["Membership"])
+        self.operators = operators
+
+    def admit(
+        self, account: LocalAccount, role: Role, kind: InstitutionKind = InstitutionKind.NONE, name: str = "member"
+    ) -> LocalAccount:
+        proposal = self.membership.propose(
+            self.membership.sign_propose(
+                self.operators[0], Action.ADMIT, account=account.address, role=role, kind=kind, name_hash=name_hash(name)
+            )
+        )
+        self.membership.approve(self.membership.sign_approve(self.operators[1], proposal.proposal_id))
+        return account
+
+    def enterprise(self, account: LocalAccount, uscc: str, name: str = "enterprise") -> LocalAccount:
+        self.membership.register_enterprise(
+            self.membership.sign_register_enterprise(self.operators[0], account.address, uscc, name)
+        )
+        return account
+
+    def suspend(self, account: LocalAccount) -> None:
+        proposal = self.membership.propose(
+            self.membership.sign_propose(self.operators[0], Action.SUSPEND, account=account.address)
+        )
+        self.membership.approve(self.membership.sign_approve(self.operators[1], proposal.proposal_id))
+
+
+@pytest.fixture
+def onboarding(platform: Platform, operators: list[LocalAccount]) -> Onboarding:
+    return Onboarding(platform, operators)

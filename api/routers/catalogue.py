@@ -1,0 +1,70 @@
+"""The catalogue: the version in force, any published version, and publishing (operator)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import CallerDep, PlatformDep, require_role
+from api.records_schemas import CatalogueOut, PublishCatalogueBody, SigningInfo
+from api.schemas import parse_address, to_bytes
+from ledger.chain.catalogue_registry import CatalogueRegistryContract, PublishCatalogueMessage
+from ledger.chain.membership import Role, Signed
+from ledger.errors import InvalidInput
+from ledger.platform import Platform
+from ledger.records.catalogues import CatalogueService
+
+router = APIRouter(prefix="/catalogue", tags=["catalogue"])
+
+
+def _registry(platform: Platform) -> CatalogueRegistryContract:
+    return CatalogueRegistryContract(platform.chain, platform.deployment.addresses["CatalogueRegistry"])
+
+
+def _service(platform: Platform) -> CatalogueService:
+    return CatalogueService(platform.db, _registry(platform))
+
+
+@router.get("", response_model=CatalogueOut, summary="The catalogue version in force on chain")
+def current(_caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
+    return CatalogueOut.of(_service(platform).current())
+
+
+@router.get("/versions/{version}", response_model=CatalogueOut, summary="A published catalogue version")
+def version(version: int, _caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
+    return CatalogueOut.of(_service(platform).get(version))
+
+
+@router.get(
+    "/signing/{address}", response_model=SigningInfo, summary="Nonce and EIP-712 domain to sign a publication"
+)
+def signing(address: str, _caller: CallerDep, platform: PlatformDep) -> SigningInfo:
+    try:
+        account = parse_address(address)
+    except ValueError as exc:
+        raise InvalidInput(f"address: {exc}") from None
+    registry = _registry(platform)
+    return SigningInfo(nonce=registry.nonce(account), domain=registry.domain)
+
+
+@router.post(
+    "/versions",
+    response_model=CatalogueOut,
+    status_code=201,
+    summary="Publish a new catalogue version (operator)",
+)
+def publish(body: PublishCatalogueBody, caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
+    """The operator signs `PublishCatalogue(version, contentHash, publicCategories, operator,
+    nonce, deadline)`; the platform validates the document against it and against every
+    earlier version (bits are never reused), stores it and relays the act on chain."""
+    require_role(caller, Role.OPERATOR)
+    version_field = body.catalogue.get("version")
+    if not isinstance(version_field, int) or isinstance(version_field, bool):
+        raise InvalidInput("catalogue.version: an integer is required")
+    content_hash = to_bytes(body.content_hash)
+    if len(content_hash) != 32:
+        raise InvalidInput("content_hash: must be 32 bytes")
+    message = PublishCatalogueMessage(
+        version_field, content_hash, body.public_categories, body.operator, body.nonce, body.deadline
+    )
+    signed = Signed(message, to_bytes(body.signature))
+    return CatalogueOut.of(_service(platform).publish(caller.address, body.catalogue, signed))

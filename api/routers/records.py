@@ -1,0 +1,218 @@
+"""Credit records: providers ingest (single and bulk NDJSON); proofs and read-back.
+
+Bodies are read by `api.streamed` with a size limit (413 beyond it) and then
+authenticated like every request. Ingestion itself runs in a worker thread: it is
+CPU-bound validation and sealing followed by one database transaction.
+
+This router also mounts the catalogue and log routes (`api.routers.catalogue`,
+`api.routers.logs`), so the application includes one router for the whole issue.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import CallerDep, PlatformDep, require_role
+from api.records_schemas import IngestReportOut, ReceiptOut, RecordOut, RecordVersionOut, report_json
+from api.routers import catalogue, logs
+from api.streamed import PayloadTooLarge, authenticate_body, read_limited, too_large
+from ledger.chain.membership import Role
+from ledger.platform import Platform
+from ledger.records.ingest import RecordsConflict, RecordsRejected
+from ledger.records.service import RecordsService
+from ledger.records.submission import Mode, Submission, TooManyRecords, iter_ndjson, parse_submission_bytes
+from ledger.records.verify import opening
+
+router = APIRouter(tags=["records"])
+router.include_router(catalogue.router)
+router.include_router(logs.router)
+
+_services: dict[int, RecordsService] = {}
+
+
+def records_service(platform: Platform) -> RecordsService:
+    """One service per platform (its keyring is parsed once), dropped with the platform."""
+    key = id(platform)
+    service = _services.get(key)
+    if service is None:
+        service = RecordsService(platform)
+        _services[key] = service
+        weakref.finalize(platform, _services.pop, key, None)
+    return service
+
+
+def get_records(platform: PlatformDep) -> RecordsService:
+    return records_service(platform)
+
+
+RecordsDep = Annotated[RecordsService, Depends(get_records)]
+
+_REPORT_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"model": IngestReportOut, "description": "stored; rejected records (accept_valid) are listed"},
+    409: {"description": "all_or_nothing: a source reference is taken by other content; nothing stored"},
+    413: {"description": "body or record count over the limit"},
+    422: {
+        "description": "all_or_nothing: records rejected (listed with line, field and rule); nothing stored"
+    },
+}
+
+
+def _refused(exc: RecordsRejected | RecordsConflict) -> JSONResponse:
+    body = {"error": exc.code, "detail": exc.message, **report_json(exc.report)}
+    return JSONResponse(body, status_code=409 if isinstance(exc, RecordsConflict) else 422)
+
+
+@router.post(
+    "/records/bulk",
+    summary="Submit many records as NDJSON (provider)",
+    responses=_REPORT_DOC,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string", "description": "one record a line"}}
+            },
+        }
+    },
+)
+async def ingest_bulk(
+    request: Request,
+    platform: PlatformDep,
+    mode: Annotated[Mode, Query(description="all_or_nothing, or accept_valid to store the valid ones")] = (
+        Mode.ALL_OR_NOTHING
+    ),
+) -> Response:
+    """One record per line (see `POST /records` for a record's shape), up to
+    `LEDGER_INGEST_MAX_RECORDS` records and `LEDGER_INGEST_MAX_BODY_BYTES` bytes."""
+    settings = platform.settings
+    try:
+        body = await read_limited(request, settings.ingest_max_body_bytes, "LEDGER_INGEST_MAX_BODY_BYTES")
+    except PayloadTooLarge as exc:
+        return too_large(exc)
+    caller = await authenticate_body(request, platform, body)
+    require_role(caller, Role.PROVIDER)
+    service = records_service(platform)
+    items = iter_ndjson(body, settings.ingest_max_records)
+    try:
+        report = await run_in_threadpool(service.ingest, caller.address, items, mode)
+    except TooManyRecords as exc:
+        return too_large(exc)
+    except (RecordsRejected, RecordsConflict) as exc:
+        return _refused(exc)
+    return JSONResponse(report_json(report))
+
+
+@router.post(
+    "/records",
+    summary="Submit one record (provider)",
+    response_model=ReceiptOut,
+    status_code=201,
+    responses={
+        200: {"model": ReceiptOut, "description": "the same record was stored before: its receipt"},
+        409: {"description": "the source reference holds other content"},
+        413: {"description": "body over LEDGER_INGEST_MAX_SINGLE_BYTES"},
+        422: {"description": "invalid record: every error with field and rule"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": Submission.model_json_schema()}},
+        }
+    },
+)
+async def ingest_one(request: Request, platform: PlatformDep) -> Response:
+    """A record: `category`, `subject` (USCC), `event_date`, `source_ref`, `fields`,
+    `severity` for dishonesty categories, and `corrects` (the version it replaces) for a
+    correction. Idempotent by source reference."""
+    try:
+        body = await read_limited(
+            request, platform.settings.ingest_max_single_bytes, "LEDGER_INGEST_MAX_SINGLE_BYTES"
+        )
+    except PayloadTooLarge as exc:
+        return too_large(exc)
+    caller = await authenticate_body(request, platform, body)
+    require_role(caller, Role.PROVIDER)
+    service = records_service(platform)
+    try:
+        report = await run_in_threadpool(
+            service.ingest, caller.address, [(1, parse_submission_bytes(body))], Mode.ALL_OR_NOTHING
+        )
+    except RecordsConflict as exc:
+        return JSONResponse(
+            {"error": "source_ref_conflict", "detail": exc.report.rejected[0].errors[0].message},
+            status_code=409,
+        )
+    except RecordsRejected as exc:
+        problems = [
+            {"field": e.field, "rule": e.rule, "message": e.message} for e in exc.report.rejected[0].errors
+        ]
+        summary = "; ".join(f"{p['field']}: {p['rule']}" for p in problems)
+        return JSONResponse(
+            {"error": "invalid_record", "detail": f"invalid record: {summary}", "errors": problems},
+            status_code=422,
+        )
+    receipt = report.receipts[0]
+    status = 201 if receipt.status == "created" else 200
+    return JSONResponse(ReceiptOut.of(receipt).model_dump(), status_code=status)
+
+
+def _may_see(caller: CallerDep, provider: str) -> None:
+    if caller.address != provider:
+        require_role(caller, Role.OPERATOR, Role.AUDITOR)
+
+
+@router.get(
+    "/records/by-source-ref",
+    response_model=list[RecordVersionOut],
+    summary="The caller's record versions under a source reference (provider)",
+)
+def by_source_ref(ref: str, caller: CallerDep, records: RecordsDep) -> list[RecordVersionOut]:
+    require_role(caller, Role.PROVIDER)
+    return [RecordVersionOut.of(v) for v in records.by_source_ref(caller.address, ref)]
+
+
+@router.get(
+    "/records/{record_id}",
+    response_model=list[RecordVersionOut],
+    summary="Versions of a record, no field values (its provider, operators, auditors)",
+)
+def record_versions(record_id: str, caller: CallerDep, records: RecordsDep) -> list[RecordVersionOut]:
+    versions = records.versions(record_id)
+    _may_see(caller, versions[0].provider)
+    return [RecordVersionOut.of(v) for v in versions]
+
+
+@router.get(
+    "/records/{record_id}/versions/{version}",
+    response_model=RecordOut,
+    summary="One record version in full, with the opening of its commitment (its provider)",
+)
+def open_record(record_id: str, version: int, caller: CallerDep, records: RecordsDep) -> RecordOut:
+    return RecordOut.opened(records.open(caller.address, record_id, version))
+
+
+@router.get(
+    "/records/{record_id}/versions/{version}/proof",
+    summary="Leaf, inclusion proof to the latest anchored checkpoint, and its transaction",
+    responses={409: {"description": "not anchored yet: retry after the next checkpoint"}},
+)
+def record_proof(
+    record_id: str,
+    version: int,
+    caller: CallerDep,
+    records: RecordsDep,
+    with_opening: Annotated[
+        bool, Query(description="add salt and canonical record (the provider only)")
+    ] = False,
+) -> dict[str, Any]:
+    """A self-contained bundle: `credit-ledger records verify-proof` checks it against the chain."""
+    bundle = records.proof_bundle(record_id, version)
+    if with_opening:
+        opened = records.open(caller.address, record_id, version)
+        bundle["opening"] = opening(opened.salt, opened.canonical)
+    return bundle

@@ -1,0 +1,456 @@
+"""Ingestion: validate, seal, store and log credit records, all or nothing per request.
+
+A request goes through two phases:
+
+1. Outside any lock: every submission is validated against the catalogue version in
+   force, canonicalised, committed to with a fresh salt and sealed. This is the costly
+   part and runs while other requests write.
+2. In one database transaction holding the credit-record log's write lock: stored
+   versions of the same source references are looked up (the lock makes this see every
+   earlier writer), duplicates and conflicts are decided, and the new versions and their
+   log leaves are inserted together. Either all of them commit or none does.
+
+Idempotency is by (provider, source reference, version): the same content again gets
+the same receipt; different content under a stored reference is a conflict naming it; a
+correction names the version it corrects (`corrects`) and becomes the next version.
+
+Modes: `all_or_nothing` stores nothing if any record is rejected; `accept_valid` stores
+the valid ones. Either way the rejected ones are listed with their line and errors and
+nothing of them is stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from eth_utils import to_checksum_address
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ledger.domain.catalogue import FieldError
+from ledger.errors import Conflict, InvalidInput
+from ledger.logs.store import open_for_append
+from ledger.records import canonical as canon
+from ledger.records.catalogues import CatalogueService, PublishedCatalogue
+from ledger.records.crypto import Keyring
+from ledger.records.models import CreditRecord
+from ledger.records.submission import Mode, Submission
+from ledger.records.validation import CheckedRecord, check_submission
+from ledger.storage.database import Database
+from ledger.storage.models import AuditEvent
+
+__all__ = [
+    "CONFLICT_RULES",
+    "IngestReport",
+    "IngestService",
+    "Receipt",
+    "RecordsConflict",
+    "RecordsRejected",
+    "Rejection",
+    "sealed_aad",
+]
+
+#: rules that mean "contradicts what is stored" (409) rather than "malformed" (422)
+CONFLICT_RULES = frozenset({"source_ref_conflict", "corrects_stale", "corrects_unknown"})
+_LOOKUP_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Where an accepted record version sits: its log index and leaf hash."""
+
+    line: int
+    source_ref: str
+    record_id: str
+    version: int
+    log_index: int
+    leaf_hash: bytes
+    status: str  # created | existing (stored before) | duplicate (earlier line of this request)
+    warnings: tuple[FieldError, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    source_ref: str | None
+    errors: tuple[FieldError, ...]
+
+    @property
+    def is_conflict(self) -> bool:
+        return all(e.rule in CONFLICT_RULES for e in self.errors)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    mode: Mode
+    catalogue_version: int
+    receipts: list[Receipt]
+    rejected: list[Rejection]
+
+    @property
+    def created(self) -> int:
+        return sum(1 for r in self.receipts if r.status == "created")
+
+    @property
+    def existing(self) -> int:
+        return sum(1 for r in self.receipts if r.status != "created")
+
+
+class RecordsRejected(InvalidInput):
+    """An all-or-nothing submission had rejected records: nothing was stored (HTTP 422)."""
+
+    code = "records_rejected"
+
+    def __init__(self, report: IngestReport) -> None:
+        n = len(report.rejected)
+        super().__init__(f"{n} record(s) rejected; nothing was stored (mode {report.mode.value})")
+        self.report = report
+
+
+class RecordsConflict(Conflict):
+    """Every rejection contradicts stored records (e.g. a source reference reused with other
+    content): nothing was stored (HTTP 409)."""
+
+    code = "records_conflict"
+
+    def __init__(self, report: IngestReport) -> None:
+        refs = ", ".join(repr(r.source_ref) for r in report.rejected[:5])
+        more = "" if len(report.rejected) <= 5 else f" and {len(report.rejected) - 5} more"
+        super().__init__(f"conflict on source reference(s) {refs}{more}; nothing was stored")
+        self.report = report
+
+
+def sealed_aad(record_id: str, version: int) -> bytes:
+    """Associated data binding a sealed blob to its record version."""
+    return f"credit-record/{record_id}/{version}".encode()
+
+
+@dataclass
+class _Candidate:
+    line: int
+    rec: CheckedRecord
+    mac: bytes
+    row: dict[str, Any] | None = None
+    commitment: bytes = b""
+    receipt: Receipt | None = None
+    duplicates: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    record_id: str
+    version: int
+    mac: bytes
+    log_seq: int
+    leaf_hash: bytes
+    warnings: tuple[FieldError, ...]
+
+
+def _warnings_json(warnings: Sequence[FieldError]) -> str | None:
+    if not warnings:
+        return None
+    return json.dumps(
+        [{"field": w.field, "rule": w.rule, "message": w.message} for w in warnings], ensure_ascii=False
+    )
+
+
+def _warnings_from(text: str | None) -> tuple[FieldError, ...]:
+    if not text:
+        return ()
+    return tuple(FieldError(w["field"], w["rule"], w["message"]) for w in json.loads(text))
+
+
+class IngestService:
+    """Validated, sealed, logged ingestion for one platform."""
+
+    def __init__(
+        self,
+        db: Database,
+        catalogues: CatalogueService,
+        keyring: Keyring,
+        *,
+        encrypt_min_level: int = 3,
+        today: date | None = None,
+    ) -> None:
+        self.db = db
+        self.catalogues = catalogues
+        self.keyring = keyring
+        self.encrypt_min_level = encrypt_min_level
+        self._today = today
+
+    def ingest(
+        self,
+        provider: str,
+        items: Iterable[tuple[int, Submission | list[FieldError]]],
+        mode: Mode = Mode.ALL_OR_NOTHING,
+    ) -> IngestReport:
+        """Store the valid submissions of one request (see the module doc for the rules).
+
+        Raises `RecordsRejected` / `RecordsConflict` (nothing stored) in all-or-nothing
+        mode when any record is rejected; returns the report otherwise.
+        """
+        provider = to_checksum_address(provider)
+        published = self.catalogues.current()
+        today = self._today or datetime.now(UTC).date()
+        rejected: list[Rejection] = []
+        candidates: list[_Candidate] = []
+        first_of: dict[tuple[str, int], _Candidate] = {}
+
+        # Phase 1: validate and prepare, outside the lock.
+        for line, item in items:
+            if isinstance(item, list):
+                rejected.append(Rejection(line, None, tuple(item)))
+                continue
+            checked = check_submission(item, published.catalogue, today)
+            if isinstance(checked, list):
+                rejected.append(Rejection(line, item.source_ref, tuple(checked)))
+                continue
+            cand = _Candidate(line, checked, self.keyring.mac(canon.mac_input(checked)))
+            key = (checked.source_ref, checked.version)
+            first = first_of.get(key)
+            if first is not None:
+                if first.mac == cand.mac:
+                    first.duplicates.append(line)
+                else:
+                    rejected.append(
+                        _conflict(line, checked.source_ref, f"line {first.line} of this request has it")
+                    )
+                continue
+            first_of[key] = cand
+            if checked.corrects is None:
+                self._prepare(cand, str(uuid.uuid4()), provider, published)
+            candidates.append(cand)
+        if mode is Mode.ALL_OR_NOTHING and rejected:
+            raise _refusal(IngestReport(mode, published.version, [], sorted(rejected, key=lambda r: r.line)))
+
+        # Phase 2: decide against stored versions and write, under the log lock.
+        receipts: list[Receipt] = []
+        with self.db.session() as session:
+            writer = open_for_append(session, canon.CREDIT_RECORDS_LOG)
+            stored = _stored_versions(session, provider, {c.rec.source_ref for c in candidates})
+            to_create: list[_Candidate] = []
+            late: list[Rejection] = []
+            for cand in candidates:
+                problem = self._decide(cand, stored.get(cand.rec.source_ref, {}), provider, published)
+                if problem is not None:
+                    late.append(problem)
+                elif cand.receipt is None:
+                    to_create.append(cand)
+            rejected.extend(late)
+            if mode is Mode.ALL_OR_NOTHING and late:
+                raise _refusal(
+                    IngestReport(mode, published.version, [], sorted(rejected, key=lambda r: r.line))
+                )
+            appended = writer.append(
+                [
+                    (
+                        canon.RECORD_LEAF_TYPE,
+                        canon.leaf_payload(c.row["record_id"], c.rec.version, c.commitment),
+                    )
+                    for c in to_create
+                    if c.row is not None
+                ]
+            )
+            now = datetime.now(UTC)
+            rows: list[dict[str, Any]] = []
+            for cand, entry in zip(to_create, appended, strict=True):
+                assert cand.row is not None
+                rows.append(
+                    {**cand.row, "log_seq": entry.seq, "leaf_hash": entry.leaf_hash, "created_at": now}
+                )
+                cand.receipt = Receipt(
+                    cand.line,
+                    cand.rec.source_ref,
+                    cand.row["record_id"],
+                    cand.rec.version,
+                    entry.seq,
+                    entry.leaf_hash,
+                    "created",
+                    cand.rec.warnings,
+                )
+            for i in range(0, len(rows), 2_000):
+                session.execute(insert(CreditRecord), rows[i : i + 2_000])
+            rejected_lines = {r.line for r in late}
+            for cand in candidates:
+                if cand.receipt is None:
+                    continue
+                receipts.append(cand.receipt)
+                receipts.extend(_duplicate(cand.receipt, line) for line in cand.duplicates)
+            for cand in candidates:  # duplicates of a rejected line share its fate
+                if cand.line in rejected_lines:
+                    errors = next(r.errors for r in late if r.line == cand.line)
+                    rejected.extend(Rejection(line, cand.rec.source_ref, errors) for line in cand.duplicates)
+            report = IngestReport(
+                mode,
+                published.version,
+                sorted(receipts, key=lambda r: r.line),
+                sorted(rejected, key=lambda r: r.line),
+            )
+            session.add(
+                AuditEvent(
+                    at=now,
+                    actor=provider,
+                    event="records.ingest",
+                    outcome="accepted" if not report.rejected else "partial",
+                    detail=(
+                        f"catalogue v{published.version}: {report.created} created, "
+                        f"{report.existing} existing, {len(report.rejected)} rejected ({mode.value})"
+                    ),
+                )
+            )
+        return report
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _decide(
+        self, cand: _Candidate, versions: dict[int, _Stored], provider: str, published: PublishedCatalogue
+    ) -> Rejection | None:
+        """Set the candidate's receipt (already stored) or prepare it; or say why not."""
+        rec = cand.rec
+        same = versions.get(rec.version)
+        if same is not None:
+            if same.mac == cand.mac:
+                cand.receipt = Receipt(
+                    cand.line, rec.source_ref, same.record_id, same.version, same.log_seq, same.leaf_hash,
+                    "existing", same.warnings,
+                )  # fmt: skip
+                return None
+            return _conflict(
+                cand.line,
+                rec.source_ref,
+                f"record {same.record_id} version {same.version} holds other content; "
+                f"submit a correction with corrects={max(versions)}",
+            )
+        if rec.corrects is None:
+            return None  # a new record, prepared in phase 1
+        if not versions:
+            return Rejection(
+                cand.line,
+                rec.source_ref,
+                (
+                    FieldError(
+                        "corrects", "corrects_unknown", f"no record with source reference {rec.source_ref!r}"
+                    ),
+                ),
+            )
+        latest = versions[max(versions)]
+        if latest.version != rec.corrects:
+            return Rejection(
+                cand.line,
+                rec.source_ref,
+                (
+                    FieldError(
+                        "corrects",
+                        "corrects_stale",
+                        f"the latest version of {rec.source_ref!r} is {latest.version}, not {rec.corrects}",
+                    ),
+                ),
+            )
+        if latest.mac == cand.mac:
+            return Rejection(
+                cand.line,
+                rec.source_ref,
+                (
+                    FieldError(
+                        "corrects", "correction_unchanged", f"same content as version {latest.version}"
+                    ),
+                ),
+            )
+        self._prepare(cand, latest.record_id, provider, published)
+        return None
+
+    def _prepare(
+        self, cand: _Candidate, record_id: str, provider: str, published: PublishedCatalogue
+    ) -> None:
+        """Commit to the record with a fresh salt and seal its sensitive fields and the salt."""
+        rec = cand.rec
+        content = canon.content_document(rec)
+        document = canon.record_document(
+            content,
+            record_id=record_id,
+            version=rec.version,
+            provider=provider,
+            catalogue_version=published.version,
+        )
+        salt = os.urandom(canon.SALT_SIZE)
+        cand.commitment = canon.commitment(salt, canon.canonical(document))
+        public, sensitive = canon.split_fields(
+            published.catalogue, rec.category, rec.fields, self.encrypt_min_level
+        )
+        secret = json.dumps(
+            {"salt": base64.b64encode(salt).decode(), "fields": sensitive}, ensure_ascii=False, sort_keys=True
+        ).encode()
+        key_id, sealed = self.keyring.seal(secret, sealed_aad(record_id, rec.version))
+        cand.row = {
+            "record_id": record_id,
+            "version": rec.version,
+            "provider": provider,
+            "source_ref": rec.source_ref,
+            "category": rec.category,
+            "subject": rec.subject,
+            "event_date": rec.event_date,
+            "severity": rec.severity,
+            "catalogue_version": published.version,
+            "public_fields": json.dumps(public, ensure_ascii=False, sort_keys=True),
+            "sealed": sealed,
+            "key_id": key_id,
+            "content_mac": cand.mac,
+            "commitment": cand.commitment,
+            "warnings": _warnings_json(rec.warnings),
+        }
+
+
+def _conflict(line: int, source_ref: str, why: str) -> Rejection:
+    return Rejection(
+        line,
+        source_ref,
+        (
+            FieldError(
+                "source_ref", "source_ref_conflict", f"source reference {source_ref!r} is taken: {why}"
+            ),
+        ),
+    )
+
+
+def _duplicate(receipt: Receipt, line: int) -> Receipt:
+    return Receipt(
+        line, receipt.source_ref, receipt.record_id, receipt.version, receipt.log_index, receipt.leaf_hash,
+        "duplicate", receipt.warnings,
+    )  # fmt: skip
+
+
+def _refusal(report: IngestReport) -> RecordsRejected | RecordsConflict:
+    if report.rejected and all(r.is_conflict for r in report.rejected):
+        return RecordsConflict(report)
+    return RecordsRejected(report)
+
+
+def _stored_versions(session: Session, provider: str, refs: set[str]) -> dict[str, dict[int, _Stored]]:
+    """Every stored version of these source references of `provider`."""
+    out: dict[str, dict[int, _Stored]] = {}
+    ordered = sorted(refs)
+    for i in range(0, len(ordered), _LOOKUP_CHUNK):
+        chunk = ordered[i : i + _LOOKUP_CHUNK]
+        rows = session.execute(
+            select(
+                CreditRecord.source_ref,
+                CreditRecord.record_id,
+                CreditRecord.version,
+                CreditRecord.content_mac,
+                CreditRecord.log_seq,
+                CreditRecord.leaf_hash,
+                CreditRecord.warnings,
+            ).where(CreditRecord.provider == provider, CreditRecord.source_ref.in_(chunk))
+        ).all()
+        for ref, record_id, version, mac, seq, leaf_hash, warnings in rows:
+            out.setdefault(ref, {})[version] = _Stored(
+                record_id, version, bytes(mac), seq, bytes(leaf_hash), _warnings_from(warnings)
+            )
+    return out

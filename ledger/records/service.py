@@ -1,0 +1,204 @@
+"""Credit-record use cases over one platform: ingest, read back, prove.
+
+The API and the CLI call these; nothing here knows about HTTP. A record is opened
+(sealed fields decrypted) only for the provider that submitted it, and only after its
+commitment has been recomputed and found equal to the one in the log: a record that no
+longer matches its leaf is never served (fail closed).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from eth_utils import to_checksum_address
+from sqlalchemy import select
+
+from ledger.chain.catalogue_registry import CatalogueRegistryContract
+from ledger.domain.catalogue import FieldError
+from ledger.errors import NotAuthorized, NotFound
+from ledger.logs.proofs import InclusionProof, LogProofs
+from ledger.logs.store import LogCorrupted
+from ledger.logs.verify import inclusion_bundle
+from ledger.records import canonical as canon
+from ledger.records.catalogues import CatalogueService
+from ledger.records.crypto import Keyring
+from ledger.records.ingest import IngestReport, IngestService, sealed_aad
+from ledger.records.models import CreditRecord
+from ledger.records.submission import Mode, Submission
+
+if TYPE_CHECKING:
+    from ledger.platform import Platform
+
+__all__ = ["OpenedRecord", "RecordVersion", "RecordsService"]
+
+
+@dataclass(frozen=True)
+class RecordVersion:
+    """What anyone allowed to know a record exists may see: no field values."""
+
+    record_id: str
+    version: int
+    provider: str
+    source_ref: str
+    category: str
+    subject: str
+    catalogue_version: int
+    log_index: int
+    leaf_hash: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenedRecord:
+    """One record version in full, with the opening of its commitment (salt, canonical bytes)."""
+
+    version: RecordVersion
+    event_date: date
+    severity: str | None
+    fields: dict[str, Any]
+    warnings: list[FieldError]
+    salt: bytes
+    canonical: bytes
+    commitment: bytes
+
+
+def _version(row: CreditRecord) -> RecordVersion:
+    return RecordVersion(
+        record_id=row.record_id,
+        version=row.version,
+        provider=row.provider,
+        source_ref=row.source_ref,
+        category=row.category,
+        subject=row.subject,
+        catalogue_version=row.catalogue_version,
+        log_index=int(row.log_seq),
+        leaf_hash=bytes(row.leaf_hash),
+        created_at=row.created_at,
+    )
+
+
+class RecordsService:
+    def __init__(self, platform: Platform) -> None:
+        settings = platform.settings
+        self.db = platform.db
+        self.keyring = Keyring.from_settings(settings)
+        registry = CatalogueRegistryContract(
+            platform.chain, platform.deployment.addresses["CatalogueRegistry"]
+        )
+        self.catalogues = CatalogueService(platform.db, registry)
+        self.ingestion = IngestService(
+            platform.db, self.catalogues, self.keyring, encrypt_min_level=settings.record_encrypt_min_level
+        )
+        self.proofs = LogProofs(platform.db)
+        self.chain_id = platform.deployment.chain_id
+        self.checkpoints_address = platform.deployment.addresses["Checkpoints"]
+
+    def ingest(
+        self, provider: str, items: Iterable[tuple[int, Submission | list[FieldError]]], mode: Mode
+    ) -> IngestReport:
+        return self.ingestion.ingest(provider, items, mode)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _row(self, record_id: str, version: int | None) -> CreditRecord:
+        with self.db.session() as session:
+            query = select(CreditRecord).where(CreditRecord.record_id == record_id)
+            if version is None:
+                query = query.order_by(CreditRecord.version.desc()).limit(1)
+            else:
+                query = query.where(CreditRecord.version == version)
+            row = session.execute(query).scalar_one_or_none()
+        if row is None:
+            what = f"record {record_id}" + ("" if version is None else f" version {version}")
+            raise NotFound(f"no {what}")
+        return row
+
+    def versions(self, record_id: str) -> list[RecordVersion]:
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(CreditRecord).where(CreditRecord.record_id == record_id).order_by(CreditRecord.version)
+            ).all()
+        if not rows:
+            raise NotFound(f"no record {record_id}")
+        return [_version(r) for r in rows]
+
+    def by_source_ref(self, provider: str, source_ref: str) -> list[RecordVersion]:
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(CreditRecord)
+                .where(
+                    CreditRecord.provider == to_checksum_address(provider),
+                    CreditRecord.source_ref == source_ref,
+                )
+                .order_by(CreditRecord.version)
+            ).all()
+        if not rows:
+            raise NotFound(f"no record with source reference {source_ref!r}")
+        return [_version(r) for r in rows]
+
+    def open(self, caller: str, record_id: str, version: int | None = None) -> OpenedRecord:
+        """The full record for the provider that submitted it, checked against its commitment."""
+        row = self._row(record_id, version)
+        if to_checksum_address(caller) != row.provider:
+            raise NotAuthorized(f"{caller} did not submit record {record_id}")
+        return self._open_row(row)
+
+    def _open_row(self, row: CreditRecord) -> OpenedRecord:
+        secret = json.loads(
+            self.keyring.open(row.key_id, bytes(row.sealed), sealed_aad(row.record_id, row.version))
+        )
+        salt = base64.b64decode(secret["salt"])
+        fields = {**json.loads(row.public_fields), **secret["fields"]}
+        content = {
+            "category": row.category,
+            "subject": row.subject,
+            "event_date": row.event_date.isoformat(),
+            "severity": row.severity,
+            "source_ref": row.source_ref,
+            "fields": fields,
+        }
+        document = canon.record_document(
+            content,
+            record_id=row.record_id,
+            version=row.version,
+            provider=row.provider,
+            catalogue_version=row.catalogue_version,
+        )
+        canonical = canon.canonical(document)
+        commitment = canon.commitment(salt, canonical)
+        if commitment != bytes(row.commitment):
+            raise LogCorrupted(
+                f"record {row.record_id} version {row.version} no longer matches its commitment"
+            )
+        warnings = [FieldError(w["field"], w["rule"], w["message"]) for w in json.loads(row.warnings or "[]")]
+        return OpenedRecord(
+            _version(row), row.event_date, row.severity, fields, warnings, salt, canonical, commitment
+        )
+
+    # -- proofs -----------------------------------------------------------------------------
+
+    def proof(self, record_id: str, version: int | None = None) -> tuple[RecordVersion, InclusionProof]:
+        """The record version's leaf and its inclusion proof to the latest anchored checkpoint.
+
+        Raises `NotYetAnchored` (409) while no checkpoint covers it yet.
+        """
+        row = self._row(record_id, version)
+        proof = self.proofs.inclusion(canon.CREDIT_RECORDS_LOG, int(row.log_seq))
+        if proof.leaf_hash != bytes(row.leaf_hash):
+            raise LogCorrupted(
+                f"record {record_id} version {row.version}: leaf hash differs from its log entry"
+            )
+        return _version(row), proof
+
+    def proof_bundle(self, record_id: str, version: int | None = None) -> dict[str, Any]:
+        record, proof = self.proof(record_id, version)
+        bundle = inclusion_bundle(
+            proof, chain_id=self.chain_id, checkpoints_contract=self.checkpoints_address
+        )
+        bundle["record"] = {"record_id": record.record_id, "version": record.version}
+        return bundle
