@@ -32,14 +32,8 @@ FORBIDDEN_REVERTS = {
     "CommitmentNotOwned",
     "NotEnterpriseAccount",
 }
-#: refusals naming something that does not exist
-NOT_FOUND_REVERTS = {
-    "UnknownProposal",
-    "UnknownUscc",
-    "UnknownAgreement",
-    "UnknownGrant",
-    "UnknownCommitment",
-}
+#: refusals naming something that does not exist (UnknownProposal, NonexistentGrant …)
+NOT_FOUND_PREFIXES = ("Unknown", "Nonexistent")
 #: refusals caused by the content of the request itself
 UNPROCESSABLE_REVERTS = {
     "SignatureExpired",

@@ -94,10 +94,10 @@ class LedgerClient:
             deadline=self._deadline(),
         )
         signed = sign(self.account, self._domain(spec.contract), message)
-        body = {
-            key: ("0x" + value.hex()) if isinstance(value, bytes) else int(value) if isinstance(value, int) else value
-            for key, value in ((f.name, getattr(message, f.name)) for f in fields(message))
-        }
+        body: dict[str, Any] = {}
+        for field in fields(message):
+            value = getattr(message, field.name)
+            body[field.name] = "0x" + value.hex() if isinstance(value, bytes) else value
         body["signature"] = "0x" + signed.signature.hex()
         result: dict[str, Any] = self.request("POST", f"/acts/{spec.name}", body)
         return result

@@ -8,7 +8,7 @@ every act's exact fields and the API cannot drift from what the contracts verify
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, create_model
@@ -43,10 +43,13 @@ def get_acts(platform: PlatformDep) -> ActsService:
     return ActsService(platform)
 
 
+ActsDep = Annotated[ActsService, Depends(get_acts)]
+
+
 def _route(spec: ActSpec) -> None:
     model = _body_model(spec)
 
-    def relay(body: BaseModel, caller: CallerDep, acts: ActsService = Depends(get_acts)) -> ActResultPublic:
+    def relay(body: BaseModel, caller: CallerDep, acts: ActsDep) -> ActResultPublic:
         values = body.model_dump()
         signature = to_bytes(values.pop("signature"))
         result: ActResult = acts.relay(

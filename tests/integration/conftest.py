@@ -99,11 +99,20 @@ class Onboarding:
         self.operators = operators
 
     def admit(
-        self, account: LocalAccount, role: Role, kind: InstitutionKind = InstitutionKind.NONE, name: str = "member"
+        self,
+        account: LocalAccount,
+        role: Role,
+        kind: InstitutionKind = InstitutionKind.NONE,
+        name: str = "member",
     ) -> LocalAccount:
         proposal = self.membership.propose(
             self.membership.sign_propose(
-                self.operators[0], Action.ADMIT, account=account.address, role=role, kind=kind, name_hash=name_hash(name)
+                self.operators[0],
+                Action.ADMIT,
+                account=account.address,
+                role=role,
+                kind=kind,
+                name_hash=name_hash(name),
             )
         )
         self.membership.approve(self.membership.sign_approve(self.operators[1], proposal.proposal_id))

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from ledger.chain.agreements import (
     AgreementsContract,
     AgreementStatus,
-    CommitMessage,
     CommitmentKind,
+    CommitMessage,
     CountersignMessage,
     ProposeAgreementMessage,
 )
@@ -35,7 +35,9 @@ USCC = "91350200776049653A"
 def members(onboarding: Onboarding, dev_accounts: list[LocalAccount]) -> dict[str, LocalAccount]:
     return {
         "bank": onboarding.admit(dev_accounts[5], Role.INSTITUTION, InstitutionKind.BANK, "郑州银行"),
-        "guarantor": onboarding.admit(dev_accounts[6], Role.INSTITUTION, InstitutionKind.GUARANTOR, "郑州担保"),
+        "guarantor": onboarding.admit(
+            dev_accounts[6], Role.INSTITUTION, InstitutionKind.GUARANTOR, "郑州担保"
+        ),
         "enterprise": onboarding.enterprise(dev_accounts[7], USCC, "厦门某企业"),
     }
 
@@ -133,14 +135,18 @@ def test_replayed_act_signature_is_409(
     statuses = []
     for _ in range(2):  # a fresh request signature each time: only the act is replayed
         headers = sign_request(bank.key, domain, "POST", "/acts/Commit", body)
-        statuses.append(api.post("/acts/Commit", content=body, headers={**headers, "Content-Type": "application/json"}))
+        statuses.append(
+            api.post("/acts/Commit", content=body, headers={**headers, "Content-Type": "application/json"})
+        )
     assert statuses[0].status_code == 201
     assert statuses[1].status_code == 409
     assert statuses[1].json()["contract_error"] == "InvalidAccountNonce"
     assert agreements.commitment_count() == 1
 
 
-def test_act_with_a_malformed_field_is_422(sdk: SdkFor, api: TestClient, members: dict[str, LocalAccount]) -> None:
+def test_act_with_a_malformed_field_is_422(
+    sdk: SdkFor, api: TestClient, members: dict[str, LocalAccount]
+) -> None:
     bank = members["bank"]
     body = json.dumps({"kind": 0, "document_hash": "0x1234", "member": bank.address, "nonce": 0,
                        "deadline": 1, "signature": "0x00"}).encode()  # fmt: skip

@@ -42,7 +42,9 @@ class Up:
     def start(self, timeout: float = 120.0) -> float:
         """Start and wait for a ready /healthz; returns the seconds it took."""
         began = time.monotonic()
-        self.process = subprocess.Popen([CLI, "up"], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [CLI, "up"], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         while time.monotonic() - began < timeout:
             if self.process.poll() is not None:
                 out = self.process.stdout.read().decode() if self.process.stdout else ""
@@ -102,6 +104,8 @@ def test_manifest_for_another_chain_is_a_clear_error(up: Up, tmp_path: Path) -> 
     # the chain is wiped but the manifest survives: deploying again must refuse, not fork
     for leftover in (tmp_path / "data" / "devnet").glob("state*.json"):
         leftover.unlink()
-    result = subprocess.run([CLI, "up", "--no-serve"], env=up.env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [CLI, "up", "--no-serve"], env=up.env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     assert "no code at" in result.stderr
