@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from api import errors
-from api.routers import acts, health, members
+from api.routers import acts, health, members, releases
 from api.routers import records as records_router
 from ledger import __version__
 from ledger.platform import Platform
+from ledger.release.factory import release_service
 
 
 def create_app(platform: Platform) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = release_service(platform)
+        app.state.release_service = service
+        try:
+            yield
+        finally:
+            service.trail.close()
+            service.authorizer.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="credit-ledger",
         version=__version__,
         description=(
@@ -27,4 +42,5 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(members.router)
     app.include_router(acts.router)
     app.include_router(records_router.router)
+    app.include_router(releases.router)
     return app

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
 from ledger.errors import LedgerError
 from ledger.keystore import create_keystore
 from ledger.settings import Settings
@@ -24,6 +25,9 @@ devnet_app = typer.Typer(
 keys_app = typer.Typer(help="Member keys in encrypted keystore files.", no_args_is_help=True)
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(keys_app, name="keys")
+app.add_typer(records_app, name="records")  # issue 4: records, catalogue, anchoring
+app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(anchor_app, name="anchor")
 
 
 def _fail(exc: LedgerError) -> typer.Exit:
@@ -49,8 +53,9 @@ def up(
     # `finally` below runs instead of the process dying on the default handler.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        bootstrap(settings, on_step=lambda msg: typer.echo(f"· {msg}"))
+        platform, _ = bootstrap(settings, on_step=lambda msg: typer.echo(f"· {msg}"))
         if serve:
+            start_anchoring(platform, say=lambda msg: typer.echo(f"· {msg}"))  # LEDGER_ANCHOR_IN_UP
             typer.echo(f"· serving the API on http://{settings.api_host}:{settings.api_port} (docs at /docs)")
             uvicorn.run(
                 "api.main:create",

@@ -31,6 +31,7 @@ from ledger.chain.membership import (
     uscc_hash,
 )
 from ledger.errors import LedgerError
+from ledger.release.request import request_domain, request_to_json, sign_data_request
 from ledger.request_auth import sign_request
 from ledger.services.acts import ACTS
 
@@ -266,6 +267,30 @@ class LedgerClient:
     def log_consistency(self, name: str, first: int, second: int) -> dict[str, Any]:
         path = f"/logs/{name}/consistency?first={first}&second={second}"
         result: dict[str, Any] = self.request("GET", path)
+        return result
+
+
+    # -- release ----------------------------------------------------------------------------
+
+    def release(
+        self, subject: str, categories: int, purpose: int, agreement_id: int, *, raw: bool = False
+    ) -> dict[str, Any]:
+        """Sign a data request for this institution and ask for the release."""
+        chain = self.chain()
+        domain = request_domain(chain["chain_id"], chain["contracts"]["Consents"]["address"])
+        signed = sign_data_request(
+            self.account, domain, subject=subject, categories=categories, purpose=purpose,
+            agreement_id=agreement_id, raw=raw,
+        )  # fmt: skip
+        return self.send_release(request_to_json(signed))
+
+    def send_release(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST an already signed data request (its signature is its authentication)."""
+        result: dict[str, Any] = _result(self.http.post("/releases", json=body))
+        return result
+
+    def release_proof(self, index: int) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", f"/releases/{index}/proof")
         return result
 
 

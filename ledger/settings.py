@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     )
     record_keys: dict[str, SecretStr] = Field(
         default_factory=dict,
-        description='data keys by key id, base64: 32 bytes for aes-256-gcm, 16 for sm4-gcm; {"2026-01": "..."}',
+        description='data keys by id, base64: 32 bytes for aes-256-gcm, 16 for sm4-gcm; {"2026-01": "..."}',
     )
     record_key_id: str | None = Field(default=None, description="key id new records are sealed with")
     record_mac_key: SecretStr | None = Field(
@@ -108,11 +108,11 @@ class Settings(BaseSettings):
     ingest_max_records: int = Field(default=50_000, ge=1, description="records per bulk request (413 above)")
     ingest_max_single_bytes: int = Field(default=1024 * 1024, ge=1024, description="single-record body limit")
     anchor_logs: list[str] = Field(
-        default_factory=lambda: ["credit-records", "access-trail"], description="logs the anchoring worker anchors"
+        default_factory=lambda: ["credit-records", "access-trail"], description="logs the worker anchors"
     )
-    anchor_max_entries: int = Field(default=10_000, ge=1, description="anchor once this many entries are pending")
-    anchor_max_delay_seconds: float = Field(default=10.0, gt=0, description="or once the oldest waited this long")
-    anchor_poll_seconds: float = Field(default=0.5, gt=0, description="how often the worker looks at the logs")
+    anchor_max_entries: int = Field(default=10_000, ge=1, description="anchor once this many are pending")
+    anchor_max_delay_seconds: float = Field(default=10.0, gt=0, description="or after the oldest waited")
+    anchor_poll_seconds: float = Field(default=0.5, gt=0, description="how often the worker looks at logs")
     anchor_in_up: bool = Field(default=True, description="`credit-ledger up` runs the anchoring worker too")
 
     @model_validator(mode="after")

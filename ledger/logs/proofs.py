@@ -21,7 +21,7 @@ from ledger.logs.leaves import check_log_name
 from ledger.logs.models import LogCheckpoint
 from ledger.logs.store import LogCorrupted, committed_size, entry
 from ledger.logs.tree import TreeCache, default_cache
-from ledger.merkle.rfc9162 import MerkleTree
+from ledger.merkle.rfc9162 import MerkleTree, hash_leaf
 from ledger.storage.database import Database
 
 __all__ = [
@@ -158,11 +158,14 @@ class LogProofs:
                 "retry after the next checkpoint"
             )
         tree = self._anchored_tree(name, checkpoint)
+        leaf, digest = bytes(stored.leaf), bytes(stored.leaf_hash)
+        if hash_leaf(leaf) != digest or tree.leaf_hash(index) != digest:
+            raise LogCorrupted(f"log {name}: stored entry {index} is not the entry that was anchored")
         return InclusionProof(
             log=name,
             index=index,
-            leaf=bytes(stored.leaf),
-            leaf_hash=bytes(stored.leaf_hash),
+            leaf=leaf,
+            leaf_hash=digest,
             path=tree.inclusion_proof(index, checkpoint.size),
             checkpoint=checkpoint,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -16,6 +17,7 @@ from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
 from ledger.logs.models import LogCheckpoint, LogEntry
 from ledger.logs.proofs import LogProofs
 from ledger.logs.store import LogCorrupted
+from ledger.logs.tree import TreeCache
 from ledger.logs.verify import ProofVerificationError
 from ledger.merkle.rfc9162 import verify_consistency
 from ledger.platform import Platform
@@ -40,7 +42,9 @@ def _checkpoints(platform: Platform, client: ChainClient | None = None) -> Check
     return CheckpointsContract(client or platform.chain, platform.deployment.addresses["Checkpoints"])
 
 
-def _worker(platform: Platform, clock: FakeClock | None = None, **policy: float) -> AnchorWorker:
+def _worker(
+    platform: Platform, clock: FakeClock | None = None, cache: TreeCache | None = None, **policy: float
+) -> AnchorWorker:
     return AnchorWorker(
         db=platform.db,
         checkpoints=_checkpoints(platform),
@@ -48,7 +52,26 @@ def _worker(platform: Platform, clock: FakeClock | None = None, **policy: float)
         policy=AnchorPolicy(**policy),  # type: ignore[arg-type]
         from_block=platform.deployment.block,
         clock=clock or FakeClock(),
+        cache=cache,
     )
+
+
+MakeWorker = Callable[..., AnchorWorker]
+
+
+@pytest.fixture
+def workers(platform: Platform) -> Iterator[MakeWorker]:
+    """Workers for this test, closed afterwards so their locks do not outlive it."""
+    made: list[AnchorWorker] = []
+
+    def make(clock: FakeClock | None = None, cache: TreeCache | None = None, **policy: float) -> AnchorWorker:
+        worker = _worker(platform, clock, cache, **policy)
+        made.append(worker)
+        return worker
+
+    yield make
+    for worker in made:
+        worker.close()
 
 
 def _ingest(sdk: SdkFor, provider: LocalAccount, count: int, start: int = 0) -> list[dict[str, object]]:
@@ -58,14 +81,19 @@ def _ingest(sdk: SdkFor, provider: LocalAccount, count: int, start: int = 0) -> 
 
 
 def test_proof_verifies_against_the_chain(
-    sdk: SdkFor, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
+    sdk: SdkFor,
+    workers: MakeWorker,
+    platform: Platform,
+    provider: LocalAccount,
+    other_provider: LocalAccount,
+    catalogue_v1: Catalogue,
 ) -> None:
     receipts = _ingest(sdk, provider, 13)
     first = receipts[5]
     with pytest.raises(ApiError) as pending:
         sdk(provider).record_proof(str(first["record_id"]), 1)
     assert pending.value.status == 409 and "not anchored yet" in pending.value.message
-    result = _worker(platform).anchor_now(LOG)
+    result = workers().anchor_now(LOG)
     assert result is not None and (result.previous_size, result.size) == (0, 13)
     bundle = sdk(provider).record_proof(str(first["record_id"]), 1, with_opening=True)
     assert bundle["index"] == first["log_index"] and bundle["leaf_hash"] == first["leaf_hash"]
@@ -78,7 +106,7 @@ def test_proof_verifies_against_the_chain(
         ("leaf_hash", "0x" + "00" * 32, "leaf hash"),
         ("index", 6, "sequence number"),
         ("root", "0x" + "11" * 32, "inclusion proof"),
-        ("tree_size", 12, "inclusion proof"),
+        ("tree_size", 12, "no checkpoint of size 12"),  # a path can fit two sizes: the chain decides
     ]:
         with pytest.raises(ProofVerificationError, match=message):
             verify_record_bundle({**bundle, key: value}, checkpoints=_checkpoints(platform))
@@ -89,16 +117,16 @@ def test_proof_verifies_against_the_chain(
     with pytest.raises(ProofVerificationError, match="commitment"):
         verify_record_bundle({**bundle, "opening": forged}, checkpoints=_checkpoints(platform))
     # another provider may fetch the proof, but not the opening
+    assert sdk(other_provider).record_proof(str(first["record_id"]), 1)["root"] == bundle["root"]
     with pytest.raises(ApiError) as refused:
-        sdk(provider).record_proof(str(first["record_id"]), 1)  # fine
-        raise ApiError(403, {"detail": "placeholder"})
+        sdk(other_provider).record_proof(str(first["record_id"]), 1, with_opening=True)
     assert refused.value.status == 403
 
 
 def test_proofs_follow_the_latest_checkpoint_and_checkpoints_are_consistent(
-    sdk: SdkFor, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
+    sdk: SdkFor, workers: MakeWorker, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
 ) -> None:
-    worker = _worker(platform)
+    worker = workers()
     receipts = _ingest(sdk, provider, 7)
     worker.anchor_now(LOG)
     receipts += _ingest(sdk, provider, 10, start=7)
@@ -122,10 +150,10 @@ def test_proofs_follow_the_latest_checkpoint_and_checkpoints_are_consistent(
 
 
 def test_policy_anchors_by_size_or_by_time_whichever_first(
-    sdk: SdkFor, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
+    sdk: SdkFor, workers: MakeWorker, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
 ) -> None:
     clock = FakeClock()
-    worker = _worker(platform, clock, max_entries=10, max_delay_seconds=60)
+    worker = workers(clock, max_entries=10, max_delay_seconds=60)
     assert worker.tick() == []  # empty log: nothing to do
     _ingest(sdk, provider, 4)
     assert worker.tick() == []  # 4 pending, 0 s waited
@@ -145,10 +173,10 @@ def test_policy_anchors_by_size_or_by_time_whichever_first(
 
 
 def test_chain_outage_is_retried_with_backoff_and_nothing_is_lost(
-    sdk: SdkFor, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
+    sdk: SdkFor, workers: MakeWorker, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
 ) -> None:
     clock = FakeClock()
-    worker = _worker(platform, clock, max_entries=1, backoff_initial_seconds=2, backoff_max_seconds=8)
+    worker = workers(clock, max_entries=1, backoff_initial_seconds=2, backoff_max_seconds=8)
     live = worker.checkpoints
     gone = ChainClient.connect("http://127.0.0.1:9", devnet_key(0), artifacts=platform.chain.artifacts)
     worker.checkpoints = _checkpoints(platform, gone)
@@ -169,7 +197,7 @@ def test_chain_outage_is_retried_with_backoff_and_nothing_is_lost(
 
 
 def test_crash_between_anchoring_and_recording_is_recovered_without_double_anchoring(
-    sdk: SdkFor, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
+    sdk: SdkFor, workers: MakeWorker, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
 ) -> None:
     _ingest(sdk, provider, 9)
     tree = LogProofs(platform.db).cache.tree(platform.db, LOG, 9)
@@ -178,7 +206,7 @@ def test_crash_between_anchoring_and_recording_is_recovered_without_double_ancho
     with platform.db.session() as session:
         assert session.scalars(select(LogCheckpoint)).all() == []
     blocks = platform.chain.block_number()
-    worker = _worker(platform, max_entries=1)
+    worker = workers(max_entries=1)
     assert worker.tick() == []  # reconciled from the chain: nothing new to anchor
     assert platform.chain.block_number() == blocks  # no second transaction
     with platform.db.session() as session:
@@ -191,10 +219,10 @@ def test_crash_between_anchoring_and_recording_is_recovered_without_double_ancho
 
 
 def test_two_workers_never_both_anchor(
-    sdk: SdkFor, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
+    sdk: SdkFor, workers: MakeWorker, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
 ) -> None:
-    one = _worker(platform, max_entries=1)
-    two = _worker(platform, max_entries=1)
+    one = workers(max_entries=1)
+    two = workers(max_entries=1)
     _ingest(sdk, provider, 3)
     assert len(one.tick()) == 1
     _ingest(sdk, provider, 3, start=3)
@@ -208,30 +236,33 @@ def test_two_workers_never_both_anchor(
 
 
 def test_a_rewritten_entry_stops_anchoring_and_proofs(
-    sdk: SdkFor, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
+    sdk: SdkFor, workers: MakeWorker, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
 ) -> None:
     receipts = _ingest(sdk, provider, 4)
-    worker = _worker(platform, max_entries=1)
+    worker = workers(max_entries=1)
     worker.tick()
     with platform.db.session() as session:  # someone rewrites history in the database
         session.execute(
             update(LogEntry).where(LogEntry.seq == 2).values(leaf_hash=b"\x01" * 32, leaf=b'{"forged":true}')
         )
+    assert sdk(provider).record_proof(str(receipts[0]["record_id"]), 1)["index"] == 0  # untouched entry
     with pytest.raises(ApiError) as refused:
-        sdk(provider).record_proof(str(receipts[0]["record_id"]), 1)
-    assert refused.value.status == 503 and "anchored root" in refused.value.message
+        sdk(provider).record_proof(str(receipts[2]["record_id"]), 1)
+    assert refused.value.status == 503 and "not the entry that was anchored" in refused.value.message
     _ingest(sdk, provider, 2, start=4)
-    fresh = _worker(platform, max_entries=1)
+    worker.close()
+    fresh = workers(cache=TreeCache(), max_entries=1)  # as after a restart: the tree is read from the table
     assert fresh.tick() == []
-    assert fresh._state[LOG].fatal is not None and "not the root" in fresh._state[LOG].fatal
+    fatal = fresh._state[LOG].fatal
+    assert fatal is not None and "not the root" in fatal
     assert _checkpoints(platform).latest(log_id(LOG)).size == 4
 
 
 def test_log_proofs_refuse_a_log_that_no_longer_matches(
-    sdk: SdkFor, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
+    sdk: SdkFor, workers: MakeWorker, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
 ) -> None:
     _ingest(sdk, provider, 3)
-    _worker(platform).anchor_now(LOG)
+    workers().anchor_now(LOG)
     with platform.db.session() as session:
         session.execute(update(LogCheckpoint).values(root=b"\x02" * 32))
     with pytest.raises(LogCorrupted):

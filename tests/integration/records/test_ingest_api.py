@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -26,7 +28,7 @@ def _counts(platform: Platform) -> tuple[int, int]:
     return records, entries
 
 
-def _error(exc: pytest.ExceptionInfo[ApiError]) -> dict[str, object]:
+def _error(exc: pytest.ExceptionInfo[ApiError]) -> dict[str, Any]:
     body = exc.value.body
     assert isinstance(body, dict)
     return body
@@ -83,7 +85,7 @@ def test_correction_creates_a_new_version(
     with pytest.raises(ApiError) as unchanged:
         sdk(provider).submit_record({**record, "corrects": 2, "fields": {**fixed["fields"]}})
     assert unchanged.value.status == 422
-    assert [e["rule"] for e in _error(unchanged)["errors"]] == ["correction_unchanged"]  # type: ignore[index,union-attr]
+    assert [e["rule"] for e in _error(unchanged)["errors"]] == ["correction_unchanged"]
     versions = sdk(provider).record_versions(v1["record_id"])
     assert [v["version"] for v in versions] == [1, 2]
     opened = sdk(provider).open_record(v1["record_id"], 1)
@@ -148,7 +150,7 @@ def test_bad_input_is_422_naming_field_and_rule(
     with pytest.raises(ApiError) as refused:
         sdk(provider).submit_record(record)
     assert refused.value.status == 422, refused.value.body
-    problems = {(e["field"], e["rule"]) for e in _error(refused)["errors"]}  # type: ignore[union-attr]
+    problems = {(e["field"], e["rule"]) for e in _error(refused)["errors"]}
     assert (field, rule) in problems
     assert _counts(platform) == (0, 0)
 
@@ -262,10 +264,10 @@ def test_oversized_bodies_are_413(
     content = b"x" * 30_000
     headers = sign_request(provider.key, domain, "POST", "/records/bulk", content)
 
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         for i in range(0, len(content), 1000):
             yield content[i : i + 1000]
 
-    response = api.post("/records/bulk", content=chunks(), headers=headers)  # type: ignore[arg-type]
+    response = api.post("/records/bulk", content=chunks(), headers=headers)
     assert response.status_code == 413
     assert _counts(platform) == (0, 0)

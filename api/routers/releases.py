@@ -1,0 +1,120 @@
+"""The release endpoint: an institution's signed data request in, desensitized data and a receipt out.
+
+The signed data request is its own authentication (signature, nonce, deadline), so the
+endpoint needs no request-signature headers; everything else is the release service's.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from api.deps import Caller, CallerDep, PlatformDep
+from api.schemas import Address, Bytes32, Signature
+from ledger.chain.membership import Role, uscc_hash
+from ledger.errors import NotAuthorized
+from ledger.logs.leaves import decode_leaf
+from ledger.logs.proofs import LogProofs
+from ledger.logs.store import entry
+from ledger.logs.verify import inclusion_bundle
+from ledger.release.request import request_from_json
+from ledger.release.service import ReleaseService
+from ledger.release.trail import ACCESS_TRAIL_LOG
+
+router = APIRouter(tags=["release"])
+
+
+class DataRequestBody(BaseModel):
+    institution: Address
+    subject: str = Field(examples=["91410100MA44TL7G2F"], description="the enterprise's 统一社会信用代码")
+    categories: str = Field(pattern=r"^[0-9]{1,78}$", description="bit mask of catalogue categories, decimal")
+    purpose: str = Field(pattern=r"^[0-9]{1,78}$", description="one purpose bit, decimal")
+    agreement_id: int = Field(ge=1)
+    raw: bool = Field(description="unmasked values where the enterprise's grant allows them")
+    nonce: Bytes32
+    deadline: int = Field(ge=0)
+    signature: Signature
+
+
+class ReceiptOut(BaseModel):
+    log: str
+    index: int = Field(description="the entry's position in the access trail")
+    leaf_hash: str
+    block: int = Field(description="block B at which the chain authorized the release")
+    response_hash: str = Field(description="SHA-256 of the RFC 8785 canonical JSON of `data`")
+
+
+class ReleaseOut(BaseModel):
+    data: dict[str, Any]
+    receipt: ReceiptOut
+
+
+def get_release_service(request: Request) -> ReleaseService:
+    service: ReleaseService = request.app.state.release_service
+    return service
+
+
+ReleaseDep = Annotated[ReleaseService, Depends(get_release_service)]
+
+
+@router.post(
+    "/releases",
+    response_model=ReleaseOut,
+    summary="Release an enterprise's data as the chain allows (institution's signed request)",
+    responses={
+        401: {"description": "signature not the institution's, or deadline passed"},
+        403: {"description": "the chain refused: the reason code names the failed rule"},
+        409: {"description": "replayed nonce"},
+        503: {"description": "chain, database or access trail unavailable: nothing released"},
+    },
+)
+def release(body: DataRequestBody, service: ReleaseDep) -> ReleaseOut:
+    result = service.release(request_from_json(body.model_dump()))
+    r = result.receipt
+    return ReleaseOut(
+        data=result.data,
+        receipt=ReceiptOut(
+            log=r.log,
+            index=r.index,
+            leaf_hash="0x" + r.leaf_hash.hex(),
+            block=r.block,
+            response_hash="0x" + r.response_hash.hex(),
+        ),
+    )
+
+
+@router.get(
+    "/releases/{index}/proof",
+    summary="Inclusion proof of a release's access-trail entry",
+    description="For its institution, its subject enterprise, operators and auditors.",
+    responses={409: {"description": "not anchored yet"}},
+)
+def release_proof(index: int, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
+    with platform.db.session() as session:
+        row = entry(session, ACCESS_TRAIL_LOG, index)
+    if not _may_see(caller, None if row is None else decode_leaf(bytes(row.leaf)).payload):
+        raise NotAuthorized(f"{caller.address} may not see access-trail entry {index}")
+    proof = LogProofs(platform.db).inclusion(ACCESS_TRAIL_LOG, index)
+    return inclusion_bundle(
+        proof,
+        chain_id=platform.deployment.chain_id,
+        checkpoints_contract=platform.deployment.addresses["Checkpoints"],
+    )
+
+
+def _may_see(caller: Caller, payload: dict[str, Any] | None) -> bool:
+    """Operators and auditors see every entry; an institution its own; an enterprise those about it."""
+    if caller.member.role in (Role.OPERATOR, Role.AUDITOR):
+        return True
+    if payload is None:
+        return False
+    if caller.address == payload.get("institution"):
+        return True
+    subject = payload.get("subject")
+    return (
+        caller.member.role is Role.ENTERPRISE
+        and isinstance(subject, str)
+        and (uscc_hash(subject) == caller.member.uscc_hash)
+    )

@@ -1,0 +1,335 @@
+"""The audit export: what the platform hands an auditor, one JSON object per line.
+
+The auditor needs the logs' exact leaf bytes (to rebuild the anchored roots) and, for
+the record log, what the records table says about each record version (to show that
+the table still matches the log) — never the credit data itself. Format
+`credit-ledger/audit-export/1`, NDJSON, lines in any order after the header:
+
+* header (first line)::
+
+    {"format": "credit-ledger/audit-export/1", "chain_id": 31337,
+     "contracts": {"Consents": "0x…", …}, "deployment_block": 1,
+     "exported_at": "2025-…Z", "logs": {"credit-records": 120, "access-trail": 40},
+     "records": true, "openings": false}
+
+  `logs` is how many entries of each log the platform held when exporting; `records`
+  says that record versions are included (so that their completeness is checked);
+  `openings` that the operator included record openings (see below).
+* a log entry: ``{"log": "access-trail", "seq": 7, "leaf": "<base64 of the leaf bytes>"}``
+  (``"leaf_hex": "0x…"`` is accepted instead of ``leaf``);
+* a stored record version, as the records table holds it::
+
+    {"record": {"record_id": "…", "version": 1, "log_seq": 12,
+                "commitment": "0x<32 bytes>", "leaf_hash": "0x<32 bytes>"}}
+
+  optionally with ``"opening": {"salt": "<base64>", "document": {…}}``: the record's
+  salt and every stored value (the document the commitment covers). Only an operator
+  with database access and the record keys can produce openings; they contain
+  personal data and stay inside the platform.
+* a refusal from the MLPS audit records: ``{"audit_event": {"at": "…", "actor": "0x…",
+  "event": "…", "outcome": "refused", "detail": "…"}}``.
+
+This module is pure: it parses and writes lines. The platform's exporter
+(`ledger.audit_export`) and the benchmark write through `*_line`; the verifier reads
+through `parse_lines` / `read_export`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledger.audit.errors import ExportFormatError
+
+__all__ = [
+    "EXPORT_FORMAT",
+    "AuditExport",
+    "ExportHeader",
+    "ExportedEntry",
+    "Opening",
+    "Refusal",
+    "StoredVersion",
+    "entry_line",
+    "header_line",
+    "parse_lines",
+    "read_export",
+    "record_line",
+    "refusal_line",
+]
+
+EXPORT_FORMAT = "credit-ledger/audit-export/1"
+
+
+@dataclass(frozen=True)
+class ExportHeader:
+    chain_id: int
+    contracts: dict[str, str]
+    deployment_block: int
+    exported_at: str
+    logs: dict[str, int]
+    records: bool
+    openings: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedEntry:
+    """One log entry as served: its claimed sequence number and exact leaf bytes."""
+
+    log: str
+    seq: int
+    leaf: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What a commitment covers: the salt and the record document (personal data)."""
+
+    salt: bytes
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """A record version as the platform's records table holds it."""
+
+    record_id: str
+    version: int
+    log_seq: int
+    commitment: bytes
+    leaf_hash: bytes
+    opening: Opening | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    at: str
+    actor: str | None
+    event: str
+    outcome: str
+    detail: str | None
+
+
+@dataclass
+class AuditExport:
+    """An export in memory: entries per log in the order served, record versions, refusals."""
+
+    header: ExportHeader | None = None
+    entries: dict[str, list[ExportedEntry]] = field(default_factory=dict)
+    records: list[StoredVersion] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+
+    @property
+    def includes_records(self) -> bool:
+        return bool(self.records) or (self.header is not None and self.header.records)
+
+    def add_entry(self, entry: ExportedEntry) -> None:
+        self.entries.setdefault(entry.log, []).append(entry)
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _hex(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def _dumps(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def header_line(header: ExportHeader) -> str:
+    return _dumps(
+        {
+            "format": EXPORT_FORMAT,
+            "chain_id": header.chain_id,
+            "contracts": header.contracts,
+            "deployment_block": header.deployment_block,
+            "exported_at": header.exported_at,
+            "logs": header.logs,
+            "records": header.records,
+            "openings": header.openings,
+        }
+    )
+
+
+def entry_line(log: str, seq: int, leaf: bytes) -> str:
+    return _dumps({"log": log, "seq": seq, "leaf": base64.b64encode(leaf).decode("ascii")})
+
+
+def record_line(version: StoredVersion) -> str:
+    line: dict[str, Any] = {
+        "record": {
+            "record_id": version.record_id,
+            "version": version.version,
+            "log_seq": version.log_seq,
+            "commitment": _hex(version.commitment),
+            "leaf_hash": _hex(version.leaf_hash),
+        }
+    }
+    if version.opening is not None:
+        line["opening"] = {
+            "salt": base64.b64encode(version.opening.salt).decode("ascii"),
+            "document": version.opening.document,
+        }
+    return _dumps(line)
+
+
+def refusal_line(refusal: Refusal) -> str:
+    return _dumps(
+        {
+            "audit_event": {
+                "at": refusal.at,
+                "actor": refusal.actor,
+                "event": refusal.event,
+                "outcome": refusal.outcome,
+                "detail": refusal.detail,
+            }
+        }
+    )
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _int(value: object, what: str, line: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ExportFormatError(f"{what}: expected a non-negative integer, got {value!r}", line=line)
+    return value
+
+
+def _str(value: object, what: str, line: int) -> str:
+    if not isinstance(value, str):
+        raise ExportFormatError(f"{what}: expected a string, got {type(value).__name__}", line=line)
+    return value
+
+
+def _opt_str(value: object, what: str, line: int) -> str | None:
+    return None if value is None else _str(value, what, line)
+
+
+def _b64(value: object, what: str, line: int) -> bytes:
+    try:
+        return base64.b64decode(_str(value, what, line), validate=True)
+    except (binascii.Error, ValueError):
+        raise ExportFormatError(f"{what}: not base64", line=line) from None
+
+
+def _hex_bytes(value: object, what: str, line: int, length: int | None = None) -> bytes:
+    text = _str(value, what, line)
+    if not text.startswith("0x"):
+        raise ExportFormatError(f"{what}: expected 0x-prefixed hex", line=line)
+    try:
+        raw = bytes.fromhex(text[2:])
+    except ValueError:
+        raise ExportFormatError(f"{what}: not hex", line=line) from None
+    if length is not None and len(raw) != length:
+        raise ExportFormatError(f"{what}: expected {length} bytes, got {len(raw)}", line=line)
+    return raw
+
+
+def _header(obj: dict[str, Any], line: int) -> ExportHeader:
+    if obj.get("format") != EXPORT_FORMAT:
+        raise ExportFormatError(f"format: expected {EXPORT_FORMAT}, got {obj.get('format')!r}", line=line)
+    contracts = obj.get("contracts")
+    logs = obj.get("logs")
+    if not isinstance(contracts, dict) or not isinstance(logs, dict):
+        raise ExportFormatError("header: contracts and logs must be objects", line=line)
+    return ExportHeader(
+        chain_id=_int(obj.get("chain_id"), "chain_id", line),
+        contracts={_str(k, "contract name", line): _str(v, f"contracts.{k}", line) for k, v in contracts.items()},
+        deployment_block=_int(obj.get("deployment_block"), "deployment_block", line),
+        exported_at=_str(obj.get("exported_at"), "exported_at", line),
+        logs={_str(k, "log name", line): _int(v, f"logs.{k}", line) for k, v in logs.items()},
+        records=bool(obj.get("records", False)),
+        openings=bool(obj.get("openings", False)),
+    )
+
+
+def parse_entry(obj: Mapping[str, Any], line: int) -> ExportedEntry:
+    log = _str(obj.get("log"), "log", line)
+    seq = _int(obj.get("seq"), "seq", line)
+    if "leaf" in obj:
+        leaf = _b64(obj["leaf"], "leaf", line)
+    elif "leaf_hex" in obj:
+        leaf = _hex_bytes(obj["leaf_hex"], "leaf_hex", line)
+    else:
+        raise ExportFormatError("entry without leaf", line=line)
+    return ExportedEntry(log, seq, leaf)
+
+
+def parse_record(obj: Mapping[str, Any], line: int) -> StoredVersion:
+    rec = obj.get("record")
+    if not isinstance(rec, dict):
+        raise ExportFormatError("record: expected an object", line=line)
+    opening = None
+    opened = obj.get("opening")
+    if opened is not None:
+        if not isinstance(opened, dict) or not isinstance(opened.get("document"), dict):
+            raise ExportFormatError("opening: expected {salt, document}", line=line)
+        opening = Opening(_b64(opened.get("salt"), "opening.salt", line), opened["document"])
+    return StoredVersion(
+        record_id=_str(rec.get("record_id"), "record.record_id", line),
+        version=_int(rec.get("version"), "record.version", line),
+        log_seq=_int(rec.get("log_seq"), "record.log_seq", line),
+        commitment=_hex_bytes(rec.get("commitment"), "record.commitment", line, 32),
+        leaf_hash=_hex_bytes(rec.get("leaf_hash"), "record.leaf_hash", line, 32),
+        opening=opening,
+    )
+
+
+def parse_refusal(obj: Mapping[str, Any], line: int) -> Refusal:
+    ev = obj.get("audit_event")
+    if not isinstance(ev, dict):
+        raise ExportFormatError("audit_event: expected an object", line=line)
+    return Refusal(
+        at=_str(ev.get("at"), "audit_event.at", line),
+        actor=_opt_str(ev.get("actor"), "audit_event.actor", line),
+        event=_str(ev.get("event"), "audit_event.event", line),
+        outcome=_str(ev.get("outcome"), "audit_event.outcome", line),
+        detail=_opt_str(ev.get("detail"), "audit_event.detail", line),
+    )
+
+
+def parse_lines(lines: Iterable[str | bytes]) -> AuditExport:
+    """Parse export lines (blank lines skipped); `ExportFormatError` names the bad line."""
+    export = AuditExport()
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except (UnicodeDecodeError, ValueError):
+            raise ExportFormatError("not a JSON object", line=number) from None
+        if not isinstance(obj, dict):
+            raise ExportFormatError("not a JSON object", line=number)
+        if "log" in obj:
+            export.add_entry(parse_entry(obj, number))
+        elif "record" in obj:
+            export.records.append(parse_record(obj, number))
+        elif "audit_event" in obj:
+            export.refusals.append(parse_refusal(obj, number))
+        elif "format" in obj:
+            if export.header is not None:
+                raise ExportFormatError("a second header", line=number)
+            export.header = _header(obj, number)
+        else:
+            raise ExportFormatError(f"unknown line kind with keys {sorted(obj)}", line=number)
+    return export
+
+
+def _read(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        yield from handle
+
+
+def read_export(path: Path) -> AuditExport:
+    """Read an export file; `ExportFormatError` when it is unreadable or malformed."""
+    try:
+        return parse_lines(_read(path))
+    except OSError as exc:
+        raise ExportFormatError(f"cannot read {path}: {exc}") from exc

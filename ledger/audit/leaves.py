@@ -1,0 +1,291 @@
+"""The verifier's own reading of leaf bytes, written from the documented format.
+
+Deliberately not `ledger.logs.leaves`: if the writing side ever accepts a malformed
+leaf, the auditor must not accept it for the same reason. The documented format
+(transparency-log.md, `ledger/logs/leaves.py` docstring):
+
+* a leaf is the RFC 8785 canonical JSON of an object holding a string ``type`` tag, an
+  integer ``seq`` (its index in the log) and the payload's keys;
+* credit-record leaves (log ``credit-records``, type ``credit-record``) carry
+  ``record_id``, ``version`` and ``commitment`` (0x + SHA-256(salt ‖ canonical record));
+* access-trail leaves (log ``access-trail``, type ``access``) carry who asked, for
+  what, under which agreement and grant, the block B of the authorization check, a hash
+  of the response, the time, and the signed request itself (see `AccessEntry`).
+
+Canonical form is checked by re-serialising: with ``json.dumps`` (sorted keys, no
+spaces, UTF-8) when the value is in the subset where that is provably RFC 8785 (no
+floats, integers within ±(2^53 - 1), keys in the Basic Multilingual Plane, so UTF-16
+and code-point key order agree), else with the `rfc8785` package itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+from eth_utils import to_checksum_address
+
+__all__ = [
+    "ACCESS_LEAF_TYPE",
+    "ACCESS_TRAIL_LOG",
+    "CREDIT_RECORDS_LOG",
+    "LEAF_TYPES",
+    "RECORD_LEAF_TYPE",
+    "AccessEntry",
+    "DecodedLeaf",
+    "LeafProblem",
+    "PayloadProblem",
+    "RecordLeaf",
+    "SignedRequest",
+    "decode_leaf",
+    "parse_access",
+    "parse_record_leaf",
+]
+
+CREDIT_RECORDS_LOG = "credit-records"
+ACCESS_TRAIL_LOG = "access-trail"
+RECORD_LEAF_TYPE = "credit-record"
+ACCESS_LEAF_TYPE = "access"
+#: the type tag every leaf of a known log must carry
+LEAF_TYPES = {CREDIT_RECORDS_LOG: RECORD_LEAF_TYPE, ACCESS_TRAIL_LOG: ACCESS_LEAF_TYPE}
+
+_MAX_SAFE_INTEGER = 2**53 - 1
+_UINT256 = 2**256
+_DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,77})$")
+_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_HEX32 = re.compile(r"^0x[0-9a-f]{64}$")
+_HEX65 = re.compile(r"^0x[0-9a-f]{130}$")
+
+
+class LeafProblem(ValueError):
+    """Leaf bytes that are not a canonical leaf object."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedLeaf:
+    type: str
+    seq: int
+    payload: dict[str, Any]
+
+
+def _fast_path_ok(value: Any) -> bool:
+    """Whether `json.dumps(sort_keys=True)` serialises `value` exactly as RFC 8785 would."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not key.isascii() and any(ord(ch) > 0xFFFF for ch in key):
+                return False
+            if not _fast_path_ok(item):
+                return False
+        return True
+    if isinstance(value, list):
+        return all(_fast_path_ok(item) for item in value)
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return True
+    if isinstance(value, int):
+        return -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
+    return False  # floats: ES6 number formatting differs from Python's repr
+
+
+def is_canonical(value: Any, data: bytes) -> bool:
+    """Whether `data` is exactly the RFC 8785 serialisation of `value`."""
+    if _fast_path_ok(value):
+        try:
+            fast = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        except UnicodeEncodeError:  # lone surrogates: not representable, not canonical
+            return False
+        if fast == data:
+            return True
+    try:
+        return bool(rfc8785.dumps(value) == data)
+    except Exception:  # values RFC 8785 cannot represent
+        return False
+
+
+def decode_leaf(data: bytes) -> DecodedLeaf:
+    """The leaf's type, seq and payload; `LeafProblem` unless canonical and well-shaped."""
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        raise LeafProblem("leaf is not UTF-8 JSON") from None
+    if not isinstance(value, dict):
+        raise LeafProblem("leaf is not a JSON object")
+    type_tag = value.get("type")
+    seq = value.get("seq")
+    if not isinstance(type_tag, str):
+        raise LeafProblem("leaf has no string type tag")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise LeafProblem("leaf has no non-negative integer seq")
+    if not is_canonical(value, data):
+        raise LeafProblem("leaf bytes are not RFC 8785 canonical JSON")
+    payload = {k: v for k, v in value.items() if k not in ("type", "seq")}
+    return DecodedLeaf(type_tag, seq, payload)
+
+
+# -- payloads -------------------------------------------------------------------------------
+
+
+class PayloadProblem(ValueError):
+    """A payload field is missing or of the wrong shape: `field`, what was expected, what was there."""
+
+    def __init__(self, field: str, expected: str, got: object) -> None:
+        shown = repr(got)
+        super().__init__(f"{field}: expected {expected}, got {shown[:120]}")
+        self.field = field
+        self.expected = expected
+        self.got = shown[:120]
+
+
+_MISSING = object()
+_checksums: dict[str, bool] = {}
+
+
+def _get(payload: dict[str, Any], key: str, prefix: str) -> Any:
+    value = payload.get(key, _MISSING)
+    if value is _MISSING:
+        raise PayloadProblem(prefix + key, "a value", "nothing")
+    return value
+
+
+def _nat(payload: dict[str, Any], key: str, prefix: str = "") -> int:
+    value = _get(payload, key, prefix)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise PayloadProblem(prefix + key, "a non-negative integer", value)
+    return value
+
+
+def _uint256(payload: dict[str, Any], key: str, prefix: str = "") -> int:
+    value = _get(payload, key, prefix)
+    if not isinstance(value, str) or not _DECIMAL.match(value) or int(value) >= _UINT256:
+        raise PayloadProblem(prefix + key, "a uint256 as a decimal string", value)
+    return int(value)
+
+
+def _text(payload: dict[str, Any], key: str, prefix: str = "") -> str:
+    value = _get(payload, key, prefix)
+    if not isinstance(value, str) or not value:
+        raise PayloadProblem(prefix + key, "a non-empty string", value)
+    return value
+
+
+def _hex(payload: dict[str, Any], key: str, pattern: re.Pattern[str], what: str, prefix: str = "") -> bytes:
+    value = _get(payload, key, prefix)
+    if not isinstance(value, str) or not pattern.match(value):
+        raise PayloadProblem(prefix + key, what, value)
+    return bytes.fromhex(value[2:])
+
+
+def _address(payload: dict[str, Any], key: str, prefix: str = "", *, checksummed: bool) -> str:
+    value = _get(payload, key, prefix)
+    if not isinstance(value, str) or not _HEX_ADDRESS.match(value):
+        raise PayloadProblem(prefix + key, "a 0x-prefixed 20-byte address", value)
+    if checksummed:
+        ok = _checksums.get(value)
+        if ok is None:
+            ok = _checksums[value] = to_checksum_address(value) == value
+        if not ok:
+            raise PayloadProblem(prefix + key, "an EIP-55 checksummed address", value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRequest:
+    """The institution's EIP-712 `DataRequest`, as kept in the trail."""
+
+    institution: str
+    subject: str
+    categories: int
+    purpose: int
+    agreement_id: int
+    raw: bool
+    nonce: bytes
+    deadline: int
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEntry:
+    """One release as the access trail records it."""
+
+    index: int
+    institution: str
+    subject: str
+    categories: int
+    purpose: int
+    agreement_id: int
+    grant_id: int
+    raw_categories: int
+    level: int
+    block: int
+    response_hash: bytes
+    released_at: str
+    record_count: int
+    request: SignedRequest
+
+
+def _request(payload: dict[str, Any]) -> SignedRequest:
+    value = _get(payload, "request", "")
+    if not isinstance(value, dict):
+        raise PayloadProblem("request", "an object", value)
+    p = "request."
+    raw = _get(value, "raw", p)
+    if not isinstance(raw, bool):
+        raise PayloadProblem(p + "raw", "true or false", raw)
+    return SignedRequest(
+        institution=_address(value, "institution", p, checksummed=False),
+        subject=_text(value, "subject", p),
+        categories=_uint256(value, "categories", p),
+        purpose=_uint256(value, "purpose", p),
+        agreement_id=_nat(value, "agreement_id", p),
+        raw=raw,
+        nonce=_hex(value, "nonce", _HEX32, "0x + 32 bytes of lower-case hex", p),
+        deadline=_nat(value, "deadline", p),
+        signature=_hex(value, "signature", _HEX65, "0x + 65 bytes of lower-case hex", p),
+    )
+
+
+def parse_access(index: int, payload: dict[str, Any]) -> AccessEntry:
+    """The access entry at `index`; `PayloadProblem` names the first bad field."""
+    released_at = _text(payload, "released_at")
+    try:
+        moment = datetime.fromisoformat(released_at.replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadProblem("released_at", "an ISO 8601 time", released_at) from None
+    if moment.tzinfo is None:
+        raise PayloadProblem("released_at", "an ISO 8601 time with its UTC offset", released_at)
+    return AccessEntry(
+        index=index,
+        institution=_address(payload, "institution", checksummed=True),
+        subject=_text(payload, "subject"),
+        categories=_uint256(payload, "categories"),
+        purpose=_uint256(payload, "purpose"),
+        agreement_id=_nat(payload, "agreement_id"),
+        grant_id=_nat(payload, "grant_id"),
+        raw_categories=_uint256(payload, "raw_categories"),
+        level=_nat(payload, "level"),
+        block=_nat(payload, "block"),
+        response_hash=_hex(payload, "response_hash", _HEX32, "0x + a 32-byte SHA-256 in lower-case hex"),
+        released_at=released_at,
+        record_count=_nat(payload, "record_count"),
+        request=_request(payload),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLeaf:
+    index: int
+    record_id: str
+    version: int
+    commitment: bytes
+
+
+def parse_record_leaf(index: int, payload: dict[str, Any]) -> RecordLeaf:
+    return RecordLeaf(
+        index=index,
+        record_id=_text(payload, "record_id"),
+        version=_nat(payload, "version"),
+        commitment=_hex(payload, "commitment", _HEX32, "0x + a 32-byte SHA-256 in lower-case hex"),
+    )

@@ -1,0 +1,18 @@
+"""Wiring of the release service for one platform (it owns a writer thread and a connection)."""
+
+from __future__ import annotations
+
+from ledger.chain.authorize_call import AuthorizeCaller
+from ledger.platform import Platform
+from ledger.records.service import RecordsService
+from ledger.release.service import ReleaseService
+from ledger.release.trail import AccessTrail
+
+
+def release_service(platform: Platform) -> ReleaseService:
+    return ReleaseService(
+        platform,
+        records=RecordsService(platform),
+        trail=AccessTrail(platform.db),
+        authorizer=AuthorizeCaller(platform.chain.rpc_url, platform.deployment.addresses["Consents"]),
+    )

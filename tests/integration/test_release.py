@@ -1,0 +1,381 @@
+"""The release path end to end (real anvil, SQLite and PostgreSQL) and every way it must refuse."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.app import create_app
+from ledger.chain.agreements import (
+    AgreementsContract,
+    CommitmentKind,
+    CommitMessage,
+    CountersignMessage,
+    MarkBreachedMessage,
+    ProposeAgreementMessage,
+    SuspendMessage,
+)
+from ledger.chain.authorize_call import AuthorizeCaller
+from ledger.chain.consents import GrantMessage, RevokeMessage
+from ledger.chain.membership import InstitutionKind, Role, uscc_hash
+from ledger.domain.catalogue import default_catalogue
+from ledger.logs.leaves import decode_leaf
+from ledger.logs.models import LogEntry
+from ledger.platform import Platform
+from ledger.records.samples import sample_record, sample_uscc
+from ledger.release.request import request_domain, request_to_json, sign_data_request
+from ledger.release.service import response_hash
+from ledger.release.trail import ACCESS_TRAIL_LOG
+from ledger.sdk import ApiError, LedgerClient
+from ledger.services import audit_events
+from ledger.storage.database import Database
+from tests.integration.conftest import Onboarding
+from tests.integration.records.conftest import publish_on_chain
+
+SdkFor = Callable[[LocalAccount], LedgerClient]
+SUBJECT = sample_uscc(0)  # sample records 0, 1, 2: registration, administrative penalty, tax
+CATALOGUE = default_catalogue()
+TAX = CATALOGUE.category_mask(["tax"])
+REGISTRATION = CATALOGUE.category_mask(["registration"])
+SOCIAL = CATALOGUE.category_mask(["social_insurance"])
+CREDIT = CATALOGUE.purpose_mask(["credit_assessment"])
+GUARANTEE = CATALOGUE.purpose_mask(["guarantee_assessment"])
+
+
+@dataclass
+class World:
+    sdk: SdkFor
+    platform: Platform
+    operators: list[LocalAccount]
+    bank: LocalAccount
+    guarantor: LocalAccount
+    provider: LocalAccount
+    enterprise: LocalAccount
+    agreement: int
+
+    def agreement_for(
+        self, institution: LocalAccount, categories: int, purposes: int, *, days: int = 30
+    ) -> int:
+        commitment = self.sdk(institution).act(
+            CommitMessage, kind=CommitmentKind.INSTITUTION_USAGE, document_hash=keccak(text="使用承诺")
+        )["created_id"]
+        now = int(self.platform.chain.w3.eth.get_block("latest")["timestamp"])
+        agreement = self.sdk(institution).act(
+            ProposeAgreementMessage, categories=categories, purposes=purposes, max_level=4,
+            valid_from=now - 60, valid_until=now + days * 86400, document_hash=keccak(text="数据共享协议"),
+            commitment_id=commitment,
+        )["created_id"]  # fmt: skip
+        self.sdk(self.operators[0]).act(CountersignMessage, agreement_id=agreement)
+        return int(agreement)
+
+    def grant(self, institution: LocalAccount, categories: int, *, raw: int = 0, agreement: int = 0,
+              purposes: int = CREDIT, seconds: int = 3600) -> int:  # fmt: skip
+        now = int(self.platform.chain.w3.eth.get_block("latest")["timestamp"])
+        return int(
+            self.sdk(self.enterprise).act(
+                GrantMessage,
+                uscc_hash=uscc_hash(SUBJECT),
+                institution=institution.address,
+                agreement_id=agreement,
+                categories=categories,
+                purposes=purposes,
+                raw_categories=raw,
+                expires_at=now + seconds,
+            )["created_id"]
+        )
+
+    def release(
+        self, institution: LocalAccount | None = None, categories: int = TAX, **kw: object
+    ) -> dict[str, object]:
+        who = institution or self.bank
+        agreement = int(kw.pop("agreement", self.agreement))  # type: ignore[call-overload]
+        purpose = int(kw.pop("purpose", CREDIT))  # type: ignore[call-overload]
+        return self.sdk(who).release(str(kw.pop("subject", SUBJECT)), categories, purpose, agreement, **kw)  # type: ignore[arg-type]
+
+
+def trail_size(platform: Platform) -> int:
+    with platform.db.session() as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(LogEntry).where(LogEntry.log_name == ACCESS_TRAIL_LOG)
+            )
+            or 0
+        )
+
+
+@pytest.fixture
+def world(
+    sdk: SdkFor, platform: Platform, onboarding: Onboarding, operators: list[LocalAccount],
+    dev_accounts: list[LocalAccount],
+) -> World:  # fmt: skip
+    publish_on_chain(platform, operators[0], CATALOGUE)
+    bank = onboarding.admit(dev_accounts[5], Role.INSTITUTION, InstitutionKind.BANK, "郑州银行")
+    guarantor = onboarding.admit(
+        dev_accounts[6], Role.INSTITUTION, InstitutionKind.GUARANTOR, "郑州中小企业担保"
+    )
+    provider = onboarding.admit(dev_accounts[4], Role.PROVIDER, name="郑州市市场监督管理局")
+    enterprise = onboarding.enterprise(dev_accounts[7], SUBJECT, "郑州市样例科技有限公司")
+    sdk(provider).submit_records([sample_record(n) for n in range(3)])
+    w = World(sdk, platform, operators, bank, guarantor, provider, enterprise, 0)
+    w.agreement = w.agreement_for(bank, TAX | REGISTRATION, CREDIT)
+    return w
+
+
+def refused(call: Callable[[], object]) -> ApiError:
+    with pytest.raises(ApiError) as info:
+        call()
+    assert "data" not in (info.value.body if isinstance(info.value.body, dict) else {})
+    return info.value
+
+
+# -- the story ------------------------------------------------------------------------------------
+
+
+def test_masked_then_raw_then_revoked(world: World) -> None:
+    grant = world.grant(world.bank, TAX)
+    masked = world.release()
+    record = masked["data"]["records"][0]  # type: ignore[index]
+    assert record["category"] == "tax" and record["detail"] == "masked"
+    assert "****" in record["fields"]["tax_officer_mobile"]
+    assert record["fields"]["tax_officer_name"].endswith("*")
+    receipt = masked["receipt"]
+    assert receipt["log"] == ACCESS_TRAIL_LOG and receipt["index"] == 0  # type: ignore[index]
+    assert receipt["response_hash"] == "0x" + response_hash(masked["data"]).hex()  # type: ignore[index, arg-type]
+
+    with world.platform.db.session() as session:
+        leaf = decode_leaf(bytes(session.get(LogEntry, (ACCESS_TRAIL_LOG, 0)).leaf))  # type: ignore[union-attr]
+    assert leaf.payload["grant_id"] == grant
+    assert leaf.payload["block"] == receipt["block"]  # type: ignore[index]
+    assert leaf.payload["response_hash"] == receipt["response_hash"]  # type: ignore[index]
+    assert leaf.payload["request"]["institution"] == world.bank.address
+
+    world.grant(world.bank, TAX, raw=TAX)
+    raw = world.release(raw=True)
+    raw_fields = raw["data"]["records"][0]["fields"]  # type: ignore[index]
+    assert raw["data"]["records"][0]["detail"] == "raw"  # type: ignore[index]
+    assert raw_fields["tax_officer_mobile"].isdigit()
+
+    for grant_id in (grant, grant + 1):
+        world.sdk(world.enterprise).act(RevokeMessage, grant_id=grant_id)
+    error = refused(world.release)
+    assert error.status == 403 and "no_covering_grant" in error.message
+    assert trail_size(world.platform) == 2  # two releases, two entries; the refusal left none
+    assert audit_events.recent(world.platform.db, 1)[0].outcome == "refused"
+
+
+def test_public_category_needs_an_agreement_but_no_grant(world: World) -> None:
+    released = world.release(categories=REGISTRATION)
+    fields = released["data"]["records"][0]["fields"]  # type: ignore[index]
+    assert fields["enterprise_name"].startswith("郑州市样例")
+    assert fields["legal_representative_id"].count("*") == 11  # masked ID: first 3 and last 4 kept
+    error = refused(
+        lambda: world.release(world.guarantor, categories=REGISTRATION, agreement=world.agreement)
+    )
+    assert error.status == 403 and "agreement_not_owned" in error.message
+
+
+def test_the_receipt_yields_an_inclusion_proof_once_anchored(world: World) -> None:
+    from ledger.logs.anchor_worker import AnchorWorker
+
+    world.grant(world.bank, TAX)
+    receipt = world.release()["receipt"]
+    with pytest.raises(ApiError) as early:
+        world.sdk(world.bank).release_proof(receipt["index"])  # type: ignore[index]
+    assert early.value.status == 409
+    worker = AnchorWorker.for_platform(world.platform)
+    try:
+        worker.anchor_now(ACCESS_TRAIL_LOG)
+    finally:
+        worker.close()
+    bundle = world.sdk(world.enterprise).release_proof(receipt["index"])  # type: ignore[index]
+    assert bundle["leaf_hash"] == receipt["leaf_hash"]  # type: ignore[index]
+    error = refused(lambda: world.sdk(world.guarantor).release_proof(receipt["index"]))  # type: ignore[index]
+    assert error.status == 403
+
+
+# -- refusals: each a clear 4xx or 503, no data, no trail entry -----------------------------------
+
+
+def _signed_body(
+    world: World, signer: LocalAccount, institution: str | None = None, **kw: object
+) -> dict[str, object]:
+    domain = request_domain(
+        world.platform.deployment.chain_id, world.platform.deployment.addresses["Consents"]
+    )
+    signed = sign_data_request(
+        signer,
+        domain,
+        subject=SUBJECT,
+        categories=TAX,
+        purpose=CREDIT,
+        agreement_id=world.agreement,
+        **kw,  # type: ignore[arg-type]
+    )
+    body = request_to_json(signed)
+    if institution is not None:
+        body["institution"] = institution
+    return body
+
+
+def test_forged_and_foreign_signatures_are_401(world: World) -> None:
+    world.grant(world.bank, TAX)
+    forged = _signed_body(world, Account.create(), institution=world.bank.address)
+    assert refused(lambda: world.sdk(world.bank).send_release(forged)).status == 401
+    foreign = _signed_body(world, world.guarantor, institution=world.bank.address)
+    assert refused(lambda: world.sdk(world.bank).send_release(foreign)).status == 401
+    assert trail_size(world.platform) == 0
+
+
+def test_replayed_nonce_is_409(world: World) -> None:
+    world.grant(world.bank, TAX)
+    body = _signed_body(world, world.bank)
+    world.sdk(world.bank).send_release(body)
+    error = refused(lambda: world.sdk(world.bank).send_release(body))
+    assert error.status == 409 and "replayed" in error.message
+    assert trail_size(world.platform) == 1
+
+
+def test_passed_deadline_is_401(world: World) -> None:
+    world.grant(world.bank, TAX)
+    body = _signed_body(world, world.bank, validity_seconds=-1)
+    error = refused(lambda: world.sdk(world.bank).send_release(body))
+    assert error.status == 401 and "deadline" in error.message
+
+
+def _reason(world: World, reason: str, call: Callable[[], object] | None = None) -> None:
+    before = trail_size(world.platform)
+    error = refused(call or world.release)
+    assert error.status == 403, error.message
+    assert reason in error.message
+    assert trail_size(world.platform) == before
+
+
+def test_suspended_institution(world: World, onboarding: Onboarding) -> None:
+    world.grant(world.bank, TAX)
+    onboarding.suspend(world.bank)
+    _reason(world, "requester_not_active_institution")
+
+
+def test_suspended_agreement(world: World) -> None:
+    world.grant(world.bank, TAX)
+    world.sdk(world.operators[0]).act(SuspendMessage, agreement_id=world.agreement)
+    _reason(world, "agreement_not_active")
+
+
+def test_expired_agreement(world: World, advance_time: Callable[[int], None]) -> None:
+    world.grant(world.bank, TAX, seconds=90 * 86400)
+    advance_time(31 * 86400)
+    _reason(world, "agreement_expired")
+
+
+def test_breached_commitment(world: World) -> None:
+    world.grant(world.bank, TAX)
+    agreements = AgreementsContract(world.platform.chain, world.platform.deployment.addresses["Agreements"])
+    agreement = agreements.agreement(world.agreement)
+    assert agreement is not None
+    evidence = keccak(text="转售数据")
+    world.sdk(world.operators[0]).act(
+        MarkBreachedMessage, commitment_id=agreement.terms.commitment_id, evidence_hash=evidence
+    )
+    _reason(world, "commitment_breached")
+
+
+def test_category_outside_the_agreement(world: World) -> None:
+    world.grant(world.bank, TAX | SOCIAL)
+    _reason(world, "category_out_of_scope", lambda: world.release(categories=SOCIAL))
+
+
+def test_wrong_purpose(world: World) -> None:
+    world.grant(world.bank, TAX)
+    _reason(world, "purpose_not_allowed", lambda: world.release(purpose=GUARANTEE))
+
+
+def test_no_grant(world: World) -> None:
+    _reason(world, "no_covering_grant")
+
+
+def test_expired_grant(world: World, advance_time: Callable[[int], None]) -> None:
+    world.grant(world.bank, TAX, seconds=60)
+    advance_time(120)
+    _reason(world, "no_covering_grant")
+
+
+def test_grant_to_another_institution(world: World) -> None:
+    world.grant(world.bank, TAX)
+    agreement = world.agreement_for(world.guarantor, TAX, CREDIT)
+    _reason(world, "no_covering_grant", lambda: world.release(world.guarantor, agreement=agreement))
+
+
+def test_unknown_subject(world: World) -> None:
+    _reason(world, "subject_unknown", lambda: world.release(subject=sample_uscc(99)))
+
+
+def test_malformed_request_is_422(world: World) -> None:
+    body = _signed_body(world, world.bank)
+    body["categories"] = "lots"
+    assert refused(lambda: world.sdk(world.bank).send_release(body)).status == 422
+
+
+@pytest.fixture
+def broken_app(world: World) -> Iterator[Callable[..., TestClient]]:
+    clients: list[TestClient] = []
+
+    def _app(**replace: object) -> TestClient:
+        client = TestClient(create_app(dataclasses.replace(world.platform, **replace)))  # type: ignore[arg-type]
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield _app
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def test_chain_down_is_503_and_nothing_released(world: World, broken_app: Callable[..., TestClient]) -> None:
+    world.grant(world.bank, TAX)
+    client = broken_app()
+    client.app.state.release_service.authorizer = AuthorizeCaller(  # type: ignore[attr-defined]
+        "http://127.0.0.1:9", world.platform.deployment.addresses["Consents"]
+    )
+    response = client.post("/releases", json=_signed_body(world, world.bank))
+    assert response.status_code == 503 and "data" not in response.json()
+    assert trail_size(world.platform) == 0
+
+
+def test_database_down_is_503_and_nothing_released(
+    world: World, broken_app: Callable[..., TestClient]
+) -> None:
+    world.grant(world.bank, TAX)
+    down = Database("postgresql+psycopg://postgres@127.0.0.1:9/none")
+    client = broken_app(db=down)
+    response = client.post("/releases", json=_signed_body(world, world.bank))
+    assert response.status_code == 503 and "data" not in response.json()
+
+
+def test_failed_trail_append_means_no_data(world: World, broken_app: Callable[..., TestClient]) -> None:
+    world.grant(world.bank, TAX)
+    client = broken_app()
+    service = client.app.state.release_service  # type: ignore[attr-defined]
+    service.trail.db = Database("postgresql+psycopg://postgres@127.0.0.1:9/none")  # the log alone fails
+    response = client.post("/releases", json=_signed_body(world, world.bank))
+    assert response.status_code == 503
+    assert "data" not in response.json() and "access trail" in response.json()["detail"]
+    assert trail_size(world.platform) == 0
+
+
+def test_every_release_has_its_trail_entry(world: World) -> None:
+    world.grant(world.bank, TAX | REGISTRATION)
+    receipts = [world.release(categories=c)["receipt"] for c in (TAX, REGISTRATION, TAX | REGISTRATION)]
+    with world.platform.db.session() as session:
+        for receipt in receipts:
+            row = session.get(LogEntry, (ACCESS_TRAIL_LOG, receipt["index"]))  # type: ignore[index]
+            assert row is not None and "0x" + bytes(row.leaf_hash).hex() == receipt["leaf_hash"]  # type: ignore[index]
+    assert trail_size(world.platform) == 3
