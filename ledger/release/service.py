@@ -206,9 +206,7 @@ class ReleaseService:
             f"{exc.code}: {exc.message}; subject={m.subject} categories={m.categories} "
             f"purpose={m.purpose} agreement={m.agreement_id}"
         )
-        try:
+        with contextlib.suppress(LedgerError):  # the database is down: refused all the same
             audit_events.record(
                 self.db, actor=m.institution, event="release", outcome="refused", detail=detail
             )
-        except LedgerError:
-            pass  # the database is down: the release is refused all the same
