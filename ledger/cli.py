@@ -74,6 +74,17 @@ def up(
 
 
 @app.command()
+def demo(url: Annotated[str, typer.Option(help="the platform's API")] = "http://127.0.0.1:8000") -> None:
+    """Walk the whole story against a running devnet platform (devnet operator keys: DEVNET ONLY)."""
+    from ledger.demo import run
+
+    try:
+        run(url)
+    except LedgerError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
 def migrate() -> None:
     """Migrate the database to the latest schema."""
     from ledger.storage.database import migrate as run_migrations

@@ -188,10 +188,11 @@ interface IConsents {
  * @notice Consent grants and the authorization check. Every act is an EIP-712 signature
  * by the enterprise, relayed by anyone; `msg.sender` is never consulted.
  *
- * Storage is shaped for the cost of a grant: the (enterprise, institution) pair is
- * stored once, and each grant takes two slots: its terms, packed, and a link to the
- * previous grant of the same pair. The pairs of an enterprise are linked the same way.
- * {authorize} walks one pair's list.
+ * Storage is shaped for the cost of a grant: an (enterprise, institution) pair is
+ * stored once, on its first grant, and each grant then takes two fresh slots (its
+ * terms, packed, with a link to the pair's previous grant) and an update of the pair's
+ * head. The pairs of an enterprise are linked the same way, for {grantsOf}.
+ * {authorize} walks one pair's list, newest first.
  */
 contract Consents is IConsents, SignedActions {
     bytes32 private constant GRANT_TYPEHASH =
@@ -213,11 +214,16 @@ contract Consents is IConsents, SignedActions {
         uint64 purposes;
     }
 
+    /// @dev Where the grants of an (enterprise, institution) pair start: one slot.
+    struct PairHead {
+        uint48 pair; // 0 until the pair's first grant
+        uint48 latestGrant;
+    }
+
     /// @dev An (enterprise, institution) pair that has at least one grant: two slots.
     struct Pair {
         bytes32 usccHash;
         address institution;
-        uint48 latestGrant;
         uint48 previous; // the enterprise's pair created before this one; 0 for the first
     }
 
@@ -229,7 +235,7 @@ contract Consents is IConsents, SignedActions {
     uint48 private _pairCount;
     mapping(uint256 id => GrantRecord) private _grants;
     mapping(uint256 id => Pair) private _pairs;
-    mapping(bytes32 usccHash => mapping(address institution => uint48 pairId)) private _pairIds;
+    mapping(bytes32 usccHash => mapping(address institution => PairHead)) private _heads;
     mapping(bytes32 usccHash => uint48 pairId) private _latestPairs;
 
     /**
@@ -352,12 +358,13 @@ contract Consents is IConsents, SignedActions {
     function grantsOf(bytes32 usccHash) external view returns (uint256[] memory ids) {
         uint256 count;
         for (uint256 p = _latestPairs[usccHash]; p != 0; p = _pairs[p].previous) {
-            count += _countGrants(_pairs[p].latestGrant);
+            count += _countGrants(_heads[usccHash][_pairs[p].institution].latestGrant);
         }
         ids = new uint256[](count);
         uint256 next;
         for (uint256 p = _latestPairs[usccHash]; p != 0; p = _pairs[p].previous) {
-            for (uint256 id = _pairs[p].latestGrant; id != 0; id = _grants[id].previous) {
+            uint256 latest = _heads[usccHash][_pairs[p].institution].latestGrant;
+            for (uint256 id = latest; id != 0; id = _grants[id].previous) {
                 ids[next++] = id;
             }
         }
@@ -365,7 +372,7 @@ contract Consents is IConsents, SignedActions {
 
     /// @inheritdoc IConsents
     function grantIdsFor(bytes32 usccHash, address institution) external view returns (uint256[] memory ids) {
-        uint256 latest = _pairs[_pairIds[usccHash][institution]].latestGrant;
+        uint256 latest = _heads[usccHash][institution].latestGrant;
         ids = new uint256[](_countGrants(latest));
         uint256 next;
         for (uint256 id = latest; id != 0; id = _grants[id].previous) {
@@ -417,9 +424,18 @@ contract Consents is IConsents, SignedActions {
     /// @dev Stores grant `g` at the head of its (enterprise, institution) pair's list,
     /// creating the pair on its first grant.
     function _addGrant(Grant memory g) private returns (uint256) {
-        GrantRecord memory r = GrantRecord({
-            pair: _pairIds[g.usccHash][g.institution],
-            previous: 0,
+        PairHead storage head = _heads[g.usccHash][g.institution];
+        uint48 pairId = head.pair;
+        if (pairId == 0) {
+            pairId = ++_pairCount;
+            head.pair = pairId;
+            _pairs[pairId] = Pair(g.usccHash, g.institution, _latestPairs[g.usccHash]);
+            _latestPairs[g.usccHash] = pairId;
+        }
+        uint48 grantId = ++_grantCount;
+        _grants[grantId] = GrantRecord({
+            pair: pairId,
+            previous: head.latestGrant,
             agreementId: SafeCast.toUint48(g.agreementId),
             expiresAt: g.expiresAt,
             revoked: false,
@@ -427,18 +443,7 @@ contract Consents is IConsents, SignedActions {
             rawCategories: uint96(g.rawCategories), // a subset of `categories`
             purposes: SafeCast.toUint64(g.purposes)
         });
-        uint48 grantId = ++_grantCount;
-        if (r.pair == 0) {
-            r.pair = ++_pairCount;
-            _pairIds[g.usccHash][g.institution] = r.pair;
-            _pairs[r.pair] = Pair(g.usccHash, g.institution, grantId, _latestPairs[g.usccHash]);
-            _latestPairs[g.usccHash] = r.pair;
-        } else {
-            Pair storage p = _pairs[r.pair];
-            r.previous = p.latestGrant;
-            p.latestGrant = grantId;
-        }
-        _grants[grantId] = r;
+        head.latestGrant = grantId;
         return grantId;
     }
 
@@ -500,7 +505,7 @@ contract Consents is IConsents, SignedActions {
         uint256 purpose,
         uint256 agreementId
     ) private view returns (uint256 id) {
-        for (id = _pairs[_pairIds[usccHash][institution]].latestGrant; id != 0; id = _grants[id].previous) {
+        for (id = _heads[usccHash][institution].latestGrant; id != 0; id = _grants[id].previous) {
             GrantRecord storage g = _grants[id];
             if (
                 !g.revoked &&

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ledger.errors import LedgerError
 
-__all__ = ["AuditError", "ExportFormatError", "ChainReadError"]
+__all__ = ["AuditError", "ChainReadError", "ExportFormatError"]
 
 
 class AuditError(LedgerError):

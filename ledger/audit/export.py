@@ -241,7 +241,9 @@ def _header(obj: dict[str, Any], line: int) -> ExportHeader:
         raise ExportFormatError("header: contracts and logs must be objects", line=line)
     return ExportHeader(
         chain_id=_int(obj.get("chain_id"), "chain_id", line),
-        contracts={_str(k, "contract name", line): _str(v, f"contracts.{k}", line) for k, v in contracts.items()},
+        contracts={
+            _str(k, "contract name", line): _str(v, f"contracts.{k}", line) for k, v in contracts.items()
+        },
         deployment_block=_int(obj.get("deployment_block"), "deployment_block", line),
         exported_at=_str(obj.get("exported_at"), "exported_at", line),
         logs={_str(k, "log name", line): _int(v, f"logs.{k}", line) for k, v in logs.items()},

@@ -78,9 +78,17 @@ class MarkBreachedMessage(_Message):
 class ProposeAgreementMessage(_Message):
     PRIMARY_TYPE = "ProposeAgreement"
     EIP712_TYPES = (
-        "uint256", "uint256", "uint8", "uint48", "uint48", "bytes32", "uint256", "address", "uint256",
         "uint256",
-    )  # fmt: skip
+        "uint256",
+        "uint8",
+        "uint48",
+        "uint48",
+        "bytes32",
+        "uint256",
+        "address",
+        "uint256",
+        "uint256",
+    )
 
     categories: int
     purposes: int
@@ -240,15 +248,28 @@ class AgreementsContract(SignedActsContract):
         return self._sign(
             institution,
             lambda n, d: ProposeAgreementMessage(
-                t.categories, t.purposes, t.max_level, t.valid_from, t.valid_until,
-                t.document_hash, t.commitment_id, institution.address, n, d,
-            ),  # fmt: skip
+                t.categories,
+                t.purposes,
+                t.max_level,
+                t.valid_from,
+                t.valid_until,
+                t.document_hash,
+                t.commitment_id,
+                institution.address,
+                n,
+                d,
+            ),
             nonce,
             deadline,
         )
 
     def sign_countersign(
-        self, operator: LocalAccount, agreement_id: int, *, nonce: int | None = None, deadline: int | None = None
+        self,
+        operator: LocalAccount,
+        agreement_id: int,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
     ) -> Signed[CountersignMessage]:
         """Operator `operator`'s signed countersignature of agreement `agreement_id`."""
         return self._sign(
@@ -256,7 +277,12 @@ class AgreementsContract(SignedActsContract):
         )
 
     def sign_suspend(
-        self, operator: LocalAccount, agreement_id: int, *, nonce: int | None = None, deadline: int | None = None
+        self,
+        operator: LocalAccount,
+        agreement_id: int,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
     ) -> Signed[SuspendMessage]:
         """Operator `operator`'s signed suspension of agreement `agreement_id`."""
         return self._sign(
@@ -264,7 +290,12 @@ class AgreementsContract(SignedActsContract):
         )
 
     def sign_reinstate(
-        self, operator: LocalAccount, agreement_id: int, *, nonce: int | None = None, deadline: int | None = None
+        self,
+        operator: LocalAccount,
+        agreement_id: int,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
     ) -> Signed[ReinstateMessage]:
         """Operator `operator`'s signed reinstatement of agreement `agreement_id`."""
         return self._sign(
@@ -272,7 +303,12 @@ class AgreementsContract(SignedActsContract):
         )
 
     def sign_terminate(
-        self, signer: LocalAccount, agreement_id: int, *, nonce: int | None = None, deadline: int | None = None
+        self,
+        signer: LocalAccount,
+        agreement_id: int,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
     ) -> Signed[TerminateMessage]:
         """The signed termination of agreement `agreement_id` by an operator or its institution."""
         return self._sign(
@@ -330,9 +366,14 @@ class AgreementsContract(SignedActsContract):
         if int(institution, 16) == 0:
             return None
         terms = AgreementTerms(
-            int(categories), int(purposes), int(max_level), int(valid_from), int(valid_until),
-            bytes(doc), int(commitment_id),
-        )  # fmt: skip
+            int(categories),
+            int(purposes),
+            int(max_level),
+            int(valid_from),
+            int(valid_until),
+            bytes(doc),
+            int(commitment_id),
+        )
         return Agreement(agreement_id, str(institution), AgreementStatus(state), terms)
 
     def status(self, agreement_id: int, block_identifier: int | str = "latest") -> AgreementStatus:

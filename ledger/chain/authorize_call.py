@@ -90,7 +90,9 @@ class AuthorizeCaller:
 
     def authorize(self, query: AuthorizationQuery, block_identifier: int | str = "latest") -> Decision:
         """The decision for `query` at `block_identifier` ("latest" or a block number)."""
-        return self._requests.decision(self._post(self._requests.one(0, query, block_param(block_identifier))))
+        return self._requests.decision(
+            self._post(self._requests.one(0, query, block_param(block_identifier)))
+        )
 
     def authorize_many(
         self, queries: Sequence[AuthorizationQuery], block_identifier: int | str = "latest"

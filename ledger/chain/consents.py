@@ -110,9 +110,17 @@ class Grant:
 class GrantMessage(_Message):
     PRIMARY_TYPE = "Grant"
     EIP712_TYPES = (
-        "bytes32", "address", "uint256", "uint256", "uint256", "uint256", "uint48", "address", "uint256",
+        "bytes32",
+        "address",
         "uint256",
-    )  # fmt: skip
+        "uint256",
+        "uint256",
+        "uint256",
+        "uint48",
+        "address",
+        "uint256",
+        "uint256",
+    )
 
     uscc_hash: bytes
     institution: str
@@ -149,7 +157,9 @@ class ConsentsContract(SignedActsContract):
     CONTRACT_NAME = CONTRACT_NAME
 
     @classmethod
-    def deploy(cls, client: ChainClient, membership: str, agreements: str, catalogue: str) -> ConsentsContract:
+    def deploy(
+        cls, client: ChainClient, membership: str, agreements: str, catalogue: str
+    ) -> ConsentsContract:
         """Deploy a new `Consents` wired to the membership, agreements and catalogue contracts."""
         return cls(client, client.deploy(CONTRACT_NAME, membership, agreements, catalogue))
 
@@ -168,15 +178,28 @@ class ConsentsContract(SignedActsContract):
         return self._sign(
             enterprise,
             lambda n, d: GrantMessage(
-                t.uscc_hash, t.institution, t.agreement_id, t.categories, t.purposes,
-                t.raw_categories, t.expires_at, enterprise.address, n, d,
-            ),  # fmt: skip
+                t.uscc_hash,
+                t.institution,
+                t.agreement_id,
+                t.categories,
+                t.purposes,
+                t.raw_categories,
+                t.expires_at,
+                enterprise.address,
+                n,
+                d,
+            ),
             nonce,
             deadline,
         )
 
     def sign_revoke(
-        self, enterprise: LocalAccount, grant_id: int, *, nonce: int | None = None, deadline: int | None = None
+        self,
+        enterprise: LocalAccount,
+        grant_id: int,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
     ) -> Signed[RevokeMessage]:
         """The signed revocation of grant `grant_id` by the current account of its enterprise."""
         return self._sign(
@@ -199,14 +222,21 @@ class ConsentsContract(SignedActsContract):
 
     def get_grant(self, grant_id: int, block_identifier: int | str = "latest") -> Grant | None:
         """Grant `grant_id`, or None when there is none."""
-        raw: Any = self.client.call(self.contract.functions.grant(grant_id), block_identifier=block_identifier)
+        raw: Any = self.client.call(
+            self.contract.functions.grant(grant_id), block_identifier=block_identifier
+        )
         uscc, institution, agreement_id, categories, purposes, raw_categories, expires_at, revoked = raw
         if int(institution, 16) == 0:
             return None
         terms = GrantTerms(
-            bytes(uscc), str(institution), int(agreement_id), int(categories), int(purposes),
-            int(raw_categories), int(expires_at),
-        )  # fmt: skip
+            bytes(uscc),
+            str(institution),
+            int(agreement_id),
+            int(categories),
+            int(purposes),
+            int(raw_categories),
+            int(expires_at),
+        )
         return Grant(grant_id, terms, bool(revoked))
 
     def grant_count(self, block_identifier: int | str = "latest") -> int:

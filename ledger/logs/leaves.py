@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
-
 from ledger.errors import InvalidInput
+from ledger.logs.canonical_json import canonical_json
 
 __all__ = ["LOG_NAME", "Leaf", "LeafError", "check_log_name", "decode_leaf", "encode_leaf"]
 
@@ -53,7 +52,7 @@ def encode_leaf(type_tag: str, seq: int, payload: Mapping[str, Any]) -> bytes:
     clash = _RESERVED & payload.keys()
     if clash:
         raise LeafError(f"payload may not set {sorted(clash)}")
-    return rfc8785.dumps({"type": type_tag, "seq": seq, **payload})
+    return canonical_json({"type": type_tag, "seq": seq, **payload})
 
 
 def decode_leaf(data: bytes) -> Leaf:

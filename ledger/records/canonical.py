@@ -17,9 +17,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import rfc8785
-
 from ledger.domain.catalogue import Catalogue, Field, FieldType, MaskingRule
+from ledger.logs.canonical_json import canonical_json
 from ledger.records.validation import CheckedRecord
 
 __all__ = [
@@ -74,7 +73,7 @@ def record_document(
 
 
 def canonical(document: Mapping[str, Any]) -> bytes:
-    return rfc8785.dumps(dict(document))
+    return canonical_json(dict(document))
 
 
 def commitment(salt: bytes, canonical_record: bytes) -> bytes:

@@ -28,10 +28,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from eth_utils import to_checksum_address
-from sqlalchemy import insert, select
+from sqlalchemy import String, Table, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ledger.domain.catalogue import FieldError
@@ -43,6 +44,7 @@ from ledger.records.crypto import Keyring
 from ledger.records.models import CreditRecord
 from ledger.records.submission import Mode, Submission
 from ledger.records.validation import CheckedRecord, check_submission
+from ledger.storage.bulk import bulk_insert
 from ledger.storage.database import Database
 from ledger.storage.models import AuditEvent
 
@@ -60,6 +62,7 @@ __all__ = [
 #: rules that mean "contradicts what is stored" (409) rather than "malformed" (422)
 CONFLICT_RULES = frozenset({"source_ref_conflict", "corrects_stale", "corrects_unknown"})
 _LOOKUP_CHUNK = 500
+_RECORDS = cast(Table, CreditRecord.__table__)  # Core inserts: the ORM bulk path is several times slower
 
 
 @dataclass(frozen=True)
@@ -275,8 +278,7 @@ class IngestService:
                     "created",
                     cand.rec.warnings,
                 )
-            for i in range(0, len(rows), 2_000):
-                session.execute(insert(CreditRecord), rows[i : i + 2_000])
+            bulk_insert(session, _RECORDS, rows)
             rejected_lines = {r.line for r in late}
             for cand in candidates:
                 if cand.receipt is None:
@@ -436,20 +438,28 @@ def _stored_versions(session: Session, provider: str, refs: set[str]) -> dict[st
     """Every stored version of these source references of `provider`."""
     out: dict[str, dict[int, _Stored]] = {}
     ordered = sorted(refs)
-    for i in range(0, len(ordered), _LOOKUP_CHUNK):
-        chunk = ordered[i : i + _LOOKUP_CHUNK]
-        rows = session.execute(
-            select(
-                CreditRecord.source_ref,
-                CreditRecord.record_id,
-                CreditRecord.version,
-                CreditRecord.content_mac,
-                CreditRecord.log_seq,
-                CreditRecord.leaf_hash,
-                CreditRecord.warnings,
-            ).where(CreditRecord.provider == provider, CreditRecord.source_ref.in_(chunk))
-        ).all()
-        for ref, record_id, version, mac, seq, leaf_hash, warnings in rows:
+    columns = select(
+        CreditRecord.source_ref,
+        CreditRecord.record_id,
+        CreditRecord.version,
+        CreditRecord.content_mac,
+        CreditRecord.log_seq,
+        CreditRecord.leaf_hash,
+        CreditRecord.warnings,
+    ).where(CreditRecord.provider == provider)
+    if session.connection().dialect.name == "postgresql":
+        # one array parameter: PostgreSQL hashes `= ANY(array)`, where a long IN list of
+        # parameters is compared element by element (seconds for 10,000 references)
+        queries = [
+            columns.where(CreditRecord.source_ref == any_(bindparam("refs", ordered, type_=ARRAY(String))))
+        ]
+    else:
+        queries = [
+            columns.where(CreditRecord.source_ref.in_(ordered[i : i + _LOOKUP_CHUNK]))
+            for i in range(0, len(ordered), _LOOKUP_CHUNK)
+        ]
+    for query in queries if ordered else []:
+        for ref, record_id, version, mac, seq, leaf_hash, warnings in session.execute(query).all():
             out.setdefault(ref, {})[version] = _Stored(
                 record_id, version, bytes(mac), seq, bytes(leaf_hash), _warnings_from(warnings)
             )

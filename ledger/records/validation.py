@@ -8,11 +8,10 @@ once, so a provider fixes a record in one round. Identifier fields are normalise
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-
-import rfc8785
 
 from ledger.domain.catalogue import Catalogue, CatalogueError, FieldError, FieldType
 from ledger.domain.identifiers import InvalidIdentifierError, validate_resident_id, validate_uscc
@@ -52,6 +51,21 @@ def _bad_text(value: Any) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+#: RFC 8785 numbers are IEEE doubles: integers beyond 2^53 would not survive a round trip
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _outside_canonical_domain(value: Any) -> str | None:
+    """Why a (validated, scalar) value has no RFC 8785 form; None when it has one."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return None
+    if isinstance(value, int):
+        return None if abs(value) <= MAX_SAFE_INTEGER else f"{value} is beyond ±2^53-1; send it as a string"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "not a finite number"
+    return f"unsupported value of type {type(value).__name__}"
 
 
 def _event_date(value: str, today: date, errors: list[FieldError]) -> date | None:
@@ -111,12 +125,12 @@ def check_submission(sub: Submission, catalogue: Catalogue, today: date) -> Chec
         warnings.extend(FieldError(f"fields.{w.field}", w.rule, w.message) for w in check.warnings)
 
     if not errors:
-        try:
-            rfc8785.dumps(fields)
-        except rfc8785.CanonicalizationError as exc:
-            errors.append(
-                FieldError("fields", "canonical_json", f"cannot be canonicalised (RFC 8785): {exc}")
-            )
+        for name, value in fields.items():
+            problem = _outside_canonical_domain(value)
+            if problem:
+                errors.append(
+                    FieldError(f"fields.{name}", "canonical_json", f"cannot be canonicalised: {problem}")
+                )
     if errors or category is None or when is None:
         return errors
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -45,19 +44,21 @@ class _Pending:
     result: Future[AppendedEntry]
 
 
-def _insert_nonce(session: Session, signer: str, nonce: str) -> bool:
-    """Record the nonce; False when it was used before (the unique constraint decides)."""
-    values = {"signer": signer, "nonce": nonce, "seen_at": datetime.now(UTC)}
+def _insert_nonces(session: Session, items: list[_Pending]) -> set[tuple[str, str]]:
+    """Record the batch's nonces in one statement; returns those that were new.
+
+    The unique constraint decides: a nonce used before (or twice in the batch) is skipped
+    by ON CONFLICT DO NOTHING and so missing from what the statement returns.
+    """
+    now = datetime.now(UTC)
+    rows = [{"signer": i.signer, "nonce": i.nonce, "seen_at": now} for i in items]
     dialect = session.connection().dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql.insert(RequestNonce).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(RequestNonce).values(**values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two dialects are supported
-        statement = insert(RequestNonce).values(**values)
-    # a skipped insert returns no row (rowcount is not reliable with RETURNING on psycopg)
-    return session.execute(statement.returning(RequestNonce.id)).first() is not None
+    insert_into: Any = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    statement = (
+        insert_into(RequestNonce).values(rows).on_conflict_do_nothing()
+        .returning(RequestNonce.signer, RequestNonce.nonce)
+    )  # fmt: skip
+    return {(signer, nonce) for signer, nonce in session.execute(statement)}
 
 
 class AccessTrail:
@@ -123,8 +124,11 @@ class AccessTrail:
         try:
             with self.db.session() as session:
                 writer = open_for_append(session, ACCESS_TRAIL_LOG)
+                fresh = _insert_nonces(session, batch)
                 for item in batch:
-                    (accepted if _insert_nonce(session, item.signer, item.nonce) else replayed).append(item)
+                    key = (item.signer, item.nonce)
+                    (accepted if key in fresh else replayed).append(item)
+                    fresh.discard(key)  # the same nonce twice in one batch: only the first wins
                 entries = writer.append([(ACCESS_ENTRY_TYPE, item.payload) for item in accepted])
         except LedgerError as exc:
             failure = Unavailable(f"access trail append failed, nothing released: {exc.message}")

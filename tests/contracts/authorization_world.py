@@ -177,9 +177,13 @@ def _deploy(chain: ChainClient, accounts: list[LocalAccount]) -> Deployed:
     m = MembershipContract.deploy(chain, [operator.address, operator2.address], 1, 3600, accounts[9].address)
     for bank in accounts[3:5]:
         signed = m.sign_propose(
-            operator, Action.ADMIT, account=bank.address, role=Role.INSTITUTION,
-            kind=InstitutionKind.BANK, name_hash=name_hash(f"bank {bank.address}"),
-        )  # fmt: skip
+            operator,
+            Action.ADMIT,
+            account=bank.address,
+            role=Role.INSTITUTION,
+            kind=InstitutionKind.BANK,
+            name_hash=name_hash(f"bank {bank.address}"),
+        )
         assert m.propose(signed).executed
     for enterprise, uscc in ((accounts[5], USCC), (accounts[6], USCC2)):
         m.register_enterprise(m.sign_register_enterprise(operator, enterprise.address, uscc, uscc))
@@ -188,7 +192,9 @@ def _deploy(chain: ChainClient, accounts: list[LocalAccount]) -> Deployed:
     consents = ConsentsContract.deploy(chain, m.address, agreements.address, catalogue.address)
     catalogue.publish(catalogue.sign_publish(operator, CATALOGUE_V1))
     now = int(chain.w3.eth.get_block("latest")["timestamp"])
-    deployed = Deployed(m.address, agreements.address, catalogue.address, consents.address, now - 3600, now + 30 * DAY)
+    deployed = Deployed(
+        m.address, agreements.address, catalogue.address, consents.address, now - 3600, now + 30 * DAY
+    )
     world = World(chain, deployed, accounts)
     for bank in (world.bank, world.bank2):
         world.commit(bank)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from authorization_world import (
     CATEGORIES,
     DAY,
@@ -21,6 +20,7 @@ from authorization_world import (
     doc,
     reverts,
 )
+
 from ledger.chain.agreements import (
     MESSAGES,
     AgreementsContract,
@@ -148,10 +148,16 @@ def test_breach_suspends_every_agreement_relying_on_the_commitment(world: World)
     a.mark_breached(a.sign_mark_breached(world.operator, 1, doc("evidence")))
 
     reasons = {
-        agreement_id: world.consents.authorize(world.query(categories=PUBLIC, agreement_id=agreement_id)).reason
+        agreement_id: world.consents.authorize(
+            world.query(categories=PUBLIC, agreement_id=agreement_id)
+        ).reason
         for agreement_id in (1, second, unaffected)
     }
-    assert reasons == {1: Reason.COMMITMENT_BREACHED, second: Reason.COMMITMENT_BREACHED, unaffected: Reason.ALLOWED}
+    assert reasons == {
+        1: Reason.COMMITMENT_BREACHED,
+        second: Reason.COMMITMENT_BREACHED,
+        unaffected: Reason.ALLOWED,
+    }
     # recorded on the commitment only: the agreements keep their own state
     assert a.status(1) is AgreementStatus.ACTIVE
     # a reinstated agreement stays refused while its commitment is breached
@@ -195,7 +201,9 @@ def test_propose(world: World) -> None:
         ({"commitment_id": 99}, "NonexistentCommitment", {"id": 99}),
     ],
 )
-def test_propose_refuses_bad_terms(world: World, changes: dict[str, Any], error: str, args: dict[str, Any]) -> None:
+def test_propose_refuses_bad_terms(
+    world: World, changes: dict[str, Any], error: str, args: dict[str, Any]
+) -> None:
     with reverts(error, **args):
         world.propose(**changes)
 
@@ -213,7 +221,9 @@ def test_propose_refuses_a_commitment_it_cannot_rely_on(world: World) -> None:
     with reverts("CommitmentNotOwned", id=2, member=world.bank2.address, institution=world.bank.address):
         world.propose(commitment_id=2)
     truthfulness = world.commit(world.enterprise, CommitmentKind.ENTERPRISE_TRUTHFULNESS)
-    with reverts("CommitmentNotOwned", id=truthfulness, member=world.enterprise.address, institution=world.bank.address):
+    with reverts(
+        "CommitmentNotOwned", id=truthfulness, member=world.enterprise.address, institution=world.bank.address
+    ):
         world.propose(commitment_id=truthfulness)
     a = world.agreements
     a.mark_breached(a.sign_mark_breached(world.operator, 1, doc("evidence")))
@@ -288,7 +298,12 @@ def test_countersign_refusals(world: World, advance_time: Callable[[int], None])
         a.countersign(a.sign_countersign(world.bank, agreement_id))
     with reverts("NonexistentAgreement", id=99):
         a.countersign(a.sign_countersign(world.operator, 99))
-    with reverts("UnexpectedAgreementStatus", id=1, current=AgreementStatus.ACTIVE, expectedStatuses=STATUS_BIT[0]):
+    with reverts(
+        "UnexpectedAgreementStatus",
+        id=1,
+        current=AgreementStatus.ACTIVE,
+        expectedStatuses=STATUS_BIT[AgreementStatus.PROPOSED],
+    ):
         a.countersign(a.sign_countersign(world.operator, 1))
     a.mark_breached(a.sign_mark_breached(world.operator, 1, doc("evidence")))
     with reverts("CommitmentAlreadyBreached", id=1):

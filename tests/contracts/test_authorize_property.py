@@ -19,10 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import pytest
-from eth_account.signers.local import LocalAccount
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
-
 from authorization_world import (
     CATEGORIES,
     CREDIT_ASSESSMENT,
@@ -39,6 +35,10 @@ from authorization_world import (
     World,
     doc,
 )
+from eth_account.signers.local import LocalAccount
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
 from ledger.chain.agreements import AgreementStatus, AgreementTerms
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.catalogue_registry import CatalogueVersion
@@ -175,7 +175,15 @@ class AdvanceTime:
     seconds: int
 
 
-Act = GrantAct | RevokeAct | ToggleInstitution | ToggleAgreement | BreachCommitment | PublishCatalogue | AdvanceTime
+Act = (
+    GrantAct
+    | RevokeAct
+    | ToggleInstitution
+    | ToggleAgreement
+    | BreachCommitment
+    | PublishCatalogue
+    | AdvanceTime
+)
 
 grants = st.builds(
     GrantAct,
@@ -183,14 +191,20 @@ grants = st.builds(
     institution=st.sampled_from([0, 0, 1]),
     agreement_id=st.sampled_from([0, 0, 1, 2, 3, 4]),
     categories=st.sampled_from([TAX, SOCIAL_INSURANCE, TAX | SOCIAL_INSURANCE, CATEGORIES & ~REGISTRATION]),
-    purposes=st.sampled_from([CREDIT_ASSESSMENT, LOAN_MONITORING, CREDIT_ASSESSMENT | LOAN_MONITORING, ALL_PURPOSES]),
+    purposes=st.sampled_from(
+        [CREDIT_ASSESSMENT, LOAN_MONITORING, CREDIT_ASSESSMENT | LOAN_MONITORING, ALL_PURPOSES]
+    ),
     raw_mask=st.integers(min_value=0, max_value=CATEGORIES),
-    lifetime=st.one_of(st.sampled_from([3600, DAY, 5 * DAY]), st.integers(min_value=3600, max_value=12 * DAY)),
+    lifetime=st.one_of(
+        st.sampled_from([3600, DAY, 5 * DAY]), st.integers(min_value=3600, max_value=12 * DAY)
+    ),
 )
 revocations = st.builds(RevokeAct, pick=st.integers(min_value=0, max_value=20))
 time_advances = st.builds(
     AdvanceTime,
-    seconds=st.one_of(st.sampled_from([60, DAY, 3 * DAY, 6 * DAY]), st.integers(min_value=1, max_value=4 * DAY)),
+    seconds=st.one_of(
+        st.sampled_from([60, DAY, 3 * DAY, 6 * DAY]), st.integers(min_value=1, max_value=4 * DAY)
+    ),
 )
 #: weighted towards grants, revocations and time, which most change the answers
 acts = st.one_of(
@@ -246,19 +260,31 @@ class Run:
             enterprise, uscc = self.enterprises[act.enterprise]
             institution = self.banks[act.institution].address
             terms = w.grant_terms(
-                uscc_hash=uscc, institution=institution, agreement_id=act.agreement_id,
-                categories=act.categories, purposes=act.purposes,
-                raw_categories=act.categories & act.raw_mask, expires_at=now + act.lifetime,
-            )  # fmt: skip
+                uscc_hash=uscc,
+                institution=institution,
+                agreement_id=act.agreement_id,
+                categories=act.categories,
+                purposes=act.purposes,
+                raw_categories=act.categories & act.raw_mask,
+                expires_at=now + act.lifetime,
+            )
             if institution not in m.active_institutions:
                 with refused("NotActiveMember"):
                     w.grant(enterprise, **_fields(terms))
                 return
             grant_id = w.grant(enterprise, **_fields(terms))
             m.grants.append(
-                ModelGrant(grant_id, uscc, institution, terms.agreement_id, terms.categories, terms.purposes,
-                           terms.raw_categories, terms.expires_at)
-            )  # fmt: skip
+                ModelGrant(
+                    grant_id,
+                    uscc,
+                    institution,
+                    terms.agreement_id,
+                    terms.categories,
+                    terms.purposes,
+                    terms.raw_categories,
+                    terms.expires_at,
+                )
+            )
         elif isinstance(act, RevokeAct):
             live = [g for g in m.grants if not g.revoked]
             candidates = live if live and act.pick % 4 else m.grants  # now and then, a revoked one

@@ -379,3 +379,24 @@ def test_every_release_has_its_trail_entry(world: World) -> None:
             row = session.get(LogEntry, (ACCESS_TRAIL_LOG, receipt["index"]))  # type: ignore[index]
             assert row is not None and "0x" + bytes(row.leaf_hash).hex() == receipt["leaf_hash"]  # type: ignore[index]
     assert trail_size(world.platform) == 3
+
+
+def test_concurrent_releases_are_group_committed_without_gaps_or_replays(world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    world.grant(world.bank, TAX)
+    bodies = [_signed_body(world, world.bank) for _ in range(24)]
+    replays = bodies[:6]  # each sent twice, at the same time as everything else
+
+    def send(body: dict[str, object]) -> int | str:
+        try:
+            return int(world.sdk(world.bank).send_release(body)["receipt"]["index"])
+        except ApiError as exc:
+            return f"{exc.status}"
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(send, bodies + replays))
+    indexes = sorted(o for o in outcomes if isinstance(o, int))
+    assert indexes == list(range(24))  # one entry per distinct request, contiguous
+    assert outcomes.count("409") == 6
+    assert trail_size(world.platform) == 24

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import InvalidInput
+from ledger.logs.canonical_json import canonical_json
 from ledger.logs.leaves import LeafError, check_log_name, decode_leaf, encode_leaf
 
 
@@ -64,3 +66,39 @@ def test_log_names() -> None:
 def test_property_round_trip(seq: int, payload: dict[str, object]) -> None:
     leaf = decode_leaf(encode_leaf("entry", seq, payload))
     assert (leaf.seq, leaf.payload) == (seq, payload)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(value=json_values)
+def test_property_fast_canonical_json_is_rfc8785(value: object) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(rfc8785.CanonicalizationError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": '\u2028\u2029\x7f\x00\x1f"\\/', "a": [1, True, None], "é": 1},
+        {"z": "😀", "a": {"y": "𝄞", "x": ""}},
+        {"n": -(2**53) + 1, "f": 1e21, "g": 0.1, "h": 100.0},
+    ],
+)
+def test_fast_canonical_json_edge_cases(value: object) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)

@@ -125,7 +125,7 @@ def test_correcting_an_unknown_record_is_409(
         ),
         ({"fields_extra": {"penalty_type": "flogging"}}, "fields.penalty_type", "enum"),
         ({"fields_extra": {"colour": "red"}}, "fields.colour", "unknown_field"),
-        ({"fields_extra": {"amount": 2**60}}, "fields", "canonical_json"),
+        ({"fields_extra": {"amount": 2**60}}, "fields.amount", "canonical_json"),
         ({"fields_extra": {"reason": "a\u0000b"}}, "fields.reason", "text"),
         ({"source_ref": ""}, "source_ref", "string_too_short"),
         ({"source_ref": "a\nb"}, "source_ref", "string_pattern_mismatch"),

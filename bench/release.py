@@ -1,0 +1,195 @@
+"""Authorized release against a bare read of the same records, side by side, in one run.
+
+Both are served the same way (uvicorn with uvloop and httptools, 2 workers) from the
+same PostgreSQL database, with anvil on the same 2-core machine, and loaded by wrk at
+concurrency 1 and 16. Each authorized request is a distinct pre-signed data request
+(signature, nonce, deadline): the server verifies it, asks the chain, masks, hashes and
+group-commits the access-trail entry before answering. Prints requests/s, median and
+p99 latency and the ratios.
+
+Needs wrk (`apt-get install -y wrk`) and PostgreSQL on 127.0.0.1:5432.
+Run: .venv/bin/python bench/release.py [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+from eth_account import Account
+from eth_utils import keccak
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ledger.chain.agreements import CommitMessage, CommitmentKind, CountersignMessage, ProposeAgreementMessage  # noqa: E402
+from ledger.chain.consents import GrantMessage  # noqa: E402
+from ledger.chain.membership import Action, InstitutionKind, Role, uscc_hash  # noqa: E402
+from ledger.devnet import devnet_key  # noqa: E402
+from ledger.domain.catalogue import default_catalogue  # noqa: E402
+from ledger.records.samples import sample_record, sample_uscc  # noqa: E402
+from ledger.release.request import request_domain, request_to_json, sign_data_request  # noqa: E402
+from ledger.sdk import LedgerClient  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, timeout: float = 120) -> None:
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready")
+
+
+def serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "2", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+         "--no-access-log"],
+        env=env, cwd=HERE.parent,
+    )  # fmt: skip
+
+
+def wrk(url: str, connections: int, seconds: int, script: list[str] | None = None) -> dict[str, float]:
+    threads = min(connections, 2)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", script[0], url, "--", *script[1:], str(threads)]
+    else:
+        command.append(url)
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+
+    def pct(p: str) -> float:
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "errors": float(non2xx.group(1)) if non2xx else 0.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install -y wrk")
+
+    work = Path(tempfile.mkdtemp(prefix="bench-release-"))
+    db_name = f"bench_release_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    api_port, bare_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "LEDGER_DATA_DIR": str(work / "data"),
+        "LEDGER_DEVNET_PORT": str(free_port()),
+        "LEDGER_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{db_name}",
+    }
+    processes: list[subprocess.Popen[bytes]] = []
+    cli = str(Path(sys.executable).with_name("credit-ledger"))
+    try:
+        subprocess.run([cli, "up", "--no-serve"], env=env, check=True, capture_output=True)
+        env["LEDGER_RPC_URL"] = f"http://127.0.0.1:{env['LEDGER_DEVNET_PORT']}"
+        processes.append(serve("api.main:create", api_port, env))
+        processes.append(serve("bench.bare_read_app:create", bare_port, env))
+        api = f"http://127.0.0.1:{api_port}"
+        wait_ready(f"{api}/healthz")
+        wait_ready(f"http://127.0.0.1:{bare_port}/docs")
+
+        catalogue = default_catalogue()
+        tax, credit = catalogue.category_mask(["tax"]), catalogue.purpose_mask(["credit_assessment"])
+        operators = [LedgerClient(api, Account.from_key(devnet_key(i))) for i in (1, 2)]  # DEVNET ONLY keys
+        bank_key, provider_key, enterprise_key = Account.create(), Account.create(), Account.create()
+        for account, role, kind in ((bank_key, Role.INSTITUTION, InstitutionKind.BANK),
+                                    (provider_key, Role.PROVIDER, InstitutionKind.NONE)):  # fmt: skip
+            proposal = operators[0].propose(Action.ADMIT, account=account.address, role=role, kind=kind, name="m")
+            operators[1].approve(proposal["proposal_id"])
+        subject = sample_uscc(0)
+        operators[0].register_enterprise(enterprise_key.address, subject, "郑州市样例科技有限公司")
+        operators[0].publish_catalogue(json.loads((HERE.parent / "ledger/catalogue/catalogue-v1.json").read_text()))
+        provider = LedgerClient(api, provider_key)
+        records = [{**sample_record(2 + 3 * i), "subject": subject, "source_ref": f"BENCH-{i}"} for i in range(5)]
+        provider.submit_records(records)  # five tax records of the subject
+        bank, enterprise = LedgerClient(api, bank_key), LedgerClient(api, enterprise_key)
+        commitment = bank.act(CommitMessage, kind=CommitmentKind.INSTITUTION_USAGE, document_hash=keccak(text="c"))
+        now = int(time.time())
+        agreement = bank.act(
+            ProposeAgreementMessage, categories=tax, purposes=credit, max_level=4, valid_from=now - 60,
+            valid_until=now + 86400, document_hash=keccak(text="a"), commitment_id=commitment["created_id"],
+        )["created_id"]  # fmt: skip
+        operators[0].act(CountersignMessage, agreement_id=agreement)
+        enterprise.act(
+            GrantMessage, uscc_hash=uscc_hash(subject), institution=bank_key.address, agreement_id=agreement,
+            categories=tax, purposes=credit, raw_categories=0, expires_at=now + 86400,
+        )  # fmt: skip
+        check = bank.release(subject, tax, credit, agreement)
+        assert len(check["data"]["records"]) == 5, check
+
+        chain = bank.chain()
+        domain = request_domain(chain["chain_id"], chain["contracts"]["Consents"]["address"])
+
+        def signed_bodies(path: Path, count: int) -> Path:
+            with path.open("w") as out:
+                for _ in range(count):
+                    signed = sign_data_request(
+                        bank_key, domain, subject=subject, categories=tax, purpose=credit, agreement_id=agreement,
+                        validity_seconds=3600,
+                    )  # fmt: skip
+                    out.write(json.dumps(request_to_json(signed)) + "\n")
+            return path
+
+        results: dict[tuple[str, int], dict[str, float]] = {}
+        for connections in (1, 16):
+            # each round has its own bodies: a nonce is never reused
+            bodies = signed_bodies(work / f"bodies-{connections}.ndjson", max(2000, 1200 * args.seconds))
+            script = [str(HERE / "release_bodies.lua"), str(bodies)]
+            results[("bare read", connections)] = wrk(
+                f"http://127.0.0.1:{bare_port}/bare/{subject}/tax", connections, args.seconds
+            )
+            results[("authorized release", connections)] = wrk(f"{api}/releases", connections, args.seconds, script)
+        print(f"{'path':<20}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
+        for (name, connections), r in results.items():
+            print(f"{name:<20}{connections:>5}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['errors']:>9.0f}")
+        for connections in (1, 16):
+            bare, release = results[("bare read", connections)], results[("authorized release", connections)]
+            print(
+                f"concurrency {connections}: authorized/bare throughput {release['rps'] / bare['rps']:.2f}, "
+                f"median latency ratio {release['p50'] / bare['p50']:.2f}"
+            )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        subprocess.run([cli, "devnet", "down"], env=env, check=False, capture_output=True)
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

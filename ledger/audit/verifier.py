@@ -1,0 +1,285 @@
+"""The independent verifier: an export of the logs and a chain endpoint in, a report out.
+
+Steps (numbers as in `ledger.audit.findings`, where each is described):
+
+1. deployment — the endpoint, the manifest and the export agree on chain and contracts;
+2. checkpoints — each log's CheckpointAnchored history chains up to `latest` (2.1, 2.2);
+3. entries — contiguous, canonical, bound to their index, rebuilding every anchored
+   root, consistent between checkpoints, none missing (3.1-3.5);
+4. releases — each access-trail entry well-formed, matching its signed request, signed
+   by the institution, with a fresh nonce and a live deadline, and authorized at its
+   block by a local replay of the contracts' events (4.1-4.6), confirmed by the
+   contract itself on a sample (4.7);
+5. records — the records table matches the record log (5.1-5.3).
+
+Steps 1-4.6 and 5 are pure functions of the export and a `ChainSnapshot`
+(`verify_offline`), so tamper drills re-run them cheaply against one snapshot. The
+`Verifier` reads the snapshot, runs them, asks the contract for step 4.7 and builds the
+report. It takes its collaborators keyword-only and does no I/O until `verify`;
+`Verifier.production` does the wiring for a JSON-RPC endpoint.
+
+Nothing here imports the platform's writing side: leaves, the request's EIP-712 type
+and the authorization rules are re-stated from their documentation; only the pure
+RFC 9162 functions (`ledger.merkle`) and the compiled ABIs are shared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ledger.audit.chain import ChainReader, ChainSnapshot
+from ledger.audit.export import AuditExport
+from ledger.audit.findings import Finding, Step
+from ledger.audit.leaves import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
+from ledger.audit.onchain import Authorizer, OnChainCheck, choose_sample, confirm_on_chain
+from ledger.audit.progress import NO_PROGRESS, Progress
+from ledger.audit.report import AuditReport, build_report
+from ledger.audit.request_sig import RequestDomain
+from ledger.audit.verify_access import AccessResult, check_access
+from ledger.audit.verify_logs import LogResult, check_log
+from ledger.audit.verify_records import RecordsResult, check_records
+from ledger.chain.deploy import Deployment
+
+__all__ = ["OfflineResult", "Verifier", "VerifyOptions", "verify_offline"]
+
+#: the logs every deployment has, checked even when the export serves none of their entries
+STANDARD_LOGS = (CREDIT_RECORDS_LOG, ACCESS_TRAIL_LOG)
+
+TimestampSource = Callable[[Sequence[int]], Mapping[int, int]]
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    #: entries confirmed on chain besides every refused one; None: all, 0: none
+    onchain_sample: int | None = 256
+    seed: int = 0
+    #: processes recovering request signatures
+    workers: int = 1
+
+
+@dataclass
+class OfflineResult:
+    """What steps 1-4.6 and 5 found, and what the report and step 4.7 need."""
+
+    snapshot: ChainSnapshot
+    findings: list[Finding]
+    logs: dict[str, LogResult]
+    access: AccessResult
+    records: RecordsResult
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def log_names(export: AuditExport) -> list[str]:
+    names = set(STANDARD_LOGS) | set(export.entries)
+    if export.header is not None:
+        names |= set(export.header.logs)
+    return sorted(names)
+
+
+def _deployment(
+    export: AuditExport, snapshot: ChainSnapshot, deployment: Deployment, findings: list[Finding]
+) -> None:
+    """Step 1: chain id, contract code, and the deployment the export names."""
+    if snapshot.chain_id != deployment.chain_id:
+        findings.append(
+            Finding(
+                Step.DEPLOYMENT,
+                None,
+                None,
+                "the endpoint is another chain than the manifest's",
+                str(deployment.chain_id),
+                str(snapshot.chain_id),
+            )
+        )
+    for name in snapshot.missing_code:
+        findings.append(
+            Finding(
+                Step.DEPLOYMENT,
+                None,
+                None,
+                f"no code for {name} at the manifest's address",
+                "contract code",
+                "none",
+            )
+        )
+    header = export.header
+    if header is None:
+        return
+    if header.chain_id != deployment.chain_id:
+        findings.append(
+            Finding(
+                Step.DEPLOYMENT,
+                None,
+                None,
+                "the export is of another chain",
+                str(deployment.chain_id),
+                str(header.chain_id),
+            )
+        )
+    for name, address in deployment.addresses.items():
+        stated = header.contracts.get(name)
+        if stated is not None and stated.lower() != address.lower():
+            findings.append(
+                Finding(
+                    Step.DEPLOYMENT, None, None, f"the export names another {name} contract", address, stated
+                )
+            )
+
+
+def verify_offline(
+    export: AuditExport,
+    snapshot: ChainSnapshot,
+    deployment: Deployment,
+    *,
+    timestamps: TimestampSource | None = None,
+    progress: Progress = NO_PROGRESS,
+    workers: int = 1,
+) -> OfflineResult:
+    """Steps 1-4.6 and 5 over `export` against `snapshot`.
+
+    `timestamps` fetches block timestamps the snapshot lacks (the verifier learns which
+    blocks it needs only once the access entries are decoded); without it, blocks not in
+    the snapshot are reported as unknown.
+    """
+    findings: list[Finding] = []
+    seconds: dict[str, float] = {}
+    # 1. deployment
+    _deployment(export, snapshot, deployment, findings)
+    # 2.-3. checkpoints and entries, per log
+    logs: dict[str, LogResult] = {}
+    declared = export.header.logs if export.header is not None else {}
+    names = log_names(export)
+    with progress.task("checking logs and anchored roots", len(names)) as task:
+        for name in names:
+            logs[name] = check_log(
+                name, export.entries.get(name, []), snapshot, findings, declared_size=declared.get(name)
+            )
+            task.advance()
+    seconds["leaves"] = sum(r.leaf_seconds for r in logs.values())
+    seconds["merkle"] = sum(r.merkle_seconds for r in logs.values())
+    # 4. releases
+    trail = logs[ACCESS_TRAIL_LOG]
+    if timestamps is not None:
+        snapshot = _with_timestamps(snapshot, trail, timestamps)
+    domain = RequestDomain(deployment.chain_id, deployment.addresses["Consents"])
+    access = check_access(trail.decoded, snapshot, domain, findings, progress=progress, workers=workers)
+    seconds["signatures"] = access.signature_seconds
+    seconds["replay"] = access.replay_seconds
+    # 5. records
+    started = time.perf_counter()
+    record_log = logs[CREDIT_RECORDS_LOG]
+    records = check_records(
+        record_log.decoded, record_log.leaves, export.records, findings, included=export.includes_records
+    )
+    seconds["records"] = time.perf_counter() - started
+    return OfflineResult(snapshot, findings, logs, access, records, seconds)
+
+
+def _with_timestamps(snapshot: ChainSnapshot, trail: LogResult, fetch: TimestampSource) -> ChainSnapshot:
+    wanted: set[int] = set()
+    for leaf in trail.decoded.values():
+        block = leaf.payload.get("block")
+        if (
+            isinstance(block, int)
+            and not isinstance(block, bool)
+            and snapshot.deployment_block <= block <= snapshot.head
+            and block not in snapshot.timestamps
+        ):
+            wanted.add(block)
+    if not wanted:
+        return snapshot
+    return dataclasses.replace(snapshot, timestamps={**snapshot.timestamps, **fetch(sorted(wanted))})
+
+
+class Verifier:
+    """Verifies an export against the chain; see the module docstring for the steps."""
+
+    def __init__(
+        self,
+        *,
+        chain: ChainReader,
+        authorizer: Authorizer | None,
+        deployment: Deployment,
+        progress: Progress = NO_PROGRESS,
+        options: VerifyOptions | None = None,
+        labels: Mapping[str, Mapping[int, str]] | None = None,
+    ) -> None:
+        self._chain = chain
+        self._authorizer = authorizer
+        self._deployment = deployment
+        self._progress = progress
+        self._options = options or VerifyOptions()
+        self._labels = labels or {}
+
+    @classmethod
+    def production(
+        cls,
+        rpc_url: str,
+        deployment: Deployment,
+        *,
+        progress: Progress = NO_PROGRESS,
+        options: VerifyOptions | None = None,
+        labels: Mapping[str, Mapping[int, str]] | None = None,
+    ) -> Verifier:
+        """A verifier reading `rpc_url` for the contracts of `deployment`."""
+        from ledger.chain.authorize_call import AuthorizeCaller
+
+        return cls(
+            chain=ChainReader.connect(rpc_url, deployment),
+            authorizer=AuthorizeCaller(rpc_url, deployment.addresses["Consents"], timeout=30.0),
+            deployment=deployment,
+            progress=progress,
+            options=options,
+            labels=labels,
+        )
+
+    def snapshot(self, export: AuditExport) -> ChainSnapshot:
+        """The chain as the audit of `export` needs it (no block timestamps yet)."""
+        with self._progress.task("reading the chain (events, checkpoints)", None):
+            return self._chain.snapshot(logs=log_names(export))
+
+    def verify(self, export: AuditExport) -> AuditReport:
+        """Every step; the report lists each finding."""
+        started = time.perf_counter()
+        snapshot = self.snapshot(export)
+        chain_seconds = time.perf_counter() - started
+        result = verify_offline(
+            export,
+            snapshot,
+            self._deployment,
+            timestamps=self._chain.timestamps,
+            progress=self._progress,
+            workers=self._options.workers,
+        )
+        result.seconds["chain"] = chain_seconds
+        checks = self.confirm(result)
+        result.seconds["total"] = time.perf_counter() - started
+        return build_report(
+            export,
+            result,
+            self._deployment,
+            checks,
+            generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            labels=self._labels,
+        )
+
+    def confirm(self, result: OfflineResult) -> list[OnChainCheck]:
+        """Step 4.7 on the sample; appends disagreements to `result.findings`."""
+        if self._authorizer is None or (self._options.onchain_sample == 0 and not result.access.unauthorized):
+            return []
+        started = time.perf_counter()
+        sample = choose_sample(
+            result.access.replayed,
+            result.access.unauthorized,
+            self._options.onchain_sample,
+            self._options.seed,
+        )
+        checks = confirm_on_chain(
+            self._authorizer, result.access.replayed, sample, result.findings, progress=self._progress
+        )
+        result.seconds["onchain"] = time.perf_counter() - started
+        return checks

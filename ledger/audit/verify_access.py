@@ -1,0 +1,280 @@
+"""Step 4: every release in the access trail was asked for, signed, and authorized.
+
+For each access-trail entry: the payload is well-formed (4.1); the signed request names
+exactly what the entry says was released (4.2) and is the institution's EIP-712
+signature (4.3); its nonce appears once in the trail (4.4); block B is on chain and its
+timestamp is not past the request's deadline (4.5); and authorization replayed at B
+allowed the release with the same grant and exactly the raw categories released (4.6).
+
+The replay walks the entries in block order while applying the contracts' events of
+each block before deciding the entries at it (`ledger.audit.rules`); on-chain
+confirmation (4.7) happens in `ledger.audit.onchain`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from eth_utils import keccak
+
+from ledger.audit.chain import ChainSnapshot
+from ledger.audit.findings import Finding, Step
+from ledger.audit.leaves import ACCESS_TRAIL_LOG, AccessEntry, DecodedLeaf, PayloadProblem, parse_access
+from ledger.audit.progress import NO_PROGRESS, Progress, ProgressTask
+from ledger.audit.request_sig import RequestDomain, recover_many, request_digest
+from ledger.audit.rules import AuthorizationState, LocalDecision, Query
+
+__all__ = ["AccessResult", "check_access"]
+
+LOG = ACCESS_TRAIL_LOG
+_REQUEST_FIELDS = ("subject", "categories", "purpose", "agreement_id")
+
+
+@dataclass
+class Replayed:
+    """One entry's authorization replay: the query, its block, and the local decision."""
+
+    query: Query
+    block: int
+    decision: LocalDecision
+
+
+@dataclass
+class AccessResult:
+    entries: list[AccessEntry] = field(default_factory=list)
+    replayed: dict[int, Replayed] = field(default_factory=dict)
+    #: entries whose replay did not allow exactly what was released
+    unauthorized: list[int] = field(default_factory=list)
+    per_institution_purpose: Counter[tuple[str, int]] = field(default_factory=Counter)
+    signature_seconds: float = 0.0
+    replay_seconds: float = 0.0
+
+
+def _payloads(decoded: Mapping[int, DecodedLeaf], findings: list[Finding]) -> list[AccessEntry]:
+    """4.1 well-formed payloads."""
+    out: list[AccessEntry] = []
+    for index in sorted(decoded):
+        try:
+            out.append(parse_access(index, decoded[index].payload))
+        except PayloadProblem as exc:
+            findings.append(
+                Finding(Step.ACCESS_PAYLOAD, LOG, index, f"field {exc.field}", exc.expected, exc.got)
+            )
+    return out
+
+
+def _request_match(e: AccessEntry, findings: list[Finding]) -> None:
+    """4.2 the request names what was released."""
+    r = e.request
+    if r.institution.lower() != e.institution.lower():
+        findings.append(
+            Finding(
+                Step.REQUEST_MATCH,
+                LOG,
+                e.index,
+                "request is by another institution",
+                e.institution,
+                r.institution,
+            )
+        )
+    for name in _REQUEST_FIELDS:
+        released, asked = getattr(e, name), getattr(r, name)
+        if released != asked:
+            findings.append(
+                Finding(
+                    Step.REQUEST_MATCH,
+                    LOG,
+                    e.index,
+                    f"released {name} differs from the request",
+                    str(asked),
+                    str(released),
+                )
+            )
+
+
+def _signatures(
+    entries: list[AccessEntry],
+    domain: RequestDomain,
+    findings: list[Finding],
+    workers: int,
+    task: ProgressTask,
+) -> None:
+    """4.3 each request is its institution's signature."""
+    separator = domain.separator
+    items = [(request_digest(separator, e.request), e.request.signature) for e in entries]
+    for n, (e, signer) in enumerate(zip(entries, recover_many(items, workers=workers), strict=True), start=1):
+        if n % 1024 == 0:
+            task.advance(1024)
+        if isinstance(signer, str):
+            findings.append(Finding(Step.SIGNATURE, LOG, e.index, f"request signature invalid: {signer}"))
+        elif signer != bytes.fromhex(e.request.institution[2:]):
+            findings.append(
+                Finding(
+                    Step.SIGNATURE,
+                    LOG,
+                    e.index,
+                    "request is not signed by the institution it names",
+                    e.request.institution,
+                    "0x" + signer.hex(),
+                )
+            )
+
+
+def _nonces(entries: list[AccessEntry], findings: list[Finding]) -> None:
+    """4.4 no nonce used twice."""
+    first: dict[bytes, int] = {}
+    for e in entries:
+        earlier = first.setdefault(e.request.nonce, e.index)
+        if earlier != e.index:
+            findings.append(
+                Finding(
+                    Step.NONCE,
+                    LOG,
+                    e.index,
+                    f"request nonce already used by entry {earlier}: a replayed request",
+                    "a fresh nonce",
+                    "0x" + e.request.nonce.hex(),
+                )
+            )
+
+
+def _blocks(
+    entries: list[AccessEntry], snapshot: ChainSnapshot, findings: list[Finding]
+) -> list[AccessEntry]:
+    """4.5 block B on chain, not past the deadline; returns the entries that can be replayed."""
+    out: list[AccessEntry] = []
+    for e in entries:
+        if not snapshot.deployment_block <= e.block <= snapshot.head:
+            findings.append(
+                Finding(
+                    Step.BLOCK,
+                    LOG,
+                    e.index,
+                    "authorization block is not a block of this deployment",
+                    f"{snapshot.deployment_block}..{snapshot.head}",
+                    str(e.block),
+                )
+            )
+            continue
+        timestamp = snapshot.timestamp(e.block)
+        if timestamp is None:
+            findings.append(Finding(Step.BLOCK, LOG, e.index, f"timestamp of block {e.block} unknown"))
+            continue
+        if timestamp > e.request.deadline:
+            findings.append(
+                Finding(
+                    Step.BLOCK,
+                    LOG,
+                    e.index,
+                    f"authorized in block {e.block} after the request's deadline",
+                    f"block time <= {e.request.deadline}",
+                    str(timestamp),
+                )
+            )
+        out.append(e)
+    return out
+
+
+_uscc_hashes: dict[str, bytes] = {}
+
+
+def _query(e: AccessEntry) -> Query:
+    uscc_hash = _uscc_hashes.get(e.subject)
+    if uscc_hash is None:
+        uscc_hash = _uscc_hashes[e.subject] = keccak(e.subject.encode("utf-8"))
+    return Query(e.institution.lower(), uscc_hash, e.categories, e.purpose, e.agreement_id, e.level)
+
+
+def _replay(
+    entries: list[AccessEntry],
+    snapshot: ChainSnapshot,
+    result: AccessResult,
+    findings: list[Finding],
+    progress: Progress,
+) -> None:
+    """4.6 authorization at B allowed exactly this release."""
+    state = AuthorizationState()
+    events = snapshot.events
+    next_event = 0
+    ordered = sorted(entries, key=lambda e: (e.block, e.index))
+    with progress.task("replaying authorization", len(ordered)) as task:
+        for n, e in enumerate(ordered, start=1):
+            while next_event < len(events) and events[next_event].block <= e.block:
+                state.apply(events[next_event])
+                next_event += 1
+            query = _query(e)
+            timestamp = snapshot.timestamps[e.block]
+            decision = state.decide(query, timestamp)
+            result.replayed[e.index] = Replayed(query, e.block, decision)
+            if not decision.allowed:
+                result.unauthorized.append(e.index)
+                findings.append(
+                    Finding(
+                        Step.AUTHORIZATION,
+                        LOG,
+                        e.index,
+                        f"release not authorized at block {e.block}: {decision.reason.name}",
+                        "ALLOWED",
+                        decision.reason.name,
+                    )
+                )
+            else:
+                raw = decision.raw_categories if e.request.raw else 0
+                if decision.grant_id != e.grant_id:
+                    result.unauthorized.append(e.index)
+                    findings.append(
+                        Finding(
+                            Step.AUTHORIZATION,
+                            LOG,
+                            e.index,
+                            f"release names another grant than the one covering it at block {e.block}",
+                            str(decision.grant_id),
+                            str(e.grant_id),
+                        )
+                    )
+                elif raw != e.raw_categories:
+                    result.unauthorized.append(e.index)
+                    findings.append(
+                        Finding(
+                            Step.AUTHORIZATION,
+                            LOG,
+                            e.index,
+                            "released raw (unmasked) categories differ from what the grant and request allow",
+                            str(raw),
+                            str(e.raw_categories),
+                        )
+                    )
+            if n % 1024 == 0:
+                task.advance(1024)
+        task.advance(len(ordered) % 1024)
+
+
+def check_access(
+    decoded: Mapping[int, DecodedLeaf],
+    snapshot: ChainSnapshot,
+    domain: RequestDomain,
+    findings: list[Finding],
+    *,
+    progress: Progress = NO_PROGRESS,
+    workers: int = 1,
+) -> AccessResult:
+    """Steps 4.1-4.6 over the decoded access-trail leaves."""
+    result = AccessResult()
+    entries = _payloads(decoded, findings)
+    result.entries = entries
+    for e in entries:
+        _request_match(e, findings)
+        result.per_institution_purpose[(e.institution, e.purpose)] += 1
+    started = time.perf_counter()
+    with progress.task("checking request signatures", len(entries)) as task:
+        _signatures(entries, domain, findings, workers, task)
+        task.advance(len(entries) % 1024)
+    result.signature_seconds = time.perf_counter() - started
+    _nonces(entries, findings)
+    started = time.perf_counter()
+    _replay(_blocks(entries, snapshot, findings), snapshot, result, findings, progress)
+    result.replay_seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,36 @@
+"""Bulk inserts inside the caller's transaction: COPY on PostgreSQL, executemany elsewhere.
+
+Ingesting 10,000 records writes 20,000 rows while holding the record log's lock, so the
+write path matters: psycopg's executemany sends one INSERT per row (about 60 µs each
+here), SQLAlchemy's multi-row VALUES spends longer compiling than inserting, while
+COPY FROM STDIN moves the same rows in about a third of the executemany time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+__all__ = ["bulk_insert"]
+
+_CHUNK = 5_000
+
+
+def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` (all with the same keys) into `table` in the session's transaction."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        columns = list(rows[0].keys())
+        names = ", ".join(table.c[name].name for name in columns)
+        raw: Any = connection.connection.dbapi_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(row[name] for name in columns))
+        return
+    for i in range(0, len(rows), _CHUNK):
+        session.execute(insert(table), list(rows[i : i + _CHUNK]))
