@@ -86,6 +86,22 @@ def short(value: str, keep: int = 10) -> str:
     return value if len(value) <= keep + 4 else f"{value[:keep]}…{value[-4:]}"
 
 
+def relayed(act: Callable[[], dict[str, Any]], retries: int = 3) -> dict[str, Any]:
+    """Run one signed act through the SDK; again if the node refused the relayer's transaction
+    for a stale nonce. The API and the anchoring worker of `credit-ledger up` relay with the
+    same account, each with its own nonce counter, so one can find its next nonce taken. The
+    node refused the transaction, so the act did not happen, and the SDK signs it afresh."""
+    for attempt in range(retries):
+        try:
+            return act()
+        except ApiError as exc:
+            if exc.status != 503 or "nonce too low" not in exc.message or attempt == retries - 1:
+                raise
+            say("      (the relayer's nonce was taken by the anchoring worker; relaying again)")
+            time.sleep(0.2)
+    raise AssertionError("unreachable")
+
+
 def on_chain(result: dict[str, Any]) -> str:
     return f"tx {result['transaction']} · block {result['block']}"
 
@@ -263,7 +279,7 @@ class Demo:
         except ApiError as exc:
             if exc.status != 409:
                 raise
-            published = operator.publish_catalogue(CATALOGUE.model_dump(mode="json"))
+            published = relayed(lambda: operator.publish_catalogue(CATALOGUE.model_dump(mode="json")))
             say(f"    operator 1 published v{published['version']}: {len(CATALOGUE.categories)} categories, "
                 f"hash {short(published['content_hash'])}")  # fmt: skip
             say(f"      {on_chain(published)}")
@@ -276,14 +292,14 @@ class Demo:
             proposer, approver = n % 3, (n + 1) % 3
             kind = f"/{member.kind.name.lower()}" if member.kind is not InstitutionKind.NONE else ""
             say(f"    {member.name} ({member.role.name.lower()}{kind}, key {member.account.address})")
-            proposed = self.client(self.operators[proposer]).propose(
+            proposed = relayed(lambda: self.client(self.operators[proposer]).propose(
                 Action.ADMIT, account=member.account.address, role=member.role, kind=member.kind,
                 name=member.name,
-            )  # fmt: skip
+            ))  # fmt: skip
             say(f"      proposed by operator {proposer + 1}: proposal #{proposed['proposal_id']}, "
                 f"{proposed['approvals']}/2 approvals")  # fmt: skip
             say(f"        {on_chain(proposed)}")
-            approved = self.client(self.operators[approver]).approve(proposed["proposal_id"])
+            approved = relayed(lambda: self.client(self.operators[approver]).approve(proposed["proposal_id"]))
             state = "admitted" if approved["executed"] else "pending"
             say(f"      approved by operator {approver + 1}: {approved['approvals']}/2, {state}")
             say(f"        {on_chain(approved)}")
@@ -296,7 +312,7 @@ class Demo:
         self.step("企业登记 · operator 1 registers three enterprises (统一社会信用代码 hashed on chain)")
         operator = self.client(self.operators[0])
         for e in self.enterprises:
-            result = operator.register_enterprise(e.account.address, e.uscc, e.name)
+            result = relayed(lambda: operator.register_enterprise(e.account.address, e.uscc, e.name))
             say(f"    {e.name}  {e.uscc}")
             say(f"      {on_chain(result)}")
 
@@ -332,22 +348,23 @@ class Demo:
 
     def _agreement(self, member: Member, categories: int, purposes: int, now: int, purpose: str) -> int:
         client = self.client(member.account)
-        committed = client.act(
+        committed = relayed(lambda: client.act(
             CommitMessage, kind=CommitmentKind.INSTITUTION_USAGE,
             document_hash=keccak(text=f"{member.name} 信用承诺书: 仅为约定用途使用数据 (demo {self.run_id})"),
-        )  # fmt: skip
+        ))  # fmt: skip
         say(f"    {member.name} · 信用承诺 (credit commitment) #{committed['created_id']}")
         say(f"      {on_chain(committed)}")
-        proposed = client.act(
+        proposed = relayed(lambda: client.act(
             ProposeAgreementMessage, categories=categories, purposes=purposes, max_level=MAX_LEVEL,
             valid_from=now - 3600, valid_until=now + 365 * 86400,
             document_hash=keccak(text=f"{member.name} 数据共享协议 (demo {self.run_id})"),
             commitment_id=committed["created_id"],
-        )  # fmt: skip
+        ))  # fmt: skip
         names = "+".join(CATALOGUE.categories_in_mask(categories))
         say(f"    {member.name} · 数据共享协议 (agreement) #{proposed['created_id']}: {names}; {purpose}; 1 year")
         say(f"      {on_chain(proposed)}")
-        signed = self.client(self.operators[0]).act(CountersignMessage, agreement_id=proposed["created_id"])
+        operator = self.client(self.operators[0])
+        signed = relayed(lambda: operator.act(CountersignMessage, agreement_id=proposed["created_id"]))
         say(f"    operator 1 countersigns agreement #{proposed['created_id']}: active")
         say(f"      {on_chain(signed)}")
         return int(proposed["created_id"])
@@ -356,11 +373,11 @@ class Demo:
 
     def grant(self, categories: int, raw: int, label: str) -> None:
         e = self.enterprises[0]
-        result = self.client(e.account).act(
+        result = relayed(lambda: self.client(e.account).act(
             GrantMessage, uscc_hash=uscc_hash(e.uscc), institution=self.bank.account.address,
             agreement_id=self.bank_agreement, categories=categories, purposes=CREDIT, raw_categories=raw,
             expires_at=int(time.time()) + 30 * 86400,
-        )  # fmt: skip
+        ))  # fmt: skip
         self.grants.append(int(result["created_id"]))
         names = "+".join(CATALOGUE.categories_in_mask(categories))
         say(f"    {e.name} grants 郑州银行 {names} ({label}, 30 days) → grant #{result['created_id']}")
@@ -442,7 +459,7 @@ class Demo:
         e = self.enterprises[0]
         self.step("撤回授权 · the enterprise revokes; the bank's next request is refused")
         for grant_id in self.grants:
-            result = self.client(e.account).act(RevokeMessage, grant_id=grant_id)
+            result = relayed(lambda: self.client(e.account).act(RevokeMessage, grant_id=grant_id))
             say(f"    {e.name} revokes grant #{grant_id}")
             say(f"      {on_chain(result)}")
         say("    郑州银行 asks again for tax+social_insurance")

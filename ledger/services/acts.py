@@ -1,4 +1,7 @@
-"""Relaying members' signed acts on agreements, commitments, consents and the catalogue.
+"""Relaying members' signed acts on agreements, commitments and consents.
+
+(Catalogue versions are published through `POST /catalogue/versions`, which also stores
+the catalogue's content before anchoring its hash.)
 
 Each act is an EIP-712 message whose fields are exactly the contract function's
 parameters, so one table describes them all: which contract, which function, which
@@ -25,7 +28,6 @@ from ledger.chain.agreements import (
     SuspendMessage,
     TerminateMessage,
 )
-from ledger.chain.catalogue_registry import CatalogueRegistryContract, PublishCatalogueMessage
 from ledger.chain.consents import ConsentsContract, GrantMessage, RevokeMessage
 from ledger.chain.membership import Role, Signed, _Message
 from ledger.chain.signed_acts import SignedActsContract
@@ -131,14 +133,6 @@ ACTS: dict[str, ActSpec] = {
             "enterprise",
             _ENTERPRISE,
             "Revoke a consent; effective from the block of the revocation",
-        ),
-        ActSpec(
-            CatalogueRegistryContract,
-            PublishCatalogueMessage,
-            "publish",
-            "operator",
-            _OPERATOR,
-            "Anchor a catalogue version's hash and its public categories (operator)",
         ),
     )
 }
