@@ -269,7 +269,6 @@ class LedgerClient:
         result: dict[str, Any] = self.request("GET", path)
         return result
 
-
     # -- release ----------------------------------------------------------------------------
 
     def release(
@@ -287,6 +286,14 @@ class LedgerClient:
     def send_release(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST an already signed data request (its signature is its authentication)."""
         result: dict[str, Any] = _result(self.http.post("/releases", json=body))
+        return result
+
+    def accesses(
+        self, subject: str | None = None, *, after: int = -1, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Access-trail entries this member may see (an enterprise names its own USCC)."""
+        query = f"?after={after}&limit={limit}" + (f"&subject={subject}" if subject else "")
+        result: list[dict[str, Any]] = self.request("GET", f"/accesses{query}")
         return result
 
     def release_proof(self, index: int) -> dict[str, Any]:

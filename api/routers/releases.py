@@ -19,6 +19,7 @@ from ledger.logs.leaves import decode_leaf
 from ledger.logs.proofs import LogProofs
 from ledger.logs.store import entry
 from ledger.logs.verify import inclusion_bundle
+from ledger.release.accesses import AccessesService
 from ledger.release.request import request_from_json
 from ledger.release.service import ReleaseService
 from ledger.release.trail import ACCESS_TRAIL_LOG
@@ -118,3 +119,33 @@ def _may_see(caller: Caller, payload: dict[str, Any] | None) -> bool:
         and isinstance(subject, str)
         and (uscc_hash(subject) == caller.member.uscc_hash)
     )
+
+
+class AccessOut(BaseModel):
+    index: int
+    entry: dict[str, Any] = Field(
+        description="the access-trail entry: who, subject, categories, purpose, block B …"
+    )
+    proof: dict[str, Any] | None = Field(
+        description="inclusion proof to an anchored checkpoint; null until anchored"
+    )
+
+
+@router.get(
+    "/accesses",
+    response_model=list[AccessOut],
+    summary="Who read my data: access-trail entries visible to the caller",
+    description=(
+        "An enterprise names its own USCC and sees every release of its data; an institution sees "
+        "its own releases only; operators and auditors see all. Page with `after` (last index seen)."
+    ),
+)
+def accesses(
+    caller: CallerDep,
+    platform: PlatformDep,
+    subject: str | None = None,
+    after: int = -1,
+    limit: int = 100,
+) -> list[AccessOut]:
+    found = AccessesService(platform).visible_to(caller.member, subject=subject, after=after, limit=limit)
+    return [AccessOut(index=a.index, entry=a.entry, proof=a.proof) for a in found]

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger.errors import Conflict, LedgerError, Unavailable
 from ledger.logs.store import AppendedEntry, open_for_append
+from ledger.release.models import AccessRelease
 from ledger.storage.database import Database
 from ledger.storage.models import RequestNonce
 
@@ -59,6 +61,15 @@ def _insert_nonces(session: Session, items: list[_Pending]) -> set[tuple[str, st
         .returning(RequestNonce.signer, RequestNonce.nonce)
     )  # fmt: skip
     return {(signer, nonce) for signer, nonce in session.execute(statement)}
+
+
+def _index_row(seq: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "subject": payload["subject"],
+        "institution": payload["institution"],
+        "released_at": datetime.fromisoformat(payload["released_at"]),
+    }
 
 
 class AccessTrail:
@@ -130,6 +141,11 @@ class AccessTrail:
                     (accepted if key in fresh else replayed).append(item)
                     fresh.discard(key)  # the same nonce twice in one batch: only the first wins
                 entries = writer.append([(ACCESS_ENTRY_TYPE, item.payload) for item in accepted])
+                if entries:
+                    session.execute(
+                        insert(AccessRelease),
+                        [_index_row(e.seq, i.payload) for e, i in zip(entries, accepted, strict=True)],
+                    )
         except LedgerError as exc:
             failure = Unavailable(f"access trail append failed, nothing released: {exc.message}")
             for item in batch:

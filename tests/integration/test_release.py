@@ -400,3 +400,17 @@ def test_concurrent_releases_are_group_committed_without_gaps_or_replays(world: 
     assert indexes == list(range(24))  # one entry per distinct request, contiguous
     assert outcomes.count("409") == 6
     assert trail_size(world.platform) == 24
+
+
+def test_who_read_my_data(world: World) -> None:
+    world.grant(world.bank, TAX)
+    agreement = world.agreement_for(world.guarantor, REGISTRATION, CREDIT)
+    world.release()
+    world.release(world.guarantor, categories=REGISTRATION, agreement=agreement)
+    mine = world.sdk(world.enterprise).accesses(SUBJECT)
+    assert [a["entry"]["institution"] for a in mine] == [world.bank.address, world.guarantor.address]
+    assert mine[0]["entry"]["purpose"] == str(CREDIT) and mine[0]["proof"] is None  # not anchored yet
+    assert [a["index"] for a in world.sdk(world.bank).accesses()] == [0]  # never another institution's
+    assert [a["index"] for a in world.sdk(world.guarantor).accesses()] == [1]
+    error = refused(lambda: world.sdk(world.enterprise).accesses(sample_uscc(5)))
+    assert error.status == 403

@@ -1,0 +1,75 @@
+"""Who read my data: the access trail as each member may see it.
+
+An enterprise sees every release of its data; an institution sees its own releases and
+never another's; operators and auditors see all. Each entry comes with its inclusion
+proof once a checkpoint covers it, so the enterprise need not trust this listing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger.chain.membership import Member, Role, uscc_hash
+from ledger.errors import NotAuthorized
+from ledger.logs.leaves import decode_leaf
+from ledger.logs.models import LogEntry
+from ledger.logs.proofs import LogProofs, NotYetAnchored
+from ledger.logs.verify import inclusion_bundle
+from ledger.platform import Platform
+from ledger.release.models import AccessRelease
+from ledger.release.trail import ACCESS_TRAIL_LOG
+
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Access:
+    index: int
+    entry: dict[str, Any]  # the trail leaf's payload, signed request included
+    proof: dict[str, Any] | None  # inclusion bundle, None until anchored
+
+
+class AccessesService:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.proofs = LogProofs(platform.db)
+
+    def visible_to(
+        self, member: Member, *, subject: str | None = None, after: int = -1, limit: int = 100
+    ) -> list[Access]:
+        """Entries `member` may see, oldest first, from index `after + 1`."""
+        limit = max(1, min(limit, MAX_PAGE))
+        query = select(AccessRelease.seq).where(AccessRelease.seq > after)
+        if member.role is Role.ENTERPRISE:
+            if subject is None or uscc_hash(subject) != member.uscc_hash:
+                raise NotAuthorized("an enterprise sees the releases of its own data only: name its USCC")
+            query = query.where(AccessRelease.subject == subject)
+        elif member.role is Role.INSTITUTION:
+            query = query.where(AccessRelease.institution == member.account)
+        elif member.role not in (Role.OPERATOR, Role.AUDITOR):
+            raise NotAuthorized(f"a {member.role.name.lower()} sees no access-trail entries")
+        if subject is not None and member.role is not Role.ENTERPRISE:
+            query = query.where(AccessRelease.subject == subject)
+        with self.platform.db.session() as session:
+            seqs = list(session.scalars(query.order_by(AccessRelease.seq).limit(limit)))
+            leaves = {
+                int(e.seq): bytes(e.leaf)
+                for e in session.scalars(
+                    select(LogEntry).where(LogEntry.log_name == ACCESS_TRAIL_LOG, LogEntry.seq.in_(seqs))
+                )
+            }
+        return [Access(seq, decode_leaf(leaves[seq]).payload, self._proof(seq)) for seq in seqs]
+
+    def _proof(self, index: int) -> dict[str, Any] | None:
+        try:
+            proof = self.proofs.inclusion(ACCESS_TRAIL_LOG, index)
+        except NotYetAnchored:
+            return None
+        return inclusion_bundle(
+            proof,
+            chain_id=self.platform.deployment.chain_id,
+            checkpoints_contract=self.platform.deployment.addresses["Checkpoints"],
+        )
