@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from ledger.cli_audit import audit_app
 from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
 from ledger.errors import LedgerError
 from ledger.keystore import create_keystore
@@ -28,6 +29,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(records_app, name="records")  # issue 4: records, catalogue, anchoring
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(anchor_app, name="anchor")
+app.add_typer(audit_app, name="audit")  # issue 7: independent audit
 
 
 def _fail(exc: LedgerError) -> typer.Exit:

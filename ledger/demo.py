@@ -86,22 +86,6 @@ def short(value: str, keep: int = 10) -> str:
     return value if len(value) <= keep + 4 else f"{value[:keep]}…{value[-4:]}"
 
 
-def relayed(act: Callable[[], dict[str, Any]], retries: int = 3) -> dict[str, Any]:
-    """Run one signed act through the SDK; again if the node refused the relayer's transaction
-    for a stale nonce. The API and the anchoring worker of `credit-ledger up` relay with the
-    same account, each with its own nonce counter, so one can find its next nonce taken. The
-    node refused the transaction, so the act did not happen, and the SDK signs it afresh."""
-    for attempt in range(retries):
-        try:
-            return act()
-        except ApiError as exc:
-            if exc.status != 503 or "nonce too low" not in exc.message or attempt == retries - 1:
-                raise
-            say("      (the relayer's nonce was taken by the anchoring worker; relaying again)")
-            time.sleep(0.2)
-    raise AssertionError("unreachable")
-
-
 def on_chain(result: dict[str, Any]) -> str:
     return f"tx {result['transaction']} · block {result['block']}"
 
@@ -144,6 +128,9 @@ class Member:
 # -- the records --------------------------------------------------------------------------------
 
 
+STREETS = ("商务外环路", "建设西路", "官渡大道")
+
+
 def market_records(run_id: str, enterprises: list[Enterprise], today: date) -> list[dict[str, Any]]:
     """郑州市市场监督管理局: registrations of all three, an administrative penalty of the second."""
     records: list[dict[str, Any]] = []
@@ -157,7 +144,7 @@ def market_records(run_id: str, enterprises: list[Enterprise], today: date) -> l
                 "legal_representative": e.legal_representative,
                 "legal_representative_id": make_resident_id(e.region, date(1975 + 4 * n, 5, 12 + n), 31 + n),
                 "registered_capital": (500 + 1500 * n) * 10_000, "established_on": established.isoformat(),
-                "address": f"河南省郑州市{e.district}{('商务外环路', '建设西路', '官渡大道')[n]}{18 + 7 * n}号",
+                "address": f"河南省郑州市{e.district}{STREETS[n]}{18 + 7 * n}号",
                 "registration_authority": "郑州市市场监督管理局", "status": "in_business",
                 "contact_mobile": f"1393710{4400 + 17 * n:04d}",
             },
@@ -170,8 +157,9 @@ def market_records(run_id: str, enterprises: list[Enterprise], today: date) -> l
         "fields": {
             "decision_number": f"郑市监罚〔{decided.year}〕{int(run_id, 16) % 900 + 100}号",
             "decision_date": decided.isoformat(), "authority": "郑州市市场监督管理局",
-            "penalty_type": "fine", "sector": "special_equipment", "violation": "未按规定进行特种设备定期检验",
-            "reason": "使用未经定期检验的起重机械", "legal_basis": "《中华人民共和国特种设备安全法》第八十四条",
+            "penalty_type": "fine", "sector": "special_equipment",
+            "violation": "未按规定进行特种设备定期检验", "reason": "使用未经定期检验的起重机械",
+            "legal_basis": "《中华人民共和国特种设备安全法》第八十四条",
             "amount": 30_000, "legal_representative": penalised.legal_representative,
             "legal_representative_id": make_resident_id(penalised.region, date(1979, 5, 13), 32),
         },
@@ -203,7 +191,8 @@ def tax_records(run_id: str, enterprises: list[Enterprise], today: date) -> list
             "source_ref": f"DEMO-{run_id}-SW-SB-{n + 1:03d}",
             "fields": {
                 "period": period.replace(day=1).isoformat(), "insured_headcount": headcount,
-                "monthly_contribution": headcount * 1_650, "arrears_amount": 0 if status == "normal" else 41_200,
+                "monthly_contribution": headcount * 1_650,
+                "arrears_amount": 0 if status == "normal" else 41_200,
                 "payment_status": status, "agency": f"国家税务总局郑州市{e.district}税务局",
                 "hr_contact_name": contact, "hr_contact_mobile": f"1503710{2200 + n:04d}",
             },
@@ -253,8 +242,7 @@ class Demo:
 
     # 0 -------------------------------------------------------------------------------------------
 
-    def check_operators(self) -> dict[str, Any]:
-        chain = self.client(self.operators[0]).chain()
+    def check_operators(self) -> None:
         for n, operator in enumerate(self.operators, start=1):
             try:
                 member = self.client(operator).member(operator.address)
@@ -265,7 +253,6 @@ class Demo:
                 ) from None
             if member["role"] != "operator" or member["status"] != "active":
                 raise DemoError(f"devnet account {n} is {member['status']} {member['role']}, not an operator")
-        return chain
 
     # 1 -------------------------------------------------------------------------------------------
 
@@ -274,12 +261,14 @@ class Demo:
         operator = self.client(self.operators[0])
         try:
             current = operator.catalogue()
-            say(f"    already in force: v{current['version']}, hash {short(current['content_hash'])}"
-                + (f", {on_chain(current)}" if current.get("transaction") else ""))  # fmt: skip
+            version, content_hash = current["version"], short(current["content_hash"])
+            say(f"    already published: v{version} in force, hash {content_hash}")
+            if current.get("transaction"):
+                say(f"      {on_chain(current)}")
         except ApiError as exc:
             if exc.status != 409:
                 raise
-            published = relayed(lambda: operator.publish_catalogue(CATALOGUE.model_dump(mode="json")))
+            published = operator.publish_catalogue(CATALOGUE.model_dump(mode="json"))
             say(f"    operator 1 published v{published['version']}: {len(CATALOGUE.categories)} categories, "
                 f"hash {short(published['content_hash'])}")  # fmt: skip
             say(f"      {on_chain(published)}")
@@ -292,14 +281,14 @@ class Demo:
             proposer, approver = n % 3, (n + 1) % 3
             kind = f"/{member.kind.name.lower()}" if member.kind is not InstitutionKind.NONE else ""
             say(f"    {member.name} ({member.role.name.lower()}{kind}, key {member.account.address})")
-            proposed = relayed(lambda: self.client(self.operators[proposer]).propose(
-                Action.ADMIT, account=member.account.address, role=member.role, kind=member.kind,
-                name=member.name,
-            ))  # fmt: skip
+            proposed = self.client(self.operators[proposer]).propose(
+                Action.ADMIT,
+                account=member.account.address, role=member.role, kind=member.kind, name=member.name,
+            )  # fmt: skip
             say(f"      proposed by operator {proposer + 1}: proposal #{proposed['proposal_id']}, "
                 f"{proposed['approvals']}/2 approvals")  # fmt: skip
             say(f"        {on_chain(proposed)}")
-            approved = relayed(lambda: self.client(self.operators[approver]).approve(proposed["proposal_id"]))
+            approved = self.client(self.operators[approver]).approve(proposed["proposal_id"])
             state = "admitted" if approved["executed"] else "pending"
             say(f"      approved by operator {approver + 1}: {approved['approvals']}/2, {state}")
             say(f"        {on_chain(approved)}")
@@ -312,7 +301,7 @@ class Demo:
         self.step("企业登记 · operator 1 registers three enterprises (统一社会信用代码 hashed on chain)")
         operator = self.client(self.operators[0])
         for e in self.enterprises:
-            result = relayed(lambda: operator.register_enterprise(e.account.address, e.uscc, e.name))
+            result = operator.register_enterprise(e.account.address, e.uscc, e.name)
             say(f"    {e.name}  {e.uscc}")
             say(f"      {on_chain(result)}")
 
@@ -328,7 +317,9 @@ class Demo:
             report = self.client(provider.account).submit_records(records)
             if report["rejected_count"]:
                 raise DemoError(f"{provider.name}: records rejected: {report['rejected']}")
-            say(f"    {provider.name}: {report['created']} records (catalogue v{report['catalogue_version']})")
+            say(
+                f"    {provider.name}: {report['created']} records (catalogue v{report['catalogue_version']})"
+            )
             for receipt, record in zip(report["receipts"], records, strict=True):
                 zh = CATALOGUE.category(record["category"]).name_zh
                 say(f"      {receipt['source_ref']:<28} {zh:<8} → log #{receipt['log_index']}, "
@@ -348,23 +339,25 @@ class Demo:
 
     def _agreement(self, member: Member, categories: int, purposes: int, now: int, purpose: str) -> int:
         client = self.client(member.account)
-        committed = relayed(lambda: client.act(
+        committed = client.act(
             CommitMessage, kind=CommitmentKind.INSTITUTION_USAGE,
             document_hash=keccak(text=f"{member.name} 信用承诺书: 仅为约定用途使用数据 (demo {self.run_id})"),
-        ))  # fmt: skip
+        )  # fmt: skip
         say(f"    {member.name} · 信用承诺 (credit commitment) #{committed['created_id']}")
         say(f"      {on_chain(committed)}")
-        proposed = relayed(lambda: client.act(
-            ProposeAgreementMessage, categories=categories, purposes=purposes, max_level=MAX_LEVEL,
+        proposed = client.act(
+            ProposeAgreementMessage,
+            categories=categories, purposes=purposes, max_level=MAX_LEVEL,
             valid_from=now - 3600, valid_until=now + 365 * 86400,
             document_hash=keccak(text=f"{member.name} 数据共享协议 (demo {self.run_id})"),
             commitment_id=committed["created_id"],
-        ))  # fmt: skip
+        )  # fmt: skip
         names = "+".join(CATALOGUE.categories_in_mask(categories))
-        say(f"    {member.name} · 数据共享协议 (agreement) #{proposed['created_id']}: {names}; {purpose}; 1 year")
+        say(f"    {member.name} · 数据共享协议 (agreement) #{proposed['created_id']}")
+        say(f"      scope {names}; purpose {purpose}; 1 year")
         say(f"      {on_chain(proposed)}")
         operator = self.client(self.operators[0])
-        signed = relayed(lambda: operator.act(CountersignMessage, agreement_id=proposed["created_id"]))
+        signed = operator.act(CountersignMessage, agreement_id=proposed["created_id"])
         say(f"    operator 1 countersigns agreement #{proposed['created_id']}: active")
         say(f"      {on_chain(signed)}")
         return int(proposed["created_id"])
@@ -373,11 +366,12 @@ class Demo:
 
     def grant(self, categories: int, raw: int, label: str) -> None:
         e = self.enterprises[0]
-        result = relayed(lambda: self.client(e.account).act(
-            GrantMessage, uscc_hash=uscc_hash(e.uscc), institution=self.bank.account.address,
+        result = self.client(e.account).act(
+            GrantMessage,
+            uscc_hash=uscc_hash(e.uscc), institution=self.bank.account.address,
             agreement_id=self.bank_agreement, categories=categories, purposes=CREDIT, raw_categories=raw,
             expires_at=int(time.time()) + 30 * 86400,
-        ))  # fmt: skip
+        )  # fmt: skip
         self.grants.append(int(result["created_id"]))
         names = "+".join(CATALOGUE.categories_in_mask(categories))
         say(f"    {e.name} grants 郑州银行 {names} ({label}, 30 days) → grant #{result['created_id']}")
@@ -386,18 +380,22 @@ class Demo:
     def release(self, member: Member, enterprise: Enterprise, categories: int, *, raw: bool = False,
                 purpose: int = CREDIT, agreement: int | None = None) -> dict[str, Any]:  # fmt: skip
         agreement_id = self.bank_agreement if agreement is None else agreement
-        return self.client(member.account).release(enterprise.uscc, categories, purpose, agreement_id, raw=raw)
+        return self.client(member.account).release(
+            enterprise.uscc, categories, purpose, agreement_id, raw=raw
+        )
 
     def show_release(self, released: dict[str, Any]) -> None:
         for record in released["data"]["records"]:
             category = CATALOGUE.category(record["category"])
-            say(f"      {category.name_zh} {record['category']} ({record['detail']}, {record['event_date']}):")
+            say(
+                f"      {category.name_zh} {record['category']} ({record['detail']}, {record['event_date']}):"
+            )
             shown = [
                 f"{category.field(name).name_zh}={record['fields'][name]}"
                 for name in SHOWN_FIELDS.get(record["category"], ())
                 if name in record["fields"]
             ]
-            for line in _wrap(shown, width=92):
+            for line in _wrap(shown, width=72):  # CJK characters print double width
                 say(f"        {line}")
         receipt = released["receipt"]
         say(f"      receipt: access-trail #{receipt['index']}, authorized at block B={receipt['block']}, "
@@ -449,17 +447,19 @@ class Demo:
     def guarantor_refused(self) -> None:
         e = self.enterprises[0]
         self.step("未经授权 · the guarantor, with an agreement but no grant from the enterprise")
-        say(f"    郑州中小企业融资担保 asks for {e.name}: tax, guarantee_assessment, "
+        say(f"    {self.guarantor.name} asks for {e.name}: tax, guarantee_assessment, "
             f"agreement #{self.guarantor_agreement}")  # fmt: skip
         self.refused(
-            lambda: self.release(self.guarantor, e, TAX, purpose=GUARANTEE, agreement=self.guarantor_agreement)
+            lambda: self.release(
+                self.guarantor, e, TAX, purpose=GUARANTEE, agreement=self.guarantor_agreement
+            )
         )
 
     def revoke(self) -> None:
         e = self.enterprises[0]
         self.step("撤回授权 · the enterprise revokes; the bank's next request is refused")
         for grant_id in self.grants:
-            result = relayed(lambda: self.client(e.account).act(RevokeMessage, grant_id=grant_id))
+            result = self.client(e.account).act(RevokeMessage, grant_id=grant_id)
             say(f"    {e.name} revokes grant #{grant_id}")
             say(f"      {on_chain(result)}")
         say("    郑州银行 asks again for tax+social_insurance")
@@ -498,7 +498,7 @@ class Demo:
         say(f"      tx {anchor['transaction']} · block {anchor['block']}")
         say(f"    inclusion proof: {len(path)} hashes from leaf {short(bundle['leaf_hash'])} to the root — "
             "checked here (RFC 9162)")  # fmt: skip
-        say("    `credit-ledger records verify-proof` checks such a bundle against the chain itself")
+        say("    an auditor checks the bundle against the chain (ledger.logs.verify.verify_inclusion_bundle)")
 
     # ---------------------------------------------------------------------------------------------
 

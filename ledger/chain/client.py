@@ -35,6 +35,8 @@ T = TypeVar("T")
 
 RECEIPT_POLL_SECONDS = 0.005
 RECEIPT_TIMEOUT_SECONDS = 120.0
+#: how often a transaction is rebuilt when another process used the relayer's nonce
+NONCE_RETRIES = 5
 
 
 class ChainClient:
@@ -132,25 +134,35 @@ class ChainClient:
     def _tx_fields(self, nonce: int) -> TxParams:
         return {"from": self.relayer.address, "nonce": Nonce(nonce)}
 
+    def _sign_and_send(self, build: Callable[[int], Any], nonce: int) -> Any:
+        # build_transaction estimates gas, which surfaces a revert before sending
+        tx = self.guard(lambda: build(nonce))
+        signed = self.relayer.sign_transaction(tx)
+        return self.guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
+
     def _send(self, build: Callable[[int], Any], fn: ContractFunction | None = None) -> TxReceipt:
         with self._nonce_lock:
-            if self._next_nonce is None:
-                self._next_nonce = self.guard(
-                    lambda: self.w3.eth.get_transaction_count(self.relayer.address, "pending")
-                )
-            nonce = self._next_nonce
-            try:
-                # build_transaction estimates gas, which surfaces a revert before sending
-                tx = self.guard(lambda: build(nonce))
-                signed = self.relayer.sign_transaction(tx)
-                tx_hash = self.guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
-            except Web3RPCError as exc:
-                self._next_nonce = None  # resynchronise from the node next time
-                raise ChainUnavailable(f"transaction refused by the node: {exc}") from exc
-            except Exception:
-                self._next_nonce = None
-                raise
-            self._next_nonce = nonce + 1
+            for attempt in range(NONCE_RETRIES + 1):
+                if self._next_nonce is None:
+                    self._next_nonce = self.guard(
+                        lambda: self.w3.eth.get_transaction_count(self.relayer.address, "pending")
+                    )
+                nonce = self._next_nonce
+                try:
+                    tx_hash = self._sign_and_send(build, nonce)
+                except Web3RPCError as exc:
+                    self._next_nonce = None  # resynchronise from the node
+                    if _nonce_taken(exc) and attempt < NONCE_RETRIES:
+                        # Another process relaying from the same account (the anchoring
+                        # worker, another API worker) used this nonce. The node refused
+                        # this transaction, so nothing happened: rebuild with a fresh nonce.
+                        continue
+                    raise ChainUnavailable(f"transaction refused by the node: {exc}") from exc
+                except Exception:
+                    self._next_nonce = None
+                    raise
+                self._next_nonce = nonce + 1
+                break
         receipt = self.guard(
             lambda: self.w3.eth.wait_for_transaction_receipt(
                 tx_hash, timeout=RECEIPT_TIMEOUT_SECONDS, poll_latency=RECEIPT_POLL_SECONDS
@@ -162,6 +174,11 @@ class ChainClient:
                 self.call(fn, block_identifier=receipt["blockNumber"] - 1)
             raise ContractRevert("Reverted", {"transaction": receipt["transactionHash"]})
         return receipt
+
+
+def _nonce_taken(exc: Exception) -> bool:
+    message = str(exc).lower()
+    return "nonce too low" in message or "already known" in message or "replacement transaction" in message
 
 
 def _revert_data(exc: Exception) -> str:

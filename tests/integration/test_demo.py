@@ -1,0 +1,85 @@
+"""`credit-ledger demo` against a real `credit-ledger up` (the README's first command), twice."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+from tests.integration.test_platform_up import CLI, Up
+
+
+@pytest.fixture
+def platform_up(tmp_path: Path) -> Iterator[Up]:
+    up = Up(tmp_path / "data")
+    up.env["LEDGER_ANCHOR_MAX_DELAY_SECONDS"] = "2"  # the worker anchors sooner; the story is the same
+    up.start()
+    yield up
+    if up.process is not None and up.process.poll() is None:
+        up.stop()
+    subprocess.run([CLI, "devnet", "down"], env=up.env, check=False, capture_output=True)
+
+
+def demo(url: str) -> tuple[str, float]:
+    began = time.monotonic()
+    result = subprocess.run([CLI, "demo", "--url", url], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout, time.monotonic() - began
+
+
+def section(out: str, title: str) -> str:
+    """The lines of the step whose title contains `title`."""
+    match = re.search(
+        rf"^\[\d+\] [^\n]*{re.escape(title)}[^\n]*\n(.*?)(?=^\[\d+\]|^done in)", out, re.M | re.S
+    )
+    assert match, f"no step {title!r} in:\n{out}"
+    return match.group(1)
+
+
+def test_demo_walks_the_whole_story_and_runs_again(platform_up: Up) -> None:
+    out, seconds = demo(platform_up.url)
+    assert seconds < 45, out
+
+    assert "operator 1 published v1" in section(out, "catalogue")
+    governance = section(out, "governance")
+    assert governance.count("2/2, admitted") == 4 and "郑州银行" in governance
+    assert section(out, "registers three enterprises").count("tx 0x") == 3
+    ingest = section(out, "providers submit records")
+    assert "行政处罚" in ingest and "社保" in ingest and "纳税" in ingest and "注册登记" in ingest
+
+    masked = section(out, "masked release")
+    assert "released MASKED (2 records)" in masked
+    assert re.search(r"手机号码=1\d\d\*{4}\d{4}", masked) and "=10万-50万" in masked  # mobile, amount band
+    assert re.search(r"receipt: access-trail #0, authorized at block B=\d+", masked)
+    raw = section(out, "raw data")
+    assert "released RAW (1 record)" in raw and "年度纳税总额（元）=1860000" in raw
+    assert re.search(r"手机号码=1\d{10}\b", raw)
+    public = section(out, "no grant")
+    assert "released public categories (2 records" in public and "行政处罚 administrative_penalty" in public
+    assert "身份证号码=410***********" in public  # personal IDs masked even in public categories
+    guarantor = section(out, "the guarantor")
+    assert "REFUSED (403): release refused at block" in guarantor and "no_covering_grant" in guarantor
+    revoked = section(out, "revokes")
+    assert revoked.count("revokes grant #") == 2
+    assert "REFUSED (403)" in revoked and "no_covering_grant" in revoked
+    assert "checked here (RFC 9162)" in out.split("access-trail entry #0")[-1]
+    assert "done in" in out
+
+    again, _ = demo(platform_up.url)  # a second run against the same platform: new names, same story
+    assert "already published: v1 in force" in again
+    assert "released RAW" in again and again.count("REFUSED (403)") == 2
+    run_ids = {re.search(r"run ([0-9A-F]{6})", text).group(1) for text in (out, again)}  # type: ignore[union-attr]
+    assert len(run_ids) == 2
+
+
+def test_an_unreachable_platform_is_a_clear_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = subprocess.run([CLI, "demo", "--url", url], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"the platform at {url} is not reachable" in result.stderr
+    assert "credit-ledger up" in result.stderr
