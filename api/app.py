@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.routers import acts, health, members, releases
+from api.routers import audit as audit_router
 from api.routers import records as records_router
 from ledger import __version__
 from ledger.platform import Platform
@@ -42,5 +43,6 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(members.router)
     app.include_router(acts.router)
     app.include_router(records_router.router)
+    app.include_router(audit_router.router)
     app.include_router(releases.router)
     return app

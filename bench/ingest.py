@@ -44,7 +44,7 @@ from eth_account import Account
 from sqlalchemy import func, select
 
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, CatalogueVersion
-from ledger.chain.checkpoints import CheckpointsContract, log_id
+from ledger.chain.checkpoints import CheckpointsContract
 from ledger.chain.client import ChainClient
 from ledger.chain.compile import compile_contracts
 from ledger.chain.deploy import Governance, deploy_all
@@ -269,9 +269,8 @@ def proofs(url: str, entries: int, samples: int) -> None:
     cache = TreeCache()
     start = time.perf_counter()
     cache.tree(db, PROOF_LOG, entries)
-    print(
-        f"  cold start: tree of {entries:,} leaf hashes loaded from the table in {time.perf_counter() - start:.2f} s"
-    )
+    loaded = time.perf_counter() - start
+    print(f"  cold start: tree of {entries:,} leaf hashes loaded from the table in {loaded:.2f} s")
     service = LogProofs(db, cache)
     rng = random.Random(1)
     indexes = [rng.randrange(entries) for _ in range(samples)]
@@ -296,8 +295,9 @@ def proofs(url: str, entries: int, samples: int) -> None:
         p99 = values[int(len(values) * 0.99) - 1]
         print(f"  {label:<52} median {statistics.median(values) * 1e6:>7.1f} µs   p99 {p99 * 1e6:>7.1f} µs")
 
+    hashes = len(path)
     print(
-        f"  inclusion proofs at size {entries:,} ({len(path)} hashes, {32 * len(path)} bytes), {samples} random leaves:"
+        f"  inclusion proofs at size {entries:,} ({hashes} hashes, {32 * hashes} bytes), {samples} random leaves:"
     )
     show("audit path from the cached tree (Merkle part)", merkle)
     show("LogProofs.inclusion (+ entry and checkpoint from PG)", full)

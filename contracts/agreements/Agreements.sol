@@ -208,7 +208,13 @@ interface IAgreements {
      *
      * Emits an {AgreementReinstated} event.
      */
-    function reinstate(uint256 id, address operator, uint256 nonce, uint256 deadline, bytes calldata signature) external;
+    function reinstate(
+        uint256 id,
+        address operator,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /**
      * @notice Terminates agreement `id` for good.
@@ -310,7 +316,10 @@ contract Agreements is IAgreements, SignedActions {
             deadline,
             signature
         );
-        _requireActive(member, kind == CommitmentKind.InstitutionUsage ? IMembership.Role.Institution : IMembership.Role.Enterprise);
+        _requireActive(
+            member,
+            kind == CommitmentKind.InstitutionUsage ? IMembership.Role.Institution : IMembership.Role.Enterprise
+        );
         id = ++_commitmentCount;
         _commitments[id] = Commitment(member, kind, false, documentHash, bytes32(0));
         emit CommitmentMade(id, member, kind, documentHash);
@@ -407,7 +416,13 @@ contract Agreements is IAgreements, SignedActions {
     }
 
     /// @inheritdoc IAgreements
-    function reinstate(uint256 id, address operator, uint256 nonce, uint256 deadline, bytes calldata signature) external {
+    function reinstate(
+        uint256 id,
+        address operator,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
         _useOperatorSignature(REINSTATE_TYPEHASH, id, operator, nonce, deadline, signature);
         _transition(id, AgreementStatus.Suspended, AgreementStatus.Active);
         emit AgreementReinstated(id, operator);

@@ -88,7 +88,10 @@ interface IConsents {
      * @notice Records the consent of the enterprise with `usccHash` that `institution`
      * receive `categories` for `purposes` under agreement `agreementId` (0: any of its
      * agreements), with `rawCategories` unmasked, until `expiresAt`. The grant belongs to
-     * the enterprise, not to its key: it survives a key rotation.
+     * the enterprise, not to its key: it survives a key rotation. `agreementId` is not
+     * checked here (the agreement may not even be proposed yet); {authorize} only accepts
+     * an agreement of the requesting institution, so a grant naming another
+     * institution's agreement never covers anything.
      *
      * Requirements:
      *
@@ -127,7 +130,13 @@ interface IConsents {
      *
      * Emits a {ConsentRevoked} event.
      */
-    function revoke(uint256 grantId, address enterprise, uint256 nonce, uint256 deadline, bytes calldata signature) external;
+    function revoke(
+        uint256 grantId,
+        address enterprise,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     /**
      * @notice Whether `requester` may receive the data `categories` of the enterprise
@@ -269,7 +278,16 @@ contract Consents is IConsents, SignedActions {
         uint256 deadline,
         bytes calldata signature
     ) external returns (uint256 grantId) {
-        Grant memory g = Grant(usccHash, institution, agreementId, categories, purposes, rawCategories, expiresAt, false);
+        Grant memory g = Grant({
+            usccHash: usccHash,
+            institution: institution,
+            agreementId: agreementId,
+            categories: categories,
+            purposes: purposes,
+            rawCategories: rawCategories,
+            expiresAt: expiresAt,
+            revoked: false
+        });
         _useSignature(enterprise, _hashGrant(g, enterprise, nonce, deadline), nonce, deadline, signature);
         _requireEnterpriseAccount(usccHash, enterprise);
         _requireActive(institution, IMembership.Role.Institution);
@@ -291,7 +309,13 @@ contract Consents is IConsents, SignedActions {
     }
 
     /// @inheritdoc IConsents
-    function revoke(uint256 grantId, address enterprise, uint256 nonce, uint256 deadline, bytes calldata signature) external {
+    function revoke(
+        uint256 grantId,
+        address enterprise,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
         _useSignature(
             enterprise,
             keccak256(abi.encode(REVOKE_TYPEHASH, grantId, enterprise, nonce, deadline)),

@@ -56,7 +56,11 @@ __all__ = [
     "StoredVersion",
     "entry_line",
     "header_line",
+    "parse_entry",
+    "parse_header",
     "parse_lines",
+    "parse_record",
+    "parse_refusal",
     "read_export",
     "record_line",
     "refusal_line",
@@ -232,7 +236,7 @@ def _hex_bytes(value: object, what: str, line: int, length: int | None = None) -
     return raw
 
 
-def _header(obj: dict[str, Any], line: int) -> ExportHeader:
+def parse_header(obj: Mapping[str, Any], line: int) -> ExportHeader:
     if obj.get("format") != EXPORT_FORMAT:
         raise ExportFormatError(f"format: expected {EXPORT_FORMAT}, got {obj.get('format')!r}", line=line)
     contracts = obj.get("contracts")
@@ -318,7 +322,7 @@ def parse_lines(lines: Iterable[str | bytes]) -> AuditExport:
         elif "format" in obj:
             if export.header is not None:
                 raise ExportFormatError("a second header", line=number)
-            export.header = _header(obj, number)
+            export.header = parse_header(obj, number)
         else:
             raise ExportFormatError(f"unknown line kind with keys {sorted(obj)}", line=number)
     return export

@@ -132,15 +132,24 @@ class LogProofs:
         with self.db.session() as session:
             return committed_size(session, name)
 
-    def _anchored_tree(self, name: str, checkpoint: AnchoredCheckpoint) -> MerkleTree:
+    def _anchored_tree(
+        self, name: str, checkpoint: AnchoredCheckpoint, index: int, leaf_hash: bytes
+    ) -> MerkleTree:
+        """A tree whose root at the checkpoint size is the anchored root and whose leaf
+        `index` is `leaf_hash`; the cache is used as is first, rebuilt once on a mismatch."""
+        tree = self.cache.cached(self.db, name, checkpoint.size)
+        if tree is not None and _matches(tree, checkpoint, index, leaf_hash):
+            return tree
+        self.cache.forget(self.db, name)
         tree = self.cache.tree(self.db, name, checkpoint.size)
         computed = tree.root(checkpoint.size)
         if computed != checkpoint.root:
-            self.cache.forget(self.db, name)
             raise LogCorrupted(
                 f"log {name}: stored entries give root {computed.hex()} at size {checkpoint.size}, "
                 f"the anchored root is {checkpoint.root.hex()}"
             )
+        if tree.leaf_hash(index) != leaf_hash:
+            raise LogCorrupted(f"log {name}: stored entry {index} is not the entry that was anchored")
         return tree
 
     def inclusion(self, name: str, index: int) -> InclusionProof:
@@ -149,7 +158,9 @@ class LogProofs:
         with self.db.session() as session:
             stored = entry(session, name, index)
             checkpoint = latest_checkpoint(session, name)
-        if stored is None:
+            leaf = None if stored is None else bytes(stored.leaf)
+            digest = None if stored is None else bytes(stored.leaf_hash)
+        if leaf is None or digest is None:
             raise NotFound(f"log {name} has no entry {index}")
         if checkpoint is None or checkpoint.size <= index:
             anchored = 0 if checkpoint is None else checkpoint.size
@@ -157,10 +168,9 @@ class LogProofs:
                 f"log {name} entry {index} is not anchored yet (anchored size {anchored}); "
                 "retry after the next checkpoint"
             )
-        tree = self._anchored_tree(name, checkpoint)
-        leaf, digest = bytes(stored.leaf), bytes(stored.leaf_hash)
-        if hash_leaf(leaf) != digest or tree.leaf_hash(index) != digest:
-            raise LogCorrupted(f"log {name}: stored entry {index} is not the entry that was anchored")
+        if hash_leaf(leaf) != digest:
+            raise LogCorrupted(f"log {name}: stored entry {index} does not hash to its leaf hash")
+        tree = self._anchored_tree(name, checkpoint, index, digest)
         return InclusionProof(
             log=name,
             index=index,
@@ -180,3 +190,7 @@ class LogProofs:
             raise InvalidInput(f"log {name} has {size} entries; no tree of size {second}")
         tree = self.cache.tree(self.db, name, second)
         return tree.root(first), tree.root(second), tree.consistency_proof(first, second)
+
+
+def _matches(tree: MerkleTree, checkpoint: AnchoredCheckpoint, index: int, leaf_hash: bytes) -> bool:
+    return tree.root(checkpoint.size) == checkpoint.root and tree.leaf_hash(index) == leaf_hash

@@ -56,6 +56,15 @@ class TreeCache:
             raise LogCorrupted(f"log {name} has {tree.size} entries, {want} needed")
         return tree
 
+    def cached(self, db: Database, name: str, size: int) -> MerkleTree | None:
+        """The cached tree if it already holds `size` leaves, without touching the database.
+
+        For hot paths that check the result against an anchored root anyway (and call
+        `tree` to rebuild when that check fails)."""
+        with self._lock:
+            tree = self._trees.get((db.url, name))
+        return tree if tree is not None and tree.size >= size else None
+
     def forget(self, db: Database, name: str) -> None:
         with self._lock:
             self._trees.pop((db.url, name), None)

@@ -19,7 +19,7 @@ from ledger.logs.proofs import LogProofs
 from ledger.logs.store import LogCorrupted
 from ledger.logs.tree import TreeCache
 from ledger.logs.verify import ProofVerificationError
-from ledger.merkle.rfc9162 import verify_consistency
+from ledger.merkle.rfc9162 import hash_leaf, verify_consistency
 from ledger.platform import Platform
 from ledger.records.canonical import CREDIT_RECORDS_LOG
 from ledger.records.samples import sample_records
@@ -28,6 +28,7 @@ from ledger.sdk import ApiError
 from tests.integration.records.conftest import SdkFor
 
 LOG = CREDIT_RECORDS_LOG
+FORGED = b'{"seq":2,"type":"credit-record","forged":true}'  # consistent with its own hash
 
 
 class FakeClock:
@@ -243,12 +244,12 @@ def test_a_rewritten_entry_stops_anchoring_and_proofs(
     worker.tick()
     with platform.db.session() as session:  # someone rewrites history in the database
         session.execute(
-            update(LogEntry).where(LogEntry.seq == 2).values(leaf_hash=b"\x01" * 32, leaf=b'{"forged":true}')
+            update(LogEntry).where(LogEntry.seq == 2).values(leaf_hash=hash_leaf(FORGED), leaf=FORGED)
         )
     assert sdk(provider).record_proof(str(receipts[0]["record_id"]), 1)["index"] == 0  # untouched entry
     with pytest.raises(ApiError) as refused:
         sdk(provider).record_proof(str(receipts[2]["record_id"]), 1)
-    assert refused.value.status == 503 and "not the entry that was anchored" in refused.value.message
+    assert refused.value.status == 503 and "the anchored root is" in refused.value.message
     _ingest(sdk, provider, 2, start=4)
     worker.close()
     fresh = workers(cache=TreeCache(), max_entries=1)  # as after a restart: the tree is read from the table

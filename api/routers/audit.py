@@ -1,0 +1,109 @@
+"""For auditors: page through the logs' entries, the stored record versions and the refusals.
+
+This is the export (`ledger.audit.export`) served page by page to an auditor member, so
+`credit-ledger audit verify --api` can check the trail without a file from the
+operator. Items have exactly the shape of the export's lines. Nothing here serves
+credit data: leaves carry commitments and who-asked-for-what, record versions carry
+commitments and leaf hashes; record openings are never served.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import CallerDep, PlatformDep, require_role
+from ledger.audit.export import EXPORT_FORMAT, record_line, refusal_line
+from ledger.audit_export import entries_page, export_header, records_page, refusals_page
+from ledger.chain.membership import Role
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+MAX_PAGE = 5_000
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page")]
+Cursor = Annotated[int, Query(ge=0, description="`next` of the previous page; 0 for the first")]
+
+
+class ExportHeaderOut(BaseModel):
+    format: str = EXPORT_FORMAT
+    chain_id: int
+    contracts: dict[str, str]
+    deployment_block: int
+    exported_at: str
+    logs: dict[str, int] = Field(description="entries of each log held by the platform now")
+    records: bool
+    openings: bool
+
+
+class EntryOut(BaseModel):
+    log: str
+    seq: int
+    leaf: str = Field(description="base64 of the leaf's exact bytes")
+
+
+class EntriesPage(BaseModel):
+    entries: list[EntryOut]
+    next: int | None = Field(description="`start` of the next page; null after the last entry")
+
+
+class RecordsPage(BaseModel):
+    records: list[dict[str, Any]] = Field(description="export record lines: {record: {...}}")
+    next: int | None
+
+
+class RefusalsPage(BaseModel):
+    refusals: list[dict[str, Any]] = Field(description="export refusal lines: {audit_event: {...}}")
+    next: int | None
+
+
+@router.get("/header", response_model=ExportHeaderOut, summary="What the export holds now (auditors)")
+def header(caller: CallerDep, platform: PlatformDep) -> ExportHeaderOut:
+    require_role(caller, Role.AUDITOR)
+    h = export_header(platform.db, platform.deployment)
+    return ExportHeaderOut(
+        chain_id=h.chain_id,
+        contracts=h.contracts,
+        deployment_block=h.deployment_block,
+        exported_at=h.exported_at,
+        logs=h.logs,
+        records=h.records,
+        openings=False,
+    )
+
+
+@router.get(
+    "/logs/{name}/entries", response_model=EntriesPage, summary="A page of a log's entries (auditors)"
+)
+def entries(
+    name: str, caller: CallerDep, platform: PlatformDep, start: Cursor = 0, limit: Limit = 1_000
+) -> EntriesPage:
+    require_role(caller, Role.AUDITOR)
+    page = entries_page(platform.db, name, start, limit)
+    return EntriesPage(
+        entries=[
+            EntryOut(log=name, seq=seq, leaf=base64.b64encode(leaf).decode("ascii")) for seq, leaf in page
+        ],
+        next=page[-1][0] + 1 if len(page) == limit else None,
+    )
+
+
+@router.get("/records", response_model=RecordsPage, summary="A page of stored record versions (auditors)")
+def records(caller: CallerDep, platform: PlatformDep, after: Cursor = 0, limit: Limit = 1_000) -> RecordsPage:
+    require_role(caller, Role.AUDITOR)
+    versions, cursor = records_page(platform.db, after, limit)
+    return RecordsPage(records=[json.loads(record_line(v)) for v in versions], next=cursor)
+
+
+@router.get(
+    "/refusals", response_model=RefusalsPage, summary="A page of refusals from the audit records (auditors)"
+)
+def refusals(
+    caller: CallerDep, platform: PlatformDep, after: Cursor = 0, limit: Limit = 1_000
+) -> RefusalsPage:
+    require_role(caller, Role.AUDITOR)
+    items, cursor = refusals_page(platform.db, after, limit)
+    return RefusalsPage(refusals=[json.loads(refusal_line(r)) for r in items], next=cursor)
