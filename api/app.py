@@ -11,6 +11,7 @@ from api import errors
 from api.routers import acts, health, members, releases
 from api.routers import audit as audit_router
 from api.routers import records as records_router
+from api.routers import selfservice as selfservice_router
 from ledger import __version__
 from ledger.platform import Platform
 from ledger.release.factory import release_service
@@ -45,4 +46,5 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(records_router.router)
     app.include_router(audit_router.router)
     app.include_router(releases.router)
+    app.include_router(selfservice_router.router)
     return app

@@ -116,15 +116,15 @@ def run(client: ChainClient) -> None:
     a = agreements
     act(
         "commit InstitutionUsage (institution's first signature)",
-        a._relay("commit", a.sign_commit(bank, CommitmentKind.INSTITUTION_USAGE, keccak(text="letter"))),
+        a.relay("commit", a.sign_commit(bank, CommitmentKind.INSTITUTION_USAGE, keccak(text="letter"))),
     )
     act(
         "commit InstitutionUsage (steady)",
-        a._relay("commit", a.sign_commit(bank, CommitmentKind.INSTITUTION_USAGE, keccak(text="letter 2"))),
+        a.relay("commit", a.sign_commit(bank, CommitmentKind.INSTITUTION_USAGE, keccak(text="letter 2"))),
     )
     now = int(client.w3.eth.get_block("latest")["timestamp"])
     terms = AgreementTerms((1 << 12) - 1, 0b111, 3, now - 60, now + 365 * DAY, keccak(text="agreement"), 1)
-    act("propose agreement (steady)", a._relay("propose", a.sign_propose(bank, terms)))
+    act("propose agreement (steady)", a.relay("propose", a.sign_propose(bank, terms)))
     act("countersign (operator's first signature)", a.countersign(a.sign_countersign(operator, 1)))
     a.commit(a.sign_commit(bank2, CommitmentKind.INSTITUTION_USAGE, keccak(text="letter bank2")))
     a.countersign(
@@ -147,7 +147,7 @@ def run(client: ChainClient) -> None:
         t = GrantTerms(
             uscc_hash(code), institution, 0, categories, CREDIT_ASSESSMENT, categories & TAX, now + 90 * DAY
         )
-        return consents._relay("grant", consents.sign_grant(by, t))
+        return consents.relay("grant", consents.sign_grant(by, t))
 
     act(
         "grant: enterprise's first signature, first grant to the bank",

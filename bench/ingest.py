@@ -297,7 +297,7 @@ def proofs(url: str, entries: int, samples: int) -> None:
 
     hashes = len(path)
     print(
-        f"  inclusion proofs at size {entries:,} ({hashes} hashes, {32 * hashes} bytes), {samples} random leaves:"
+        f"  inclusion proofs at size {entries:,} ({hashes} hashes, {32 * hashes} B), {samples} random leaves:"
     )
     show("audit path from the cached tree (Merkle part)", merkle)
     show("LogProofs.inclusion (+ entry and checkpoint from PG)", full)
@@ -318,6 +318,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--proof-entries", type=int, default=1_000_000)
     parser.add_argument("--proof-samples", type=int, default=2_000)
+    parser.add_argument("--only-proofs", action="store_true", help="skip ingestion and gas")
     args = parser.parse_args()
 
     artifacts = compile_contracts()
@@ -326,6 +327,10 @@ def main() -> None:
         node.start()
         try:
             client = ChainClient.connect(node.url, devnet_key(0), artifacts=artifacts)
+            if args.only_proofs:
+                print("3. Proof generation")
+                proofs(url, args.proof_entries, args.proof_samples)
+                return
             print("1. Ingestion into PostgreSQL through the API (bulk NDJSON, signed requests)")
             addresses, block, _rate = ingest(
                 client, node, url, args.records, args.batch, args.clients, args.workers

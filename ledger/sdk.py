@@ -300,6 +300,159 @@ class LedgerClient:
         result: dict[str, Any] = self.request("GET", f"/releases/{index}/proof")
         return result
 
+    # -- enterprise self-service (issue 6) -------------------------------------------------
+    # Consent listings, free self-query, self-declared information, objections, credit
+    # repair, the working-day calendar and notices. Imports are local to this section.
+
+    def _get(self, path: str, **query: Any) -> Any:
+        from urllib.parse import urlencode
+
+        params = {k: str(v).lower() if isinstance(v, bool) else v for k, v in query.items() if v is not None}
+        return self.request("GET", path + (f"?{urlencode(params)}" if params else ""))
+
+    def institutions(self) -> dict[str, Any]:
+        """Active institutions with their agreements active now (`at` names block B)."""
+        result: dict[str, Any] = self._get("/consents/institutions")
+        return result
+
+    def grants(self, subject: str | None = None) -> dict[str, Any]:
+        """This enterprise's grants with status live/revoked/expired (operators name a subject)."""
+        result: dict[str, Any] = self._get("/consents/grants", subject=subject)
+        return result
+
+    def commit(self, kind: int, document: bytes | str) -> int:
+        """Sign a credit commitment of `kind` (CommitmentKind) to `document` (hashed with keccak256)."""
+        from eth_utils import keccak
+
+        from ledger.chain.agreements import CommitmentKind, CommitMessage
+
+        data = document.encode() if isinstance(document, str) else document
+        return int(
+            self.act(CommitMessage, kind=CommitmentKind(kind), document_hash=keccak(data))["created_id"]
+        )
+
+    def self_records(
+        self, subject: str, *, category: str | None = None, with_proofs: bool = True
+    ) -> list[dict[str, Any]]:
+        """Free self-query: every record about this enterprise, in full, with history and proofs."""
+        result: list[dict[str, Any]] = self._get(
+            "/self/records", subject=subject, category=category, with_proofs=with_proofs
+        )
+        return result
+
+    def self_record(self, subject: str, record_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(f"/self/records/{record_id}", subject=subject)
+        return result
+
+    def declare(
+        self,
+        subject: str,
+        source_ref: str,
+        fields: dict[str, Any],
+        commitment_id: int,
+        *,
+        event_date: str | None = None,
+        corrects: int | None = None,
+    ) -> dict[str, Any]:
+        """Self-declared information (自愿申报) under an EnterpriseTruthfulness commitment."""
+        body: dict[str, Any] = {
+            "subject": subject, "source_ref": source_ref, "fields": fields, "commitment_id": commitment_id,
+        }  # fmt: skip
+        if event_date is not None:
+            body["event_date"] = event_date
+        if corrects is not None:
+            body["corrects"] = corrects
+        result: dict[str, Any] = self.request("POST", "/self/declarations", body)
+        return result
+
+    def object_to(self, record_id: str, reasons: str, evidence: list[str] | None = None) -> dict[str, Any]:
+        """File an objection (异议) to a record about this enterprise."""
+        body = {"record_id": record_id, "reasons": reasons, "evidence": evidence or []}
+        result: dict[str, Any] = self.request("POST", "/objections", body)
+        return result
+
+    def objections(
+        self, subject: str | None = None, *, status: str | None = None, overdue: bool = False
+    ) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get(
+            "/objections", subject=subject, status=status, overdue=overdue or None
+        )
+        return result
+
+    def objection(self, objection_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", f"/objections/{objection_id}")
+        return result
+
+    def forward_objection(self, objection_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("POST", f"/objections/{objection_id}/forwarding", {})
+        return result
+
+    def decide_objection(
+        self, objection_id: str, outcome: str, reasons: str, correction: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Corrected (with `correction`: {"fields": {...}, ...}) or upheld, by the provider or an operator."""
+        body: dict[str, Any] = {"outcome": outcome, "reasons": reasons}
+        if correction is not None:
+            body["correction"] = correction
+        result: dict[str, Any] = self.request("POST", f"/objections/{objection_id}/decision", body)
+        return result
+
+    def withdraw_objection(self, objection_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("POST", f"/objections/{objection_id}/withdrawal", {})
+        return result
+
+    def escalate_objections(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.request("POST", "/objections/escalations", {})
+        return result
+
+    def apply_for_repair(
+        self, record_id: str, proofs: list[str], commitment_id: int, statement: str | None = None
+    ) -> dict[str, Any]:
+        """Apply for the credit repair (信用修复) of a dishonesty record about this enterprise."""
+        body: dict[str, Any] = {"record_id": record_id, "proofs": proofs, "commitment_id": commitment_id}
+        if statement is not None:
+            body["statement"] = statement
+        result: dict[str, Any] = self.request("POST", "/repairs", body)
+        return result
+
+    def repairs(
+        self, subject: str | None = None, *, status: str | None = None, overdue: bool = False
+    ) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get(
+            "/repairs", subject=subject, status=status, overdue=overdue or None
+        )
+        return result
+
+    def repair(self, application_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", f"/repairs/{application_id}")
+        return result
+
+    def decide_repair(self, application_id: str, outcome: str, reasons: str) -> dict[str, Any]:
+        body = {"outcome": outcome, "reasons": reasons}
+        result: dict[str, Any] = self.request("POST", f"/repairs/{application_id}/decision", body)
+        return result
+
+    def escalate_repairs(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.request("POST", "/repairs/escalations", {})
+        return result
+
+    def calendar(self, year: int) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/calendar/days", year=year)
+        return result
+
+    def set_calendar_day(self, day: str, kind: str, name: str) -> dict[str, Any]:
+        """Operators: `kind` holiday (a weekday off) or workday (a weekend day worked)."""
+        result: dict[str, Any] = self.request("PUT", f"/calendar/days/{day}", {"kind": kind, "name": name})
+        return result
+
+    def delete_calendar_day(self, day: str) -> None:
+        self.request("DELETE", f"/calendar/days/{day}")
+
+    def notices(self, subject: str, *, since: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The notification feed: dishonesty information recorded, objections and repairs changing state."""
+        result: list[dict[str, Any]] = self._get("/notices", subject=subject, since=since, limit=limit)
+        return result
+
 
 def _result(response: httpx.Response) -> Any:
     try:

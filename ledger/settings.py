@@ -125,6 +125,29 @@ class Settings(BaseSettings):
                 raise ValueError("; ".join(problems))
         return self
 
+    # -- enterprise self-service: objections and credit repair (issue 6) --------------------
+    # Deadlines are policy, and uncertain (domain-rules.md §4: 上海市社会信用条例 Art. 36 as a
+    # local template, 征信业管理条例 Art. 25 for the outer bound; §3 for repair), so they are
+    # settings. Working days follow the operators' holiday calendar (`PUT /calendar/days/…`).
+    objection_platform_working_days: int = Field(
+        default=5, ge=1, le=60, description="the platform decides an objection within (working days)"
+    )
+    objection_forward_working_days: int = Field(
+        default=2, ge=1, le=60, description="or forwards it to the provider within (working days)"
+    )
+    objection_provider_working_days: int = Field(
+        default=5, ge=1, le=60, description="the provider decides a forwarded objection within (working days)"
+    )
+    objection_outer_bound_days: int = Field(
+        default=20, ge=1, le=365, description="every objection is decided within (calendar days from filing)"
+    )
+    repair_decision_working_days: int = Field(
+        default=3, ge=1, le=60, description="an operator decides a repair application within (working days)"
+    )
+    calendar_utc_offset_minutes: int = Field(
+        default=480, ge=-720, le=840, description="offset of the calendar the working days are counted in"
+    )
+
 
 def _devnet_keys() -> set[str]:
     return {devnet_key(i) for i in range(10)}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, PlatformDep, require_role
 from api.records_schemas import CatalogueOut, PublishCatalogueBody, SigningInfo
 from api.schemas import parse_address, to_bytes
+from api.streamed import PayloadTooLarge, authenticate_body, read_limited, too_large
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, PublishCatalogueMessage
 from ledger.chain.membership import Role, Signed
 from ledger.errors import InvalidInput
@@ -51,12 +55,37 @@ def signing(address: str, _caller: CallerDep, platform: PlatformDep) -> SigningI
     response_model=CatalogueOut,
     status_code=201,
     summary="Publish a new catalogue version (operator)",
+    responses={413: {"description": "body over LEDGER_INGEST_MAX_SINGLE_BYTES"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": PublishCatalogueBody.model_json_schema()}},
+        }
+    },
 )
-def publish(body: PublishCatalogueBody, caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
+async def publish(request: Request, platform: PlatformDep) -> Response:
     """The operator signs `PublishCatalogue(version, contentHash, publicCategories, operator,
     nonce, deadline)`; the platform validates the document against it and against every
-    earlier version (bits are never reused), stores it and relays the act on chain."""
+    earlier version (bits are never reused), stores it and relays the act on chain.
+
+    The body is read with a size limit and parsed by pydantic's JSON parser (bounded
+    nesting), like record bodies: see `api.streamed`."""
+    try:
+        raw = await read_limited(
+            request, platform.settings.ingest_max_single_bytes, "LEDGER_INGEST_MAX_SINGLE_BYTES"
+        )
+    except PayloadTooLarge as exc:
+        return too_large(exc)
+    caller = await authenticate_body(request, platform, raw)
     require_role(caller, Role.OPERATOR)
+    try:
+        body = PublishCatalogueBody.model_validate_json(raw)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"]), "rule": e["type"], "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"error": "invalid_input", "detail": problems}, status_code=422)
     version_field = body.catalogue.get("version")
     if not isinstance(version_field, int) or isinstance(version_field, bool):
         raise InvalidInput("catalogue.version: an integer is required")
@@ -67,4 +96,5 @@ def publish(body: PublishCatalogueBody, caller: CallerDep, platform: PlatformDep
         version_field, content_hash, body.public_categories, body.operator, body.nonce, body.deadline
     )
     signed = Signed(message, to_bytes(body.signature))
-    return CatalogueOut.of(_service(platform).publish(caller.address, body.catalogue, signed))
+    published = await run_in_threadpool(_service(platform).publish, caller.address, body.catalogue, signed)
+    return JSONResponse(CatalogueOut.of(published).model_dump(), status_code=201)

@@ -16,7 +16,6 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.audit.errors import AuditError, ExportFormatError
 from ledger.audit.export import (
-    EXPORT_FORMAT,
     AuditExport,
     parse_entry,
     parse_header,

@@ -39,6 +39,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -301,10 +302,26 @@ def parse_refusal(obj: Mapping[str, Any], line: int) -> Refusal:
     )
 
 
+#: an entry line exactly as `entry_line` writes it: parsed without the JSON decoder
+_ENTRY_LINE = re.compile(
+    rb'^\{"log":"([a-z][a-z0-9-]{0,63})","seq":(0|[1-9][0-9]{0,17}),"leaf":"([A-Za-z0-9+/=]*)"\}\r?\n?$'
+)
+
+
 def parse_lines(lines: Iterable[str | bytes]) -> AuditExport:
     """Parse export lines (blank lines skipped); `ExportFormatError` names the bad line."""
     export = AuditExport()
+    entries = export.entries
     for number, raw in enumerate(lines, start=1):
+        fast = _ENTRY_LINE.match(raw if isinstance(raw, bytes) else raw.encode())
+        if fast is not None:  # a quarter of the cost of the general path, for the bulk of the file
+            log = fast.group(1).decode()
+            try:
+                leaf = base64.b64decode(fast.group(3), validate=True)
+            except (binascii.Error, ValueError):
+                raise ExportFormatError("leaf: not base64", line=number) from None
+            entries.setdefault(log, []).append(ExportedEntry(log, int(fast.group(2)), leaf))
+            continue
         if not raw.strip():
             continue
         try:

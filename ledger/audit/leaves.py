@@ -13,9 +13,9 @@ leaf, the auditor must not accept it for the same reason. The documented format
   of the response, the time, and the signed request itself (see `AccessEntry`).
 
 Canonical form is checked by re-serialising: with ``json.dumps`` (sorted keys, no
-spaces, UTF-8) when the value is in the subset where that is provably RFC 8785 (no
-floats, integers within ±(2^53 - 1), keys in the Basic Multilingual Plane, so UTF-16
-and code-point key order agree), else with the `rfc8785` package itself.
+spaces) when the text is in the subset where that is provably RFC 8785 (ASCII, so
+UTF-16 and code-point key order agree; no floats; integers within ±(2^53 - 1)), else
+with the `rfc8785` package itself.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ __all__ = [
     "ACCESS_TRAIL_LOG",
     "CREDIT_RECORDS_LOG",
     "LEAF_TYPES",
+    "OTHER_LEAF_TYPES",
     "RECORD_LEAF_TYPE",
     "AccessEntry",
     "DecodedLeaf",
@@ -52,8 +53,25 @@ RECORD_LEAF_TYPE = "credit-record"
 ACCESS_LEAF_TYPE = "access"
 #: the type tag every leaf of a known log must carry
 LEAF_TYPES = {CREDIT_RECORDS_LOG: RECORD_LEAF_TYPE, ACCESS_TRAIL_LOG: ACCESS_LEAF_TYPE}
+#: other documented leaf types a log may hold besides its own: the state changes of the
+#: enterprise self-service workflows in the credit-record log (`ledger/selfservice/leaves.py`).
+#: They are part of the log (rebuilt into its roots) but are not record leaves.
+OTHER_LEAF_TYPES = {
+    CREDIT_RECORDS_LOG: frozenset(
+        {
+            "objection",
+            "objection-forward",
+            "objection-escalation",
+            "objection-withdrawal",
+            "objection-decision",
+            "repair-application",
+            "repair-escalation",
+            "repair-decision",
+            "self-declaration",
+        }
+    )
+}
 
-_MAX_SAFE_INTEGER = 2**53 - 1
 _UINT256 = 2**256
 _DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,77})$")
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -72,33 +90,48 @@ class DecodedLeaf:
     payload: dict[str, Any]
 
 
-def _fast_path_ok(value: Any) -> bool:
-    """Whether `json.dumps(sort_keys=True)` serialises `value` exactly as RFC 8785 would."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not key.isascii() and any(ord(ch) > 0xFFFF for ch in key):
-                return False
-            if not _fast_path_ok(item):
-                return False
-        return True
-    if isinstance(value, list):
-        return all(_fast_path_ok(item) for item in value)
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return True
-    if isinstance(value, int):
-        return -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
-    return False  # floats: ES6 number formatting differs from Python's repr
+#: a number token that is a float or an integer of 16 digits or more, where RFC 8785 writes
+#: (or refuses) something else than `json.dumps`; a match inside a string only costs the
+#: slow path
+_EXP = rb"(?:[eE][+-]?[0-9]+)"
+_NOT_FAST = re.compile(
+    rb"(?:^|[:\[,])-?(?:[0-9]{16,}(?:\.[0-9]+)?"
+    + _EXP
+    + rb"?|[0-9]+\.[0-9]+"
+    + _EXP
+    + rb"?|[0-9]+"
+    + _EXP
+    + rb")(?:[,}\]]|$)"
+)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+def _fast_path(data: bytes) -> bool:
+    """Whether `json.dumps(sort_keys=True)` output can be compared with `data` for RFC 8785.
+
+    True for ASCII text (so code-point key order is RFC 8785's UTF-16 order) without
+    ``\\u`` escapes (RFC 8785 writes non-ASCII characters raw) and without floats or
+    integers beyond ±(2^53 - 1). Text that is not canonical for another reason (spaces,
+    key order, escapes) differs from the `json.dumps` output, so the comparison refuses it.
+    """
+    return data.isascii() and b"\\u" not in data and _NOT_FAST.search(data) is None
 
 
 def is_canonical(value: Any, data: bytes) -> bool:
-    """Whether `data` is exactly the RFC 8785 serialisation of `value`."""
-    if _fast_path_ok(value):
-        try:
-            fast = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-        except UnicodeEncodeError:  # lone surrogates: not representable, not canonical
-            return False
-        if fast == data:
-            return True
+    """Whether `data` is exactly the RFC 8785 serialisation of `value` (parsed from `data`).
+
+    The `json.dumps` fast path applies where it provably equals RFC 8785 (`_fast_path`);
+    anything else is decided by the `rfc8785` package itself.
+    """
+    if _fast_path(data):
+        return _ENCODER.encode(value).encode() == data
     try:
         return bool(rfc8785.dumps(value) == data)
     except Exception:  # values RFC 8785 cannot represent
@@ -108,7 +141,7 @@ def is_canonical(value: Any, data: bytes) -> bool:
 def decode_leaf(data: bytes) -> DecodedLeaf:
     """The leaf's type, seq and payload; `LeafProblem` unless canonical and well-shaped."""
     try:
-        value = json.loads(data)
+        value = _DECODER.decode(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise LeafProblem("leaf is not UTF-8 JSON") from None
     if not isinstance(value, dict):
@@ -121,8 +154,8 @@ def decode_leaf(data: bytes) -> DecodedLeaf:
         raise LeafProblem("leaf has no non-negative integer seq")
     if not is_canonical(value, data):
         raise LeafProblem("leaf bytes are not RFC 8785 canonical JSON")
-    payload = {k: v for k, v in value.items() if k not in ("type", "seq")}
-    return DecodedLeaf(type_tag, seq, payload)
+    del value["type"], value["seq"]
+    return DecodedLeaf(type_tag, seq, value)
 
 
 # -- payloads -------------------------------------------------------------------------------

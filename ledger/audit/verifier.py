@@ -39,7 +39,7 @@ from ledger.audit.onchain import Authorizer, OnChainCheck, choose_sample, confir
 from ledger.audit.progress import NO_PROGRESS, Progress
 from ledger.audit.report import AuditReport, build_report
 from ledger.audit.request_sig import RequestDomain
-from ledger.audit.verify_access import AccessResult, check_access
+from ledger.audit.verify_access import AccessResult, start_access
 from ledger.audit.verify_logs import LogResult, check_log
 from ledger.audit.verify_records import RecordsResult, check_records
 from ledger.chain.deploy import Deployment
@@ -149,26 +149,25 @@ def verify_offline(
     seconds: dict[str, float] = {}
     # 1. deployment
     _deployment(export, snapshot, deployment, findings)
-    # 2.-3. checkpoints and entries, per log
+    # 2.-3. checkpoints and entries, per log; the access trail first, so that its
+    # request signatures are recovered (in worker processes) while the rest is checked
     logs: dict[str, LogResult] = {}
     declared = export.header.logs if export.header is not None else {}
-    names = log_names(export)
+    names = [ACCESS_TRAIL_LOG] + [n for n in log_names(export) if n != ACCESS_TRAIL_LOG]
+    domain = RequestDomain(deployment.chain_id, deployment.addresses["Consents"])
+    access_check = None
     with progress.task("checking logs and anchored roots", len(names)) as task:
         for name in names:
             logs[name] = check_log(
                 name, export.entries.get(name, []), snapshot, findings, declared_size=declared.get(name)
             )
+            if name == ACCESS_TRAIL_LOG:
+                # 4.1-4.2, and 4.3 started
+                access_check = start_access(logs[name].decoded, domain, findings, workers=workers)
             task.advance()
+    assert access_check is not None
     seconds["leaves"] = sum(r.leaf_seconds for r in logs.values())
     seconds["merkle"] = sum(r.merkle_seconds for r in logs.values())
-    # 4. releases
-    trail = logs[ACCESS_TRAIL_LOG]
-    if timestamps is not None:
-        snapshot = _with_timestamps(snapshot, trail, timestamps)
-    domain = RequestDomain(deployment.chain_id, deployment.addresses["Consents"])
-    access = check_access(trail.decoded, snapshot, domain, findings, progress=progress, workers=workers)
-    seconds["signatures"] = access.signature_seconds
-    seconds["replay"] = access.replay_seconds
     # 5. records
     started = time.perf_counter()
     record_log = logs[CREDIT_RECORDS_LOG]
@@ -176,6 +175,13 @@ def verify_offline(
         record_log.decoded, record_log.leaves, export.records, findings, included=export.includes_records
     )
     seconds["records"] = time.perf_counter() - started
+    # 4. releases: 4.3 collected, 4.4-4.6
+    if timestamps is not None:
+        snapshot = _with_timestamps(snapshot, logs[ACCESS_TRAIL_LOG], timestamps)
+    access = access_check.finish(snapshot, findings, progress=progress)
+    seconds["access_payloads"] = access.parse_seconds
+    seconds["signatures"] = access.signature_seconds
+    seconds["replay"] = access.replay_seconds
     return OfflineResult(snapshot, findings, logs, access, records, seconds)
 
 

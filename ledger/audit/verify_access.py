@@ -23,11 +23,11 @@ from eth_utils import keccak
 from ledger.audit.chain import ChainSnapshot
 from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import ACCESS_TRAIL_LOG, AccessEntry, DecodedLeaf, PayloadProblem, parse_access
-from ledger.audit.progress import NO_PROGRESS, Progress, ProgressTask
-from ledger.audit.request_sig import RequestDomain, recover_many, request_digest
+from ledger.audit.progress import NO_PROGRESS, Progress
+from ledger.audit.request_sig import RequestDomain, SignatureJob
 from ledger.audit.rules import AuthorizationState, LocalDecision, Query
 
-__all__ = ["AccessResult", "check_access"]
+__all__ = ["AccessCheck", "AccessResult", "Replayed", "check_access", "start_access"]
 
 LOG = ACCESS_TRAIL_LOG
 _REQUEST_FIELDS = ("subject", "categories", "purpose", "agreement_id")
@@ -49,6 +49,8 @@ class AccessResult:
     #: entries whose replay did not allow exactly what was released
     unauthorized: list[int] = field(default_factory=list)
     per_institution_purpose: Counter[tuple[str, int]] = field(default_factory=Counter)
+    parse_seconds: float = 0.0
+    #: waiting for (or computing) the signers, after the other steps ran meanwhile
     signature_seconds: float = 0.0
     replay_seconds: float = 0.0
 
@@ -95,19 +97,9 @@ def _request_match(e: AccessEntry, findings: list[Finding]) -> None:
             )
 
 
-def _signatures(
-    entries: list[AccessEntry],
-    domain: RequestDomain,
-    findings: list[Finding],
-    workers: int,
-    task: ProgressTask,
-) -> None:
+def _signatures(entries: list[AccessEntry], signers: list[bytes | str], findings: list[Finding]) -> None:
     """4.3 each request is its institution's signature."""
-    separator = domain.separator
-    items = [(request_digest(separator, e.request), e.request.signature) for e in entries]
-    for n, (e, signer) in enumerate(zip(entries, recover_many(items, workers=workers), strict=True), start=1):
-        if n % 1024 == 0:
-            task.advance(1024)
+    for e, signer in zip(entries, signers, strict=True):
         if isinstance(signer, str):
             findings.append(Finding(Step.SIGNATURE, LOG, e.index, f"request signature invalid: {signer}"))
         elif signer != bytes.fromhex(e.request.institution[2:]):
@@ -252,6 +244,49 @@ def _replay(
         task.advance(len(ordered) % 1024)
 
 
+class AccessCheck:
+    """Step 4 in two halves, so the signatures are recovered while other steps run.
+
+    `start_access` parses the entries (4.1, 4.2) and starts recovering the request
+    signers (in worker processes when asked); `finish` collects them (4.3) and runs the
+    nonce, block and replay steps (4.4-4.6).
+    """
+
+    def __init__(self, entries: list[AccessEntry], job: SignatureJob, parse_seconds: float) -> None:
+        self._entries = entries
+        self._job = job
+        self._parse_seconds = parse_seconds
+
+    def finish(
+        self, snapshot: ChainSnapshot, findings: list[Finding], *, progress: Progress = NO_PROGRESS
+    ) -> AccessResult:
+        result = AccessResult(entries=self._entries, parse_seconds=self._parse_seconds)
+        for e in self._entries:
+            result.per_institution_purpose[(e.institution, e.purpose)] += 1
+        started = time.perf_counter()
+        with progress.task("checking request signatures", len(self._entries)) as task:
+            signers = self._job.results(task.advance)
+        _signatures(self._entries, signers, findings)
+        result.signature_seconds = time.perf_counter() - started
+        _nonces(self._entries, findings)
+        started = time.perf_counter()
+        _replay(_blocks(self._entries, snapshot, findings), snapshot, result, findings, progress)
+        result.replay_seconds = time.perf_counter() - started
+        return result
+
+
+def start_access(
+    decoded: Mapping[int, DecodedLeaf], domain: RequestDomain, findings: list[Finding], *, workers: int = 1
+) -> AccessCheck:
+    """Steps 4.1 and 4.2, and the start of 4.3 (see `AccessCheck`)."""
+    started = time.perf_counter()
+    entries = _payloads(decoded, findings)
+    for e in entries:
+        _request_match(e, findings)
+    job = SignatureJob([e.request for e in entries], domain.separator, workers=workers)
+    return AccessCheck(entries, job, time.perf_counter() - started)
+
+
 def check_access(
     decoded: Mapping[int, DecodedLeaf],
     snapshot: ChainSnapshot,
@@ -262,19 +297,5 @@ def check_access(
     workers: int = 1,
 ) -> AccessResult:
     """Steps 4.1-4.6 over the decoded access-trail leaves."""
-    result = AccessResult()
-    entries = _payloads(decoded, findings)
-    result.entries = entries
-    for e in entries:
-        _request_match(e, findings)
-        result.per_institution_purpose[(e.institution, e.purpose)] += 1
-    started = time.perf_counter()
-    with progress.task("checking request signatures", len(entries)) as task:
-        _signatures(entries, domain, findings, workers, task)
-        task.advance(len(entries) % 1024)
-    result.signature_seconds = time.perf_counter() - started
-    _nonces(entries, findings)
-    started = time.perf_counter()
-    _replay(_blocks(entries, snapshot, findings), snapshot, result, findings, progress)
-    result.replay_seconds = time.perf_counter() - started
-    return result
+    check = start_access(decoded, domain, findings, workers=workers)
+    return check.finish(snapshot, findings, progress=progress)

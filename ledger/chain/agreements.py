@@ -319,26 +319,26 @@ class AgreementsContract(SignedActsContract):
 
     def commit(self, signed: Signed[CommitMessage]) -> int:
         """Relay a commitment; returns its id."""
-        return int(self.events("CommitmentMade", self._relay("commit", signed))[0]["id"])
+        return int(self.events("CommitmentMade", self.relay("commit", signed))[0]["id"])
 
     def mark_breached(self, signed: Signed[MarkBreachedMessage]) -> TxReceipt:
-        return self._relay("markBreached", signed)
+        return self.relay("markBreached", signed)
 
     def propose(self, signed: Signed[ProposeAgreementMessage]) -> int:
         """Relay a proposal; returns the new agreement's id."""
-        return int(self.events("AgreementProposed", self._relay("propose", signed))[0]["id"])
+        return int(self.events("AgreementProposed", self.relay("propose", signed))[0]["id"])
 
     def countersign(self, signed: Signed[CountersignMessage]) -> TxReceipt:
-        return self._relay("countersign", signed)
+        return self.relay("countersign", signed)
 
     def suspend(self, signed: Signed[SuspendMessage]) -> TxReceipt:
-        return self._relay("suspend", signed)
+        return self.relay("suspend", signed)
 
     def reinstate(self, signed: Signed[ReinstateMessage]) -> TxReceipt:
-        return self._relay("reinstate", signed)
+        return self.relay("reinstate", signed)
 
     def terminate(self, signed: Signed[TerminateMessage]) -> TxReceipt:
-        return self._relay("terminate", signed)
+        return self.relay("terminate", signed)
 
     # -- reads --------------------------------------------------------------------------
 

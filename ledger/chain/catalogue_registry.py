@@ -72,7 +72,7 @@ class CatalogueRegistryContract(SignedActsContract):
         )
 
     def publish(self, signed: Signed[PublishCatalogueMessage]) -> TxReceipt:
-        return self._relay("publish", signed)
+        return self.relay("publish", signed)
 
     def current(self, block_identifier: int | str = "latest") -> CatalogueVersion:
         """The catalogue in force at `block_identifier` (version 0 before any publication)."""

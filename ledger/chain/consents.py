@@ -3,7 +3,9 @@
 An enterprise grants an institution categories of its data for purposes, possibly only
 under one agreement, with some categories unmasked, until an expiry; it may revoke the
 grant at any time, effective in the block of the revocation. Grants are keyed by the
-enterprise's USCC hash, so they survive a rotation of its key.
+enterprise's USCC hash, so they survive a rotation of its key. A grant's masks are
+stored narrow: category bits 0..95 and purpose bits 0..63 (the contract refuses others
+with `SafeCastOverflowedUintDowncast(bits, value)`).
 
 `ConsentsContract.authorize` is the one authorization check (see `Reason` for its
 order); `ledger.chain.authorize_call` asks the same question without web3's per-call
@@ -24,9 +26,6 @@ from ledger.chain.membership import Signed, _Message
 from ledger.chain.signed_acts import SignedActsContract
 
 CONTRACT_NAME = "Consents"
-#: storage widths of a grant's masks: category bits 0..95, purpose bits 0..63
-GRANT_CATEGORY_BITS = 96
-GRANT_PURPOSE_BITS = 64
 
 
 class Reason(IntEnum):
@@ -208,10 +207,10 @@ class ConsentsContract(SignedActsContract):
 
     def grant(self, signed: Signed[GrantMessage]) -> int:
         """Relay a grant; returns its id."""
-        return int(self.events("ConsentGranted", self._relay("grant", signed))[0]["grantId"])
+        return int(self.events("ConsentGranted", self.relay("grant", signed))[0]["grantId"])
 
     def revoke(self, signed: Signed[RevokeMessage]) -> TxReceipt:
-        return self._relay("revoke", signed)
+        return self.relay("revoke", signed)
 
     # -- reads --------------------------------------------------------------------------
 

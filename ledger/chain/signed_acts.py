@@ -66,7 +66,7 @@ class SignedActsContract:
         )
         return sign(signer, self.domain, message)
 
-    def _relay(self, function_name: str, signed: Signed[Any]) -> TxReceipt:
+    def relay(self, function_name: str, signed: Signed[Any]) -> TxReceipt:
         """Send `function_name(*message fields, signature)` from the client's account."""
         args = [getattr(signed.message, f.name) for f in fields(signed.message)]
         return self.client.transact(self.contract.functions[function_name](*args, signed.signature))

@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import rfc8785
@@ -35,6 +35,8 @@ from ledger.errors import InvalidInput, LedgerError, NotAuthorized
 from ledger.records.models import CreditRecord
 from ledger.release.request import DataRequestMessage, request_domain, request_to_json, verify_data_request
 from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail
+from ledger.selfservice.flags import NO_FLAGS, record_flags
+from ledger.selfservice.publicity import publication_ended
 from ledger.services import audit_events
 
 if TYPE_CHECKING:
@@ -75,11 +77,7 @@ def response_hash(data: dict[str, Any]) -> bytes:
 
 def _expired(row: CreditRecord, catalogue: Catalogue, today: date) -> bool:
     """A dishonesty record leaves publication, and sharing, at its maximum publicity period."""
-    policy = catalogue.category(row.category).dishonesty
-    if policy is None or row.severity is None:
-        return False
-    period = policy.periods.get(row.severity)  # type: ignore[call-overload]
-    return period is not None and row.event_date + timedelta(days=period.max_days) < today
+    return publication_ended(catalogue, row.category, row.severity, row.event_date, today)
 
 
 class ReleaseService:
@@ -180,12 +178,16 @@ class ReleaseService:
                 .where(CreditRecord.subject == subject, CreditRecord.category.in_(categories))
                 .order_by(CreditRecord.record_id, CreditRecord.version)
             ).all()
+            flags = record_flags(session, {row.record_id for row in rows})  # objections, repairs: one query
         latest: dict[str, CreditRecord] = {}
         for row in rows:  # ordered by version: the last one per record wins
             latest[row.record_id] = row
         released = []
         for row in sorted(latest.values(), key=lambda r: (r.category, r.event_date, r.record_id)):
             if _expired(row, self.catalogue, today):
+                continue
+            flag = flags.get(row.record_id, NO_FLAGS)
+            if flag.repaired:  # credit repair approved: never shared again
                 continue
             opened = self.records._open_row(row)  # checks the record against its commitment
             raw = bool(raw_categories >> self.catalogue.category(row.category).bit & 1)
@@ -196,6 +198,7 @@ class ReleaseService:
                 "event_date": row.event_date.isoformat(),
                 "severity": row.severity,
                 "detail": "raw" if raw else "masked",
+                "disputed": flag.disputed,  # an objection is open
                 "fields": mask_record(row.category, opened.fields, raw, catalogue=self.catalogue),
             })  # fmt: skip
         return {"subject": subject, "block": decision.block_number, "records": released}

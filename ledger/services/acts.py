@@ -179,7 +179,7 @@ class ActsService:
         if to_checksum_address(actor) != to_checksum_address(caller):
             raise NotAuthorized(f"the request is signed by {caller} but the act names {actor} as its actor")
         binding = self.binding(spec.binding)
-        receipt = binding._relay(spec.function, signed)
+        receipt = binding.relay(spec.function, signed)
         created = None
         if spec.created is not None:
             event, argument = spec.created

@@ -78,7 +78,7 @@ def test_commit(world: World, kind: CommitmentKind, member: str) -> None:
     signer = getattr(world, member)
     a = world.agreements
     signed = a.sign_commit(signer, kind, doc("letter"))
-    receipt = a._relay("commit", signed)
+    receipt = a.relay("commit", signed)
     [event] = a.events("CommitmentMade", receipt)
     assert event == {"id": 3, "member": signer.address, "kind": kind, "documentHash": doc("letter")}
     commitment = a.commitment(3)
@@ -173,7 +173,7 @@ def test_breach_suspends_every_agreement_relying_on_the_commitment(world: World)
 def test_propose(world: World) -> None:
     a = world.agreements
     terms = world.base_terms
-    receipt = a._relay("propose", a.sign_propose(world.bank, terms))
+    receipt = a.relay("propose", a.sign_propose(world.bank, terms))
     [event] = a.events("AgreementProposed", receipt)
     assert event == {
         "id": 3, "institution": world.bank.address, "commitmentId": 1, "categories": terms.categories,

@@ -117,7 +117,7 @@ def test_catalogue_public_mask_applies_from_its_block(world: World) -> None:
 def test_grant(world: World) -> None:
     cs = world.consents
     terms = world.grant_terms(agreement_id=1)
-    receipt = cs._relay("grant", cs.sign_grant(world.enterprise, terms))
+    receipt = cs.relay("grant", cs.sign_grant(world.enterprise, terms))
     assert cs.events("ConsentGranted", receipt) == [
         {"grantId": 1, "usccHash": world.uscc, "institution": world.bank.address, "agreementId": 1,
          "categories": terms.categories, "purposes": terms.purposes, "rawCategories": terms.raw_categories,

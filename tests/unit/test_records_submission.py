@@ -23,7 +23,7 @@ def test_ndjson_lines_blank_lines_and_errors() -> None:
     parsed = list(iter_ndjson(body, 10))
     assert [line for line, _ in parsed] == [1, 4, 5, 6, 7]
     rules = [item[0].rule if isinstance(item, list) else "ok" for _, item in parsed]
-    assert rules == ["missing", "json_object", "json", "json", "missing"]
+    assert rules == ["missing", "json_object", "json", "json_object", "missing"]
 
 
 def test_too_many_records_stops_before_parsing_the_excess() -> None:
@@ -33,9 +33,15 @@ def test_too_many_records_stops_before_parsing_the_excess() -> None:
         next(lines)
 
 
-def test_non_utf8_and_infinity_are_errors_of_their_line() -> None:
-    assert parse_submission_bytes(b'{"x": "\xff"}')[0].rule == "encoding"  # type: ignore[index]
-    assert parse_submission_bytes(b'{"x": Infinity}')[0].rule == "json"  # type: ignore[index]
+def test_deep_nesting_is_an_error_of_its_line() -> None:
+    assert parse_submission_bytes(b"[" * 100_000 + b"]" * 100_000)[0].rule == "json"  # type: ignore[index]
+
+
+def test_non_utf8_and_non_finite_numbers_are_refused() -> None:
+    assert parse_submission_bytes(b'{"x": "\xff"}')[0].rule == "json"  # type: ignore[index]
+    record = {**sample_record(1), "fields": {**sample_record(1)["fields"], "amount": float("inf")}}
+    checked = _check(record)
+    assert not isinstance(checked, CheckedRecord) and checked[0].rule == "type"
 
 
 def _check(record: dict[str, Any]) -> CheckedRecord | list[FieldError]:

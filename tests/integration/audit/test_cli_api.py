@@ -36,7 +36,16 @@ def test_export_then_verify_exits_by_verdict(trail: Trail, tmp_path: Path) -> No
     assert f"{ACCESS_TRAIL} {len(trail.releases)}" in done.output
 
     report_json, report_html = tmp_path / "report.json", tmp_path / "report.html"
-    args = ["audit", "verify", "--export", str(export), "--json", str(report_json), "--html", str(report_html)]
+    args = [
+        "audit",
+        "verify",
+        "--export",
+        str(export),
+        "--json",
+        str(report_json),
+        "--html",
+        str(report_html),
+    ]
     clean = runner.invoke(cli, [*args, "--sample", "all", "--quiet"], env=env)
     assert clean.exit_code == 0, clean.output
     assert "CLEAN" in clean.output
@@ -48,7 +57,9 @@ def test_export_then_verify_exits_by_verdict(trail: Trail, tmp_path: Path) -> No
 
     lines = export.read_text().splitlines()
     tampered = tmp_path / "tampered.ndjson"
-    tampered.write_text("\n".join(line for line in lines if '"seq":3,' not in line or ACCESS_TRAIL not in line))
+    tampered.write_text(
+        "\n".join(line for line in lines if '"seq":3,' not in line or ACCESS_TRAIL not in line)
+    )
     caught = runner.invoke(cli, ["audit", "verify", "--export", str(tampered), "--quiet"], env=env)
     assert caught.exit_code == 1, caught.output
     assert "step 3.1 sequence numbers access-trail[3]" in caught.output
@@ -66,7 +77,8 @@ def _signed_get(client: TestClient, trail: Trail, path: str, account_name: str =
     deployment = trail.platform.deployment
     domain = api_domain(deployment.chain_id, deployment.addresses["Membership"])
     headers = sign_request(key(account_name).key, domain, "GET", path, b"")
-    return client.get(path, headers=headers).status_code
+    status: int = client.get(path, headers=headers).status_code
+    return status
 
 
 def test_auditor_pages_the_trail_through_the_api_and_verifies_it(trail: Trail) -> None:
@@ -75,7 +87,9 @@ def test_auditor_pages_the_trail_through_the_api_and_verifies_it(trail: Trail) -
         assert _signed_get(client, trail, "/audit/header") == 200
         assert _signed_get(client, trail, "/audit/header", "bank-a") == 403  # institutions may not
         assert _signed_get(client, trail, "/audit/logs/access-trail/entries?start=0&limit=9999") == 422
-        source = ApiExportSource(http=client, auditor=trail.auditor, deployment=platform.deployment, page_size=5)
+        source = ApiExportSource(
+            http=client, auditor=trail.auditor, deployment=platform.deployment, page_size=5
+        )
         through_api = source.read()
         outsider = ApiExportSource(http=client, auditor=key("stranger"), deployment=platform.deployment)
         try:

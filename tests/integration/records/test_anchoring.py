@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from ledger.chain.checkpoints import CheckpointsContract, log_id
 from ledger.chain.client import ChainClient
+from ledger.cli_records import start_anchoring
 from ledger.devnet import devnet_key
 from ledger.domain.catalogue import Catalogue
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
@@ -276,3 +279,29 @@ def test_worker_for_platform_uses_settings(platform: Platform) -> None:
     )
     worker = AnchorWorker.for_platform(dataclasses.replace(platform, settings=settings))
     assert worker.policy.max_entries == 7 and worker.logs == ["credit-records"]
+
+
+def test_up_runs_the_worker_in_the_background(
+    sdk: SdkFor, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
+) -> None:
+    settings = platform.settings.model_copy(
+        update={"anchor_logs": [LOG], "anchor_max_delay_seconds": 0.2, "anchor_poll_seconds": 0.05}
+    )
+    stop = start_anchoring(dataclasses.replace(platform, settings=settings))
+    assert stop is not None
+    try:
+        _ingest(sdk, provider, 5)
+        deadline = time.monotonic() + 20
+        while _checkpoints(platform).latest(log_id(LOG)).size < 5:
+            assert time.monotonic() < deadline, "the background worker did not anchor"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    off = platform.settings.model_copy(update={"anchor_in_up": False})
+    assert start_anchoring(dataclasses.replace(platform, settings=off)) is None
+
+
+def test_openapi_documents_the_routes(api: TestClient) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+    assert {"/records", "/records/bulk", "/catalogue/versions", "/logs/{name}/consistency"} <= set(paths)
+    assert "application/x-ndjson" in paths["/records/bulk"]["post"]["requestBody"]["content"]

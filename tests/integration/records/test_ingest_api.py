@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,11 +12,14 @@ from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from api.routers.records import records_service
 from ledger.domain.catalogue import Catalogue
 from ledger.logs.models import LogEntry
 from ledger.platform import Platform
+from ledger.records.ingest import IngestReport
 from ledger.records.models import CreditRecord
 from ledger.records.samples import sample_record, sample_records
+from ledger.records.submission import Mode, parse_submission
 from ledger.request_auth import sign_request
 from ledger.sdk import ApiError
 from tests.integration.records.conftest import SdkFor
@@ -272,3 +276,32 @@ def test_oversized_bodies_are_413(
     response = api.post("/records/bulk", content=chunks(), headers=headers)
     assert response.status_code == 413
     assert _counts(platform) == (0, 0)
+
+
+def test_concurrent_overlapping_submissions_store_each_record_once(
+    platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
+) -> None:
+    service = records_service(platform)
+    reports: list[IngestReport] = []
+    errors: list[BaseException] = []
+
+    def submit(start: int) -> None:
+        items = [(i + 1, parse_submission(r)) for i, r in enumerate(sample_records(60, start=start))]
+        try:
+            reports.append(service.ingest(provider.address, items, Mode.ALL_OR_NOTHING))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(start,)) for start in (0, 30, 0, 30, 15)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    by_ref: dict[str, set[tuple[str, int]]] = {}
+    for report in reports:
+        for r in report.receipts:
+            by_ref.setdefault(r.source_ref, set()).add((r.record_id, r.log_index))
+    assert len(by_ref) == 90 and all(len(v) == 1 for v in by_ref.values())
+    assert sum(r.created for r in reports) == 90
+    assert _counts(platform) == (90, 90)

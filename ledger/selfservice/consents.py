@@ -1,0 +1,201 @@
+"""Consent management as the enterprise sees it: whom it could consent to, and what it has granted.
+
+Both listings are read from the chain at one block B (named in the answer), so they are
+consistent with each other and with the authorization check at that block. Granting and
+revoking are the enterprise's own signed acts (`POST /acts/Grant`, `POST /acts/Revoke`);
+a revocation is effective from the next block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ledger.chain.agreements import Agreement, AgreementsContract, AgreementStatus
+from ledger.chain.consents import ConsentsContract, Grant
+from ledger.chain.membership import Member, MembershipContract, Role, Status, uscc_hash
+from ledger.domain.catalogue import Catalogue
+from ledger.errors import NotAuthorized
+from ledger.selfservice.context import SelfServiceContext
+
+__all__ = [
+    "ActiveAgreement",
+    "ChainView",
+    "ConsentsService",
+    "GrantStatus",
+    "GrantView",
+    "InstitutionView",
+    "mask_names",
+]
+
+
+class GrantStatus(StrEnum):
+    LIVE = "live"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class ChainView:
+    block: int
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class ActiveAgreement:
+    id: int
+    categories: int
+    category_names: list[str]
+    purposes: int
+    purpose_names: list[str]
+    max_level: int
+    valid_from: int
+    valid_until: int
+    document_hash: bytes
+    commitment_id: int
+    commitment_breached: bool  # a breached commitment makes the agreement refuse every release
+
+
+@dataclass(frozen=True)
+class InstitutionView:
+    account: str
+    kind: str
+    name_hash: bytes
+    since_block: int
+    agreements: list[ActiveAgreement]
+
+
+@dataclass(frozen=True)
+class GrantView:
+    id: int
+    institution: str
+    agreement_id: int
+    categories: int
+    category_names: list[str]
+    purposes: int
+    purpose_names: list[str]
+    raw_categories: int
+    expires_at: int
+    status: GrantStatus
+
+
+def mask_names(catalogue: Catalogue, mask: int, purposes: bool = False) -> list[str]:
+    """Names of the bits of `mask` this catalogue knows (unknown bits are left out, not guessed)."""
+    items = catalogue.purposes if purposes else catalogue.categories
+    return [i.name for i in items if mask >> i.bit & 1]
+
+
+def grant_status(grant: Grant, timestamp: int) -> GrantStatus:
+    if grant.revoked:
+        return GrantStatus.REVOKED
+    if not grant.live_at(timestamp):
+        return GrantStatus.EXPIRED
+    return GrantStatus.LIVE
+
+
+class ConsentsService:
+    def __init__(self, ctx: SelfServiceContext) -> None:
+        self.ctx = ctx
+        addresses = ctx.platform.deployment.addresses
+        chain = ctx.platform.chain
+        self.membership = MembershipContract(chain, addresses["Membership"])
+        self.agreements = AgreementsContract(chain, addresses["Agreements"])
+        self.consents = ConsentsContract(chain, addresses["Consents"])
+
+    def _view(self) -> ChainView:
+        block = self.ctx.platform.chain.guard(lambda: self.ctx.platform.chain.w3.eth.get_block("latest"))
+        return ChainView(int(block["number"]), int(block["timestamp"]))
+
+    def institutions(self) -> tuple[ChainView, list[InstitutionView]]:
+        """Active institutions, each with its agreements active at block B."""
+        view = self._view()
+        b = view.block
+        members = [
+            m for m in self.membership.members(b) if m.role is Role.INSTITUTION and m.status is Status.ACTIVE
+        ]
+        by_institution: dict[str, list[ActiveAgreement]] = {m.account: [] for m in members}
+        breached: dict[int, bool] = {}
+        for agreement_id in range(1, self.agreements.agreement_count(b) + 1):
+            agreement = self.agreements.agreement(agreement_id, b)
+            if agreement is None or agreement.institution not in by_institution:
+                continue
+            if not _active(agreement, view.timestamp):
+                continue
+            cid = agreement.terms.commitment_id
+            if cid not in breached:
+                commitment = self.agreements.commitment(cid, b)
+                breached[cid] = commitment is None or commitment.breached
+            by_institution[agreement.institution].append(self._agreement(agreement, breached[cid]))
+        return view, [
+            InstitutionView(m.account, m.kind.name.lower(), m.name_hash, m.since, by_institution[m.account])
+            for m in members
+        ]
+
+    def grants(self, caller: str, member: Member) -> tuple[ChainView, list[GrantView]]:
+        """Every grant of the calling enterprise, newest first per institution, with its status at B."""
+        if member.role is not Role.ENTERPRISE:
+            raise NotAuthorized(
+                f"{caller} is a {member.role.name.lower()}: grants are listed for enterprises"
+            )
+        return self.grants_of(member.uscc_hash)
+
+    def grants_of_subject(
+        self, caller: str, member: Member, subject: str
+    ) -> tuple[ChainView, list[GrantView]]:
+        """Operators and auditors: the grants of enterprise `subject`."""
+        if member.role not in (Role.OPERATOR, Role.AUDITOR):
+            if member.role is Role.ENTERPRISE and uscc_hash(subject) == member.uscc_hash:
+                return self.grants_of(member.uscc_hash)
+            raise NotAuthorized(
+                f"{caller} is a {member.role.name.lower()}: another enterprise's grants are for operators "
+                "and auditors"
+            )
+        return self.grants_of(uscc_hash(subject))
+
+    def grants_of(self, subject_hash: bytes) -> tuple[ChainView, list[GrantView]]:
+        view = self._view()
+        out: list[GrantView] = []
+        catalogue = self.ctx.catalogue
+        for grant_id in self.consents.grants_of(subject_hash, view.block):
+            grant = self.consents.get_grant(grant_id, view.block)
+            if grant is None:
+                continue
+            t = grant.terms
+            out.append(
+                GrantView(
+                    id=grant.id,
+                    institution=t.institution,
+                    agreement_id=t.agreement_id,
+                    categories=t.categories,
+                    category_names=mask_names(catalogue, t.categories),
+                    purposes=t.purposes,
+                    purpose_names=mask_names(catalogue, t.purposes, purposes=True),
+                    raw_categories=t.raw_categories,
+                    expires_at=t.expires_at,
+                    status=grant_status(grant, view.timestamp),
+                )
+            )
+        return view, out
+
+    def _agreement(self, a: Agreement, breached: bool) -> ActiveAgreement:
+        t = a.terms
+        catalogue = self.ctx.catalogue
+        return ActiveAgreement(
+            id=a.id,
+            categories=t.categories,
+            category_names=mask_names(catalogue, t.categories),
+            purposes=t.purposes,
+            purpose_names=mask_names(catalogue, t.purposes, purposes=True),
+            max_level=t.max_level,
+            valid_from=t.valid_from,
+            valid_until=t.valid_until,
+            document_hash=t.document_hash,
+            commitment_id=t.commitment_id,
+            commitment_breached=breached,
+        )
+
+
+def _active(agreement: Agreement, timestamp: int) -> bool:
+    return (
+        agreement.status_at(timestamp) is AgreementStatus.ACTIVE and agreement.terms.valid_from <= timestamp
+    )

@@ -1,0 +1,175 @@
+"""What every self-service use case shares: wiring, the clock, and small checks.
+
+`SelfServiceContext` takes its collaborators keyword-only and does no I/O when built;
+`for_platform` wires the production ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from eth_utils import to_checksum_address
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.chain.agreements import AgreementsContract, Commitment, CommitmentKind
+from ledger.chain.membership import Member, Role, uscc_hash
+from ledger.domain.catalogue import Catalogue, default_catalogue
+from ledger.errors import InvalidInput, LedgerError
+from ledger.records.ingest import Receipt, RecordsRejected
+from ledger.records.models import CreditRecord
+from ledger.records.submission import Mode, parse_submission
+from ledger.selfservice.clock import Clock, SystemClock, local_day
+from ledger.selfservice.errors import (
+    CommitmentBreached,
+    CommitmentNotYours,
+    CommitmentUnknown,
+    CommitmentWrongKind,
+    NotTheSubject,
+    RecordInvalid,
+    UnknownRecord,
+)
+from ledger.services import audit_events
+from ledger.storage.database import Database
+from ledger.storage.models import AuditEvent
+
+if TYPE_CHECKING:
+    from ledger.platform import Platform
+    from ledger.records.service import RecordsService
+
+__all__ = [
+    "SelfServiceContext",
+    "audit",
+    "audited",
+    "ingest_one",
+    "latest_version",
+    "normalize_hashes",
+    "require_subject",
+]
+
+
+@dataclass
+class SelfServiceContext:
+    platform: Platform
+    records: RecordsService
+    clock: Clock = field(default_factory=SystemClock)
+    catalogue: Catalogue = field(default_factory=default_catalogue)
+
+    @property
+    def db(self) -> Database:
+        return self.platform.db
+
+    def now(self) -> datetime:
+        """Now, in UTC: what is stored (SQLite keeps no offset)."""
+        return self.clock.now().astimezone(UTC)
+
+    def today(self) -> date:
+        """Today on the platform's calendar (working days are local days)."""
+        return local_day(self.clock.now(), self.platform.settings.calendar_utc_offset_minutes)
+
+    def agreements(self) -> AgreementsContract:
+        return AgreementsContract(self.platform.chain, self.platform.deployment.addresses["Agreements"])
+
+    def check_commitment(self, commitment_id: int, member: str, kind: CommitmentKind) -> Commitment:
+        """The on-chain commitment `commitment_id`: it exists, `member` made it, of `kind`, not breached."""
+        commitment = self.agreements().commitment(commitment_id)
+        if commitment is None:
+            raise CommitmentUnknown(
+                f"no commitment {commitment_id} on chain: sign one with POST /acts/Commit first"
+            )
+        if to_checksum_address(commitment.member) != to_checksum_address(member):
+            raise CommitmentNotYours(
+                f"commitment {commitment_id} was made by {commitment.member}, not by {member}"
+            )
+        if commitment.kind is not kind:
+            raise CommitmentWrongKind(
+                f"commitment {commitment_id} is a {commitment.kind.name.lower()} commitment; "
+                f"this needs {kind.name.lower()}"
+            )
+        if commitment.breached:
+            raise CommitmentBreached(f"commitment {commitment_id} was marked breached by an operator")
+        return commitment
+
+
+def require_subject(caller: str, member: Member, subject: str, what: str) -> None:
+    """`member` must be the enterprise `subject` (its USCC) to do `what`."""
+    if member.role is not Role.ENTERPRISE:
+        raise NotTheSubject(
+            f"{caller} is a {member.role.name.lower()}: only the enterprise itself may {what}"
+        )
+    if uscc_hash(subject) != member.uscc_hash:
+        raise NotTheSubject(f"{caller} is not enterprise {subject}: only the enterprise itself may {what}")
+
+
+def latest_version(session: Session, record_id: str) -> CreditRecord:
+    row = session.scalars(
+        select(CreditRecord)
+        .where(CreditRecord.record_id == record_id)
+        .order_by(CreditRecord.version.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise UnknownRecord(f"no record {record_id}")
+    return row
+
+
+def audit(session: Session, actor: str | None, event: str, outcome: str, detail: str) -> None:
+    """An MLPS audit record written in the caller's transaction (so it commits with the act).
+
+    Stamped with the real time, whatever clock the workflow's deadlines follow.
+    """
+    at = datetime.now(UTC)
+    session.add(AuditEvent(at=at, actor=actor, event=event[:64], outcome=outcome[:16], detail=detail))
+
+
+@contextlib.contextmanager
+def audited(db: Database, actor: str, event: str) -> Iterator[None]:
+    """Write every refusal raised inside to the audit records (the act's own transaction rolled back)."""
+    try:
+        yield
+    except LedgerError as exc:
+        with contextlib.suppress(LedgerError):  # the database is down: refused all the same
+            audit_events.record(
+                db, actor=actor, event=event, outcome="refused", detail=f"{exc.code}: {exc.message}"
+            )
+        raise
+
+
+def ingest_one(
+    ctx: SelfServiceContext,
+    provider: str,
+    document: dict[str, Any],
+    invalid: type[RecordInvalid],
+    what: str,
+) -> Receipt:
+    """Ingest one record through the records service; its refusals become `invalid` (422).
+
+    A conflict with stored versions (`RecordsConflict`, 409) is left to the caller.
+    """
+    parsed = parse_submission(document)
+    if isinstance(parsed, list):
+        raise invalid(f"{what} is invalid", parsed)
+    try:
+        report = ctx.records.ingest(provider, [(1, parsed)], Mode.ALL_OR_NOTHING)
+    except RecordsRejected as exc:
+        raise invalid(f"{what} is invalid", list(exc.report.rejected[0].errors)) from None
+    return report.receipts[0]
+
+
+def normalize_hashes(values: list[str], field: str, *, least: int = 0, most: int = 50) -> list[str]:
+    """0x + 64 lower-case hex digits each: hashes of attachments, never the attachments."""
+    if not least <= len(values) <= most:
+        raise InvalidInput(f"{field}: between {least} and {most} hashes, got {len(values)}")
+    out: list[str] = []
+    for i, value in enumerate(values):
+        raw = value.removeprefix("0x").lower()
+        if len(raw) != 64 or any(c not in "0123456789abcdef" for c in raw):
+            raise InvalidInput(f"{field}[{i}]: expected a 32-byte hash as 0x + 64 hex digits")
+        out.append("0x" + raw)
+    if len(set(out)) != len(out):
+        raise InvalidInput(f"{field}: the same hash is listed twice")
+    return out

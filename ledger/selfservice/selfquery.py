@@ -1,0 +1,210 @@
+"""Free self-query (郑政办〔2022〕101号): every record held about the enterprise, in full.
+
+Nothing is masked: it is the enterprise's own data (system-shape invariant 5). Each
+record comes with every version (source, catalogue version, values, log index, leaf
+hash, inclusion proof once anchored, so the enterprise need not trust this listing),
+its objections, its repair status and its publicity window. Each query is written to
+the MLPS audit records; it is not a release (nothing leaves for anyone else), so it is
+not in the access trail, and it costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger.chain.membership import Member
+from ledger.logs.proofs import LogProofs, NotYetAnchored
+from ledger.logs.verify import inclusion_bundle
+from ledger.records.canonical import CREDIT_RECORDS_LOG
+from ledger.records.models import CreditRecord
+from ledger.selfservice.context import SelfServiceContext, audited, require_subject
+from ledger.selfservice.errors import NotTheSubject, UnknownRecord
+from ledger.selfservice.flags import OPEN_OBJECTION
+from ledger.selfservice.models import Objection, RepairApplication, SelfDeclaration
+from ledger.selfservice.publicity import PublicityWindow, publicity_window
+from ledger.services import audit_events
+
+__all__ = ["ObjectionSummary", "RepairSummary", "SelfQueryService", "SelfRecord", "SelfVersion"]
+
+
+@dataclass(frozen=True)
+class SelfVersion:
+    version: int
+    provider: str
+    source_ref: str
+    catalogue_version: int
+    event_date: date
+    severity: str | None
+    fields: dict[str, Any]
+    created_at: datetime
+    log_index: int
+    leaf_hash: bytes
+    proof: dict[str, Any] | None  # inclusion bundle; None until anchored
+    self_declared_commitment: int | None
+
+
+@dataclass(frozen=True)
+class ObjectionSummary:
+    id: str
+    status: str
+    record_version: int
+    filed_on: date
+    due_on: date
+
+
+@dataclass(frozen=True)
+class RepairSummary:
+    status: str  # none | pending | repaired | rejected
+    application_id: str | None
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SelfRecord:
+    record_id: str
+    category: str
+    self_declared: bool
+    disputed: bool
+    repair: RepairSummary
+    publicity: PublicityWindow | None  # dishonesty records only
+    published: bool  # shown and shared: not repaired, not past the maximum period
+    objections: list[ObjectionSummary]
+    versions: list[SelfVersion]
+
+
+_REPAIR_ORDER = {"approved": 3, "pending": 2, "rejected": 1}
+
+
+def _repair(apps: list[RepairApplication]) -> RepairSummary:
+    if not apps:
+        return RepairSummary("none", None, None)
+    best = max(apps, key=lambda a: (_REPAIR_ORDER.get(a.status, 0), a.filed_at))
+    status = "repaired" if best.status == "approved" else best.status
+    return RepairSummary(status, best.id, best.decided_at)
+
+
+class SelfQueryService:
+    def __init__(self, ctx: SelfServiceContext) -> None:
+        self.ctx = ctx
+        self.proofs = LogProofs(ctx.db)
+
+    def records(
+        self,
+        caller: str,
+        member: Member,
+        subject: str,
+        *,
+        category: str | None = None,
+        record_id: str | None = None,
+        with_proofs: bool = True,
+    ) -> list[SelfRecord]:
+        """Every record about `subject` (one when `record_id` is given), oldest event first."""
+        with audited(self.ctx.db, caller, "self.query"):
+            require_subject(caller, member, subject, "see its records in full")
+            return self._records(caller, subject, category, record_id, with_proofs)
+
+    def _records(
+        self, caller: str, subject: str, category: str | None, record_id: str | None, with_proofs: bool
+    ) -> list[SelfRecord]:
+        query = select(CreditRecord).where(CreditRecord.subject == subject)
+        if category is not None:
+            query = query.where(CreditRecord.category == category)
+        if record_id is not None:
+            query = query.where(CreditRecord.record_id == record_id)
+        with self.ctx.db.session() as session:
+            rows = session.scalars(query.order_by(CreditRecord.record_id, CreditRecord.version)).all()
+            if record_id is not None and not rows:
+                if session.scalar(
+                    select(CreditRecord.id).where(CreditRecord.record_id == record_id).limit(1)
+                ):
+                    raise NotTheSubject(f"record {record_id} is about another enterprise")
+                raise UnknownRecord(f"no record {record_id}")
+            ids = sorted({r.record_id for r in rows})
+            objections: dict[str, list[Objection]] = defaultdict(list)
+            repairs: dict[str, list[RepairApplication]] = defaultdict(list)
+            declared: dict[tuple[str, int], int] = {}
+            if ids:
+                for o in session.scalars(
+                    select(Objection).where(Objection.record_id.in_(ids)).order_by(Objection.filed_at)
+                ):
+                    objections[o.record_id].append(o)
+                for a in session.scalars(
+                    select(RepairApplication).where(RepairApplication.record_id.in_(ids))
+                ):
+                    repairs[a.record_id].append(a)
+                for d in session.scalars(select(SelfDeclaration).where(SelfDeclaration.record_id.in_(ids))):
+                    declared[(d.record_id, d.version)] = int(d.commitment_id)
+        by_record: dict[str, list[CreditRecord]] = defaultdict(list)
+        for row in rows:
+            by_record[row.record_id].append(row)
+        today = self.ctx.today()
+        out: list[SelfRecord] = []
+        for rid, versions in by_record.items():
+            opened = [self.ctx.records._open_row(v) for v in versions]  # checks each against its commitment
+            latest, latest_open = versions[-1], opened[-1]
+            sector = latest_open.fields.get("sector")
+            window = publicity_window(
+                self.ctx.catalogue,
+                latest.category,
+                latest.severity,
+                latest.event_date,
+                sector if isinstance(sector, str) else None,
+            )
+            repair = _repair(repairs[rid])
+            published = repair.status != "repaired" and (window is None or not window.ended(today))
+            out.append(
+                SelfRecord(
+                    record_id=rid,
+                    category=latest.category,
+                    self_declared=any((rid, v.version) in declared for v in versions),
+                    disputed=any(o.status in OPEN_OBJECTION for o in objections[rid]),
+                    repair=repair,
+                    publicity=window,
+                    published=published,
+                    objections=[
+                        ObjectionSummary(o.id, o.status, o.record_version, o.filed_on, o.due_on)
+                        for o in objections[rid]
+                    ],
+                    versions=[
+                        SelfVersion(
+                            version=v.version,
+                            provider=v.provider,
+                            source_ref=v.source_ref,
+                            catalogue_version=v.catalogue_version,
+                            event_date=v.event_date,
+                            severity=v.severity,
+                            fields=o.fields,
+                            created_at=v.created_at,
+                            log_index=int(v.log_seq),
+                            leaf_hash=bytes(v.leaf_hash),
+                            proof=self._proof(int(v.log_seq)) if with_proofs else None,
+                            self_declared_commitment=declared.get((rid, v.version)),
+                        )
+                        for v, o in zip(versions, opened, strict=True)
+                    ],
+                )
+            )
+        out.sort(key=lambda r: (r.versions[0].event_date, r.record_id))
+        audit_events.record(
+            self.ctx.db,
+            actor=caller,
+            event="self.query",
+            outcome="served",
+            detail=f"subject={subject} records={len(out)} versions={len(rows)} (free of charge)",
+        )
+        return out
+
+    def _proof(self, index: int) -> dict[str, Any] | None:
+        try:
+            proof = self.proofs.inclusion(CREDIT_RECORDS_LOG, index)
+        except NotYetAnchored:
+            return None
+        deployment = self.ctx.platform.deployment
+        return inclusion_bundle(
+            proof, chain_id=deployment.chain_id, checkpoints_contract=deployment.addresses["Checkpoints"]
+        )

@@ -1,0 +1,133 @@
+"""The verifier's own leaf decoder: canonical RFC 8785 or refused, payloads typed."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.audit.leaves import LeafProblem, PayloadProblem, decode_leaf, is_canonical, parse_access
+from ledger.logs.leaves import encode_leaf
+
+ADDRESS = "0xf77Ce799114122f109DB9ce27146c9F6D2E33Da7"
+PAYLOAD: dict[str, Any] = {
+    "institution": ADDRESS,
+    "subject": "91350200776049653A",
+    "categories": "64",
+    "purpose": "1",
+    "agreement_id": 1,
+    "grant_id": 3,
+    "raw_categories": "0",
+    "level": 2,
+    "block": 123,
+    "response_hash": "0x" + "ab" * 32,
+    "released_at": "2025-01-01T00:00:00.123456+00:00",
+    "record_count": 3,
+    "request": {
+        "institution": ADDRESS,
+        "subject": "91350200776049653A",
+        "categories": "64",
+        "purpose": "1",
+        "agreement_id": 1,
+        "raw": False,
+        "nonce": "0x" + "01" * 32,
+        "deadline": 1_900_000_000,
+        "signature": "0x" + "02" * 65,
+    },
+}
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _variants(value: Any) -> list[bytes]:
+    """Serialisations of `value` that may or may not be canonical."""
+    out = []
+    for kwargs in (
+        {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False},
+        {"sort_keys": True, "separators": (",", ":")},
+        {"sort_keys": False, "separators": (",", ":"), "ensure_ascii": False},
+        {"sort_keys": True},
+    ):
+        with contextlib.suppress(UnicodeEncodeError, ValueError):
+            out.append(json.dumps(value, **kwargs).encode("utf-8"))
+    with contextlib.suppress(Exception):
+        out.append(rfc8785.dumps(value))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=json_values)
+def test_is_canonical_agrees_with_rfc8785(value: Any) -> None:
+    for data in _variants(value):
+        parsed = json.loads(data)
+        try:
+            expected = rfc8785.dumps(parsed) == data
+        except Exception:
+            expected = False
+        assert is_canonical(parsed, data) == expected, data
+
+
+def test_decodes_what_the_writing_side_encodes() -> None:
+    leaf = decode_leaf(encode_leaf("access", 7, PAYLOAD))
+    assert (leaf.type, leaf.seq, leaf.payload) == ("access", 7, PAYLOAD)
+    entry = parse_access(7, leaf.payload)
+    assert entry.request.nonce == b"\x01" * 32 and entry.categories == 64 and entry.block == 123
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"seq":1, "type":"access"}',  # a space
+        b'{"type":"access","seq":1}',  # key order
+        b'{"seq":1,"type":"\\u0061ccess"}',  # needless escape
+        b'{"seq":1.0,"type":"access"}',  # float seq
+        b'{"seq":1,"type":"access","x":NaN}',
+        b'{"seq":1,"seq":1,"type":"access"}',  # duplicate key
+        b"[1,2]",
+        b'{"seq":-1,"type":"access"}',
+        b"\xff",
+    ],
+)
+def test_refuses_non_canonical_or_malformed_leaves(data: bytes) -> None:
+    with pytest.raises(LeafProblem):
+        decode_leaf(data)
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda p: p.pop("grant_id"), "grant_id"),
+        (lambda p: p.update(categories=64), "categories"),
+        (lambda p: p.update(categories="064"), "categories"),
+        (lambda p: p.update(categories=str(2**256)), "categories"),
+        (lambda p: p.update(level=True), "level"),
+        (lambda p: p.update(institution=ADDRESS.lower()), "institution"),
+        (lambda p: p.update(released_at="yesterday"), "released_at"),
+        (lambda p: p.update(released_at="2025-01-01T00:00:00"), "released_at"),
+        (lambda p: p["request"].update(raw="no"), "request.raw"),
+        (lambda p: p["request"].update(nonce="0x01"), "request.nonce"),
+        (lambda p: p["request"].update(signature="0x" + "AB" * 65), "request.signature"),
+        (lambda p: p.update(request=[]), "request"),
+    ],
+)
+def test_names_the_bad_payload_field(change, field) -> None:  # type: ignore[no-untyped-def]
+    payload = json.loads(json.dumps(PAYLOAD))
+    change(payload)
+    with pytest.raises(PayloadProblem) as info:
+        parse_access(0, payload)
+    assert info.value.field == field
