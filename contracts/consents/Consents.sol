@@ -125,7 +125,8 @@ interface IConsents {
      * Requirements:
      *
      * - `enterprise` signed `Revoke(grantId, enterprise, nonce, deadline)` before `deadline`;
-     * - `enterprise` is the current account of the grant's enterprise and an active enterprise;
+     * - `enterprise` is the current account of the grant's enterprise; a suspended enterprise
+     *   may still revoke, since withdrawing consent only narrows access (a subject's right);
      * - the grant exists and is not revoked yet.
      *
      * Emits a {ConsentRevoked} event.
@@ -290,6 +291,7 @@ contract Consents is IConsents, SignedActions {
         });
         _useSignature(enterprise, _hashGrant(g, enterprise, nonce, deadline), nonce, deadline, signature);
         _requireEnterpriseAccount(usccHash, enterprise);
+        _requireActive(enterprise, IMembership.Role.Enterprise);
         _requireActive(institution, IMembership.Role.Institution);
         if (categories == 0 || purposes == 0) revert EmptyGrant(categories, purposes);
         if (rawCategories & ~categories != 0) revert RawCategoriesOutsideGrant(rawCategories, categories);
@@ -548,7 +550,6 @@ contract Consents is IConsents, SignedActions {
     function _requireEnterpriseAccount(bytes32 usccHash, address account) private view {
         address current = _membership.enterpriseByUscc(usccHash);
         if (current != account) revert NotEnterpriseAccount(usccHash, account, current);
-        _requireActive(account, IMembership.Role.Enterprise);
     }
 
     function _requireActive(address account, IMembership.Role role) private view {

@@ -221,6 +221,17 @@ def test_revoke_refusals(world: World) -> None:
         cs.revoke(cs.sign_revoke(world.enterprise, grant_id))
 
 
+def test_a_suspended_enterprise_may_still_revoke_but_not_grant(world: World) -> None:
+    cs, m = world.consents, world.membership
+    grant_id = world.grant()
+    m.suspend_enterprise(m.sign_suspend_enterprise(world.operator, "91350200776049653A"))
+    with reverts("NotActiveMember", account=world.enterprise.address, role=4):
+        cs.grant(cs.sign_grant(world.enterprise, world.grant_terms()))
+    cs.revoke(cs.sign_revoke(world.enterprise, grant_id))  # withdrawing consent only narrows access
+    grant = cs.get_grant(grant_id)
+    assert grant is not None and grant.revoked
+
+
 def test_grants_survive_key_rotation(world: World) -> None:
     cs, m = world.consents, world.membership
     grant_id = world.grant()
