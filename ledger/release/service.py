@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -42,6 +44,10 @@ from ledger.services import audit_events
 if TYPE_CHECKING:
     from ledger.platform import Platform
     from ledger.records.service import RecordsService
+
+
+#: record versions kept opened in memory (immutable, so never stale)
+OPENED_CACHE_SIZE = 20_000
 
 
 class ReleaseRefused(NotAuthorized):
@@ -95,6 +101,8 @@ class ReleaseService:
         self.trail = trail
         self.authorizer = authorizer
         self.catalogue = catalogue or default_catalogue()
+        self._opened: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self.domain = request_domain(platform.deployment.chain_id, platform.deployment.addresses["Consents"])
 
     def release(self, signed: Signed[DataRequestMessage], *, now: float | None = None) -> Release:
@@ -189,7 +197,7 @@ class ReleaseService:
             flag = flags.get(row.record_id, NO_FLAGS)
             if flag.repaired:  # credit repair approved: never shared again
                 continue
-            opened = self.records._open_row(row)  # checks the record against its commitment
+            fields = self._opened_fields(row)
             raw = bool(raw_categories >> self.catalogue.category(row.category).bit & 1)
             released.append({
                 "record_id": row.record_id,
@@ -199,9 +207,29 @@ class ReleaseService:
                 "severity": row.severity,
                 "detail": "raw" if raw else "masked",
                 "disputed": flag.disputed,  # an objection is open
-                "fields": mask_record(row.category, opened.fields, raw, catalogue=self.catalogue),
+                "fields": mask_record(row.category, fields, raw, catalogue=self.catalogue),
             })  # fmt: skip
         return {"subject": subject, "block": decision.block_number, "records": released}
+
+    def _opened_fields(self, row: CreditRecord) -> dict[str, Any]:
+        """The record version's fields, decrypted and checked against its commitment once.
+
+        A record version never changes (a correction is a new version), so the opened
+        fields are kept in a bounded cache: later releases skip decryption and the
+        commitment check, which the auditor's verifier repeats independently anyway.
+        """
+        key = (row.record_id, row.version)
+        with self._cache_lock:
+            cached = self._opened.get(key)
+            if cached is not None:
+                self._opened.move_to_end(key)
+                return cached
+        fields = self.records._open_row(row).fields  # checks the record against its commitment
+        with self._cache_lock:
+            self._opened[key] = fields
+            if len(self._opened) > OPENED_CACHE_SIZE:
+                self._opened.popitem(last=False)
+        return fields
 
     def _audit_refusal(self, signed: Signed[DataRequestMessage], exc: LedgerError) -> None:
         m = signed.message
