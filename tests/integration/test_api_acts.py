@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 
 import pytest
@@ -42,12 +41,11 @@ def members(onboarding: Onboarding, dev_accounts: list[LocalAccount]) -> dict[st
     }
 
 
-def _agreement(sdk: SdkFor, bank: LocalAccount, operator: LocalAccount) -> tuple[int, int]:
+def _agreement(sdk: SdkFor, bank: LocalAccount, operator: LocalAccount, now: int) -> tuple[int, int]:
     catalogue = default_catalogue()
     commitment = sdk(bank).act(
         CommitMessage, kind=CommitmentKind.INSTITUTION_USAGE, document_hash=keccak(text="usage commitment")
     )
-    now = int(time.time())
     proposed = sdk(bank).act(
         ProposeAgreementMessage,
         categories=catalogue.category_mask(["tax", "registration"]),
@@ -67,7 +65,8 @@ def test_agreement_consent_and_revocation_through_the_api(
 ) -> None:
     bank, enterprise = members["bank"], members["enterprise"]
     catalogue = default_catalogue()
-    _, agreement_id = _agreement(sdk, bank, operators[0])
+    now = int(platform.chain.w3.eth.get_block("latest")["timestamp"])  # chain time, not wall time
+    _, agreement_id = _agreement(sdk, bank, operators[0], now)
     agreements = AgreementsContract(platform.chain, platform.deployment.addresses["Agreements"])
     assert agreements.status(agreement_id) is AgreementStatus.ACTIVE
 
@@ -75,7 +74,7 @@ def test_agreement_consent_and_revocation_through_the_api(
     purpose = catalogue.purpose_mask(["credit_assessment"])
     granted = sdk(enterprise).act(
         GrantMessage, uscc_hash=uscc_hash(USCC), institution=bank.address, agreement_id=agreement_id,
-        categories=tax, purposes=purpose, raw_categories=0, expires_at=int(time.time()) + 3600,
+        categories=tax, purposes=purpose, raw_categories=0, expires_at=now + 3600,
     )  # fmt: skip
     assert granted["created_id"] >= 1
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from alembic.script import ScriptDirectory
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
@@ -20,6 +21,7 @@ from ledger.platform import Platform
 from ledger.request_auth import HEADER_SIGNER, HEADER_TIMESTAMP, sign_request
 from ledger.sdk import ApiError, LedgerClient
 from ledger.services import audit_events
+from ledger.storage.database import alembic_config
 
 SdkFor = Callable[[LocalAccount], LedgerClient]
 
@@ -44,7 +46,8 @@ def test_healthz_reports_chain_and_database(api: TestClient, platform: Platform)
     assert body["ready"] is True
     assert body["chain"]["chain_id"] == 31337
     assert set(body["chain"]["contracts"]) == set(platform.deployment.addresses)
-    assert body["database"]["revision"] == "0001"
+    head = ScriptDirectory.from_config(alembic_config(platform.db.url)).get_current_head()
+    assert body["database"]["revision"] == head
 
 
 def test_healthz_is_503_when_the_chain_is_gone(platform: Platform) -> None:
