@@ -41,6 +41,7 @@ from pathlib import Path
 import httpx
 import psycopg
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from sqlalchemy import func, select
 
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, CatalogueVersion
@@ -90,7 +91,7 @@ def _database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _setup_chain(client: ChainClient) -> tuple[dict[str, str], int, Account]:
+def _setup_chain(client: ChainClient) -> tuple[dict[str, str], int, LocalAccount]:
     operators = [Account.from_key(devnet_key(i)) for i in (1, 2, 3)]  # DEVNET ONLY keys
     deployment = deploy_all(
         client, Governance([o.address for o in operators], 2, 3600, client.relayer.address)
@@ -253,7 +254,7 @@ def proofs(url: str, entries: int, samples: int) -> None:
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
-        with cursor.copy("COPY log_entries (log_name, seq, leaf, leaf_hash) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.copy("COPY log_entries (log_name, seq, leaf, leaf_hash) FROM STDIN") as copy:
             for i, leaf in enumerate(leaves):
                 digest = hash_leaf(leaf)
                 tree.append(digest)

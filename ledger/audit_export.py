@@ -26,28 +26,32 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.audit.export import (
+    CatalogueDocument,
     ExportHeader,
     Opening,
     Refusal,
     StoredVersion,
+    catalogue_line,
     entry_line,
     header_line,
     record_line,
     refusal_line,
 )
 from ledger.chain.deploy import Deployment
+from ledger.domain.catalogue import Catalogue, default_catalogue
 from ledger.logs.leaves import check_log_name
 from ledger.logs.models import LogEntry, LogHead
 from ledger.records.canonical import record_document
 from ledger.records.crypto import Keyring
 from ledger.records.ingest import sealed_aad
-from ledger.records.models import CreditRecord
+from ledger.records.models import CatalogueVersionRow, CreditRecord
 from ledger.storage.database import Database
 from ledger.storage.models import AuditEvent
 
 __all__ = [
     "REFUSED",
     "ExportCounts",
+    "catalogue_documents",
     "entries_page",
     "export_header",
     "records_page",
@@ -157,6 +161,22 @@ def refusals_page(db: Database, after: int, limit: int) -> tuple[list[Refusal], 
     return refusals, (int(rows[-1].id) if len(rows) == limit else None)
 
 
+def catalogue_documents(db: Database) -> list[CatalogueDocument]:
+    """Every catalogue version the platform knows (the packaged one and those stored), in
+    the form whose RFC 8785 hash the chain anchored (defaults filled in)."""
+    known: dict[bytes, CatalogueDocument] = {}
+    packaged = default_catalogue()
+    known[packaged.content_hash()] = CatalogueDocument(packaged.version, packaged.model_dump(mode="json"))
+    with db.session() as session:
+        rows = session.scalars(select(CatalogueVersionRow).order_by(CatalogueVersionRow.version)).all()
+    for row in rows:
+        catalogue = Catalogue.model_validate(json.loads(row.content))
+        known.setdefault(
+            catalogue.content_hash(), CatalogueDocument(row.version, catalogue.model_dump(mode="json"))
+        )
+    return sorted(known.values(), key=lambda c: c.version)
+
+
 def _pages(fetch: Callable[[int], tuple[list[Any], int | None]]) -> Iterator[Any]:
     cursor: int | None = 0
     while cursor is not None:
@@ -195,6 +215,8 @@ def write_export(
         out.write(record_line(version) + "\n")
         records += 1
         openings += version.opening is not None
+    for catalogue in catalogue_documents(db):
+        out.write(catalogue_line(catalogue) + "\n")
     refusals = 0
     if with_refusals:
         for refusal in _pages(lambda after: refusals_page(db, after, _PAGE)):

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import CallerDep, PlatformDep, require_role
-from ledger.audit.export import EXPORT_FORMAT, record_line, refusal_line
-from ledger.audit_export import entries_page, export_header, records_page, refusals_page
+from ledger.audit.export import EXPORT_FORMAT, catalogue_line, record_line, refusal_line
+from ledger.audit_export import catalogue_documents, entries_page, export_header, records_page, refusals_page
 from ledger.chain.membership import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -53,6 +53,12 @@ class EntriesPage(BaseModel):
 class RecordsPage(BaseModel):
     records: list[dict[str, Any]] = Field(description="export record lines: {record: {...}}")
     next: int | None
+
+
+class CataloguesOut(BaseModel):
+    catalogues: list[dict[str, Any]] = Field(
+        description="export catalogue lines: {catalogue: {version, document}}"
+    )
 
 
 class RefusalsPage(BaseModel):
@@ -107,3 +113,11 @@ def refusals(
     require_role(caller, Role.AUDITOR)
     items, cursor = refusals_page(platform.db, after, limit)
     return RefusalsPage(refusals=[json.loads(refusal_line(r)) for r in items], next=cursor)
+
+
+@router.get(
+    "/catalogues", response_model=CataloguesOut, summary="Every catalogue version's document (auditors)"
+)
+def catalogues(caller: CallerDep, platform: PlatformDep) -> CataloguesOut:
+    require_role(caller, Role.AUDITOR)
+    return CataloguesOut(catalogues=[json.loads(catalogue_line(c)) for c in catalogue_documents(platform.db)])

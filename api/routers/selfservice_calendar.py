@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import CallerDep
 from api.routers.selfservice_deps import SelfServiceDep
@@ -13,6 +13,8 @@ from api.routers.selfservice_schemas import CalendarDayBody, CalendarDayOut, rul
 from ledger.selfservice.calendar import CalendarEntry
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
+
+Day = Annotated[date, Path(description="a calendar day", examples=["2026-05-01"])]
 
 
 def _out(e: CalendarEntry) -> CalendarDayOut:
@@ -39,12 +41,10 @@ def calendar_days(
     response_model=CalendarDayOut,
     summary="Make a day a holiday, or a weekend day a working day (operator)",
     description="Deadlines already set are not moved; later ones follow the new calendar.",
-    responses=rule_responses(
-        _403="not an operator", _422="a holiday on a weekend, or a workday on a weekday"
-    ),
+    responses=rule_responses(_403="not an operator", _422="a workday on a weekday (it is one already)"),
 )
 def set_calendar_day(
-    day: date, body: CalendarDayBody, caller: CallerDep, service: SelfServiceDep
+    day: Day, body: CalendarDayBody, caller: CallerDep, service: SelfServiceDep
 ) -> CalendarDayOut:
     return _out(service.calendar.set_day(caller.address, caller.member, day, body.kind, body.name))
 
@@ -55,6 +55,6 @@ def set_calendar_day(
     summary="Remove a day's entry (operator)",
     responses=rule_responses(_403="not an operator", _404="no entry for that day"),
 )
-def delete_calendar_day(day: date, caller: CallerDep, service: SelfServiceDep) -> Response:
+def delete_calendar_day(day: Day, caller: CallerDep, service: SelfServiceDep) -> Response:
     service.calendar.delete_day(caller.address, caller.member, day)
     return Response(status_code=204)

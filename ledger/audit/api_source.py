@@ -17,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.audit.errors import AuditError, ExportFormatError
 from ledger.audit.export import (
     AuditExport,
+    parse_catalogue,
     parse_entry,
     parse_header,
     parse_record,
@@ -61,7 +62,7 @@ class ApiExportSource:
             raise ExportFormatError(f"GET {path}: not JSON") from None
 
     def read(self) -> AuditExport:
-        """Every page: the header, each log's entries, record versions and refusals."""
+        """Every page: the header, each log's entries, record versions, catalogues, refusals."""
         header = parse_header(self._get("/audit/header"), 0)
         export = AuditExport(header=header)
         with self._progress.task("reading the trail from the API", sum(header.logs.values())) as task:
@@ -78,6 +79,9 @@ class ApiExportSource:
             page = self._get(f"/audit/records?after={after}&limit={self._page}")
             export.records.extend(parse_record(item, 0) for item in page["records"])
             after = page["next"]
+        export.catalogues.extend(
+            parse_catalogue(item, 0) for item in self._get("/audit/catalogues")["catalogues"]
+        )
         after = 0
         while after is not None:
             page = self._get(f"/audit/refusals?after={after}&limit={self._page}")

@@ -29,6 +29,9 @@ Steps
       allows the release with the same grant and exactly the raw categories released.
 4.7   on-chain confirmation: the contract's own `authorize` at block B agrees with the
       local replay (on a sample, and on every entry the replay refused).
+4.8   sensitivity level: the level authorization was asked at is the level of what was
+      requested under the catalogue in force at B (recognised by its on-chain content
+      hash), so no release passed an agreement's maximum by understating it.
 5.1   record version: each stored record version matches its log leaf (record id,
       version, commitment, leaf hash).
 5.2   record completeness: every record leaf has exactly one stored version.
@@ -62,6 +65,7 @@ class Step(Enum):
     BLOCK = "4.5"
     AUTHORIZATION = "4.6"
     ONCHAIN = "4.7"
+    LEVEL = "4.8"
     RECORD_VERSION = "5.1"
     RECORD_COMPLETENESS = "5.2"
     RECORD_OPENING = "5.3"
@@ -87,6 +91,7 @@ _TITLES = {
     Step.BLOCK: "block and deadline",
     Step.AUTHORIZATION: "authorization replay",
     Step.ONCHAIN: "on-chain confirmation",
+    Step.LEVEL: "sensitivity level",
     Step.RECORD_VERSION: "record version",
     Step.RECORD_COMPLETENESS: "record completeness",
     Step.RECORD_OPENING: "record opening",

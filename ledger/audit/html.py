@@ -65,8 +65,18 @@ def _summary(r: dict[str, Any]) -> str:
     )
 
 
+_TAIL_NOTE = (
+    "Entries after the latest checkpoint are not anchored yet: until they are, only their own "
+    "evidence (the institution's signature, the authorization replay, the sensitivity level) "
+    "vouches for them, and their unsigned fields (response hash, time, record count) are not "
+    "yet tamper-evident."
+)
+
+
 def _logs(r: dict[str, Any]) -> str:
-    parts = []
+    parts = (
+        [f'<p class="muted">{escape(_TAIL_NOTE)}</p>'] if any(log["unanchored"] for log in r["logs"]) else []
+    )
     for log in r["logs"]:
         parts.append(f"<h3>{escape(log['name'])}</h3>")
         parts.append(
@@ -125,6 +135,8 @@ def _access(r: dict[str, Any]) -> str:
             ("… not checked on chain (state no longer kept by the node)", rp["not_checked_on_chain"]),
             ("… checked locally only (not in the sample)", rp["local_only"]),
             ("releases NOT authorized as recorded", a["not_authorized"]),
+            ("sensitivity levels recomputed from the catalogue in force", a.get("levels_checked")),
+            ("… not recomputed (catalogue document not in the export)", a.get("levels_not_checked")),
         ],
     )
     both = ", ".join(str(i) for i in rp["checked_both_ways_entries"][:200])

@@ -83,7 +83,11 @@ class LeafProblem(ValueError):
     """Leaf bytes that are not a canonical leaf object."""
 
 
-@dataclass(frozen=True, slots=True)
+# The value classes here are plain (not frozen) slots dataclasses: a frozen dataclass's
+# `__init__` pays an `object.__setattr__` per field, and a trail holds 100,000s of them.
+
+
+@dataclass(slots=True)
 class DecodedLeaf:
     type: str
     seq: int
@@ -95,42 +99,58 @@ class DecodedLeaf:
 #: slow path
 _EXP = rb"(?:[eE][+-]?[0-9]+)"
 _NOT_FAST = re.compile(
-    rb"(?:^|[:\[,])-?(?:[0-9]{16,}(?:\.[0-9]+)?"
+    rb"[:\[,]-?(?:[0-9]{16,}(?:\.[0-9]+)?"
     + _EXP
     + rb"?|[0-9]+\.[0-9]+"
     + _EXP
     + rb"?|[0-9]+"
     + _EXP
-    + rb")(?:[,}\]]|$)"
+    + rb")[,}\]]"
 )
+
+
+class _NotFast(ValueError):
+    """A float or a long integer: a number whose RFC 8785 form `json.dumps` does not write."""
 
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _float(text: str) -> Any:
+    raise _NotFast(text)
+
+
+def _int(text: str) -> int:
+    if len(text) > 15:  # beyond ±(2^53 - 1) possibly
+        raise _NotFast(text)
+    return int(text)
+
+
+#: decodes only texts whose numbers `json.dumps` writes as RFC 8785 does (`_NotFast` otherwise)
+_FAST_DECODER = json.JSONDecoder(parse_constant=_no_constants, parse_float=_float, parse_int=_int)
 _DECODER = json.JSONDecoder(parse_constant=_no_constants)
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
-def _fast_path(data: bytes) -> bool:
-    """Whether `json.dumps(sort_keys=True)` output can be compared with `data` for RFC 8785.
-
-    True for ASCII text (so code-point key order is RFC 8785's UTF-16 order) without
-    ``\\u`` escapes (RFC 8785 writes non-ASCII characters raw) and without floats or
-    integers beyond ±(2^53 - 1). Text that is not canonical for another reason (spaces,
-    key order, escapes) differs from the `json.dumps` output, so the comparison refuses it.
-    """
-    return data.isascii() and b"\\u" not in data and _NOT_FAST.search(data) is None
+def _text_fast(data: bytes) -> bool:
+    """ASCII text (so code-point key order is RFC 8785's UTF-16 order) without ``\\u``
+    escapes (RFC 8785 writes non-ASCII characters raw), of an object or array."""
+    return data[:1] in (b"{", b"[") and data.isascii() and b"\\u" not in data
 
 
-def is_canonical(value: Any, data: bytes) -> bool:
+def is_canonical(value: Any, data: bytes, *, numbers_fast: bool | None = None) -> bool:
     """Whether `data` is exactly the RFC 8785 serialisation of `value` (parsed from `data`).
 
-    The `json.dumps` fast path applies where it provably equals RFC 8785 (`_fast_path`);
-    anything else is decided by the `rfc8785` package itself.
+    Fast path: where `json.dumps(sort_keys=True)` provably writes what RFC 8785 does —
+    `_text_fast` text whose numbers are integers within ±(2^53 - 1) (`numbers_fast`, found
+    by a scan of the text when not given) — the two are compared; text not canonical for
+    another reason (spaces, key order, escapes) differs from that output. Anything else
+    is decided by the `rfc8785` package itself.
     """
-    if _fast_path(data):
+    if numbers_fast is None:
+        numbers_fast = _NOT_FAST.search(data) is None
+    if numbers_fast and _text_fast(data):
         return _ENCODER.encode(value).encode() == data
     try:
         return bool(rfc8785.dumps(value) == data)
@@ -140,8 +160,14 @@ def is_canonical(value: Any, data: bytes) -> bool:
 
 def decode_leaf(data: bytes) -> DecodedLeaf:
     """The leaf's type, seq and payload; `LeafProblem` unless canonical and well-shaped."""
+    numbers_fast = True
     try:
-        value = _DECODER.decode(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        try:
+            value = _FAST_DECODER.decode(text)
+        except _NotFast:
+            numbers_fast = False
+            value = _DECODER.decode(text)
     except (UnicodeDecodeError, ValueError):
         raise LeafProblem("leaf is not UTF-8 JSON") from None
     if not isinstance(value, dict):
@@ -152,7 +178,7 @@ def decode_leaf(data: bytes) -> DecodedLeaf:
         raise LeafProblem("leaf has no string type tag")
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise LeafProblem("leaf has no non-negative integer seq")
-    if not is_canonical(value, data):
+    if not is_canonical(value, data, numbers_fast=numbers_fast):
         raise LeafProblem("leaf bytes are not RFC 8785 canonical JSON")
     del value["type"], value["seq"]
     return DecodedLeaf(type_tag, seq, value)
@@ -224,7 +250,7 @@ def _address(payload: dict[str, Any], key: str, prefix: str = "", *, checksummed
     return value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SignedRequest:
     """The institution's EIP-712 `DataRequest`, as kept in the trail."""
 
@@ -239,7 +265,7 @@ class SignedRequest:
     signature: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AccessEntry:
     """One release as the access trail records it."""
 

@@ -131,6 +131,8 @@ def _access(result: OfflineResult, labels: Mapping[str, Mapping[int, str]]) -> d
         "entries": 0 if trail is None else trail.served,
         "well_formed": len(result.access.entries),
         "not_authorized": len(result.access.unauthorized),
+        "levels_checked": result.access.levels_checked,
+        "levels_not_checked": result.access.levels_unchecked,
         "per_institution_purpose": per,
     }
 
@@ -161,7 +163,7 @@ def _performance(result: OfflineResult) -> dict[str, Any]:
         "releases": releases,
         "merkle_entries_per_second": _rate(entries, s.get("merkle", 0.0)),
         "leaf_decoding_entries_per_second": _rate(entries, s.get("leaves", 0.0)),
-        "signatures_per_second": _rate(releases, s.get("signatures", 0.0)),
+        "releases_examined_per_second": _rate(releases, s.get("examine", 0.0)),
         "replay_entries_per_second": _rate(releases, s.get("replay", 0.0)),
     }
 

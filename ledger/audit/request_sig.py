@@ -15,8 +15,6 @@ verify too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import coincurve
@@ -29,9 +27,7 @@ __all__ = [
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
     "RequestDomain",
-    "SignatureJob",
     "SignatureProblem",
-    "recover_many",
     "recover_signer",
     "request_digest",
 ]
@@ -55,8 +51,6 @@ _TYPE_HASH = keccak(text=DATA_REQUEST_TYPE)
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _HALF_N = _SECP256K1_N // 2
 _ZERO12 = bytes(12)
-#: below this many requests a process pool costs more than it saves
-_PARALLEL_FROM = 4_000
 
 
 _TRUE = (1).to_bytes(32, "big")
@@ -139,73 +133,3 @@ def recover_signer(digest: bytes, signature: bytes) -> bytes:
         if len(_addresses) < 100_000:
             _addresses[key] = address
     return address
-
-
-def _request_tuple(r: SignedRequest) -> tuple[object, ...]:
-    return (
-        r.institution,
-        r.subject,
-        r.categories,
-        r.purpose,
-        r.agreement_id,
-        r.raw,
-        r.nonce,
-        r.deadline,
-        r.signature,
-    )
-
-
-def _recover_chunk(separator: bytes, chunk: Sequence[tuple[object, ...]]) -> list[bytes | str]:
-    out: list[bytes | str] = []
-    for fields in chunk:
-        request = SignedRequest(*fields)  # type: ignore[arg-type]
-        try:
-            out.append(recover_signer(request_digest(separator, request), request.signature))
-        except SignatureProblem as exc:
-            out.append(str(exc))
-    return out
-
-
-class SignatureJob:
-    """Recovers the signers of `requests` while the caller does other work.
-
-    With `workers` > 1 (and enough requests to pay for the processes) the digests and
-    recoveries run in a process pool started at once; `results()` collects them in
-    order. Otherwise they are computed inline when `results()` is called. Recovery is
-    pure CPU in keccak and libsecp256k1, so threads would not help.
-    """
-
-    def __init__(self, requests: Sequence[SignedRequest], separator: bytes, *, workers: int = 1) -> None:
-        self._separator = separator
-        self._items = [_request_tuple(r) for r in requests]
-        self._pool: ProcessPoolExecutor | None = None
-        self._futures: list[Future[list[bytes | str]]] = []
-        if workers > 1 and len(self._items) >= _PARALLEL_FROM:
-            size = max(1_000, len(self._items) // (workers * 4))
-            self._pool = ProcessPoolExecutor(max_workers=workers)
-            self._futures = [
-                self._pool.submit(_recover_chunk, separator, self._items[i : i + size])
-                for i in range(0, len(self._items), size)
-            ]
-
-    def results(self, on_done: Callable[[int], None] | None = None) -> list[bytes | str]:
-        """The signer of each request in order (an address, or why none recovers)."""
-        if self._pool is None:
-            return _recover_chunk(self._separator, self._items)
-        out: list[bytes | str] = []
-        try:
-            for future in self._futures:
-                chunk = future.result()
-                out.extend(chunk)
-                if on_done is not None:
-                    on_done(len(chunk))
-        finally:
-            self._pool.shutdown(cancel_futures=True)
-        return out
-
-
-def recover_many(
-    requests: Sequence[SignedRequest], separator: bytes, *, workers: int = 1
-) -> list[bytes | str]:
-    """Signers of `requests` under the domain `separator`, in order (see `SignatureJob`)."""
-    return SignatureJob(requests, separator, workers=workers).results()

@@ -108,6 +108,7 @@ class AuthorizationState:
     agreements: dict[int, _Agreement] = field(default_factory=dict)
     breached: set[int] = field(default_factory=set)
     public_categories: int = 0
+    catalogue_hash: bytes = bytes(32)  # content hash of the catalogue in force
     grants: dict[int, _Grant] = field(default_factory=dict)
     #: grant ids of each (enterprise, institution) pair, oldest first
     pairs: dict[tuple[bytes, str], list[int]] = field(default_factory=dict)
@@ -234,6 +235,7 @@ def _breached(s: AuthorizationState, a: _Args) -> None:
 
 def _catalogue(s: AuthorizationState, a: _Args) -> None:
     s.public_categories = int(a["publicCategories"])
+    s.catalogue_hash = bytes(a["contentHash"])
 
 
 def _granted(s: AuthorizationState, a: _Args) -> None:

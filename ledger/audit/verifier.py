@@ -9,7 +9,7 @@ Steps (numbers as in `ledger.audit.findings`, where each is described):
 4. releases — each access-trail entry well-formed, matching its signed request, signed
    by the institution, with a fresh nonce and a live deadline, and authorized at its
    block by a local replay of the contracts' events (4.1-4.6), confirmed by the
-   contract itself on a sample (4.7);
+   contract itself on a sample (4.7), at the catalogue's sensitivity level (4.8);
 5. records — the records table matches the record log (5.1-5.3).
 
 Steps 1-4.6 and 5 are pure functions of the export and a `ChainSnapshot`
@@ -31,7 +31,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ledger.audit.catalogue import content_hash
 from ledger.audit.chain import ChainReader, ChainSnapshot
+from ledger.audit.examine import Examination
 from ledger.audit.export import AuditExport
 from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
@@ -39,8 +41,8 @@ from ledger.audit.onchain import Authorizer, OnChainCheck, choose_sample, confir
 from ledger.audit.progress import NO_PROGRESS, Progress
 from ledger.audit.report import AuditReport, build_report
 from ledger.audit.request_sig import RequestDomain
-from ledger.audit.verify_access import AccessResult, start_access
-from ledger.audit.verify_logs import LogResult, check_log
+from ledger.audit.verify_access import AccessResult, check_access
+from ledger.audit.verify_logs import LogResult, check_log, served
 from ledger.audit.verify_records import RecordsResult, check_records
 from ledger.chain.deploy import Deployment
 
@@ -63,7 +65,7 @@ class VerifyOptions:
 
 @dataclass
 class OfflineResult:
-    """What steps 1-4.6 and 5 found, and what the report and step 4.7 need."""
+    """What steps 1-4.6, 4.8 and 5 found, and what the report and step 4.7 need."""
 
     snapshot: ChainSnapshot
     findings: list[Finding]
@@ -149,56 +151,58 @@ def verify_offline(
     seconds: dict[str, float] = {}
     # 1. deployment
     _deployment(export, snapshot, deployment, findings)
-    # 2.-3. checkpoints and entries, per log; the access trail first, so that its
-    # request signatures are recovered (in worker processes) while the rest is checked
+    # 3.2, 4.1 and 4.3 for each access-trail leaf on its own: started first, in worker
+    # processes when asked, while the other logs are checked
+    trail_entries = export.entries.get(ACCESS_TRAIL_LOG, [])
+    domain = RequestDomain(deployment.chain_id, deployment.addresses["Consents"])
+    examination = Examination(sorted(served(trail_entries).items()), domain.separator, workers=workers)
+    # 2.-3. checkpoints and entries of the other logs; 5. records
     logs: dict[str, LogResult] = {}
     declared = export.header.logs if export.header is not None else {}
-    names = [ACCESS_TRAIL_LOG] + [n for n in log_names(export) if n != ACCESS_TRAIL_LOG]
-    domain = RequestDomain(deployment.chain_id, deployment.addresses["Consents"])
-    access_check = None
+    names = [n for n in log_names(export) if n != ACCESS_TRAIL_LOG]
     with progress.task("checking logs and anchored roots", len(names)) as task:
         for name in names:
             logs[name] = check_log(
                 name, export.entries.get(name, []), snapshot, findings, declared_size=declared.get(name)
             )
-            if name == ACCESS_TRAIL_LOG:
-                # 4.1-4.2, and 4.3 started
-                access_check = start_access(logs[name].decoded, domain, findings, workers=workers)
             task.advance()
-    assert access_check is not None
-    seconds["leaves"] = sum(r.leaf_seconds for r in logs.values())
-    seconds["merkle"] = sum(r.merkle_seconds for r in logs.values())
-    # 5. records
     started = time.perf_counter()
     record_log = logs[CREDIT_RECORDS_LOG]
     records = check_records(
         record_log.decoded, record_log.leaves, export.records, findings, included=export.includes_records
     )
     seconds["records"] = time.perf_counter() - started
-    # 4. releases: 4.3 collected, 4.4-4.6
+    # 2.-3. of the access trail, with its leaves as examined; 4. releases
+    started = time.perf_counter()
+    with progress.task("examining releases (leaf, request, signature)", len(trail_entries)) as task:
+        examined = examination.results(task.advance)
+    seconds["examine"] = time.perf_counter() - started
+    logs[ACCESS_TRAIL_LOG] = check_log(
+        ACCESS_TRAIL_LOG,
+        trail_entries,
+        snapshot,
+        findings,
+        declared_size=declared.get(ACCESS_TRAIL_LOG),
+        predecoded={x.seq: x.leaf if x.leaf is not None else str(x.leaf_problem) for x in examined},
+    )
+    seconds["leaves"] = sum(r.leaf_seconds for r in logs.values())
+    seconds["merkle"] = sum(r.merkle_seconds for r in logs.values())
     if timestamps is not None:
-        snapshot = _with_timestamps(snapshot, logs[ACCESS_TRAIL_LOG], timestamps)
-    access = access_check.finish(snapshot, findings, progress=progress)
-    seconds["access_payloads"] = access.parse_seconds
-    seconds["signatures"] = access.signature_seconds
+        blocks = {x.entry.block for x in examined if x.entry is not None}
+        snapshot = _with_timestamps(snapshot, blocks, timestamps)
+    catalogues = {content_hash(c.document): c.document for c in export.catalogues}
+    access = check_access(examined, snapshot, findings, catalogues=catalogues, progress=progress)
     seconds["replay"] = access.replay_seconds
     return OfflineResult(snapshot, findings, logs, access, records, seconds)
 
 
-def _with_timestamps(snapshot: ChainSnapshot, trail: LogResult, fetch: TimestampSource) -> ChainSnapshot:
-    wanted: set[int] = set()
-    for leaf in trail.decoded.values():
-        block = leaf.payload.get("block")
-        if (
-            isinstance(block, int)
-            and not isinstance(block, bool)
-            and snapshot.deployment_block <= block <= snapshot.head
-            and block not in snapshot.timestamps
-        ):
-            wanted.add(block)
+def _with_timestamps(snapshot: ChainSnapshot, blocks: set[int], fetch: TimestampSource) -> ChainSnapshot:
+    wanted = sorted(
+        b for b in blocks if snapshot.deployment_block <= b <= snapshot.head and b not in snapshot.timestamps
+    )
     if not wanted:
         return snapshot
-    return dataclasses.replace(snapshot, timestamps={**snapshot.timestamps, **fetch(sorted(wanted))})
+    return dataclasses.replace(snapshot, timestamps={**snapshot.timestamps, **fetch(wanted)})
 
 
 class Verifier:

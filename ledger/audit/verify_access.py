@@ -3,10 +3,13 @@
 For each access-trail entry: the payload is well-formed (4.1); the signed request names
 exactly what the entry says was released (4.2) and is the institution's EIP-712
 signature (4.3); its nonce appears once in the trail (4.4); block B is on chain and its
-timestamp is not past the request's deadline (4.5); and authorization replayed at B
-allowed the release with the same grant and exactly the raw categories released (4.6).
+timestamp is not past the request's deadline (4.5); authorization replayed at B
+allowed the release with the same grant and exactly the raw categories released (4.6),
+asked at the sensitivity level the catalogue in force gives what was requested (4.8).
 
-The replay walks the entries in block order while applying the contracts' events of
+The per-leaf parts (decoding, parsing, recovering the signer) happen beforehand in
+`ledger.audit.examine`, in worker processes for a long trail. The replay walks the
+entries in block order while applying the contracts' events of
 each block before deciding the entries at it (`ledger.audit.rules`); on-chain
 confirmation (4.7) happens in `ledger.audit.onchain`.
 """
@@ -15,19 +18,21 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_utils import keccak
 
+from ledger.audit.catalogue import release_level
 from ledger.audit.chain import ChainSnapshot
+from ledger.audit.examine import Examined
 from ledger.audit.findings import Finding, Step
-from ledger.audit.leaves import ACCESS_TRAIL_LOG, AccessEntry, DecodedLeaf, PayloadProblem, parse_access
+from ledger.audit.leaves import ACCESS_TRAIL_LOG, AccessEntry
 from ledger.audit.progress import NO_PROGRESS, Progress
-from ledger.audit.request_sig import RequestDomain, SignatureJob
 from ledger.audit.rules import AuthorizationState, LocalDecision, Query
 
-__all__ = ["AccessCheck", "AccessResult", "Replayed", "check_access", "start_access"]
+__all__ = ["AccessResult", "Replayed", "check_access"]
 
 LOG = ACCESS_TRAIL_LOG
 _REQUEST_FIELDS = ("subject", "categories", "purpose", "agreement_id")
@@ -49,22 +54,21 @@ class AccessResult:
     #: entries whose replay did not allow exactly what was released
     unauthorized: list[int] = field(default_factory=list)
     per_institution_purpose: Counter[tuple[str, int]] = field(default_factory=Counter)
-    parse_seconds: float = 0.0
-    #: waiting for (or computing) the signers, after the other steps ran meanwhile
-    signature_seconds: float = 0.0
+    levels_checked: int = 0
+    #: releases at blocks whose catalogue document the export did not provide
+    levels_unchecked: int = 0
     replay_seconds: float = 0.0
 
 
-def _payloads(decoded: Mapping[int, DecodedLeaf], findings: list[Finding]) -> list[AccessEntry]:
-    """4.1 well-formed payloads."""
+def _payloads(examined: Sequence[Examined], findings: list[Finding]) -> list[AccessEntry]:
+    """4.1 well-formed payloads (leaves of the access type only; others fail step 3.2)."""
     out: list[AccessEntry] = []
-    for index in sorted(decoded):
-        try:
-            out.append(parse_access(index, decoded[index].payload))
-        except PayloadProblem as exc:
-            findings.append(
-                Finding(Step.ACCESS_PAYLOAD, LOG, index, f"field {exc.field}", exc.expected, exc.got)
-            )
+    for x in examined:
+        if x.payload_problem is not None:
+            field_name, expected, got = x.payload_problem
+            findings.append(Finding(Step.ACCESS_PAYLOAD, LOG, x.seq, f"field {field_name}", expected, got))
+        elif x.entry is not None:
+            out.append(x.entry)
     return out
 
 
@@ -97,9 +101,12 @@ def _request_match(e: AccessEntry, findings: list[Finding]) -> None:
             )
 
 
-def _signatures(entries: list[AccessEntry], signers: list[bytes | str], findings: list[Finding]) -> None:
+def _signatures(examined: Sequence[Examined], findings: list[Finding]) -> None:
     """4.3 each request is its institution's signature."""
-    for e, signer in zip(entries, signers, strict=True):
+    for x in examined:
+        e, signer = x.entry, x.signer
+        if e is None or signer is None:
+            continue
         if isinstance(signer, str):
             findings.append(Finding(Step.SIGNATURE, LOG, e.index, f"request signature invalid: {signer}"))
         elif signer != bytes.fromhex(e.request.institution[2:]):
@@ -180,14 +187,48 @@ def _query(e: AccessEntry) -> Query:
     return Query(e.institution.lower(), uscc_hash, e.categories, e.purpose, e.agreement_id, e.level)
 
 
+def _level(
+    e: AccessEntry, catalogue: Mapping[str, Any] | None, result: AccessResult, findings: list[Finding]
+) -> None:
+    """4.8 the level asked is the catalogue's level of what was requested."""
+    if catalogue is None:
+        result.levels_unchecked += 1
+        return
+    result.levels_checked += 1
+    expected = release_level(catalogue, e.categories, e.request.raw)
+    if expected is None:
+        findings.append(
+            Finding(
+                Step.LEVEL,
+                LOG,
+                e.index,
+                "categories name a bit the catalogue in force does not",
+                None,
+                str(e.categories),
+            )
+        )
+    elif expected != e.level:
+        findings.append(
+            Finding(
+                Step.LEVEL,
+                LOG,
+                e.index,
+                f"authorization asked at another sensitivity level than the catalogue's at block {e.block}",
+                str(expected),
+                str(e.level),
+            )
+        )
+
+
 def _replay(
     entries: list[AccessEntry],
     snapshot: ChainSnapshot,
+    catalogues: Mapping[bytes, Mapping[str, Any]],
     result: AccessResult,
     findings: list[Finding],
     progress: Progress,
 ) -> None:
-    """4.6 authorization at B allowed exactly this release."""
+    """4.6 authorization at B allowed exactly this release; 4.8 at the right level."""
     state = AuthorizationState()
     events = snapshot.events
     next_event = 0
@@ -201,6 +242,7 @@ def _replay(
             timestamp = snapshot.timestamps[e.block]
             decision = state.decide(query, timestamp)
             result.replayed[e.index] = Replayed(query, e.block, decision)
+            _level(e, catalogues.get(state.catalogue_hash), result, findings)
             if not decision.allowed:
                 result.unauthorized.append(e.index)
                 findings.append(
@@ -244,58 +286,27 @@ def _replay(
         task.advance(len(ordered) % 1024)
 
 
-class AccessCheck:
-    """Step 4 in two halves, so the signatures are recovered while other steps run.
-
-    `start_access` parses the entries (4.1, 4.2) and starts recovering the request
-    signers (in worker processes when asked); `finish` collects them (4.3) and runs the
-    nonce, block and replay steps (4.4-4.6).
-    """
-
-    def __init__(self, entries: list[AccessEntry], job: SignatureJob, parse_seconds: float) -> None:
-        self._entries = entries
-        self._job = job
-        self._parse_seconds = parse_seconds
-
-    def finish(
-        self, snapshot: ChainSnapshot, findings: list[Finding], *, progress: Progress = NO_PROGRESS
-    ) -> AccessResult:
-        result = AccessResult(entries=self._entries, parse_seconds=self._parse_seconds)
-        for e in self._entries:
-            result.per_institution_purpose[(e.institution, e.purpose)] += 1
-        started = time.perf_counter()
-        with progress.task("checking request signatures", len(self._entries)) as task:
-            signers = self._job.results(task.advance)
-        _signatures(self._entries, signers, findings)
-        result.signature_seconds = time.perf_counter() - started
-        _nonces(self._entries, findings)
-        started = time.perf_counter()
-        _replay(_blocks(self._entries, snapshot, findings), snapshot, result, findings, progress)
-        result.replay_seconds = time.perf_counter() - started
-        return result
-
-
-def start_access(
-    decoded: Mapping[int, DecodedLeaf], domain: RequestDomain, findings: list[Finding], *, workers: int = 1
-) -> AccessCheck:
-    """Steps 4.1 and 4.2, and the start of 4.3 (see `AccessCheck`)."""
-    started = time.perf_counter()
-    entries = _payloads(decoded, findings)
-    for e in entries:
-        _request_match(e, findings)
-    job = SignatureJob([e.request for e in entries], domain.separator, workers=workers)
-    return AccessCheck(entries, job, time.perf_counter() - started)
-
-
 def check_access(
-    decoded: Mapping[int, DecodedLeaf],
+    examined: Sequence[Examined],
     snapshot: ChainSnapshot,
-    domain: RequestDomain,
     findings: list[Finding],
     *,
+    catalogues: Mapping[bytes, Mapping[str, Any]] | None = None,
     progress: Progress = NO_PROGRESS,
-    workers: int = 1,
 ) -> AccessResult:
-    """Steps 4.1-4.6 over the decoded access-trail leaves."""
-    check = start_access(decoded, domain, findings, workers=workers)
-    return check.finish(snapshot, findings, progress=progress)
+    """Steps 4.1-4.6 and 4.8 over the examined access-trail leaves (`ledger.audit.examine`).
+
+    `catalogues` are catalogue documents by content hash, for step 4.8.
+    """
+    entries = _payloads(examined, findings)
+    result = AccessResult(entries=entries)
+    for e in entries:
+        _request_match(e, findings)
+        result.per_institution_purpose[(e.institution, e.purpose)] += 1
+    _signatures(examined, findings)
+    _nonces(entries, findings)
+    started = time.perf_counter()
+    replayable = _blocks(entries, snapshot, findings)
+    _replay(replayable, snapshot, catalogues or {}, result, findings, progress)
+    result.replay_seconds = time.perf_counter() - started
+    return result

@@ -19,7 +19,7 @@ as such, and only the per-entry steps (4, 5) vouch for them.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ledger.audit.chain import ChainSnapshot
@@ -28,7 +28,7 @@ from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import LEAF_TYPES, OTHER_LEAF_TYPES, DecodedLeaf, LeafProblem, decode_leaf
 from ledger.merkle.rfc9162 import EMPTY_ROOT, MerkleError, MerkleTree, hash_leaf, verify_consistency
 
-__all__ = ["CheckpointStatus", "LogResult", "check_log"]
+__all__ = ["CheckpointStatus", "LogResult", "check_log", "served"]
 
 
 def _hex(data: bytes) -> str:
@@ -152,13 +152,34 @@ def _gaps(name: str, by_seq: dict[int, bytes], findings: list[Finding]) -> int:
     return top + 1 if contiguous is None else contiguous
 
 
-def _leaves(name: str, by_seq: dict[int, bytes], findings: list[Finding]) -> dict[int, DecodedLeaf]:
-    """Step 3.2: canonical leaves carrying the log's type tag and their own index."""
+def served(entries: Sequence[ExportedEntry]) -> dict[int, bytes]:
+    """The leaf served at each sequence number (the first, when one is served twice)."""
+    by_seq: dict[int, bytes] = {}
+    for e in entries:
+        by_seq.setdefault(e.seq, e.leaf)
+    return by_seq
+
+
+def _leaves(
+    name: str,
+    by_seq: dict[int, bytes],
+    findings: list[Finding],
+    predecoded: Mapping[int, DecodedLeaf | str] | None,
+) -> dict[int, DecodedLeaf]:
+    """Step 3.2: canonical leaves carrying the log's type tag and their own index.
+
+    `predecoded` holds leaves decoded elsewhere (`ledger.audit.examine`): a decoded leaf,
+    or why it does not decode.
+    """
     expected_type = LEAF_TYPES.get(name)
     decoded: dict[int, DecodedLeaf] = {}
     for seq in sorted(by_seq):
+        known = None if predecoded is None else predecoded.get(seq)
+        if isinstance(known, str):
+            findings.append(Finding(Step.LEAF, name, seq, known))
+            continue
         try:
-            leaf = decode_leaf(by_seq[seq])
+            leaf = known if known is not None else decode_leaf(by_seq[seq])
         except LeafProblem as exc:
             findings.append(Finding(Step.LEAF, name, seq, str(exc)))
             continue
@@ -235,14 +256,18 @@ def check_log(
     findings: list[Finding],
     *,
     declared_size: int | None = None,
+    predecoded: Mapping[int, DecodedLeaf | str] | None = None,
 ) -> LogResult:
-    """Steps 2.1-3.5 for log `name`; appends findings, returns what later steps need."""
+    """Steps 2.1-3.5 for log `name`; appends findings, returns what later steps need.
+
+    `predecoded`: leaves already decoded (see `_leaves`), so they are not decoded twice.
+    """
     statuses = _history(name, snapshot, findings)
     anchored = statuses[-1].size if statuses else 0
     by_seq = _ordered(name, entries, findings)
     contiguous = _gaps(name, by_seq, findings)
     started = time.perf_counter()
-    decoded = _leaves(name, by_seq, findings)
+    decoded = _leaves(name, by_seq, findings, predecoded)
     leaf_seconds = time.perf_counter() - started
     leaves = [by_seq[i] for i in range(contiguous)]
     started = time.perf_counter()

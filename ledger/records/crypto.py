@@ -107,6 +107,14 @@ def _open_sm4(key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
     return decryptor.update(sealed[:-TAG_SIZE]) + decryptor.finalize()
 
 
+def _require_sm4_gcm() -> None:
+    """Fail at start-up, not at the first record, when OpenSSL lacks SM4-GCM."""
+    try:
+        _seal_sm4(bytes(16), bytes(NONCE_SIZE), b"", b"")
+    except Exception as exc:  # UnsupportedAlgorithm, or an OpenSSL error
+        raise KeyringError(f"sm4-gcm is not available in this OpenSSL build: {exc}") from exc
+
+
 class Keyring:
     """Data keys by id, the active one for new seals, and the content-MAC key."""
 
@@ -122,6 +130,8 @@ class Keyring:
             )
         if len(mac_key) < MIN_MAC_KEY:
             raise KeyringError(f"the content MAC key needs at least {MIN_MAC_KEY} bytes")
+        if algorithm is Algorithm.SM4_GCM:
+            _require_sm4_gcm()
         self._keys = dict(keys)
         self.active = active
         self.algorithm = algorithm

@@ -279,15 +279,13 @@ class IngestService:
                     cand.rec.warnings,
                 )
             bulk_insert(session, _RECORDS, rows)
-            rejected_lines = {r.line for r in late}
+            errors_of = {r.line: r.errors for r in late}
             for cand in candidates:
-                if cand.receipt is None:
-                    continue
-                receipts.append(cand.receipt)
-                receipts.extend(_duplicate(cand.receipt, line) for line in cand.duplicates)
-            for cand in candidates:  # duplicates of a rejected line share its fate
-                if cand.line in rejected_lines:
-                    errors = next(r.errors for r in late if r.line == cand.line)
+                if cand.receipt is not None:
+                    receipts.append(cand.receipt)
+                    receipts.extend(_duplicate(cand.receipt, line) for line in cand.duplicates)
+                elif cand.line in errors_of:  # duplicates of a rejected line share its fate
+                    errors = errors_of[cand.line]
                     rejected.extend(Rejection(line, cand.rec.source_ref, errors) for line in cand.duplicates)
             report = IngestReport(
                 mode,

@@ -60,12 +60,13 @@ class CalendarService:
         return [_entry(r) for r in rows]
 
     def set_day(self, caller: str, member: Member, day: date, kind: DayKind, name: str) -> CalendarEntry:
-        """Make `day` a holiday or a (make-up) working day; replaces what was set for it."""
+        """Make `day` a holiday or a (make-up) working day; replaces what was set for it.
+
+        A holiday on a weekend day changes no deadline but keeps the arrangement as published.
+        """
         self._operator(caller, member)
         if kind is DayKind.WORKDAY and day.weekday() < 5:
             raise InvalidInput(f"{day} is a weekday: only a weekend day can be made a working day (调休)")
-        if kind is DayKind.HOLIDAY and day.weekday() >= 5:
-            raise InvalidInput(f"{day} is a weekend day already: a holiday entry would change nothing")
         with self.ctx.db.session() as session:
             row = session.get(CalendarDay, day)
             if row is None:

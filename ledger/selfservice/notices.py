@@ -38,11 +38,18 @@ class NoticeItem:
     message: str
 
 
-def notify(
-    session: Session, *, subject: str, kind: str, ref: str, record_id: str, message: str, at: datetime
-) -> None:
+def notify(session: Session, *, subject: str, kind: str, ref: str, record_id: str, message: str) -> None:
+    """A notice in the caller's transaction, stamped with the real time (as records are), so the
+    feed orders both sources alike whatever clock the deadlines follow."""
     session.add(
-        Notice(subject=subject, kind=kind, ref=ref, record_id=record_id, message=message, created_at=at)
+        Notice(
+            subject=subject,
+            kind=kind,
+            ref=ref,
+            record_id=record_id,
+            message=message,
+            created_at=datetime.now(UTC),
+        )
     )
 
 

@@ -243,7 +243,6 @@ class ObjectionsService:
                         f"the record is marked disputed in every release until it is decided, due by "
                         f"{row.due_on}"
                     ),
-                    at=now,
                 )
                 audit(session, caller, "objection.file", "accepted", f"objection {row.id} record {record_id}")
                 return _view(row, today)
@@ -328,7 +327,7 @@ class ObjectionsService:
                 )
                 self._notify(
                     session, row, "objection_forwarded",
-                    f"is forwarded to the record's provider {row.provider}, who decides by {row.due_on}", now,
+                    f"is forwarded to the record's provider {row.provider}, who decides by {row.due_on}"
                 )  # fmt: skip
                 audit(session, caller, "objection.forward", "done", f"objection {row.id} due {row.due_on}")
                 return _view(row, today)
@@ -378,6 +377,9 @@ class ObjectionsService:
                 writer = leaves.lock_record_log(session)
                 row = self._row(session, objection_id)
                 self._open(row)
+                current = latest_version(session, row.record_id).version  # no version slipped in since
+                if current != (corrected_version or row.record_version):
+                    raise self._superseded(row, current)
                 entry = leaves.append(
                     writer,
                     leaves.OBJECTION_DECISION,
@@ -401,7 +403,7 @@ class ObjectionsService:
                     if outcome is Outcome.CORRECTED
                     else f"is decided: the record is upheld ({text})"
                 )
-                self._notify(session, row, f"objection_{outcome.value}", what, now)
+                self._notify(session, row, f"objection_{outcome.value}", what)
                 audit(session, caller, "objection.decide", outcome.value, f"objection {row.id}")
                 return _view(row, today)
 
@@ -421,7 +423,7 @@ class ObjectionsService:
                 )
                 row.status = ObjectionStatus.WITHDRAWN.value
                 row.decided_by, row.decided_at, row.decision_log_seq = caller, now, entry.seq
-                self._notify(session, row, "objection_withdrawn", "is withdrawn", now)
+                self._notify(session, row, "objection_withdrawn", "is withdrawn")
                 audit(session, caller, "objection.withdraw", "done", f"objection {row.id}")
                 return _view(row, today)
 
@@ -460,7 +462,7 @@ class ObjectionsService:
                     )
                     self._notify(
                         session, row, "objection_escalated",
-                        f"was due by {row.due_on} and is escalated to the platform's supervisors", now,
+                        f"was due by {row.due_on} and is escalated to the platform's supervisors"
                     )  # fmt: skip
                 if rows:
                     audit(session, caller, "objection.escalate", "done", f"{len(rows)} overdue objection(s)")
@@ -529,7 +531,7 @@ class ObjectionsService:
             raise self._superseded(row, latest) from None
         return receipt.version
 
-    def _notify(self, session: Session, row: Objection, kind: str, what: str, at: datetime) -> None:
+    def _notify(self, session: Session, row: Objection, kind: str, what: str) -> None:
         notify(
             session,
             subject=row.subject,
@@ -537,5 +539,4 @@ class ObjectionsService:
             ref=row.id,
             record_id=row.record_id,
             message=f"your objection {row.id} to record {row.record_id} {what}",
-            at=at,
         )

@@ -232,9 +232,7 @@ class RepairsService:
                 )
                 row.log_seq = entry.seq
                 session.add(row)
-                self._notify(
-                    session, row, "repair_filed", f"is filed; an operator decides by {row.due_on}", now
-                )
+                self._notify(session, row, "repair_filed", f"is filed; an operator decides by {row.due_on}")
                 audit(session, caller, "repair.apply", "accepted", f"application {row.id} record {record_id}")
                 return _view(row, today)
 
@@ -327,7 +325,7 @@ class RepairsService:
                     if outcome is RepairOutcome.APPROVED
                     else f"is rejected ({text})"
                 )
-                self._notify(session, row, f"repair_{outcome.value}", what, now)
+                self._notify(session, row, f"repair_{outcome.value}", what)
                 audit(session, caller, "repair.decide", outcome.value, f"application {row.id}")
                 return _view(row, today)
 
@@ -364,7 +362,7 @@ class RepairsService:
                     )
                     self._notify(
                         session, row, "repair_escalated",
-                        f"was due by {row.due_on} and is escalated to the platform's supervisors", now,
+                        f"was due by {row.due_on} and is escalated to the platform's supervisors"
                     )  # fmt: skip
                 if rows:
                     audit(session, caller, "repair.escalate", "done", f"{len(rows)} overdue application(s)")
@@ -380,7 +378,7 @@ class RepairsService:
         return row
 
     @staticmethod
-    def _notify(session: Session, row: RepairApplication, kind: str, what: str, at: datetime) -> None:
+    def _notify(session: Session, row: RepairApplication, kind: str, what: str) -> None:
         notify(
             session,
             subject=row.subject,
@@ -388,5 +386,4 @@ class RepairsService:
             ref=row.id,
             record_id=row.record_id,
             message=f"your repair application {row.id} for record {row.record_id} {what}",
-            at=at,
         )

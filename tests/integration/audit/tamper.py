@@ -77,6 +77,7 @@ def _copy(export: AuditExport) -> AuditExport:
         entries={k: list(v) for k, v in export.entries.items()},
         records=list(export.records),
         refusals=list(export.refusals),
+        catalogues=list(export.catalogues),
     )
 
 
@@ -282,6 +283,15 @@ def tail_other_grant(export: AuditExport, rng: random.Random, ctx: Context) -> t
     return out, Expect(Step.AUTHORIZATION, ACCESS, index)
 
 
+def tail_other_level(export: AuditExport, rng: random.Random, ctx: Context) -> tuple[AuditExport, Expect]:
+    """Record another sensitivity level than the one the catalogue gives the request."""
+    out = _copy(export)
+    index, value = _tail_entry(out, rng, ctx)
+    value["level"] = rng.choice([lv for lv in range(1, 6) if lv != value["level"]])
+    _put(out, ACCESS, index, _encode(value))
+    return out, Expect(Step.LEVEL, ACCESS, index)
+
+
 def _forged(
     ctx: Context, out: AuditExport, template: dict[str, Any], request: dict[str, Any], **changes: Any
 ) -> int:
@@ -416,6 +426,7 @@ TAMPERINGS: list[Tamper] = [
     tail_edit_signed_request,
     tail_bad_signature,
     tail_other_grant,
+    tail_other_level,
     forge_entry,
     edit_stored_version,
     delete_stored_version,

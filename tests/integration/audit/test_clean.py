@@ -22,5 +22,6 @@ def test_clean_trail_has_no_finding(trail: Trail) -> None:
     assert logs[ACCESS_TRAIL]["unanchored"] == 2
     assert data["access"]["well_formed"] == len(trail.releases)
     assert data["replay"]["checked_both_ways"] == len(trail.releases)  # the node keeps every state
+    assert data["access"]["levels_checked"] == len(trail.releases)
     assert data["records"]["openings_checked"] == data["records"]["stored_versions"] == 17
     assert data["refusals"]["count"] == trail.refusals

@@ -100,6 +100,7 @@ def test_auditor_pages_the_trail_through_the_api_and_verifies_it(trail: Trail) -
     from_file = export_of(platform)
     assert through_api.entries == from_file.entries
     assert through_api.records == from_file.records
+    assert through_api.catalogues == from_file.catalogues != []
     # the outsider's refused reads were audited after the auditor read the refusals
     assert from_file.refusals[: len(through_api.refusals)] == through_api.refusals
     assert from_file.refusals[-1].event == "GET /audit/header"

@@ -130,6 +130,15 @@ def change_block(session: Session, trail: Trail) -> Expected:
     return [(Step.AUTHORIZATION, ACCESS_TRAIL, tail)]
 
 
+def understate_level(session: Session, trail: Trail) -> Expected:
+    """Ask authorization at a lower sensitivity level than what was requested carries."""
+    tail = trail.anchored[ACCESS_TRAIL]
+    value = _leaf(session, ACCESS_TRAIL, tail)
+    value["level"] = 1
+    _write(session, ACCESS_TRAIL, tail, value)
+    return [(Step.LEVEL, ACCESS_TRAIL, tail)]
+
+
 def _record(session: Session, log_seq: int) -> CreditRecord:
     row = session.execute(select(CreditRecord).where(CreditRecord.log_seq == log_seq)).scalar_one()
     return row
@@ -171,6 +180,7 @@ DRILLS: list[Drill] = [
     forge_entry,
     alter_signature,
     change_block,
+    understate_level,
     change_record_commitment,
     delete_record,
     edit_record_field,

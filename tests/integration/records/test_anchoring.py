@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 from ledger.chain.checkpoints import CheckpointsContract, log_id
 from ledger.chain.client import ChainClient
+from ledger.cli import app as cli
 from ledger.cli_records import start_anchoring
 from ledger.devnet import devnet_key
 from ledger.domain.catalogue import Catalogue
@@ -305,3 +309,20 @@ def test_openapi_documents_the_routes(api: TestClient) -> None:
     paths = api.get("/openapi.json").json()["paths"]
     assert {"/records", "/records/bulk", "/catalogue/versions", "/logs/{name}/consistency"} <= set(paths)
     assert "application/x-ndjson" in paths["/records/bulk"]["post"]["requestBody"]["content"]
+
+
+def test_cli_verifies_a_proof_offline(
+    sdk: SdkFor, workers: MakeWorker, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    receipts = _ingest(sdk, provider, 3)
+    workers().anchor_now(LOG)
+    bundle = sdk(provider).record_proof(str(receipts[1]["record_id"]), 1, with_opening=True)
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(bundle))
+    bad.write_text(json.dumps({**bundle, "leaf_hash": "0x" + "00" * 32}))
+    args = ["--rpc", platform.chain.rpc_url, "--checkpoints", platform.deployment.addresses["Checkpoints"]]
+    ok = CliRunner().invoke(cli, ["records", "verify-proof", str(good), *args])
+    assert ok.exit_code == 0 and "and its opening is entry 1 of credit-records" in ok.output, ok.output
+    refused = CliRunner().invoke(cli, ["records", "verify-proof", str(bad), *args])
+    assert refused.exit_code == 1 and "leaf hash: expected" in refused.output, refused.output

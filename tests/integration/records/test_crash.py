@@ -137,17 +137,23 @@ def crash_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _wait_ready(base: str, api: Service, timeout: float = 30.0) -> None:
+def _wait_ready(base: str, api: Service, timeout: float = 90.0) -> None:
+    """Wait for /healthz to say ready; generous, since a loaded machine starts Python slowly."""
     deadline = time.monotonic() + timeout
+    last = "no answer"
     while time.monotonic() < deadline:
-        assert api.alive(), f"the API died on start; see {api.log}"
+        assert api.alive(), f"the API died on start: {api.log.read_text()[-2000:]}"
         try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+            response = httpx.get(f"{base}/healthz", timeout=5)
+            if response.status_code == 200:
                 return
-        except httpx.HTTPError:
-            pass
+            last = f"{response.status_code} {response.text[:500]}"
+        except httpx.HTTPError as exc:
+            last = repr(exc)
         time.sleep(0.05)
-    raise AssertionError(f"API not ready within {timeout} s; see {api.log}")
+    raise AssertionError(
+        f"API not ready within {timeout} s (last: {last}); log: {api.log.read_text()[-2000:]}"
+    )
 
 
 def _kill_when_anchored(worker: Service, watcher: CheckpointsContract, timeout: float) -> None:

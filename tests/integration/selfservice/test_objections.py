@@ -103,7 +103,7 @@ def test_deadlines_in_working_days_forwarding_escalation_and_upholding(sw: SelfW
         sw.operator.set_calendar_day(f"2026-05-0{day}", "holiday", "劳动节")
     sw.operator.set_calendar_day("2026-05-09", "workday", "劳动节调休")
     refused(lambda: sw.ent.set_calendar_day("2026-05-06", "holiday", "不行"), 403, "not_authorized")
-    refused(lambda: sw.operator.set_calendar_day("2026-05-02", "holiday", "周六"), 422, "invalid_input")
+    refused(lambda: sw.operator.set_calendar_day("2026-05-06", "workday", "周三"), 422, "invalid_input")
     assert [d["day"] for d in sw.ent.calendar(2026)][-1] == "2026-05-09"
 
     sw.set_today(date(2026, 4, 30))  # the Thursday before the holiday
@@ -149,6 +149,10 @@ def test_deadlines_in_working_days_forwarding_escalation_and_upholding(sw: SelfW
     kinds = [n["kind"] for n in sw.ent.notices(SUBJECT) if n["ref"] == filed["id"]]
     assert kinds == ["objection_filed", "objection_escalated", "objection_forwarded", "objection_upheld"]
     assert [o["status"] for o in sw.ent.objections(SUBJECT)] == ["upheld"]
+
+    sw.operator.delete_calendar_day("2026-05-09")
+    assert len(sw.ent.calendar(2026)) == 5
+    refused(lambda: sw.operator.delete_calendar_day("2026-05-09"), 404, "not_found")
 
 
 def test_decision_after_the_record_was_superseded_is_refused(sw: SelfWorld) -> None:

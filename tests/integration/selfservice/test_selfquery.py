@@ -133,6 +133,5 @@ def test_self_declared_information_under_a_truthfulness_commitment(sw: SelfWorld
         "declaration_invalid",
     )
     assert "fields.declaration_type: enum" in bad.message
-    assert [r["source_ref"] for r in sw.ent.self_records(SUBJECT, category="self_declared")[0]["versions"]] == [
-        "SD-1", "SD-1",
-    ]  # fmt: skip
+    declared = sw.ent.self_records(SUBJECT, category="self_declared")
+    assert [v["source_ref"] for v in declared[0]["versions"]] == ["SD-1", "SD-1"]

@@ -28,7 +28,6 @@ ALLOWED = (
     "ledger.merkle",
     "ledger.chain",
     "ledger.errors",
-    "ledger.paths",
     "ledger.request_auth",  # the client side of request signing, for --api
 )
 

@@ -131,3 +131,24 @@ def test_names_the_bad_payload_field(change, field) -> None:  # type: ignore[no-
     with pytest.raises(PayloadProblem) as info:
         parse_access(0, payload)
     assert info.value.field == field
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.dictionaries(
+        st.sampled_from(["type", "seq", "a", "b", "é", "\U0001f600"]), json_values, max_size=5
+    )
+)
+def test_decode_leaf_accepts_exactly_canonical_objects(value: dict[str, Any]) -> None:
+    value = {**value, "type": "t", "seq": 1}
+    for data in _variants(value):
+        try:
+            canonical = rfc8785.dumps(json.loads(data)) == data
+        except Exception:
+            canonical = False
+        try:
+            decode_leaf(data)
+            accepted = True
+        except LeafProblem:
+            accepted = False
+        assert accepted == canonical, data

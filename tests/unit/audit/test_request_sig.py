@@ -10,17 +10,20 @@ from eth_account.messages import _hash_eip191_message, encode_typed_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.audit.examine import Examination
 from ledger.audit.leaves import SignedRequest
 from ledger.audit.request_sig import (
     DATA_REQUEST_TYPE,
     RequestDomain,
-    SignatureJob,
     SignatureProblem,
     recover_signer,
     request_digest,
 )
 from ledger.chain.eip712 import sign_typed_data
-from ledger.release.request import DataRequestMessage, request_domain
+from ledger.chain.membership import Signed
+from ledger.logs.leaves import encode_leaf
+from ledger.release.request import DataRequestMessage, request_domain, request_to_json
+from tests.unit.audit.test_leaves import PAYLOAD
 
 CONSENTS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 ACCOUNT = Account.from_key(b"\x01" * 32)
@@ -125,16 +128,19 @@ def test_the_twin_signature_really_is_the_same_signers() -> None:
     assert Account._recover_hash(digest, signature=twin) == ACCOUNT.address
 
 
-def test_parallel_recovery_equals_inline() -> None:
+def test_parallel_examination_equals_inline() -> None:
     separator = RequestDomain(31337, CONSENTS).separator
-    requests = []
+    items = []
     for i in range(4_500):
         m = DataRequestMessage(ACCOUNT.address, "X", i, 1, 1, False, os.urandom(32), 10**10)
-        r = _mine(m)
-        digest = request_digest(separator, r)
+        digest = request_digest(separator, _mine(m))
         signature = bytes(Account._sign_hash(digest, ACCOUNT.key).signature) if i % 500 else b"\x00" * 65
-        requests.append(_mine(m, signature))
-    inline = SignatureJob(requests, separator, workers=1).results()
-    parallel = SignatureJob(requests, separator, workers=2).results()
+        payload = {**PAYLOAD, "request": {**PAYLOAD["request"], **request_to_json(Signed(m, signature))}}
+        items.append((i, encode_leaf("access", i, payload)))
+    items.append((4_500, b"not json"))
+    inline = Examination(items, separator, workers=1).results()
+    parallel = Examination(items, separator, workers=2).results()
     assert inline == parallel
-    assert sum(isinstance(x, str) for x in inline) == 9
+    assert sum(isinstance(x.signer, str) for x in inline) == 9
+    assert sum(x.signer == bytes.fromhex(ACCOUNT.address[2:]) for x in inline) == 4_491
+    assert inline[-1].leaf_problem == "leaf is not UTF-8 JSON"
