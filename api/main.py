@@ -10,7 +10,6 @@ from api.app import create_app
 from ledger.platform import Platform
 from ledger.settings import Settings
 
-
 #: GIL switch interval of an API worker. Sync endpoints run in a thread pool while one
 #: writer thread group-commits the access trail; at Python's default 5 ms that thread
 #: waits behind the pool for the GIL after every database round trip. Measured on the
