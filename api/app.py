@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,7 +18,14 @@ from ledger.platform import Platform
 from ledger.release.factory import release_service
 
 
+#: py_ecc (imported by the web3 stack) raises the interpreter's recursion limit to 100,000
+#: at import; the C JSON parser then recurses into a deeply nested body until the C stack
+#: overflows and the worker dies with a segfault. At this limit it fails cleanly (400).
+RECURSION_LIMIT = 3000
+
+
 def create_app(platform: Platform) -> FastAPI:
+    sys.setrecursionlimit(RECURSION_LIMIT)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = release_service(platform)

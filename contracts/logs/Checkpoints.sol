@@ -31,6 +31,11 @@ interface ICheckpoints {
     /**
      * @notice Anchors `newRoot` as the root of log `logId` at `newSize` leaves.
      *
+     * The platform's logs are stored under `logId` itself, shared by every Platform
+     * key; a provider's logs under {providerLogId}(provider, `logId`), so a provider can
+     * neither jam nor extend a platform log (nor another provider's) with a forged
+     * extension.
+     *
      * Requirements:
      * - the caller is an active member with role Platform or Provider
      *   ({CheckpointsUnauthorizedSubmitter});
@@ -52,6 +57,9 @@ interface ICheckpoints {
      * anchored is empty: size 0 and the empty-tree root SHA-256("").
      */
     function latest(bytes32 logId) external view returns (uint64 size, bytes32 root);
+
+    /// @notice The id under which provider `provider`'s own log `logId` is kept.
+    function providerLogId(address provider, bytes32 logId) external pure returns (bytes32);
 
     /// @notice The membership contract consulted for the submitter's role.
     function membership() external view returns (IMembership);
@@ -105,6 +113,7 @@ contract Checkpoints is ICheckpoints {
             !membership.isActive(msg.sender, IMembership.Role.Platform) &&
             !membership.isActive(msg.sender, IMembership.Role.Provider)
         ) revert CheckpointsUnauthorizedSubmitter(msg.sender);
+        if (!membership.isActive(msg.sender, IMembership.Role.Platform)) logId = _providerLogId(msg.sender, logId);
 
         Checkpoint storage checkpoint = _checkpoints[logId];
         uint64 size = checkpoint.size;
@@ -121,6 +130,15 @@ contract Checkpoints is ICheckpoints {
         Checkpoint storage checkpoint = _checkpoints[logId];
         size = checkpoint.size;
         root = size == 0 ? RFC9162.EMPTY_ROOT : checkpoint.root;
+    }
+
+    /// @inheritdoc ICheckpoints
+    function providerLogId(address provider, bytes32 logId) external pure returns (bytes32) {
+        return _providerLogId(provider, logId);
+    }
+
+    function _providerLogId(address provider, bytes32 logId) private pure returns (bytes32) {
+        return keccak256(abi.encode(provider, logId));
     }
 
     /// @dev Stores the proven checkpoint and emits {CheckpointAnchored}.

@@ -9,6 +9,7 @@ into findings.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -129,11 +130,17 @@ class Examination:
         self._futures: list[Future[list[_Row]]] = []
         if workers > 1 and len(items) >= PARALLEL_FROM:
             size = max(1_000, len(items) // (workers * 4))
-            self._pool = ProcessPoolExecutor(max_workers=workers)
-            self._futures = [
-                self._pool.submit(_examine_rows, separator, items[i : i + size])
-                for i in range(0, len(items), size)
-            ]
+            # Forked workers inherit the whole export; unless it is frozen, their garbage
+            # collector walks every inherited object, copying the pages it touches.
+            gc.freeze()
+            try:
+                self._pool = ProcessPoolExecutor(max_workers=workers)
+                self._futures = [
+                    self._pool.submit(_examine_rows, separator, items[i : i + size])
+                    for i in range(0, len(items), size)
+                ]
+            finally:
+                gc.unfreeze()
 
     def results(self, on_done: Callable[[int], None] | None = None) -> list[Examined]:
         """Every leaf examined, in the order given."""
@@ -150,5 +157,10 @@ class Examination:
                 if on_done is not None:
                     on_done(len(chunk))
         finally:
-            self._pool.shutdown(cancel_futures=True)
+            self.close()
         return out
+
+    def close(self) -> None:
+        """Stop the worker processes (idempotent)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)

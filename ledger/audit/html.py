@@ -50,9 +50,9 @@ def _summary(r: dict[str, Any]) -> str:
     chain = r["chain"]
     export = r.get("export") or {}
     rows = [
-        ("chain id", chain["chain_id"]),
-        ("chain head audited", chain["head"]),
-        ("deployment block", chain["deployment_block"]),
+        ("chain id", str(chain["chain_id"])),
+        ("chain head audited (block)", str(chain["head"])),
+        ("deployment block", str(chain["deployment_block"])),
         ("export taken at", export.get("exported_at")),
         ("report generated at", r["generated_at"]),
         ("findings", len(r["findings"])),
@@ -101,7 +101,7 @@ def _logs(r: dict[str, Any]) -> str:
                         c["previous_size"],
                         c["size"],
                         c["root"],
-                        c["block"],
+                        str(c["block"]),
                         c["transaction"],
                         c["rebuilt"],
                         c["consistent"],

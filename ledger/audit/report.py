@@ -177,6 +177,8 @@ def build_report(
     generated_at: str,
     labels: Mapping[str, Mapping[int, str]] | None = None,
 ) -> AuditReport:
+    if not labels and export.catalogues:  # name purposes after the latest catalogue the export holds
+        labels = catalogue_labels(max(export.catalogues, key=lambda c: c.version).document)
     findings = sorted(
         result.findings,
         key=lambda f: (tuple(int(p) for p in f.step.value.split(".")), f.log or "", f.index or 0),

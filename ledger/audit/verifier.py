@@ -141,7 +141,7 @@ def verify_offline(
     progress: Progress = NO_PROGRESS,
     workers: int = 1,
 ) -> OfflineResult:
-    """Steps 1-4.6 and 5 over `export` against `snapshot`.
+    """Steps 1-4.6, 4.8 and 5 over `export` against `snapshot`.
 
     `timestamps` fetches block timestamps the snapshot lacks (the verifier learns which
     blocks it needs only once the access entries are decoded); without it, blocks not in
@@ -156,6 +156,23 @@ def verify_offline(
     trail_entries = export.entries.get(ACCESS_TRAIL_LOG, [])
     domain = RequestDomain(deployment.chain_id, deployment.addresses["Consents"])
     examination = Examination(sorted(served(trail_entries).items()), domain.separator, workers=workers)
+    try:
+        return _verify(export, snapshot, examination, findings, seconds, timestamps, progress)
+    finally:
+        examination.close()
+
+
+def _verify(
+    export: AuditExport,
+    snapshot: ChainSnapshot,
+    examination: Examination,
+    findings: list[Finding],
+    seconds: dict[str, float],
+    timestamps: TimestampSource | None,
+    progress: Progress,
+) -> OfflineResult:
+    """`verify_offline` once the examination of the access trail has started."""
+    trail_entries = export.entries.get(ACCESS_TRAIL_LOG, [])
     # 2.-3. checkpoints and entries of the other logs; 5. records
     logs: dict[str, LogResult] = {}
     declared = export.header.logs if export.header is not None else {}

@@ -52,6 +52,7 @@ class LogResult:
     served: int  # distinct sequence numbers served
     contiguous: int  # entries 0..contiguous-1 are all served
     anchored_size: int
+    unanchored: int  # entries served past the latest checkpoint
     checkpoints: list[CheckpointStatus]
     #: decoded leaves whose type tag is the log's, by index
     decoded: dict[int, DecodedLeaf] = field(default_factory=dict)
@@ -59,10 +60,6 @@ class LogResult:
     leaves: list[bytes] = field(default_factory=list)
     merkle_seconds: float = 0.0
     leaf_seconds: float = 0.0
-
-    @property
-    def unanchored(self) -> int:
-        return max(0, self.contiguous - self.anchored_size)
 
 
 def _history(name: str, snapshot: ChainSnapshot, findings: list[Finding]) -> list[CheckpointStatus]:
@@ -302,6 +299,7 @@ def check_log(
         served=len(by_seq),
         contiguous=contiguous,
         anchored_size=anchored,
+        unanchored=sum(1 for seq in by_seq if seq >= anchored),
         checkpoints=statuses,
         decoded=decoded,
         leaves=leaves,

@@ -613,7 +613,9 @@ def test_submitter_roles(setup: Setup) -> None:
         "CheckpointsUnauthorizedSubmitter",
         {"account": accounts[0].address.lower()},
     )
-    assert setup.checkpoints.latest(CREDIT_RECORDS_LOG) == Checkpoint(2, CT_ROOTS[2])
+    own = setup.checkpoints.contract.functions.providerLogId(provider.address, CREDIT_RECORDS_LOG).call()
+    assert setup.checkpoints.latest(own) == Checkpoint(2, CT_ROOTS[2])  # the provider's own log
+    assert setup.checkpoints.latest(CREDIT_RECORDS_LOG) == Checkpoint(0, EMPTY_ROOT)
 
 
 def test_constructor_refuses_zero_membership(chain: ChainClient) -> None:
@@ -634,3 +636,18 @@ def test_checkpoint_gas_is_flat(setup: Setup, new_entries: int) -> None:
     size = 1000 + new_entries
     receipt = cps.submit(CREDIT_RECORDS_LOG, size, tree.root(size), tree.consistency_proof(1000, size))
     assert receipt["gasUsed"] < 70_000
+
+
+def test_a_provider_cannot_touch_the_platforms_log(setup: Setup) -> None:
+    """A provider anchoring under the platform's log id writes its own namespace only."""
+    gov, accounts = setup.governance, setup.accounts
+    provider = accounts[2]
+    gov.admit(provider.address, ROLE_PROVIDER)
+    receipt = setup.as_account(provider).submit(CREDIT_RECORDS_LOG, 1, CT_ROOTS[1], [])
+    own = setup.checkpoints.contract.functions.providerLogId(provider.address, CREDIT_RECORDS_LOG).call()
+    (event,) = setup.checkpoints.events_in(receipt)
+    assert event.log_id == own != CREDIT_RECORDS_LOG
+    assert setup.checkpoints.latest(own) == Checkpoint(1, CT_ROOTS[1])
+    assert setup.checkpoints.latest(CREDIT_RECORDS_LOG) == Checkpoint(0, EMPTY_ROOT)  # untouched
+    setup.checkpoints.submit(CREDIT_RECORDS_LOG, 2, CT_ROOTS[2], [])  # the platform's own history
+    assert setup.checkpoints.latest(CREDIT_RECORDS_LOG) == Checkpoint(2, CT_ROOTS[2])

@@ -212,3 +212,11 @@ def test_act_signed_by_another_operator_is_refused(
     )
     assert response.status_code == 403
     assert _state(platform) == before
+
+
+@pytest.mark.parametrize("path", ["/governance/proposals", "/releases", "/acts/Grant"])
+def test_deeply_nested_json_is_a_4xx_not_a_crash(api: TestClient, path: str) -> None:
+    body = "[" * 200_000 + "]" * 200_000  # would overflow the C stack at web3's recursion limit
+    response = api.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500
+    assert api.get("/healthz").status_code == 200  # the worker is alive

@@ -75,6 +75,7 @@ class Service:
     kills: int = 0
 
     def start(self) -> None:
+        assert not self.alive(), f"{self.name} is already running"
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 self.argv,
@@ -255,9 +256,11 @@ def test_sigkill_api_and_worker_during_bulk_load_and_anchoring(
             timer.join()
 
         # -- recovery: restart, re-submit what was cut off, let the worker catch up ----------
-        worker.start()
-        api.start()
-        _wait_ready(base, api)
+        if not worker.alive():
+            worker.start()
+        if not api.alive():
+            api.start()
+            _wait_ready(base, api)
         for batch in load.unacked:
             assert _submit(client, load, batch), "a re-submission failed with both services up"
         submitted = {r["source_ref"] for b in load.unacked for r in b}
