@@ -17,7 +17,6 @@ from ledger import __version__
 from ledger.platform import Platform
 from ledger.release.factory import release_service
 
-
 #: py_ecc (imported by the web3 stack) raises the interpreter's recursion limit to 100,000
 #: at import; the C JSON parser then recurses into a deeply nested body until the C stack
 #: overflows and the worker dies with a segfault. At this limit it fails cleanly (400).
