@@ -33,14 +33,14 @@ from eth_utils import keccak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger.chain.agreements import CommitMessage, CommitmentKind, CountersignMessage, ProposeAgreementMessage  # noqa: E402
-from ledger.chain.consents import GrantMessage  # noqa: E402
-from ledger.chain.membership import Action, InstitutionKind, Role, uscc_hash  # noqa: E402
-from ledger.devnet import devnet_key  # noqa: E402
-from ledger.domain.catalogue import default_catalogue  # noqa: E402
-from ledger.records.samples import sample_record, sample_uscc  # noqa: E402
-from ledger.release.request import request_domain, request_to_json, sign_data_request  # noqa: E402
-from ledger.sdk import LedgerClient  # noqa: E402
+from ledger.chain.agreements import CommitmentKind, CommitMessage, CountersignMessage, ProposeAgreementMessage
+from ledger.chain.consents import GrantMessage
+from ledger.chain.membership import Action, InstitutionKind, Role, uscc_hash
+from ledger.devnet import devnet_key
+from ledger.domain.catalogue import default_catalogue
+from ledger.records.samples import sample_record, sample_uscc
+from ledger.release.request import request_domain, request_to_json, sign_data_request
+from ledger.sdk import LedgerClient
 
 HERE = Path(__file__).resolve().parent
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -88,7 +88,12 @@ def wrk(url: str, connections: int, seconds: int, script: list[str] | None = Non
         value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
-    return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "errors": float(non2xx.group(1)) if non2xx else 0.0}
+    return {
+        "rps": rps,
+        "p50": pct("50"),
+        "p99": pct("99"),
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+    }
 
 
 def main() -> None:
@@ -126,16 +131,24 @@ def main() -> None:
         bank_key, provider_key, enterprise_key = Account.create(), Account.create(), Account.create()
         for account, role, kind in ((bank_key, Role.INSTITUTION, InstitutionKind.BANK),
                                     (provider_key, Role.PROVIDER, InstitutionKind.NONE)):  # fmt: skip
-            proposal = operators[0].propose(Action.ADMIT, account=account.address, role=role, kind=kind, name="m")
+            proposal = operators[0].propose(
+                Action.ADMIT, account=account.address, role=role, kind=kind, name="m"
+            )
             operators[1].approve(proposal["proposal_id"])
         subject = sample_uscc(0)
         operators[0].register_enterprise(enterprise_key.address, subject, "郑州市样例科技有限公司")
-        operators[0].publish_catalogue(json.loads((HERE.parent / "ledger/catalogue/catalogue-v1.json").read_text()))
+        operators[0].publish_catalogue(
+            json.loads((HERE.parent / "ledger/catalogue/catalogue-v1.json").read_text())
+        )
         provider = LedgerClient(api, provider_key)
-        records = [{**sample_record(2 + 3 * i), "subject": subject, "source_ref": f"BENCH-{i}"} for i in range(5)]
+        records = [
+            {**sample_record(2 + 3 * i), "subject": subject, "source_ref": f"BENCH-{i}"} for i in range(5)
+        ]
         provider.submit_records(records)  # five tax records of the subject
         bank, enterprise = LedgerClient(api, bank_key), LedgerClient(api, enterprise_key)
-        commitment = bank.act(CommitMessage, kind=CommitmentKind.INSTITUTION_USAGE, document_hash=keccak(text="c"))
+        commitment = bank.act(
+            CommitMessage, kind=CommitmentKind.INSTITUTION_USAGE, document_hash=keccak(text="c")
+        )
         now = int(time.time())
         agreement = bank.act(
             ProposeAgreementMessage, categories=tax, purposes=credit, max_level=4, valid_from=now - 60,
@@ -156,8 +169,8 @@ def main() -> None:
             with path.open("w") as out:
                 for _ in range(count):
                     signed = sign_data_request(
-                        bank_key, domain, subject=subject, categories=tax, purpose=credit, agreement_id=agreement,
-                        validity_seconds=3600,
+                        bank_key, domain, subject=subject, categories=tax, purpose=credit,
+                        agreement_id=agreement, validity_seconds=3600,
                     )  # fmt: skip
                     out.write(json.dumps(request_to_json(signed)) + "\n")
             return path
@@ -170,10 +183,14 @@ def main() -> None:
             results[("bare read", connections)] = wrk(
                 f"http://127.0.0.1:{bare_port}/bare/{subject}/tax", connections, args.seconds
             )
-            results[("authorized release", connections)] = wrk(f"{api}/releases", connections, args.seconds, script)
+            results[("authorized release", connections)] = wrk(
+                f"{api}/releases", connections, args.seconds, script
+            )
         print(f"{'path':<20}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
         for (name, connections), r in results.items():
-            print(f"{name:<20}{connections:>5}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['errors']:>9.0f}")
+            print(
+                f"{name:<20}{connections:>5}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['errors']:>9.0f}"
+            )
         for connections in (1, 16):
             bare, release = results[("bare read", connections)], results[("authorized release", connections)]
             print(

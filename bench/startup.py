@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger.paths import PROJECT_ROOT  # noqa: E402
-from tests.integration.test_platform_up import Up  # noqa: E402
+from ledger.paths import PROJECT_ROOT
+from tests.integration.test_platform_up import Up
 
 ROUNDS = 3
 
@@ -48,7 +48,9 @@ def main() -> None:
     print(f"{'start':<18}{'runs':>5}{'median s':>10}{'min s':>8}{'max s':>8}")
     for name, times in results.items():
         if times:
-            print(f"{name:<18}{len(times):>5}{statistics.median(times):>10.2f}{min(times):>8.2f}{max(times):>8.2f}")
+            print(
+                f"{name:<18}{len(times):>5}{statistics.median(times):>10.2f}{min(times):>8.2f}{max(times):>8.2f}"
+            )
     print(f"warm/cold ratio: {statistics.median(results['warm']) / statistics.median(results['cold']):.2f}")
 
 

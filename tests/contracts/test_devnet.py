@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from ledger.devnet import Devnet, _rpc, dir_size, devnet_key
+from ledger.devnet import Devnet, _rpc, devnet_key, dir_size
 from tests.conftest import free_port
 
 DEAD = "0x000000000000000000000000000000000000dEaD"
