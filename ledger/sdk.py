@@ -25,7 +25,7 @@ from ledger.chain.membership import (
     Role,
     RotateKeyMessage,
     SuspendEnterpriseMessage,
-    _Message,
+    TypedMessage,
     name_hash,
     sign,
     uscc_hash,
@@ -80,7 +80,7 @@ class LedgerClient:
     def _nonce(self, contract: str) -> int:
         return int(self.request("GET", f"/members/{self.account.address}")["nonces"][contract])
 
-    def act(self, message_type: type[_Message], **values: Any) -> dict[str, Any]:
+    def act(self, message_type: type[TypedMessage], **values: Any) -> dict[str, Any]:
         """Sign and relay one act on agreements, commitments, consents or the catalogue.
 
         `values` are the message's fields except the actor, nonce and deadline, which are

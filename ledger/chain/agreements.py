@@ -25,7 +25,7 @@ from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
 from ledger.chain.client import ChainClient
-from ledger.chain.membership import Signed, _Message
+from ledger.chain.membership import Signed, TypedMessage
 from ledger.chain.signed_acts import SignedActsContract
 
 CONTRACT_NAME = "Agreements"
@@ -51,7 +51,7 @@ class AgreementStatus(IntEnum):
 
 
 @dataclass(frozen=True)
-class CommitMessage(_Message):
+class CommitMessage(TypedMessage):
     PRIMARY_TYPE = "Commit"
     EIP712_TYPES = ("uint8", "bytes32", "address", "uint256", "uint256")
 
@@ -63,7 +63,7 @@ class CommitMessage(_Message):
 
 
 @dataclass(frozen=True)
-class MarkBreachedMessage(_Message):
+class MarkBreachedMessage(TypedMessage):
     PRIMARY_TYPE = "MarkBreached"
     EIP712_TYPES = ("uint256", "bytes32", "address", "uint256", "uint256")
 
@@ -75,7 +75,7 @@ class MarkBreachedMessage(_Message):
 
 
 @dataclass(frozen=True)
-class ProposeAgreementMessage(_Message):
+class ProposeAgreementMessage(TypedMessage):
     PRIMARY_TYPE = "ProposeAgreement"
     EIP712_TYPES = (
         "uint256",
@@ -103,7 +103,7 @@ class ProposeAgreementMessage(_Message):
 
 
 @dataclass(frozen=True)
-class _OperatorAgreementMessage(_Message):
+class _OperatorAgreementMessage(TypedMessage):
     EIP712_TYPES = ("uint256", "address", "uint256", "uint256")
 
     agreement_id: int
@@ -128,7 +128,7 @@ class ReinstateMessage(_OperatorAgreementMessage):
 
 
 @dataclass(frozen=True)
-class TerminateMessage(_Message):
+class TerminateMessage(TypedMessage):
     PRIMARY_TYPE = "Terminate"
     EIP712_TYPES = ("uint256", "address", "uint256", "uint256")
 
@@ -138,7 +138,7 @@ class TerminateMessage(_Message):
     deadline: int
 
 
-MESSAGES: tuple[type[_Message], ...] = (
+MESSAGES: tuple[type[TypedMessage], ...] = (
     CommitMessage,
     MarkBreachedMessage,
     ProposeAgreementMessage,

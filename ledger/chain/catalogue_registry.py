@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
 from ledger.chain.client import ChainClient
-from ledger.chain.membership import Signed, _Message
+from ledger.chain.membership import Signed, TypedMessage
 from ledger.chain.signed_acts import SignedActsContract
 
 CONTRACT_NAME = "CatalogueRegistry"
@@ -27,7 +27,7 @@ class CatalogueVersion:
 
 
 @dataclass(frozen=True)
-class PublishCatalogueMessage(_Message):
+class PublishCatalogueMessage(TypedMessage):
     PRIMARY_TYPE = "PublishCatalogue"
     EIP712_TYPES = ("uint256", "bytes32", "uint256", "address", "uint256", "uint256")
 
@@ -39,7 +39,7 @@ class PublishCatalogueMessage(_Message):
     deadline: int
 
 
-MESSAGES: tuple[type[_Message], ...] = (PublishCatalogueMessage,)
+MESSAGES: tuple[type[TypedMessage], ...] = (PublishCatalogueMessage,)
 
 
 class CatalogueRegistryContract(SignedActsContract):

@@ -22,7 +22,7 @@ from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
 from ledger.chain.client import ChainClient
-from ledger.chain.membership import Signed, _Message
+from ledger.chain.membership import Signed, TypedMessage
 from ledger.chain.signed_acts import SignedActsContract
 
 CONTRACT_NAME = "Consents"
@@ -106,7 +106,7 @@ class Grant:
 
 
 @dataclass(frozen=True)
-class GrantMessage(_Message):
+class GrantMessage(TypedMessage):
     PRIMARY_TYPE = "Grant"
     EIP712_TYPES = (
         "bytes32",
@@ -134,7 +134,7 @@ class GrantMessage(_Message):
 
 
 @dataclass(frozen=True)
-class RevokeMessage(_Message):
+class RevokeMessage(TypedMessage):
     PRIMARY_TYPE = "Revoke"
     EIP712_TYPES = ("uint256", "address", "uint256", "uint256")
 
@@ -144,7 +144,7 @@ class RevokeMessage(_Message):
     deadline: int
 
 
-MESSAGES: tuple[type[_Message], ...] = (GrantMessage, RevokeMessage)
+MESSAGES: tuple[type[TypedMessage], ...] = (GrantMessage, RevokeMessage)
 
 
 # -- the contract -----------------------------------------------------------------------

@@ -89,7 +89,7 @@ def _camel(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Message:
+class TypedMessage:
     """An EIP-712 message whose fields, in order, are the contract's typehash fields.
 
     Python field `name_hash` is EIP-712 member `nameHash`; the Solidity types are in
@@ -117,7 +117,7 @@ class _Message:
 
 
 @dataclass(frozen=True)
-class ProposeMessage(_Message):
+class ProposeMessage(TypedMessage):
     PRIMARY_TYPE = "Propose"
     EIP712_TYPES = (
         "uint8", "address", "uint8", "uint8", "bytes32", "uint256", "address", "uint256", "uint256",
@@ -135,7 +135,7 @@ class ProposeMessage(_Message):
 
 
 @dataclass(frozen=True)
-class ApproveMessage(_Message):
+class ApproveMessage(TypedMessage):
     PRIMARY_TYPE = "Approve"
     EIP712_TYPES = ("uint256", "address", "uint256", "uint256")
 
@@ -146,7 +146,7 @@ class ApproveMessage(_Message):
 
 
 @dataclass(frozen=True)
-class RegisterEnterpriseMessage(_Message):
+class RegisterEnterpriseMessage(TypedMessage):
     PRIMARY_TYPE = "RegisterEnterprise"
     EIP712_TYPES = ("address", "bytes32", "bytes32", "address", "uint256", "uint256")
 
@@ -159,7 +159,7 @@ class RegisterEnterpriseMessage(_Message):
 
 
 @dataclass(frozen=True)
-class _EnterpriseStatusMessage(_Message):
+class _EnterpriseStatusMessage(TypedMessage):
     EIP712_TYPES = ("bytes32", "address", "uint256", "uint256")
 
     uscc_hash: bytes
@@ -179,7 +179,7 @@ class ReinstateEnterpriseMessage(_EnterpriseStatusMessage):
 
 
 @dataclass(frozen=True)
-class RotateKeyMessage(_Message):
+class RotateKeyMessage(TypedMessage):
     PRIMARY_TYPE = "RotateEnterpriseKey"
     EIP712_TYPES = ("bytes32", "address", "uint256", "uint256")
 
@@ -189,7 +189,7 @@ class RotateKeyMessage(_Message):
     deadline: int
 
 
-M = TypeVar("M", bound=_Message)
+M = TypeVar("M", bound=TypedMessage)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from web3.types import TxReceipt
 
 from ledger.chain.client import ChainClient
 from ledger.chain.eip712 import domain_of
-from ledger.chain.membership import DEFAULT_VALIDITY_SECONDS, Signed, _Message, sign
+from ledger.chain.membership import DEFAULT_VALIDITY_SECONDS, Signed, TypedMessage, sign
 
-M = TypeVar("M", bound=_Message)
+M = TypeVar("M", bound=TypedMessage)
 
 
 class SignedActsContract:

@@ -20,7 +20,7 @@ from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from ledger.chain.membership import Signed, _Message, sign
+from ledger.chain.membership import Signed, TypedMessage, sign
 from ledger.errors import InvalidInput
 from ledger.request_auth import Unauthenticated
 
@@ -39,7 +39,7 @@ def request_domain(chain_id: int, consents_address: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class DataRequestMessage(_Message):
+class DataRequestMessage(TypedMessage):
     PRIMARY_TYPE: ClassVar[str] = "DataRequest"
     EIP712_TYPES: ClassVar[tuple[str, ...]] = (
         "address", "string", "uint256", "uint256", "uint256", "bool", "bytes32", "uint256",

@@ -29,7 +29,7 @@ from ledger.chain.agreements import (
     TerminateMessage,
 )
 from ledger.chain.consents import ConsentsContract, GrantMessage, RevokeMessage
-from ledger.chain.membership import Role, Signed, _Message
+from ledger.chain.membership import Role, Signed, TypedMessage
 from ledger.chain.signed_acts import SignedActsContract
 from ledger.errors import InvalidInput, NotAuthorized, NotFound
 from ledger.platform import Platform
@@ -38,7 +38,7 @@ from ledger.platform import Platform
 @dataclass(frozen=True)
 class ActSpec:
     binding: type[SignedActsContract]
-    message: type[_Message]
+    message: type[TypedMessage]
     function: str
     actor_field: str
     roles: tuple[Role, ...]
@@ -146,7 +146,7 @@ class ActResult:
     created_id: int | None
 
 
-def build_message(spec: ActSpec, values: dict[str, Any]) -> _Message:
+def build_message(spec: ActSpec, values: dict[str, Any]) -> TypedMessage:
     """The message dataclass from JSON-ish values (hex strings for bytes32)."""
     kwargs: dict[str, Any] = {}
     for field, solidity_type in zip(fields(spec.message), spec.message.EIP712_TYPES, strict=True):
