@@ -5,8 +5,9 @@ Public surface: `Verifier` (and `verify_offline` for the pure steps), `Finding` 
 The numbered steps are listed in `ledger.audit.findings`.
 
 This package shares no code path with the platform's writing side beyond the pure
-RFC 9162 functions (`ledger.merkle`), the compiled ABIs and the chain bindings' value
-types; `tests/unit/audit/test_independence.py` keeps it that way.
+RFC 9162 functions (`ledger.merkle`), the compiled ABIs, the chain bindings' value types
+and raw `authorize` call, and the client side of API request signing;
+`tests/unit/audit/test_independence.py` keeps it that way.
 """
 
 from ledger.audit.errors import AuditError, ChainReadError, ExportFormatError

@@ -134,9 +134,10 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 def _text_fast(data: bytes) -> bool:
-    """ASCII text (so code-point key order is RFC 8785's UTF-16 order) without ``\\u``
-    escapes (RFC 8785 writes non-ASCII characters raw), of an object or array."""
-    return data[:1] in (b"{", b"[") and data.isascii() and b"\\u" not in data
+    """ASCII text (so code-point key order is RFC 8785's UTF-16 order) of an object or
+    array, without ``\\u`` escapes (RFC 8785 writes non-ASCII characters raw) and without
+    DEL (which RFC 8785 writes raw and `json.dumps(ensure_ascii=True)` escapes)."""
+    return data[:1] in (b"{", b"[") and data.isascii() and b"\\u" not in data and b"\x7f" not in data
 
 
 def is_canonical(value: Any, data: bytes, *, numbers_fast: bool | None = None) -> bool:

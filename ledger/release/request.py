@@ -27,6 +27,8 @@ from ledger.request_auth import Unauthenticated
 DOMAIN_NAME = "credit-ledger DataRequest"
 DOMAIN_VERSION = "1"
 DEFAULT_VALIDITY_SECONDS = 120
+#: signatures with s above this are refused (EIP-2), as OpenZeppelin's ECDSA does
+SECP256K1_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
 def request_domain(chain_id: int, consents_address: str) -> dict[str, Any]:
@@ -170,6 +172,8 @@ def data_request_digest(separator: bytes, m: DataRequestMessage) -> bytes:
 def recover_data_request(signed: Signed[DataRequestMessage], separator: bytes) -> str:
     """Checksummed address that signed the request (raises on a malformed signature)."""
     signature = signed.signature
+    if int.from_bytes(signature[32:64], "big") > SECP256K1_HALF_ORDER:
+        raise ValueError("malleable signature: s is in the upper half of the curve order")
     v = signature[64] - 27 if signature[64] >= 27 else signature[64]
     public = PublicKey.from_signature_and_message(
         signature[:64] + bytes([v]), data_request_digest(separator, signed.message), hasher=None

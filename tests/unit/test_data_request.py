@@ -82,3 +82,13 @@ def test_another_deployment_refuses_the_request() -> None:
 def test_passed_deadline() -> None:
     with pytest.raises(Unauthenticated, match="deadline"):
         verify_data_request(_signed(), DOMAIN, now=10**10 + 1)
+
+
+def test_a_malleable_high_s_signature_is_refused() -> None:
+    signed = _signed()
+    order = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    s = int.from_bytes(signed.signature[32:64], "big")
+    v = signed.signature[64]
+    flipped = signed.signature[:32] + (order - s).to_bytes(32, "big") + bytes([55 - v])  # same signer, high s
+    with pytest.raises(Unauthenticated):
+        verify_data_request(Signed(signed.message, flipped), DOMAIN, now=0)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import rfc8785
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ledger.audit.leaves import LeafProblem, PayloadProblem, decode_leaf, is_canonical, parse_access
@@ -72,6 +72,11 @@ def _variants(value: Any) -> list[bytes]:
 
 @settings(max_examples=400, deadline=None)
 @given(value=json_values)
+@example(value=["\x7f"])  # DEL: raw in RFC 8785, escaped by json.dumps(ensure_ascii=True)
+@example(value=0.0)
+@example(value={"a": 10**16, "b": 2**53 - 1})
+@example(value={"\ue000": 1, "\U0001f600": 2})  # UTF-16 order differs from code-point order
+@example(value={"a": '\u2028\x1f"\\/'})
 def test_is_canonical_agrees_with_rfc8785(value: Any) -> None:
     for data in _variants(value):
         parsed = json.loads(data)
