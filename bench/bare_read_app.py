@@ -31,7 +31,7 @@ def create() -> FastAPI:
         return {
             "subject": subject,
             "records": [
-                {"record_id": r.record_id, "version": r.version, "fields": records._open_row(r).fields}
+                {"record_id": r.record_id, "version": r.version, "fields": records.open_row(r).fields}
                 for r in rows
             ],
         }

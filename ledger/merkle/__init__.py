@@ -1,41 +1,4 @@
 """Merkle trees for the tamper-evident logs (RFC 9162 shape, so outside tools can audit)."""
 
-from ledger.merkle.rfc9162 import (
-    EMPTY_ROOT,
-    HASH_SIZE,
-    InvalidHashError,
-    InvalidSizeError,
-    MerkleError,
-    MerkleTree,
-    ProofLengthError,
-    RootMismatchError,
-    consistency_proof,
-    consistency_proof_length,
-    hash_children,
-    hash_leaf,
-    inclusion_proof,
-    inclusion_proof_length,
-    root,
-    verify_consistency,
-    verify_inclusion,
-)
-
-__all__ = [
-    "EMPTY_ROOT",
-    "HASH_SIZE",
-    "InvalidHashError",
-    "InvalidSizeError",
-    "MerkleError",
-    "MerkleTree",
-    "ProofLengthError",
-    "RootMismatchError",
-    "consistency_proof",
-    "consistency_proof_length",
-    "hash_children",
-    "hash_leaf",
-    "inclusion_proof",
-    "inclusion_proof_length",
-    "root",
-    "verify_consistency",
-    "verify_inclusion",
-]
+from ledger.merkle.rfc9162 import *  # noqa: F403 - the package is the module's public API
+from ledger.merkle.rfc9162 import __all__ as __all__

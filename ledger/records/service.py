@@ -146,9 +146,11 @@ class RecordsService:
         row = self._row(record_id, version)
         if to_checksum_address(caller) != row.provider:
             raise NotAuthorized(f"{caller} did not submit record {record_id}")
-        return self._open_row(row)
+        return self.open_row(row)
 
-    def _open_row(self, row: CreditRecord) -> OpenedRecord:
+    def open_row(self, row: CreditRecord) -> OpenedRecord:
+        """Decrypt a row its caller already selected (release, self-query, corrections),
+        refusing it if it no longer matches its commitment; access checks are the caller's."""
         secret = json.loads(
             self.keyring.open(row.key_id, bytes(row.sealed), sealed_aad(row.record_id, row.version))
         )

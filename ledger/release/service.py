@@ -224,7 +224,7 @@ class ReleaseService:
             if cached is not None:
                 self._opened.move_to_end(key)
                 return cached
-        fields = self.records._open_row(row).fields  # checks the record against its commitment
+        fields = self.records.open_row(row).fields  # checks the record against its commitment
         with self._cache_lock:
             self._opened[key] = fields
             if len(self._opened) > OPENED_CACHE_SIZE:

@@ -513,7 +513,7 @@ class ObjectionsService:
     def _ingest_correction(
         self, row: Objection, objected: CreditRecord, correction: Correction, latest: int
     ) -> int:
-        opened = self.ctx.records._open_row(objected)  # checked against its commitment
+        opened = self.ctx.records.open_row(objected)  # checked against its commitment
         document: dict[str, Any] = {
             "category": objected.category,
             "subject": objected.subject,

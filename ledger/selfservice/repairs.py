@@ -157,7 +157,7 @@ class RepairsService:
             with self.ctx.db.session() as session:
                 record = latest_version(session, record_id)
             require_subject(caller, member, record.subject, "apply for the repair of a record about it")
-            opened = self.ctx.records._open_row(record)
+            opened = self.ctx.records.open_row(record)
             sector = opened.fields.get("sector")
             window = publicity_window(
                 self.ctx.catalogue, record.category, record.severity, record.event_date,

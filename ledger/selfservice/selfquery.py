@@ -145,7 +145,7 @@ class SelfQueryService:
         today = self.ctx.today()
         out: list[SelfRecord] = []
         for rid, versions in by_record.items():
-            opened = [self.ctx.records._open_row(v) for v in versions]  # checks each against its commitment
+            opened = [self.ctx.records.open_row(v) for v in versions]  # checks each against its commitment
             latest, latest_open = versions[-1], opened[-1]
             sector = latest_open.fields.get("sector")
             window = publicity_window(
