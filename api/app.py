@@ -25,6 +25,7 @@ RECURSION_LIMIT = 3000
 
 def create_app(platform: Platform) -> FastAPI:
     sys.setrecursionlimit(RECURSION_LIMIT)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = release_service(platform)
@@ -32,8 +33,7 @@ def create_app(platform: Platform) -> FastAPI:
         try:
             yield
         finally:
-            service.trail.close()
-            service.authorizer.close()
+            service.close()
 
     app = FastAPI(
         lifespan=lifespan,

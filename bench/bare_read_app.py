@@ -1,7 +1,8 @@
 """The baseline of bench/release.py: the same records read over HTTP with no checks at all.
 
-No signature, no chain, no masking, no trail: rows of the subject's category, opened
-(decrypted) and returned as JSON. Served like the API (uvicorn, uvloop, httptools).
+No signature, no chain, no masking, no trail: the subject's current records of the
+category, read by the release path's own reader (one statement, opened fields cached)
+and returned as JSON. Served like the API (uvicorn, uvloop, httptools).
 """
 
 from __future__ import annotations
@@ -9,31 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import select
 
 from ledger.platform import Platform
-from ledger.records.models import CreditRecord
 from ledger.records.service import RecordsService
+from ledger.release.reader import RecordReader
 from ledger.settings import Settings
 
 
 def create() -> FastAPI:
     platform = Platform.open(Settings())
-    records = RecordsService(platform)
+    reader = RecordReader(RecordsService(platform))
     app = FastAPI()
 
     @app.get("/bare/{subject}/{category}")
     def bare(subject: str, category: str) -> dict[str, Any]:
         with platform.db.session() as session:
-            rows = session.scalars(
-                select(CreditRecord).where(CreditRecord.subject == subject, CreditRecord.category == category)
-            ).all()
+            found = reader.current(session, [subject], [category]).get(subject, [])
         return {
             "subject": subject,
-            "records": [
-                {"record_id": r.record_id, "version": r.version, "fields": records.open_row(r).fields}
-                for r in rows
-            ],
+            "records": [{"record_id": r.record_id, "version": r.version, "fields": r.fields} for r in found],
         }
 
     return app

@@ -8,15 +8,14 @@ a contract pays about 17,100 gas more for it.
 
 Then it times `Consents.authorize` for an allowed request that walks two grants
 (the covering one is the older): through a plain web3 contract call, through the fast
-path of `ledger.chain.authorize_call` (one raw `eth_call` over a kept-alive httpx
-connection, sync and async), and through JSON-RPC batches of 100 calls.
+path of `ledger.chain.authorize_call` (one raw `eth_call` over a kept-alive
+connection), and through JSON-RPC batches of 100 calls.
 
     .venv/bin/python bench/gas_authorization.py
 """
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import statistics
 import tempfile
@@ -31,7 +30,7 @@ from eth_utils import keccak
 from web3.types import TxReceipt
 
 from ledger.chain.agreements import AgreementsContract, AgreementTerms, CommitmentKind
-from ledger.chain.authorize_call import AsyncAuthorizeCaller, AuthorizeCaller
+from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, CatalogueVersion
 from ledger.chain.client import ChainClient
 from ledger.chain.compile import compile_contracts
@@ -188,18 +187,6 @@ def run(client: ChainClient) -> None:
         print(_row(f"batched, {BATCH} calls per HTTP request (per request)", batches))
         print(_row(f"batched, {BATCH} calls per HTTP request (per decision)", batches, per=BATCH))
 
-    async def async_samples() -> list[float]:
-        async with AsyncAuthorizeCaller(client.rpc_url, consents.address) as fast:
-            for _ in range(WARM_UP):
-                await fast.authorize(query)
-            samples = []
-            for _ in range(CALLS):
-                start = time.perf_counter()
-                await fast.authorize(query)
-                samples.append(time.perf_counter() - start)
-            return samples
-
-    print(_row('fast path, async (httpx.AsyncClient), "latest"', asyncio.run(async_samples())))
 
 
 def main() -> None:

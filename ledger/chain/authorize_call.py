@@ -2,11 +2,17 @@
 
 `Consents.authorize` is a view: one `eth_call`. Through a web3 contract function each
 call pays for ABI lookup, argument validation and the middleware stack (about 3 ms on
-the development machine); here the calldata is the precomputed selector plus the
-`eth_abi` encoding of the six arguments, posted as raw JSON-RPC over a kept-alive
-`httpx` connection, and the result is decoded with `eth_abi`. `authorize_many` sends
+the development machine). Here the calldata is the precomputed selector and six static
+32-byte words, posted as raw JSON-RPC over one kept-alive `http.client` connection,
+and the five static words of the answer are read back directly. `authorize_many` sends
 a JSON-RPC batch: many decisions in one HTTP round trip, all at the same block when a
 block number is given.
+
+Why not a library here: eth_abi's general encoder and decoder cost about 30 µs per call
+each, and httpx about a millisecond per batch of eight (request building, JSON and
+response handling); the release path makes one call per release, so both showed up
+as a sizeable share of its CPU. Every argument and result is one static word, which
+`tests/contracts/test_consents.py` checks against the ABI encoding and the contract.
 
 Any failure to get an answer (transport, HTTP status, JSON-RPC error, malformed result)
 raises `ChainUnavailable`: the caller must then release nothing.
@@ -14,34 +20,59 @@ raises `ChainUnavailable`: the caller must then release nothing.
 
 from __future__ import annotations
 
+import http.client
+import json
+import threading
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlsplit
 
-import httpx
-from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
-from ledger.chain.consents import AuthorizationQuery, Decision
+from ledger.chain.consents import AuthorizationQuery, Decision, Reason
 from ledger.chain.errors import ChainUnavailable
 
 AUTHORIZE_SIGNATURE = "authorize(address,bytes32,uint256,uint256,uint256,uint8)"
 SELECTOR = keccak(text=AUTHORIZE_SIGNATURE)[:4]
-_ARGUMENT_TYPES = ("address", "bytes32", "uint256", "uint256", "uint256", "uint8")
-_DECISION_TYPES = ("(bool,uint8,uint256,uint256,uint256)",)
 DEFAULT_TIMEOUT_SECONDS = 2.0
+_WORD = 32
+_UINT256_MAX = 2**256 - 1
+
+
+def _word(value: int) -> bytes:
+    if not 0 <= value <= _UINT256_MAX:
+        raise ValueError(f"{value} does not fit a uint256")
+    return value.to_bytes(_WORD, "big")
 
 
 def encode_call(query: AuthorizationQuery) -> str:
     """The `authorize` calldata for `query`, 0x-prefixed."""
-    return "0x" + (SELECTOR + encode(_ARGUMENT_TYPES, query.args())).hex()
+    if len(query.uscc_hash) != _WORD or not 0 <= query.level <= 0xFF:
+        raise ValueError("uscc_hash must be 32 bytes and level a uint8")
+    return "0x" + b"".join((
+        SELECTOR,
+        bytes(12) + bytes.fromhex(to_checksum_address(query.requester)[2:]),
+        query.uscc_hash,
+        _word(query.categories),
+        _word(query.purpose),
+        _word(query.agreement_id),
+        _word(query.level),
+    )).hex()  # fmt: skip
 
 
 def decode_decision(result: str) -> Decision:
     """The `Decision` encoded in an `eth_call` result (0x-prefixed hex)."""
     try:
-        (value,) = decode(_DECISION_TYPES, bytes.fromhex(result[2:]))
-        return Decision.from_abi(value)
+        data = bytes.fromhex(result[2:]) if result.startswith("0x") else b""
+        if len(data) != 5 * _WORD:
+            raise ValueError(f"expected {5 * _WORD} bytes, got {len(data)}")
+        allowed, reason, grant_id, raw, block = (
+            int.from_bytes(data[i : i + _WORD], "big") for i in range(0, 5 * _WORD, _WORD)
+        )
+        if allowed > 1:
+            raise ValueError(f"bool word holds {allowed}")
+        return Decision(bool(allowed), Reason(reason), grant_id, raw, block)
     except Exception as exc:  # any malformed answer: fail closed
         raise ChainUnavailable(f"malformed authorize result {result[:80]!r}: {exc}") from exc
 
@@ -51,48 +82,27 @@ def block_param(block_identifier: int | str) -> str:
     return hex(block_identifier) if isinstance(block_identifier, int) else block_identifier
 
 
-class _Requests:
-    """JSON-RPC bodies for `authorize` calls to one Consents contract, and their answers."""
-
-    def __init__(self, rpc_url: str, consents: str) -> None:
-        self.rpc_url = rpc_url
-        self.consents = to_checksum_address(consents)
-
-    def one(self, request_id: int, query: AuthorizationQuery, block: str) -> dict[str, Any]:
-        call = {"to": self.consents, "data": encode_call(query)}
-        return {"jsonrpc": "2.0", "id": request_id, "method": "eth_call", "params": [call, block]}
-
-    def batch(self, queries: Sequence[AuthorizationQuery], block: str) -> list[dict[str, Any]]:
-        return [self.one(i, q, block) for i, q in enumerate(queries)]
-
-    def decision(self, body: Any) -> Decision:
-        if not isinstance(body, dict) or "result" not in body:
-            error = body.get("error") if isinstance(body, dict) else body
-            raise ChainUnavailable(f"authorize call at {self.rpc_url} failed: {error}")
-        return decode_decision(body["result"])
-
-    def decisions(self, bodies: Any, count: int) -> list[Decision]:
-        if not isinstance(bodies, list) or len(bodies) != count:
-            raise ChainUnavailable(f"batched authorize at {self.rpc_url}: expected {count} answers")
-        by_id = {body.get("id"): body for body in bodies if isinstance(body, dict)}
-        return [self.decision(by_id.get(i)) for i in range(count)]
-
-    def unavailable(self, exc: Exception) -> ChainUnavailable:
-        return ChainUnavailable(f"chain endpoint {self.rpc_url} unavailable: {exc}")
-
-
 class AuthorizeCaller:
-    """Authorization calls to the `Consents` contract at `consents` over one kept-alive connection."""
+    """Authorization calls to the `Consents` contract at `consents` over one kept-alive connection.
+
+    Safe to share between threads: calls take turns on the connection.
+    """
 
     def __init__(self, rpc_url: str, consents: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
-        self._requests = _Requests(rpc_url, consents)
-        self._http = httpx.Client(timeout=timeout)
+        self.rpc_url = rpc_url
+        self.consents = to_checksum_address(consents)
+        url = urlsplit(rpc_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"not an http(s) JSON-RPC endpoint: {rpc_url}")
+        self._host, self._port, self._https = url.hostname, url.port, url.scheme == "https"
+        self._path = url.path or "/"
+        self._timeout = timeout
+        self._connection: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
 
     def authorize(self, query: AuthorizationQuery, block_identifier: int | str = "latest") -> Decision:
         """The decision for `query` at `block_identifier` ("latest" or a block number)."""
-        return self._requests.decision(
-            self._post(self._requests.one(0, query, block_param(block_identifier)))
-        )
+        return self._decision(self._post(self._call(0, query, block_param(block_identifier))))
 
     def authorize_many(
         self, queries: Sequence[AuthorizationQuery], block_identifier: int | str = "latest"
@@ -100,19 +110,63 @@ class AuthorizeCaller:
         """The decisions for `queries`, in order, from one JSON-RPC batch request."""
         if not queries:
             return []
-        payload = self._requests.batch(queries, block_param(block_identifier))
-        return self._requests.decisions(self._post(payload), len(queries))
+        block = block_param(block_identifier)
+        bodies = self._post([self._call(i, q, block) for i, q in enumerate(queries)])
+        if not isinstance(bodies, list) or len(bodies) != len(queries):
+            raise ChainUnavailable(f"batched authorize at {self.rpc_url}: expected {len(queries)} answers")
+        by_id = {body.get("id"): body for body in bodies if isinstance(body, dict)}
+        return [self._decision(by_id.get(i)) for i in range(len(queries))]
+
+    def _call(self, request_id: int, query: AuthorizationQuery, block: str) -> dict[str, Any]:
+        try:
+            data = encode_call(query)
+        except ValueError as exc:
+            raise ChainUnavailable(f"authorize arguments cannot be encoded: {exc}") from exc
+        call = {"to": self.consents, "data": data}
+        return {"jsonrpc": "2.0", "id": request_id, "method": "eth_call", "params": [call, block]}
+
+    def _decision(self, body: Any) -> Decision:
+        if not isinstance(body, dict) or not isinstance(body.get("result"), str):
+            error = body.get("error") if isinstance(body, dict) else body
+            raise ChainUnavailable(f"authorize call at {self.rpc_url} failed: {error}")
+        return decode_decision(body["result"])
 
     def _post(self, payload: Any) -> Any:
-        try:
-            response = self._http.post(self._requests.rpc_url, json=payload)
-            response.raise_for_status()
-            return response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise self._requests.unavailable(exc) from exc
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        with self._lock:
+            # a kept-alive connection the node closed fails on first use: one fresh retry
+            # (eth_call changes nothing, so sending it twice is harmless)
+            for attempt in (1, 2):
+                try:
+                    return self._exchange(body)
+                except (OSError, http.client.HTTPException) as exc:
+                    self._drop()
+                    if attempt == 2 or not isinstance(exc, _STALE_CONNECTION):
+                        raise ChainUnavailable(f"chain endpoint {self.rpc_url} unavailable: {exc!r}") from exc
+                except ValueError as exc:  # not JSON
+                    self._drop()
+                    raise ChainUnavailable(f"chain endpoint {self.rpc_url} answered no JSON: {exc}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _exchange(self, body: bytes) -> Any:
+        if self._connection is None:
+            kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            self._connection = kind(self._host, self._port, timeout=self._timeout)
+        self._connection.request("POST", self._path, body, {"Content-Type": "application/json"})
+        response = self._connection.getresponse()
+        content = response.read()
+        if response.status != 200:
+            raise http.client.HTTPException(f"HTTP {response.status}: {content[:200]!r}")
+        return json.loads(content)
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def close(self) -> None:
-        self._http.close()
+        with self._lock:
+            self._drop()
 
     def __enter__(self) -> Self:
         return self
@@ -123,42 +177,5 @@ class AuthorizeCaller:
         self.close()
 
 
-class AsyncAuthorizeCaller:
-    """`AuthorizeCaller` for asyncio code, over an `httpx.AsyncClient`."""
-
-    def __init__(self, rpc_url: str, consents: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
-        self._requests = _Requests(rpc_url, consents)
-        self._http = httpx.AsyncClient(timeout=timeout)
-
-    async def authorize(self, query: AuthorizationQuery, block_identifier: int | str = "latest") -> Decision:
-        """The decision for `query` at `block_identifier` ("latest" or a block number)."""
-        payload = self._requests.one(0, query, block_param(block_identifier))
-        return self._requests.decision(await self._post(payload))
-
-    async def authorize_many(
-        self, queries: Sequence[AuthorizationQuery], block_identifier: int | str = "latest"
-    ) -> list[Decision]:
-        """The decisions for `queries`, in order, from one JSON-RPC batch request."""
-        if not queries:
-            return []
-        payload = self._requests.batch(queries, block_param(block_identifier))
-        return self._requests.decisions(await self._post(payload), len(queries))
-
-    async def _post(self, payload: Any) -> Any:
-        try:
-            response = await self._http.post(self._requests.rpc_url, json=payload)
-            response.raise_for_status()
-            return response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise self._requests.unavailable(exc) from exc
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
+#: errors of a kept-alive connection that the other side closed since its last use
+_STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, select, text, update
+from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,11 @@ __all__ = [
 
 _ENTRIES = cast(Table, LogEntry.__table__)  # Core inserts: the ORM bulk path is several times slower
 
+
+# Built once: the append path runs them for every batch, and a statement built per call
+# costs more to construct and key for the compiled cache than to execute.
+_HEAD_FOR_UPDATE = select(LogHead.size).where(LogHead.name == bindparam("log_name")).with_for_update()
+_SET_HEAD = update(LogHead).where(LogHead.name == bindparam("log_name")).values(size=bindparam("new_size"))
 
 _LEAF_HASHES = text(
     "SELECT leaf_hash FROM log_entries WHERE log_name = :name AND seq >= :start AND seq < :stop ORDER BY seq"
@@ -109,7 +114,7 @@ class LogWriter:
             rows.append({"log_name": self.name, "seq": seq, "leaf": leaf, "leaf_hash": digest})
         bulk_insert(self._session, _ENTRIES, rows)
         self._size = start + len(items)
-        self._session.execute(update(LogHead).where(LogHead.name == self.name).values(size=self._size))
+        self._session.connection().execute(_SET_HEAD, {"log_name": self.name, "new_size": self._size})
         return appended
 
 
@@ -117,8 +122,11 @@ def open_for_append(session: Session, name: str) -> LogWriter:
     """Lock log `name` for the rest of `session`'s transaction and return its writer."""
     check_log_name(name)
     _begin_write(session)
-    _ensure_head(session, name)
-    size = session.execute(select(LogHead.size).where(LogHead.name == name).with_for_update()).scalar_one()
+    connection = session.connection()
+    size = connection.execute(_HEAD_FOR_UPDATE, {"log_name": name}).scalar_one_or_none()
+    if size is None:  # the log's first append: create its head, then lock it
+        _ensure_head(session, name)
+        size = connection.execute(_HEAD_FOR_UPDATE, {"log_name": name}).scalar_one()
     return LogWriter(session, name, int(size))
 
 

@@ -1,10 +1,14 @@
-"""Wiring of the release service for one platform (it owns a writer thread and a connection)."""
+"""Wiring of the release service for one platform.
+
+The service owns two worker threads and a chain connection; `close` stops them.
+"""
 
 from __future__ import annotations
 
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.platform import Platform
 from ledger.records.service import RecordsService
+from ledger.release.reader import RecordReader
 from ledger.release.service import ReleaseService
 from ledger.release.trail import AccessTrail
 
@@ -12,7 +16,7 @@ from ledger.release.trail import AccessTrail
 def release_service(platform: Platform) -> ReleaseService:
     return ReleaseService(
         platform,
-        records=RecordsService(platform),
+        reader=RecordReader(RecordsService(platform)),
         trail=AccessTrail(platform.db),
         authorizer=AuthorizeCaller(platform.chain.rpc_url, platform.deployment.addresses["Consents"]),
     )

@@ -9,45 +9,54 @@
    until it is durable;
 7. only then return the data with its receipt.
 
-Any exception before step 7 means no data leaves: the caller gets the error, and the
+Any error before step 7 means no data leaves: the caller gets the error, and the
 refusal is written to the MLPS audit records without any data.
+
+Concurrent releases go through these steps together: one worker thread takes every
+request queued so far, verifies each, asks the chain for all of them in one JSON-RPC
+batch (each call still answers for itself, with its own block B), reads the records of
+all their subjects in one statement, and hands the entries to the trail, whose writer
+group-commits them while the next batch is checked. Nothing is shared between the
+releases of a batch but the round trips: each has its own decision, data, hash and
+entry, and fails alone unless a dependency fails for all.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import hashlib
-import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import rfc8785
-from sqlalchemy import select
 
+from ledger.batching import BatchWorker
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
 from ledger.chain.membership import Signed, uscc_hash
 from ledger.domain.catalogue import Catalogue, CatalogueError, default_catalogue
 from ledger.domain.identifiers import validate_uscc
 from ledger.domain.masking import mask_record
-from ledger.errors import InvalidInput, LedgerError, NotAuthorized
-from ledger.records.models import CreditRecord
+from ledger.errors import InvalidInput, LedgerError, NotAuthorized, Unavailable
+from ledger.logs.store import AppendedEntry
+from ledger.release.reader import CurrentRecord, RecordReader
 from ledger.release.request import DataRequestMessage, request_domain, request_to_json, verify_data_request
 from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail
-from ledger.selfservice.flags import NO_FLAGS, record_flags
 from ledger.selfservice.publicity import publication_ended
 from ledger.services import audit_events
 
 if TYPE_CHECKING:
     from ledger.platform import Platform
-    from ledger.records.service import RecordsService
 
-
-#: record versions kept opened in memory (immutable, so never stale)
-OPENED_CACHE_SIZE = 20_000
+#: most releases checked together; more wait for the next batch
+MAX_BATCH = 64
+#: how long a caller waits for its release before it is told the platform is unavailable
+RELEASE_TIMEOUT_SECONDS = 30.0
 
 
 class ReleaseRefused(NotAuthorized):
@@ -81,9 +90,25 @@ def response_hash(data: dict[str, Any]) -> bytes:
     return hashlib.sha256(rfc8785.dumps(data)).digest()
 
 
-def _expired(row: CreditRecord, catalogue: Catalogue, today: date) -> bool:
-    """A dishonesty record leaves publication, and sharing, at its maximum publicity period."""
-    return publication_ended(catalogue, row.category, row.severity, row.event_date, today)
+@dataclass
+class _Job:
+    """One release on its way through a batch."""
+
+    signed: Signed[DataRequestMessage]
+    now: float
+    result: Future[Release] = field(default_factory=Future)
+    subject: str = ""
+    categories: list[str] = field(default_factory=list)
+    level: int = 0
+    decision: Decision | None = None
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A refusal that settled after its batch (replay, trail failure), to be audited."""
+
+    signed: Signed[DataRequestMessage]
+    error: LedgerError
 
 
 class ReleaseService:
@@ -91,77 +116,186 @@ class ReleaseService:
         self,
         platform: Platform,
         *,
-        records: RecordsService,
+        reader: RecordReader,
         trail: AccessTrail,
         authorizer: AuthorizeCaller,
         catalogue: Catalogue | None = None,
     ) -> None:
         self.db = platform.db
-        self.records = records
+        self.reader = reader
         self.trail = trail
         self.authorizer = authorizer
         self.catalogue = catalogue or default_catalogue()
-        self._opened: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
-        self._cache_lock = threading.Lock()
         self.domain = request_domain(platform.deployment.chain_id, platform.deployment.addresses["Consents"])
+        self._worker: BatchWorker[_Job | _Refusal] = BatchWorker(
+            "release-checker", self._handle, self._fail, max_batch=MAX_BATCH
+        )
 
-    def release(self, signed: Signed[DataRequestMessage], *, now: float | None = None) -> Release:
+    def submit(self, signed: Signed[DataRequestMessage], *, now: float | None = None) -> Future[Release]:
+        """Queue a release; the future holds the data and receipt, or the refusal (audited)."""
+        job = _Job(signed, time.time() if now is None else now)
+        self._worker.put(job)
+        return job.result
+
+    def release(
+        self,
+        signed: Signed[DataRequestMessage],
+        *,
+        now: float | None = None,
+        timeout: float = RELEASE_TIMEOUT_SECONDS,
+    ) -> Release:
         """Release what `signed` asks for, or raise; every refusal is audited."""
         try:
-            return self._release(signed, time.time() if now is None else now)
-        except LedgerError as exc:
-            self._audit_refusal(signed, exc)
-            raise
+            return self.submit(signed, now=now).result(timeout)
+        except FutureTimeout:
+            raise _timed_out() from None
 
-    def _release(self, signed: Signed[DataRequestMessage], now: float) -> Release:
-        request = signed.message
-        # 1. signature and deadline
-        verify_data_request(signed, self.domain, now=now)
-        categories = self._category_names(request.categories)
+    async def release_async(
+        self, signed: Signed[DataRequestMessage], *, timeout: float = RELEASE_TIMEOUT_SECONDS
+    ) -> Release:
+        """`release` for an event loop: it waits without holding a thread."""
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(self.submit(signed)), timeout)
+        except TimeoutError:
+            raise _timed_out() from None
+
+    def close(self) -> None:
+        self._worker.close()
+        self.trail.close()
+        self.authorizer.close()
+
+    # -- the batch, step by step -------------------------------------------------------
+
+    def _handle(self, items: list[_Job | _Refusal]) -> None:
+        refusals = [(i.signed, i.error) for i in items if isinstance(i, _Refusal)]
+        jobs = [i for i in items if isinstance(i, _Job)]
+        checked = self._settle_failures(jobs, self._check_request, refusals)
+        authorized = self._authorize(checked, refusals)
+        if authorized:
+            try:
+                subjects = {j.subject for j in authorized}
+                categories = {c for j in authorized for c in j.categories}
+                with self.db.session() as session:
+                    found = self.reader.current(session, subjects, categories)
+            except LedgerError as exc:
+                self._refuse(authorized, exc, refusals)
+                authorized = []
+            self._settle_failures(authorized, lambda job: self._hand_to_trail(job, found), refusals)
+        self._audit_refusals(refusals)
+
+    def _settle_failures(
+        self,
+        jobs: list[_Job],
+        step: Callable[[_Job], None],
+        refusals: list[tuple[Signed[DataRequestMessage], LedgerError]],
+    ) -> list[_Job]:
+        """Run `step` on each job; a job whose step raised is refused, alone."""
+        passed = []
+        for job in jobs:
+            try:
+                step(job)
+            except LedgerError as exc:
+                self._refuse([job], exc, refusals)
+            except Exception as exc:  # a defect must still refuse, never release
+                self._refuse([job], Unavailable(f"release failed: {exc!r}"), refusals)
+            else:
+                passed.append(job)
+        return passed
+
+    def _check_request(self, job: _Job) -> None:
+        """Step 1 and the request's shape: signature, deadline, categories, purpose, subject."""
+        request = job.signed.message
+        verify_data_request(job.signed, self.domain, now=job.now)
+        job.categories = self._category_names(request.categories)
         self._check_purpose(request.purpose)
-        subject = validate_uscc(request.subject, field="request.subject").code
-        level = self.catalogue.max_level(categories, raw=request.raw)
+        job.subject = validate_uscc(request.subject, field="request.subject").code
+        job.level = self.catalogue.max_level(job.categories, raw=request.raw)
 
-        # 2. one authorization call; its answer names block B
-        decision = self.authorizer.authorize(
+    def _authorize(
+        self, jobs: list[_Job], refusals: list[tuple[Signed[DataRequestMessage], LedgerError]]
+    ) -> list[_Job]:
+        """Step 2: one `authorize` call per release, all in one JSON-RPC batch."""
+        if not jobs:
+            return []
+        queries = [
             AuthorizationQuery(
-                request.institution,
-                uscc_hash(subject),
-                request.categories,
-                request.purpose,
-                request.agreement_id,
-                level,
+                j.signed.message.institution,
+                uscc_hash(j.subject),
+                j.signed.message.categories,
+                j.signed.message.purpose,
+                j.signed.message.agreement_id,
+                j.level,
             )
-        )
-        if not decision.allowed:
-            raise ReleaseRefused(decision.reason, decision.block_number)
+            for j in jobs
+        ]
+        try:
+            decisions = self.authorizer.authorize_many(queries)
+        except LedgerError as exc:  # chain unreachable: nothing is released
+            self._refuse(jobs, exc, refusals)
+            return []
+        allowed = []
+        for job, decision in zip(jobs, decisions, strict=True):
+            if decision.allowed:
+                job.decision = decision
+                allowed.append(job)
+            else:
+                self._refuse([job], ReleaseRefused(decision.reason, decision.block_number), refusals)
+        return allowed
+
+    def _hand_to_trail(self, job: _Job, found: dict[str, list[CurrentRecord]]) -> None:
+        """Steps 3-6: the job's records desensitized and hashed, its entry queued to the trail."""
+        request, decision = job.signed.message, job.decision
+        assert decision is not None  # set by _authorize for every job that reaches here
         raw_categories = decision.raw_categories if request.raw else 0
-
-        # 3-5. records, desensitized, hashed
-        data = self._released_data(subject, categories, raw_categories, decision, now)
+        wanted = set(job.categories)
+        records = [r for r in found.get(job.subject, ()) if r.category in wanted]
+        data = self._released_data(job.subject, records, raw_categories, decision, job.now)
         digest = response_hash(data)
-
-        # 6. durable trail entry, refusing a replayed nonce
         payload = {
             "institution": request.institution,
-            "subject": subject,
+            "subject": job.subject,
             "categories": str(request.categories),
             "purpose": str(request.purpose),
             "agreement_id": request.agreement_id,
             "grant_id": decision.grant_id,
             "raw_categories": str(raw_categories),
-            "level": level,
+            "level": job.level,
             "block": decision.block_number,
             "response_hash": "0x" + digest.hex(),
-            "released_at": datetime.fromtimestamp(now, UTC).isoformat(),
+            "released_at": datetime.fromtimestamp(job.now, UTC).isoformat(),
             "record_count": len(data["records"]),
-            "request": request_to_json(signed),
+            "request": request_to_json(job.signed),
         }
-        entry = self.trail.append(payload, signer=request.institution, nonce="data:0x" + request.nonce.hex())
+        entry = self.trail.submit(payload, signer=request.institution, nonce="data:0x" + request.nonce.hex())
 
-        # 7. only now does the data leave
-        receipt = Receipt(ACCESS_TRAIL_LOG, entry.seq, entry.leaf_hash, decision.block_number, digest)
-        return Release(data=data, receipt=receipt)
+        def respond(done: Future[AppendedEntry]) -> None:  # step 7, on the trail writer's thread
+            error = done.exception()
+            if error is None:
+                e = done.result()
+                receipt = Receipt(ACCESS_TRAIL_LOG, e.seq, e.leaf_hash, decision.block_number, digest)
+                job.result.set_result(Release(data=data, receipt=receipt))
+                return
+            job.result.set_exception(error)
+            if isinstance(error, LedgerError):
+                self._worker.put(_Refusal(job.signed, error))  # audited by the next batch
+
+        entry.add_done_callback(respond)
+
+    def _refuse(
+        self,
+        jobs: list[_Job],
+        error: LedgerError,
+        refusals: list[tuple[Signed[DataRequestMessage], LedgerError]],
+    ) -> None:
+        for job in jobs:
+            job.result.set_exception(error)
+            refusals.append((job.signed, error))
+
+    def _fail(self, items: list[_Job | _Refusal], exc: BaseException) -> None:
+        failure = Unavailable(f"release failed: {exc!r}")
+        for item in items:
+            if isinstance(item, _Job) and not item.result.done():
+                item.result.set_exception(failure)
 
     def _category_names(self, mask: int) -> list[str]:
         if mask <= 0:
@@ -177,67 +311,49 @@ class ReleaseService:
             raise InvalidInput("request.purpose: exactly one purpose of the catalogue, as a one-bit mask")
 
     def _released_data(
-        self, subject: str, categories: list[str], raw_categories: int, decision: Decision, now: float
+        self,
+        subject: str,
+        records: list[CurrentRecord],
+        raw_categories: int,
+        decision: Decision,
+        now: float,
     ) -> dict[str, Any]:
         today = datetime.fromtimestamp(now, UTC).date()
-        with self.db.session() as session:
-            rows = session.scalars(
-                select(CreditRecord)
-                .where(CreditRecord.subject == subject, CreditRecord.category.in_(categories))
-                .order_by(CreditRecord.record_id, CreditRecord.version)
-            ).all()
-            flags = record_flags(session, {row.record_id for row in rows})  # objections, repairs: one query
-        latest: dict[str, CreditRecord] = {}
-        for row in rows:  # ordered by version: the last one per record wins
-            latest[row.record_id] = row
         released = []
-        for row in sorted(latest.values(), key=lambda r: (r.category, r.event_date, r.record_id)):
-            if _expired(row, self.catalogue, today):
+        for record in sorted(records, key=lambda r: (r.category, r.event_date, r.record_id)):
+            if record.repaired or self._expired(record, today):  # never shared again
                 continue
-            flag = flags.get(row.record_id, NO_FLAGS)
-            if flag.repaired:  # credit repair approved: never shared again
-                continue
-            fields = self._opened_fields(row)
-            raw = bool(raw_categories >> self.catalogue.category(row.category).bit & 1)
+            raw = bool(raw_categories >> self.catalogue.category(record.category).bit & 1)
             released.append({
-                "record_id": row.record_id,
-                "version": row.version,
-                "category": row.category,
-                "event_date": row.event_date.isoformat(),
-                "severity": row.severity,
+                "record_id": record.record_id,
+                "version": record.version,
+                "category": record.category,
+                "event_date": record.event_date.isoformat(),
+                "severity": record.severity,
                 "detail": "raw" if raw else "masked",
-                "disputed": flag.disputed,  # an objection is open
-                "fields": mask_record(row.category, fields, raw, catalogue=self.catalogue),
+                "disputed": record.disputed,  # an objection is open
+                "fields": mask_record(record.category, record.fields, raw, catalogue=self.catalogue),
             })  # fmt: skip
         return {"subject": subject, "block": decision.block_number, "records": released}
 
-    def _opened_fields(self, row: CreditRecord) -> dict[str, Any]:
-        """The record version's fields, decrypted and checked against its commitment once.
+    def _expired(self, record: CurrentRecord, today: date) -> bool:
+        """A dishonesty record leaves publication, and sharing, at its maximum publicity period."""
+        return publication_ended(self.catalogue, record.category, record.severity, record.event_date, today)
 
-        A record version never changes (a correction is a new version), so the opened
-        fields are kept in a bounded cache: later releases skip decryption and the
-        commitment check, which the auditor's verifier repeats independently anyway.
-        """
-        key = (row.record_id, row.version)
-        with self._cache_lock:
-            cached = self._opened.get(key)
-            if cached is not None:
-                self._opened.move_to_end(key)
-                return cached
-        fields = self.records.open_row(row).fields  # checks the record against its commitment
-        with self._cache_lock:
-            self._opened[key] = fields
-            if len(self._opened) > OPENED_CACHE_SIZE:
-                self._opened.popitem(last=False)
-        return fields
-
-    def _audit_refusal(self, signed: Signed[DataRequestMessage], exc: LedgerError) -> None:
-        m = signed.message
-        detail = (
-            f"{exc.code}: {exc.message}; subject={m.subject} categories={m.categories} "
-            f"purpose={m.purpose} agreement={m.agreement_id}"
-        )
-        with contextlib.suppress(LedgerError):  # the database is down: refused all the same
-            audit_events.record(
-                self.db, actor=m.institution, event="release", outcome="refused", detail=detail
+    def _audit_refusals(self, refusals: list[tuple[Signed[DataRequestMessage], LedgerError]]) -> None:
+        for signed, exc in refusals:
+            m = signed.message
+            detail = (
+                f"{exc.code}: {exc.message}; subject={m.subject} categories={m.categories} "
+                f"purpose={m.purpose} agreement={m.agreement_id}"
             )
+            try:
+                audit_events.record(
+                    self.db, actor=m.institution, event="release", outcome="refused", detail=detail
+                )
+            except LedgerError:  # the database is down: refused all the same
+                return
+
+
+def _timed_out() -> Unavailable:
+    return Unavailable("the release did not complete in time; no data was returned")

@@ -1,50 +1,29 @@
-"""What the release path needs to know about records: disputed? repaired?
+"""What the release path needs to know about a record: disputed? repaired?
 
-`record_flags` answers for any number of records in one query (chunked only beyond
-hundreds of records), so the release hot path pays one indexed round trip.
+Both are SQL predicates correlated to a record id, so the release path reads them in the
+same statement as the records themselves (one indexed round trip per batch of releases).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import literal, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import Exists, exists
+from sqlalchemy.orm import QueryableAttribute
 
 from ledger.selfservice.models import Objection, RepairApplication
 
-__all__ = ["NO_FLAGS", "OPEN_OBJECTION", "Flags", "record_flags"]
+__all__ = ["OPEN_OBJECTION", "disputed", "repaired"]
 
 #: objection states in which the record is disputed
 OPEN_OBJECTION = ("open", "forwarded")
-_CHUNK = 500
 
 
-@dataclass(frozen=True)
-class Flags:
-    disputed: bool = False  # an objection is open: every release carries the flag
-    repaired: bool = False  # credit repair approved: never published or shared again
+def disputed(record_id: QueryableAttribute[Any]) -> Exists:
+    """An objection to the record is open: every release of it carries the flag."""
+    return exists().where(Objection.record_id == record_id, Objection.status.in_(OPEN_OBJECTION))
 
 
-NO_FLAGS = Flags()
-
-
-def record_flags(session: Session, record_ids: Collection[str]) -> dict[str, Flags]:
-    """Flags of the records among `record_ids` that have any; the others have `NO_FLAGS`."""
-    ids = sorted(set(record_ids))
-    disputed: set[str] = set()
-    repaired: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        query = union_all(
-            select(Objection.record_id, literal("d").label("flag")).where(
-                Objection.record_id.in_(chunk), Objection.status.in_(OPEN_OBJECTION)
-            ),
-            select(RepairApplication.record_id, literal("r").label("flag")).where(
-                RepairApplication.record_id.in_(chunk), RepairApplication.status == "approved"
-            ),
-        )
-        for record_id, flag in session.execute(query):
-            (disputed if flag == "d" else repaired).add(record_id)
-    return {rid: Flags(rid in disputed, rid in repaired) for rid in disputed | repaired}
+def repaired(record_id: QueryableAttribute[Any]) -> Exists:
+    """Credit repair of the record was approved: it is never published or shared again."""
+    return exists().where(RepairApplication.record_id == record_id, RepairApplication.status == "approved")

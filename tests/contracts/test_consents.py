@@ -7,7 +7,6 @@ The deployed ledger and its cast of accounts are described in `authorization_wor
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -34,7 +33,7 @@ from authorization_world import (
 )
 
 from ledger.chain.agreements import AgreementStatus
-from ledger.chain.authorize_call import AsyncAuthorizeCaller, AuthorizeCaller, encode_call
+from ledger.chain.authorize_call import AuthorizeCaller, encode_call
 from ledger.chain.catalogue_registry import MESSAGES as CATALOGUE_MESSAGES
 from ledger.chain.catalogue_registry import CatalogueVersion
 from ledger.chain.consents import MESSAGES, AuthorizationQuery, Decision, Grant, Reason
@@ -484,18 +483,6 @@ def test_fast_path_answers_as_the_contract(world: World) -> None:
             assert fast.authorize_many(queries(world), block) == expected
         assert fast.authorize_many([]) == []
         assert fast.authorize(world.query()).block_number == world.block()
-
-
-def test_async_fast_path_answers_as_the_contract(world: World) -> None:
-    world.grant()
-    expected = [world.consents.authorize(q) for q in queries(world)]
-
-    async def ask() -> tuple[list[Decision], list[Decision]]:
-        async with AsyncAuthorizeCaller(world.chain.rpc_url, world.consents.address) as fast:
-            one_by_one = [await fast.authorize(q) for q in queries(world)]
-            return one_by_one, await fast.authorize_many(queries(world))
-
-    assert asyncio.run(ask()) == (expected, expected)
 
 
 def test_fast_path_calldata_is_the_abi_encoding(world: World) -> None:

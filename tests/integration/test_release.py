@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import psycopg
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -37,7 +38,7 @@ from ledger.release.trail import ACCESS_TRAIL_LOG
 from ledger.sdk import ApiError, LedgerClient
 from ledger.services import audit_events
 from ledger.storage.database import Database
-from tests.integration.conftest import Onboarding
+from tests.integration.conftest import POSTGRES_ADMIN_URL, Onboarding
 from tests.integration.records.conftest import publish_on_chain
 
 SdkFor = Callable[[LocalAccount], LedgerClient]
@@ -369,6 +370,29 @@ def test_failed_trail_append_means_no_data(world: World, broken_app: Callable[..
     assert response.status_code == 503
     assert "data" not in response.json() and "access trail" in response.json()["detail"]
     assert trail_size(world.platform) == 0
+
+
+def test_releases_resume_after_the_database_dropped_every_connection(world: World) -> None:
+    """Pooled connections are not pinged before use: a dead one fails closed, then the pool renews."""
+    if not world.platform.db.url.startswith("postgresql"):
+        pytest.skip("only a database server drops its clients' connections")
+    world.grant(world.bank, TAX)
+    world.release()  # the pool now holds live connections
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (world.platform.db.engine.url.database,),
+        )
+    outcomes: list[int | str] = []
+    while len(outcomes) < 5 and not (outcomes and isinstance(outcomes[-1], int)):
+        try:
+            outcomes.append(int(world.release()["receipt"]["index"]))  # type: ignore[index]
+        except ApiError as exc:
+            assert exc.status == 503 and "data" not in (exc.body if isinstance(exc.body, dict) else {})
+            outcomes.append(f"{exc.status}")
+    assert isinstance(outcomes[-1], int), outcomes  # served again, with its trail entry
+    assert trail_size(world.platform) == outcomes[-1] + 1
 
 
 def test_every_release_has_its_trail_entry(world: World) -> None:

@@ -104,7 +104,7 @@ class Releaser:
             return None
 
     def close(self) -> None:
-        self.service.trail.close()
+        self.service.close()
 
 
 def _admit(

@@ -1,0 +1,153 @@
+"""The authorization caller's encoding and its transport, against a local stand-in node.
+
+The contract-level tests (tests/contracts/test_consents.py) check the answers against
+the real contract on anvil; these pin down what anvil never does: a node that drops a
+kept-alive connection, answers garbage, or an HTTP error.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from eth_abi import decode, encode
+
+from ledger.chain.authorize_call import SELECTOR, AuthorizeCaller, decode_decision, encode_call
+from ledger.chain.consents import AuthorizationQuery, Decision, Reason
+from ledger.chain.errors import ChainUnavailable
+
+CONSENTS = "0x" + "ab" * 20
+QUERY = AuthorizationQuery("0x" + "12" * 20, bytes(range(32)), 2**200 + 5, 4, 7, 3)
+ALLOWED = "0x" + encode(("bool", "uint8", "uint256", "uint256", "uint256"), (True, 0, 9, 64, 1234)).hex()
+
+
+def test_calldata_is_the_abi_encoding() -> None:
+    data = bytes.fromhex(encode_call(QUERY)[2:])
+    assert data[:4] == SELECTOR
+    types = ("address", "bytes32", "uint256", "uint256", "uint256", "uint8")
+    assert data[4:] == encode(types, QUERY.args())
+    assert decode(types, data[4:])[2] == 2**200 + 5
+
+
+def test_decision_is_read_from_the_five_words() -> None:
+    assert decode_decision(ALLOWED) == Decision(True, Reason.ALLOWED, 9, 64, 1234)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        "0x",
+        ALLOWED[:-2],  # one byte short
+        ALLOWED + "00",  # one byte long
+        "0x" + encode(("uint256",) * 5, (2, 0, 0, 0, 0)).hex(),  # a bool word that is not 0 or 1
+        "0x" + encode(("uint256",) * 5, (0, 99, 0, 0, 0)).hex(),  # no such reason
+        ALLOWED[2:],  # no 0x
+        "0xzz" + ALLOWED[4:],
+    ],
+)
+def test_malformed_results_fail_closed(result: str) -> None:
+    with pytest.raises(ChainUnavailable):
+        decode_decision(result)
+
+
+def test_out_of_range_arguments_are_refused_before_sending() -> None:
+    with pytest.raises(ValueError):
+        encode_call(AuthorizationQuery(QUERY.requester, QUERY.uscc_hash, 2**256, 1, 1, 1))
+    with pytest.raises(ValueError):
+        encode_call(AuthorizationQuery(QUERY.requester, QUERY.uscc_hash, 1, 1, 1, 256))
+    with pytest.raises(ValueError):
+        encode_call(AuthorizationQuery(QUERY.requester, b"short", 1, 1, 1, 1))
+
+
+class _Node:
+    """A JSON-RPC stand-in: `answer(request)` builds each reply; counts connections."""
+
+    def __init__(self, answer: Callable[[Any], tuple[int, bytes]], *, drop_after_reply: bool) -> None:
+        node = self
+        self.connections = 0
+        self.requests = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real node
+
+            def setup(self) -> None:
+                node.connections += 1
+                super().setup()
+
+            def do_POST(self) -> None:
+                node.requests += 1
+                status, body = answer(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                # close without announcing it: the client's next request meets a dead socket
+                self.close_connection = drop_after_reply
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _answers(request: Any) -> tuple[int, bytes]:
+    reply = lambda r: {"jsonrpc": "2.0", "id": r["id"], "result": ALLOWED}  # noqa: E731
+    body = [reply(r) for r in request] if isinstance(request, list) else reply(request)
+    return 200, json.dumps(body).encode()
+
+
+@pytest.fixture
+def dropping_node() -> Iterator[_Node]:
+    node = _Node(_answers, drop_after_reply=True)
+    yield node
+    node.close()
+
+
+def test_a_connection_the_node_dropped_is_reopened_once(dropping_node: _Node) -> None:
+    with AuthorizeCaller(dropping_node.url, CONSENTS) as caller:
+        for _ in range(3):
+            assert caller.authorize(QUERY).allowed
+        assert caller.authorize_many([QUERY, QUERY]) == [decode_decision(ALLOWED)] * 2
+    assert dropping_node.connections == 4
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda r: (500, b"internal error"),
+        lambda r: (200, b"<html>not json</html>"),
+        lambda r: (200, json.dumps({"jsonrpc": "2.0", "id": 0, "error": {"code": -32000}}).encode()),
+        lambda r: (200, json.dumps([{"jsonrpc": "2.0", "id": 0, "result": ALLOWED}]).encode()),  # 1 of 2
+        lambda r: (200, json.dumps({"jsonrpc": "2.0", "id": 0, "result": None}).encode()),
+    ],
+)
+def test_every_bad_answer_is_chain_unavailable(answer: Callable[[Any], tuple[int, bytes]]) -> None:
+    node = _Node(answer, drop_after_reply=False)
+    try:
+        with AuthorizeCaller(node.url, CONSENTS, timeout=2) as caller, pytest.raises(ChainUnavailable):
+            caller.authorize_many([QUERY, QUERY])
+    finally:
+        node.close()
+
+
+def test_unreachable_node_is_chain_unavailable() -> None:
+    with (
+        AuthorizeCaller("http://127.0.0.1:9", CONSENTS, timeout=0.5) as caller,
+        pytest.raises(ChainUnavailable),
+    ):
+        caller.authorize(QUERY)
+
+
+def test_only_http_endpoints_are_accepted() -> None:
+    with pytest.raises(ValueError):
+        AuthorizeCaller("ws://127.0.0.1:8545", CONSENTS)
