@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, text, update
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from ledger.errors import Unavailable
 from ledger.logs.leaves import check_log_name, encode_leaf
 from ledger.logs.models import LogEntry, LogHead
 from ledger.merkle.rfc9162 import hash_leaf
+from ledger.storage import driver_sql
 from ledger.storage.bulk import bulk_insert
 
 __all__ = [
@@ -40,10 +41,9 @@ __all__ = [
 _ENTRIES = cast(Table, LogEntry.__table__)  # Core inserts: the ORM bulk path is several times slower
 
 
-# Built once: the append path runs them for every batch, and a statement built per call
-# costs more to construct and key for the compiled cache than to execute.
-_HEAD_FOR_UPDATE = select(LogHead.size).where(LogHead.name == bindparam("log_name")).with_for_update()
-_SET_HEAD = update(LogHead).where(LogHead.name == bindparam("log_name")).values(size=bindparam("new_size"))
+# Sent to the driver (`storage.driver_sql`): every release batch and ingestion runs them.
+_HEAD = "SELECT size FROM log_heads WHERE name = :log_name"
+_SET_HEAD = "UPDATE log_heads SET size = :new_size WHERE name = :log_name"
 
 _LEAF_HASHES = text(
     "SELECT leaf_hash FROM log_entries WHERE log_name = :name AND seq >= :start AND seq < :stop ORDER BY seq"
@@ -114,7 +114,7 @@ class LogWriter:
             rows.append({"log_name": self.name, "seq": seq, "leaf": leaf, "leaf_hash": digest})
         bulk_insert(self._session, _ENTRIES, rows)
         self._size = start + len(items)
-        self._session.connection().execute(_SET_HEAD, {"log_name": self.name, "new_size": self._size})
+        driver_sql.execute(self._session, _SET_HEAD, {"log_name": self.name, "new_size": self._size})
         return appended
 
 
@@ -122,12 +122,13 @@ def open_for_append(session: Session, name: str) -> LogWriter:
     """Lock log `name` for the rest of `session`'s transaction and return its writer."""
     check_log_name(name)
     _begin_write(session)
-    connection = session.connection()
-    size = connection.execute(_HEAD_FOR_UPDATE, {"log_name": name}).scalar_one_or_none()
-    if size is None:  # the log's first append: create its head, then lock it
+    # SQLite has no row locks: the IMMEDIATE transaction above already holds the write lock
+    lock = " FOR UPDATE" if session.connection().dialect.name == "postgresql" else ""
+    rows = driver_sql.query(session, _HEAD + lock, {"log_name": name})
+    if not rows:  # the log's first append: create its head, then lock it
         _ensure_head(session, name)
-        size = connection.execute(_HEAD_FOR_UPDATE, {"log_name": name}).scalar_one()
-    return LogWriter(session, name, int(size))
+        rows = driver_sql.query(session, _HEAD + lock, {"log_name": name})
+    return LogWriter(session, name, int(rows[0][0]))
 
 
 def committed_size(session: Session, name: str) -> int:

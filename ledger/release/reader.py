@@ -2,9 +2,10 @@
 
 One statement answers a whole batch: the subjects' records of the asked categories with
 whether each is disputed or repaired (correlated EXISTS on the objection and repair
-tables), so the release path pays one round trip per batch, not two per release.
-Selecting columns instead of ORM objects keeps the per-row cost low; the full row is
-loaded only to open (decrypt and check) a record version not opened before.
+tables), so the release path pays one round trip per batch, not two per release. It
+goes straight to the driver (`storage.driver_sql`: a third of SQLAlchemy's CPU per
+statement); the full ORM row is loaded only to open (decrypt and check) a record
+version not opened before.
 """
 
 from __future__ import annotations
@@ -14,38 +15,43 @@ from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.records.models import CreditRecord
 from ledger.records.service import RecordsService
-from ledger.selfservice.flags import disputed, repaired
+from ledger.selfservice.flags import OPEN_OBJECTION
+from ledger.selfservice.repairs import RepairStatus
+from ledger.storage import driver_sql
 
 __all__ = ["CurrentRecord", "RecordReader"]
 
 #: record versions kept opened in memory (immutable, so never stale)
 OPENED_CACHE_SIZE = 20_000
 
+# disputed: an objection is open; repaired: credit repair approved (`selfservice.flags`)
 _CURRENT = (
-    select(
-        CreditRecord.id,
-        CreditRecord.record_id,
-        CreditRecord.version,
-        CreditRecord.subject,
-        CreditRecord.category,
-        CreditRecord.event_date,
-        CreditRecord.severity,
-        disputed(CreditRecord.record_id).label("disputed"),
-        repaired(CreditRecord.record_id).label("repaired"),
-    )
-    .where(
-        CreditRecord.subject.in_(bindparam("subjects", expanding=True)),
-        CreditRecord.category.in_(bindparam("categories", expanding=True)),
-    )
-    .order_by(CreditRecord.record_id, CreditRecord.version)
+    "SELECT r.id, r.record_id, r.version, r.subject, r.category, r.event_date, r.severity,"
+    " EXISTS (SELECT 1 FROM objections o WHERE o.record_id = r.record_id AND o.status IN {open}),"
+    " EXISTS (SELECT 1 FROM repair_applications a WHERE a.record_id = r.record_id"
+    " AND a.status = :approved)"
+    " FROM credit_records r WHERE r.subject IN {subjects} AND r.category IN {categories}"
+    " ORDER BY r.record_id, r.version"
 )
+
+
+class _Row(NamedTuple):
+    id: int
+    record_id: str
+    version: int
+    subject: str
+    category: str
+    event_date: Any  # as the driver returns it
+    severity: str | None
+    disputed: Any
+    repaired: Any
 
 
 @dataclass(frozen=True)
@@ -80,22 +86,29 @@ class RecordReader:
         self, session: Session, subjects: Collection[str], categories: Collection[str]
     ) -> dict[str, list[CurrentRecord]]:
         """Per subject, the latest version of each of its records in `categories`."""
-        rows = session.execute(_CURRENT, {"subjects": sorted(subjects), "categories": sorted(categories)})
-        latest: dict[str, Any] = {}
+        open_sql, open_params = driver_sql.in_list("open", OPEN_OBJECTION)
+        subjects_sql, subject_params = driver_sql.in_list("subject", sorted(subjects))
+        categories_sql, category_params = driver_sql.in_list("category", sorted(categories))
+        sql = _CURRENT.format(open=open_sql, subjects=subjects_sql, categories=categories_sql)
+        params = {"approved": RepairStatus.APPROVED.value, **open_params, **subject_params, **category_params}
+        rows = driver_sql.query(session, sql, params)
+        latest: dict[str, _Row] = {}
         for row in rows:  # ordered by version: the last one per record wins
-            latest[row.record_id] = row
+            latest[row[1]] = _Row(*row)
         opened = self._open(session, list(latest.values()))
+        as_date = driver_sql.from_driver(session, CreditRecord.__table__.c.event_date.type)
         found: dict[str, list[CurrentRecord]] = {}
         for row in latest.values():
             found.setdefault(row.subject, []).append(
                 CurrentRecord(
-                    row.record_id, row.version, row.subject, row.category, row.event_date, row.severity,
-                    bool(row.disputed), bool(row.repaired), opened[(row.record_id, row.version)],
+                    row.record_id, row.version, row.subject, row.category, as_date(row.event_date),
+                    row.severity, bool(row.disputed), bool(row.repaired),
+                    opened[(row.record_id, row.version)],
                 )
             )  # fmt: skip
         return found
 
-    def _open(self, session: Session, rows: list[Any]) -> dict[tuple[str, int], dict[str, Any]]:
+    def _open(self, session: Session, rows: list[_Row]) -> dict[tuple[str, int], dict[str, Any]]:
         opened: dict[tuple[str, int], dict[str, Any]] = {}
         missing: list[int] = []
         with self._lock:

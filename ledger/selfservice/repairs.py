@@ -8,7 +8,7 @@
 2. An operator approves or rejects it within `repair_decision_working_days` working
    days; overdue applications are listed and escalated once.
 3. Approved: publication and sharing stop at once. The release path never returns the
-   record again (`flags.repaired`); the enterprise's own view shows it repaired.
+   record again (`release.reader`); the enterprise's own view shows it repaired.
    Records that are never repaired still leave publication at their maximum period
    (the same rule, `publicity.publication_ended`).
 

@@ -1,0 +1,57 @@
+"""Driver-level statements on both databases: parameters, conversions, errors, transactions."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from ledger.records.models import CreditRecord
+from ledger.storage import driver_sql
+from ledger.storage.database import Database, DatabaseUnavailable
+from ledger.storage.models import RequestNonce
+
+
+def test_named_parameters_and_in_lists(database: Database) -> None:
+    with database.session() as session:
+        values, params = driver_sql.in_list("v", ["a", "b", "c"])
+        assert values == "(:v0, :v1, :v2)" and params == {"v0": "a", "v1": "b", "v2": "c"}
+        rows = driver_sql.query(session, "SELECT :x + 1, :y", {"x": 41, "y": "text with : colon"})
+        assert rows == [(42, "text with : colon")]
+
+
+def test_values_are_stored_and_read_as_sqlalchemy_does(database: Database) -> None:
+    seen = datetime(2026, 11, 26, 8, 30, 1, 250, tzinfo=UTC)
+    with database.session() as session:
+        bound = driver_sql.bind(session, RequestNonce.__table__.c.seen_at.type, seen)
+        driver_sql.execute(
+            session,
+            "INSERT INTO request_nonces (signer, nonce, seen_at) VALUES (:s, :n, :t)",
+            {"s": "0xabc", "n": "n-1", "t": bound},
+        )
+    with database.session() as session:  # the ORM reads what the driver wrote
+        row = session.scalars(select(RequestNonce).where(RequestNonce.nonce == "n-1")).one()
+        assert row.seen_at.replace(tzinfo=UTC) == seen
+        date_type = CreditRecord.__table__.c.event_date.type
+        as_date = driver_sql.from_driver(session, date_type)
+        stored = driver_sql.bind(session, date_type, date(2026, 3, 1))  # text on SQLite
+        (raw,) = driver_sql.query(session, "SELECT :d", {"d": stored})[0]
+        assert as_date(raw) == date(2026, 3, 1) and as_date(None) is None
+
+
+def test_statements_share_the_session_transaction(database: Database) -> None:
+    insert = "INSERT INTO request_nonces (signer, nonce, seen_at) VALUES (:s, :n, :t)"
+    with pytest.raises(RuntimeError), database.session() as session:
+        t = driver_sql.bind(session, RequestNonce.__table__.c.seen_at.type, datetime.now(UTC))
+        driver_sql.execute_many(session, insert, [{"s": "0x1", "n": f"n{i}", "t": t} for i in range(3)])
+        raise RuntimeError("roll back")
+    with database.session() as session:
+        assert driver_sql.query(session, "SELECT COUNT(*) FROM request_nonces WHERE signer = '0x1'") == [(0,)]
+
+
+def test_driver_errors_are_database_unavailable(database: Database) -> None:
+    with pytest.raises(DatabaseUnavailable, match="no_such_table"), database.session() as session:
+        driver_sql.query(session, "SELECT * FROM no_such_table")
+    with database.session() as session:  # the pool still serves
+        assert driver_sql.query(session, "SELECT 1") == [(1,)]
