@@ -47,11 +47,11 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     errors.install(app)
+    app.include_router(releases.router)  # first: the hot path is matched before the others
     app.include_router(health.router)
     app.include_router(members.router)
     app.include_router(acts.router)
     app.include_router(records_router.router)
     app.include_router(audit_router.router)
-    app.include_router(releases.router)
     app.include_router(selfservice_router.router)
     return app

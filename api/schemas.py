@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ledger.chain.address import checksum_address
 
 
 def parse_address(value: str) -> str:
     if not is_address(value):
         raise ValueError("not an Ethereum address (0x + 40 hex digits)")
-    return str(to_checksum_address(value))
+    return checksum_address(value)
 
 
 def _hex_bytes(length: int | None) -> AfterValidator:

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from eth_utils import keccak, to_checksum_address
 
+from ledger.chain.address import checksum_address
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
 from ledger.chain.errors import ChainUnavailable
 
@@ -52,7 +53,7 @@ def encode_call(query: AuthorizationQuery) -> str:
         raise ValueError("uscc_hash must be 32 bytes and level a uint8")
     return "0x" + b"".join((
         SELECTOR,
-        bytes(12) + bytes.fromhex(to_checksum_address(query.requester)[2:]),
+        bytes(12) + bytes.fromhex(checksum_address(query.requester)[2:]),
         query.uscc_hash,
         _word(query.categories),
         _word(query.purpose),

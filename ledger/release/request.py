@@ -20,6 +20,7 @@ from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
+from ledger.chain.address import checksum_address
 from ledger.chain.membership import Signed, TypedMessage, sign
 from ledger.errors import InvalidInput
 from ledger.request_auth import Unauthenticated
@@ -97,7 +98,7 @@ def request_from_json(data: dict[str, Any]) -> Signed[DataRequestMessage]:
         nonce = bytes.fromhex(str(data["nonce"]).removeprefix("0x"))
         signature = bytes.fromhex(str(data["signature"]).removeprefix("0x"))
         message = DataRequestMessage(
-            to_checksum_address(str(data["institution"])),
+            checksum_address(str(data["institution"])),
             str(data["subject"]),
             int(data["categories"]),
             int(data["purpose"]),
@@ -178,7 +179,7 @@ def recover_data_request(signed: Signed[DataRequestMessage], separator: bytes) -
     public = PublicKey.from_signature_and_message(
         signature[:64] + bytes([v]), data_request_digest(separator, signed.message), hasher=None
     )
-    return str(to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:]))
+    return checksum_address(keccak(public.format(compressed=False)[1:])[-20:])
 
 
 def verify_data_request(signed: Signed[DataRequestMessage], domain: dict[str, Any], *, now: float) -> None:
