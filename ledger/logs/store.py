@@ -13,12 +13,11 @@ already exists): reads made after it see every earlier writer's committed rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger.errors import Unavailable
@@ -43,6 +42,7 @@ _ENTRIES = cast(Table, LogEntry.__table__)  # Core inserts: the ORM bulk path is
 
 # Sent to the driver (`storage.driver_sql`): every release batch and ingestion runs them.
 _HEAD = "SELECT size FROM log_heads WHERE name = :log_name"
+_ENSURE_HEAD = "INSERT INTO log_heads (name, size) VALUES (:log_name, 0) ON CONFLICT DO NOTHING"
 _SET_HEAD = "UPDATE log_heads SET size = :new_size WHERE name = :log_name"
 
 _LEAF_HASHES = text(
@@ -75,35 +75,28 @@ def _begin_write(session: Session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _ensure_head(session: Session, name: str) -> None:
-    dialect = session.connection().dialect.name
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(LogHead).values(name=name, size=0).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(LogHead).values(name=name, size=0).on_conflict_do_nothing())
-    elif session.get(LogHead, name) is None:  # pragma: no cover - only the two dialects are supported
-        session.add(LogHead(name=name, size=0))
-        session.flush()
-
-
 class LogWriter:
     """Appends to one log within the transaction that opened it (see `open_for_append`)."""
 
-    def __init__(self, session: Session, name: str, size: int) -> None:
+    def __init__(self, session: Session, name: str, head: Callable[[], list[tuple[Any, ...]]]) -> None:
         self._session = session
         self.name = name
-        self._size = size
+        self._head = head
+        self._size: int | None = None
 
     @property
     def size(self) -> int:
         """The log's size including what this transaction appended so far."""
+        if self._size is None:
+            (row,) = self._head()  # the locked head, read when first needed (see open_for_append)
+            self._size = int(row[0])
         return self._size
 
     def append(self, items: Sequence[tuple[str, Mapping[str, Any]]]) -> list[AppendedEntry]:
         """Append (type tag, payload) leaves in order; returns where each landed."""
         if not items:
             return []
-        start = self._size
+        start = self.size
         appended: list[AppendedEntry] = []
         rows: list[dict[str, Any]] = []
         for offset, (type_tag, payload) in enumerate(items):
@@ -118,17 +111,30 @@ class LogWriter:
         return appended
 
 
+def _locked_head(session: Session) -> str:
+    # SQLite has no row locks: the IMMEDIATE transaction already holds the write lock
+    return _HEAD + (" FOR UPDATE" if session.connection().dialect.name == "postgresql" else "")
+
+
 def open_for_append(session: Session, name: str) -> LogWriter:
-    """Lock log `name` for the rest of `session`'s transaction and return its writer."""
+    """Lock log `name` for the rest of `session`'s transaction and return its writer.
+
+    Inside `driver_sql.pipeline` the head is created if need be and locked by statements
+    sent at once, and the size is read only when the writer first needs it: what the
+    caller sends in between (the access trail's nonce check) shares the round trip and
+    still runs after the lock, as it would without the pipeline.
+    """
     check_log_name(name)
     _begin_write(session)
-    # SQLite has no row locks: the IMMEDIATE transaction above already holds the write lock
-    lock = " FOR UPDATE" if session.connection().dialect.name == "postgresql" else ""
-    rows = driver_sql.query(session, _HEAD + lock, {"log_name": name})
+    params = {"log_name": name}
+    if driver_sql.in_pipeline(session):  # sent, not awaited: they share the caller's round trip
+        driver_sql.execute(session, _ENSURE_HEAD, params)
+        return LogWriter(session, name, driver_sql.query_deferred(session, _locked_head(session), params))
+    rows = driver_sql.query(session, _locked_head(session), params)
     if not rows:  # the log's first append: create its head, then lock it
-        _ensure_head(session, name)
-        rows = driver_sql.query(session, _HEAD + lock, {"log_name": name})
-    return LogWriter(session, name, int(rows[0][0]))
+        driver_sql.execute(session, _ENSURE_HEAD, params)
+        rows = driver_sql.query(session, _locked_head(session), params)
+    return LogWriter(session, name, lambda: rows)
 
 
 def committed_size(session: Session, name: str) -> int:

@@ -89,7 +89,8 @@ class AccessTrail:
         if not entries:
             return []
         try:
-            with self.db.session() as session:
+            # pipelined: lock and nonce check in one round trip, the writes in another
+            with self.db.session() as session, driver_sql.pipeline(session):
                 writer = open_for_append(session, ACCESS_TRAIL_LOG)
                 fresh = _insert_nonces(session, entries)
                 accepted: list[TrailEntry] = []

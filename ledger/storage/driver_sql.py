@@ -28,7 +28,17 @@ from sqlalchemy.types import TypeEngine
 
 from ledger.storage.database import DatabaseUnavailable
 
-__all__ = ["bind", "execute", "execute_many", "from_driver", "in_list", "query"]
+__all__ = [
+    "bind",
+    "execute",
+    "execute_many",
+    "from_driver",
+    "in_list",
+    "in_pipeline",
+    "pipeline",
+    "query",
+    "query_deferred",
+]
 
 _NAMED = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -65,18 +75,51 @@ def from_driver(session: Session, type_: TypeEngine[Any]) -> Callable[[Any], Any
 
 
 @contextmanager
+def _reported(connection: Connection, cursor: Any = None) -> Iterator[None]:
+    """Driver errors as `DatabaseUnavailable`; a lost connection is invalidated."""
+    try:
+        yield
+    except connection.dialect.loaded_dbapi.Error as exc:
+        if connection.dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor):
+            connection.invalidate(exc)
+        raise DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}") from exc
+
+
+@contextmanager
 def _cursor(session: Session) -> Iterator[tuple[Any, Connection]]:
     connection = session.connection()
     raw: Any = connection.connection.driver_connection
     cursor = raw.cursor()
     try:
-        yield cursor, connection
-    except connection.dialect.loaded_dbapi.Error as exc:
-        if connection.dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor):
-            connection.invalidate(exc)
-        raise DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}") from exc
+        with _reported(connection, cursor):
+            yield cursor, connection
     finally:
         cursor.close()
+
+
+@contextmanager
+def pipeline(session: Session) -> Iterator[None]:
+    """Send the statements of the block without waiting for each answer.
+
+    On PostgreSQL this is psycopg's pipeline mode: a statement's answer is awaited only
+    when its rows are read (`query`, or calling what `query_deferred` returned), and the
+    end of the block awaits the rest, so a block of writes costs one round trip instead
+    of one per statement. On SQLite, where a statement is a function call, it changes
+    nothing. Errors surface at the latest when the block ends, as `DatabaseUnavailable`.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    raw: Any = connection.connection.driver_connection
+    with _reported(connection), raw.pipeline():
+        yield
+
+
+def in_pipeline(session: Session) -> bool:
+    """Whether the session's connection is inside `pipeline` (where COPY is not allowed)."""
+    pgconn = getattr(session.connection().connection.driver_connection, "pgconn", None)
+    return pgconn is not None and int(pgconn.pipeline_status) != 0  # psycopg.pq.PipelineStatus.OFF
 
 
 def _statement(connection: Connection, sql: str) -> str:
@@ -88,6 +131,33 @@ def query(session: Session, sql: str, params: Mapping[str, Any] | None = None) -
     with _cursor(session) as (cursor, connection):
         cursor.execute(_statement(connection, sql), params or {})
         return list(cursor.fetchall())
+
+
+def query_deferred(
+    session: Session, sql: str, params: Mapping[str, Any] | None = None
+) -> Callable[[], list[tuple[Any, ...]]]:
+    """Send `sql` now; its rows when the returned function is called (once).
+
+    Under `pipeline`, statements sent in between travel in the same round trip.
+    """
+    connection = session.connection()
+    raw: Any = connection.connection.driver_connection
+    cursor = raw.cursor()
+    try:
+        with _reported(connection, cursor):
+            cursor.execute(_statement(connection, sql), params or {})
+    except BaseException:
+        cursor.close()
+        raise
+
+    def rows() -> list[tuple[Any, ...]]:
+        try:
+            with _reported(connection, cursor):
+                return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    return rows
 
 
 def execute(session: Session, sql: str, params: Mapping[str, Any] | None = None) -> None:
