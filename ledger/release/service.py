@@ -27,10 +27,11 @@ on this small machine the CPU, not the wait, is what runs out first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -164,7 +165,10 @@ class ReleaseService:
 
     # -- the batch, step by step -------------------------------------------------------
 
-    def _handle(self, jobs: list[_Job]) -> None:
+    def _handle(self, queued: list[_Job]) -> None:
+        # a caller that gave up before its turn (timeout) cancelled its job: skip it; once
+        # running, a job can no longer be cancelled, so every answer below can be set
+        jobs = [job for job in queued if job.result.set_running_or_notify_cancel()]
         refusals: Refusals = []
         checked = self._settle_failures(jobs, self._check_request, refusals)
         authorized = self._authorize(checked, refusals)
@@ -295,7 +299,8 @@ class ReleaseService:
         failure = Unavailable(f"release failed, nothing released: {exc!r}")
         for job in jobs:
             if not job.result.done():
-                job.result.set_exception(failure)
+                with contextlib.suppress(InvalidStateError):  # cancelled while queued
+                    job.result.set_exception(failure)
 
     def _category_names(self, mask: int) -> list[str]:
         if mask <= 0:

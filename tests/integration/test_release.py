@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -25,14 +27,16 @@ from ledger.chain.agreements import (
     SuspendMessage,
 )
 from ledger.chain.authorize_call import AuthorizeCaller
-from ledger.chain.consents import GrantMessage, RevokeMessage
-from ledger.chain.membership import InstitutionKind, Role, uscc_hash
+from ledger.chain.consents import AuthorizationQuery, Decision, GrantMessage, RevokeMessage
+from ledger.chain.membership import InstitutionKind, Role, Signed, uscc_hash
 from ledger.domain.catalogue import default_catalogue
+from ledger.errors import Unavailable
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
 from ledger.platform import Platform
 from ledger.records.samples import sample_record, sample_uscc
-from ledger.release.request import request_domain, request_to_json, sign_data_request
+from ledger.release.factory import release_service
+from ledger.release.request import DataRequestMessage, request_domain, request_to_json, sign_data_request
 from ledger.release.service import response_hash
 from ledger.release.trail import ACCESS_TRAIL_LOG
 from ledger.sdk import ApiError, LedgerClient
@@ -393,6 +397,38 @@ def test_releases_resume_after_the_database_dropped_every_connection(world: Worl
             outcomes.append(f"{exc.status}")
     assert isinstance(outcomes[-1], int), outcomes  # served again, with its trail entry
     assert trail_size(world.platform) == outcomes[-1] + 1
+
+
+def test_a_release_not_done_in_time_is_503_and_one_given_up_while_queued_is_never_made(
+    world: World,
+) -> None:
+    world.grant(world.bank, TAX)
+    service = release_service(world.platform)
+    chain, gate = service.authorizer, threading.Event()
+
+    class SlowChain:  # the chain answers only when the test says so
+        def authorize_many(self, queries: list[AuthorizationQuery]) -> list[Decision]:
+            gate.wait(10)
+            return chain.authorize_many(queries)
+
+        def close(self) -> None:
+            chain.close()
+
+    service.authorizer = SlowChain()  # type: ignore[assignment]
+    deployment = world.platform.deployment
+    domain = request_domain(deployment.chain_id, deployment.addresses["Consents"])
+
+    def request() -> Signed[DataRequestMessage]:
+        return sign_data_request(world.bank, domain, subject=SUBJECT, categories=TAX, purpose=CREDIT,
+                                 agreement_id=world.agreement)  # fmt: skip
+
+    with pytest.raises(Unavailable, match="in time"):
+        service.release(request(), timeout=0.3)  # its batch now waits for the chain
+    with pytest.raises(Unavailable, match="in time"):
+        asyncio.run(service.release_async(request(), timeout=0.2))  # gives up while queued
+    gate.set()
+    service.close()  # the running batch completes; the abandoned request is skipped
+    assert trail_size(world.platform) == 1  # logged though not delivered: never the reverse
 
 
 def test_every_release_has_its_trail_entry(world: World) -> None:
