@@ -112,6 +112,12 @@ Refusals = list[tuple[Signed[DataRequestMessage], LedgerError]]
 
 
 class ReleaseService:
+    """The one path by which an enterprise's data reaches an institution.
+
+    Owns a worker thread (the batch) and the chain connection; `close` stops both. Usable
+    without HTTP: `release` blocks, `release_async` awaits, `submit` returns the future.
+    """
+
     def __init__(
         self,
         platform: Platform,
