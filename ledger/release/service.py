@@ -107,8 +107,8 @@ class _Job:
     digest: bytes = b""
 
 
-#: refused requests of a batch and why, audited together at the end of the batch
-Refusals = list[tuple[Signed[DataRequestMessage], LedgerError]]
+#: refused releases of a batch and why: audited at the end of the batch, then answered
+Refusals = list[tuple[_Job, LedgerError]]
 
 
 class ReleaseService:
@@ -189,7 +189,7 @@ class ReleaseService:
             else:
                 built = self._settle_failures(authorized, lambda job: self._build(job, found), refusals)
                 self._append_to_trail(built, refusals)
-        self._audit_refusals(refusals)
+        self._answer_refusals(refusals)
 
     def _settle_failures(
         self,
@@ -297,9 +297,7 @@ class ReleaseService:
         return TrailEntry(payload, request.institution, "data:0x" + request.nonce.hex())
 
     def _refuse(self, jobs: list[_Job], error: LedgerError, refusals: Refusals) -> None:
-        for job in jobs:
-            job.result.set_exception(error)
-            refusals.append((job.signed, error))
+        refusals.extend((job, error) for job in jobs)
 
     def _fail(self, jobs: list[_Job], exc: BaseException) -> None:
         failure = Unavailable(f"release failed, nothing released: {exc!r}")
@@ -351,19 +349,21 @@ class ReleaseService:
         """A dishonesty record leaves publication, and sharing, at its maximum publicity period."""
         return publication_ended(self.catalogue, record.category, record.severity, record.event_date, today)
 
-    def _audit_refusals(self, refusals: Refusals) -> None:
-        for signed, exc in refusals:
-            m = signed.message
-            detail = (
-                f"{exc.code}: {exc.message}; subject={m.subject} categories={m.categories} "
-                f"purpose={m.purpose} agreement={m.agreement_id}"
-            )
-            try:
-                audit_events.record(
-                    self.db, actor=m.institution, event="release", outcome="refused", detail=detail
-                )
-            except LedgerError:  # the database is down: refused all the same
-                return
+    def _answer_refusals(self, refusals: Refusals) -> None:
+        """Write the batch's refusals to the MLPS audit records, then tell each caller."""
+        if refusals:
+            with contextlib.suppress(LedgerError):  # the database is down: refused all the same
+                audit_events.record_all(self.db, [_audit_entry(job.signed.message, e) for job, e in refusals])
+        for job, error in refusals:
+            job.result.set_exception(error)
+
+
+def _audit_entry(m: DataRequestMessage, error: LedgerError) -> tuple[str, str, str, str]:
+    detail = (
+        f"{error.code}: {error.message}; subject={m.subject} categories={m.categories} "
+        f"purpose={m.purpose} agreement={m.agreement_id}"
+    )
+    return (m.institution, "release", "refused", detail)
 
 
 def _timed_out() -> Unavailable:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -11,9 +12,16 @@ from ledger.storage.models import AuditEvent
 
 
 def record(db: Database, *, actor: str | None, event: str, outcome: str, detail: str | None = None) -> None:
+    record_all(db, [(actor, event, outcome, detail)])
+
+
+def record_all(db: Database, events: Iterable[tuple[str | None, str, str, str | None]]) -> None:
+    """Record (actor, event, outcome, detail) tuples in one transaction (a batch's refusals)."""
+    now = datetime.now(UTC)
     with db.session() as session:
-        session.add(
-            AuditEvent(at=datetime.now(UTC), actor=actor, event=event, outcome=outcome, detail=detail)
+        session.add_all(
+            AuditEvent(at=now, actor=actor, event=event, outcome=outcome, detail=detail)
+            for actor, event, outcome, detail in events
         )
 
 

@@ -398,36 +398,82 @@ def test_releases_resume_after_the_database_dropped_every_connection(world: Worl
     assert trail_size(world.platform) == outcomes[-1] + 1
 
 
+class HeldService:
+    """The platform's release service, whose chain answers only once the test opens the gate."""
+
+    def __init__(self, world: World) -> None:
+        self.service = release_service(world.platform)
+        self.gate = threading.Event()
+        chain, gate = self.service.authorizer, self.gate
+
+        class SlowChain:
+            def authorize_many(self, queries: list[AuthorizationQuery]) -> list[Decision]:
+                gate.wait(10)
+                return chain.authorize_many(queries)
+
+            def close(self) -> None:
+                chain.close()
+
+        self.service.authorizer = SlowChain()  # type: ignore[assignment]
+        deployment = world.platform.deployment
+        self.domain = request_domain(deployment.chain_id, deployment.addresses["Consents"])
+        self.world = world
+
+    def request(self, institution: LocalAccount | None = None, **kw: object) -> Signed[DataRequestMessage]:
+        fields: dict[str, object] = {
+            "subject": SUBJECT, "categories": TAX, "purpose": CREDIT, "agreement_id": self.world.agreement,
+        }  # fmt: skip
+        return sign_data_request(institution or self.world.bank, self.domain, **{**fields, **kw})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def held(world: World) -> Iterator[HeldService]:
+    held = HeldService(world)
+    yield held
+    held.gate.set()
+    held.service.close()
+
+
 def test_a_release_not_done_in_time_is_503_and_one_given_up_while_queued_is_never_made(
-    world: World,
+    world: World, held: HeldService
 ) -> None:
     world.grant(world.bank, TAX)
-    service = release_service(world.platform)
-    chain, gate = service.authorizer, threading.Event()
-
-    class SlowChain:  # the chain answers only when the test says so
-        def authorize_many(self, queries: list[AuthorizationQuery]) -> list[Decision]:
-            gate.wait(10)
-            return chain.authorize_many(queries)
-
-        def close(self) -> None:
-            chain.close()
-
-    service.authorizer = SlowChain()  # type: ignore[assignment]
-    deployment = world.platform.deployment
-    domain = request_domain(deployment.chain_id, deployment.addresses["Consents"])
-
-    def request() -> Signed[DataRequestMessage]:
-        return sign_data_request(world.bank, domain, subject=SUBJECT, categories=TAX, purpose=CREDIT,
-                                 agreement_id=world.agreement)  # fmt: skip
-
     with pytest.raises(Unavailable, match="in time"):
-        service.release(request(), timeout=0.3)  # its batch now waits for the chain
+        held.service.release(held.request(), timeout=0.3)  # its batch now waits for the chain
     with pytest.raises(Unavailable, match="in time"):
-        asyncio.run(service.release_async(request(), timeout=0.2))  # gives up while queued
-    gate.set()
-    service.close()  # the running batch completes; the abandoned request is skipped
+        asyncio.run(held.service.release_async(held.request(), timeout=0.2))  # gives up while queued
+    held.gate.set()
+    held.service.close()  # the running batch completes; the abandoned request is skipped
     assert trail_size(world.platform) == 1  # logged though not delivered: never the reverse
+
+
+def test_in_one_batch_each_release_succeeds_or_fails_alone(world: World, held: HeldService) -> None:
+    world.grant(world.bank, TAX)
+    first = held.service.submit(held.request())  # its batch waits for the chain ...
+    replayed = held.request()
+    forged = dataclasses.replace(held.request(), signature=held.request(world.guarantor).signature)
+    queued = {  # ... while these queue up and go together as the next batch
+        "ok-1": held.service.submit(held.request()),
+        "no grant": held.service.submit(held.request(world.guarantor)),
+        "replay-a": held.service.submit(replayed),
+        "forged": held.service.submit(forged),
+        "bad purpose": held.service.submit(held.request(purpose=3)),
+        "replay-b": held.service.submit(replayed),
+        "ok-2": held.service.submit(held.request(categories=TAX)),
+    }
+    held.gate.set()
+    assert first.result(10).receipt.index == 0
+    outcomes = {}
+    for name, future in queued.items():
+        error = future.exception(10)
+        outcomes[name] = type(error).__name__ if error else future.result().receipt.index
+    assert outcomes == {
+        "ok-1": 1, "no grant": "ReleaseRefused", "replay-a": 2, "forged": "Unauthenticated",
+        "bad purpose": "InvalidInput", "replay-b": "ReplayedDataRequest", "ok-2": 3,
+    }  # fmt: skip
+    assert trail_size(world.platform) == 4
+    refused = [e.detail for e in audit_events.recent(world.platform.db) if e.event == "release"]
+    assert len(refused) == 4 and any("replayed" in str(d) for d in refused)
 
 
 def test_every_release_has_its_trail_entry(world: World) -> None:
