@@ -1,8 +1,9 @@
 """The baseline of bench/release.py: the same records read over HTTP with no checks at all.
 
 No signature, no chain, no masking, no trail: the subject's current records of the
-category, read by the release path's own reader (one statement, opened fields cached)
-and returned as JSON. Served like the API (uvicorn, uvloop, httptools).
+category, read as the release path reads them (the same reader and session: one
+statement, opened fields cached) and returned as JSON. Served like the API (uvicorn,
+uvloop, httptools).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def create() -> FastAPI:
 
     @app.get("/bare/{subject}/{category}")
     def bare(subject: str, category: str) -> dict[str, Any]:
-        with platform.db.session() as session:
+        with platform.db.autocommit_session() as session:  # as the release path reads
             found = reader.current(session, [subject], [category]).get(subject, [])
         return {
             "subject": subject,

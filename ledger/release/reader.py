@@ -91,8 +91,7 @@ class RecordReader:
         categories_sql, category_params = driver_sql.in_list("category", sorted(categories))
         sql = _CURRENT.format(open=open_sql, subjects=subjects_sql, categories=categories_sql)
         params = {"approved": RepairStatus.APPROVED.value, **open_params, **subject_params, **category_params}
-        with driver_sql.pipeline(session):  # the transaction's BEGIN travels with the query
-            rows = driver_sql.query(session, sql, params)
+        rows = driver_sql.query(session, sql, params)
         latest: dict[str, _Row] = {}
         for row in rows:  # ordered by version: the last one per record wins
             latest[row[1]] = _Row(*row)

@@ -182,7 +182,7 @@ class ReleaseService:
             try:
                 subjects = {j.subject for j in authorized}
                 categories = {c for j in authorized for c in j.categories}
-                with self.db.session() as session:
+                with self.db.autocommit_session() as session:  # one statement: no BEGIN, no COMMIT
                     found = self.reader.current(session, subjects, categories)
             except LedgerError as exc:
                 self._refuse(authorized, exc, refusals)

@@ -64,11 +64,27 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit_sessions = sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         try:
             with self._sessions() as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            raise DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}") from exc
+
+    @contextmanager
+    def autocommit_session(self) -> Iterator[Session]:
+        """A session in which every statement stands alone, with no BEGIN and no COMMIT.
+
+        For a read that is one statement on a hot path (the release path's record read):
+        it saves two round trips. Never for writes that must be atomic together.
+        """
+        try:
+            with self._autocommit_sessions() as session:
                 yield session
         except SQLAlchemyError as exc:
             raise DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}") from exc
