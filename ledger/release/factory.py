@@ -1,6 +1,6 @@
 """Wiring of the release service for one platform.
 
-The service owns a worker thread and a chain connection; `close` stops them.
+The service owns two worker threads and a chain connection; `close` stops them.
 """
 
 from __future__ import annotations

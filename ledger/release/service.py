@@ -15,13 +15,14 @@ refusal is written to the MLPS audit records without any data.
 Concurrent releases go through these steps together: one worker thread takes every
 request queued so far, verifies each, asks the chain for all of them in one JSON-RPC
 batch (each call still answers for itself, with its own block B), reads the records of
-all their subjects in one statement, and appends all their trail entries in one
-transaction. Nothing is shared between the releases of a batch but the round trips:
-each has its own decision, data, hash and entry, and fails alone unless a dependency
-fails for all. While a batch is handled the next one queues, so the batch grows with
-the load and the fixed cost of each round trip is spread over more releases; one
-thread for all the steps (rather than a pipeline of threads) keeps it that way, since
-on this small machine the CPU, not the wait, is what runs out first.
+all their subjects in one statement; a second worker thread appends the trail entries
+of everything checked so far in one transaction, while the first checks the next
+batch. Nothing is shared between the releases of a batch but the round trips: each
+has its own decision, data, hash and entry, and fails alone unless a dependency fails
+for all. While a batch is handled the next one queues, so batches grow with the load
+and the fixed cost of each round trip is spread over more releases. (Two stages rather
+than one: measured, +10% releases/s at concurrency 16 and 3.3 instead of 3.4 ms alone;
+a third stage, or two workers for the same stage, made batches smaller and was slower.)
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ Refusals = list[tuple[_Job, LedgerError]]
 class ReleaseService:
     """The one path by which an enterprise's data reaches an institution.
 
-    Owns a worker thread (the batch) and the chain connection; `close` stops both. Usable
+    Owns two worker threads (checks, trail) and the chain connection; `close` stops them. Usable
     without HTTP: `release` blocks, `release_async` awaits, `submit` returns the future.
     """
 
@@ -133,14 +134,17 @@ class ReleaseService:
         self.authorizer = authorizer
         self.catalogue = catalogue or default_catalogue()
         self.domain = request_domain(platform.deployment.chain_id, platform.deployment.addresses["Consents"])
-        self._worker: BatchWorker[_Job] = BatchWorker(
-            "release-checker", self._handle, self._fail, max_batch=MAX_BATCH
+        self._checks: BatchWorker[_Job] = BatchWorker(
+            "release-checks", self._check_batch, self._fail, max_batch=MAX_BATCH
+        )
+        self._appends: BatchWorker[_Job] = BatchWorker(
+            "release-trail", self._trail_batch, self._fail, max_batch=MAX_BATCH
         )
 
     def submit(self, signed: Signed[DataRequestMessage], *, now: float | None = None) -> Future[Release]:
         """Queue a release; the future holds the data and receipt, or the refusal (audited)."""
         job = _Job(signed, time.time() if now is None else now)
-        self._worker.put(job)
+        self._checks.put(job)
         return job.result
 
     def release(
@@ -166,12 +170,14 @@ class ReleaseService:
             raise _timed_out() from None
 
     def close(self) -> None:
-        self._worker.close()
+        self._checks.close()  # first: what it passes on is then queued for the trail
+        self._appends.close()
         self.authorizer.close()
 
     # -- the batch, step by step -------------------------------------------------------
 
-    def _handle(self, queued: list[_Job]) -> None:
+    def _check_batch(self, queued: list[_Job]) -> None:
+        """Steps 1-5 for a batch; what passes goes on to the trail worker."""
         # a caller that gave up before its turn (timeout) cancelled its job: skip it; once
         # running, a job can no longer be cancelled, so every answer below can be set
         jobs = [job for job in queued if job.result.set_running_or_notify_cancel()]
@@ -188,7 +194,14 @@ class ReleaseService:
                 self._refuse(authorized, exc, refusals)
             else:
                 built = self._settle_failures(authorized, lambda job: self._build(job, found), refusals)
-                self._append_to_trail(built, refusals)
+                for job in built:
+                    self._appends.put(job)
+        self._answer_refusals(refusals)
+
+    def _trail_batch(self, jobs: list[_Job]) -> None:
+        """Steps 6-7 for everything checked so far."""
+        refusals: Refusals = []
+        self._append_to_trail(jobs, refusals)
         self._answer_refusals(refusals)
 
     def _settle_failures(
