@@ -9,7 +9,8 @@ pool and the error handling stay SQLAlchemy's. Only the release path and the log
 append use this; everything else goes through SQLAlchemy.
 
 Statements are written once with `:name` parameters, which sqlite3 takes as they are and
-which become `%(name)s` for psycopg. A driver error is reported as `DatabaseUnavailable`
+which become `%(name)s` for psycopg (so a statement holds no `:word` or `%` of its own:
+values travel as parameters). A driver error is reported as `DatabaseUnavailable`
 and, if it means the connection is gone, the connection is invalidated like SQLAlchemy
 does, so the pool replaces it instead of handing it out again.
 """
