@@ -39,6 +39,8 @@ SELECTOR = keccak(text=AUTHORIZE_SIGNATURE)[:4]
 DEFAULT_TIMEOUT_SECONDS = 2.0
 _WORD = 32
 _UINT256_MAX = 2**256 - 1
+#: errors of a kept-alive connection that the other side closed since its last use
+_STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
 def _word(value: int) -> bytes:
@@ -135,19 +137,20 @@ class AuthorizeCaller:
     def _post(self, payload: Any) -> Any:
         body = json.dumps(payload, separators=(",", ":")).encode()
         with self._lock:
-            # a kept-alive connection the node closed fails on first use: one fresh retry
-            # (eth_call changes nothing, so sending it twice is harmless)
-            for attempt in (1, 2):
+            try:
                 try:
                     return self._exchange(body)
-                except (OSError, http.client.HTTPException) as exc:
+                except _STALE_CONNECTION:
+                    # the node closed the kept-alive connection since its last use: once more
+                    # on a fresh one (eth_call changes nothing, so sending it twice is harmless)
                     self._drop()
-                    if attempt == 2 or not isinstance(exc, _STALE_CONNECTION):
-                        raise ChainUnavailable(f"chain endpoint {self.rpc_url} unavailable: {exc!r}") from exc
-                except ValueError as exc:  # not JSON
-                    self._drop()
-                    raise ChainUnavailable(f"chain endpoint {self.rpc_url} answered no JSON: {exc}") from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+                    return self._exchange(body)
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop()
+                raise ChainUnavailable(f"chain endpoint {self.rpc_url} unavailable: {exc!r}") from exc
+            except ValueError as exc:  # not JSON
+                self._drop()
+                raise ChainUnavailable(f"chain endpoint {self.rpc_url} answered no JSON: {exc}") from exc
 
     def _exchange(self, body: bytes) -> Any:
         if self._connection is None:
@@ -176,7 +179,3 @@ class AuthorizeCaller:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-#: errors of a kept-alive connection that the other side closed since its last use
-_STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)

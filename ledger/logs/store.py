@@ -119,22 +119,17 @@ def _locked_head(session: Session) -> str:
 def open_for_append(session: Session, name: str) -> LogWriter:
     """Lock log `name` for the rest of `session`'s transaction and return its writer.
 
-    Inside `driver_sql.pipeline` the head is created if need be and locked by statements
-    sent at once, and the size is read only when the writer first needs it: what the
-    caller sends in between (the access trail's nonce check) shares the round trip and
-    still runs after the lock, as it would without the pipeline.
+    The head is created if this is the log's first append, then locked; the lock is taken
+    when the statement runs, but the size is read only when the writer first needs it.
+    Inside `driver_sql.pipeline` both statements are sent without waiting, so what the
+    caller sends next (the access trail's nonce check) shares their round trip and still
+    runs after the lock.
     """
     check_log_name(name)
     _begin_write(session)
     params = {"log_name": name}
-    if driver_sql.in_pipeline(session):  # sent, not awaited: they share the caller's round trip
-        driver_sql.execute(session, _ENSURE_HEAD, params)
-        return LogWriter(session, name, driver_sql.query_deferred(session, _locked_head(session), params))
-    rows = driver_sql.query(session, _locked_head(session), params)
-    if not rows:  # the log's first append: create its head, then lock it
-        driver_sql.execute(session, _ENSURE_HEAD, params)
-        rows = driver_sql.query(session, _locked_head(session), params)
-    return LogWriter(session, name, lambda: rows)
+    driver_sql.execute(session, _ENSURE_HEAD, params)
+    return LogWriter(session, name, driver_sql.query_deferred(session, _locked_head(session), params))
 
 
 def committed_size(session: Session, name: str) -> int:

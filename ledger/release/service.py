@@ -22,7 +22,7 @@ has its own decision, data, hash and entry, and fails alone unless a dependency 
 for all. While a batch is handled the next one queues, so batches grow with the load
 and the fixed cost of each round trip is spread over more releases. (Two stages rather
 than one: measured, +10% releases/s at concurrency 16 and 3.3 instead of 3.4 ms alone;
-a third stage, or two workers for the same stage, made batches smaller and was slower.)
+two workers for the same stage made batches smaller and was slower.)
 """
 
 from __future__ import annotations

@@ -57,6 +57,15 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+@contextmanager
+def _reported() -> Iterator[None]:
+    """SQLAlchemy's errors as `DatabaseUnavailable`: the caller fails closed (503)."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}") from exc
+
+
 class Database:
     """The database as the services see it: sessions that roll back unless committed."""
 
@@ -70,11 +79,8 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        try:
-            with self._sessions() as session, session.begin():
-                yield session
-        except SQLAlchemyError as exc:
-            raise DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}") from exc
+        with _reported(), self._sessions() as session, session.begin():
+            yield session
 
     @contextmanager
     def autocommit_session(self) -> Iterator[Session]:
@@ -83,11 +89,8 @@ class Database:
         For a read that is one statement on a hot path (the release path's record read):
         it saves two round trips. Never for writes that must be atomic together.
         """
-        try:
-            with self._autocommit_sessions() as session:
-                yield session
-        except SQLAlchemyError as exc:
-            raise DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}") from exc
+        with _reported(), self._autocommit_sessions() as session:
+            yield session
 
     def ping(self) -> str:
         """Revision of the schema, or raises `DatabaseUnavailable`."""

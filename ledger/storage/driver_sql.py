@@ -129,9 +129,7 @@ def _statement(connection: Connection, sql: str) -> str:
 
 def query(session: Session, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
     """The rows `sql` returns."""
-    with _cursor(session) as (cursor, connection):
-        cursor.execute(_statement(connection, sql), params or {})
-        return list(cursor.fetchall())
+    return query_deferred(session, sql, params)()
 
 
 def query_deferred(
