@@ -121,7 +121,7 @@ def open_for_append(session: Session, name: str) -> LogWriter:
 
     The head is created if this is the log's first append, then locked; the lock is taken
     when the statement runs, but the size is read only when the writer first needs it.
-    Inside `driver_sql.pipeline` both statements are sent without waiting, so what the
+    Inside `driver_sql.transaction` both statements are sent without waiting, so what the
     caller sends next (the access trail's nonce check) shares their round trip and still
     runs after the lock.
     """

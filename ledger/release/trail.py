@@ -89,8 +89,8 @@ class AccessTrail:
         if not entries:
             return []
         try:
-            # pipelined: lock and nonce check in one round trip, the writes in another
-            with self.db.session() as session, driver_sql.pipeline(session):
+            # two round trips: BEGIN, lock and nonce check; then the writes and COMMIT
+            with self.db.autocommit_session() as session, driver_sql.transaction(session):
                 writer = open_for_append(session, ACCESS_TRAIL_LOG)
                 fresh = _insert_nonces(session, entries)
                 accepted: list[TrailEntry] = []

@@ -4,7 +4,7 @@ Ingesting 10,000 records writes 20,000 rows while holding the record log's lock,
 write path matters: psycopg's executemany sends one INSERT per row (about 60 µs each
 here), SQLAlchemy's multi-row VALUES spends longer compiling than inserting, while
 COPY FROM STDIN moves the same rows in about a third of the executemany time. Inside a
-pipeline (`driver_sql.pipeline`, the access trail's few rows per batch) COPY is not
+pipeline (`driver_sql.transaction`, the access trail's few rows per batch) COPY is not
 allowed, and the executemany travels with the other statements instead.
 """
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection
@@ -36,9 +36,9 @@ __all__ = [
     "from_driver",
     "in_list",
     "in_pipeline",
-    "pipeline",
     "query",
     "query_deferred",
+    "transaction",
 ]
 
 _NAMED = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
@@ -99,26 +99,39 @@ def _cursor(session: Session) -> Iterator[tuple[Any, Connection]]:
 
 
 @contextmanager
-def pipeline(session: Session) -> Iterator[None]:
-    """Send the statements of the block without waiting for each answer.
+def transaction(session: Session) -> Iterator[None]:
+    """One transaction whose BEGIN and COMMIT travel with its statements.
 
-    On PostgreSQL this is psycopg's pipeline mode: a statement's answer is awaited only
-    when its rows are read (`query`, or calling what `query_deferred` returned), and the
-    end of the block awaits the rest, so a block of writes costs one round trip instead
-    of one per statement. On SQLite, where a statement is a function call, it changes
-    nothing. Errors surface at the latest when the block ends, as `DatabaseUnavailable`.
+    `session` must be an autocommit session (`Database.autocommit_session`): the block's
+    statements then run between an explicit BEGIN and COMMIT sent here. On PostgreSQL they
+    go in psycopg's pipeline mode: a statement's answer is awaited only when its rows are
+    read (`query`, or calling what `query_deferred` returned), and the COMMIT is awaited
+    when the block ends, so a transaction of a read-then-write costs two round trips.
+    (A session's own transaction costs two more: psycopg waits for the answer to the BEGIN
+    it sends, and SQLAlchemy sends the COMMIT after the block's writes came back.) On
+    SQLite the BEGIN is IMMEDIATE: the write lock is taken up front.
+
+    If the block raises, or the COMMIT fails, the connection is invalidated rather than
+    rolled back: its server session ends, and with it the transaction, so nothing of it
+    is kept and the pool never hands out a connection left inside a transaction. The
+    error surfaces as `DatabaseUnavailable` (a driver error) or as raised.
     """
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        yield
-        return
     raw: Any = connection.connection.driver_connection
-    with _reported(connection), raw.pipeline():
-        yield
+    postgres = connection.dialect.name == "postgresql"
+    try:
+        with _reported(connection), raw.pipeline() if postgres else nullcontext():
+            execute(session, "BEGIN" if postgres else "BEGIN IMMEDIATE")
+            yield
+            execute(session, "COMMIT")
+    except BaseException:
+        if not connection.invalidated:
+            connection.invalidate()
+        raise
 
 
 def in_pipeline(session: Session) -> bool:
-    """Whether the session's connection is inside `pipeline` (where COPY is not allowed)."""
+    """Whether the session's connection is in pipeline mode (`transaction`), where COPY is not allowed."""
     pgconn = getattr(session.connection().connection.driver_connection, "pgconn", None)
     return pgconn is not None and int(pgconn.pipeline_status) != 0  # psycopg.pq.PipelineStatus.OFF
 
@@ -137,7 +150,7 @@ def query_deferred(
 ) -> Callable[[], list[tuple[Any, ...]]]:
     """Send `sql` now; its rows when the returned function is called (once).
 
-    Under `pipeline`, statements sent in between travel in the same round trip.
+    Inside `transaction`, statements sent in between travel in the same round trip.
     """
     connection = session.connection()
     raw: Any = connection.connection.driver_connection
