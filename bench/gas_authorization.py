@@ -188,7 +188,6 @@ def run(client: ChainClient) -> None:
         print(_row(f"batched, {BATCH} calls per HTTP request (per decision)", batches, per=BATCH))
 
 
-
 def main() -> None:
     artifacts = compile_contracts()
     with tempfile.TemporaryDirectory(prefix="gas-authorization-") as tmp:

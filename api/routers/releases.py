@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, CallerDep, PlatformDep
@@ -71,21 +71,22 @@ ReleaseDep = Annotated[ReleaseService, Depends(get_release_service)]
         503: {"description": "chain, database or access trail unavailable: nothing released"},
     },
 )
-async def release(body: DataRequestBody, service: ReleaseDep) -> ReleaseOut:
+async def release(body: DataRequestBody, service: ReleaseDep) -> Response:
     # async: the release service batches concurrent releases on its own threads, so the
     # endpoint only waits, without taking a thread of the pool per request
     result = await service.release_async(request_from_json(body.model_dump()))
     r = result.receipt
-    return ReleaseOut(
-        data=result.data,
-        receipt=ReceiptOut(
-            log=r.log,
-            index=r.index,
-            leaf_hash="0x" + r.leaf_hash.hex(),
-            block=r.block,
-            response_hash="0x" + r.response_hash.hex(),
-        ),
+    receipt = ReceiptOut(
+        log=r.log,
+        index=r.index,
+        leaf_hash="0x" + r.leaf_hash.hex(),
+        block=r.block,
+        response_hash="0x" + r.response_hash.hex(),
     )
+    # `data` goes out as the very bytes the response hash covers (RFC 8785 JSON), not
+    # re-encoded: a client can hash what it received, and nothing is encoded twice
+    content = b'{"data":' + result.data_json + b',"receipt":' + receipt.model_dump_json().encode() + b"}"
+    return Response(content, media_type="application/json")
 
 
 @router.get(

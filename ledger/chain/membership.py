@@ -15,6 +15,7 @@ e.g. `NotActiveMember(account, role)`, `DuplicateApproval(id, approver)`,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 from enum import IntEnum
 from functools import cached_property
@@ -70,6 +71,7 @@ class Action(IntEnum):
     SET_QUORUM = 4
 
 
+@functools.lru_cache(maxsize=65_536)  # every release hashes its subject twice (request, chain check)
 def uscc_hash(uscc: str) -> bytes:
     """The on-chain key of an enterprise: keccak256 of its USCC (统一社会信用代码) as UTF-8."""
     return keccak(text=uscc)

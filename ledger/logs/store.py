@@ -67,9 +67,9 @@ class AppendedEntry:
 
 def _begin_write(session: Session) -> None:
     """On SQLite, start the transaction IMMEDIATE unless it already holds the write lock."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
+    if driver_sql.is_postgres(session):
         return
+    connection = session.connection()
     raw: Any = connection.connection.dbapi_connection
     if not raw.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -113,7 +113,7 @@ class LogWriter:
 
 def _locked_head(session: Session) -> str:
     # SQLite has no row locks: the IMMEDIATE transaction already holds the write lock
-    return _HEAD + (" FOR UPDATE" if session.connection().dialect.name == "postgresql" else "")
+    return _HEAD + (" FOR UPDATE" if driver_sql.is_postgres(session) else "")
 
 
 def open_for_append(session: Session, name: str) -> LogWriter:

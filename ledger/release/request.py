@@ -21,7 +21,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from ledger.chain.address import checksum_address
-from ledger.chain.membership import Signed, TypedMessage, sign
+from ledger.chain.membership import Signed, TypedMessage, sign, uscc_hash
 from ledger.errors import InvalidInput
 from ledger.request_auth import Unauthenticated
 
@@ -159,7 +159,7 @@ def data_request_digest(separator: bytes, m: DataRequestMessage) -> bytes:
     struct = b"".join((
         _REQUEST_TYPEHASH,
         bytes(12) + bytes.fromhex(m.institution[2:]),
-        keccak(text=m.subject),
+        uscc_hash(m.subject),  # EIP-712 encodes a string as its keccak256: the subject's on-chain key
         _word(m.categories),
         _word(m.purpose),
         _word(m.agreement_id),

@@ -86,10 +86,13 @@ class Receipt:
 class Release:
     data: dict[str, Any]
     receipt: Receipt
+    #: `data` as its RFC 8785 canonical JSON: the bytes `receipt.response_hash` covers,
+    #: which the API sends as they are
+    data_json: bytes
 
 
 def response_hash(data: dict[str, Any]) -> bytes:
-    """SHA-256 of the RFC 8785 canonical JSON of exactly what is released."""
+    """SHA-256 of the RFC 8785 canonical JSON of exactly what is released (as a client checks it)."""
     return hashlib.sha256(canonical_json(data)).digest()
 
 
@@ -105,6 +108,7 @@ class _Job:
     level: int = 0
     decision: Decision | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    data_json: bytes = b""
     digest: bytes = b""
 
 
@@ -269,7 +273,8 @@ class ReleaseService:
         wanted = set(job.categories)
         records = [r for r in found.get(job.subject, ()) if r.category in wanted]
         job.data = self._released_data(job.subject, records, raw_categories, decision, job.now)
-        job.digest = response_hash(job.data)
+        job.data_json = canonical_json(job.data)
+        job.digest = hashlib.sha256(job.data_json).digest()  # = response_hash(job.data)
 
     def _append_to_trail(self, jobs: list[_Job], refusals: Refusals) -> None:
         """Steps 6-7: every entry durable in one commit, then each release answered."""
@@ -286,7 +291,7 @@ class ReleaseService:
             assert job.decision is not None
             block = job.decision.block_number
             receipt = Receipt(ACCESS_TRAIL_LOG, result.seq, result.leaf_hash, block, job.digest)
-            job.result.set_result(Release(data=job.data, receipt=receipt))
+            job.result.set_result(Release(data=job.data, receipt=receipt, data_json=job.data_json))
 
     def _entry(self, job: _Job) -> TrailEntry:
         """The access-trail entry of a release: who, what, why, under which grant, at B."""

@@ -21,10 +21,11 @@ import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Dialect, event
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.types import TypeEngine
 
 from ledger.storage.database import DatabaseUnavailable
@@ -36,6 +37,7 @@ __all__ = [
     "from_driver",
     "in_list",
     "in_pipeline",
+    "is_postgres",
     "query",
     "query_deferred",
     "transaction",
@@ -57,45 +59,71 @@ def in_list(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     return "(" + ", ".join(f":{key}" for key in params) + ")", params
 
 
+@dataclass(frozen=True)
+class _Driver:
+    """A session's connection as the driver sees it."""
+
+    connection: Connection
+    raw: Any  # the driver's own connection: psycopg's or sqlite3's
+    dialect: Dialect
+    postgres: bool
+
+    def statement(self, sql: str) -> str:
+        return _for_driver(sql, self.dialect.paramstyle)
+
+    def report(self, exc: Any, cursor: Any = None) -> DatabaseUnavailable:
+        """A driver error as `DatabaseUnavailable`; a lost connection is invalidated."""
+        if self.dialect.is_disconnect(exc, self.connection.connection.dbapi_connection, cursor):
+            self.connection.invalidate(exc)
+        return DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}")
+
+
+_DRIVER_KEY = "ledger.driver_sql"
+
+
+def _driver(session: Session) -> _Driver:
+    """The session's connection, looked up once per session transaction.
+
+    Why cached: `Session.connection()` walks the session's transaction state each time
+    (15-40 µs here), and one access-trail append asked for it sixteen times. The entry is
+    dropped when the session's transaction ends (`_forget_driver`), since the next one
+    may hold another connection.
+    """
+    found: _Driver | None = session.info.get(_DRIVER_KEY)
+    if found is None:
+        connection = session.connection()
+        dialect = connection.dialect
+        raw = connection.connection.driver_connection
+        found = _Driver(connection, raw, dialect, dialect.name == "postgresql")
+        session.info[_DRIVER_KEY] = found
+    return found
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_driver(session: Session, _transaction: SessionTransaction) -> None:
+    session.info.pop(_DRIVER_KEY, None)
+
+
+def is_postgres(session: Session) -> bool:
+    return _driver(session).postgres
+
+
 def bind(session: Session, type_: TypeEngine[Any], value: Any) -> Any:
     """`value` as SQLAlchemy would send it for a column of `type_` (e.g. a datetime as
     text on SQLite)."""
-    dialect = session.connection().dialect
+    dialect = _driver(session).dialect
     processor = type_.dialect_impl(dialect).bind_processor(dialect)
     return value if processor is None or value is None else processor(value)
 
 
 def from_driver(session: Session, type_: TypeEngine[Any]) -> Callable[[Any], Any]:
     """What turns a driver value of a column of `type_` into what SQLAlchemy would return."""
-    dialect = session.connection().dialect
+    dialect = _driver(session).dialect
     processor = type_.dialect_impl(dialect).result_processor(dialect, None)
     if processor is None:
         return lambda value: value
     convert = processor
     return lambda value: None if value is None else convert(value)
-
-
-@contextmanager
-def _reported(connection: Connection, cursor: Any = None) -> Iterator[None]:
-    """Driver errors as `DatabaseUnavailable`; a lost connection is invalidated."""
-    try:
-        yield
-    except connection.dialect.loaded_dbapi.Error as exc:
-        if connection.dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor):
-            connection.invalidate(exc)
-        raise DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}") from exc
-
-
-@contextmanager
-def _cursor(session: Session) -> Iterator[tuple[Any, Connection]]:
-    connection = session.connection()
-    raw: Any = connection.connection.driver_connection
-    cursor = raw.cursor()
-    try:
-        with _reported(connection, cursor):
-            yield cursor, connection
-    finally:
-        cursor.close()
 
 
 @contextmanager
@@ -116,28 +144,26 @@ def transaction(session: Session) -> Iterator[None]:
     is kept and the pool never hands out a connection left inside a transaction. The
     error surfaces as `DatabaseUnavailable` (a driver error) or as raised.
     """
-    connection = session.connection()
-    raw: Any = connection.connection.driver_connection
-    postgres = connection.dialect.name == "postgresql"
+    driver = _driver(session)
     try:
-        with _reported(connection), raw.pipeline() if postgres else nullcontext():
-            execute(session, "BEGIN" if postgres else "BEGIN IMMEDIATE")
+        with driver.raw.pipeline() if driver.postgres else nullcontext():
+            execute(session, "BEGIN" if driver.postgres else "BEGIN IMMEDIATE")
             yield
             execute(session, "COMMIT")
+    except driver.dialect.loaded_dbapi.Error as exc:  # raised by the pipeline's final sync
+        if not driver.connection.invalidated:
+            driver.connection.invalidate()
+        raise DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}") from exc
     except BaseException:
-        if not connection.invalidated:
-            connection.invalidate()
+        if not driver.connection.invalidated:
+            driver.connection.invalidate()
         raise
 
 
 def in_pipeline(session: Session) -> bool:
     """Whether the session's connection is in pipeline mode (`transaction`), where COPY is not allowed."""
-    pgconn = getattr(session.connection().connection.driver_connection, "pgconn", None)
+    pgconn = getattr(_driver(session).raw, "pgconn", None)
     return pgconn is not None and int(pgconn.pipeline_status) != 0  # psycopg.pq.PipelineStatus.OFF
-
-
-def _statement(connection: Connection, sql: str) -> str:
-    return _for_driver(sql, connection.dialect.paramstyle)
 
 
 def query(session: Session, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
@@ -152,20 +178,23 @@ def query_deferred(
 
     Inside `transaction`, statements sent in between travel in the same round trip.
     """
-    connection = session.connection()
-    raw: Any = connection.connection.driver_connection
-    cursor = raw.cursor()
+    driver = _driver(session)
+    error = driver.dialect.loaded_dbapi.Error
+    cursor = driver.raw.cursor()
     try:
-        with _reported(connection, cursor):
-            cursor.execute(_statement(connection, sql), params or {})
+        cursor.execute(driver.statement(sql), params or {})
+    except error as exc:
+        cursor.close()
+        raise driver.report(exc, cursor) from exc
     except BaseException:
         cursor.close()
         raise
 
     def rows() -> list[tuple[Any, ...]]:
         try:
-            with _reported(connection, cursor):
-                return list(cursor.fetchall())
+            return list(cursor.fetchall())
+        except error as exc:
+            raise driver.report(exc, cursor) from exc
         finally:
             cursor.close()
 
@@ -173,12 +202,24 @@ def query_deferred(
 
 
 def execute(session: Session, sql: str, params: Mapping[str, Any] | None = None) -> None:
-    with _cursor(session) as (cursor, connection):
-        cursor.execute(_statement(connection, sql), params or {})
+    driver = _driver(session)
+    cursor = driver.raw.cursor()
+    try:
+        cursor.execute(driver.statement(sql), params or {})
+    except driver.dialect.loaded_dbapi.Error as exc:
+        raise driver.report(exc, cursor) from exc
+    finally:
+        cursor.close()
 
 
 def execute_many(session: Session, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
         return
-    with _cursor(session) as (cursor, connection):
-        cursor.executemany(_statement(connection, sql), rows)
+    driver = _driver(session)
+    cursor = driver.raw.cursor()
+    try:
+        cursor.executemany(driver.statement(sql), rows)
+    except driver.dialect.loaded_dbapi.Error as exc:
+        raise driver.report(exc, cursor) from exc
+    finally:
+        cursor.close()

@@ -62,7 +62,8 @@ _INSERT_NONCE = "INSERT INTO request_nonces (signer, nonce, seen_at) VALUES (:s,
 
 def _count(database: Database, signer: str) -> int:
     with database.session() as session:
-        rows = driver_sql.query(session, "SELECT COUNT(*) FROM request_nonces WHERE signer = :s", {"s": signer})
+        sql = "SELECT COUNT(*) FROM request_nonces WHERE signer = :s"
+        rows = driver_sql.query(session, sql, {"s": signer})
     return int(rows[0][0])
 
 
@@ -71,21 +72,22 @@ def test_an_explicit_transaction_commits_its_statements_together(database: Datab
         t = driver_sql.bind(session, RequestNonce.__table__.c.seen_at.type, datetime.now(UTC))
         driver_sql.execute(session, _INSERT_NONCE, {"s": "0x2", "n": "first", "t": t})
         # a read inside sees the transaction's own write
-        assert driver_sql.query(session, "SELECT nonce FROM request_nonces WHERE signer = '0x2'") == [("first",)]
+        seen = driver_sql.query(session, "SELECT nonce FROM request_nonces WHERE signer = '0x2'")
+        assert seen == [("first",)]
         driver_sql.execute(session, _INSERT_NONCE, {"s": "0x2", "n": "second", "t": t})
     assert _count(database, "0x2") == 2
 
 
 def test_an_explicit_transaction_that_fails_keeps_nothing(database: Database) -> None:
-    with pytest.raises(RuntimeError), database.autocommit_session() as session, driver_sql.transaction(session):
-        t = driver_sql.bind(session, RequestNonce.__table__.c.seen_at.type, datetime.now(UTC))
-        driver_sql.execute(session, _INSERT_NONCE, {"s": "0x3", "n": "kept?", "t": t})
+    seen_at = RequestNonce.__table__.c.seen_at.type
+    with pytest.raises(RuntimeError), database.autocommit_session() as s, driver_sql.transaction(s):
+        t = driver_sql.bind(s, seen_at, datetime.now(UTC))
+        driver_sql.execute(s, _INSERT_NONCE, {"s": "0x3", "n": "kept?", "t": t})
         raise RuntimeError("before the commit")
-    with pytest.raises(DatabaseUnavailable), database.autocommit_session() as session:
-        with driver_sql.transaction(session):
-            t = driver_sql.bind(session, RequestNonce.__table__.c.seen_at.type, datetime.now(UTC))
-            driver_sql.execute(session, _INSERT_NONCE, {"s": "0x3", "n": "dup", "t": t})
-            driver_sql.execute(session, _INSERT_NONCE, {"s": "0x3", "n": "dup", "t": t})  # unique violation
+    with pytest.raises(DatabaseUnavailable), database.autocommit_session() as s, driver_sql.transaction(s):
+        t = driver_sql.bind(s, seen_at, datetime.now(UTC))
+        driver_sql.execute(s, _INSERT_NONCE, {"s": "0x3", "n": "dup", "t": t})
+        driver_sql.execute(s, _INSERT_NONCE, {"s": "0x3", "n": "dup", "t": t})  # unique violation
     assert _count(database, "0x3") == 0
     # the pool hands out working connections, none left inside a transaction
     for _ in range(3):

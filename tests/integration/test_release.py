@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -174,6 +175,25 @@ def test_masked_then_raw_then_revoked(world: World) -> None:
     assert error.status == 403 and "no_covering_grant" in error.message
     assert trail_size(world.platform) == 2  # two releases, two entries; the refusal left none
     assert audit_events.recent(world.platform.db, 1)[0].outcome == "refused"
+
+
+def test_the_response_carries_exactly_the_bytes_its_hash_covers(world: World) -> None:
+    world.grant(world.bank, TAX)
+    client = world.sdk(world.bank)
+    chain = client.chain()
+    domain = request_domain(chain["chain_id"], chain["contracts"]["Consents"]["address"])
+    signed = sign_data_request(
+        world.bank, domain, subject=SUBJECT, categories=TAX, purpose=CREDIT, agreement_id=world.agreement
+    )
+    answer = client.http.post("/releases", json=request_to_json(signed))
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    body = answer.content
+    assert body.startswith(b'{"data":{')
+    sent = body[len(b'{"data":') : body.rindex(b',"receipt":')]
+    parsed = answer.json()
+    assert hashlib.sha256(sent).hexdigest() == parsed["receipt"]["response_hash"][2:]
+    assert parsed["receipt"]["response_hash"] == "0x" + response_hash(parsed["data"]).hex()
+    assert len(parsed["data"]["records"]) > 0
 
 
 def test_public_category_needs_an_agreement_but_no_grant(world: World) -> None:
