@@ -3,16 +3,18 @@
 `Consents.authorize` is a view: one `eth_call`. Through a web3 contract function each
 call pays for ABI lookup, argument validation and the middleware stack (about 3 ms on
 the development machine). Here the calldata is the precomputed selector and six static
-32-byte words, posted as raw JSON-RPC over one kept-alive `http.client` connection,
+32-byte words, posted as raw JSON-RPC over one kept-alive HTTP/1.1 connection (`_Connection`),
 and the five static words of the answer are read back directly. `authorize_many` sends
 a JSON-RPC batch: many decisions in one HTTP round trip, all at the same block when a
 block number is given.
 
 Why not a library here: eth_abi's general encoder and decoder cost about 30 µs per call
-each, and httpx about a millisecond per batch of eight (request building, JSON and
-response handling); the release path makes one call per release, so both showed up
-as a sizeable share of its CPU. Every argument and result is one static word, which
-`tests/contracts/test_consents.py` checks against the ABI encoding and the contract.
+each, httpx about a millisecond per batch of eight (request building, JSON and response
+handling), and even the standard library's `http.client` about 150 µs per answer, most
+of it parsing headers through the `email` package; the release path makes one call per
+batch of releases, so each showed up as a sizeable share of its CPU. Every argument and
+result is one static word, which `tests/contracts/test_consents.py` checks against the
+ABI encoding and the contract.
 
 Any failure to get an answer (transport, HTTP status, JSON-RPC error, malformed result)
 raises `ChainUnavailable`: the caller must then release nothing.
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import ssl
 import threading
 from collections.abc import Sequence
 from types import TracebackType
@@ -40,7 +44,9 @@ DEFAULT_TIMEOUT_SECONDS = 2.0
 _WORD = 32
 _UINT256_MAX = 2**256 - 1
 #: errors of a kept-alive connection that the other side closed since its last use
-_STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+_STALE_CONNECTION = (BrokenPipeError, ConnectionResetError)
+#: the most header bytes an answer may carry
+_MAX_HEADER = 65_536
 
 
 def _word(value: int) -> bytes:
@@ -85,6 +91,82 @@ def block_param(block_identifier: int | str) -> str:
     return hex(block_identifier) if isinstance(block_identifier, int) else block_identifier
 
 
+class _Connection:
+    """One kept-alive HTTP/1.1 connection that POSTs JSON and reads back one answer at a time.
+
+    Only what a JSON-RPC node's answer needs: a status line, headers, and a body of
+    Content-Length bytes or chunked (see the module docstring for why not `http.client`).
+    Protocol errors raise `http.client.HTTPException`; a connection the node closed
+    raises `ConnectionResetError`; a timeout or a socket error, `OSError`.
+    """
+
+    def __init__(self, host: str, port: int, *, https: bool, path: str, timeout: float) -> None:
+        sock = socket.create_connection((host, port), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host) if https else sock
+        self._head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            "Content-Type: application/json\r\nContent-Length: "
+        ).encode()
+        self._buffer = b""
+        self.reusable = True
+
+    def post(self, body: bytes) -> tuple[int, bytes]:
+        """Send `body`, return the answer's status and body."""
+        self._sock.sendall(self._head + str(len(body)).encode() + b"\r\n\r\n" + body)
+        lines = self._read_until(b"\r\n\r\n").split(b"\r\n")
+        version, _, rest = lines[0].partition(b" ")
+        if not version.startswith(b"HTTP/1.") or not rest[:3].isdigit():
+            raise http.client.HTTPException(f"malformed status line {lines[0][:80]!r}")
+        headers = {}
+        for line in lines[1:]:
+            name, colon, value = line.partition(b":")
+            if not colon:
+                raise http.client.HTTPException(f"malformed header line {line[:80]!r}")
+            headers[name.strip().lower()] = value.strip().lower()
+        if headers.get(b"transfer-encoding") == b"chunked":
+            content = self._read_chunked()
+        elif b"content-length" in headers:
+            content = self._read_exactly(int(headers[b"content-length"]))
+        else:  # a body that ends when the connection does: not from a JSON-RPC node
+            raise http.client.HTTPException("answer without Content-Length or chunked encoding")
+        if headers.get(b"connection") == b"close" or version == b"HTTP/1.0":
+            self.reusable = False
+        return int(rest[:3]), content
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def _receive(self) -> None:
+        chunk = self._sock.recv(65_536)
+        if not chunk:
+            raise ConnectionResetError("the node closed the connection")
+        self._buffer += chunk
+
+    def _read_until(self, marker: bytes) -> bytes:
+        while (end := self._buffer.find(marker)) < 0:
+            if len(self._buffer) > _MAX_HEADER:
+                raise http.client.HTTPException("answer headers too long")
+            self._receive()
+        found, self._buffer = self._buffer[:end], self._buffer[end + len(marker) :]
+        return found
+
+    def _read_exactly(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            self._receive()
+        found, self._buffer = self._buffer[:size], self._buffer[size:]
+        return found
+
+    def _read_chunked(self) -> bytes:
+        parts = []
+        while size := int(self._read_until(b"\r\n").partition(b";")[0], 16):
+            parts.append(self._read_exactly(size))
+            self._read_exactly(2)  # the CRLF after each chunk
+        while self._read_until(b"\r\n"):  # trailer lines, up to the empty one
+            pass
+        return b"".join(parts)
+
+
 class AuthorizeCaller:
     """Authorization calls to the `Consents` contract at `consents` over one kept-alive connection.
 
@@ -97,10 +179,11 @@ class AuthorizeCaller:
         url = urlsplit(rpc_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ValueError(f"not an http(s) JSON-RPC endpoint: {rpc_url}")
-        self._host, self._port, self._https = url.hostname, url.port, url.scheme == "https"
+        self._https = url.scheme == "https"
+        self._host, self._port = url.hostname, url.port or (443 if self._https else 80)
         self._path = url.path or "/"
         self._timeout = timeout
-        self._connection: http.client.HTTPConnection | None = None
+        self._connection: _Connection | None = None
         self._lock = threading.Lock()
 
     def authorize(self, query: AuthorizationQuery, block_identifier: int | str = "latest") -> Decision:
@@ -154,13 +237,14 @@ class AuthorizeCaller:
 
     def _exchange(self, body: bytes) -> Any:
         if self._connection is None:
-            kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-            self._connection = kind(self._host, self._port, timeout=self._timeout)
-        self._connection.request("POST", self._path, body, {"Content-Type": "application/json"})
-        response = self._connection.getresponse()
-        content = response.read()
-        if response.status != 200:
-            raise http.client.HTTPException(f"HTTP {response.status}: {content[:200]!r}")
+            self._connection = _Connection(
+                self._host, self._port, https=self._https, path=self._path, timeout=self._timeout
+            )
+        status, content = self._connection.post(body)
+        if not self._connection.reusable:
+            self._drop()
+        if status != 200:
+            raise http.client.HTTPException(f"HTTP {status}: {content[:200]!r}")
         return json.loads(content)
 
     def _drop(self) -> None:

@@ -5,7 +5,9 @@ write path matters: psycopg's executemany sends one INSERT per row (about 60 µs
 here), SQLAlchemy's multi-row VALUES spends longer compiling than inserting, while
 COPY FROM STDIN moves the same rows in about a third of the executemany time. Inside a
 pipeline (`driver_sql.transaction`, the access trail's few rows per batch) COPY is not
-allowed, and the executemany travels with the other statements instead.
+allowed, and one multi-row INSERT travels with the other statements instead (one
+statement to parse and execute rather than one per row: a batch holds at most a few
+dozen rows).
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         columns = list(rows[0].keys())
         names = ", ".join(table.c[name].name for name in columns)
-        if driver_sql.in_pipeline(session):  # COPY cannot be pipelined; executemany is
-            values = ", ".join(f":{name}" for name in columns)
-            driver_sql.execute_many(session, f"INSERT INTO {table.name} ({names}) VALUES ({values})", rows)
+        if driver_sql.in_pipeline(session):  # COPY cannot be pipelined: one multi-row INSERT is
+            row_sql = (", ".join(f":{name}{i}" for name in columns) for i in range(len(rows)))
+            values = ", ".join(f"({one})" for one in row_sql)
+            params = {f"{name}{i}": row[name] for i, row in enumerate(rows) for name in columns}
+            driver_sql.execute(session, f"INSERT INTO {table.name} ({names}) VALUES {values}", params)
             return
         raw: Any = connection.connection.dbapi_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:

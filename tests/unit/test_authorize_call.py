@@ -8,6 +8,7 @@ kept-alive connection, answers garbage, or an HTTP error.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -151,3 +152,100 @@ def test_unreachable_node_is_chain_unavailable() -> None:
 def test_only_http_endpoints_are_accepted() -> None:
     with pytest.raises(ValueError):
         AuthorizeCaller("ws://127.0.0.1:8545", CONSENTS)
+
+
+class _RawNode:
+    """A node that answers every request on a connection with the bytes `reply()` returns."""
+
+    def __init__(self, reply: Callable[[], bytes]) -> None:
+        self.connections = 0
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        threading.Thread(target=self._serve, args=(reply,), daemon=True).start()
+
+    def _serve(self, reply: Callable[[], bytes]) -> None:
+        while True:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._answer, args=(conn, reply), daemon=True).start()
+
+    def _answer(self, conn: socket.socket, reply: Callable[[], bytes]) -> None:
+        with conn:
+            buffer = b""
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                while len(buffer) < length:
+                    buffer += conn.recv(65536)
+                buffer = buffer[length:]
+                answer = reply()
+                if not answer:  # never answer: the client must give up on its own
+                    threading.Event().wait(5)
+                    return
+                conn.sendall(answer)
+
+    def close(self) -> None:
+        self._server.close()
+
+
+def _batch_of_two() -> bytes:
+    return json.dumps([{"jsonrpc": "2.0", "id": i, "result": ALLOWED} for i in range(2)]).encode()
+
+
+def _chunked(body: bytes) -> bytes:
+    half = len(body) // 2
+    return (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+        + f"{half:x};ext=1\r\n".encode() + body[:half] + b"\r\n"
+        + f"{len(body) - half:X}\r\n".encode() + body[half:] + b"\r\n"
+        + b"0\r\nX-Trailer: t\r\n\r\n"
+    )  # fmt: skip
+
+
+def test_chunked_answers_and_connection_close_are_understood() -> None:
+    chunked = _RawNode(lambda: _chunked(_batch_of_two()))
+    body = _batch_of_two()
+    closing = _RawNode(
+        lambda: b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    )
+    try:
+        with AuthorizeCaller(chunked.url, CONSENTS, timeout=2) as caller:
+            for _ in range(3):  # one kept-alive connection
+                assert caller.authorize_many([QUERY, QUERY]) == [decode_decision(ALLOWED)] * 2
+        assert chunked.connections == 1
+        with AuthorizeCaller(closing.url, CONSENTS, timeout=2) as caller:
+            for _ in range(3):  # the node said it closes: a new connection each time
+                assert caller.authorize_many([QUERY, QUERY]) == [decode_decision(ALLOWED)] * 2
+        assert closing.connections == 3
+    finally:
+        chunked.close()
+        closing.close()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"SMTP 200 OK\r\nContent-Length: 2\r\n\r\n[]",  # not HTTP
+        b"HTTP/1.1 OK\r\nContent-Length: 2\r\n\r\n[]",  # no status code
+        b"HTTP/1.1 200 OK\r\nno colon here\r\nContent-Length: 2\r\n\r\n[]",
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n[]",  # no length
+        b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n[]",
+        b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n",
+        b"",  # no answer at all: the timeout
+    ],
+)
+def test_malformed_or_missing_http_answers_are_chain_unavailable(answer: bytes) -> None:
+    node = _RawNode(lambda: answer)
+    try:
+        with AuthorizeCaller(node.url, CONSENTS, timeout=0.5) as caller, pytest.raises(ChainUnavailable):
+            caller.authorize_many([QUERY, QUERY])
+    finally:
+        node.close()
