@@ -1,8 +1,8 @@
 """The baseline of bench/release.py: the same records read over HTTP with no checks at all.
 
 No signature, no chain, no masking, no trail: the subject's current records of the
-category, read as the release path reads them (the same reader and session: one
-statement, opened fields cached) and returned as JSON. Served like the API (uvicorn,
+category, read as the release path reads them (the same reader: one statement in an
+autocommit session, opened fields cached) and returned as JSON. Served like the API (uvicorn,
 uvloop, httptools).
 """
 

@@ -24,16 +24,32 @@ _encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", 
 
 
 def _plain(value: Any) -> bool:
-    """True when the standard library's output is the RFC 8785 output for `value`."""
-    if isinstance(value, str) or value is None or isinstance(value, bool):
-        return True
-    if isinstance(value, int):
-        return -_MAX_SAFE <= value <= _MAX_SAFE
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return all(_plain(v) for v in value)
-    return False  # floats and anything else
+    """True when the standard library's output is the RFC 8785 output for `value`.
+
+    One pass over an explicit stack, types compared exactly: a subclass (an IntEnum, say)
+    counts as not plain and goes to `rfc8785`. Written so because the walk is on the
+    release path twice per release (response and trail entry), and a recursive walk
+    cost more than the encoding itself.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            if not -_MAX_SAFE <= item <= _MAX_SAFE:
+                return False
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str or not key.isascii():
+                    return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        else:
+            return False  # floats and anything else
+    return True
 
 
 def canonical_json(value: Any) -> bytes:

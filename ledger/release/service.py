@@ -138,6 +138,7 @@ class ReleaseService:
         self.authorizer = authorizer
         self.catalogue = catalogue or default_catalogue()
         self.domain = request_domain(platform.deployment.chain_id, platform.deployment.addresses["Consents"])
+        self._reads = self.db.standing_session()  # the checks worker's, batch after batch
         self._checks: BatchWorker[_Job] = BatchWorker(
             "release-checks", self._check_batch, self._fail, max_batch=MAX_BATCH
         )
@@ -177,6 +178,8 @@ class ReleaseService:
         self._checks.close()  # first: what it passes on is then queued for the trail
         self._appends.close()
         self.authorizer.close()
+        self._reads.close()
+        self.trail.close()
 
     # -- the batch, step by step -------------------------------------------------------
 
@@ -192,7 +195,7 @@ class ReleaseService:
             try:
                 subjects = {j.subject for j in authorized}
                 categories = {c for j in authorized for c in j.categories}
-                with self.db.autocommit_session() as session:  # one statement: no BEGIN, no COMMIT
+                with self._reads.use() as session:  # autocommit: one statement, no BEGIN, no COMMIT
                     found = self.reader.current(session, subjects, categories)
             except LedgerError as exc:
                 self._refuse(authorized, exc, refusals)

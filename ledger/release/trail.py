@@ -78,6 +78,10 @@ class AccessTrail:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._session = db.standing_session()  # appends come batch after batch from one worker
+
+    def close(self) -> None:
+        self._session.close()
 
     def append(self, entries: Sequence[TrailEntry]) -> list[AppendedEntry | ReplayedDataRequest]:
         """Append the entries and their nonces in one transaction; returns once committed.
@@ -90,7 +94,7 @@ class AccessTrail:
             return []
         try:
             # two round trips: BEGIN, lock and nonce check; then the writes and COMMIT
-            with self.db.autocommit_session() as session, driver_sql.transaction(session):
+            with self._session.use() as session, driver_sql.transaction(session):
                 writer = open_for_append(session, ACCESS_TRAIL_LOG)
                 fresh = _insert_nonces(session, entries)
                 accepted: list[TrailEntry] = []

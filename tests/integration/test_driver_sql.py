@@ -93,3 +93,37 @@ def test_an_explicit_transaction_that_fails_keeps_nothing(database: Database) ->
     for _ in range(3):
         with database.autocommit_session() as session, driver_sql.transaction(session):
             assert driver_sql.query(session, "SELECT 1") == [(1,)]
+
+
+def test_a_standing_session_keeps_its_connection_until_an_error(database: Database) -> None:
+    standing = database.standing_session()
+    try:
+        with standing.use() as session:
+            first = driver_sql.query(session, "SELECT 1")
+            kept, connection = session, session.connection()
+        with standing.use() as session:  # the same session and connection: no checkout
+            assert session is kept and session.connection() is connection
+            assert driver_sql.query(session, "SELECT 1") == first
+        with pytest.raises(DatabaseUnavailable), standing.use() as session:
+            driver_sql.query(session, "SELECT * FROM no_such_table")
+        assert connection.closed  # given back to the pool
+        with standing.use() as session:  # a fresh session after the failure, working
+            assert session is not kept
+            assert driver_sql.query(session, "SELECT 1") == first
+    finally:
+        standing.close()
+
+
+def test_a_standing_session_serves_no_object_twice(database: Database) -> None:
+    standing = database.standing_session()
+    t = datetime.now(UTC)
+    try:
+        with database.session() as session:
+            session.add(RequestNonce(signer="0x4", nonce="n", seen_at=t))
+        with standing.use() as session:
+            row = session.scalars(select(RequestNonce).where(RequestNonce.signer == "0x4")).one()
+            assert row in session
+        with standing.use() as session:  # expunged after the use before: read afresh if asked again
+            assert row not in session and len(session.identity_map) == 0
+    finally:
+        standing.close()

@@ -39,7 +39,7 @@ from ledger.records.samples import sample_record, sample_uscc
 from ledger.release.factory import release_service
 from ledger.release.request import DataRequestMessage, request_domain, request_to_json, sign_data_request
 from ledger.release.service import response_hash
-from ledger.release.trail import ACCESS_TRAIL_LOG
+from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail
 from ledger.sdk import ApiError, LedgerClient
 from ledger.services import audit_events
 from ledger.storage.database import Database
@@ -389,7 +389,8 @@ def test_failed_trail_append_means_no_data(world: World, broken_app: Callable[..
     world.grant(world.bank, TAX)
     client = broken_app()
     service = client.app.state.release_service  # type: ignore[attr-defined]
-    service.trail.db = Database("postgresql+psycopg://postgres@127.0.0.1:9/none")  # the log alone fails
+    # the log alone fails
+    service.trail = AccessTrail(Database("postgresql+psycopg://postgres@127.0.0.1:9/none"))
     response = client.post("/releases", json=_signed_body(world, world.bank))
     assert response.status_code == 503
     assert "data" not in response.json() and "access trail" in response.json()["detail"]
