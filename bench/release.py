@@ -6,7 +6,8 @@ concurrency 1 and 16, in alternating rounds (three by default; each figure is th
 median round). Each authorized request is a distinct pre-signed data request
 (signature, nonce, deadline): the server verifies it, asks the chain, masks, hashes and
 group-commits the access-trail entry before answering. Prints requests/s, median and
-p99 latency and the ratios.
+p99 latency, the CPU each request cost the server, anvil and PostgreSQL (from /proc),
+and the ratios.
 
 Needs wrk (`apt-get install -y wrk`) and PostgreSQL on 127.0.0.1:5432.
 Run: .venv/bin/python bench/release.py [--seconds 10] [--rounds 3]
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -74,6 +76,64 @@ def serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: str) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None  # gone meanwhile
+
+
+def cpu_seconds(groups: dict[str, Callable[[], list[str]]]) -> dict[str, float]:
+    """CPU time (user + system) used so far by each group of processes (Linux /proc)."""
+    used = {}
+    for name, pids in groups.items():
+        total = 0
+        for pid in pids():
+            fields = _stat(pid)
+            if fields is not None:
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        used[name] = total / _TICK
+    return used
+
+
+def process_tree(root: int) -> Callable[[], list[str]]:
+    """`root` and its descendants, looked up afresh each call."""
+
+    def pids() -> list[str]:
+        parents = {}
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            fields = _stat(pid)
+            if fields is not None:
+                parents[pid] = fields[1]
+        found, frontier = [str(root)], [str(root)]
+        while frontier:
+            frontier = [pid for pid, parent in parents.items() if parent in frontier]
+            found += frontier
+        return found
+
+    return pids
+
+
+def postgres_backends(db_name: str) -> Callable[[], list[str]]:
+    """The PostgreSQL server processes serving connections to `db_name`."""
+
+    def pids() -> list[str]:
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {db_name} ".encode() in title:
+                found.append(pid)
+        return found
+
+    return pids
+
+
 def wrk(url: str, connections: int, seconds: int, script: list[str] | None = None) -> dict[str, float]:
     threads = min(connections, 2)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
@@ -83,6 +143,7 @@ def wrk(url: str, connections: int, seconds: int, script: list[str] | None = Non
         command.append(url)
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
 
     def pct(p: str) -> float:
@@ -94,6 +155,7 @@ def wrk(url: str, connections: int, seconds: int, script: list[str] | None = Non
         "p50": pct("50"),
         "p99": pct("99"),
         "errors": float(non2xx.group(1)) if non2xx else 0.0,
+        "requests": requests,
     }
 
 
@@ -185,6 +247,30 @@ def main() -> None:
         # Rounds alternate bare and authorized, and each figure is the median round: uvicorn's
         # workers share one listening socket, and wrk's connections can land unevenly on
         # them (12 on one, 4 on the other), which moves a single round by ±20%.
+        # CPU per request of each part, from /proc: the server's workers (the API's for an
+        # authorized round, the bare app's for a bare one), anvil, and the database's
+        # backends. wrk keeps 16 requests in flight on 2 cores shared by all of them, so
+        # at concurrency 16 throughput follows the total: a steadier figure than req/s.
+        anvil_pid = int(next((work / "data").rglob("anvil.pid")).read_text())
+        groups = {
+            "api": process_tree(processes[0].pid),
+            "bare": process_tree(processes[1].pid),
+            "chain": process_tree(anvil_pid),
+            "database": postgres_backends(db_name),
+        }
+
+        def measured(
+            server: str, url: str, connections: int, script: list[str] | None = None
+        ) -> dict[str, float]:
+            before = cpu_seconds(groups)
+            result = wrk(url, connections, args.seconds, script)
+            after = cpu_seconds(groups)
+            per_request = {g: 1000 * (after[g] - before[g]) / max(result["requests"], 1) for g in groups}
+            result.update(cpu_server=per_request[server], cpu_chain=per_request["chain"])
+            result.update(cpu_database=per_request["database"])
+            result["cpu"] = result["cpu_server"] + result["cpu_chain"] + result["cpu_database"]
+            return result
+
         rounds: dict[tuple[str, int], list[dict[str, float]]] = {}
         for connections in (1, 16):
             for n in range(1, args.rounds + 1):
@@ -192,8 +278,8 @@ def main() -> None:
                 per_second = 500 if connections == 1 else 1500  # well above what a round uses
                 bodies = signed_bodies(work / f"bodies-{connections}-{n}.ndjson", per_second * args.seconds)
                 script = [str(HERE / "release_bodies.lua"), str(bodies)]
-                bare = wrk(f"http://127.0.0.1:{bare_port}/bare/{subject}/tax", connections, args.seconds)
-                authorized = wrk(f"{api}/releases", connections, args.seconds, script)
+                bare = measured("bare", f"http://127.0.0.1:{bare_port}/bare/{subject}/tax", connections)
+                authorized = measured("api", f"{api}/releases", connections, script)
                 rounds.setdefault(("bare read", connections), []).append(bare)
                 rounds.setdefault(("authorized release", connections), []).append(authorized)
                 print(
@@ -202,16 +288,21 @@ def main() -> None:
                     file=sys.stderr,
                 )
         results = {key: median_round(values) for key, values in rounds.items()}
-        print(f"{'path':<20}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
+        print(
+            f"{'path':<20}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
+            f"   CPU ms/request: {'server':>7}{'chain':>7}{'db':>7}{'total':>7}"
+        )
         for (name, connections), r in results.items():
             print(
                 f"{name:<20}{connections:>5}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['errors']:>9.0f}"
+                f"{'':>18}{r['cpu_server']:>7.2f}{r['cpu_chain']:>7.2f}{r['cpu_database']:>7.2f}{r['cpu']:>7.2f}"
             )
         for connections in (1, 16):
             bare, release = results[("bare read", connections)], results[("authorized release", connections)]
             print(
                 f"concurrency {connections}: authorized/bare throughput {release['rps'] / bare['rps']:.2f}, "
-                f"median latency ratio {release['p50'] / bare['p50']:.2f}"
+                f"median latency ratio {release['p50'] / bare['p50']:.2f}, "
+                f"CPU per request ratio {release['cpu'] / bare['cpu']:.2f}"
             )
     finally:
         for process in processes:

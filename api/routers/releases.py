@@ -74,7 +74,7 @@ ReleaseDep = Annotated[ReleaseService, Depends(get_release_service)]
 async def release(body: DataRequestBody, service: ReleaseDep) -> Response:
     # async: the release service batches concurrent releases on its own threads, so the
     # endpoint only waits, without taking a thread of the pool per request
-    result = await service.release_async(request_from_json(body.model_dump()))
+    result = await service.release_async(request_from_json(dict(body)))
     r = result.receipt
     receipt = ReceiptOut(
         log=r.log,

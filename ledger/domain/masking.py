@@ -16,6 +16,7 @@ table leaves open are made so that nothing beyond the rule is revealed:
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -145,6 +146,7 @@ def mask_address(value: object) -> str:
     return s[:pos] + FIXED_STARS
 
 
+@functools.lru_cache(maxsize=256)  # a catalogue has a handful of band edges
 def _amount_label(edge: int) -> str:
     if edge >= 100_000_000:
         amount, unit = Decimal(edge) / 100_000_000, "亿"
@@ -195,7 +197,7 @@ def mask_value(rule: MaskingRule | str, value: object, *, bands: Sequence[int] |
     raise MaskingError instead of passing data through.
     """
     try:
-        r = MaskingRule(rule)
+        r = rule if isinstance(rule, MaskingRule) else MaskingRule(rule)
     except ValueError:
         raise MaskingError(f"unknown masking rule {rule!r}") from None
     if value is None or r is MaskingRule.NEVER:

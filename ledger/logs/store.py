@@ -78,7 +78,7 @@ def _begin_write(session: Session) -> None:
 class LogWriter:
     """Appends to one log within the transaction that opened it (see `open_for_append`)."""
 
-    def __init__(self, session: Session, name: str, head: Callable[[], list[tuple[Any, ...]]]) -> None:
+    def __init__(self, session: Session, name: str, head: Callable[[], int]) -> None:
         self._session = session
         self.name = name
         self._head = head
@@ -88,8 +88,7 @@ class LogWriter:
     def size(self) -> int:
         """The log's size including what this transaction appended so far."""
         if self._size is None:
-            (row,) = self._head()  # the locked head, read when first needed (see open_for_append)
-            self._size = int(row[0])
+            self._size = self._head()  # the locked head, read when first needed (see open_for_append)
         return self._size
 
     def append(self, items: Sequence[tuple[str, Mapping[str, Any]]]) -> list[AppendedEntry]:
@@ -119,17 +118,29 @@ def _locked_head(session: Session) -> str:
 def open_for_append(session: Session, name: str) -> LogWriter:
     """Lock log `name` for the rest of `session`'s transaction and return its writer.
 
-    The head is created if this is the log's first append, then locked; the lock is taken
-    when the statement runs, but the size is read only when the writer first needs it.
-    Inside `driver_sql.transaction` both statements are sent without waiting, so what the
-    caller sends next (the access trail's nonce check) shares their round trip and still
-    runs after the lock.
+    The head row is locked when the statement runs; inside `driver_sql.transaction`
+    (pipeline mode) its size is read only when the writer first needs it, so what the
+    caller sends next (the access trail's nonce check) shares the round trip and still
+    runs after the lock. Elsewhere the size is read at once: reads made after this call
+    see every earlier writer's rows. A log's very first append finds no head: it creates
+    it, then locks it (a concurrent first writer waits on the new row's key, then locks).
     """
     check_log_name(name)
     _begin_write(session)
     params = {"log_name": name}
-    driver_sql.execute(session, _ENSURE_HEAD, params)
-    return LogWriter(session, name, driver_sql.query_deferred(session, _locked_head(session), params))
+    locked = driver_sql.query_deferred(session, _locked_head(session), params)
+
+    def head() -> int:
+        rows = locked()
+        if not rows:
+            driver_sql.execute(session, _ENSURE_HEAD, params)
+            rows = driver_sql.query(session, _locked_head(session), params)
+        return int(rows[0][0])
+
+    writer = LogWriter(session, name, head)
+    if not driver_sql.in_pipeline(session):
+        _ = writer.size  # takes the lock now
+    return writer
 
 
 def committed_size(session: Session, name: str) -> int:
