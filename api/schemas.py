@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from eth_utils import is_address
@@ -10,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from ledger.chain.address import checksum_address
 
 
+@functools.lru_cache(maxsize=65_536)  # members' addresses recur; eth_utils checks each by keccak
 def parse_address(value: str) -> str:
     if not is_address(value):
         raise ValueError("not an Ethereum address (0x + 40 hex digits)")
