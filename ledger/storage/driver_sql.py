@@ -4,9 +4,10 @@ Through SQLAlchemy each statement costs 150-300 µs of CPU on the development ma
 (statement caching, execution context, result wrapping, session bookkeeping): about
 1,200 Python calls for the seven statements of one access-trail append, which made the
 database layer the largest CPU share of a release. The same statements on the driver
-cursor of the session's own connection cost a third of that, and the transaction, the
-pool and the error handling stay SQLAlchemy's. Only the release path and the log
-append use this; everything else goes through SQLAlchemy.
+cursor of the session's own connection cost a third of that, and the pool and the
+error handling stay SQLAlchemy's, as does the transaction unless `transaction` sends
+BEGIN and COMMIT with the statements (the access trail's append). Only the release path
+and the log append use this; everything else goes through SQLAlchemy.
 
 Statements are written once with `:name` parameters, which sqlite3 takes as they are and
 which become `%(name)s` for psycopg (so a statement holds no `:word` or `%` of its own:
