@@ -77,7 +77,6 @@ class AccessTrail:
     """Durable, group-committed appends to the access-trail log."""
 
     def __init__(self, db: Database) -> None:
-        self.db = db
         self._session = db.standing_session()  # appends come batch after batch from one worker
 
     def close(self) -> None:

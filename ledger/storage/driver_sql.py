@@ -151,13 +151,13 @@ def transaction(session: Session) -> Iterator[None]:
             execute(session, "BEGIN" if driver.postgres else "BEGIN IMMEDIATE")
             yield
             execute(session, "COMMIT")
-    except driver.dialect.loaded_dbapi.Error as exc:  # raised by the pipeline's final sync
+    except BaseException as exc:
+        # a driver error here was raised by the pipeline's final sync (statements report their own)
+        error = driver.report(exc) if isinstance(exc, driver.dialect.loaded_dbapi.Error) else None
         if not driver.connection.invalidated:
             driver.connection.invalidate()
-        raise DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}") from exc
-    except BaseException:
-        if not driver.connection.invalidated:
-            driver.connection.invalidate()
+        if error is not None:
+            raise error from exc
         raise
 
 
