@@ -10,8 +10,6 @@ version not opened before.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.bounded_cache import BoundedCache
 from ledger.records.models import CreditRecord
 from ledger.records.service import RecordsService
 from ledger.selfservice.flags import OPEN_OBJECTION
@@ -79,8 +78,7 @@ class RecordReader:
 
     def __init__(self, records: RecordsService) -> None:
         self.records = records
-        self._opened: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._opened: BoundedCache[tuple[str, int], dict[str, Any]] = BoundedCache(OPENED_CACHE_SIZE)
 
     def current(
         self, session: Session, subjects: Collection[str], categories: Collection[str]
@@ -111,22 +109,16 @@ class RecordReader:
     def _open(self, session: Session, rows: list[_Row]) -> dict[tuple[str, int], dict[str, Any]]:
         opened: dict[tuple[str, int], dict[str, Any]] = {}
         missing: list[int] = []
-        with self._lock:
-            for row in rows:
-                key = (row.record_id, row.version)
-                fields = self._opened.get(key)
-                if fields is None:
-                    missing.append(row.id)
-                else:
-                    self._opened.move_to_end(key)
-                    opened[key] = fields
+        for row in rows:
+            key = (row.record_id, row.version)
+            fields = self._opened.get(key)
+            if fields is None:
+                missing.append(row.id)
+            else:
+                opened[key] = fields
         if missing:
             for record in session.scalars(select(CreditRecord).where(CreditRecord.id.in_(missing))):
                 key = (record.record_id, record.version)
                 opened[key] = self.records.open_row(record).fields  # checks it against its commitment
-            with self._lock:
-                for key in opened.keys() - self._opened.keys():
-                    self._opened[key] = opened[key]
-                while len(self._opened) > OPENED_CACHE_SIZE:
-                    self._opened.popitem(last=False)
+                self._opened.put(key, opened[key])
         return opened

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
@@ -39,6 +40,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ledger.batching import BatchWorker
+from ledger.bounded_cache import BoundedCache
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
 from ledger.chain.membership import Signed, uscc_hash
@@ -58,6 +60,8 @@ if TYPE_CHECKING:
 
 #: most releases checked together; more wait for the next batch
 MAX_BATCH = 64
+#: released records kept rendered (masked, as canonical JSON); a record version never changes
+RENDERED_CACHE_SIZE = 20_000
 #: how long a caller waits for its release before it is told the platform is unavailable
 RELEASE_TIMEOUT_SECONDS = 30.0
 
@@ -84,11 +88,16 @@ class Receipt:
 
 @dataclass(frozen=True)
 class Release:
-    data: dict[str, Any]
     receipt: Receipt
-    #: `data` as its RFC 8785 canonical JSON: the bytes `receipt.response_hash` covers,
-    #: which the API sends as they are
+    #: the released data as RFC 8785 canonical JSON: the bytes `receipt.response_hash`
+    #: covers, which the API sends as they are
     data_json: bytes
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The released data: subject, block B and the records, as a fresh object."""
+        data: dict[str, Any] = json.loads(self.data_json)
+        return data
 
 
 def response_hash(data: dict[str, Any]) -> bytes:
@@ -107,7 +116,7 @@ class _Job:
     categories: list[str] = field(default_factory=list)
     level: int = 0
     decision: Decision | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    record_count: int = 0
     data_json: bytes = b""
     digest: bytes = b""
 
@@ -138,6 +147,9 @@ class ReleaseService:
         self.authorizer = authorizer
         self.catalogue = catalogue or default_catalogue()
         self.domain = request_domain(platform.deployment.chain_id, platform.deployment.addresses["Consents"])
+        # a released record's rendering depends only on its version, its flags and the
+        # detail level: masking and encoding it once serves every later release of it
+        self._rendered: BoundedCache[tuple[str, int, bool, bool], bytes] = BoundedCache(RENDERED_CACHE_SIZE)
         self._reads = self.db.standing_session()  # the checks worker's, batch after batch
         self._checks: BatchWorker[_Job] = BatchWorker(
             "release-checks", self._check_batch, self._fail, max_batch=MAX_BATCH
@@ -269,15 +281,28 @@ class ReleaseService:
         return allowed
 
     def _build(self, job: _Job, found: dict[str, list[CurrentRecord]]) -> None:
-        """Steps 3-5: the job's records, desensitized, and the hash of exactly that."""
+        """Steps 3-5: the job's records, desensitized, and the hash of exactly that.
+
+        Repaired records, and dishonesty records past their maximum publicity period,
+        are never shared again: they are left out here.
+        """
         decision = job.decision
         assert decision is not None  # set by _authorize for every job that reaches here
         raw_categories = decision.raw_categories if job.signed.message.raw else 0
         wanted = set(job.categories)
-        records = [r for r in found.get(job.subject, ()) if r.category in wanted]
-        job.data = self._released_data(job.subject, records, raw_categories, decision, job.now)
-        job.data_json = canonical_json(job.data)
-        job.digest = hashlib.sha256(job.data_json).digest()  # = response_hash(job.data)
+        today = datetime.fromtimestamp(job.now, UTC).date()
+        records = sorted(
+            (r for r in found.get(job.subject, ()) if r.category in wanted),
+            key=lambda r: (r.category, r.event_date, r.record_id),
+        )
+        rendered = [
+            self._render(record, raw_categories)
+            for record in records
+            if not (record.repaired or self._expired(record, today))
+        ]
+        job.record_count = len(rendered)
+        job.data_json = released_json(job.subject, decision.block_number, rendered)
+        job.digest = hashlib.sha256(job.data_json).digest()  # = response_hash(Release.data)
 
     def _append_to_trail(self, jobs: list[_Job], refusals: Refusals) -> None:
         """Steps 6-7: every entry durable in one commit, then each release answered."""
@@ -294,7 +319,7 @@ class ReleaseService:
             assert job.decision is not None
             block = job.decision.block_number
             receipt = Receipt(ACCESS_TRAIL_LOG, result.seq, result.leaf_hash, block, job.digest)
-            job.result.set_result(Release(data=job.data, receipt=receipt, data_json=job.data_json))
+            job.result.set_result(Release(receipt=receipt, data_json=job.data_json))
 
     def _entry(self, job: _Job) -> TrailEntry:
         """The access-trail entry of a release: who, what, why, under which grant, at B."""
@@ -312,7 +337,7 @@ class ReleaseService:
             "block": decision.block_number,
             "response_hash": "0x" + job.digest.hex(),
             "released_at": datetime.fromtimestamp(job.now, UTC).isoformat(),
-            "record_count": len(job.data["records"]),
+            "record_count": job.record_count,
             "request": request_to_json(job.signed),
         }
         return TrailEntry(payload, request.institution, "data:0x" + request.nonce.hex())
@@ -340,21 +365,13 @@ class ReleaseService:
         if mask <= 0 or mask & (mask - 1) or mask.bit_length() - 1 not in known:
             raise InvalidInput("request.purpose: exactly one purpose of the catalogue, as a one-bit mask")
 
-    def _released_data(
-        self,
-        subject: str,
-        records: list[CurrentRecord],
-        raw_categories: int,
-        decision: Decision,
-        now: float,
-    ) -> dict[str, Any]:
-        today = datetime.fromtimestamp(now, UTC).date()
-        released = []
-        for record in sorted(records, key=lambda r: (r.category, r.event_date, r.record_id)):
-            if record.repaired or self._expired(record, today):  # never shared again
-                continue
-            raw = bool(raw_categories >> self.catalogue.category(record.category).bit & 1)
-            released.append({
+    def _render(self, record: CurrentRecord, raw_categories: int) -> bytes:
+        """A released record, masked unless its category is granted raw, as canonical JSON."""
+        raw = bool(raw_categories >> self.catalogue.category(record.category).bit & 1)
+        key = (record.record_id, record.version, raw, record.disputed)
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = canonical_json({
                 "record_id": record.record_id,
                 "version": record.version,
                 "category": record.category,
@@ -364,7 +381,8 @@ class ReleaseService:
                 "disputed": record.disputed,  # an objection is open
                 "fields": mask_record(record.category, record.fields, raw, catalogue=self.catalogue),
             })  # fmt: skip
-        return {"subject": subject, "block": decision.block_number, "records": released}
+            self._rendered.put(key, rendered)
+        return rendered
 
     def _expired(self, record: CurrentRecord, today: date) -> bool:
         """A dishonesty record leaves publication, and sharing, at its maximum publicity period."""
@@ -377,6 +395,18 @@ class ReleaseService:
                 audit_events.record_all(self.db, [_audit_entry(job.signed.message, e) for job, e in refusals])
         for job, error in refusals:
             job.result.set_exception(error)
+
+
+def released_json(subject: str, block: int, records: list[bytes]) -> bytes:
+    """The RFC 8785 JSON of `{"subject", "block", "records"}`, given each record's RFC 8785 JSON.
+
+    Why assembled: an RFC 8785 object is its members in key order, each value in its own
+    canonical form, so canonical parts joined in that order are the canonical whole;
+    encoding the whole again would walk every record each release. (A test holds it
+    equal to `canonical_json` of the same object.)
+    """
+    parts = (canonical_json(block), b",".join(records), canonical_json(subject))
+    return b'{"block":%b,"records":[%b],"subject":%b}' % parts
 
 
 def _audit_entry(m: DataRequestMessage, error: LedgerError) -> tuple[str, str, str, str]:
