@@ -7,7 +7,10 @@ median round). Each authorized request is a distinct pre-signed data request
 (signature, nonce, deadline): the server verifies it, asks the chain, masks, hashes and
 group-commits the access-trail entry before answering. Prints requests/s, median and
 p99 latency, the CPU each request cost the server, anvil and PostgreSQL (from /proc),
-and the ratios.
+and the ratios. Then, in this process against the same chain and database, a release
+alone step by step (signature check, chain call, record read, trail append), next to the
+whole of it through `ReleaseService.release`: where the time of a release at
+concurrency 1 goes.
 
 Needs wrk (`apt-get install -y wrk`) and PostgreSQL on 127.0.0.1:5432.
 Run: .venv/bin/python bench/release.py [--seconds 10] [--rounds 3]
@@ -21,12 +24,14 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -37,13 +42,23 @@ from eth_utils import keccak
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ledger.chain.agreements import CommitmentKind, CommitMessage, CountersignMessage, ProposeAgreementMessage
-from ledger.chain.consents import GrantMessage
-from ledger.chain.membership import Action, InstitutionKind, Role, uscc_hash
+from ledger.chain.consents import AuthorizationQuery, GrantMessage
+from ledger.chain.membership import Action, InstitutionKind, Role, Signed, uscc_hash
 from ledger.devnet import devnet_key
 from ledger.domain.catalogue import default_catalogue
+from ledger.platform import Platform
 from ledger.records.samples import sample_record, sample_uscc
-from ledger.release.request import request_domain, request_to_json, sign_data_request
+from ledger.release.factory import release_service
+from ledger.release.request import (
+    DataRequestMessage,
+    request_domain,
+    request_to_json,
+    sign_data_request,
+    verify_data_request,
+)
+from ledger.release.trail import TrailEntry
 from ledger.sdk import LedgerClient
+from ledger.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -162,6 +177,71 @@ def wrk(url: str, connections: int, seconds: int, script: list[str] | None = Non
 def median_round(rounds: list[dict[str, float]]) -> dict[str, float]:
     """The round with the median throughput (its latencies with it)."""
     return sorted(rounds, key=lambda r: r["rps"])[len(rounds) // 2]
+
+
+def release_alone(
+    env: dict[str, str], sign: Callable[[], Signed[DataRequestMessage]], subject: str, level: int
+) -> None:
+    """Releases one at a time in this process: the steps in sequence on one thread, then the service.
+
+    The steps are the library's own calls, as the release service makes them for a batch
+    of one (the signature check, one `authorize` call, the record read, the trail append
+    with its commit), each timed inside a sequence, not in a loop of its own: in a tight
+    loop each runs with warm caches and measures about half of what it costs in a release.
+    What `ReleaseService.release` adds on top is its thread handoffs and the rest of the
+    work (request checks, masking and hashing, the trail entry).
+    """
+    os.environ.update({k: v for k, v in env.items() if k.startswith("LEDGER_")})
+    platform = Platform.open(Settings())
+    service = release_service(platform)
+    reads = platform.db.standing_session()
+    count, warm_up = 500, 50
+    requests = [sign() for _ in range(2 * (count + warm_up))]
+    m = requests[0].message
+    query = AuthorizationQuery(
+        m.institution, uscc_hash(subject), m.categories, m.purpose, m.agreement_id, level
+    )
+    names = ("signature and deadline check", "chain: one authorize eth_call", "record read (one statement)",
+             "access-trail append and commit", "the steps in sequence")  # fmt: skip
+    steps: dict[str, list[float]] = {name: [] for name in names}
+    whole: list[float] = []
+    try:
+        for n, signed in enumerate(requests[: count + warm_up]):
+            began = time.perf_counter()
+            verify_data_request(signed, service.domain, now=time.time())
+            checked = time.perf_counter()
+            service.authorizer.authorize(query)
+            authorized = time.perf_counter()
+            with reads.use() as session:
+                service.reader.current(session, [subject], ["tax"])
+            read = time.perf_counter()
+            payload = {  # what the trail indexes, and the signed request a release's entry carries
+                "institution": m.institution,
+                "subject": subject,
+                "released_at": datetime.now(UTC).isoformat(),
+                "request": request_to_json(signed),
+            }
+            service.trail.append([TrailEntry(payload, m.institution, f"bench-alone:{n}")])
+            appended = time.perf_counter()
+            if n >= warm_up:
+                marks = (checked - began, authorized - checked, read - authorized, appended - read)
+                for name, took in zip(names, (*marks, appended - began), strict=True):
+                    steps[name].append(took)
+        for n, signed in enumerate(requests[count + warm_up :]):
+            began = time.perf_counter()
+            service.release(signed)
+            if n >= warm_up:
+                whole.append(time.perf_counter() - began)
+    finally:
+        reads.close()
+        service.close()
+    print(f"\na release alone, in this process (median of {count}, wall):")
+    for name, times in steps.items():
+        print(f"  {name:<34}{1000 * statistics.median(times):>6.2f} ms")
+    print(
+        f"  {'ReleaseService.release, whole':<34}{1000 * statistics.median(whole):>6.2f} ms"
+        "  (+ thread handoffs, request checks, masking, hashing, the entry)"
+    )
 
 
 def main() -> None:
@@ -304,6 +384,15 @@ def main() -> None:
                 f"median latency ratio {release['p50'] / bare['p50']:.2f}, "
                 f"CPU per request ratio {release['cpu'] / bare['cpu']:.2f}"
             )
+        level = catalogue.max_level(["tax"], raw=False)
+        release_alone(
+            env,
+            lambda: sign_data_request(
+                bank_key, domain, subject=subject, categories=tax, purpose=credit, agreement_id=agreement
+            ),
+            subject,
+            level,
+        )
     finally:
         for process in processes:
             process.terminate()

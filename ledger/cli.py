@@ -13,6 +13,7 @@ import typer
 
 from ledger.cli_audit import audit_app
 from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
+from ledger.cli_release import release_app
 from ledger.errors import LedgerError
 from ledger.keystore import create_keystore
 from ledger.settings import Settings
@@ -30,6 +31,7 @@ app.add_typer(records_app, name="records")  # issue 4: records, catalogue, ancho
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(anchor_app, name="anchor")
 app.add_typer(audit_app, name="audit")  # issue 7: independent audit
+app.add_typer(release_app, name="release")  # issue 5: data requests
 
 
 def _fail(exc: LedgerError) -> typer.Exit:

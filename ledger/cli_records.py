@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -32,6 +32,8 @@ anchor_app = typer.Typer(
     help="The anchoring worker that checkpoints the logs on chain.", no_args_is_help=True
 )
 
+V = TypeVar("V")
+OutOption = Annotated[Path | None, typer.Option(help="write the bundle here instead of stdout")]
 ApiOption = Annotated[str | None, typer.Option("--api", help="API base URL (default: from settings)")]
 KeystoreOption = Annotated[
     Path | None, typer.Option(help="member keystore file (password: LEDGER_KEY_PASSWORD)")
@@ -41,12 +43,12 @@ KeyEnvOption = Annotated[
 ]
 
 
-def _fail(message: str) -> typer.Exit:
+def fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
 
 
-def _client(api: str | None, keystore: Path | None, key_env: str | None) -> Any:
+def member_client(api: str | None, keystore: Path | None, key_env: str | None) -> Any:
     from eth_account import Account
 
     from ledger.keystore import load_keystore
@@ -58,10 +60,10 @@ def _client(api: str | None, keystore: Path | None, key_env: str | None) -> Any:
         account = load_keystore(keystore, password)
     elif key_env is not None:
         if key_env not in os.environ:
-            raise _fail(f"environment variable {key_env} is not set")
+            raise fail(f"environment variable {key_env} is not set")
         account = Account.from_key(os.environ[key_env])
     else:
-        raise _fail("name the member's key: --keystore FILE or --key-env VARIABLE")
+        raise fail("name the member's key: --keystore FILE or --key-env VARIABLE")
     base = api or f"http://{settings.api_host}:{settings.api_port}"
     return LedgerClient(base, account)
 
@@ -95,7 +97,7 @@ def records_ingest(
     """Submit a file of records (data providers). Re-running it is safe: idempotent by source_ref."""
     from ledger.sdk import ApiError
 
-    client = _client(api, keystore, key_env)
+    client = member_client(api, keystore, key_env)
     created = existing = rejected = 0
     offset = 0  # lines already sent, to report file line numbers
     out = receipts.open("w", encoding="utf-8") if receipts else None
@@ -106,7 +108,7 @@ def records_ingest(
                 report = client.submit_records(body, mode=mode)
             except ApiError as exc:
                 if not isinstance(exc.body, dict) or "rejected" not in exc.body:
-                    raise _fail(exc.message) from None
+                    raise fail(exc.message) from None
                 report = exc.body
                 typer.secho(f"batch at line {offset + 1}: {exc.message}", fg=typer.colors.YELLOW, err=True)
             created += report["created"]
@@ -122,7 +124,7 @@ def records_ingest(
                     )
             offset += lines
     except LedgerError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     finally:
         if out is not None:
             out.close()
@@ -138,22 +140,66 @@ def records_proof(
     with_opening: Annotated[
         bool, typer.Option(help="include salt and canonical record (your own records)")
     ] = False,
-    out: Annotated[Path | None, typer.Option(help="write the bundle here instead of stdout")] = None,
+    out: OutOption = None,
     api: ApiOption = None,
     keystore: KeystoreOption = None,
     key_env: KeyEnvOption = None,
 ) -> None:
     """Fetch a record's proof bundle: leaf, inclusion proof, anchored checkpoint and transaction."""
     try:
-        bundle = _client(api, keystore, key_env).record_proof(record_id, version, with_opening=with_opening)
+        client = member_client(api, keystore, key_env)
+        bundle = client.record_proof(record_id, version, with_opening=with_opening)
     except LedgerError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
+    write_bundle(bundle, out, f"record {record_id} v{version}")
+
+
+def write_bundle(bundle: dict[str, Any], out: Path | None, what: str) -> None:
+    """A proof bundle as JSON to `out`, or to stdout."""
     text = json.dumps(bundle, ensure_ascii=False, indent=2)
     if out is None:
         typer.echo(text)
     else:
         out.write_text(text + "\n", encoding="utf-8")
-        typer.echo(f"proof of record {record_id} v{version} written to {out}")
+        typer.echo(f"proof of {what} written to {out}")
+
+
+def checkpoints_reader(rpc: str | None, checkpoints: str | None) -> Any:
+    """The Checkpoints contract, read through `rpc` (default: from settings) with no key of ours.
+
+    `checkpoints` defaults to the address in the deployment manifest.
+    """
+    from eth_account import Account
+
+    from ledger.chain.checkpoints import CheckpointsContract
+    from ledger.chain.client import ChainClient
+    from ledger.chain.deploy import Deployment
+
+    settings = Settings()
+    if checkpoints is None:
+        if not settings.manifest_path.exists():
+            raise fail(f"no deployment manifest at {settings.manifest_path}; pass --checkpoints")
+        checkpoints = Deployment.load(settings.manifest_path).addresses["Checkpoints"]
+    url = rpc or settings.effective_rpc_url
+    reader = ChainClient.connect(url, Account.create().key.hex(), poa=settings.poa)  # reads only
+    return CheckpointsContract(reader, checkpoints)
+
+
+def verified_bundle(
+    bundle_file: Path, verify: Callable[..., V], rpc: str | None, checkpoints: str | None
+) -> tuple[dict[str, Any], V]:
+    """The bundle in `bundle_file` and what `verify` found it proves; exits 1 on any failure."""
+    try:
+        bundle = json.loads(bundle_file.read_text(encoding="utf-8"))
+        return bundle, verify(bundle, checkpoints=checkpoints_reader(rpc, checkpoints))
+    except (LedgerError, ValueError) as exc:
+        raise fail(getattr(exc, "message", str(exc))) from None
+
+
+RpcOption = Annotated[str | None, typer.Option(help="chain node (default: from settings)")]
+CheckpointsOption = Annotated[
+    str | None, typer.Option(help="Checkpoints contract address (default: from the deployment manifest)")
+]
 
 
 @records_app.command("verify-proof")
@@ -161,32 +207,13 @@ def records_verify_proof(
     bundle_file: Annotated[
         Path, typer.Argument(help="bundle from `records proof`", exists=True, dir_okay=False)
     ],
-    rpc: Annotated[str | None, typer.Option(help="chain node (default: from settings)")] = None,
-    checkpoints: Annotated[
-        str | None, typer.Option(help="Checkpoints contract address (default: from the deployment manifest)")
-    ] = None,
+    rpc: RpcOption = None,
+    checkpoints: CheckpointsOption = None,
 ) -> None:
     """Verify a proof offline: only the bundle and a chain node; exit 1 on any failure."""
-    from eth_account import Account
-
-    from ledger.chain.checkpoints import CheckpointsContract
-    from ledger.chain.client import ChainClient
-    from ledger.chain.deploy import Deployment
     from ledger.records.verify import verify_record_bundle
 
-    settings = Settings()
-    try:
-        bundle = json.loads(bundle_file.read_text(encoding="utf-8"))
-        if checkpoints is None:
-            if not settings.manifest_path.exists():
-                raise _fail(f"no deployment manifest at {settings.manifest_path}; pass --checkpoints")
-            checkpoints = Deployment.load(settings.manifest_path).addresses["Checkpoints"]
-        reader = ChainClient.connect(
-            rpc or settings.effective_rpc_url, Account.create().key.hex(), poa=settings.poa
-        )
-        verified = verify_record_bundle(bundle, checkpoints=CheckpointsContract(reader, checkpoints))
-    except (LedgerError, ValueError) as exc:
-        raise _fail(getattr(exc, "message", str(exc))) from None
+    bundle, verified = verified_bundle(bundle_file, verify_record_bundle, rpc, checkpoints)
     opened = " and its opening" if bundle.get("opening") else ""
     typer.echo(
         f"OK: record {bundle['record']['record_id']} v{bundle['record']['version']}{opened} is entry "
@@ -209,9 +236,9 @@ def catalogue_publish(
 
     try:
         document = load_catalogue(file).model_dump(mode="json")
-        result = _client(api, keystore, key_env).publish_catalogue(document)
+        result = member_client(api, keystore, key_env).publish_catalogue(document)
     except LedgerError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     typer.echo(
         f"catalogue v{result['version']} published: hash {result['content_hash']}, tx {result['transaction']}"
     )
@@ -226,10 +253,10 @@ def catalogue_show(
 ) -> None:
     try:
         typer.echo(
-            json.dumps(_client(api, keystore, key_env).catalogue(version), ensure_ascii=False, indent=2)
+            json.dumps(member_client(api, keystore, key_env).catalogue(version), ensure_ascii=False, indent=2)
         )
     except LedgerError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
 
 
 @anchor_app.command("run")
@@ -249,14 +276,14 @@ def anchor_run(
     try:
         worker = AnchorWorker.for_platform(Platform.open(Settings()), logs=log or None)
     except LedgerError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     if once:
         try:
             for name in worker.logs:
                 result = worker.anchor_now(name)
                 typer.echo(f"{name}: " + ("nothing new" if result is None else f"anchored {result.size}"))
         except LedgerError as exc:
-            raise _fail(exc.message) from None
+            raise fail(exc.message) from None
         finally:
             worker.close()
         return
@@ -285,7 +312,7 @@ def anchor_status() -> None:
                 f"{recorded.size if recorded else 0}; on chain {on_chain.size}"
             )
     except LedgerError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
 
 
 def start_anchoring(

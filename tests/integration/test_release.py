@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,6 +19,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from api.app import create_app
 from ledger.chain.agreements import (
@@ -30,6 +34,7 @@ from ledger.chain.agreements import (
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision, GrantMessage, RevokeMessage
 from ledger.chain.membership import InstitutionKind, Role, Signed, uscc_hash
+from ledger.cli import app as cli
 from ledger.domain.catalogue import default_catalogue
 from ledger.errors import Unavailable
 from ledger.logs.leaves import decode_leaf
@@ -43,6 +48,7 @@ from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail
 from ledger.sdk import ApiError, LedgerClient
 from ledger.services import audit_events
 from ledger.storage.database import Database
+from tests.conftest import free_port
 from tests.integration.conftest import POSTGRES_ADMIN_URL, Onboarding
 from tests.integration.records.conftest import publish_on_chain
 
@@ -224,6 +230,90 @@ def test_the_receipt_yields_an_inclusion_proof_once_anchored(world: World) -> No
     assert bundle["leaf_hash"] == receipt["leaf_hash"]  # type: ignore[index]
     error = refused(lambda: world.sdk(world.guarantor).release_proof(receipt["index"]))  # type: ignore[index]
     assert error.status == 403
+
+
+@pytest.fixture
+def live_api(platform: Platform) -> Iterator[str]:
+    """The API over real HTTP (uvicorn in a thread): what the CLI talks to."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(30)
+
+
+def test_the_cli_signs_sends_checks_and_proves(world: World, live_api: str, tmp_path: Path) -> None:
+    from ledger.logs.anchor_worker import AnchorWorker
+
+    world.grant(world.bank, TAX)
+    runner = CliRunner()
+    world.platform.deployment.save(world.platform.settings.manifest_path)
+    env = {
+        "BANK_KEY": world.bank.key.hex(),
+        "LEDGER_DATA_DIR": str(world.platform.settings.data_dir),
+        "LEDGER_RPC_URL": world.platform.chain.rpc_url,
+    }
+    as_bank = ["--api", live_api, "--key-env", "BANK_KEY"]
+    agreement = ["--agreement", str(world.agreement)]
+    ask = ["release", "request", SUBJECT, "--purpose", "credit_assessment", *agreement, *as_bank]
+
+    shown = runner.invoke(cli, [*ask, "--categories", "tax"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert f"released 1 record(s) of {SUBJECT}" in shown.output
+    assert "纳税 tax" in shown.output and "masked" in shown.output and "****" in shown.output
+    assert "receipt: access-trail #0" in shown.output and "(checked against the data above)" in shown.output
+
+    not_raw = runner.invoke(cli, [*ask, "--categories", "tax", "--raw"], env=env)  # no raw grant: masked
+    assert not_raw.exit_code == 0 and "masked" in not_raw.output, not_raw.output
+    assert "raw detail was asked, but the enterprise's grant does not allow it for tax" in not_raw.output
+
+    as_json = runner.invoke(cli, [*ask, "--categories", "tax", "--json"], env=env)
+    assert as_json.exit_code == 0, as_json.output
+    answer = json.loads(as_json.output)
+    assert answer["receipt"]["index"] == 2
+    assert answer["receipt"]["response_hash"] == "0x" + response_hash(answer["data"]).hex()
+
+    # refusals: a name the catalogue lacks is refused before signing; the chain refuses the rest
+    unknown = runner.invoke(cli, [*ask, "--categories", "tax,horoscope"], env=env)
+    assert unknown.exit_code == 1 and "horoscope" in unknown.output
+    no_grant = runner.invoke(cli, [*ask, "--categories", "social_insurance"], env=env)
+    assert no_grant.exit_code == 1, no_grant.output
+    assert "refused, nothing released" in no_grant.output and "403" in no_grant.output
+    no_key = runner.invoke(cli, [*ask[:-2], "--categories", "tax"], env=env)
+    assert no_key.exit_code == 1 and "--keystore FILE or --key-env VARIABLE" in no_key.output
+    assert trail_size(world.platform) == 3  # the three releases; refusals left no entry
+
+    not_yet = runner.invoke(cli, ["release", "proof", "0", *as_bank], env=env)
+    assert not_yet.exit_code == 1 and "409" in not_yet.output
+    worker = AnchorWorker.for_platform(world.platform)
+    try:
+        worker.anchor_now(ACCESS_TRAIL_LOG)
+    finally:
+        worker.close()
+    bundle_file = tmp_path / "proof.json"
+    fetched = runner.invoke(cli, ["release", "proof", "2", "--out", str(bundle_file), *as_bank], env=env)
+    assert fetched.exit_code == 0, fetched.output
+    verify = ["release", "verify-proof", str(bundle_file)]
+    ok = runner.invoke(cli, [*verify, "--response-hash", answer["receipt"]["response_hash"]], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert "is access-trail entry 2, included in the checkpoint of size 3" in ok.output
+    other = runner.invoke(cli, [*verify, "--response-hash", "0x" + "00" * 32], env=env)
+    assert other.exit_code == 1 and "not 0x0000" in other.output
+    bundle = json.loads(bundle_file.read_text())
+    bundle["leaf_hash"] = "0x" + "11" * 32
+    bundle_file.write_text(json.dumps(bundle))
+    tampered = runner.invoke(cli, verify, env=env)
+    assert tampered.exit_code == 1, tampered.output
 
 
 # -- refusals: each a clear 4xx or 503, no data, no trail entry -----------------------------------
