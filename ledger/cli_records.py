@@ -57,11 +57,17 @@ def member_client(api: str | None, keystore: Path | None, key_env: str | None) -
     settings = Settings()
     if keystore is not None:
         password = os.environ.get("LEDGER_KEY_PASSWORD") or typer.prompt("keystore password", hide_input=True)
-        account = load_keystore(keystore, password)
+        try:
+            account = load_keystore(keystore, password)
+        except LedgerError as exc:  # unreadable file, wrong password
+            raise fail(exc.message) from None
     elif key_env is not None:
         if key_env not in os.environ:
             raise fail(f"environment variable {key_env} is not set")
-        account = Account.from_key(os.environ[key_env])
+        try:
+            account = Account.from_key(os.environ[key_env])
+        except ValueError:
+            raise fail(f"environment variable {key_env} holds no private key (32 bytes, hex)") from None
     else:
         raise fail("name the member's key: --keystore FILE or --key-env VARIABLE")
     base = api or f"http://{settings.api_host}:{settings.api_port}"

@@ -40,7 +40,7 @@ from ledger.domain.identifiers import (
 )
 from ledger.errors import LedgerError
 from ledger.merkle.rfc9162 import MerkleError, hash_leaf, verify_inclusion
-from ledger.sdk import ApiError, LedgerClient
+from ledger.sdk import ApiError, ApiUnreachable, LedgerClient
 
 __all__ = ["DemoError", "check_platform", "run"]
 
@@ -516,8 +516,8 @@ class Demo:
         for step in steps:
             try:
                 step()
-            except (ApiError, httpx.HTTPError) as exc:
-                detail = exc.message if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
+            except (ApiError, ApiUnreachable, httpx.HTTPError) as exc:
+                detail = exc.message if isinstance(exc, LedgerError) else f"{type(exc).__name__}: {exc}"
                 raise DemoError(f"step {self.step_no} ({self.step_title}) failed: {detail}") from exc
         say()
         say(f"done in {time.monotonic() - began:.1f} s: every act above is a signed, relayed transaction; "

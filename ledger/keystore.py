@@ -38,7 +38,9 @@ def load_keystore(path: Path, password: str) -> LocalAccount:
         raise InvalidInput(f"cannot read keystore {path}: {exc}") from None
     try:
         key = Account.decrypt(encrypted, password)
-    except ValueError:
+    except (KeyError, TypeError) as exc:  # eth-account's own errors for a file of another shape
+        raise InvalidInput(f"{path} is not a keystore file (missing or malformed {exc})") from None
+    except ValueError:  # the MAC does not match
         raise InvalidInput(f"wrong password for keystore {path}") from None
     account: LocalAccount = Account.from_key(key)
     return account

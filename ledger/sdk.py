@@ -50,6 +50,12 @@ class ApiError(LedgerError):
         self.body = body
 
 
+class ApiUnreachable(LedgerError):
+    """No answer from the API at all (refused connection, timeout, broken transfer)."""
+
+    code = "api_unreachable"
+
+
 class LedgerClient:
     """The API as seen by the member holding `account`."""
 
@@ -65,13 +71,20 @@ class LedgerClient:
         headers = sign_request(self.account.key, self.chain()["api_domain"], method, path, content)
         if body is not None:
             headers["Content-Type"] = "application/json"
-        response = self.http.request(method, path, content=content, headers=headers)
+        return self._send(method, path, content=content, headers=headers)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One HTTP exchange; its answer, `ApiError` for an error status, `ApiUnreachable` for none."""
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ApiUnreachable(f"no answer from the API at {self.http.base_url}: {exc}") from exc
         return _result(response)
 
     def chain(self) -> dict[str, Any]:
         """Chain id, contract addresses and EIP-712 domains (public, cached)."""
         if self._chain is None:
-            self._chain = _result(self.http.get("/chain"))
+            self._chain = self._send("GET", "/chain")
         return self._chain
 
     def _domain(self, contract: str) -> dict[str, Any]:
@@ -195,7 +208,7 @@ class LedgerClient:
         """A signed request with a raw body (NDJSON bulk submissions)."""
         headers = sign_request(self.account.key, self.chain()["api_domain"], method, path, content)
         headers["Content-Type"] = content_type
-        return _result(self.http.request(method, path, content=content, headers=headers))
+        return self._send(method, path, content=content, headers=headers)
 
     def submit_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """Submit one record; returns its receipt (log index, leaf hash). Idempotent by source_ref."""
@@ -285,7 +298,7 @@ class LedgerClient:
 
     def send_release(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST an already signed data request (its signature is its authentication)."""
-        result: dict[str, Any] = _result(self.http.post("/releases", json=body))
+        result: dict[str, Any] = self._send("POST", "/releases", json=body)
         return result
 
     def accesses(

@@ -38,3 +38,11 @@ def test_wrong_password_short_password_and_overwrite_are_refused(tmp_path: Path)
         create_keystore(tmp_path / "other.json", "short")
     result = CliRunner().invoke(app, ["keys", "create", str(path)], env={"LEDGER_KEY_PASSWORD": PASSWORD})
     assert result.exit_code == 1 and "refusing to overwrite" in result.output
+
+
+@pytest.mark.parametrize("content", ["{}", '{"version": 3}', "[]", '{"version": 3, "crypto": {}}', "no"])
+def test_a_file_that_is_not_a_keystore_is_named_so(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "key.json"
+    path.write_text(content)
+    with pytest.raises(InvalidInput, match=r"is not a keystore file|cannot read keystore"):
+        load_keystore(path, PASSWORD)

@@ -51,7 +51,7 @@ from ledger.records.canonical import CREDIT_RECORDS_LOG
 from ledger.records.models import CreditRecord
 from ledger.records.samples import sample_records
 from ledger.records.verify import verify_record_bundle
-from ledger.sdk import LedgerClient
+from ledger.sdk import ApiUnreachable, LedgerClient
 from ledger.settings import Settings
 from ledger.storage.database import Database, migrate
 from tests.conftest import free_port
@@ -172,7 +172,7 @@ def _submit(client: LedgerClient, load: Load, batch: list[dict[str, Any]]) -> bo
     try:
         load.take(client.submit_records(batch))
         return True
-    except httpx.TransportError:
+    except ApiUnreachable:  # the connection was lost: no answer, so not acknowledged
         load.unacked.append(batch)
         return False
 
