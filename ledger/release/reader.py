@@ -4,8 +4,11 @@ One statement answers a whole batch: the subjects' records of the asked categori
 whether each is disputed or repaired (correlated EXISTS on the objection and repair
 tables), so the release path pays one round trip per batch, not two per release. It
 goes straight to the driver (`storage.driver_sql`: a third of SQLAlchemy's CPU per
-statement); the full ORM row is loaded only to open (decrypt and check) a record
-version not opened before.
+statement), so it can travel in the access trail's transaction with its other first
+statements (psycopg pipeline mode). The full ORM row is loaded only to open (decrypt
+and check) a record version not opened before, on the reader's own session: ORM results
+cannot be read from a connection in pipeline mode, and a record version, once
+committed, never changes, so any connection reads the same row.
 """
 
 from __future__ import annotations
@@ -79,6 +82,10 @@ class RecordReader:
     def __init__(self, records: RecordsService) -> None:
         self.records = records
         self._opened: BoundedCache[tuple[str, int], dict[str, Any]] = BoundedCache(OPENED_CACHE_SIZE)
+        self._openings = records.db.standing_session()  # loads versions not opened before
+
+    def close(self) -> None:
+        self._openings.close()
 
     def current(
         self, session: Session, subjects: Collection[str], categories: Collection[str]
@@ -93,7 +100,7 @@ class RecordReader:
         latest: dict[str, _Row] = {}
         for row in rows:  # ordered by version: the last one per record wins
             latest[row[1]] = _Row(*row)
-        opened = self._open(session, list(latest.values()))
+        opened = self._open(list(latest.values()))
         as_date = driver_sql.from_driver(session, CreditRecord.__table__.c.event_date.type)
         found: dict[str, list[CurrentRecord]] = {}
         for row in latest.values():
@@ -106,7 +113,7 @@ class RecordReader:
             )  # fmt: skip
         return found
 
-    def _open(self, session: Session, rows: list[_Row]) -> dict[tuple[str, int], dict[str, Any]]:
+    def _open(self, rows: list[_Row]) -> dict[tuple[str, int], dict[str, Any]]:
         opened: dict[tuple[str, int], dict[str, Any]] = {}
         missing: list[int] = []
         for row in rows:
@@ -117,8 +124,9 @@ class RecordReader:
             else:
                 opened[key] = fields
         if missing:
-            for record in session.scalars(select(CreditRecord).where(CreditRecord.id.in_(missing))):
-                key = (record.record_id, record.version)
-                opened[key] = self.records.open_row(record).fields  # checks it against its commitment
-                self._opened.put(key, opened[key])
+            with self._openings.use() as session:
+                for record in session.scalars(select(CreditRecord).where(CreditRecord.id.in_(missing))):
+                    key = (record.record_id, record.version)
+                    opened[key] = self.records.open_row(record).fields  # checks it against its commitment
+                    self._opened.put(key, opened[key])
         return opened

@@ -2,27 +2,31 @@
 
 1. verify the institution's signature and the deadline of its data request;
 2. ask the chain, in one call, whether the release is authorized and at which block B;
-3. load the subject's current, releasable records of the categories;
+3. open the access trail's transaction, spend the request's nonce (refusing a replay) and
+   load the subject's current, releasable records of the categories;
 4. desensitize them per the catalogue and the detail level the grant allows;
 5. hash the exact response;
-6. append the access-trail entry (with the request's nonce, refusing a replay) and wait
-   until it is durable;
+6. append the access-trail entry and wait until the transaction is durable;
 7. only then return the data with its receipt.
 
 Any error before step 7 means no data leaves: the caller gets the error, and the
 refusal is written to the MLPS audit records without any data.
 
 Concurrent releases go through these steps together: one worker thread takes every
-request queued so far, verifies each, asks the chain for all of them in one JSON-RPC
-batch (each call still answers for itself, with its own block B), reads the records of
-all their subjects in one statement; a second worker thread appends the trail entries
-of everything checked so far in one transaction, while the first checks the next
-batch. Nothing is shared between the releases of a batch but the round trips: each
-has its own decision, data, hash and entry, and fails alone unless a dependency fails
-for all. While a batch is handled the next one queues, so batches grow with the load
-and the fixed cost of each round trip is spread over more releases. (Two stages rather
-than one: measured, +10% releases/s at concurrency 16 and 3.3 instead of 3.4 ms alone;
-two workers for the same stage made batches smaller and was slower.)
+request queued so far, verifies each and asks the chain for all of them in one JSON-RPC
+batch (each call still answers for itself, with its own block B); a second worker thread
+takes everything authorized so far into one access-trail transaction, whose first round
+trip carries the log's lock, the nonces and the read of all their subjects' records in
+one statement, builds each response and appends the entries, while the first worker
+checks the next batch. The read travels in the trail's transaction rather than on its
+own: one round trip fewer per batch (1.77 -> 1.54 ms for a release alone, alternated in
+one process), and what is released is read under the same lock as its entry is logged.
+Nothing is shared between the releases of a batch but the round trips: each has its own
+decision, data, hash and entry, and fails alone unless a dependency fails for all.
+While a batch is handled the next one queues, so batches grow with the load and the
+fixed cost of each round trip is spread over more releases. (Two stages rather than
+one: measured, +10% releases/s at concurrency 16 and 3.3 instead of 3.4 ms alone; two
+workers for the same stage made batches smaller and was slower.)
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from ledger.errors import InvalidInput, LedgerError, NotAuthorized, Unavailable
 from ledger.logs.canonical_json import canonical_json
 from ledger.release.reader import CurrentRecord, RecordReader
 from ledger.release.request import DataRequestMessage, request_domain, request_to_json, verify_data_request
-from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail, TrailEntry
+from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail, TrailEntry, replayed
 from ledger.selfservice.publicity import publication_ended
 from ledger.services import audit_events
 
@@ -128,7 +132,7 @@ Refusals = list[tuple[_Job, LedgerError]]
 class ReleaseService:
     """The one path by which an enterprise's data reaches an institution.
 
-    Owns two worker threads (checks, trail) and the chain connection; `close` stops them. Usable
+    Owns two worker threads (checks, trail+read) and the chain connection; `close` stops them. Usable
     without HTTP: `release` blocks, `release_async` awaits, `submit` returns the future.
     """
 
@@ -150,7 +154,6 @@ class ReleaseService:
         # a released record's rendering depends only on its version, its flags and the
         # detail level: masking and encoding it once serves every later release of it
         self._rendered: BoundedCache[tuple[str, int, bool, bool], bytes] = BoundedCache(RENDERED_CACHE_SIZE)
-        self._reads = self.db.standing_session()  # the checks worker's, batch after batch
         self._checks: BatchWorker[_Job] = BatchWorker(
             "release-checks", self._check_batch, self._fail, max_batch=MAX_BATCH
         )
@@ -190,37 +193,26 @@ class ReleaseService:
         self._checks.close()  # first: what it passes on is then queued for the trail
         self._appends.close()
         self.authorizer.close()
-        self._reads.close()
+        self.reader.close()
         self.trail.close()
 
     # -- the batch, step by step -------------------------------------------------------
 
     def _check_batch(self, queued: list[_Job]) -> None:
-        """Steps 1-5 for a batch; what passes goes on to the trail worker."""
+        """Steps 1-2 for a batch; what the chain allows goes on to the trail worker."""
         # a caller that gave up before its turn (timeout) cancelled its job: skip it; once
         # running, a job can no longer be cancelled, so every answer below can be set
         jobs = [job for job in queued if job.result.set_running_or_notify_cancel()]
         refusals: Refusals = []
         checked = self._settle_failures(jobs, self._check_request, refusals)
-        authorized = self._authorize(checked, refusals)
-        if authorized:
-            try:
-                subjects = {j.subject for j in authorized}
-                categories = {c for j in authorized for c in j.categories}
-                with self._reads.use() as session:  # autocommit: one statement, no BEGIN, no COMMIT
-                    found = self.reader.current(session, subjects, categories)
-            except LedgerError as exc:
-                self._refuse(authorized, exc, refusals)
-            else:
-                built = self._settle_failures(authorized, lambda job: self._build(job, found), refusals)
-                for job in built:
-                    self._appends.put(job)
+        for job in self._authorize(checked, refusals):
+            self._appends.put(job)
         self._answer_refusals(refusals)
 
     def _trail_batch(self, jobs: list[_Job]) -> None:
-        """Steps 6-7 for everything checked so far."""
+        """Steps 3-7 for everything authorized so far."""
         refusals: Refusals = []
-        self._append_to_trail(jobs, refusals)
+        self._read_build_and_log(jobs, refusals)
         self._answer_refusals(refusals)
 
     def _settle_failures(
@@ -304,21 +296,34 @@ class ReleaseService:
         job.data_json = released_json(job.subject, decision.block_number, rendered)
         job.digest = hashlib.sha256(job.data_json).digest()  # = response_hash(Release.data)
 
-    def _append_to_trail(self, jobs: list[_Job], refusals: Refusals) -> None:
-        """Steps 6-7: every entry durable in one commit, then each release answered."""
-        entries = [self._entry(job) for job in jobs]
+    def _read_build_and_log(self, jobs: list[_Job], refusals: Refusals) -> None:
+        """Steps 3-7 in one access-trail transaction, then each release answered once it committed."""
+        alone: Refusals = []  # refusals of single jobs (replay, defect): theirs whatever else happens
         try:
-            results = self.trail.append(entries)
-        except LedgerError as exc:
-            self._refuse(jobs, exc, refusals)
+            with self.trail.transaction() as tx:
+                fresh = tx.spend_nonces([_nonce(job) for job in jobs])
+                subjects = {job.subject for job in jobs}
+                categories = {c for job in jobs for c in job.categories}
+                found = self.reader.current(tx.session, subjects, categories)  # same round trip
+                new = []
+                for job, is_new in zip(jobs, fresh(), strict=True):
+                    if is_new:
+                        new.append(job)
+                    else:
+                        alone.append((job, replayed(*_nonce(job))))
+                built = self._settle_failures(new, lambda job: self._build(job, found), alone)
+                appended = tx.append([self._entry(job) for job in built])
+        except Exception as exc:  # nothing of the transaction was kept: nothing is released
+            error = exc if isinstance(exc, LedgerError) else Unavailable(f"release failed: {exc!r}")
+            settled = {id(job) for job, _ in alone}
+            refusals.extend(alone)
+            self._refuse([job for job in jobs if id(job) not in settled], error, refusals)
             return
-        for job, result in zip(jobs, results, strict=True):
-            if isinstance(result, LedgerError):
-                self._refuse([job], result, refusals)
-                continue
+        refusals.extend(alone)
+        for job, entry in zip(built, appended, strict=True):
             assert job.decision is not None
             block = job.decision.block_number
-            receipt = Receipt(ACCESS_TRAIL_LOG, result.seq, result.leaf_hash, block, job.digest)
+            receipt = Receipt(ACCESS_TRAIL_LOG, entry.seq, entry.leaf_hash, block, job.digest)
             job.result.set_result(Release(receipt=receipt, data_json=job.data_json))
 
     def _entry(self, job: _Job) -> TrailEntry:
@@ -340,7 +345,7 @@ class ReleaseService:
             "record_count": job.record_count,
             "request": request_to_json(job.signed),
         }
-        return TrailEntry(payload, request.institution, "data:0x" + request.nonce.hex())
+        return TrailEntry(payload, *_nonce(job))
 
     def _refuse(self, jobs: list[_Job], error: LedgerError, refusals: Refusals) -> None:
         refusals.extend((job, error) for job in jobs)
@@ -395,6 +400,11 @@ class ReleaseService:
                 audit_events.record_all(self.db, [_audit_entry(job.signed.message, e) for job, e in refusals])
         for job, error in refusals:
             job.result.set_exception(error)
+
+
+def _nonce(job: _Job) -> tuple[str, str]:
+    """The (signer, nonce) pair a release spends in the access trail."""
+    return job.signed.message.institution, "data:0x" + job.signed.message.nonce.hex()
 
 
 def released_json(subject: str, block: int, records: list[bytes]) -> bytes:

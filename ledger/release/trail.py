@@ -1,16 +1,17 @@
 """The access trail: one RFC 9162 log entry per release, durable before data leaves.
 
-Appends are group-committed: the release worker hands over the entries of a whole batch
-of releases, which are appended in a single transaction together with each request's
-nonce. One commit (one fsync) then serves many releases, which is what lets the
-authorized path keep up with a bare read, without weakening the promise: a release
-gets its receipt only after the commit that holds its entry, and a failed commit fails
-every release in the batch.
+Appends are group-committed: the release worker opens one transaction for a whole batch
+of releases (`AccessTrail.transaction`), spends their requests' nonces, reads their
+records in it, and appends their entries. One commit (one fsync) then serves many
+releases, which is what lets the authorized path keep up with a bare read, without
+weakening the promise: a release gets its receipt only after the commit that holds its
+entry, and a failed commit fails every release in the batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -19,7 +20,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from ledger.errors import Conflict, LedgerError, Unavailable
-from ledger.logs.store import AppendedEntry, open_for_append
+from ledger.logs.store import AppendedEntry, LogWriter, open_for_append
 from ledger.release.models import AccessRelease
 from ledger.storage import driver_sql
 from ledger.storage.bulk import bulk_insert
@@ -44,24 +45,26 @@ class TrailEntry:
     nonce: str
 
 
-def _insert_nonces(session: Session, entries: Sequence[TrailEntry]) -> set[tuple[str, str]]:
-    """Record the batch's nonces in one statement; returns those that were new.
+def _insert_nonces(session: Session, keys: Sequence[tuple[str, str]]) -> Callable[[], set[tuple[str, str]]]:
+    """Send the batch's nonces in one statement; what is returned gives those that were new.
 
     The unique constraint decides: a nonce used before (or twice in the batch) is skipped
     by ON CONFLICT DO NOTHING and so missing from what the statement returns. Written as
     driver SQL (`storage.driver_sql`), which PostgreSQL and SQLite both accept: the release
-    path runs it for every batch.
+    path runs it for every batch. Its answer is read only when asked for, so statements
+    sent meanwhile share its round trip.
     """
-    rows = ", ".join(f"(:s{i}, :n{i}, :seen_at)" for i in range(len(entries)))
+    rows = ", ".join(f"(:s{i}, :n{i}, :seen_at)" for i in range(len(keys)))
     sql = (
         f"INSERT INTO request_nonces (signer, nonce, seen_at) VALUES {rows} "
         "ON CONFLICT DO NOTHING RETURNING signer, nonce"
     )
     seen_at = driver_sql.bind(session, RequestNonce.__table__.c.seen_at.type, datetime.now(UTC))
     params: dict[str, Any] = {"seen_at": seen_at}
-    for i, entry in enumerate(entries):
-        params[f"s{i}"], params[f"n{i}"] = entry.signer, entry.nonce
-    return {(signer, nonce) for signer, nonce in driver_sql.query(session, sql, params)}
+    for i, (signer, nonce) in enumerate(keys):
+        params[f"s{i}"], params[f"n{i}"] = signer, nonce
+    returned = driver_sql.query_deferred(session, sql, params)
+    return lambda: {(signer, nonce) for signer, nonce in returned()}
 
 
 def _index_row(seq: int, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -73,6 +76,50 @@ def _index_row(seq: int, payload: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class TrailTransaction:
+    """One open access-trail transaction: the log's lock is held until it commits."""
+
+    def __init__(self, session: Session, writer: LogWriter) -> None:
+        #: the transaction's session: reads made with it see every earlier batch's commit
+        self.session = session
+        self._writer = writer
+        self._spent: set[tuple[str, str]] = set()
+
+    def spend_nonces(self, keys: Sequence[tuple[str, str]]) -> Callable[[], list[bool]]:
+        """Record (signer, nonce) pairs; what is returned says, per pair, whether it was new.
+
+        The statement is sent at once and its answer read when asked for, so a read made
+        in between shares its round trip. The same pair twice in one call: only the first
+        is new. Only entries whose nonce was new may be appended.
+        """
+        if not keys:
+            return list
+        fresh = _insert_nonces(self.session, keys)
+
+        def which() -> list[bool]:
+            new, result = fresh(), []
+            for key in keys:
+                result.append(key in new)
+                new.discard(key)  # the same nonce twice in one batch: only the first wins
+            self._spent.update(key for key, is_new in zip(keys, result, strict=True) if is_new)
+            return result
+
+        return which
+
+    def append(self, entries: Sequence[TrailEntry]) -> list[AppendedEntry]:
+        """Append the entries, in order; each must have spent its nonce in this transaction."""
+        for entry in entries:
+            if (entry.signer, entry.nonce) not in self._spent:
+                raise ValueError(f"entry of nonce {entry.nonce} appended without spending it here")
+        appended = self._writer.append([(ACCESS_ENTRY_TYPE, entry.payload) for entry in entries])
+        bulk_insert(
+            self.session,
+            _INDEX,
+            [_index_row(e.seq, a.payload) for e, a in zip(appended, entries, strict=True)],
+        )
+        return appended
+
+
 class AccessTrail:
     """Durable, group-committed appends to the access-trail log."""
 
@@ -82,40 +129,21 @@ class AccessTrail:
     def close(self) -> None:
         self._session.close()
 
-    def append(self, entries: Sequence[TrailEntry]) -> list[AppendedEntry | ReplayedDataRequest]:
-        """Append the entries and their nonces in one transaction; returns once committed.
+    @contextmanager
+    def transaction(self) -> Iterator[TrailTransaction]:
+        """The access trail's lock and a transaction, committed when the block ends.
 
-        Per entry, where it landed, or `ReplayedDataRequest` if its nonce was used before
-        (nothing appended for it). Raises `Unavailable` if the batch could not be made
-        durable: then none of it was.
+        Two round trips: BEGIN, the log's lock and the first statements of the block (the
+        nonces, the batch's record read) travel together, then the writes and COMMIT. If
+        the block or the commit fails, nothing of it is kept, and the error surfaces as
+        `Unavailable` (a `LedgerError` of the block) or as raised.
         """
-        if not entries:
-            return []
         try:
-            # two round trips: BEGIN, lock and nonce check; then the writes and COMMIT
             with self._session.use() as session, driver_sql.transaction(session):
-                writer = open_for_append(session, ACCESS_TRAIL_LOG)
-                fresh = _insert_nonces(session, entries)
-                accepted: list[TrailEntry] = []
-                for entry in entries:
-                    key = (entry.signer, entry.nonce)
-                    if key in fresh:
-                        accepted.append(entry)
-                        fresh.discard(key)  # the same nonce twice in one batch: only the first wins
-                appended = writer.append([(ACCESS_ENTRY_TYPE, entry.payload) for entry in accepted])
-                bulk_insert(
-                    session,
-                    _INDEX,
-                    [_index_row(e.seq, a.payload) for e, a in zip(appended, accepted, strict=True)],
-                )
+                yield TrailTransaction(session, open_for_append(session, ACCESS_TRAIL_LOG))
         except LedgerError as exc:
             raise Unavailable(f"access trail append failed, nothing released: {exc.message}") from exc
-        landed = dict(zip(map(id, accepted), appended, strict=True))
-        return [
-            landed[id(entry)]
-            if id(entry) in landed
-            else ReplayedDataRequest(
-                f"replayed data request: nonce {entry.nonce} of {entry.signer} was already used"
-            )
-            for entry in entries
-        ]
+
+
+def replayed(signer: str, nonce: str) -> ReplayedDataRequest:
+    return ReplayedDataRequest(f"replayed data request: nonce {nonce} of {signer} was already used")
