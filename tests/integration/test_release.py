@@ -44,7 +44,7 @@ from ledger.records.samples import sample_record, sample_uscc
 from ledger.release.factory import release_service
 from ledger.release.request import DataRequestMessage, request_domain, request_to_json, sign_data_request
 from ledger.release.service import response_hash
-from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail
+from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail, TrailEntry
 from ledger.sdk import ApiError, LedgerClient
 from ledger.services import audit_events
 from ledger.storage.database import Database
@@ -595,6 +595,28 @@ def test_every_release_has_its_trail_entry(world: World) -> None:
             row = session.get(LogEntry, (ACCESS_TRAIL_LOG, receipt["index"]))  # type: ignore[index]
             assert row is not None and "0x" + bytes(row.leaf_hash).hex() == receipt["leaf_hash"]  # type: ignore[index]
     assert trail_size(world.platform) == 3
+
+
+def test_an_entry_is_logged_only_with_its_nonce_spent_in_the_same_transaction(world: World) -> None:
+    trail = AccessTrail(world.platform.db)
+    payload = {
+        "institution": world.bank.address,
+        "subject": SUBJECT,
+        "released_at": "2026-12-06T08:00:00+00:00",
+    }
+    entry = TrailEntry(payload, world.bank.address, "data:0x01")
+    try:
+        with pytest.raises(ValueError, match="without spending it"), trail.transaction() as tx:
+            tx.append([entry])
+        with trail.transaction() as tx:
+            key = (entry.signer, entry.nonce)
+            assert tx.spend_nonces([key, key])() == [True, False]  # twice in one batch: the first wins
+            assert [e.seq for e in tx.append([entry])] == [0]
+        with trail.transaction() as tx:
+            assert tx.spend_nonces([key])() == [False]  # spent for good
+    finally:
+        trail.close()
+    assert trail_size(world.platform) == 1
 
 
 def test_concurrent_releases_are_group_committed_without_gaps_or_replays(world: World) -> None:
