@@ -93,7 +93,7 @@ class TrailTransaction:
         is new. Only entries whose nonce was new may be appended.
         """
         if not keys:
-            return list
+            return lambda: []
         fresh = _insert_nonces(self.session, keys)
 
         def which() -> list[bool]:

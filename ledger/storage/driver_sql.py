@@ -34,7 +34,6 @@ from ledger.storage.database import DatabaseUnavailable
 __all__ = [
     "bind",
     "execute",
-    "execute_many",
     "from_driver",
     "in_list",
     "in_pipeline",
@@ -207,19 +206,6 @@ def execute(session: Session, sql: str, params: Mapping[str, Any] | None = None)
     cursor = driver.raw.cursor()
     try:
         cursor.execute(driver.statement(sql), params or {})
-    except driver.dialect.loaded_dbapi.Error as exc:
-        raise driver.report(exc, cursor) from exc
-    finally:
-        cursor.close()
-
-
-def execute_many(session: Session, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
-    if not rows:
-        return
-    driver = _driver(session)
-    cursor = driver.raw.cursor()
-    try:
-        cursor.executemany(driver.statement(sql), rows)
     except driver.dialect.loaded_dbapi.Error as exc:
         raise driver.report(exc, cursor) from exc
     finally:

@@ -44,7 +44,8 @@ def test_statements_share_the_session_transaction(database: Database) -> None:
     insert = "INSERT INTO request_nonces (signer, nonce, seen_at) VALUES (:s, :n, :t)"
     with pytest.raises(RuntimeError), database.session() as session:
         t = driver_sql.bind(session, RequestNonce.__table__.c.seen_at.type, datetime.now(UTC))
-        driver_sql.execute_many(session, insert, [{"s": "0x1", "n": f"n{i}", "t": t} for i in range(3)])
+        for i in range(3):
+            driver_sql.execute(session, insert, {"s": "0x1", "n": f"n{i}", "t": t})
         raise RuntimeError("roll back")
     with database.session() as session:
         assert driver_sql.query(session, "SELECT COUNT(*) FROM request_nonces WHERE signer = '0x1'") == [(0,)]
