@@ -60,8 +60,16 @@ def mine(chain: ChainClient) -> Callable[[], None]:
 
 @pytest.fixture
 def advance_time(chain: ChainClient) -> Callable[[int], None]:
+    """Mine one block exactly `seconds` after the latest.
+
+    Pinned rather than `evm_increaseTime`, whose block also takes the wall-clock seconds
+    that passed since the latest block: a boundary test (a grant valid in the block at its
+    expiry, refused one second later) would fail whenever the clock ticked in between.
+    """
+
     def _advance(seconds: int) -> None:
-        chain.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        latest = int(chain.w3.eth.get_block("latest")["timestamp"])
+        chain.w3.provider.make_request("evm_setNextBlockTimestamp", [latest + seconds])  # type: ignore[arg-type]
         chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
 
     return _advance
