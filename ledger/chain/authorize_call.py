@@ -27,7 +27,8 @@ import json
 import socket
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -86,6 +87,10 @@ def decode_decision(result: str) -> Decision:
         raise ChainUnavailable(f"malformed authorize result {result[:80]!r}: {exc}") from exc
 
 
+def _encode(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
 def block_param(block_identifier: int | str) -> str:
     """A JSON-RPC block parameter: a tag such as "latest", or a number as hex."""
     return hex(block_identifier) if isinstance(block_identifier, int) else block_identifier
@@ -113,7 +118,15 @@ class _Connection:
 
     def post(self, body: bytes) -> tuple[int, bytes]:
         """Send `body`, return the answer's status and body."""
+        self.send(body)
+        return self.receive()
+
+    def send(self, body: bytes) -> None:
+        """Send `body` as one request; `receive` reads its answer."""
         self._sock.sendall(self._head + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+    def receive(self) -> tuple[int, bytes]:
+        """The status and body of the answer to the request sent last."""
         lines = self._read_until(b"\r\n\r\n").split(b"\r\n")
         version, _, rest = lines[0].partition(b" ")
         if not version.startswith(b"HTTP/1.") or not rest[:3].isdigit():
@@ -194,14 +207,46 @@ class AuthorizeCaller:
         self, queries: Sequence[AuthorizationQuery], block_identifier: int | str = "latest"
     ) -> list[Decision]:
         """The decisions for `queries`, in order, from one JSON-RPC batch request."""
+        with self.deciding(queries, block_identifier) as decisions:
+            return decisions()
+
+    @contextmanager
+    def deciding(
+        self, queries: Sequence[AuthorizationQuery], block_identifier: int | str = "latest"
+    ) -> Iterator[Callable[[], list[Decision]]]:
+        """Send the `authorize` calls for `queries` now; what is yielded waits for the decisions.
+
+        Why split: the node evaluates the calls while the caller waits for other I/O (the
+        release path's first database round trip), so the two waits overlap instead of
+        adding up. The connection is the block's: an answer not read by its end is
+        abandoned with the connection. Fails as `authorize_many` does, on entry when the
+        request cannot be sent, else when the decisions are asked for.
+        """
         if not queries:
-            return []
+            yield lambda: []
+            return
         block = block_param(block_identifier)
-        bodies = self._post([self._call(i, q, block) for i, q in enumerate(queries)])
-        if not isinstance(bodies, list) or len(bodies) != len(queries):
-            raise ChainUnavailable(f"batched authorize at {self.rpc_url}: expected {len(queries)} answers")
+        body = _encode([self._call(i, q, block) for i, q in enumerate(queries)])
+        with self._lock:
+            answered: list[list[Decision]] = []
+            try:
+                self._send(body)
+
+                def decisions() -> list[Decision]:
+                    if not answered:
+                        answered.append(self._batch_decisions(self._receive(body), len(queries)))
+                    return answered[0]
+
+                yield decisions
+            finally:
+                if not answered:
+                    self._drop()
+
+    def _batch_decisions(self, bodies: Any, count: int) -> list[Decision]:
+        if not isinstance(bodies, list) or len(bodies) != count:
+            raise ChainUnavailable(f"batched authorize at {self.rpc_url}: expected {count} answers")
         by_id = {body.get("id"): body for body in bodies if isinstance(body, dict)}
-        return [self._decision(by_id.get(i)) for i in range(len(queries))]
+        return [self._decision(by_id.get(i)) for i in range(count)]
 
     def _call(self, request_id: int, query: AuthorizationQuery, block: str) -> dict[str, Any]:
         try:
@@ -218,34 +263,54 @@ class AuthorizeCaller:
         return decode_decision(body["result"])
 
     def _post(self, payload: Any) -> Any:
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        body = _encode(payload)
         with self._lock:
-            try:
-                try:
-                    return self._exchange(body)
-                except _STALE_CONNECTION:
-                    # the node closed the kept-alive connection since its last use: once more
-                    # on a fresh one (eth_call changes nothing, so sending it twice is harmless)
-                    self._drop()
-                    return self._exchange(body)
-            except (OSError, http.client.HTTPException) as exc:
-                self._drop()
-                raise ChainUnavailable(f"chain endpoint {self.rpc_url} unavailable: {exc!r}") from exc
-            except ValueError as exc:  # not JSON
-                self._drop()
-                raise ChainUnavailable(f"chain endpoint {self.rpc_url} answered no JSON: {exc}") from exc
+            self._send(body)
+            return self._receive(body)
 
-    def _exchange(self, body: bytes) -> Any:
+    def _send(self, body: bytes) -> None:
+        """Send `body` on the kept-alive connection (the lock held), opening one if needed."""
+        try:
+            try:
+                self._connect().send(body)
+            except _STALE_CONNECTION:  # the node closed it since its last use
+                self._drop()
+                self._connect().send(body)
+        except OSError as exc:
+            self._drop()
+            raise ChainUnavailable(f"chain endpoint {self.rpc_url} unavailable: {exc!r}") from exc
+
+    def _receive(self, body: bytes) -> Any:
+        """The JSON answer to `body`, sent last (the lock held since)."""
+        try:
+            connection = self._connect()
+            try:
+                status, content = connection.receive()
+            except _STALE_CONNECTION:
+                # the node closed the kept-alive connection before reading `body`: once more on
+                # a fresh one (eth_call changes nothing, so sending it twice is harmless)
+                self._drop()
+                connection = self._connect()
+                connection.send(body)
+                status, content = connection.receive()
+            if not connection.reusable:
+                self._drop()
+            if status != 200:
+                raise http.client.HTTPException(f"HTTP {status}: {content[:200]!r}")
+            return json.loads(content)
+        except (OSError, http.client.HTTPException) as exc:
+            self._drop()
+            raise ChainUnavailable(f"chain endpoint {self.rpc_url} unavailable: {exc!r}") from exc
+        except ValueError as exc:  # not JSON
+            self._drop()
+            raise ChainUnavailable(f"chain endpoint {self.rpc_url} answered no JSON: {exc}") from exc
+
+    def _connect(self) -> _Connection:
         if self._connection is None:
             self._connection = _Connection(
                 self._host, self._port, https=self._https, path=self._path, timeout=self._timeout
             )
-        status, content = self._connection.post(body)
-        if not self._connection.reusable:
-            self._drop()
-        if status != 200:
-            raise http.client.HTTPException(f"HTTP {status}: {content[:200]!r}")
-        return json.loads(content)
+        return self._connection
 
     def _drop(self) -> None:
         if self._connection is not None:

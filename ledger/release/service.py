@@ -1,9 +1,9 @@
 """The release path, in the order the promises demand, failing closed at every step.
 
 1. verify the institution's signature and the deadline of its data request;
-2. ask the chain, in one call, whether the release is authorized and at which block B;
-3. open the access trail's transaction, spend the request's nonce (refusing a replay) and
-   load the subject's current, releasable records of the categories;
+2. spend the request's nonce, refusing a replay, and ask the chain, in one call, whether
+   the release is authorized and at which block B;
+3. load the subject's current, releasable records of the categories;
 4. desensitize them per the catalogue and the detail level the grant allows;
 5. hash the exact response;
 6. append the access-trail entry and wait until the transaction is durable;
@@ -13,22 +13,26 @@ Any error before step 7 means no data leaves: the caller gets the error, and the
 refusal is written to the MLPS audit records without any data.
 
 Concurrent releases go through these steps together: one worker thread takes every
-request queued so far, verifies each, asks the chain for all of them in one JSON-RPC
-batch (each call still answers for itself, with its own block B), then takes everything
-authorized into one access-trail transaction, whose first round trip carries the log's
-lock, the nonces and the read of all their subjects' records in one statement, builds
-each response and appends the entries. The read travels in the trail's transaction
-rather than on its own: one round trip fewer per batch (1.77 -> 1.54 ms for a release
-alone, alternated in one process), and what is released is read under the same lock as
-its entry is logged. Nothing is shared between the releases of a batch but the round
-trips: each has its own decision, data, hash and entry, and fails alone unless a
-dependency fails for all. While a batch is handled the next one queues, so batches grow
-with the load and the fixed cost of each round trip is spread over more releases. (One
-worker rather than a checking and a logging one: once the read moved into the trail's
-transaction, the handoff between two cost more than their overlap gained, measured over
-HTTP alternately: 2.42-3.17 against 2.73-4.02 ms per release at concurrency 1, 910-1,009
-against 828-1,071 releases/s at 16; two workers for the same stage made batches smaller
-and was slower.)
+request queued so far and verifies each; sends the chain one JSON-RPC batch of their
+`authorize` calls (each still answers for itself, with its own block B); while the chain
+evaluates them, opens the access trail's transaction, whose first round trip carries the
+log's lock, the nonces and the read of all their subjects' records in one statement; then
+reads the chain's answers, and only for a release whose nonce was new and which the chain
+allowed builds the response and appends the entry. The two waits overlap instead of
+adding up; what was read for a refused request is dropped unused. A nonce is spent with
+the chain's answer, whatever it is (a refused request is not sent again: it is signed
+anew), but not when the chain gives no answer: the transaction is then rolled back.
+The read travels in the trail's transaction rather than on its own: one round trip fewer
+per batch (1.77 -> 1.54 ms for a release alone, alternated in one process), and what is
+released is read under the same lock as its entry is logged. Nothing is shared between
+the releases of a batch but the round trips: each has its own decision, data, hash and
+entry, and fails alone unless a dependency fails for all. While a batch is handled the
+next one queues, so batches grow with the load and the fixed cost of each round trip is
+spread over more releases. (One worker rather than a checking and a logging one: once
+the read moved into the trail's transaction, the handoff between two cost more than
+their overlap gained, measured over HTTP alternately: 2.42-3.17 against 2.73-4.02 ms per
+release at concurrency 1, 910-1,009 against 828-1,071 releases/s at 16; two workers for
+the same stage made batches smaller and was slower.)
 """
 
 from __future__ import annotations
@@ -201,9 +205,8 @@ class ReleaseService:
         jobs = [job for job in queued if job.result.set_running_or_notify_cancel()]
         refusals: Refusals = []
         checked = self._settle_failures(jobs, self._check_request, refusals)
-        authorized = self._authorize(checked, refusals)
-        if authorized:
-            self._read_build_and_log(authorized, refusals)
+        if checked:
+            self._decide_build_and_log(checked, refusals)
         self._answer_refusals(refusals)
 
     def _settle_failures(
@@ -234,35 +237,6 @@ class ReleaseService:
         job.subject = validate_uscc(request.subject, field="request.subject").code
         job.level = self.catalogue.max_level(job.categories, raw=request.raw)
 
-    def _authorize(self, jobs: list[_Job], refusals: Refusals) -> list[_Job]:
-        """Step 2: one `authorize` call per release, all in one JSON-RPC batch."""
-        if not jobs:
-            return []
-        queries = [
-            AuthorizationQuery(
-                j.signed.message.institution,
-                uscc_hash(j.subject),
-                j.signed.message.categories,
-                j.signed.message.purpose,
-                j.signed.message.agreement_id,
-                j.level,
-            )
-            for j in jobs
-        ]
-        try:
-            decisions = self.authorizer.authorize_many(queries)
-        except LedgerError as exc:  # chain unreachable: nothing is released
-            self._refuse(jobs, exc, refusals)
-            return []
-        allowed = []
-        for job, decision in zip(jobs, decisions, strict=True):
-            if decision.allowed:
-                job.decision = decision
-                allowed.append(job)
-            else:
-                self._refuse([job], ReleaseRefused(decision.reason, decision.block_number), refusals)
-        return allowed
-
     def _build(self, job: _Job, found: dict[str, list[CurrentRecord]]) -> None:
         """Steps 3-5: the job's records, desensitized, and the hash of exactly that.
 
@@ -287,22 +261,33 @@ class ReleaseService:
         job.data_json = released_json(job.subject, decision.block_number, rendered)
         job.digest = hashlib.sha256(job.data_json).digest()  # = response_hash(Release.data)
 
-    def _read_build_and_log(self, jobs: list[_Job], refusals: Refusals) -> None:
-        """Steps 3-7 in one access-trail transaction, then each release answered once it committed."""
-        alone: Refusals = []  # refusals of single jobs (replay, defect): theirs whatever else happens
+    def _decide_build_and_log(self, jobs: list[_Job], refusals: Refusals) -> None:
+        """Steps 2-7 in one access-trail transaction, then each release answered once it committed.
+
+        The chain's calls go out first and are answered while the trail's first round trip
+        (lock, nonces, records) is on its way: the two waits overlap. Nothing read is used
+        before the chain's decision: a release is built and logged only once allowed.
+        """
+        alone: Refusals = []  # refusals of single jobs (replay, chain, defect): theirs whatever else happens
         try:
-            with self.trail.transaction() as tx:
+            with (
+                self.authorizer.deciding([_query(job) for job in jobs]) as decisions,
+                self.trail.transaction() as tx,
+            ):
                 fresh = tx.spend_nonces([_nonce(job) for job in jobs])
                 subjects = {job.subject for job in jobs}
                 categories = {c for job in jobs for c in job.categories}
                 found = self.reader.current(tx.session, subjects, categories)  # same round trip
-                new = []
-                for job, is_new in zip(jobs, fresh(), strict=True):
-                    if is_new:
-                        new.append(job)
-                    else:
+                allowed = []
+                for job, is_new, decision in zip(jobs, fresh(), decisions(), strict=True):
+                    if not is_new:
                         alone.append((job, replayed(*_nonce(job))))
-                built = self._settle_failures(new, lambda job: self._build(job, found), alone)
+                    elif not decision.allowed:
+                        alone.append((job, ReleaseRefused(decision.reason, decision.block_number)))
+                    else:
+                        job.decision = decision
+                        allowed.append(job)
+                built = self._settle_failures(allowed, lambda job: self._build(job, found), alone)
                 appended = tx.append([self._entry(job) for job in built])
         except Exception as exc:  # nothing of the transaction was kept: nothing is released
             error = exc if isinstance(exc, LedgerError) else Unavailable(f"release failed: {exc!r}")
@@ -391,6 +376,19 @@ class ReleaseService:
                 audit_events.record_all(self.db, [_audit_entry(job.signed.message, e) for job, e in refusals])
         for job, error in refusals:
             job.result.set_exception(error)
+
+
+def _query(job: _Job) -> AuthorizationQuery:
+    """What the chain is asked for a release: the request's terms at its detail level."""
+    request = job.signed.message
+    return AuthorizationQuery(
+        request.institution,
+        uscc_hash(job.subject),
+        request.categories,
+        request.purpose,
+        request.agreement_id,
+        job.level,
+    )
 
 
 def _nonce(job: _Job) -> tuple[str, str]:

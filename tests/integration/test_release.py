@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -10,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
@@ -358,6 +360,17 @@ def test_replayed_nonce_is_409(world: World) -> None:
     assert trail_size(world.platform) == 1
 
 
+def test_a_request_the_chain_refused_has_used_its_nonce(world: World) -> None:
+    """The nonce is spent with the chain's answer, whatever it is: a refused request is not retried."""
+    body = _signed_body(world, world.bank)
+    assert "no_covering_grant" in refused(lambda: world.sdk(world.bank).send_release(body)).message
+    world.grant(world.bank, TAX)
+    error = refused(lambda: world.sdk(world.bank).send_release(body))
+    assert error.status == 409 and "replayed" in error.message
+    assert trail_size(world.platform) == 0
+    assert world.sdk(world.bank).send_release(_signed_body(world, world.bank))["receipt"]["index"] == 0
+
+
 def test_passed_deadline_is_401(world: World) -> None:
     world.grant(world.bank, TAX)
     body = _signed_body(world, world.bank, validity_seconds=-1)
@@ -465,6 +478,42 @@ def test_chain_down_is_503_and_nothing_released(world: World, broken_app: Callab
     assert trail_size(world.platform) == 0
 
 
+def test_a_chain_failing_after_the_trail_opened_spends_no_nonce(
+    world: World, broken_app: Callable[..., TestClient]
+) -> None:
+    """The chain is asked while the trail's transaction reads; its failure rolls all of it back."""
+
+    class Failing(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    world.grant(world.bank, TAX)
+    node = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=node.serve_forever, daemon=True).start()
+    try:
+        client = broken_app()
+        client.app.state.release_service.authorizer = AuthorizeCaller(  # type: ignore[attr-defined]
+            f"http://127.0.0.1:{node.server_address[1]}", world.platform.deployment.addresses["Consents"]
+        )
+        body = _signed_body(world, world.bank)
+        response = client.post("/releases", json=body)
+        assert response.status_code == 503 and "data" not in response.json()
+        assert "HTTP 500" in response.json()["detail"]
+    finally:
+        node.shutdown()
+        node.server_close()
+    assert trail_size(world.platform) == 0
+    assert world.sdk(world.bank).send_release(body)["receipt"]["index"] == 0  # its nonce is unused
+
+
 def test_database_down_is_503_and_nothing_released(
     world: World, broken_app: Callable[..., TestClient]
 ) -> None:
@@ -518,9 +567,15 @@ class HeldService:
         chain, gate = self.service.authorizer, self.gate
 
         class SlowChain:
-            def authorize_many(self, queries: list[AuthorizationQuery]) -> list[Decision]:
-                gate.wait(10)
-                return chain.authorize_many(queries)
+            @contextlib.contextmanager
+            def deciding(self, queries: list[AuthorizationQuery]) -> Iterator[Callable[[], list[Decision]]]:
+                with chain.deciding(queries) as decisions:
+
+                    def held_decisions() -> list[Decision]:
+                        gate.wait(10)
+                        return decisions()
+
+                    yield held_decisions
 
             def close(self) -> None:
                 chain.close()

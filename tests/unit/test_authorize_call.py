@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -107,11 +108,20 @@ def _answers(request: Any) -> tuple[int, bytes]:
     return 200, json.dumps(body).encode()
 
 
-@pytest.fixture
-def dropping_node() -> Iterator[_Node]:
-    node = _Node(_answers, drop_after_reply=True)
+def _serving(*, drop_after_reply: bool) -> Iterator[_Node]:
+    node = _Node(_answers, drop_after_reply=drop_after_reply)
     yield node
     node.close()
+
+
+@pytest.fixture
+def dropping_node() -> Iterator[_Node]:
+    yield from _serving(drop_after_reply=True)
+
+
+@pytest.fixture
+def node() -> Iterator[_Node]:
+    yield from _serving(drop_after_reply=False)
 
 
 def test_a_connection_the_node_dropped_is_reopened_once(dropping_node: _Node) -> None:
@@ -249,3 +259,35 @@ def test_malformed_or_missing_http_answers_are_chain_unavailable(answer: bytes) 
             caller.authorize_many([QUERY, QUERY])
     finally:
         node.close()
+
+
+def test_deciding_sends_at_once_and_answers_when_asked(node: _Node) -> None:
+    with AuthorizeCaller(node.url, CONSENTS, timeout=2) as caller:
+        with caller.deciding([QUERY, QUERY]) as decisions:
+            deadline = time.monotonic() + 2
+            while node.requests == 0 and time.monotonic() < deadline:  # on its way before asked
+                time.sleep(0.01)
+            assert node.requests == 1
+            assert decisions() == decisions() == [decode_decision(ALLOWED)] * 2  # read once
+        assert caller.authorize(QUERY).allowed  # the same kept-alive connection, free again
+    assert (node.connections, node.requests) == (1, 2)
+
+
+def test_an_answer_left_unread_is_abandoned_with_its_connection(node: _Node) -> None:
+    with AuthorizeCaller(node.url, CONSENTS, timeout=2) as caller:
+        with pytest.raises(RuntimeError), caller.deciding([QUERY]):
+            raise RuntimeError("the database round trip failed")
+        # the unread answer is not taken for the next call's: that one gets a new connection
+        assert caller.authorize_many([QUERY, QUERY]) == [decode_decision(ALLOWED)] * 2
+        with caller.deciding([]) as decisions:  # nothing to ask: nothing sent
+            assert decisions() == []
+    assert (node.connections, node.requests) == (2, 2)
+
+
+def test_deciding_with_an_unreachable_node_fails_on_entry() -> None:
+    with (
+        AuthorizeCaller("http://127.0.0.1:9", CONSENTS, timeout=0.5) as caller,
+        pytest.raises(ChainUnavailable),
+        caller.deciding([QUERY]),
+    ):
+        pytest.fail("entered without a node")
