@@ -111,6 +111,9 @@ def request_from_json(data: dict[str, Any]) -> Signed[DataRequestMessage]:
         raise InvalidInput(f"request: missing field {exc.args[0]}") from None
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"request: malformed field: {exc}") from None
+    for name in ("categories", "purpose", "agreement_id", "deadline"):
+        if not 0 <= getattr(message, name) < 2**256:
+            raise InvalidInput(f"request.{name} must fit a uint256")
     if len(nonce) != 32:
         raise InvalidInput(f"request.nonce must be 32 bytes, got {len(nonce)}")
     if len(signature) != 65:

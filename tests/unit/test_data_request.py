@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from ledger.chain.eip712 import recover_typed_data
 from ledger.chain.membership import Signed, sign
+from ledger.errors import InvalidInput
 from ledger.release.request import (
     DataRequestMessage,
     recover_data_request,
@@ -92,3 +93,9 @@ def test_a_malleable_high_s_signature_is_refused() -> None:
     flipped = signed.signature[:32] + (order - s).to_bytes(32, "big") + bytes([55 - v])  # same signer, high s
     with pytest.raises(Unauthenticated):
         verify_data_request(Signed(signed.message, flipped), DOMAIN, now=0)
+
+
+@pytest.mark.parametrize("field", ["categories", "purpose", "agreement_id", "deadline"])
+def test_a_number_beyond_uint256_is_named(field: str) -> None:
+    with pytest.raises(InvalidInput, match=f"request.{field} must fit a uint256"):
+        _signed(**{field: str(2**256) if field in ("categories", "purpose") else 2**256})
