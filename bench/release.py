@@ -384,6 +384,16 @@ def main() -> None:
                 f"median latency ratio {release['p50'] / bare['p50']:.2f}, "
                 f"CPU per request ratio {release['cpu'] / bare['cpu']:.2f}"
             )
+            # a round's two paths ran back to back: their ratio moves less with the host's
+            # speed, which drifts between rounds, than the ratio of two median rounds
+            bares, releases = rounds[("bare read", connections)], rounds[("authorized release", connections)]
+            latency = [r["p50"] / b["p50"] for b, r in zip(bares, releases, strict=True)]
+            throughput = [r["rps"] / b["rps"] for b, r in zip(bares, releases, strict=True)]
+            print(
+                f"  round by round: latency ratio {' '.join(f'{x:.2f}' for x in latency)} "
+                f"(median {statistics.median(latency):.2f}), throughput ratio "
+                f"{' '.join(f'{x:.2f}' for x in throughput)} (median {statistics.median(throughput):.2f})"
+            )
         level = catalogue.max_level(["tax"], raw=False)
         release_alone(
             env,

@@ -29,16 +29,16 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     """Insert `rows` (all with the same keys) into `table` in the session's transaction."""
     if not rows:
         return
+    columns = list(rows[0].keys())
+    names = ", ".join(table.c[name].name for name in columns)
+    if driver_sql.in_pipeline(session):  # COPY cannot be pipelined: one multi-row INSERT is
+        row_sql = (", ".join(f":{name}{i}" for name in columns) for i in range(len(rows)))
+        values = ", ".join(f"({one})" for one in row_sql)
+        params = {f"{name}{i}": row[name] for i, row in enumerate(rows) for name in columns}
+        driver_sql.execute(session, f"INSERT INTO {table.name} ({names}) VALUES {values}", params)
+        return
     connection = session.connection()
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        columns = list(rows[0].keys())
-        names = ", ".join(table.c[name].name for name in columns)
-        if driver_sql.in_pipeline(session):  # COPY cannot be pipelined: one multi-row INSERT is
-            row_sql = (", ".join(f":{name}{i}" for name in columns) for i in range(len(rows)))
-            values = ", ".join(f"({one})" for one in row_sql)
-            params = {f"{name}{i}": row[name] for i, row in enumerate(rows) for name in columns}
-            driver_sql.execute(session, f"INSERT INTO {table.name} ({names}) VALUES {values}", params)
-            return
         raw: Any = connection.connection.dbapi_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:
