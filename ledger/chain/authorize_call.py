@@ -87,10 +87,6 @@ def decode_decision(result: str) -> Decision:
         raise ChainUnavailable(f"malformed authorize result {result[:80]!r}: {exc}") from exc
 
 
-def _encode(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
-
-
 def block_param(block_identifier: int | str) -> str:
     """A JSON-RPC block parameter: a tag such as "latest", or a number as hex."""
     return hex(block_identifier) if isinstance(block_identifier, int) else block_identifier
@@ -201,7 +197,7 @@ class AuthorizeCaller:
 
     def authorize(self, query: AuthorizationQuery, block_identifier: int | str = "latest") -> Decision:
         """The decision for `query` at `block_identifier` ("latest" or a block number)."""
-        return self._decision(self._post(self._call(0, query, block_param(block_identifier))))
+        return self.authorize_many([query], block_identifier)[0]
 
     def authorize_many(
         self, queries: Sequence[AuthorizationQuery], block_identifier: int | str = "latest"
@@ -226,7 +222,8 @@ class AuthorizeCaller:
             yield lambda: []
             return
         block = block_param(block_identifier)
-        body = _encode([self._call(i, q, block) for i, q in enumerate(queries)])
+        calls = [self._call(i, q, block) for i, q in enumerate(queries)]
+        body = json.dumps(calls, separators=(",", ":")).encode()
         with self._lock:
             answered: list[list[Decision]] = []
             try:
@@ -261,12 +258,6 @@ class AuthorizeCaller:
             error = body.get("error") if isinstance(body, dict) else body
             raise ChainUnavailable(f"authorize call at {self.rpc_url} failed: {error}")
         return decode_decision(body["result"])
-
-    def _post(self, payload: Any) -> Any:
-        body = _encode(payload)
-        with self._lock:
-            self._send(body)
-            return self._receive(body)
 
     def _send(self, body: bytes) -> None:
         """Send `body` on the kept-alive connection (the lock held), opening one if needed."""

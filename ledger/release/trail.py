@@ -99,9 +99,11 @@ class TrailTransaction:
         def which() -> list[bool]:
             new, result = fresh(), []
             for key in keys:
-                result.append(key in new)
-                new.discard(key)  # the same nonce twice in one batch: only the first wins
-            self._spent.update(key for key, is_new in zip(keys, result, strict=True) if is_new)
+                is_new = key in new
+                if is_new:
+                    new.discard(key)  # the same nonce twice in one batch: only the first wins
+                    self._spent.add(key)
+                result.append(is_new)
             return result
 
         return which
