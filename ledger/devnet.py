@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -114,8 +115,17 @@ class Devnet:
         return self.data_dir / "anvil.log"
 
     def command(self) -> list[str]:
+        """anvil's command line: state on disk, snapshots bounded, and `--quiet`.
+
+        Why quiet: anvil logs a line for every JSON-RPC call, and the release path makes
+        one `eth_call` per release, so its log grew with every release (measured: 3,072
+        lines for 3,000 calls) and the data directory with it, without bound. A quiet
+        anvil still writes the error it stops on (say, "Address already in use"), which
+        is all `start` points to; its call latency was the same either way.
+        """
         return [
             str(self.binary),
+            "--quiet",
             "--host", "127.0.0.1",
             "--port", str(self.port),
             "--chain-id", str(self.chain_id),
@@ -170,6 +180,7 @@ class Devnet:
             raise DevnetError(
                 f"anvil binary not found at {self.binary}: run `npm ci --prefix hardhat-free-devnet`"
             )
+        self._check_port_free()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "home").mkdir(exist_ok=True)
         self._check_state_file()
@@ -189,10 +200,32 @@ class Devnet:
                 raise DevnetError(f"anvil exited with {process.returncode}; see {self.log_file}")
             try:
                 _rpc(self.url, "eth_chainId")
-                return
             except (httpx.HTTPError, DevnetError):
                 time.sleep(0.05)
+                continue
+            if process.poll() is None:
+                return
+            # something else took the port since the check and answered in our place
+            raise DevnetError(f"anvil exited with {process.returncode}; see {self.log_file}")
         raise DevnetError(f"anvil did not answer on {self.url} within {timeout} s")
+
+    def _check_port_free(self) -> None:
+        """Refuse to start when something already listens on the port.
+
+        Why before starting: anvil would stop at once, but whatever holds the port (a
+        node of another project, say) answers the readiness check in its place, and the
+        platform would deploy to, and trust, a chain that is not ours. SO_REUSEADDR as
+        anvil binds: connections of a previous run lingering in TIME_WAIT do not count.
+        """
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", self.port))
+            except OSError:
+                raise DevnetError(
+                    f"port {self.port} on 127.0.0.1 is already in use: stop what listens there "
+                    "or choose another port (LEDGER_DEVNET_PORT)"
+                ) from None
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop anvil cleanly (SIGTERM), which makes it write its state file."""

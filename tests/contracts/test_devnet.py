@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from ledger.devnet import Devnet, _rpc, devnet_key, dir_size
+from ledger.devnet import Devnet, DevnetError, _rpc, devnet_key, dir_size
 from tests.conftest import free_port
 
 DEAD = "0x000000000000000000000000000000000000dEaD"
@@ -87,3 +87,34 @@ def test_disk_use_is_bounded_and_inside_the_data_directory(node: Devnet) -> None
     node.stop()
     assert dir_size(node.data_dir / "cache") <= first_run
     assert len(list((node.data_dir / "cache").glob("anvil-state-*"))) <= 1
+
+
+def test_the_log_does_not_grow_with_calls_but_keeps_a_fatal_error(node: Devnet, tmp_path: Path) -> None:
+    node.start()
+    _send(node, 20)
+    call = {"to": DEAD, "data": "0x"}
+    for _ in range(200):  # what the release path does once per release
+        _rpc(node.url, "eth_call", [call, "latest"])
+    assert node.log_file.stat().st_size == 0
+    # an anvil that cannot start says why in the log that `start` names
+    broken = Devnet(tmp_path / "broken", port=free_port(), max_persisted_states=-1)
+    with pytest.raises(DevnetError, match="anvil exited with 2") as refused:
+        broken.start()
+    assert str(broken.log_file) in str(refused.value)
+    assert "unexpected argument '-1'" in broken.log_file.read_text()
+
+
+def test_a_port_already_taken_is_refused_before_anything_answers_in_our_place(
+    node: Devnet, tmp_path: Path
+) -> None:
+    node.start()
+    _send(node, 3)
+    other = Devnet(tmp_path / "other", port=node.port)
+    with pytest.raises(DevnetError, match=f"port {node.port} on 127.0.0.1 is already in use"):
+        other.start()
+    assert other.pid() is None and not other.pid_file.exists()
+    # the running node is untouched, and its own restart finds the port free again
+    assert _block(node) == 3
+    node.stop()
+    node.start()
+    assert _block(node) == 3
