@@ -112,11 +112,6 @@ class _Connection:
         self._buffer = b""
         self.reusable = True
 
-    def post(self, body: bytes) -> tuple[int, bytes]:
-        """Send `body`, return the answer's status and body."""
-        self.send(body)
-        return self.receive()
-
     def send(self, body: bytes) -> None:
         """Send `body` as one request; `receive` reads its answer."""
         self._sock.sendall(self._head + str(len(body)).encode() + b"\r\n\r\n" + body)
