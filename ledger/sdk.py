@@ -68,7 +68,7 @@ class LedgerClient:
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         content = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        headers = sign_request(self.account.key, self.chain()["api_domain"], method, path, content)
+        headers = sign_request(self.account.key, self.chain()["api_domain"], method, _as_sent(path), content)
         if body is not None:
             headers["Content-Type"] = "application/json"
         return self._send(method, path, content=content, headers=headers)
@@ -206,7 +206,7 @@ class LedgerClient:
 
     def send_bytes(self, method: str, path: str, content: bytes, content_type: str) -> Any:
         """A signed request with a raw body (NDJSON bulk submissions)."""
-        headers = sign_request(self.account.key, self.chain()["api_domain"], method, path, content)
+        headers = sign_request(self.account.key, self.chain()["api_domain"], method, _as_sent(path), content)
         headers["Content-Type"] = content_type
         return self._send(method, path, content=content, headers=headers)
 
@@ -465,6 +465,11 @@ class LedgerClient:
         """The notification feed: dishonesty information recorded, objections and repairs changing state."""
         result: list[dict[str, Any]] = self._get("/notices", subject=subject, since=since, limit=limit)
         return result
+
+
+def _as_sent(path: str) -> str:
+    """`path` (with query) exactly as httpx puts it on the wire: what the request signature covers."""
+    return httpx.URL(path).raw_path.decode("ascii")
 
 
 def _result(response: httpx.Response) -> Any:
