@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, openapi
 from api.edge import Edge
 from api.routers import acts, health, members, releases
 from api.routers import audit as audit_router
@@ -49,6 +49,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     errors.install(app)
     app.add_middleware(Edge, platform=platform)
+    openapi.install(app)
     app.include_router(releases.router)  # first: the hot path is matched before the others
     app.include_router(health.router)
     app.include_router(members.router)

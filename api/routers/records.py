@@ -14,13 +14,14 @@ from __future__ import annotations
 import weakref
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, PlatformDep, require_role
 from api.records_schemas import IngestReportOut, ReceiptOut, RecordOut, RecordVersionOut, report_json
 from api.routers import catalogue, logs
+from api.schemas import INT64_MAX
 from ledger.chain.membership import Role
 from ledger.errors import Conflict, InvalidInput
 from ledger.platform import Platform
@@ -52,6 +53,7 @@ def get_records(platform: PlatformDep) -> RecordsService:
 
 
 RecordsDep = Annotated[RecordsService, Depends(get_records)]
+VersionPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="the record's version, from 1")]
 
 _REPORT_DOC: dict[int | str, dict[str, Any]] = {
     200: {"model": IngestReportOut, "description": "stored; rejected records (accept_valid) are listed"},
@@ -181,7 +183,7 @@ def record_versions(record_id: str, caller: CallerDep, records: RecordsDep) -> l
     response_model=RecordOut,
     summary="One record version in full, with the opening of its commitment (its provider)",
 )
-def open_record(record_id: str, version: int, caller: CallerDep, records: RecordsDep) -> RecordOut:
+def open_record(record_id: str, version: VersionPath, caller: CallerDep, records: RecordsDep) -> RecordOut:
     return RecordOut.opened(records.open(caller.address, record_id, version))
 
 
@@ -192,7 +194,7 @@ def open_record(record_id: str, version: int, caller: CallerDep, records: Record
 )
 def record_proof(
     record_id: str,
-    version: int,
+    version: VersionPath,
     caller: CallerDep,
     records: RecordsDep,
     with_opening: Annotated[
