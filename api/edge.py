@@ -74,34 +74,42 @@ class _BodyTooLarge(Exception):
 
 
 class RefusalThrottle:
-    """Refusal counts per source and per claimed signer, in fixed windows kept in memory."""
+    """Refusal counts per source and per claimed signer, in fixed windows kept in memory.
+
+    The limits are read from the settings at each use, so a changed setting applies to the
+    next request.
+    """
 
     def __init__(self, settings: Settings) -> None:
-        window = settings.edge_refusal_window_seconds
+        self.settings = settings
         self._limiter = FixedWindowRateLimiter(MemoryStorage())
-        self._limits = {
-            "source": RateLimitItemPerSecond(settings.edge_refusals_per_source, window),
-            "signer": RateLimitItemPerSecond(settings.edge_refusals_per_signer, window),
-        }
-        self._once = RateLimitItemPerSecond(1, window)
+
+    def _limit(self, kind: str) -> RateLimitItemPerSecond:
+        amount = (
+            self.settings.edge_refusals_per_source
+            if kind == "source"
+            else self.settings.edge_refusals_per_signer
+        )
+        return RateLimitItemPerSecond(amount, self.settings.edge_refusal_window_seconds)
 
     def over(self, keys: dict[str, str]) -> tuple[str, str] | None:
         """The first (kind, key) already over its limit in this window, if any."""
         for kind, key in keys.items():
-            if not self._limiter.test(self._limits[kind], kind, key):
+            if not self._limiter.test(self._limit(kind), kind, key):
                 return kind, key
         return None
 
     def count(self, keys: dict[str, str]) -> None:
         for kind, key in keys.items():
-            self._limiter.hit(self._limits[kind], kind, key)
+            self._limiter.hit(self._limit(kind), kind, key)
 
     def first_in_window(self, kind: str, key: str) -> bool:
         """True once per window for (kind, key): the throttled caller's one record."""
-        return self._limiter.hit(self._once, "recorded", kind, key)
+        once = RateLimitItemPerSecond(1, self.settings.edge_refusal_window_seconds)
+        return self._limiter.hit(once, "recorded", kind, key)
 
     def retry_after(self, kind: str, key: str) -> int:
-        reset = self._limiter.get_window_stats(self._limits[kind], kind, key).reset_time
+        reset = self._limiter.get_window_stats(self._limit(kind), kind, key).reset_time
         return max(1, int(reset - time.time()) + 1)
 
 
