@@ -161,6 +161,7 @@ def _may_see(caller: CallerDep, provider: str) -> None:
     "/records/by-source-ref",
     response_model=list[RecordVersionOut],
     summary="The caller's record versions under a source reference (provider)",
+    responses={404: {"description": "the caller has no record under that source reference"}},
 )
 def by_source_ref(ref: str, caller: CallerDep, records: RecordsDep) -> list[RecordVersionOut]:
     require_role(caller, Role.PROVIDER)
