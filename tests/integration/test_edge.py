@@ -254,3 +254,35 @@ def test_high_s_request_signature_is_refused_by_name(api: TestClient, operators:
     response = api.get("/audit/header", headers={**headers, "X-Ledger-Signature": "0x" + twin.hex()})
     assert response.status_code == 401
     assert response.json()["error"] == "signature_form" and "high" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "field"),
+    [
+        ("operator", "/releases/99999999999999999999999/proof", "path.index"),
+        ("operator", "/accesses?after=-175068530036877590528", "query.after"),
+        ("auditor", "/audit/records?after=2.6e20", "query.after"),
+        ("auditor", "/audit/refusals?after=2.6e20", "query.after"),
+        ("auditor", "/audit/refusals?after=260000000000000000000", "query.after"),
+        ("operator", "/logs/credit-records/consistency?first=0&second=99999999999999999999", "query.second"),
+        ("operator", "/catalogue/versions/99999999999999999999", "path.version"),
+    ],
+)
+def test_numbers_out_of_range_are_a_named_422(
+    api: TestClient,
+    platform: Platform,
+    onboarding: Onboarding,
+    operators: list[LocalAccount],
+    dev_accounts: list[LocalAccount],
+    role: str,
+    path: str,
+    field: str,
+) -> None:
+    account = operators[0] if role == "operator" else onboarding.admit(dev_accounts[6], Role.AUDITOR)
+    domain = api.get("/chain").json()["api_domain"]
+    response = api.get(path, headers=sign_request(account.key, domain, "GET", path, b""))
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["error"] == "invalid_input"
+    assert [p["field"] for p in body["detail"]] == [field]
+    assert _records_since(platform, 0)[-1].detail.startswith("422 invalid_input")  # type: ignore[union-attr]
