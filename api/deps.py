@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -74,6 +74,20 @@ async def authenticated(request: Request, platform: PlatformDep, membership: Mem
 
 
 CallerDep = Annotated[Caller, Depends(authenticated)]
+
+
+def member_of(*roles: Role) -> Any:
+    """A dependency: the authenticated caller, refused (403) unless its role is one of `roles`."""
+
+    async def dependency(caller: CallerDep) -> Caller:
+        require_role(caller, *roles)
+        return caller
+
+    return Depends(dependency)
+
+
+ProviderDep = Annotated[Caller, member_of(Role.PROVIDER)]
+OperatorDep = Annotated[Caller, member_of(Role.OPERATOR)]
 
 
 def require_role(caller: Caller, *roles: Role) -> None:

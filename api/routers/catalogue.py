@@ -8,11 +8,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, PlatformDep, require_role
+from api.deps import CallerDep, OperatorDep, PlatformDep
 from api.records_schemas import CatalogueOut, PublishCatalogueBody, SigningInfo
 from api.schemas import PositionPath, parse_address, to_bytes
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, PublishCatalogueMessage
-from ledger.chain.membership import Role, Signed
+from ledger.chain.membership import Signed
 from ledger.errors import InvalidInput
 from ledger.platform import Platform
 from ledger.records.catalogues import CatalogueService
@@ -63,14 +63,13 @@ def signing(address: str, _caller: CallerDep, platform: PlatformDep) -> SigningI
         }
     },
 )
-async def publish(request: Request, caller: CallerDep, platform: PlatformDep) -> Response:
+async def publish(request: Request, caller: OperatorDep, platform: PlatformDep) -> Response:
     """The operator signs `PublishCatalogue(version, contentHash, publicCategories, operator,
     nonce, deadline)`; the platform validates the document against it and against every
     earlier version (bits are never reused), stores it and relays the act on chain.
 
     The body is bounded by the edge (`api.edge`) and parsed by pydantic's JSON parser
     (bounded nesting), like record bodies."""
-    require_role(caller, Role.OPERATOR)
     raw = await request.body()  # read, within its limit, by the signature check
     try:
         body = PublishCatalogueBody.model_validate_json(raw)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, PlatformDep, require_role
+from api.deps import CallerDep, PlatformDep, ProviderDep, require_role
 from api.records_schemas import IngestReportOut, ReceiptOut, RecordOut, RecordVersionOut, report_json
 from api.routers import catalogue, logs
 from api.schemas import INT64_MAX
@@ -97,7 +97,7 @@ class InvalidRecord(InvalidInput):
 )
 async def ingest_bulk(
     request: Request,
-    caller: CallerDep,
+    caller: ProviderDep,
     platform: PlatformDep,
     mode: Annotated[Mode, Query(description="all_or_nothing, or accept_valid to store the valid ones")] = (
         Mode.ALL_OR_NOTHING
@@ -105,7 +105,6 @@ async def ingest_bulk(
 ) -> Response:
     """One record per line (see `POST /records` for a record's shape), up to
     `LEDGER_INGEST_MAX_RECORDS` records and `LEDGER_INGEST_MAX_BODY_BYTES` bytes."""
-    require_role(caller, Role.PROVIDER)
     body = await request.body()  # read, within its limit, by the signature check
     items = iter_ndjson(body, platform.settings.ingest_max_records)
     report = await run_in_threadpool(records_service(platform).ingest, caller.address, items, mode)
@@ -130,11 +129,10 @@ async def ingest_bulk(
         }
     },
 )
-async def ingest_one(request: Request, caller: CallerDep, platform: PlatformDep) -> Response:
+async def ingest_one(request: Request, caller: ProviderDep, platform: PlatformDep) -> Response:
     """A record: `category`, `subject` (USCC), `event_date`, `source_ref`, `fields`,
     `severity` for dishonesty categories, and `corrects` (the version it replaces) for a
     correction. Idempotent by source reference."""
-    require_role(caller, Role.PROVIDER)
     body = await request.body()  # read, within its limit, by the signature check
     service = records_service(platform)
     try:
