@@ -286,3 +286,25 @@ def test_numbers_out_of_range_are_a_named_422(
     assert body["error"] == "invalid_input"
     assert [p["field"] for p in body["detail"]] == [field]
     assert _records_since(platform, 0)[-1].detail.startswith("422 invalid_input")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 5000 + b"]" * 5000,
+        b'{"subject": ' * 1000 + b"1" + b"}" * 1000,
+        b"{not json",
+        b'{"agreement_id": "x"}',
+    ],
+    ids=["nested-array", "nested-object", "malformed", "mistyped"],
+)
+def test_malformed_nested_or_mistyped_release_bodies_are_refused_and_recorded(
+    api: TestClient, platform: Platform, body: bytes
+) -> None:
+    before = _last_id(platform)
+    response = api.post("/releases", content=body, headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text
+    assert "error" in response.json()
+    (record,) = [e for e in _records_since(platform, before) if e.event == "POST /releases"]
+    assert (record.detail or "").startswith(str(response.status_code))
+    _assert_bounded(record)
