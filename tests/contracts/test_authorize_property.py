@@ -13,8 +13,6 @@ Each example runs from an `evm_snapshot` of the deployed ledger and is reverted 
 
 from __future__ import annotations
 
-import dataclasses
-
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -252,7 +250,7 @@ class Run:
         # ... and some asked for a release a day ahead of the chain's clock, as from a
         # platform whose chain was idle: expiries are judged at that time, not the block's
         ahead = world.now() + 86_400
-        self.queries += [dataclasses.replace(q, at=ahead) for q in self.queries[:40]]
+        self.queries += [replace(q, at=ahead) for q in self.queries[:40]]
         self.seen: list[tuple[int, list[Decision]]] = []
 
     def apply(self, act: Act) -> None:
