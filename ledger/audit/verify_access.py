@@ -33,6 +33,7 @@ from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import ACCESS_TRAIL_LOG, AccessEntry
 from ledger.audit.progress import NO_PROGRESS, Progress
 from ledger.audit.rules import AuthorizationState, LocalDecision, Query
+from ledger.audit.subject import subject_problem
 
 __all__ = ["AccessResult", "Replayed", "check_access"]
 
@@ -78,8 +79,20 @@ def _payloads(examined: Sequence[Examined], findings: list[Finding]) -> list[Acc
 
 
 def _request_match(e: AccessEntry, findings: list[Finding]) -> None:
-    """4.2 the request names what was released."""
+    """4.2 the request names what was released, its subject a canonical USCC."""
     r = e.request
+    problem = subject_problem(r.subject)
+    if problem is not None:
+        findings.append(
+            Finding(
+                Step.REQUEST_MATCH,
+                LOG,
+                e.index,
+                f"request subject is not a canonical 统一社会信用代码: {problem}",
+                "18 characters of the USCC alphabet with a valid check character",
+                r.subject,
+            )
+        )
     if r.institution.lower() != e.institution.lower():
         findings.append(
             Finding(

@@ -308,10 +308,11 @@ class ReleaseService:
                 subjects = {job.subject for job in jobs}
                 categories = {c for job in jobs for c in job.categories}
                 found = self.reader.current(tx.session, subjects, categories)  # same round trip
+                spent = fresh()  # read before anything can raise: SQLite keeps an unread statement open
                 answers = decisions()
                 self._check_fresh(jobs, answers)  # a stale chain refuses the batch, nonces unspent
                 allowed = []
-                for job, is_new, decision in zip(jobs, fresh(), answers, strict=True):
+                for job, is_new, decision in zip(jobs, spent, answers, strict=True):
                     if not is_new:
                         alone.append((job, replayed(*_nonce(job))))
                     elif not decision.allowed:
