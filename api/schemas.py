@@ -45,6 +45,9 @@ INT64_MAX = 2**63 - 1
 #: a position or id the database holds: out of range is a named 422, never a 5xx
 Position = Annotated[int, Field(ge=0, le=INT64_MAX)]
 PositionPath = Annotated[int, Path(ge=0, le=INT64_MAX)]
+#: the largest version number a database column (INTEGER) holds: record and catalogue versions
+INT32_MAX = 2**31 - 1
+VersionPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="a version number, from 1")]
 
 
 def to_bytes(value: str) -> bytes:

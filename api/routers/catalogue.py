@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, OperatorDep, PlatformDep
 from api.records_schemas import CatalogueOut, PublishCatalogueBody, SigningInfo
-from api.schemas import PositionPath, parse_address, to_bytes
+from api.schemas import VersionPath, parse_address, to_bytes
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, PublishCatalogueMessage
 from ledger.chain.membership import Signed
 from ledger.errors import InvalidInput
@@ -34,7 +34,7 @@ def current(_caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
 
 
 @router.get("/versions/{version}", response_model=CatalogueOut, summary="A published catalogue version")
-def version(version: PositionPath, _caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
+def version(version: VersionPath, _caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
     return CatalogueOut.of(_service(platform).get(version))
 
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 import weakref
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, PlatformDep, ProviderDep, require_role
 from api.records_schemas import IngestReportOut, ReceiptOut, RecordOut, RecordVersionOut, report_json
 from api.routers import catalogue, logs
-from api.schemas import INT64_MAX
+from api.schemas import VersionPath
 from ledger.chain.membership import Role
 from ledger.errors import Conflict, InvalidInput
 from ledger.platform import Platform
@@ -53,7 +53,6 @@ def get_records(platform: PlatformDep) -> RecordsService:
 
 
 RecordsDep = Annotated[RecordsService, Depends(get_records)]
-VersionPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="the record's version, from 1")]
 
 _REPORT_DOC: dict[int | str, dict[str, Any]] = {
     200: {"model": IngestReportOut, "description": "stored; rejected records (accept_valid) are listed"},

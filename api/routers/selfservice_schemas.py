@@ -344,7 +344,7 @@ class DeclarationBody(BaseModel):
     )
     event_date: date | None = Field(default=None, description="default: declared_on, else today")
     corrects: int | None = Field(
-        default=None, ge=1, le=2**63 - 1, description="the version this declaration replaces"
+        default=None, ge=1, le=2**31 - 1, description="the version this declaration replaces"
     )
 
 

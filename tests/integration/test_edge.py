@@ -266,6 +266,8 @@ def test_high_s_request_signature_is_refused_by_name(api: TestClient, operators:
         ("auditor", "/audit/refusals?after=260000000000000000000", "query.after"),
         ("operator", "/logs/credit-records/consistency?first=0&second=99999999999999999999", "query.second"),
         ("operator", "/catalogue/versions/99999999999999999999", "path.version"),
+        ("operator", "/records/r/versions/1099511627776", "path.version"),  # an INTEGER column
+        ("operator", "/records/r/versions/0/proof", "path.version"),
     ],
 )
 def test_numbers_out_of_range_are_a_named_422(
