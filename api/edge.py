@@ -32,10 +32,9 @@ from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PayloadTooLarge, error_response
+from api.errors import PayloadTooLarge, Throttled, error_response
 from ledger.chain.membership import Role, Status
 from ledger.errors import LedgerError, NotAuthorized, Unavailable
 from ledger.platform import Platform
@@ -279,18 +278,15 @@ class _Exchange:
 
     async def _throttled(self, kind: str, key: str) -> None:
         retry = self.edge.throttle.retry_after(kind, key)
-        response = JSONResponse(
-            {
-                "error": "too_many_refusals",
-                "detail": f"too many refused requests from this {kind}; retry after {retry} s",
-            },
-            status_code=429,
-            headers={"Retry-After": str(retry)},
+        response = error_response(
+            Throttled(f"too many refused requests from this {kind}; retry after {retry} s")
         )
+        response.headers["Retry-After"] = str(retry)
         if self.edge.throttle.first_in_window(kind, key):
             await response(self.scope, self.receive, self._send)
             return
-        self.held = {"type": "ignored"}  # throttled again in this window: answered, not recorded again
+        # throttled again in this window: answered, not recorded again
+        self.held = {"type": "ignored"}
         await response(self.scope, self.receive, self.send)
 
     async def _record(self, status: int, body: bytes) -> bool:
