@@ -308,8 +308,7 @@ class ReleaseService:
                 subjects = {job.subject for job in jobs}
                 categories = {c for job in jobs for c in job.categories}
                 found = self.reader.current(tx.session, subjects, categories)  # same round trip
-                spent = fresh()  # read before anything can raise: SQLite keeps an unread statement open
-                answers = decisions()
+                spent, answers = fresh(), decisions()
                 self._check_fresh(jobs, answers)  # a stale chain refuses the batch, nonces unspent
                 allowed = []
                 for job, is_new, decision in zip(jobs, spent, answers, strict=True):
@@ -321,7 +320,7 @@ class ReleaseService:
                         job.decision = decision
                         allowed.append(job)
                 built = self._settle_failures(allowed, lambda job: self._build(job, found), alone)
-                appended = tx.append([job.entry for job in built if job.entry is not None])
+                appended = tx.append([_built_entry(job) for job in built])
         except Exception as exc:  # nothing of the transaction was kept: nothing is released
             error = exc if isinstance(exc, LedgerError) else Unavailable(f"release failed: {exc!r}")
             settled = {id(job) for job, _ in alone}
@@ -440,6 +439,11 @@ def _query(job: _Job) -> AuthorizationQuery:
         job.level,
         job.at,
     )
+
+
+def _built_entry(job: _Job) -> TrailEntry:
+    assert job.entry is not None  # `_build` sets it for every job it passes
+    return job.entry
 
 
 def _nonce(job: _Job) -> tuple[str, str]:
