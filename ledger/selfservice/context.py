@@ -35,7 +35,6 @@ from ledger.selfservice.errors import (
 )
 from ledger.services import audit_events
 from ledger.storage.database import Database
-from ledger.storage.models import AuditEvent
 
 if TYPE_CHECKING:
     from ledger.platform import Platform
@@ -123,7 +122,7 @@ def audit(session: Session, actor: str | None, event: str, outcome: str, detail:
     Stamped with the real time, whatever clock the workflow's deadlines follow.
     """
     at = datetime.now(UTC)
-    session.add(AuditEvent(at=at, actor=actor, event=event[:64], outcome=outcome[:16], detail=detail))
+    session.add(audit_events.row(at, actor, event, outcome, detail))
 
 
 @contextlib.contextmanager

@@ -59,6 +59,17 @@ def _optional(value: str | None, cap: int) -> str | None:
     return None if value is None else bounded(value, cap)
 
 
+def row(at: datetime, actor: str | None, event: str, outcome: str, detail: str | None) -> AuditEvent:
+    """One audit record with every field bounded and sanitised, for a caller's own transaction."""
+    return AuditEvent(
+        at=at,
+        actor=_optional(actor, ACTOR_CAP),
+        event=bounded(event, EVENT_CAP),
+        outcome=bounded(outcome, OUTCOME_CAP),
+        detail=_optional(detail, DETAIL_CAP),
+    )
+
+
 def record(db: Database, *, actor: str | None, event: str, outcome: str, detail: str | None = None) -> None:
     record_all(db, [(actor, event, outcome, detail)])
 
@@ -66,16 +77,7 @@ def record(db: Database, *, actor: str | None, event: str, outcome: str, detail:
 def record_all(db: Database, events: Iterable[tuple[str | None, str, str, str | None]]) -> None:
     """Record (actor, event, outcome, detail) tuples in one transaction (a batch's refusals)."""
     now = datetime.now(UTC)
-    rows = [
-        AuditEvent(
-            at=now,
-            actor=_optional(actor, ACTOR_CAP),
-            event=bounded(event, EVENT_CAP),
-            outcome=bounded(outcome, OUTCOME_CAP),
-            detail=_optional(detail, DETAIL_CAP),
-        )
-        for actor, event, outcome, detail in events
-    ]
+    rows = [row(now, actor, event, outcome, detail) for actor, event, outcome, detail in events]
     with db.session() as session:
         session.add_all(rows)
 
