@@ -17,6 +17,7 @@ it into a block must not leave every later one waiting behind a gap.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
@@ -32,6 +33,7 @@ from web3.exceptions import (
     ContractLogicError,
     ProviderConnectionError,
     TimeExhausted,
+    TransactionNotFound,
     Web3RPCError,
 )
 from web3.middleware import ExtraDataToPOAMiddleware
@@ -45,6 +47,8 @@ T = TypeVar("T")
 
 RECEIPT_POLL_SECONDS = 0.005
 RECEIPT_TIMEOUT_SECONDS = 30.0
+#: how often a missing receipt makes the client check the node still counts its nonce
+NONCE_CHECK_SECONDS = 1.0
 DURABLE_TIMEOUT_SECONDS = 30.0
 #: how often a transaction is rebuilt when another process used the relayer's nonce
 NONCE_RETRIES = 5
@@ -96,6 +100,7 @@ class ChainClient:
         poa: bool = False,
         timeout: float = 10.0,
         artifacts: dict[str, CompiledContract] | None = None,
+        finality: Finality | None = None,
     ) -> ChainClient:
         """Client for `rpc_url`; `poa` injects the extra-data middleware of Clique/QBFT chains."""
         provider = Web3.HTTPProvider(
@@ -108,7 +113,7 @@ class ChainClient:
         w3 = Web3(provider)
         if poa:
             w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
-        return cls(w3, Account.from_key(relayer_key), artifacts or compile_contracts())
+        return cls(w3, Account.from_key(relayer_key), artifacts or compile_contracts(), finality=finality)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -242,23 +247,51 @@ class ChainClient:
                     raise
                 self._next_nonce = nonce + 1
                 break
-        try:
-            receipt = self.guard(
-                lambda: self.w3.eth.wait_for_transaction_receipt(
-                    tx_hash, timeout=RECEIPT_TIMEOUT_SECONDS, poll_latency=RECEIPT_POLL_SECONDS
-                )
-            )
-        except ChainUnavailable:
-            # No receipt: the node may have lost the transaction (a restart) while the
-            # cached nonce ran ahead of it; the next transaction reads the nonce afresh.
-            self.reset_nonce()
-            raise
+        receipt = self._receipt(tx_hash, nonce)
         if receipt["status"] != 1:
             # The state changed between estimation and inclusion; replay for the reason.
             if fn is not None:
                 self.call(fn, block_identifier=receipt["blockNumber"] - 1)
             raise ContractRevert("Reverted", {"transaction": receipt["transactionHash"]})
         return receipt
+
+    def _receipt(self, tx_hash: Any, nonce: int) -> TxReceipt:
+        """Wait for the receipt of the transaction sent with `nonce`; fail fast on a nonce gap.
+
+        A node that lost blocks (a restart from older state) has a lower nonce for the
+        relayer than the one cached here: a transaction sent above it waits in the pool
+        for the gap to fill, forever. So every `NONCE_CHECK_SECONDS` without a receipt
+        the node's pending nonce is read: if it does not count our transaction, the
+        cached nonce is forgotten and the act refused now, not after the timeout.
+        """
+        deadline = time.monotonic() + RECEIPT_TIMEOUT_SECONDS
+        next_check = time.monotonic() + NONCE_CHECK_SECONDS
+        while True:
+            try:
+                return self.guard(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
+            except TransactionNotFound:
+                pass
+            except ChainUnavailable:
+                self.reset_nonce()
+                raise
+            now = time.monotonic()
+            if now >= deadline:
+                self.reset_nonce()
+                raise ChainUnavailable(
+                    f"no receipt from {self.rpc_url} within {RECEIPT_TIMEOUT_SECONDS:.0f} s"
+                )
+            if now >= next_check:
+                next_check = now + NONCE_CHECK_SECONDS
+                pending = self.guard(
+                    lambda: self.w3.eth.get_transaction_count(self.relayer.address, "pending")
+                )
+                if pending <= nonce:
+                    self.reset_nonce()
+                    raise ChainUnavailable(
+                        f"the node does not count relayer nonce {nonce} (its pending nonce is {pending}): "
+                        "the chain lost blocks; nothing was acknowledged, send again"
+                    )
+            time.sleep(RECEIPT_POLL_SECONDS)
 
 
 def _nonce_taken(exc: Exception) -> bool:
