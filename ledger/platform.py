@@ -60,6 +60,7 @@ def watched(platform: Platform) -> Platform:
         poll_seconds=platform.settings.chain_watch_poll_seconds,
         skip_contracts=[platform.deployment.addresses["Checkpoints"]],
     )
+    platform.chain.gate = platform.watch.refuse_if_behind
     return platform
 
 

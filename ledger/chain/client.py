@@ -88,6 +88,8 @@ class ChainClient:
         self.finality: Finality = finality or Inclusion()
         self.durable_timeout = DURABLE_TIMEOUT_SECONDS
         self.journal: Journal | None = None
+        #: called before each new transaction; raises to refuse it (the chain watch's gate)
+        self.gate: Callable[[], None] | None = None
         self._nonce_lock = threading.Lock()
         self._next_nonce: int | None = None
 
@@ -179,6 +181,8 @@ class ChainClient:
 
     def transact(self, fn: ContractFunction) -> TxReceipt:
         """Send `fn` from the relayer; its receipt once durable. Refusals raise `ContractRevert`."""
+        if self.gate is not None:
+            self.gate()
         receipt = self._send(lambda nonce: fn.build_transaction(self._tx_fields(nonce)), fn)
         entry = None
         if self.journal is not None:

@@ -85,7 +85,8 @@ class ChainWatch:
         self._lock = lock or anchor_lock(journal.db, "chain-reconcile")
         self._clock = clock
         self._mark: Watermark | None = None
-        self._behind: str | None = "the chain has not been verified yet"
+        self._behind: str | None = None  # detected: the chain lacks blocks relied on
+        self._unverified = "the chain has not been verified yet"  # why, when not verified recently
         self._verified_at = float("-inf")
         self._decided = -1
         self._thread: threading.Thread | None = None
@@ -116,9 +117,19 @@ class ChainWatch:
 
     def require_current(self) -> None:
         """Refuse (`ChainBehind`) while the chain is behind or was not verified recently."""
+        self.refuse_if_behind()
+        age = self._clock() - self._verified_at
+        if age > self.stale_after:
+            reason = self._unverified if age == float("inf") else f"{self._unverified} ({age:.1f} s ago)"
+            raise ChainBehind(f"the chain is not verified: {reason}; refused until it is")
+
+    def refuse_if_behind(self) -> None:
+        """Refuse (`ChainBehind`) while the chain is known to lack blocks relied on.
+
+        The gate of relayed acts: a member's new act relayed onto such a chain could take
+        the nonce a lost act of theirs needs to be re-submitted.
+        """
         behind = self._behind
-        if behind is None and self._clock() - self._verified_at > self.stale_after:
-            behind = f"the chain was not verified for {self._clock() - self._verified_at:.1f} s"
         if behind is not None:
             raise ChainBehind(f"chain behind: {behind}; refused until it is reconciled")
 
@@ -152,7 +163,8 @@ class ChainWatch:
             self._behind = None
         except LedgerError as exc:
             # Unreachable chain or database: vouch for nothing until verified again.
-            self._behind = f"the chain could not be verified: {exc.message}"
+            self._verified_at = float("-inf")
+            self._unverified = f"the chain could not be verified: {exc.message}"
 
     def _diverged(self, mark: Watermark) -> bool:
         found = self.chain.block_at(mark.number)
@@ -247,7 +259,8 @@ class ChainWatch:
                 self.poll()
             except Exception:  # keep watching whatever happens in one poll
                 logger.exception("chain watch poll failed")
-                self._behind = "the chain watch failed; see the log"
+                self._verified_at = float("-inf")
+                self._unverified = "the chain watch failed; see the log"
 
     def stop(self) -> None:
         self._stop.set()

@@ -205,8 +205,7 @@ class AnchorWorker:
         state = self._state[name]
         if not self._hold(name, state):
             raise Unavailable(f"another worker holds the anchoring lock of log {name}")
-        if not state.reconciled:
-            self._reconcile(name, state)
+        self._recheck(name, state)
         if size is None:
             with self.db.session() as session:
                 size = committed_size(session, name)
@@ -250,10 +249,7 @@ class AnchorWorker:
         state.retry_at = self._clock() + delay * random.uniform(0.8, 1.2)
 
     def _step(self, name: str, state: _LogState, now: float) -> AnchorResult | None:
-        if state.reconciled and self.checkpoints.latest(log_id(name)).size != state.anchored_size:
-            state.reconciled = False  # the chain lost our anchors, or another worker anchored
-        if not state.reconciled:
-            self._reconcile(name, state)
+        self._recheck(name, state)
         with self.db.session() as session:
             committed = committed_size(session, name)
         pending = committed - state.anchored_size
@@ -266,6 +262,17 @@ class AnchorWorker:
             state.pending_since = now
         due = pending >= self.policy.max_entries or now - state.pending_since >= self.policy.max_delay_seconds
         return self._anchor(name, state, committed) if due else None
+
+    def _recheck(self, name: str, state: _LogState) -> None:
+        """Reconcile unless the chain still holds the size this worker anchored last.
+
+        One call per pass: a chain that lost our anchors (or another worker's anchor)
+        is noticed even when nothing new is pending.
+        """
+        if state.reconciled and self.checkpoints.latest(log_id(name)).size != state.anchored_size:
+            state.reconciled = False
+        if not state.reconciled:
+            self._reconcile(name, state)
 
     def _anchor(self, name: str, state: _LogState, size: int) -> AnchorResult | None:
         tree = self.cache.tree(self.db, name, size)

@@ -21,6 +21,7 @@ from ledger.chain.deploy import Governance, deploy_all
 from ledger.chain.finality import DevnetState
 from ledger.devnet import Devnet, devnet_key
 from ledger.platform import Platform, watched
+from ledger.sdk import ApiError
 from ledger.settings import Settings
 from ledger.storage.database import Database
 from tests.conftest import free_port
@@ -49,12 +50,18 @@ def platform(
     tmp_path: Path,
 ) -> Platform:
     chain = ChainClient.connect(
-        durable_devnet.url, devnet_key(0), artifacts=artifacts, finality=DevnetState(durable_devnet.state_file)
+        durable_devnet.url,
+        devnet_key(0),
+        artifacts=artifacts,
+        finality=DevnetState(durable_devnet.state_file),
     )
     governance = Governance([o.address for o in operators], 2, 3600, chain.relayer.address)
     deployment = deploy_all(chain, governance)
     settings = Settings(
-        data_dir=tmp_path, database_url=database.url, rpc_url=chain.rpc_url, chain_watch_poll_seconds=WATCH_POLL_SECONDS
+        data_dir=tmp_path,
+        database_url=database.url,
+        rpc_url=chain.rpc_url,
+        chain_watch_poll_seconds=WATCH_POLL_SECONDS,
     )
     return watched(Platform(settings, database, chain, deployment))
 
@@ -74,3 +81,12 @@ def eventually(probe: Callable[[], T | None], timeout: float = 30.0, what: str =
             return found
         assert time.monotonic() < deadline, f"{what} not reached within {timeout} s"
         time.sleep(0.05)
+
+
+def release_answer(w: World, **kw: object) -> int | None:
+    """The release's status once the chain is back and verified (None while refused with 503)."""
+    try:
+        w.release(**kw)
+        return 200
+    except ApiError as exc:
+        return None if exc.status == 503 else exc.status

@@ -13,22 +13,12 @@ import time
 from ledger.chain.consents import ConsentsContract, RevokeMessage
 from ledger.chain.finality import DevnetState, state_file_block
 from ledger.devnet import Devnet
-from ledger.sdk import ApiError
-from tests.integration.chain.conftest import eventually, restart
+from tests.integration.chain.conftest import eventually, release_answer, restart
 from tests.integration.test_release import TAX, World, refused
 
 
 def consents(world: World) -> ConsentsContract:
     return ConsentsContract(world.platform.chain, world.platform.deployment.addresses["Consents"])
-
-
-def release_answer(world: World, **kw: object) -> int | None:
-    """The release's status once the chain is back and verified (None while it is not)."""
-    try:
-        world.release(**kw)
-        return 200
-    except ApiError as exc:
-        return None if exc.status == 503 else exc.status
 
 
 def test_a_revocation_acknowledged_then_a_crash_stays_revoked(world: World, durable_devnet: Devnet) -> None:
