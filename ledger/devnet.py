@@ -23,7 +23,6 @@ Measured behaviour of anvil that shapes the flags below (see the toolchain notes
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -36,7 +35,7 @@ from pathlib import Path
 import httpx
 from eth_account import Account
 
-from ledger.chain.finality import acked_copy
+from ledger.chain.finality import acked_copy, complete_state_block
 from ledger.errors import LedgerError
 from ledger.paths import ANVIL_BINARY
 
@@ -83,9 +82,8 @@ def _rpc(url: str, method: str, params: list[object] | None = None, timeout: flo
 def _complete_block(path: Path) -> int | None:
     """The block a state file covers if it parses as a whole, else None (torn or absent)."""
     try:
-        document = json.loads(path.read_bytes())
-        return int(document["block"]["number"], 16)
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return complete_state_block(path.read_bytes())
+    except FileNotFoundError:
         return None
 
 

@@ -54,6 +54,12 @@ DURABLE_TIMEOUT_SECONDS = 30.0
 NONCE_RETRIES = 5
 
 
+class NonceGap(ChainUnavailable):
+    """The node does not count the nonce a transaction was sent with: it will never run."""
+
+    code = "nonce_gap"
+
+
 class Journal(Protocol):
     """Where relayed calls are remembered (`ledger.chain.watch.ActJournal`)."""
 
@@ -162,6 +168,8 @@ class ChainClient:
                 raise self.errors.decode(data) from exc
             raise ContractRevert("Reverted", {"message": str(exc)}) from exc
         except (requests.exceptions.RequestException, ProviderConnectionError, OSError) as exc:
+            # The node may be restarting, perhaps from older state: re-read the nonce next time.
+            self._next_nonce = None
             raise ChainUnavailable(f"chain endpoint {self.rpc_url} unavailable: {exc}") from exc
         except TimeExhausted as exc:
             raise ChainUnavailable(f"no receipt from {self.rpc_url}: {exc}") from exc
@@ -188,7 +196,11 @@ class ChainClient:
         if self.journal is not None:
             calldata = bytes.fromhex(fn._encode_transaction_data().removeprefix("0x"))
             entry = self.journal.included(str(fn.address), fn.fn_name, calldata, receipt)
-        self.wait_durable(receipt)
+        try:
+            self.wait_durable(receipt)
+        except ChainUnavailable:
+            self.reset_nonce()  # the block may be gone, and the nonces counted after it
+            raise
         if self.journal is not None and entry is not None:
             self.journal.durable(entry, receipt)
         return receipt
@@ -229,6 +241,28 @@ class ChainClient:
         return self.guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
 
     def _send(self, build: Callable[[int], Any], fn: ContractFunction | None = None) -> TxReceipt:
+        for attempt in range(NONCE_RETRIES + 1):
+            tx_hash, nonce = self._submit(build)
+            try:
+                receipt = self._receipt(tx_hash, nonce)
+            except NonceGap:
+                if attempt == NONCE_RETRIES:
+                    raise
+                # The node lost the blocks our cached nonce counted on: nothing was executed
+                # (the transaction waits behind a gap), so send it again at the node's nonce.
+                # Should the waiting one run later, the contract refuses it as a replay
+                # (members' nonces) or ignores it (an anchor already there).
+                continue
+            break
+        if receipt["status"] != 1:
+            # The state changed between estimation and inclusion; replay for the reason.
+            if fn is not None:
+                self.call(fn, block_identifier=receipt["blockNumber"] - 1)
+            raise ContractRevert("Reverted", {"transaction": receipt["transactionHash"]})
+        return receipt
+
+    def _submit(self, build: Callable[[int], Any]) -> tuple[Any, int]:
+        """Sign and send at the next relayer nonce, in nonce order; (hash, nonce)."""
         with self._nonce_lock:
             for attempt in range(NONCE_RETRIES + 1):
                 if self._next_nonce is None:
@@ -250,14 +284,8 @@ class ChainClient:
                     self._next_nonce = None
                     raise
                 self._next_nonce = nonce + 1
-                break
-        receipt = self._receipt(tx_hash, nonce)
-        if receipt["status"] != 1:
-            # The state changed between estimation and inclusion; replay for the reason.
-            if fn is not None:
-                self.call(fn, block_identifier=receipt["blockNumber"] - 1)
-            raise ContractRevert("Reverted", {"transaction": receipt["transactionHash"]})
-        return receipt
+                return tx_hash, nonce
+        raise AssertionError("unreachable: the loop returns or raises")
 
     def _receipt(self, tx_hash: Any, nonce: int) -> TxReceipt:
         """Wait for the receipt of the transaction sent with `nonce`; fail fast on a nonce gap.
@@ -291,7 +319,7 @@ class ChainClient:
                 )
                 if pending <= nonce:
                     self.reset_nonce()
-                    raise ChainUnavailable(
+                    raise NonceGap(
                         f"the node does not count relayer nonce {nonce} (its pending nonce is {pending}): "
                         "the chain lost blocks; nothing was acknowledged, send again"
                     )

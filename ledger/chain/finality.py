@@ -26,6 +26,7 @@ journal row lets the chain watch reconcile it (`ledger.chain.watch`).
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import time
@@ -44,6 +45,8 @@ __all__ = [
     "Finalized",
     "Inclusion",
     "NotDurable",
+    "acked_copy",
+    "complete_state_block",
     "parse_finality",
     "state_file_block",
 ]
@@ -93,24 +96,36 @@ def state_file_block(path: Path) -> int | None:
     return None if match is None else int(match.group(1), 16)
 
 
-def _complete_state(raw: bytes) -> int | None:
-    """The block a whole state file covers when it is complete JSON, else None.
+def _covered(path: Path) -> int:
+    """The block a state file covers, -1 when none."""
+    found = state_file_block(path)
+    return -1 if found is None else found
 
-    A full parse would cost tens of milliseconds per act once the file holds history;
-    anvil writes one JSON object whose last byte is its closing brace, so a file that
-    starts with the block header and ends with `}` was written to the end.
+
+def complete_state_block(raw: bytes) -> int | None:
+    """The block a whole state file covers when it parses as JSON, else None (caught mid-write).
+
+    A full parse: a file cut short can still end with a closing brace, and a torn copy
+    would be worthless the day it is needed. It costs milliseconds against the half
+    second an act waits for the dump.
     """
-    match = _BLOCK_NUMBER.match(raw[:_HEAD_BYTES])
-    if match is None or not raw.rstrip().endswith(b"}"):
+    try:
+        return int(json.loads(raw)["block"]["number"], 16)
+    except (ValueError, KeyError, TypeError):
         return None
-    return int(match.group(1), 16)
 
 
 @dataclass(frozen=True)
 class DevnetState:
-    """The local anvil's state file covers the block (see the module docstring)."""
+    """The local anvil's state file covers the block (see the module docstring).
+
+    The file tells only a block's number: once it covers the number, the chain is
+    asked whether its block there is still the receipt's (`block_at`), since a node
+    restarted meanwhile from older state reaches the same number with other blocks.
+    """
 
     state_file: Path
+    block_at: Callable[[int | str], tuple[int, bytes] | None] | None = None
     name: str = "devnet-state"
 
     @property
@@ -118,13 +133,13 @@ class DevnetState:
         return acked_copy(self.state_file)
 
     def wait_durable(self, block_number: int, block_hash: bytes, timeout: float) -> None:
-        if (state_file_block(self.acked_file) or -1) >= block_number:
-            return  # a concurrent act already secured a copy covering this block
         deadline = time.monotonic() + timeout
         while True:
+            if _covered(self.acked_file) >= block_number:
+                break  # a concurrent act already secured a copy covering this block
             covered = state_file_block(self.state_file)
             if covered is not None and covered >= block_number and self._secure(block_number):
-                return
+                break
             if time.monotonic() >= deadline:
                 raise NotDurable(
                     f"block {block_number} is not yet in the devnet's state on disk "
@@ -132,17 +147,19 @@ class DevnetState:
                     "not acknowledged; the chain watch will reconcile it"
                 )
             time.sleep(POLL_SECONDS)
+        if self.block_at is not None:
+            _still_there(self.block_at, block_number, block_hash)
 
     def _secure(self, block_number: int) -> bool:
         """Copy a complete state file covering `block_number` to the acked copy, durably."""
         raw = self.state_file.read_bytes()
-        covered = _complete_state(raw)
+        covered = complete_state_block(raw)
         if covered is None or covered < block_number:
             return False  # caught anvil mid-write: read again
         lock_path = self.state_file.with_suffix(".acked.lock")
         with lock_path.open("ab") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # several processes may secure at once
-            if (state_file_block(self.acked_file) or -1) >= covered:
+            if _covered(self.acked_file) >= covered:
                 return True
             temporary = self.acked_file.with_suffix(f".tmp-{os.getpid()}")
             with temporary.open("wb") as out:
@@ -181,12 +198,7 @@ class _HeadTracking:
                     f"block {block_number} did not become final ({tag} + {depth}) within {timeout:.0f} s"
                 )
             time.sleep(CHAIN_POLL_SECONDS)
-        found = self.block_at(block_number)
-        if found is None or found[1] != block_hash:
-            raise ChainUnavailable(
-                f"block {block_number} of the act was replaced on chain before it became final; "
-                "the act is not acknowledged; the chain watch will reconcile it"
-            )
+        _still_there(self.block_at, block_number, block_hash)
 
 
 @dataclass(frozen=True)
@@ -212,6 +224,17 @@ class Confirmations:
         self.tracking.wait(block_number, block_hash, timeout, "latest", self.depth)
 
 
+def _still_there(
+    block_at: Callable[[int | str], tuple[int, bytes] | None], block_number: int, block_hash: bytes
+) -> None:
+    found = block_at(block_number)
+    if found is None or found[1] != block_hash:
+        raise ChainUnavailable(
+            f"block {block_number} of the act was replaced on chain before it became durable; "
+            "the act is not acknowledged; the chain watch will reconcile it"
+        )
+
+
 FINALITY_RULES = "devnet-state, finalized, confirmations:N, inclusion"
 
 
@@ -227,7 +250,7 @@ def parse_finality(
     if spec == "devnet-state":
         if state_file is None:
             raise InvalidInput("LEDGER_FINALITY=devnet-state needs the local devnet (no LEDGER_RPC_URL)")
-        return DevnetState(state_file)
+        return DevnetState(state_file, block_at)
     if spec == "finalized":
         return Finalized(_HeadTracking(block_at))
     if spec.startswith("confirmations:"):

@@ -106,6 +106,15 @@ def test_a_chain_back_behind_is_refused_then_reconciled(
     lost = journal.lost_calls()
     assert [c.function for c in lost] == ["grant"] and "refused when re-submitted" in (lost[0].detail or "")
     assert consents.get_grant(short_lived) is None
+    platform.deployment.save(tmp_path / "ops" / "deployment.json")
+    status = CliRunner().invoke(
+        cli,
+        ["chain", "status"],
+        env={"LEDGER_DATA_DIR": str(tmp_path / "ops"), "LEDGER_DATABASE_URL": platform.db.url,
+             "LEDGER_RPC_URL": platform.chain.rpc_url, "LEDGER_FINALITY": "inclusion"},
+    )  # fmt: skip
+    assert status.exit_code == 0, status.output
+    assert "acts lost for good: 1" in status.output and f"#{lost[0].id} grant" in status.output
 
     # -- anchoring resumes from what the chain holds --------------------------------------
     again = worker.anchor_now(ACCESS_TRAIL_LOG)

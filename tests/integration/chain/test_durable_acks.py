@@ -25,7 +25,8 @@ def test_a_revocation_acknowledged_then_a_crash_stays_revoked(world: World, dura
     grant = world.grant(world.bank, TAX, raw=TAX)
     assert world.release(categories=TAX, raw=True)["data"]["records"]  # type: ignore[index]
     answer = world.sdk(world.enterprise).act(RevokeMessage, grant_id=grant)
-    assert (state_file_block(durable_devnet.state_file) or -1) >= answer["block"]  # on disk when answered
+    on_disk = state_file_block(durable_devnet.state_file)
+    assert on_disk is not None and on_disk >= answer["block"]  # on disk when answered
     restart(durable_devnet)
     revoked = consents(world).get_grant(grant)
     assert revoked is not None and revoked.revoked
@@ -55,4 +56,5 @@ def test_the_wait_for_the_disk_is_bounded(durable_devnet: Devnet) -> None:
         rule.wait_durable(covered + 1000, b"\0" * 32, timeout=0.3)
     assert time.monotonic() - started < 2
     rule.wait_durable(covered, b"\0" * 32, timeout=5)
-    assert (state_file_block(rule.acked_file) or -1) >= covered
+    acked = state_file_block(rule.acked_file)
+    assert acked is not None and acked >= covered
