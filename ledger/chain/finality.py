@@ -103,16 +103,36 @@ def _covered(path: Path) -> int:
 
 
 def complete_state_block(raw: bytes) -> int | None:
-    """The block a whole state file covers when it parses as JSON, else None (caught mid-write).
-
-    A full parse: a file cut short can still end with a closing brace, and a torn copy
-    would be worthless the day it is needed. It costs milliseconds against the half
-    second an act waits for the dump.
-    """
+    """The block a whole state file covers when it parses as JSON, else None (torn)."""
     try:
         return int(json.loads(raw)["block"]["number"], 16)
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _read_whole(path: Path) -> tuple[int, bytes] | None:
+    """(block covered, bytes) of a state file anvil is not writing, else None.
+
+    Not a full parse: the file holds the preserved historical states and grows to tens
+    of megabytes, and parsing it would hold the interpreter for a large part of a second
+    on every act, next to the release path's threads. anvil truncates and rewrites the
+    file in place, so a read during a write sees it shorter than it ends up or changing:
+    the file must have the same size and modification time before and after the read,
+    begin with the block header and end with the closing brace. The devnet parses in full
+    before it restarts from a copy (`ledger.devnet`), so a copy that was torn after all
+    is passed over there, never loaded.
+    """
+    before = path.stat()
+    raw = path.read_bytes()
+    after = path.stat()
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
+        raw
+    ) != after.st_size:
+        return None
+    match = _BLOCK_NUMBER.match(raw[:_HEAD_BYTES])
+    if match is None or not raw.rstrip().endswith(b"}"):
+        return None
+    return int(match.group(1), 16), raw
 
 
 @dataclass(frozen=True)
@@ -152,10 +172,10 @@ class DevnetState:
 
     def _secure(self, block_number: int) -> bool:
         """Copy a complete state file covering `block_number` to the acked copy, durably."""
-        raw = self.state_file.read_bytes()
-        covered = complete_state_block(raw)
-        if covered is None or covered < block_number:
+        whole = _read_whole(self.state_file)
+        if whole is None or whole[0] < block_number:
             return False  # caught anvil mid-write: read again
+        covered, raw = whole
         lock_path = self.state_file.with_suffix(".acked.lock")
         with lock_path.open("ab") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # several processes may secure at once
