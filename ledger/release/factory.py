@@ -29,4 +29,6 @@ def release_service(platform: Platform) -> ReleaseService:
         reader=RecordReader(RecordsService(platform)),
         trail=AccessTrail(platform.db),
         authorizer=authorizer,
+        max_block_age_seconds=platform.settings.max_block_age_seconds,
+        max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
     )
