@@ -31,6 +31,7 @@ from ledger.logs.anchor_worker import AnchorWorker
 from ledger.logs.locks import anchor_lock
 from ledger.logs.verify import ProofVerificationError, verify_inclusion_bundle
 from ledger.release.trail import ACCESS_TRAIL_LOG
+from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.chain.conftest import eventually, release_answer
 from tests.integration.test_release import CREDIT, REGISTRATION, SUBJECT, TAX, World, refused
 
@@ -139,3 +140,7 @@ def test_a_chain_back_behind_is_refused_then_reconciled(
     assert result.exit_code == 1, result.output
     assert "not on chain" in result.output and "Traceback" not in result.output
     worker.close()
+
+    # -- the audit of the repaired chain finds nothing wrong with a legitimate entry --------
+    report = verifier_for(platform).verify(export_of(platform))
+    assert [str(f) for f in report.findings] == []
