@@ -20,7 +20,9 @@ only once its block is *durable* under the configured rule (`LEDGER_FINALITY`):
 
 Waiting adds latency to every act (about half the state interval on the devnet); an
 act whose block does not become durable in time is refused as unavailable, and its
-journal row lets the chain watch reconcile it (`ledger.chain.watch`).
+member is told it may or may not take effect (it is in a block that may yet be lost):
+read the chain before signing again. Its journal row stays `included`; should the chain
+come back behind, the chain watch re-submits it with the others (`ledger.chain.watch`).
 """
 
 from __future__ import annotations
@@ -164,7 +166,7 @@ class DevnetState:
                 raise NotDurable(
                     f"block {block_number} is not yet in the devnet's state on disk "
                     f"({self.state_file.name} covers {covered}) after {timeout:.0f} s: the act is "
-                    "not acknowledged; the chain watch will reconcile it"
+                    "not acknowledged: it may or may not take effect; read the chain before signing it again"
                 )
             time.sleep(POLL_SECONDS)
         if self.block_at is not None:
@@ -251,7 +253,7 @@ def _still_there(
     if found is None or found[1] != block_hash:
         raise ChainUnavailable(
             f"block {block_number} of the act was replaced on chain before it became durable; "
-            "the act is not acknowledged; the chain watch will reconcile it"
+            "the act is not acknowledged: read the chain before signing it again"
         )
 
 

@@ -190,6 +190,7 @@ class ChainWatch:
             ]
             for call in lost:
                 if call.contract.lower() in self.skip_contracts:
+                    self._forget_checkpoint(bytes(call.transaction_hash))
                     self.journal.superseded(
                         call.id, "anchor lost by the chain; re-anchored by the anchoring worker"
                     )

@@ -117,16 +117,7 @@ def test_a_chain_back_behind_is_refused_then_reconciled(
     assert status.exit_code == 0, status.output
     assert "acts lost for good: 1" in status.output and f"#{lost[0].id} grant" in status.output
 
-    # -- anchoring resumes from what the chain holds --------------------------------------
-    again = worker.anchor_now(ACCESS_TRAIL_LOG)
-    assert again is not None and again.previous_size == kept + 1 and again.size == registration + 1
-    checkpoints = reader_of(world)
-    assert checkpoints.latest(checkpoints.log_id(ACCESS_TRAIL_LOG)).size == registration + 1
-    fresh = world.sdk(world.bank).release_proof(registration)
-    assert fresh["anchor"]["transaction"] != lost_bundle["anchor"]["transaction"]
-    verify_inclusion_bundle(fresh, checkpoints=reader_of(world))
-
-    # -- the proof naming the lost anchor is a finding, not a traceback -------------------
+    # -- before re-anchoring: the proof naming the lost anchor is a finding, no traceback -
     with pytest.raises(ProofVerificationError, match="not on chain"):
         verify_inclusion_bundle(lost_bundle, checkpoints=reader_of(world))
     bundle_file = tmp_path / "lost.json"
@@ -139,6 +130,17 @@ def test_a_chain_back_behind_is_refused_then_reconciled(
     )  # fmt: skip
     assert result.exit_code == 1, result.output
     assert "not on chain" in result.output and "Traceback" not in result.output
+    unanchored = refused(lambda: world.sdk(world.bank).release_proof(registration))
+    assert unanchored.status == 409  # no proof is served against the lost checkpoint
+
+    # -- anchoring resumes from what the chain holds --------------------------------------
+    again = worker.anchor_now(ACCESS_TRAIL_LOG)
+    assert again is not None and again.previous_size == kept + 1 and again.size == registration + 1
+    checkpoints = reader_of(world)
+    assert checkpoints.latest(checkpoints.log_id(ACCESS_TRAIL_LOG)).size == registration + 1
+    fresh = world.sdk(world.bank).release_proof(registration)
+    verify_inclusion_bundle(fresh, checkpoints=reader_of(world))
+
     worker.close()
 
     # -- the audit of the repaired chain finds nothing wrong with a legitimate entry --------
