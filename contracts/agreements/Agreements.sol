@@ -189,8 +189,8 @@ contract Agreements is IAgreements, SignedActions, MembershipGated {
             signature
         );
         Agreement storage a = _existingAgreement(id);
-        bool owner = signer == a.institution && _isActiveMember(signer, IMembership.Role.Institution);
-        if (!owner && !_isActiveMember(signer, IMembership.Role.Operator)) {
+        bool owner = signer == a.institution && _membership().isActive(signer, IMembership.Role.Institution);
+        if (!owner && !_membership().isActive(signer, IMembership.Role.Operator)) {
             revert UnauthorizedTerminator(id, signer);
         }
         AgreementStatus current = _status(a);

@@ -310,7 +310,7 @@ contract Consents is IConsents, SignedActions, MembershipGated {
         uint256 expiryTime
     ) private view returns (Reason, uint256 grantId) {
         // 1. the requester
-        if (!_isActiveMember(requester, IMembership.Role.Institution)) {
+        if (!_membership().isActive(requester, IMembership.Role.Institution)) {
             return (Reason.RequesterNotActiveInstitution, 0);
         }
         // 2. the subject
