@@ -10,8 +10,8 @@ import {IMembership} from "../membership/IMembership.sol";
  * during which period, backed by its signed commitment to use the data lawfully.
  *
  * An act by an account that is not an active member holding the role the act needs
- * reverts with `NotActiveMember(account, role)`, declared once for every contract of
- * the ledger by `MembershipGated` (contracts/common/MembershipGated.sol).
+ * reverts with `NotActiveMember(account, role)`, the error every membership-gated
+ * contract shares, declared by `MembershipGated` (contracts/common/MembershipGated.sol).
  */
 interface IAgreements {
     /// @notice What a credit commitment promises, and so which role signs it.

@@ -11,8 +11,8 @@ import {ICatalogueRegistry} from "../catalogue/ICatalogueRegistry.sol";
  * decides whether an institution may receive an enterprise's data.
  *
  * An act by an account that is not an active member holding the role the act needs
- * reverts with `NotActiveMember(account, role)`, declared once for every contract of
- * the ledger by `MembershipGated` (contracts/common/MembershipGated.sol).
+ * reverts with `NotActiveMember(account, role)`, the error every membership-gated
+ * contract shares, declared by `MembershipGated` (contracts/common/MembershipGated.sol).
  */
 interface IConsents {
     /**
