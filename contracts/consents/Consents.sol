@@ -158,9 +158,9 @@ contract Consents is IConsents, SignedActions, MembershipGated {
         uint256 purpose,
         uint256 agreementId,
         uint8 level,
-        uint256 at
+        uint256 releaseTime
     ) external view returns (Decision memory) {
-        uint256 expiryTime = at > block.timestamp ? at : block.timestamp;
+        uint256 expiryTime = releaseTime > block.timestamp ? releaseTime : block.timestamp;
         (Reason reason, uint256 grantId) = _evaluate(
             requester,
             usccHash,

@@ -144,11 +144,11 @@ interface IConsents {
      * @notice Whether `requester` may receive the data `categories` of the enterprise
      * with `usccHash` for `purpose` (exactly one purpose bit) under agreement
      * `agreementId`, at sensitivity `level`, in the current block, for a release at
-     * time `at` (unix seconds; 0 for the block's own time).
+     * time `releaseTime` (unix seconds; 0 for the block's own time).
      *
-     * Why `at`: a permissioned chain may be idle, and a block's timestamp is only the
+     * Why `releaseTime`: a permissioned chain may be idle, and a block's timestamp is only the
      * time it was sealed. An expiry (of a grant or an agreement) is judged at
-     * `max(at, block.timestamp)` and a start of validity at `block.timestamp`: of the
+     * `max(releaseTime, block.timestamp)` and a start of validity at `block.timestamp`: of the
      * two clocks, the one that refuses wins. A caller can therefore only narrow what
      * is allowed, never widen it; the release path passes its
      * own time and bounds the block's age against it (`blockTimestamp`), and the auditor
@@ -160,7 +160,7 @@ interface IConsents {
      * 2. an enterprise is registered under `usccHash`;
      * 3. agreement `agreementId` exists, 4. was proposed by `requester`, 5. is `Active`,
      *    6. is valid already (`validFrom` <= block time) and 7. still (expiry time <=
-     *    `validUntil`, where the expiry time is `max(at, block.timestamp)`);
+     *    `validUntil`, where the expiry time is `max(releaseTime, block.timestamp)`);
      * 8. the agreement's commitment is not breached;
      * 9. `categories` is not empty and within the agreement's categories;
      * 10. `purpose` is a single bit within the agreement's purposes;
@@ -170,8 +170,8 @@ interface IConsents {
      *     `purpose`: not revoked, expiry time <= `expiresAt`, its agreement `agreementId` or 0.
      *     Grants are tried newest first.
      *
-     * The result depends on chain state, the block's number and timestamp, and `at`
-     * only, so a call at a past block with the same `at` returns the decision as it was.
+     * The result depends on chain state, the block's number and timestamp, and `releaseTime`
+     * only, so a call at a past block with the same `releaseTime` returns the decision as it was.
      */
     function authorize(
         address requester,
@@ -180,7 +180,7 @@ interface IConsents {
         uint256 purpose,
         uint256 agreementId,
         uint8 level,
-        uint256 at
+        uint256 releaseTime
     ) external view returns (Decision memory);
 
     /// @notice Grant `id`; all zero when unknown.
