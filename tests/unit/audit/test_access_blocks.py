@@ -1,0 +1,67 @@
+"""Step 4.5 of the audit: block B is a block of the deployment, and not past the request's deadline."""
+
+from __future__ import annotations
+
+from ledger.audit.chain import ChainSnapshot
+from ledger.audit.examine import Examined
+from ledger.audit.findings import Finding, Step
+from ledger.audit.leaves import AccessEntry, DecodedLeaf, SignedRequest
+from ledger.audit.verify_access import check_access
+
+INSTITUTION = "0x" + "ab" * 20
+SUBJECT = "91410100100000008U"
+DEPLOYED, HEAD = 10, 40
+
+
+def entry(index: int, block: int, deadline: int) -> Examined:
+    request = SignedRequest(INSTITUTION, SUBJECT, 1, 1, 1, False, index.to_bytes(32, "big"), deadline, b"")
+    e = AccessEntry(index, INSTITUTION, SUBJECT, 1, 1, 1, 0, 0, 1, block, bytes(32), "", 0, request)
+    leaf = DecodedLeaf("access", index, {})
+    return Examined(index, leaf, None, entry=e, signer=bytes.fromhex(INSTITUTION[2:]))
+
+
+def snapshot(timestamps: dict[int, int]) -> ChainSnapshot:
+    return ChainSnapshot(
+        chain_id=31337,
+        head=HEAD,
+        deployment_block=DEPLOYED,
+        addresses={},
+        missing_code=(),
+        checkpoints={},
+        latest={},
+        events=(),
+        timestamps=timestamps,
+    )
+
+
+def block_findings(findings: list[Finding]) -> dict[int | None, str]:
+    return {f.index: f.what for f in findings if f.step is Step.BLOCK}
+
+
+def test_a_release_authorized_in_a_block_after_the_deadline_is_a_finding() -> None:
+    examined = [
+        entry(0, block=20, deadline=1_000),  # block time 1_000: at the deadline, on time
+        entry(1, block=21, deadline=1_011),  # block time 1_012: one second late
+        entry(2, block=22, deadline=5_000),  # on time
+    ]
+    findings: list[Finding] = []
+    result = check_access(examined, snapshot({20: 1_000, 21: 1_012, 22: 1_024}), findings)
+    assert block_findings(findings) == {1: "authorized in block 21 after the request's deadline"}
+    [late] = [f for f in findings if f.step is Step.BLOCK]
+    assert (late.expected, late.got) == ("block time <= 1011", "1012")
+    assert set(result.replayed) == {0, 1, 2}  # a late release is still replayed
+
+
+def test_a_block_outside_the_deployment_or_of_unknown_time_is_a_finding_and_not_replayed() -> None:
+    examined = [
+        entry(0, block=DEPLOYED - 1, deadline=10**9),
+        entry(1, block=HEAD + 1, deadline=10**9),
+        entry(2, block=30, deadline=10**9),  # no timestamp known
+        entry(3, block=DEPLOYED, deadline=10**9),
+        entry(4, block=HEAD, deadline=10**9),
+    ]
+    findings: list[Finding] = []
+    result = check_access(examined, snapshot({DEPLOYED: 1, HEAD: 2}), findings)
+    outside = "authorization block is not a block of this deployment"
+    assert block_findings(findings) == {0: outside, 1: outside, 2: "timestamp of block 30 unknown"}
+    assert set(result.replayed) == {3, 4}

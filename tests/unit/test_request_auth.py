@@ -1,0 +1,70 @@
+"""Signed API requests: signature, signer and freshness, checked without a server."""
+
+from __future__ import annotations
+
+import pytest
+from eth_account import Account
+
+from ledger.errors import InvalidInput
+from ledger.request_auth import (
+    HEADER_NONCE,
+    HEADER_SIGNATURE,
+    HEADER_SIGNER,
+    HEADER_TIMESTAMP,
+    Unauthenticated,
+    api_domain,
+    sign_request,
+    verify_request,
+)
+
+KEY = b"\x21" * 32
+SIGNER = Account.from_key(KEY).address
+DOMAIN = api_domain(31337, "0x" + "4d" * 20)
+NOW = 1_800_000_000
+MAX_AGE = 60
+BODY = b'{"x":1}'
+
+
+def signed_at(timestamp: int, body: bytes = BODY) -> dict[str, str]:
+    return sign_request(KEY, DOMAIN, "POST", "/v1/records?x=1", body, timestamp=timestamp)
+
+
+def verify(headers: dict[str, str], *, body: bytes = BODY, path: str = "/v1/records?x=1") -> str:
+    return verify_request(headers, DOMAIN, "post", path, body, now=NOW, max_age_seconds=MAX_AGE).signer
+
+
+@pytest.mark.parametrize("skew", [-MAX_AGE, 0, MAX_AGE])
+def test_a_request_within_the_window_either_side_of_server_time_is_accepted(skew: int) -> None:
+    assert verify(signed_at(NOW + skew)) == SIGNER
+
+
+@pytest.mark.parametrize("skew", [-MAX_AGE - 1, MAX_AGE + 1, 10**6])
+def test_a_request_timestamped_outside_the_window_is_stale_in_the_past_and_in_the_future(skew: int) -> None:
+    """A timestamp in the future would otherwise let a captured request be kept and used later."""
+    with pytest.raises(Unauthenticated, match="stale request"):
+        verify(signed_at(NOW + skew))
+
+
+def test_an_altered_body_path_or_claimed_signer_is_refused() -> None:
+    headers = signed_at(NOW)
+    with pytest.raises(Unauthenticated, match="not by the claimed signer"):
+        verify(headers, body=b'{"x":2}')
+    with pytest.raises(Unauthenticated, match="not by the claimed signer"):
+        verify(headers, path="/v1/records?x=2")
+    other = Account.from_key(b"\x22" * 32).address
+    with pytest.raises(Unauthenticated, match="not by the claimed signer"):
+        verify({**headers, HEADER_SIGNER: other})
+
+
+def test_missing_or_malformed_headers_are_named() -> None:
+    headers = signed_at(NOW)
+    with pytest.raises(Unauthenticated, match=f"missing header\\(s\\) {HEADER_NONCE}"):
+        verify({k: v for k, v in headers.items() if k != HEADER_NONCE})
+    with pytest.raises(InvalidInput, match=HEADER_TIMESTAMP):
+        verify({**headers, HEADER_TIMESTAMP: "soon"})
+    with pytest.raises(InvalidInput, match=f"{HEADER_SIGNATURE} must be 65 bytes"):
+        verify({**headers, HEADER_SIGNATURE: "0x00"})
+    with pytest.raises(InvalidInput, match=f"{HEADER_NONCE} is not hex"):
+        verify({**headers, HEADER_NONCE: "zz"})
+    with pytest.raises(InvalidInput, match=f"{HEADER_SIGNER} is not an address"):
+        verify({**headers, HEADER_SIGNER: "nobody"})
