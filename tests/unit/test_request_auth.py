@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak
 
 from ledger.errors import InvalidInput
 from ledger.request_auth import (
+    API_REQUEST_TYPES,
     HEADER_NONCE,
     HEADER_SIGNATURE,
     HEADER_SIGNER,
@@ -68,3 +73,65 @@ def test_missing_or_malformed_headers_are_named() -> None:
         verify({**headers, HEADER_NONCE: "zz"})
     with pytest.raises(InvalidInput, match=f"{HEADER_SIGNER} is not an address"):
         verify({**headers, HEADER_SIGNER: "nobody"})
+
+
+def test_the_domain_is_the_one_clients_sign_against() -> None:
+    assert api_domain(5, "0x" + "4d" * 20) == {
+        "name": "credit-ledger API",
+        "version": "1",
+        "chainId": 5,
+        "verifyingContract": "0x4D4d4D4d4d4D4D4d4D4D4D4d4d4d4d4D4D4d4d4D",  # checksummed (EIP-55)
+    }
+
+
+def test_the_signature_is_over_the_typed_request_as_an_independent_signer_would_encode_it() -> None:
+    nonce = bytes(range(32))
+    headers = sign_request(KEY, DOMAIN, "post", "/v1/records?x=1", BODY, timestamp=NOW, nonce=nonce)
+    typed = encode_typed_data(
+        full_message={
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                **API_REQUEST_TYPES,
+            },
+            "primaryType": "ApiRequest",
+            "domain": DOMAIN,
+            "message": {
+                "method": "POST",
+                "path": "/v1/records?x=1",
+                "bodyHash": keccak(BODY),
+                "timestamp": NOW,
+                "nonce": nonce,
+            },
+        }
+    )
+    signature = bytes.fromhex(headers[HEADER_SIGNATURE].removeprefix("0x"))
+    assert Account.recover_message(typed, signature=signature) == SIGNER
+    assert headers[HEADER_SIGNER] == SIGNER
+    assert (headers[HEADER_TIMESTAMP], headers[HEADER_NONCE]) == (str(NOW), "0x" + nonce.hex())
+    verified = verify_request(
+        headers, DOMAIN, "POST", "/v1/records?x=1", BODY, now=NOW, max_age_seconds=MAX_AGE
+    )
+    assert (verified.signer, verified.nonce, verified.timestamp) == (SIGNER, "0x" + nonce.hex(), NOW)
+
+
+def test_unless_given_the_timestamp_is_now_and_the_nonce_fresh() -> None:
+    before = int(time.time())
+    first, second = (sign_request(KEY, DOMAIN, "GET", "/v1/x", b"") for _ in range(2))
+    assert before <= int(first[HEADER_TIMESTAMP]) <= int(time.time())
+    assert len(bytes.fromhex(first[HEADER_NONCE][2:])) == 32 and first[HEADER_NONCE] != second[HEADER_NONCE]
+    verify_request(first, DOMAIN, "GET", "/v1/x", b"", now=time.time(), max_age_seconds=MAX_AGE)
+
+
+def test_every_missing_header_is_named_and_an_unrecoverable_signature_is_refused() -> None:
+    headers = signed_at(NOW)
+    with pytest.raises(Unauthenticated) as missing:
+        verify({HEADER_SIGNER: headers[HEADER_SIGNER], HEADER_TIMESTAMP: headers[HEADER_TIMESTAMP]})
+    assert missing.value.message == f"unsigned request: missing header(s) {HEADER_NONCE}, {HEADER_SIGNATURE}"
+    with pytest.raises(Unauthenticated) as garbled:
+        verify({**headers, HEADER_SIGNATURE: "0x" + "ff" * 64 + "63"})
+    assert garbled.value.message == "signature cannot be recovered"

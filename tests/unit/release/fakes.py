@@ -96,7 +96,7 @@ class FakeChain:
         self, queries: Sequence[AuthorizationQuery], block_identifier: int | str = "latest"
     ) -> Iterator[Callable[[], list[Decision]]]:
         self.waiting.set()
-        if not self._open.wait(10):
+        if not self._open.wait(5):
             raise ChainUnavailable("fake chain held too long")
         self.queries.extend(queries)
         if self.fail is not None:
@@ -251,11 +251,11 @@ class World:
         """
         with self.chain.held():
             gate = self.service.submit(request(institution=GATE, agreement_id=UNKNOWN_AGREEMENT), now=now)
-            assert self.chain.waiting.wait(10), "the worker never reached the chain"
+            assert self.chain.waiting.wait(5), "the worker never reached the chain"
             futures = [self.service.submit(r, now=now) for r in requests]
             for r, future in zip(requests, futures, strict=True):
                 future.add_done_callback(self._answered(nonce_of(r)))
-        wait([gate, *futures], timeout=10)
+        wait([gate, *futures], timeout=5)
         assert all(f.done() for f in futures), "a release was never answered"
         return futures
 
