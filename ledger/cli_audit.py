@@ -125,6 +125,13 @@ def verify(
         Path | None, typer.Option(help="catalogue file naming purposes in the report")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
+    max_block_age: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="oldest a decision block may be, seconds (default: LEDGER_MAX_BLOCK_AGE_SECONDS)",
+        ),
+    ] = None,
 ) -> None:
     """Verify checkpoints, entries, every release's signature and authorization, and the records."""
     from ledger.audit.errors import AuditError
@@ -137,7 +144,12 @@ def verify(
     settings = Settings()
     deployment = _deployment(manifest, settings)
     progress: Progress = NO_PROGRESS if quiet or not sys.stderr.isatty() else RichProgress()
-    options = VerifyOptions(onchain_sample=_parse_sample(sample), seed=seed, workers=workers)
+    options = VerifyOptions(
+        onchain_sample=_parse_sample(sample),
+        seed=seed,
+        workers=workers,
+        max_block_age_seconds=max_block_age or settings.max_block_age_seconds,
+    )
     try:
         if export is not None:
             data = read_export(export)

@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     request_max_age_seconds: int = Field(
         default=300, description="signed API requests older than this are stale"
     )
+    # -- the release path's clocks ----------------------------------------------------------
+    max_block_age_seconds: int = Field(
+        default=30,
+        gt=0,
+        description="a release is refused (503) when the chain's block it was decided at is older than this",
+    )
+    request_max_lifetime_seconds: int = Field(
+        default=3600,
+        gt=0,
+        description="a data request's deadline may lie at most this far ahead (refused by name otherwise)",
+    )
 
     @model_validator(mode="after")
     def _refuse_devnet_keys_outside_development(self) -> Settings:

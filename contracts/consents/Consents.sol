@@ -40,6 +40,7 @@ interface IConsents {
         uint256 grantId; // the covering grant; 0 when refused or when every category is public
         uint256 rawCategories; // requested categories the grant releases unmasked
         uint256 blockNumber; // the block the decision was evaluated at
+        uint256 blockTimestamp; // that block's timestamp, so the caller can bound its age
     }
 
     /// @notice A consent grant, as {grant} reports it.
@@ -142,25 +143,35 @@ interface IConsents {
     /**
      * @notice Whether `requester` may receive the data `categories` of the enterprise
      * with `usccHash` for `purpose` (exactly one purpose bit) under agreement
-     * `agreementId`, at sensitivity `level`, in the current block.
+     * `agreementId`, at sensitivity `level`, in the current block, for a release at
+     * time `at` (unix seconds; 0 for the block's own time).
+     *
+     * Why `at`: a permissioned chain may be idle, and a block's timestamp is only the
+     * time it was sealed. An expiry (of a grant or an agreement) is judged at
+     * `max(at, block.timestamp)` and a start of validity at `block.timestamp`: of the
+     * two clocks, the one that refuses wins. A caller can therefore only narrow what
+     * is allowed, never widen it; the release path passes its
+     * own time and bounds the block's age against it (`blockTimestamp`), and the auditor
+     * replays with the time the access trail records.
      *
      * The checks, in order (the first failing one is the reason):
      *
      * 1. `requester` is an active institution;
      * 2. an enterprise is registered under `usccHash`;
      * 3. agreement `agreementId` exists, 4. was proposed by `requester`, 5. is `Active`,
-     *    6. is valid already (`validFrom` <= now) and 7. still (now <= `validUntil`);
+     *    6. is valid already (`validFrom` <= block time) and 7. still (expiry time <=
+     *    `validUntil`, where the expiry time is `max(at, block.timestamp)`);
      * 8. the agreement's commitment is not breached;
      * 9. `categories` is not empty and within the agreement's categories;
      * 10. `purpose` is a single bit within the agreement's purposes;
      * 11. `level` <= the agreement's `maxLevel`;
      * 12. unless every requested category is public in the current catalogue, one grant
      *     of the enterprise to `requester` covers all requested non-public categories and
-     *     `purpose`: not revoked, now <= `expiresAt`, its agreement `agreementId` or 0.
+     *     `purpose`: not revoked, expiry time <= `expiresAt`, its agreement `agreementId` or 0.
      *     Grants are tried newest first.
      *
-     * The result depends on chain state and the block's number and timestamp only, so
-     * a call at a past block returns the decision as it was in that block.
+     * The result depends on chain state, the block's number and timestamp, and `at`
+     * only, so a call at a past block with the same `at` returns the decision as it was.
      */
     function authorize(
         address requester,
@@ -168,7 +179,8 @@ interface IConsents {
         uint256 categories,
         uint256 purpose,
         uint256 agreementId,
-        uint8 level
+        uint8 level,
+        uint256 at
     ) external view returns (Decision memory);
 
     /// @notice Grant `id`; all zero when unknown.
@@ -343,16 +355,27 @@ contract Consents is IConsents, SignedActions {
         uint256 categories,
         uint256 purpose,
         uint256 agreementId,
-        uint8 level
+        uint8 level,
+        uint256 at
     ) external view returns (Decision memory) {
-        (Reason reason, uint256 grantId) = _evaluate(requester, usccHash, categories, purpose, agreementId, level);
+        uint256 expiryTime = at > block.timestamp ? at : block.timestamp;
+        (Reason reason, uint256 grantId) = _evaluate(
+            requester,
+            usccHash,
+            categories,
+            purpose,
+            agreementId,
+            level,
+            expiryTime
+        );
         return
             Decision({
                 allowed: reason == Reason.Allowed,
                 reason: reason,
                 grantId: grantId,
                 rawCategories: grantId == 0 ? 0 : uint256(_grants[grantId].rawCategories) & categories,
-                blockNumber: block.number
+                blockNumber: block.number,
+                blockTimestamp: block.timestamp
             });
     }
 
@@ -474,13 +497,15 @@ contract Consents is IConsents, SignedActions {
     }
 
     /// @dev Steps 1-12 of {authorize}: the reason, and the covering grant if one was needed.
+    /// Expiries are judged at `expiryTime`.
     function _evaluate(
         address requester,
         bytes32 usccHash,
         uint256 categories,
         uint256 purpose,
         uint256 agreementId,
-        uint8 level
+        uint8 level,
+        uint256 expiryTime
     ) private view returns (Reason, uint256 grantId) {
         // 1. the requester
         if (!_membership.isActive(requester, IMembership.Role.Institution)) {
@@ -489,13 +514,13 @@ contract Consents is IConsents, SignedActions {
         // 2. the subject
         if (_membership.enterpriseByUscc(usccHash) == address(0)) return (Reason.SubjectUnknown, 0);
         // 3.-11. the agreement and the request's scope within it
-        Reason reason = _checkAgreement(requester, categories, purpose, agreementId, level);
+        Reason reason = _checkAgreement(requester, categories, purpose, agreementId, level, expiryTime);
         if (reason != Reason.Allowed) return (reason, 0);
         // 12. the enterprise's consent, for what is not public
         (, , uint256 publicCategories) = _catalogue.current();
         uint256 restricted = categories & ~publicCategories;
         if (restricted == 0) return (Reason.Allowed, 0);
-        grantId = _coveringGrant(usccHash, requester, restricted, purpose, agreementId);
+        grantId = _coveringGrant(usccHash, requester, restricted, purpose, agreementId, expiryTime);
         return (grantId == 0 ? Reason.NoCoveringGrant : Reason.Allowed, grantId);
     }
 
@@ -505,14 +530,15 @@ contract Consents is IConsents, SignedActions {
         uint256 categories,
         uint256 purpose,
         uint256 agreementId,
-        uint8 level
+        uint8 level,
+        uint256 expiryTime
     ) private view returns (Reason) {
         IAgreements.Agreement memory a = _agreements.agreement(agreementId);
         if (a.institution == address(0)) return Reason.AgreementUnknown;
         if (a.institution != requester) return Reason.AgreementNotOwned;
         if (a.state != IAgreements.AgreementStatus.Active) return Reason.AgreementNotActive;
         if (block.timestamp < a.validFrom) return Reason.AgreementNotYetValid;
-        if (a.validUntil < block.timestamp) return Reason.AgreementExpired;
+        if (a.validUntil < expiryTime) return Reason.AgreementExpired;
         if (_agreements.commitment(a.commitmentId).breached) return Reason.CommitmentBreached;
         if (categories == 0 || categories & ~a.categories != 0) return Reason.CategoryOutOfScope;
         if (purpose == 0 || purpose & (purpose - 1) != 0 || purpose & ~a.purposes != 0) {
@@ -523,19 +549,20 @@ contract Consents is IConsents, SignedActions {
     }
 
     /// @dev The newest live grant of `usccHash` to `institution` covering `categories`,
-    /// `purpose` and `agreementId`; 0 if there is none.
+    /// `purpose` and `agreementId`, unexpired at `expiryTime`; 0 if there is none.
     function _coveringGrant(
         bytes32 usccHash,
         address institution,
         uint256 categories,
         uint256 purpose,
-        uint256 agreementId
+        uint256 agreementId,
+        uint256 expiryTime
     ) private view returns (uint256 id) {
         for (id = _heads[usccHash][institution].latestGrant; id != 0; id = _grants[id].previous) {
             GrantRecord storage g = _grants[id];
             if (
                 !g.revoked &&
-                block.timestamp <= g.expiresAt &&
+                expiryTime <= g.expiresAt &&
                 (g.agreementId == 0 || g.agreementId == agreementId) &&
                 categories & ~uint256(g.categories) == 0 &&
                 purpose & ~uint256(g.purposes) == 0

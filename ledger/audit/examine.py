@@ -96,7 +96,7 @@ def _to_row(x: Examined) -> _Row:
         )
         entry = (
             e.index, e.institution, e.subject, e.categories, e.purpose, e.agreement_id, e.grant_id,
-            e.raw_categories, e.level, e.block, e.response_hash, e.released_at, e.record_count, request,
+            e.raw_categories, e.level, e.block, e.response_hash, e.released_at, e.at, e.record_count, request,
         )  # fmt: skip
     leaf = None if x.leaf is None else (x.leaf.type, x.leaf.seq)
     return (x.seq, leaf, x.leaf_problem, entry, x.payload_problem, x.signer)

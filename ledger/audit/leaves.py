@@ -282,6 +282,9 @@ class AccessEntry:
     block: int
     response_hash: bytes
     released_at: str
+    #: `released_at` in whole unix seconds: the release's own time, at which the release
+    #: path asked the chain (`at` of `authorize`) and at which expiries are judged
+    at: int
     record_count: int
     request: SignedRequest
 
@@ -329,6 +332,7 @@ def parse_access(index: int, payload: dict[str, Any]) -> AccessEntry:
         block=_nat(payload, "block"),
         response_hash=_hex(payload, "response_hash", _HEX32, "0x + a 32-byte SHA-256 in lower-case hex"),
         released_at=released_at,
+        at=int(moment.timestamp()),
         record_count=_nat(payload, "record_count"),
         request=_request(payload),
     )

@@ -74,7 +74,7 @@ def _not_available(exc: LedgerError) -> str:
 def _as_call(replayed: Replayed) -> AuthorizationQuery:
     q = replayed.query
     return AuthorizationQuery(
-        to_checksum_address(q.requester), q.uscc_hash, q.categories, q.purpose, q.agreement_id, q.level
+        to_checksum_address(q.requester), q.uscc_hash, q.categories, q.purpose, q.agreement_id, q.level, q.at
     )
 
 

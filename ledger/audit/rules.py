@@ -6,8 +6,9 @@ Instead the verifier rebuilds, from the contracts' events, exactly the state
 `authorize` reads — memberships, enterprises, agreements, breached commitments, the
 catalogue's public mask, grants — and evaluates the same twelve checks in the same
 order (`contracts/consents/Consents.sol`, `IConsents.authorize`). Time-dependent checks
-use the timestamp of block B. The contract is asked on a sample to confirm that both
-agree (step 4.7 of the audit).
+use the timestamp of block B for the start of validity and the later of it and the
+release's own time (`Query.at`) for expiries, as the contract does. The contract is
+asked on a sample to confirm that both agree (step 4.7 of the audit).
 
 State changes take effect in the block of their transaction, and a call at block B
 sees the state after all of B's transactions: `AuthorizationState` is advanced with
@@ -63,6 +64,7 @@ class Query:
     purpose: int
     agreement_id: int
     level: int
+    at: int = 0  # the release's own time; expiries are judged at max(at, block time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,7 @@ class AuthorizationState:
 
     def decide(self, q: Query, timestamp: int) -> LocalDecision:
         """`authorize(q)` in a block with this `timestamp`, checks 1-12 in the contract's order."""
+        expiry = max(q.at, timestamp)
         # 1. the requester
         if self.members.get(q.requester) != (_ROLE_INSTITUTION, _ACTIVE):
             return _refused(Reason.REQUESTER_NOT_ACTIVE_INSTITUTION)
@@ -145,7 +148,7 @@ class AuthorizationState:
             return _refused(Reason.AGREEMENT_NOT_ACTIVE)
         if timestamp < a.valid_from:
             return _refused(Reason.AGREEMENT_NOT_YET_VALID)
-        if a.valid_until < timestamp:
+        if a.valid_until < expiry:
             return _refused(Reason.AGREEMENT_EXPIRED)
         if a.commitment_id in self.breached:
             return _refused(Reason.COMMITMENT_BREACHED)
@@ -163,7 +166,7 @@ class AuthorizationState:
             g = self.grants[grant_id]
             if (
                 not g.revoked
-                and timestamp <= g.expires_at
+                and expiry <= g.expires_at
                 and (g.agreement_id == 0 or g.agreement_id == q.agreement_id)
                 and restricted & ~g.categories == 0
                 and q.purpose & ~g.purposes == 0

@@ -41,7 +41,7 @@ from ledger.audit.onchain import Authorizer, OnChainCheck, choose_sample, confir
 from ledger.audit.progress import NO_PROGRESS, Progress
 from ledger.audit.report import AuditReport, build_report
 from ledger.audit.request_sig import RequestDomain
-from ledger.audit.verify_access import AccessResult, check_access
+from ledger.audit.verify_access import DEFAULT_MAX_BLOCK_AGE_SECONDS, AccessResult, check_access
 from ledger.audit.verify_logs import LogResult, check_log, served
 from ledger.audit.verify_records import RecordsResult, check_records
 from ledger.chain.deploy import Deployment
@@ -61,6 +61,8 @@ class VerifyOptions:
     seed: int = 0
     #: processes recovering request signatures
     workers: int = 1
+    #: the oldest (seconds) a release's decision block may be at the release's time
+    max_block_age_seconds: int = DEFAULT_MAX_BLOCK_AGE_SECONDS
 
 
 @dataclass
@@ -140,6 +142,7 @@ def verify_offline(
     timestamps: TimestampSource | None = None,
     progress: Progress = NO_PROGRESS,
     workers: int = 1,
+    max_block_age: int = DEFAULT_MAX_BLOCK_AGE_SECONDS,
 ) -> OfflineResult:
     """Steps 1-4.6, 4.8 and 5 over `export` against `snapshot`.
 
@@ -157,7 +160,7 @@ def verify_offline(
     domain = RequestDomain(deployment.chain_id, deployment.addresses["Consents"])
     examination = Examination(sorted(served(trail_entries).items()), domain.separator, workers=workers)
     try:
-        return _verify(export, snapshot, examination, findings, seconds, timestamps, progress)
+        return _verify(export, snapshot, examination, findings, seconds, timestamps, progress, max_block_age)
     finally:
         examination.close()
 
@@ -170,6 +173,7 @@ def _verify(
     seconds: dict[str, float],
     timestamps: TimestampSource | None,
     progress: Progress,
+    max_block_age: int,
 ) -> OfflineResult:
     """`verify_offline` once the examination of the access trail has started."""
     trail_entries = export.entries.get(ACCESS_TRAIL_LOG, [])
@@ -208,7 +212,9 @@ def _verify(
         blocks = {x.entry.block for x in examined if x.entry is not None}
         snapshot = _with_timestamps(snapshot, blocks, timestamps)
     catalogues = {content_hash(c.document): c.document for c in export.catalogues}
-    access = check_access(examined, snapshot, findings, catalogues=catalogues, progress=progress)
+    access = check_access(
+        examined, snapshot, findings, catalogues=catalogues, progress=progress, max_block_age=max_block_age
+    )
     seconds["replay"] = access.replay_seconds
     return OfflineResult(snapshot, findings, logs, access, records, seconds)
 
@@ -281,6 +287,7 @@ class Verifier:
             timestamps=self._chain.timestamps,
             progress=self._progress,
             workers=self._options.workers,
+            max_block_age=self._options.max_block_age_seconds,
         )
         result.seconds["chain"] = chain_seconds
         checks = self.confirm(result)

@@ -2,9 +2,11 @@
 
 For each access-trail entry: the payload is well-formed (4.1); the signed request names
 exactly what the entry says was released (4.2) and is the institution's EIP-712
-signature (4.3); its nonce appears once in the trail (4.4); block B is on chain and its
-timestamp is not past the request's deadline (4.5); authorization replayed at B
-allowed the release with the same grant and exactly the raw categories released (4.6),
+signature (4.3); its nonce appears once in the trail (4.4); block B is on chain, its
+timestamp is not past the request's deadline, and it was fresh at the release's own
+time: no older than the bound on a decision block's age (4.5); authorization replayed
+at B, with expiries judged at the release's time, allowed the release with the same
+grant and exactly the raw categories released (4.6),
 asked at the sensitivity level the catalogue in force gives what was requested (4.8).
 
 The per-leaf parts (decoding, parsing, recovering the signer) happen beforehand in
@@ -31,10 +33,14 @@ from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import ACCESS_TRAIL_LOG, AccessEntry
 from ledger.audit.progress import NO_PROGRESS, Progress
 from ledger.audit.rules import AuthorizationState, LocalDecision, Query
+from ledger.audit.subject import subject_problem
 
 __all__ = ["AccessResult", "Replayed", "check_access"]
 
 LOG = ACCESS_TRAIL_LOG
+#: the oldest a decision's block B may be at the release's time, by default: the release
+#: path's `LEDGER_MAX_BLOCK_AGE_SECONDS` default, restated here so the audit stands alone
+DEFAULT_MAX_BLOCK_AGE_SECONDS = 30
 _REQUEST_FIELDS = ("subject", "categories", "purpose", "agreement_id")
 
 
@@ -73,8 +79,20 @@ def _payloads(examined: Sequence[Examined], findings: list[Finding]) -> list[Acc
 
 
 def _request_match(e: AccessEntry, findings: list[Finding]) -> None:
-    """4.2 the request names what was released."""
+    """4.2 the request names what was released, its subject a canonical USCC."""
     r = e.request
+    problem = subject_problem(r.subject)
+    if problem is not None:
+        findings.append(
+            Finding(
+                Step.REQUEST_MATCH,
+                LOG,
+                e.index,
+                f"request subject is not a canonical 统一社会信用代码: {problem}",
+                "18 characters of the USCC alphabet with a valid check character",
+                r.subject,
+            )
+        )
     if r.institution.lower() != e.institution.lower():
         findings.append(
             Finding(
@@ -141,9 +159,13 @@ def _nonces(entries: list[AccessEntry], findings: list[Finding]) -> None:
 
 
 def _blocks(
-    entries: list[AccessEntry], snapshot: ChainSnapshot, findings: list[Finding]
+    entries: list[AccessEntry], snapshot: ChainSnapshot, findings: list[Finding], max_block_age: int
 ) -> list[AccessEntry]:
-    """4.5 block B on chain, not past the deadline; returns the entries that can be replayed."""
+    """4.5 block B on chain, not past the deadline, fresh at the release's time.
+
+    Returns the entries that can be replayed (a stale block is a finding, and the
+    replay still runs: it judges expiries at the release's time).
+    """
     out: list[AccessEntry] = []
     for e in entries:
         if not snapshot.deployment_block <= e.block <= snapshot.head:
@@ -173,6 +195,17 @@ def _blocks(
                     str(timestamp),
                 )
             )
+        if e.at - timestamp > max_block_age:
+            findings.append(
+                Finding(
+                    Step.BLOCK,
+                    LOG,
+                    e.index,
+                    f"decided at block {e.block}, {e.at - timestamp} s older than the release",
+                    f"block time >= {e.at - max_block_age}",
+                    str(timestamp),
+                )
+            )
         out.append(e)
     return out
 
@@ -184,7 +217,7 @@ def _query(e: AccessEntry) -> Query:
     uscc_hash = _uscc_hashes.get(e.subject)
     if uscc_hash is None:
         uscc_hash = _uscc_hashes[e.subject] = keccak(e.subject.encode("utf-8"))
-    return Query(e.institution.lower(), uscc_hash, e.categories, e.purpose, e.agreement_id, e.level)
+    return Query(e.institution.lower(), uscc_hash, e.categories, e.purpose, e.agreement_id, e.level, e.at)
 
 
 def _level(
@@ -293,10 +326,12 @@ def check_access(
     *,
     catalogues: Mapping[bytes, Mapping[str, Any]] | None = None,
     progress: Progress = NO_PROGRESS,
+    max_block_age: int = DEFAULT_MAX_BLOCK_AGE_SECONDS,
 ) -> AccessResult:
     """Steps 4.1-4.6 and 4.8 over the examined access-trail leaves (`ledger.audit.examine`).
 
-    `catalogues` are catalogue documents by content hash, for step 4.8.
+    `catalogues` are catalogue documents by content hash, for step 4.8; `max_block_age`
+    the oldest (seconds) a decision's block may be at the release's time (4.5).
     """
     entries = _payloads(examined, findings)
     result = AccessResult(entries=entries)
@@ -306,7 +341,7 @@ def check_access(
     _signatures(examined, findings)
     _nonces(entries, findings)
     started = time.perf_counter()
-    replayable = _blocks(entries, snapshot, findings)
+    replayable = _blocks(entries, snapshot, findings, max_block_age)
     _replay(replayable, snapshot, catalogues or {}, result, findings, progress)
     result.replay_seconds = time.perf_counter() - started
     return result

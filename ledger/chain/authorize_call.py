@@ -2,9 +2,9 @@
 
 `Consents.authorize` is a view: one `eth_call`. Through a web3 contract function each
 call pays for ABI lookup, argument validation and the middleware stack (about 3 ms on
-the development machine). Here the calldata is the precomputed selector and six static
+the development machine). Here the calldata is the precomputed selector and seven static
 32-byte words, posted as raw JSON-RPC over one kept-alive HTTP/1.1 connection (`_Connection`),
-and the five static words of the answer are read back directly. `authorize_many` sends
+and the six static words of the answer are read back directly. `authorize_many` sends
 a JSON-RPC batch: many decisions in one HTTP round trip, all at the same block when a
 block number is given.
 
@@ -39,10 +39,12 @@ from ledger.chain.address import checksum_address
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
 from ledger.chain.errors import ChainUnavailable
 
-AUTHORIZE_SIGNATURE = "authorize(address,bytes32,uint256,uint256,uint256,uint8)"
+AUTHORIZE_SIGNATURE = "authorize(address,bytes32,uint256,uint256,uint256,uint8,uint256)"
 SELECTOR = keccak(text=AUTHORIZE_SIGNATURE)[:4]
 DEFAULT_TIMEOUT_SECONDS = 2.0
 _WORD = 32
+#: the static words of a `Decision`: allowed, reason, grant id, raw categories, block, timestamp
+_DECISION_WORDS = 6
 _UINT256_MAX = 2**256 - 1
 #: errors of a kept-alive connection that the other side closed since its last use
 _STALE_CONNECTION = (BrokenPipeError, ConnectionResetError)
@@ -68,6 +70,7 @@ def encode_call(query: AuthorizationQuery) -> str:
         _word(query.purpose),
         _word(query.agreement_id),
         _word(query.level),
+        _word(query.at),
     )).hex()  # fmt: skip
 
 
@@ -75,14 +78,14 @@ def decode_decision(result: str) -> Decision:
     """The `Decision` encoded in an `eth_call` result (0x-prefixed hex)."""
     try:
         data = bytes.fromhex(result[2:]) if result.startswith("0x") else b""
-        if len(data) != 5 * _WORD:
-            raise ValueError(f"expected {5 * _WORD} bytes, got {len(data)}")
-        allowed, reason, grant_id, raw, block = (
-            int.from_bytes(data[i : i + _WORD], "big") for i in range(0, 5 * _WORD, _WORD)
+        if len(data) != _DECISION_WORDS * _WORD:
+            raise ValueError(f"expected {_DECISION_WORDS * _WORD} bytes, got {len(data)}")
+        allowed, reason, grant_id, raw, block, timestamp = (
+            int.from_bytes(data[i : i + _WORD], "big") for i in range(0, _DECISION_WORDS * _WORD, _WORD)
         )
         if allowed > 1:
             raise ValueError(f"bool word holds {allowed}")
-        return Decision(bool(allowed), Reason(reason), grant_id, raw, block)
+        return Decision(bool(allowed), Reason(reason), grant_id, raw, block, timestamp)
     except Exception as exc:  # any malformed answer: fail closed
         raise ChainUnavailable(f"malformed authorize result {result[:80]!r}: {exc}") from exc
 

@@ -56,10 +56,14 @@ class AuthorizationQuery:
     purpose: int  # exactly one purpose bit
     agreement_id: int
     level: int  # highest sensitivity level among the fields to release, 1..5
+    #: the release's own time (unix seconds): expiries are judged at the later of it and
+    #: the block's timestamp; 0 judges them at the block's time alone
+    at: int = 0
 
-    def args(self) -> tuple[str, bytes, int, int, int, int]:
+    def args(self) -> tuple[str, bytes, int, int, int, int, int]:
         """The arguments of `authorize`, in order."""
-        return (self.requester, self.uscc_hash, self.categories, self.purpose, self.agreement_id, self.level)
+        q = self
+        return (q.requester, q.uscc_hash, q.categories, q.purpose, q.agreement_id, q.level, q.at)
 
 
 @dataclass(frozen=True)
@@ -71,12 +75,13 @@ class Decision:
     grant_id: int  # the covering grant; 0 when refused or when every category is public
     raw_categories: int  # requested categories the grant releases unmasked
     block_number: int
+    block_timestamp: int  # the timestamp of block `block_number`: how fresh the decision is
 
     @classmethod
     def from_abi(cls, value: Any) -> Decision:
-        """From the ABI-decoded `(bool, uint8, uint256, uint256, uint256)` tuple."""
-        allowed, reason, grant_id, raw, block = value
-        return cls(bool(allowed), Reason(reason), int(grant_id), int(raw), int(block))
+        """From the ABI-decoded `(bool, uint8, uint256, uint256, uint256, uint256)` tuple."""
+        allowed, reason, grant_id, raw, block, timestamp = value
+        return cls(bool(allowed), Reason(reason), int(grant_id), int(raw), int(block), int(timestamp))
 
 
 @dataclass(frozen=True)

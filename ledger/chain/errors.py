@@ -39,6 +39,12 @@ class ChainUnavailable(Unavailable):
     code = "chain_unavailable"
 
 
+class ChainStale(ChainUnavailable):
+    """The chain answered from a block older than a decision may rest on (HTTP 503)."""
+
+    code = "chain_stale"
+
+
 def _show(value: Any) -> str:
     if isinstance(value, bytes):
         return "0x" + value.hex()

@@ -19,4 +19,6 @@ def release_service(platform: Platform) -> ReleaseService:
         reader=RecordReader(RecordsService(platform)),
         trail=AccessTrail(platform.db),
         authorizer=AuthorizeCaller(platform.chain.rpc_url, platform.deployment.addresses["Consents"]),
+        max_block_age_seconds=platform.settings.max_block_age_seconds,
+        max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
     )

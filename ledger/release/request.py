@@ -22,12 +22,17 @@ from eth_utils import keccak, to_checksum_address
 
 from ledger.chain.address import checksum_address
 from ledger.chain.membership import Signed, TypedMessage, sign, uscc_hash
+from ledger.domain.identifiers import validate_uscc
 from ledger.errors import InvalidInput
 from ledger.request_auth import Unauthenticated
 
 DOMAIN_NAME = "credit-ledger DataRequest"
 DOMAIN_VERSION = "1"
 DEFAULT_VALIDITY_SECONDS = 120
+#: a deadline may lie at most this far ahead (`LEDGER_REQUEST_MAX_LIFETIME_SECONDS`)
+DEFAULT_MAX_LIFETIME_SECONDS = 3600
+#: agreement ids are stored as uint48 on chain: a larger one names no agreement
+MAX_AGREEMENT_ID = 2**48 - 1
 #: signatures with s above this are refused (EIP-2), as OpenZeppelin's ECDSA does
 SECP256K1_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
@@ -173,15 +178,28 @@ def data_request_digest(separator: bytes, m: DataRequestMessage) -> bytes:
     return keccak(b"\x19\x01" + separator + keccak(struct))
 
 
-def recover_data_request(signed: Signed[DataRequestMessage], separator: bytes) -> str:
-    """Checksummed address that signed the request (raises on a malformed signature)."""
-    signature = signed.signature
+def check_signature_form(signature: bytes) -> None:
+    """The one accepted form of a signature, as OpenZeppelin's ECDSA and the auditor demand.
+
+    65 bytes r ‖ s ‖ v with v 27 or 28 and s in the lower half of the curve order (EIP-2):
+    each signed message then has exactly one accepted signature per key, so a release and
+    its audit agree on which requests are signed. Raises `ValueError` naming the problem.
+    """
+    if len(signature) != 65:
+        raise ValueError(f"signature has {len(signature)} bytes, not 65")
+    if signature[64] not in (27, 28):
+        raise ValueError(f"signature v is {signature[64]}, not 27 or 28")
     if int.from_bytes(signature[32:64], "big") > SECP256K1_HALF_ORDER:
         raise ValueError("malleable signature: s is in the upper half of the curve order")
-    v = signature[64] - 27 if signature[64] >= 27 else signature[64]
-    public = PublicKey.from_signature_and_message(
-        signature[:64] + bytes([v]), data_request_digest(separator, signed.message), hasher=None
-    )
+
+
+def recover_data_request(signed: Signed[DataRequestMessage], separator: bytes) -> str:
+    """Checksummed address that signed the request (raises on a malformed or non-canonical signature)."""
+    signature = signed.signature
+    check_signature_form(signature)
+    digest = data_request_digest(separator, signed.message)
+    recoverable = signature[:64] + bytes([signature[64] - 27])
+    public = PublicKey.from_signature_and_message(recoverable, digest, hasher=None)
     return checksum_address(keccak(public.format(compressed=False)[1:])[-20:])
 
 
@@ -190,9 +208,35 @@ def verify_data_request(signed: Signed[DataRequestMessage], domain: dict[str, An
     m = signed.message
     try:
         signer = recover_data_request(signed, _separator(tuple(sorted(domain.items()))))
+    except ValueError as exc:
+        raise Unauthenticated(f"data request signature refused: {exc}") from None
     except Exception:
         raise Unauthenticated("data request signature cannot be recovered") from None
     if signer != m.institution:
         raise Unauthenticated(f"data request is signed by {signer}, not by the institution {m.institution}")
     if now > m.deadline:
         raise Unauthenticated(f"data request deadline {m.deadline} has passed (now {int(now)})")
+
+
+def check_request_fields(m: DataRequestMessage, *, now: float, max_lifetime: int) -> None:
+    """Each field of a data request within its range and in its one canonical form.
+
+    Refused by name (`InvalidInput`, HTTP 422), never normalised: the subject is signed
+    as sent and kept so in the access trail, so a request naming it in another form
+    (lower case, full-width, padded) would be released under one spelling and audited
+    under another. The deadline may lie at most `max_lifetime` seconds ahead: a request
+    is meant to be used at once, and an unbounded deadline would not fit the trail's
+    JSON numbers (RFC 8785 keeps integers within 2**53).
+    """
+    canonical = validate_uscc(m.subject, field="request.subject").code  # InvalidInput naming the rule
+    if canonical != m.subject:
+        raise InvalidInput(
+            f"request.subject must be the canonical 统一社会信用代码 {canonical!r} "
+            "(18 upper-case ASCII characters, nothing around them)"
+        )
+    if m.deadline > now + max_lifetime:
+        raise InvalidInput(
+            f"request.deadline {m.deadline} lies more than {max_lifetime} s ahead (now {int(now)})"
+        )
+    if m.agreement_id > MAX_AGREEMENT_ID:
+        raise InvalidInput(f"request.agreement_id {m.agreement_id} names no agreement (at most 2**48 - 1)")

@@ -53,14 +53,21 @@ from ledger.batching import BatchWorker
 from ledger.bounded_cache import BoundedCache
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
+from ledger.chain.errors import ChainStale
 from ledger.chain.membership import Signed, uscc_hash
 from ledger.domain.catalogue import Catalogue, CatalogueError, default_catalogue
-from ledger.domain.identifiers import validate_uscc
 from ledger.domain.masking import mask_record
 from ledger.errors import InvalidInput, LedgerError, NotAuthorized, Unavailable
 from ledger.logs.canonical_json import canonical_json
 from ledger.release.reader import CurrentRecord, RecordReader
-from ledger.release.request import DataRequestMessage, request_domain, request_to_json, verify_data_request
+from ledger.release.request import (
+    DEFAULT_MAX_LIFETIME_SECONDS,
+    DataRequestMessage,
+    check_request_fields,
+    request_domain,
+    request_to_json,
+    verify_data_request,
+)
 from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail, TrailEntry, replayed
 from ledger.selfservice.publicity import publication_ended
 from ledger.services import audit_events
@@ -74,6 +81,8 @@ MAX_BATCH = 64
 RENDERED_CACHE_SIZE = 20_000
 #: how long a caller waits for its release before it is told the platform is unavailable
 RELEASE_TIMEOUT_SECONDS = 30.0
+#: the oldest a decision's block may be at the release's time (`LEDGER_MAX_BLOCK_AGE_SECONDS`)
+DEFAULT_MAX_BLOCK_AGE_SECONDS = 30
 
 
 class ReleaseRefused(NotAuthorized):
@@ -120,7 +129,8 @@ class _Job:
     """One release on its way through a batch."""
 
     signed: Signed[DataRequestMessage]
-    now: float
+    #: the release's own time, as recorded in its trail entry (microseconds, UTC)
+    released_at: datetime
     result: Future[Release] = field(default_factory=Future)
     subject: str = ""
     categories: list[str] = field(default_factory=list)
@@ -129,6 +139,16 @@ class _Job:
     record_count: int = 0
     data_json: bytes = b""
     digest: bytes = b""
+    entry: TrailEntry | None = None
+
+    @property
+    def now(self) -> float:
+        return self.released_at.timestamp()
+
+    @property
+    def at(self) -> int:
+        """The release's time in whole seconds: the chain judges expiries at it, as the auditor does."""
+        return int(self.released_at.timestamp())
 
 
 #: refused releases of a batch and why: audited at the end of the batch, then answered
@@ -150,8 +170,12 @@ class ReleaseService:
         trail: AccessTrail,
         authorizer: AuthorizeCaller,
         catalogue: Catalogue | None = None,
+        max_block_age_seconds: int = DEFAULT_MAX_BLOCK_AGE_SECONDS,
+        max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS,
     ) -> None:
         self.db = platform.db
+        self.max_block_age_seconds = max_block_age_seconds
+        self.max_lifetime_seconds = max_lifetime_seconds
         self.reader = reader
         self.trail = trail
         self.authorizer = authorizer
@@ -164,7 +188,7 @@ class ReleaseService:
 
     def submit(self, signed: Signed[DataRequestMessage], *, now: float | None = None) -> Future[Release]:
         """Queue a release; the future holds the data and receipt, or the refusal (audited)."""
-        job = _Job(signed, time.time() if now is None else now)
+        job = _Job(signed, datetime.fromtimestamp(time.time() if now is None else now, UTC))
         self._worker.put(job)
         return job.result
 
@@ -229,12 +253,17 @@ class ReleaseService:
         return passed
 
     def _check_request(self, job: _Job) -> None:
-        """Step 1 and the request's shape: signature, deadline, categories, purpose, subject."""
+        """Step 1 and the request's shape: signature, deadline, ranges, categories, purpose, subject.
+
+        Whatever this refuses fails the one release alone, before it can touch the batch's
+        shared transaction.
+        """
         request = job.signed.message
         verify_data_request(job.signed, self.domain, now=job.now)
+        check_request_fields(request, now=job.now, max_lifetime=self.max_lifetime_seconds)
         job.categories = self._category_names(request.categories)
         self._check_purpose(request.purpose)
-        job.subject = validate_uscc(request.subject, field="request.subject").code
+        job.subject = request.subject  # canonical, as check_request_fields insists
         job.level = self.catalogue.max_level(job.categories, raw=request.raw)
 
     def _build(self, job: _Job, found: dict[str, list[CurrentRecord]]) -> None:
@@ -247,7 +276,7 @@ class ReleaseService:
         assert decision is not None  # set by _authorize for every job that reaches here
         raw_categories = decision.raw_categories if job.signed.message.raw else 0
         wanted = set(job.categories)
-        today = datetime.fromtimestamp(job.now, UTC).date()
+        today = job.released_at.date()
         records = sorted(
             (r for r in found.get(job.subject, ()) if r.category in wanted),
             key=lambda r: (r.category, r.event_date, r.record_id),
@@ -260,6 +289,7 @@ class ReleaseService:
         job.record_count = len(rendered)
         job.data_json = released_json(job.subject, decision.block_number, rendered)
         job.digest = hashlib.sha256(job.data_json).digest()  # = response_hash(Release.data)
+        job.entry = self._entry(job)
 
     def _decide_build_and_log(self, jobs: list[_Job], refusals: Refusals) -> None:
         """Steps 2-7 in one access-trail transaction, then each release answered once it committed.
@@ -278,8 +308,10 @@ class ReleaseService:
                 subjects = {job.subject for job in jobs}
                 categories = {c for job in jobs for c in job.categories}
                 found = self.reader.current(tx.session, subjects, categories)  # same round trip
+                spent, answers = fresh(), decisions()
+                self._check_fresh(jobs, answers)  # a stale chain refuses the batch, nonces unspent
                 allowed = []
-                for job, is_new, decision in zip(jobs, fresh(), decisions(), strict=True):
+                for job, is_new, decision in zip(jobs, spent, answers, strict=True):
                     if not is_new:
                         alone.append((job, replayed(*_nonce(job))))
                     elif not decision.allowed:
@@ -288,7 +320,7 @@ class ReleaseService:
                         job.decision = decision
                         allowed.append(job)
                 built = self._settle_failures(allowed, lambda job: self._build(job, found), alone)
-                appended = tx.append([self._entry(job) for job in built])
+                appended = tx.append([_built_entry(job) for job in built])
         except Exception as exc:  # nothing of the transaction was kept: nothing is released
             error = exc if isinstance(exc, LedgerError) else Unavailable(f"release failed: {exc!r}")
             settled = {id(job) for job, _ in alone}
@@ -301,6 +333,23 @@ class ReleaseService:
             block = job.decision.block_number
             receipt = Receipt(ACCESS_TRAIL_LOG, entry.seq, entry.leaf_hash, block, job.digest)
             job.result.set_result(Release(receipt=receipt, data_json=job.data_json))
+
+    def _check_fresh(self, jobs: list[_Job], decisions: list[Decision]) -> None:
+        """Refuse the batch when a decision rests on a block too old for its release's time.
+
+        The chain's latest block on an idle or lagging node can be minutes old; a decision
+        there may miss a revocation or suspension the network already holds. Expiries are
+        judged at the release's time whatever the block's (`at`), so only the block's age is
+        bounded here. The chain's state is shared by the batch, so the batch is refused:
+        raised inside the trail transaction, which then keeps nothing (nonces unspent).
+        """
+        for job, decision in zip(jobs, decisions, strict=True):
+            age = job.at - decision.block_timestamp
+            if age > self.max_block_age_seconds:
+                raise ChainStale(
+                    f"the chain's latest block {decision.block_number} is {age} s old "
+                    f"(at most {self.max_block_age_seconds} s): nothing released"
+                )
 
     def _entry(self, job: _Job) -> TrailEntry:
         """The access-trail entry of a release: who, what, why, under which grant, at B."""
@@ -317,7 +366,7 @@ class ReleaseService:
             "level": job.level,
             "block": decision.block_number,
             "response_hash": "0x" + job.digest.hex(),
-            "released_at": datetime.fromtimestamp(job.now, UTC).isoformat(),
+            "released_at": job.released_at.isoformat(),
             "record_count": job.record_count,
             "request": request_to_json(job.signed),
         }
@@ -388,7 +437,13 @@ def _query(job: _Job) -> AuthorizationQuery:
         request.purpose,
         request.agreement_id,
         job.level,
+        job.at,
     )
+
+
+def _built_entry(job: _Job) -> TrailEntry:
+    assert job.entry is not None  # `_build` sets it for every job it passes
+    return job.entry
 
 
 def _nonce(job: _Job) -> tuple[str, str]:

@@ -24,7 +24,7 @@ from ledger.logs.store import AppendedEntry, LogWriter, open_for_append
 from ledger.release.models import AccessRelease
 from ledger.storage import driver_sql
 from ledger.storage.bulk import bulk_insert
-from ledger.storage.database import Database
+from ledger.storage.database import Database, DatabaseUnavailable
 from ledger.storage.models import RequestNonce
 
 ACCESS_TRAIL_LOG = "access-trail"
@@ -137,13 +137,16 @@ class AccessTrail:
 
         Two round trips: BEGIN, the log's lock and the first statements of the block (the
         nonces, the batch's record read) travel together, then the writes and COMMIT. If
-        the block or the commit fails, nothing of it is kept, and the error surfaces as
-        `Unavailable` (a `LedgerError` of the block) or as raised.
+        the block or the commit fails, nothing of it is kept; a failure of the trail surfaces
+        as `Unavailable` naming it, another dependency's `Unavailable` (the chain's) and
+        any other error as raised.
         """
         try:
             with self._session.use() as session, driver_sql.transaction(session):
                 yield TrailTransaction(session, open_for_append(session, ACCESS_TRAIL_LOG))
         except LedgerError as exc:
+            if isinstance(exc, Unavailable) and not isinstance(exc, DatabaseUnavailable):
+                raise  # another dependency of the block failed (the chain): its own error says so
             raise Unavailable(f"access trail append failed, nothing released: {exc.message}") from exc
 
 

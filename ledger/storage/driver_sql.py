@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +153,12 @@ def transaction(session: Session) -> Iterator[None]:
     except BaseException as exc:
         # a driver error here was raised by the pipeline's final sync (statements report their own)
         error = driver.report(exc) if isinstance(exc, driver.dialect.loaded_dbapi.Error) else None
+        if not driver.postgres:
+            # SQLite closes a connection that still has a statement unread (a deferred query's
+            # cursor) only once that cursor is collected, holding the write lock till then: a
+            # rollback resets every statement and ends the transaction now
+            with suppress(driver.dialect.loaded_dbapi.Error):
+                driver.raw.rollback()
         if not driver.connection.invalidated:
             driver.connection.invalidate()
         if error is not None:

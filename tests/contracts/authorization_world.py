@@ -127,6 +127,9 @@ class World:
     def block(self) -> int:
         return self.chain.block_number()
 
+    def timestamp(self, block: int | str = "latest") -> int:
+        return int(self.chain.w3.eth.get_block(block)["timestamp"])
+
     # -- membership -----------------------------------------------------------------
 
     def govern(self, action: Action, account: str) -> None:

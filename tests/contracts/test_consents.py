@@ -251,15 +251,16 @@ def test_grants_survive_key_rotation(world: World) -> None:
 def test_allowed_with_a_covering_grant(world: World) -> None:
     grant_id = world.grant(categories=TAX | SOCIAL_INSURANCE, raw_categories=TAX | SOCIAL_INSURANCE)
     decision = world.consents.authorize(world.query(categories=TAX | REGISTRATION))
-    assert decision == Decision(True, Reason.ALLOWED, grant_id, TAX, world.block())
+    assert decision == Decision(True, Reason.ALLOWED, grant_id, TAX, world.block(), world.now())
 
 
 def test_public_categories_need_an_agreement_but_no_grant(world: World) -> None:
     cs = world.consents
-    assert cs.authorize(world.query(categories=PUBLIC)) == Decision(True, Reason.ALLOWED, 0, 0, world.block())
+    latest = (world.block(), world.now())
+    assert cs.authorize(world.query(categories=PUBLIC)) == Decision(True, Reason.ALLOWED, 0, 0, *latest)
     for agreement_id in (0, 99):
         decision = cs.authorize(world.query(categories=REGISTRATION, agreement_id=agreement_id))
-        assert decision == Decision(False, Reason.AGREEMENT_UNKNOWN, 0, 0, world.block())
+        assert decision == Decision(False, Reason.AGREEMENT_UNKNOWN, 0, 0, *latest)
 
 
 def test_a_grant_is_needed_only_for_the_non_public_categories(world: World) -> None:
@@ -421,7 +422,7 @@ def test_revoked_grant_stops_covering_in_its_block(world: World) -> None:
     revoked = receipt["blockNumber"]
     assert cs.authorize(world.query(), revoked).reason is Reason.NO_COVERING_GRANT
     assert cs.authorize(world.query(), revoked - 1) == Decision(
-        True, Reason.ALLOWED, grant_id, TAX, revoked - 1
+        True, Reason.ALLOWED, grant_id, TAX, revoked - 1, world.timestamp(revoked - 1)
     )
     assert cs.authorize(world.query(), granted - 1).reason is Reason.NO_COVERING_GRANT
 
@@ -433,6 +434,42 @@ def test_expired_grant(world: World, advance_time: Callable[[int], None]) -> Non
     assert world.consents.authorize(world.query()).allowed
     advance_time(1)
     assert world.consents.authorize(world.query()).reason is Reason.NO_COVERING_GRANT
+
+
+def test_an_expired_grant_is_refused_at_the_release_time_on_an_idle_chain(world: World) -> None:
+    """No block since the grant expired: the release's own time (`at`) decides, not the block's."""
+    expires_at = world.now() + DAY
+    world.grant(expires_at=expires_at)
+    block, sealed = world.block(), world.now()
+    assert world.consents.authorize(world.query(at=expires_at)).allowed  # the last covered second
+    decision = world.consents.authorize(world.query(at=expires_at + 1))
+    assert decision.reason is Reason.NO_COVERING_GRANT
+    assert (decision.block_number, decision.block_timestamp) == (block, sealed)  # still that block
+
+
+def test_an_expired_agreement_is_refused_at_the_release_time_on_an_idle_chain(world: World) -> None:
+    until = world.now() + DAY
+    short = world.activate(valid_until=until)
+    world.grant(expires_at=until + 10 * DAY)
+    assert world.consents.authorize(world.query(agreement_id=short, at=until)).allowed
+    decision = world.consents.authorize(world.query(agreement_id=short, at=until + 1))
+    assert decision.reason is Reason.AGREEMENT_EXPIRED
+
+
+def test_the_release_time_can_only_narrow_what_is_allowed(
+    world: World, advance_time: Callable[[int], None]
+) -> None:
+    """A time before the block's changes nothing: expiries use the later clock, validity the block's."""
+    expires_at = world.now() + DAY
+    world.grant(expires_at=expires_at)
+    advance_time(DAY + 1)
+    for at in (0, 1, expires_at, world.now() - 1):
+        assert world.consents.authorize(world.query(at=at)).reason is Reason.NO_COVERING_GRANT, at
+    starts = world.now() + DAY
+    future = world.activate(valid_from=starts, valid_until=starts + DAY)
+    world.grant(expires_at=starts + 2 * DAY)
+    decision = world.consents.authorize(world.query(agreement_id=future, at=starts + 10))
+    assert decision.reason is Reason.AGREEMENT_NOT_YET_VALID  # a later `at` never makes it valid
 
 
 def test_first_failing_check_is_the_reason(world: World) -> None:

@@ -56,6 +56,10 @@ def database(request: pytest.FixtureRequest) -> Iterator[Database]:
     db.engine.dispose()
 
 
+#: the block-age bound on the shared, snapshot-reverted test chain: a year
+SHARED_CHAIN_MAX_BLOCK_AGE = 365 * 24 * 3600
+
+
 @pytest.fixture
 def operators(dev_accounts: list[LocalAccount]) -> list[LocalAccount]:
     """Three operators with a quorum of two (devnet accounts 1-3)."""
@@ -73,7 +77,15 @@ def platform(
         platform=chain.relayer.address,
     )
     deployment = deploy_all(chain, governance)
-    settings = Settings(data_dir=tmp_path, database_url=database.url, rpc_url=chain.rpc_url)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=database.url,
+        rpc_url=chain.rpc_url,
+        # The shared test chain mines only on transactions and is reverted to a snapshot
+        # after each test, so its latest block's age says nothing about staleness here;
+        # the tests of the bound (test_release_freshness.py) run on a chain of their own.
+        max_block_age_seconds=SHARED_CHAIN_MAX_BLOCK_AGE,
+    )
     return Platform(settings, database, chain, deployment)
 
 

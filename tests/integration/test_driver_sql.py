@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -94,6 +95,27 @@ def test_an_explicit_transaction_that_fails_keeps_nothing(database: Database) ->
     for _ in range(3):
         with database.autocommit_session() as session, driver_sql.transaction(session):
             assert driver_sql.query(session, "SELECT 1") == [(1,)]
+
+
+def test_a_failed_transaction_with_an_unread_statement_keeps_no_lock(database: Database) -> None:
+    """A statement sent but not read when the block raises must not keep the transaction alive.
+
+    On SQLite an unread `INSERT ... RETURNING` kept the connection, and its write lock, open
+    after the block failed: every later writer waited until its busy timeout.
+    """
+    seen_at = RequestNonce.__table__.c.seen_at.type
+    with pytest.raises(RuntimeError), database.autocommit_session() as s, driver_sql.transaction(s):
+        t = driver_sql.bind(s, seen_at, datetime.now(UTC))
+        unread = driver_sql.query_deferred(
+            s, _INSERT_NONCE + " RETURNING nonce", {"s": "0x5", "n": "unread", "t": t}
+        )
+        raise RuntimeError("before the answer is read")
+    started = time.monotonic()
+    with database.autocommit_session() as s, driver_sql.transaction(s):  # would wait for the lock
+        t = driver_sql.bind(s, seen_at, datetime.now(UTC))
+        driver_sql.execute(s, _INSERT_NONCE, {"s": "0x5", "n": "next", "t": t})
+    assert time.monotonic() - started < 2
+    assert _count(database, "0x5") == 1
 
 
 def test_a_standing_session_keeps_its_connection_until_an_error(database: Database) -> None:

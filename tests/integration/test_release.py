@@ -76,16 +76,17 @@ class World:
     agreement: int
 
     def agreement_for(
-        self, institution: LocalAccount, categories: int, purposes: int, *, days: int = 30
+        self, institution: LocalAccount, categories: int, purposes: int, *, days: int = 30, seconds: int = 0
     ) -> int:
+        """An active agreement valid for `days` (or `seconds`, when given) from the latest block."""
         commitment = self.sdk(institution).act(
             CommitMessage, kind=CommitmentKind.INSTITUTION_USAGE, document_hash=keccak(text="使用承诺")
         )["created_id"]
         now = int(self.platform.chain.w3.eth.get_block("latest")["timestamp"])
         agreement = self.sdk(institution).act(
             ProposeAgreementMessage, categories=categories, purposes=purposes, max_level=4,
-            valid_from=now - 60, valid_until=now + days * 86400, document_hash=keccak(text="数据共享协议"),
-            commitment_id=commitment,
+            valid_from=now - 60, valid_until=now + (seconds or days * 86400),
+            document_hash=keccak(text="数据共享协议"), commitment_id=commitment,
         )["created_id"]  # fmt: skip
         self.sdk(self.operators[0]).act(CountersignMessage, agreement_id=agreement)
         return int(agreement)

@@ -23,20 +23,21 @@ from ledger.chain.consents import AuthorizationQuery, Decision, Reason
 from ledger.chain.errors import ChainUnavailable
 
 CONSENTS = "0x" + "ab" * 20
-QUERY = AuthorizationQuery("0x" + "12" * 20, bytes(range(32)), 2**200 + 5, 4, 7, 3)
-ALLOWED = "0x" + encode(("bool", "uint8", "uint256", "uint256", "uint256"), (True, 0, 9, 64, 1234)).hex()
+QUERY = AuthorizationQuery("0x" + "12" * 20, bytes(range(32)), 2**200 + 5, 4, 7, 3, 1_800_000_000)
+DECISION_TYPES = ("bool", "uint8", "uint256", "uint256", "uint256", "uint256")
+ALLOWED = "0x" + encode(DECISION_TYPES, (True, 0, 9, 64, 1234, 1_799_999_990)).hex()
 
 
 def test_calldata_is_the_abi_encoding() -> None:
     data = bytes.fromhex(encode_call(QUERY)[2:])
     assert data[:4] == SELECTOR
-    types = ("address", "bytes32", "uint256", "uint256", "uint256", "uint8")
+    types = ("address", "bytes32", "uint256", "uint256", "uint256", "uint8", "uint256")
     assert data[4:] == encode(types, QUERY.args())
     assert decode(types, data[4:])[2] == 2**200 + 5
 
 
-def test_decision_is_read_from_the_five_words() -> None:
-    assert decode_decision(ALLOWED) == Decision(True, Reason.ALLOWED, 9, 64, 1234)
+def test_decision_is_read_from_the_six_words() -> None:
+    assert decode_decision(ALLOWED) == Decision(True, Reason.ALLOWED, 9, 64, 1234, 1_799_999_990)
 
 
 @pytest.mark.parametrize(
@@ -45,8 +46,9 @@ def test_decision_is_read_from_the_five_words() -> None:
         "0x",
         ALLOWED[:-2],  # one byte short
         ALLOWED + "00",  # one byte long
-        "0x" + encode(("uint256",) * 5, (2, 0, 0, 0, 0)).hex(),  # a bool word that is not 0 or 1
-        "0x" + encode(("uint256",) * 5, (0, 99, 0, 0, 0)).hex(),  # no such reason
+        "0x" + encode(("uint256",) * 6, (2, 0, 0, 0, 0, 0)).hex(),  # a bool word that is not 0 or 1
+        "0x" + encode(("uint256",) * 6, (0, 99, 0, 0, 0, 0)).hex(),  # no such reason
+        "0x" + encode(("uint256",) * 5, (1, 0, 0, 0, 0)).hex(),  # the five words of the old answer
         ALLOWED[2:],  # no 0x
         "0xzz" + ALLOWED[4:],
     ],
@@ -63,6 +65,8 @@ def test_out_of_range_arguments_are_refused_before_sending() -> None:
         encode_call(AuthorizationQuery(QUERY.requester, QUERY.uscc_hash, 1, 1, 1, 256))
     with pytest.raises(ValueError):
         encode_call(AuthorizationQuery(QUERY.requester, b"short", 1, 1, 1, 1))
+    with pytest.raises(ValueError):
+        encode_call(AuthorizationQuery(QUERY.requester, QUERY.uscc_hash, 1, 1, 1, 1, at=-1))
 
 
 class _Node:

@@ -27,10 +27,15 @@ def export_of(platform: Platform, *, openings: bool = False) -> AuditExport:
     return parse_lines(export_text(platform, openings=openings).splitlines())
 
 
-def verifier_for(platform: Platform, *, sample: int | None = None) -> Verifier:
-    return Verifier.production(
-        platform.chain.rpc_url, platform.deployment, options=VerifyOptions(onchain_sample=sample)
+def verifier_for(
+    platform: Platform, *, sample: int | None = None, max_block_age: int | None = None
+) -> Verifier:
+    """The auditor, holding decisions to the platform's bound on a block's age unless told another."""
+    options = VerifyOptions(
+        onchain_sample=sample,
+        max_block_age_seconds=max_block_age or platform.settings.max_block_age_seconds,
     )
+    return Verifier.production(platform.chain.rpc_url, platform.deployment, options=options)
 
 
 @pytest.fixture

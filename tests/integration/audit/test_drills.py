@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
@@ -130,6 +131,19 @@ def change_block(session: Session, trail: Trail) -> Expected:
     return [(Step.AUTHORIZATION, ACCESS_TRAIL, tail)]
 
 
+def release_long_after_block(session: Session, trail: Trail) -> Expected:
+    """Record the release as made long after its block B: past the bound, and past the agreement."""
+    tail = trail.anchored[ACCESS_TRAIL]
+    value = _leaf(session, ACCESS_TRAIL, tail)
+    platform = trail.platform
+    sealed = int(platform.chain.w3.eth.get_block(value["block"])["timestamp"])
+    late = sealed + platform.settings.max_block_age_seconds + 1
+    value["released_at"] = datetime.fromtimestamp(late, UTC).isoformat()
+    _write(session, ACCESS_TRAIL, tail, value)
+    # judged at the release's time, the agreement (30 days) had expired too
+    return [(Step.BLOCK, ACCESS_TRAIL, tail), (Step.AUTHORIZATION, ACCESS_TRAIL, tail)]
+
+
 def understate_level(session: Session, trail: Trail) -> Expected:
     """Ask authorization at a lower sensitivity level than what was requested carries."""
     tail = trail.anchored[ACCESS_TRAIL]
@@ -180,6 +194,7 @@ DRILLS: list[Drill] = [
     forge_entry,
     alter_signature,
     change_block,
+    release_long_after_block,
     understate_level,
     change_record_commitment,
     delete_record,

@@ -45,10 +45,11 @@ def test_every_random_tampering_is_caught_with_the_right_finding(
 ) -> None:
     trail: Trail = build_trail(platform, operators)
     clean = export_of(platform, openings=True)
+    max_age = platform.settings.max_block_age_seconds  # the platform's bound, as the auditor holds it
     reader = ChainReader.connect(platform.chain.rpc_url, platform.deployment)
     head = platform.chain.block_number()
     snapshot = reader.snapshot(logs=log_names(clean), blocks=range(platform.deployment.block, head + 1))
-    assert verify_offline(clean, snapshot, platform.deployment).findings == []
+    assert verify_offline(clean, snapshot, platform.deployment, max_block_age=max_age).findings == []
     ctx = Context(
         anchored=trail.anchored,
         banks=trail.banks,
@@ -65,7 +66,9 @@ def test_every_random_tampering_is_caught_with_the_right_finding(
     for round_ in range(ROUNDS):
         tamper = TAMPERINGS[round_ % len(TAMPERINGS)]
         tampered, expect = tamper(clean, rng, ctx)
-        findings = verify_offline(consistent_header(tampered), snapshot, platform.deployment).findings
+        findings = verify_offline(
+            consistent_header(tampered), snapshot, platform.deployment, max_block_age=max_age
+        ).findings
         matching = [
             f
             for f in findings

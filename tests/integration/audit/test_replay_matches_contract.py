@@ -192,7 +192,13 @@ def test_local_replay_decides_as_the_contract_at_every_block(
         while events and events[0].block <= block:
             state.apply(events.pop(0))
         chosen = rng.sample(grid, QUERIES_PER_BLOCK)
-        calls = [AuthorizationQuery(b.address, uscc_hash(u), c, p, ag, lv) for b, u, c, p, ag, lv in chosen]
+        sealed = snapshot.timestamps[block]
+        # the release's own time: the block's (0), or later by up to 40 days (an idle chain)
+        ats = [rng.choice([0, sealed + rng.randrange(40 * 86_400)]) for _ in chosen]
+        calls = [
+            AuthorizationQuery(b.address, uscc_hash(u), c, p, ag, lv, at)
+            for (b, u, c, p, ag, lv), at in zip(chosen, ats, strict=True)
+        ]
         for call, decision in zip(calls, caller.authorize_many(calls, block), strict=True):
             query = Query(
                 call.requester.lower(),
@@ -201,8 +207,9 @@ def test_local_replay_decides_as_the_contract_at_every_block(
                 call.purpose,
                 call.agreement_id,
                 call.level,
+                call.at,
             )
-            local = state.decide(query, snapshot.timestamps[block])
+            local = state.decide(query, sealed)
             expected = (decision.allowed, int(decision.reason), decision.grant_id, decision.raw_categories)
             assert (local.allowed, int(local.reason), local.grant_id, local.raw_categories) == expected, (
                 f"block {block}: {call} local {local} contract {decision}"

@@ -35,7 +35,8 @@ class FakeContract:
             ChainReason.NO_COVERING_GRANT if block_identifier == self.disagree_at else ChainReason.ALLOWED
         )
         grant = 0 if reason else 7
-        return [Decision(reason == ChainReason.ALLOWED, reason, grant, 0, block_identifier) for _ in queries]
+        decision = Decision(reason == ChainReason.ALLOWED, reason, grant, 0, block_identifier, 0)
+        return [decision for _ in queries]
 
 
 def _replayed(n: int) -> dict[int, Replayed]:
