@@ -13,9 +13,14 @@ SUBJECT = "91410100100000008U"
 DEPLOYED, HEAD = 10, 40
 
 
-def entry(index: int, block: int, deadline: int) -> Examined:
+def entry(index: int, block: int, deadline: int, at: int = 1_000) -> Examined:
+    """A release at block `block` at the release time `at` (unix seconds)."""
     request = SignedRequest(INSTITUTION, SUBJECT, 1, 1, 1, False, index.to_bytes(32, "big"), deadline, b"")
-    e = AccessEntry(index, INSTITUTION, SUBJECT, 1, 1, 1, 0, 0, 1, block, bytes(32), "", 0, request)
+    e = AccessEntry(
+        index=index, institution=INSTITUTION, subject=SUBJECT, categories=1, purpose=1, agreement_id=1,
+        grant_id=0, raw_categories=0, level=1, block=block, response_hash=bytes(32), released_at="",
+        at=at, record_count=0, request=request,
+    )  # fmt: skip
     leaf = DecodedLeaf("access", index, {})
     return Examined(index, leaf, None, entry=e, signer=bytes.fromhex(INSTITUTION[2:]))
 
@@ -40,9 +45,9 @@ def block_findings(findings: list[Finding]) -> dict[int | None, str]:
 
 def test_a_release_authorized_in_a_block_after_the_deadline_is_a_finding() -> None:
     examined = [
-        entry(0, block=20, deadline=1_000),  # block time 1_000: at the deadline, on time
-        entry(1, block=21, deadline=1_011),  # block time 1_012: one second late
-        entry(2, block=22, deadline=5_000),  # on time
+        entry(0, block=20, deadline=1_000, at=1_000),  # block time 1_000: at the deadline, on time
+        entry(1, block=21, deadline=1_011, at=1_012),  # block time 1_012: one second late
+        entry(2, block=22, deadline=5_000, at=1_024),  # on time
     ]
     findings: list[Finding] = []
     result = check_access(examined, snapshot({20: 1_000, 21: 1_012, 22: 1_024}), findings)
@@ -61,7 +66,7 @@ def test_a_block_outside_the_deployment_or_of_unknown_time_is_a_finding_and_not_
         entry(4, block=HEAD, deadline=10**9),
     ]
     findings: list[Finding] = []
-    result = check_access(examined, snapshot({DEPLOYED: 1, HEAD: 2}), findings)
+    result = check_access(examined, snapshot({DEPLOYED: 1_000, HEAD: 1_000}), findings)
     outside = "authorization block is not a block of this deployment"
     assert block_findings(findings) == {0: outside, 1: outside, 2: "timestamp of block 30 unknown"}
     assert set(result.replayed) == {3, 4}

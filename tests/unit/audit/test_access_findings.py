@@ -31,6 +31,8 @@ TAX = 1 << 6
 PURPOSE = 1
 GRANT = 5
 B = 20
+#: the release's own time: the block's (timestamp 1_000), so the block is fresh
+RELEASED_AT = 1_000
 DOCUMENT = default_catalogue().model_dump(mode="json")
 LEVEL = release_level(DOCUMENT, TAX, False)
 RAW_LEVEL = release_level(DOCUMENT, TAX, True)
@@ -79,8 +81,10 @@ def entry(index: int, *, signer: bytes | str | None = None, **changes: object) -
     request = SignedRequest(INSTITUTION, SUBJECT, TAX, PURPOSE, 1, False, bytes([index]) * 32, 2_000, b"")
     request = dataclasses.replace(request, **asked)  # type: ignore[arg-type]
     e = AccessEntry(
-        index, INSTITUTION, SUBJECT, TAX, PURPOSE, 1, GRANT, 0, LEVEL or 0, B, bytes(32), "", 1, request
-    )
+        index=index, institution=INSTITUTION, subject=SUBJECT, categories=TAX, purpose=PURPOSE,
+        agreement_id=1, grant_id=GRANT, raw_categories=0, level=LEVEL or 0, block=B,
+        response_hash=bytes(32), released_at="", at=RELEASED_AT, record_count=1, request=request,
+    )  # fmt: skip
     e = dataclasses.replace(e, **{k: v for k, v in changes.items() if not k.startswith("request_")})  # type: ignore[arg-type]
     return Examined(
         index,
