@@ -23,6 +23,7 @@ BANDS = (0, 100_000, 1_000_000)
         (float("nan"), "amount_band needs a finite number, got nan"),
         ("-inf", "amount_band needs a finite number, got '-inf'"),
     ],
+    ids=["bool", "list", "word", "thousands-separator", "nan", "minus-infinity"],
 )
 def test_an_amount_that_is_no_finite_number_is_refused_by_name(value: object, message: str) -> None:
     with pytest.raises(MaskingError) as refused:
