@@ -19,6 +19,7 @@ from ledger.audit.events import ChainEvent
 from ledger.audit.examine import Examined
 from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import AccessEntry, DecodedLeaf, SignedRequest
+from ledger.audit.subject import subject_problem
 from ledger.audit.verify_access import check_access
 from ledger.domain.catalogue import default_catalogue
 
@@ -75,31 +76,53 @@ EVENTS = (
 )
 
 
-def entry(index: int, *, signer: bytes | str | None = None, **changes: object) -> Examined:
+_OWN = b"own"  # the signer is the institution the request names
+
+
+def entry(index: int, *, signer: bytes | str | None = _OWN, **changes: object) -> Examined:
     """A clean release at B, with `changes` to the entry (`request_*` to its signed request)."""
     asked = {k.removeprefix("request_"): v for k, v in changes.items() if k.startswith("request_")}
     request = SignedRequest(INSTITUTION, SUBJECT, TAX, PURPOSE, 1, False, bytes([index]) * 32, 2_000, b"")
     request = dataclasses.replace(request, **asked)  # type: ignore[arg-type]
     e = AccessEntry(
-        index=index, institution=INSTITUTION, subject=SUBJECT, categories=TAX, purpose=PURPOSE,
-        agreement_id=1, grant_id=GRANT, raw_categories=0, level=LEVEL or 0, block=B,
-        response_hash=bytes(32), released_at="", at=RELEASED_AT, record_count=1, request=request,
-    )  # fmt: skip
+        index=index,
+        institution=INSTITUTION,
+        subject=SUBJECT,
+        categories=TAX,
+        purpose=PURPOSE,
+        agreement_id=1,
+        grant_id=GRANT,
+        raw_categories=0,
+        level=LEVEL or 0,
+        block=B,
+        response_hash=bytes(32),
+        released_at="",
+        at=RELEASED_AT,
+        record_count=1,
+        request=request,
+    )
     e = dataclasses.replace(e, **{k: v for k, v in changes.items() if not k.startswith("request_")})  # type: ignore[arg-type]
     return Examined(
         index,
         DecodedLeaf("access", index, {}),
         None,
         entry=e,
-        signer=signer or bytes.fromhex(e.request.institution[2:]),
+        signer=bytes.fromhex(e.request.institution[2:]) if signer == _OWN else signer,
     )
 
 
 def audit(examined: list[Examined], *, catalogues: bool = True) -> tuple[list[Finding], object]:
     snapshot = ChainSnapshot(
-        chain_id=31337, head=40, deployment_block=1, addresses={}, missing_code=(),
-        checkpoints={}, latest={}, events=EVENTS, timestamps={B: 1_000},
-    )  # fmt: skip
+        chain_id=31337,
+        head=40,
+        deployment_block=1,
+        addresses={},
+        missing_code=(),
+        checkpoints={},
+        latest={},
+        events=EVENTS,
+        timestamps={B: 1_000},
+    )
     findings: list[Finding] = []
     result = check_access(
         examined, snapshot, findings, catalogues={content_hash(DOCUMENT): DOCUMENT} if catalogues else None
@@ -133,8 +156,10 @@ def test_each_fault_is_found_where_it_is() -> None:
         entry(9, level=(LEVEL or 0) + 1),
         entry(10, categories=TAX | 1 << 40, request_categories=TAX | 1 << 40),
         entry(11, institution=OTHER, request_institution=OTHER),
-        malformed,
+        entry(13, signer=None),  # no signer recovered in examination: nothing to compare
+        entry(14, subject=SUBJECT.lower(), request_subject=SUBJECT.lower()),
     ]
+    examined.insert(0, malformed)  # an entry that failed to parse does not end the checks
     findings, result = audit(examined)
     expected = [
         Finding(Step.ACCESS_PAYLOAD, LOG, 12, "field subject", "a USCC", "x"),
@@ -211,10 +236,30 @@ def test_each_fault_is_found_where_it_is() -> None:
             "AGREEMENT_NOT_OWNED",
         ),
     ]
+    problem = subject_problem(SUBJECT.lower())
+    assert problem is not None
+    expected += [
+        Finding(
+            Step.REQUEST_MATCH,
+            LOG,
+            14,
+            f"request subject is not a canonical 统一社会信用代码: {problem}",
+            "18 characters of the USCC alphabet with a valid check character",
+            SUBJECT.lower(),
+        ),
+        Finding(
+            Step.AUTHORIZATION,
+            LOG,
+            14,
+            f"release not authorized at block {B}: SUBJECT_UNKNOWN",
+            "ALLOWED",
+            "SUBJECT_UNKNOWN",
+        ),
+    ]
     key = lambda f: (f.step.value, f.index, f.what)  # noqa: E731
     assert sorted(findings, key=key) == sorted(expected, key=key)
-    assert sorted(result.unauthorized) == [6, 7, 8, 10, 11]  # type: ignore[attr-defined]
-    assert result.per_institution_purpose == {(INSTITUTION, PURPOSE): 11, (OTHER, PURPOSE): 1}  # type: ignore[attr-defined]
+    assert sorted(result.unauthorized) == [6, 7, 8, 10, 11, 14]  # type: ignore[attr-defined]
+    assert result.per_institution_purpose == {(INSTITUTION, PURPOSE): 13, (OTHER, PURPOSE): 1}  # type: ignore[attr-defined]
 
 
 def test_without_the_catalogue_in_force_levels_are_counted_unchecked() -> None:
