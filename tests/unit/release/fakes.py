@@ -86,6 +86,8 @@ class FakeChain:
         self.decisions: dict[int, Decision] = {}
         self.queries: list[AuthorizationQuery] = []
         self.fail: Exception | None = None
+        #: how many seconds the block a decision rests on is older than the release
+        self.lag = 0
         self.closed = False
         self._open = threading.Event()
         self._open.set()
@@ -107,7 +109,7 @@ class FakeChain:
     def _decide(self, query: AuthorizationQuery) -> Decision:
         found = self.decisions.get(query.agreement_id, refused(Reason.AGREEMENT_UNKNOWN))
         at = query_at(query)
-        return found if at is None else dataclasses.replace(found, block_timestamp=at)
+        return found if at is None else dataclasses.replace(found, block_timestamp=at - self.lag)
 
     @contextmanager
     def held(self) -> Iterator[None]:

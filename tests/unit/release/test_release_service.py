@@ -183,7 +183,7 @@ def test_a_refusal_by_the_chain_releases_nothing_and_is_audited(w: World) -> Non
     f_no, f_yes = w.release_together([no, yes])
     with pytest.raises(ReleaseRefused) as refusal:
         f_no.result()
-    assert refusal.value.reason is Reason.NO_COVERING_GRANT
+    assert refusal.value.reason is Reason.NO_COVERING_GRANT and refusal.value.block == BLOCK
     assert w.trail.entry_of(no) is None
     assert f_yes.result().data["subject"] == ACME  # refused alone
     [audited] = [a for a in w.db.audited if "agreement=1" in a.detail]
