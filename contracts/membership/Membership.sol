@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {MembershipGated} from "../common/MembershipGated.sol";
 import {SignedActions} from "../common/SignedActions.sol";
 import {IMembership} from "./IMembership.sol";
 
@@ -28,8 +29,12 @@ import {IMembership} from "./IMembership.sol";
  *
  * Approvals stand once given: an operator suspended after approving still counts
  * towards the proposals it approved, within their lifetime.
+ *
+ * The membership gates its own acts as every other contract of the ledger does
+ * ({MembershipGated}, with itself as the membership): a signer without the active role
+ * an act needs is refused with `NotActiveMember(account, role)`.
  */
-contract Membership is IMembership, SignedActions {
+contract Membership is IMembership, SignedActions, MembershipGated {
     /// @notice What a governance proposal does once approved by quorum.
     enum Action {
         Admit,
@@ -115,8 +120,6 @@ contract Membership is IMembership, SignedActions {
     /// @dev The enterprise with `usccHash` moved from `oldAccount` (now removed) to `newAccount`.
     event EnterpriseKeyRotated(bytes32 indexed usccHash, address indexed oldAccount, address indexed newAccount);
 
-    /// @dev `account` is not an active member holding `role`.
-    error NotActiveMember(address account, Role role);
     /// @dev `account` already holds `role` (possibly suspended or removed).
     error AlreadyMember(address account, Role role);
     /// @dev The zero address cannot be a member.
@@ -162,7 +165,7 @@ contract Membership is IMembership, SignedActions {
         uint256 quorum_,
         uint256 proposalLifetime_,
         address platform
-    ) SignedActions("credit-ledger Membership", "1") {
+    ) SignedActions("credit-ledger Membership", "1") MembershipGated(IMembership(address(this))) {
         if (proposalLifetime_ == 0) revert InvalidProposalLifetime(proposalLifetime_);
         _proposalLifetime = proposalLifetime_;
         for (uint256 i = 0; i < operators.length; ++i) {
@@ -204,7 +207,7 @@ contract Membership is IMembership, SignedActions {
         bytes calldata signature
     ) external returns (uint256) {
         Proposal memory p = Proposal(action, role, kind, false, 0, 0, account, nameHash, newQuorum);
-        _requireActive(proposer, Role.Operator);
+        _requireActiveMember(proposer, Role.Operator);
         _useSignature(proposer, _hashPropose(p, proposer, nonce, deadline), nonce, deadline, signature);
         _checkProposal(p);
         return _propose(p, proposer);
@@ -233,7 +236,7 @@ contract Membership is IMembership, SignedActions {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        _requireActive(approver, Role.Operator);
+        _requireActiveMember(approver, Role.Operator);
         Proposal storage p = _proposal(id);
         if (p.executed) revert ProposalAlreadyExecuted(id);
         if (block.timestamp > p.expiresAt) revert ProposalExpired(id, p.expiresAt);
@@ -272,7 +275,7 @@ contract Membership is IMembership, SignedActions {
         uint256 deadline,
         bytes calldata signature
     ) external {
-        _requireActive(operator, Role.Operator);
+        _requireActiveMember(operator, Role.Operator);
         _useSignature(
             operator,
             keccak256(
@@ -349,7 +352,7 @@ contract Membership is IMembership, SignedActions {
         bytes calldata signature
     ) external {
         address current = _enterpriseAccount(usccHash);
-        _requireActive(current, Role.Enterprise);
+        _requireActiveMember(current, Role.Enterprise);
         _useSignature(
             current,
             keccak256(abi.encode(ROTATE_ENTERPRISE_KEY_TYPEHASH, usccHash, newAccount, nonce, deadline)),
@@ -537,7 +540,7 @@ contract Membership is IMembership, SignedActions {
         bytes calldata signature
     ) private {
         address account = _enterpriseAccount(usccHash);
-        _requireActive(operator, Role.Operator);
+        _requireActiveMember(operator, Role.Operator);
         bytes32 typehash = to == Status.Suspended ? SUSPEND_ENTERPRISE_TYPEHASH : REINSTATE_ENTERPRISE_TYPEHASH;
         _useSignature(
             operator,
@@ -590,8 +593,10 @@ contract Membership is IMembership, SignedActions {
         if (quorum_ == 0 || quorum_ > operators) revert InvalidQuorum(quorum_, operators);
     }
 
-    function _requireActive(address account, Role role) private view {
-        if (!isActive(account, role)) revert NotActiveMember(account, role);
+    /// @dev The membership gates its own acts: it reads its own storage ({isActive})
+    /// rather than calling itself through {MembershipGated}'s reference.
+    function _isActiveMember(address account, Role role) internal view override returns (bool) {
+        return isActive(account, role);
     }
 
     function _proposal(uint256 id) private view returns (Proposal storage p) {

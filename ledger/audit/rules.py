@@ -5,7 +5,7 @@ node to keep every historical state (anvil keeps only recent ones after a restar
 Instead the verifier rebuilds, from the contracts' events, exactly the state
 `authorize` reads — memberships, enterprises, agreements, breached commitments, the
 catalogue's public mask, grants — and evaluates the same twelve checks in the same
-order (`contracts/consents/Consents.sol`, `IConsents.authorize`). Time-dependent checks
+order (`contracts/consents/IConsents.sol`, `IConsents.authorize`). Time-dependent checks
 use the timestamp of block B for the start of validity and the later of it and the
 release's own time (`Query.at`) for expiries, as the contract does. The contract is
 asked on a sample to confirm that both agree (step 4.7 of the audit).

@@ -55,7 +55,7 @@ def test_type_strings_match_the_contract_typehashes() -> None:
 
 
 def test_reason_enum_matches_the_contract() -> None:
-    source = (CONTRACTS_DIR / "consents" / "Consents.sol").read_text()
+    source = (CONTRACTS_DIR / "consents" / "IConsents.sol").read_text()
     body = re.search(r"enum Reason \{([^}]*)\}", source)
     assert body is not None
     names = [n.strip() for n in body.group(1).split(",")]
