@@ -3,7 +3,8 @@
 A mutant counts as killed when a test failed on it or it timed out; a mutant listed
 in the equivalence file named as the first argument (one mangled name per line, first
 token) is set apart: no test can tell it from the code. The score is killed over all
-mutants less the equivalent ones; "no tests" are those no fast test reaches at all.
+mutants run, less the equivalent ones; "no tests" are those no fast test reaches at all,
+"unrun" those a stopped or partial run did not reach (left out of the score, shown apart).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def main() -> None:
         status = "equivalent" if m["name"] in known_equivalent else m["status"].strip()
         by_module[m["module"]][status] += 1
     print(
-        f"{'module':<34} {'mutants':>7} {'killed':>6} {'surv.':>5} {'no test':>7} {'equiv.':>6} {'score':>6}"
+        f"{'module':<34} {'mutants':>7} {'unrun':>5} {'killed':>6} {'surv.':>5} {'no test':>7} "
+        f"{'equiv.':>6} {'score':>6}"
     )
     totals: Counter[str] = Counter()
     for module in sorted(by_module):
@@ -47,11 +49,11 @@ def main() -> None:
 def _row(name: str, counts: Counter[str]) -> str:
     total = sum(counts.values())
     killed = sum(counts[s] for s in KILLED)
-    judged = total - counts["equivalent"]
+    judged = total - counts["equivalent"] - counts["not checked"]
     score = f"{100 * killed / judged:5.1f}%" if judged else "  -  "
     return (
-        f"{name:<34} {total:>7} {killed:>6} {counts['survived']:>5} {counts['no tests']:>7} "
-        f"{counts['equivalent']:>6} {score:>6}"
+        f"{name:<34} {total:>7} {counts['not checked']:>5} {killed:>6} {counts['survived']:>5} "
+        f"{counts['no tests']:>7} {counts['equivalent']:>6} {score:>6}"
     )
 
 
