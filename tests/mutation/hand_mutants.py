@@ -37,7 +37,8 @@ MUTANTS = {
         "                for job, entry in zip(built, appended, strict=True):\n"
         "                    assert job.decision is not None\n"
         "                    receipt = Receipt(\n"
-        "                        ACCESS_TRAIL_LOG, entry.seq, entry.leaf_hash, job.decision.block_number, job.digest\n"
+        "                        ACCESS_TRAIL_LOG, entry.seq, entry.leaf_hash,\n"
+        "                        job.decision.block_number, job.digest,\n"
         "                    )\n"
         "                    job.result.set_result(Release(receipt=receipt, data_json=job.data_json))\n"
         "                built, appended = [], []\n",
