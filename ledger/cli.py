@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from ledger.cli_audit import audit_app
+from ledger.cli_chain import chain_app
 from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
 from ledger.cli_release import release_app
 from ledger.errors import LedgerError
@@ -32,6 +33,7 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(anchor_app, name="anchor")
 app.add_typer(audit_app, name="audit")  # issue 7: independent audit
 app.add_typer(release_app, name="release")  # issue 5: data requests
+app.add_typer(chain_app, name="chain")  # issue 14: the watermark and acts the chain lost
 
 
 def _fail(exc: LedgerError) -> typer.Exit:

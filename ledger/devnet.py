@@ -12,13 +12,17 @@ Measured behaviour of anvil that shapes the flags below (see the toolchain notes
   (measured: about the last 70 blocks) and serves every block, receipt and event of the
   whole history. Keeping every historical state in memory and dumping it each second
   stalls the node, so older authorization decisions are replayed from contract events
-  (the auditor's verifier) rather than by `eth_call` at old blocks.
+  (the auditor's verifier) rather than by `eth_call` at old blocks;
+- anvil mines only on transactions unless given `--block-time N`; with
+  `--mixed-mining` too, transactions are still mined at once and an empty block is
+  sealed every N seconds, so the latest block stays as fresh as a real permissioned
+  network's (`credit-ledger up`: `LEDGER_DEVNET_BLOCK_TIME_SECONDS`, 2 by default). The
+  shared test node runs without it: contract tests pin block timestamps.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -31,6 +35,7 @@ from pathlib import Path
 import httpx
 from eth_account import Account
 
+from ledger.chain.finality import acked_copy, complete_state_block
 from ledger.errors import LedgerError
 from ledger.paths import ANVIL_BINARY
 
@@ -74,6 +79,14 @@ def _rpc(url: str, method: str, params: list[object] | None = None, timeout: flo
     return body["result"]
 
 
+def _complete_block(path: Path) -> int | None:
+    """The block a state file covers if it parses as a whole, else None (torn or absent)."""
+    try:
+        return complete_state_block(path.read_bytes())
+    except FileNotFoundError:
+        return None
+
+
 def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
@@ -89,6 +102,7 @@ class Devnet:
         chain_id: int = 31337,
         state_interval: int = 1,
         max_persisted_states: int = 256,
+        block_time: int | None = None,
         binary: Path = ANVIL_BINARY,
     ) -> None:
         self.data_dir = data_dir
@@ -96,6 +110,7 @@ class Devnet:
         self.chain_id = chain_id
         self.state_interval = state_interval
         self.max_persisted_states = max_persisted_states
+        self.block_time = block_time
         self.binary = binary
 
     @property
@@ -123,6 +138,7 @@ class Devnet:
         anvil still writes the error it stops on (say, "Address already in use"), which
         is all `start` points to; its call latency was the same either way.
         """
+        interval = ["--block-time", str(self.block_time), "--mixed-mining"] if self.block_time else []
         return [
             str(self.binary),
             "--quiet",
@@ -136,6 +152,7 @@ class Devnet:
             "--preserve-historical-states",
             "--cache-path", str(self.data_dir / "cache"),
             "--max-persisted-states", str(self.max_persisted_states),
+            *interval,
         ]  # fmt: skip
 
     def pid(self) -> int | None:
@@ -154,23 +171,25 @@ class Devnet:
         return pid
 
     def _check_state_file(self) -> None:
-        """Keep a last-good copy of the state; recover from it if the file is torn.
+        """Start from the most advanced complete state on disk; keep copies of the others.
 
         anvil rewrites the whole file every interval; a kill in the middle of a write
-        must not cost the chain, so an unreadable file is replaced by the copy taken
-        at the previous start, and the torn one kept for inspection.
+        must not cost the chain. Candidates: `state.json` itself, the copy the finality
+        rule secured for the last acknowledged act (`state.acked.json`, see
+        `ledger.chain.finality`), and the copy taken at the previous start. The one
+        covering the highest block wins; a torn file is kept for inspection.
         """
         backup = self.state_file.with_suffix(".good.json")
-        if not self.state_file.exists():
-            return
-        try:
-            json.loads(self.state_file.read_bytes())
-        except ValueError:
+        acked = acked_copy(self.state_file)
+        current = _complete_block(self.state_file)
+        if self.state_file.exists() and current is None:
             self.state_file.replace(self.state_file.with_suffix(f".torn-{int(time.time())}.json"))
-            if backup.exists():
-                shutil.copyfile(backup, self.state_file)
-            return
-        shutil.copyfile(self.state_file, backup)
+        candidates = [(b, f) for f in (acked, backup) if (b := _complete_block(f)) is not None]
+        best = max(candidates, default=None, key=lambda c: c[0])
+        if best is not None and (current is None or best[0] > current):
+            shutil.copyfile(best[1], self.state_file)
+        if self.state_file.exists():
+            shutil.copyfile(self.state_file, backup)
 
     def start(self, timeout: float = 30.0) -> None:
         """Start anvil in the background (no-op if already running) and wait until it answers."""

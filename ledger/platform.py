@@ -14,6 +14,9 @@ from eth_account import Account
 
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import Deployment, Governance, ensure_deployed, verify_deployment
+from ledger.chain.finality import parse_finality
+from ledger.chain.journal import ActJournal
+from ledger.chain.watch import ChainWatch
 from ledger.devnet import Devnet, devnet_key
 from ledger.errors import LedgerError
 from ledger.settings import Settings
@@ -29,6 +32,8 @@ class Platform:
     db: Database
     chain: ChainClient
     deployment: Deployment
+    #: the chain-behind gate of releases and proofs (None: not watched, as in unit tests)
+    watch: ChainWatch | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:
@@ -39,15 +44,44 @@ class Platform:
             )
         deployment = Deployment.load(settings.manifest_path)
         verify_deployment(chain, deployment)
-        return cls(settings, Database(settings.effective_database_url), chain, deployment)
+        return watched(cls(settings, Database(settings.effective_database_url), chain, deployment))
+
+
+def watched(platform: Platform) -> Platform:
+    """The platform with its relayed calls journaled and its chain watched (`ledger.chain.watch`).
+
+    The watch's thread is started by whoever serves releases (`ledger.release.factory`).
+    """
+    journal = ActJournal(platform.db, platform.deployment.chain_id)
+    platform.chain.journal = journal
+    platform.watch = ChainWatch(
+        platform.chain,
+        journal,
+        poll_seconds=platform.settings.chain_watch_poll_seconds,
+        skip_contracts=[platform.deployment.addresses["Checkpoints"]],
+    )
+    platform.chain.gate = platform.watch.refuse_if_behind
+    return platform
 
 
 def devnet_for(settings: Settings) -> Devnet:
-    return Devnet(settings.devnet_dir, port=settings.devnet_port, chain_id=settings.chain_id)
+    return Devnet(
+        settings.devnet_dir,
+        port=settings.devnet_port,
+        chain_id=settings.chain_id,
+        block_time=settings.devnet_block_time_seconds or None,
+    )
 
 
 def connect_chain(settings: Settings) -> ChainClient:
-    return ChainClient.connect(settings.effective_rpc_url, settings.relayer_private_key(), poa=settings.poa)
+    """The relayer's client, acknowledging transactions under the configured finality rule."""
+    chain = ChainClient.connect(settings.effective_rpc_url, settings.relayer_private_key(), poa=settings.poa)
+    state_file = devnet_for(settings).state_file if settings.uses_devnet else None
+    chain.finality = parse_finality(
+        settings.effective_finality, state_file=state_file, block_at=chain.block_at
+    )
+    chain.durable_timeout = settings.finality_timeout_seconds
+    return chain
 
 
 def governance_for(settings: Settings) -> Governance:
@@ -83,7 +117,8 @@ def bootstrap(settings: Settings, *, on_step: Callable[[str], None] | None = Non
     )
     say(f"migrating database {_redact(settings.effective_database_url)}")
     migrate(settings.effective_database_url)
-    return Platform(settings, Database(settings.effective_database_url), chain, deployment), deployed_now
+    platform = watched(Platform(settings, Database(settings.effective_database_url), chain, deployment))
+    return platform, deployed_now
 
 
 def _redact(url: str) -> str:

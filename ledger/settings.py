@@ -159,6 +159,39 @@ class Settings(BaseSettings):
         default=480, ge=-720, le=840, description="offset of the calendar the working days are counted in"
     )
 
+    # -- durable acknowledgements and a chain that comes back behind (issue 14) -------------
+    # See ledger.chain.finality and ledger.chain.watch for the reasoning.
+    finality: str = Field(
+        default="auto",
+        description="when an act is acknowledged: devnet-state, finalized, confirmations:N, inclusion "
+        "(auto: devnet-state on the local devnet, finalized otherwise)",
+    )
+    finality_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="an act not durable by then is refused (503) and reconciled later"
+    )
+    devnet_block_time_seconds: int = Field(
+        default=2,
+        ge=0,
+        description="the devnet seals a block this often besides mining each transaction (0: off)",
+    )
+    chain_watch_poll_seconds: float = Field(
+        default=0.25, gt=0, description="how often the chain is compared with the highest block relied on"
+    )
+
+    @property
+    def effective_finality(self) -> str:
+        if self.finality != "auto":
+            return self.finality
+        return "devnet-state" if self.uses_devnet else "finalized"
+
+    @model_validator(mode="after")
+    def _refuse_inclusion_finality_in_production(self) -> Settings:
+        if self.environment == "production" and self.effective_finality == "inclusion":
+            raise ValueError(
+                "LEDGER_FINALITY=inclusion acknowledges acts a chain can still lose: not in production"
+            )
+        return self
+
 
 def _devnet_keys() -> set[str]:
     return {devnet_key(i) for i in range(10)}

@@ -57,7 +57,7 @@ def consistency(
 )
 def entry_proof(name: str, index: int, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
     require_role(caller, Role.OPERATOR, Role.AUDITOR)
-    proof = LogProofs(platform.db).inclusion(name, index)
+    proof = LogProofs(platform.db, watch=platform.watch).inclusion(name, index)
     return inclusion_bundle(
         proof,
         chain_id=platform.deployment.chain_id,

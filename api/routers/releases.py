@@ -100,7 +100,7 @@ def release_proof(index: int, caller: CallerDep, platform: PlatformDep) -> dict[
         row = entry(session, ACCESS_TRAIL_LOG, index)
     if not _may_see(caller, None if row is None else decode_leaf(bytes(row.leaf)).payload):
         raise NotAuthorized(f"{caller.address} may not see access-trail entry {index}")
-    proof = LogProofs(platform.db).inclusion(ACCESS_TRAIL_LOG, index)
+    proof = LogProofs(platform.db, watch=platform.watch).inclusion(ACCESS_TRAIL_LOG, index)
     return inclusion_bundle(
         proof,
         chain_id=platform.deployment.chain_id,

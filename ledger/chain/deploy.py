@@ -122,5 +122,10 @@ def ensure_deployed(
         verify_deployment(client, deployment)
         return deployment, False
     deployment = deploy_all(client, governance)
+    # The manifest is the platform's acknowledgement of the deployment: written only once
+    # the chain will not lose it (its last block durable, hence every one before).
+    latest = client.block_at("latest")
+    if latest is not None:
+        client.finality.wait_durable(latest[0], latest[1], client.durable_timeout)
     deployment.save(manifest_path)
     return deployment, True

@@ -15,6 +15,11 @@ the RFC 9162 consistency proof from the size anchored before. Properties, and ho
    receipt and the insert) are recovered from the contract's events.
 4. Fail closed on a fork: if the chain's root for an anchored size is not the root of
    the stored entries, the worker refuses to anchor that log and says so loudly.
+5. A chain that comes back behind (lost blocks): the checkpoints recorded here above
+   the size the chain holds name transactions the chain lacks; they are forgotten (no
+   proof is served against them) and the worker anchors again from the chain's size,
+   with a consistency proof from there. Each pass compares the chain's size with the
+   one it anchored, so this happens even when nothing new is pending.
 
 `credit-ledger up` runs it in a background thread (`start_in_background`);
 `credit-ledger anchor run` runs it alone.
@@ -30,12 +35,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import delete
+
 from ledger.chain.checkpoints import CheckpointsContract, log_id
 from ledger.chain.errors import ContractRevert
 from ledger.errors import LedgerError, Unavailable
 from ledger.logs.leaves import check_log_name
 from ledger.logs.locks import AnchorLock, anchor_lock
-from ledger.logs.proofs import latest_checkpoint, record_checkpoint
+from ledger.logs.models import LogCheckpoint
+from ledger.logs.proofs import AnchoredCheckpoint, latest_checkpoint, record_checkpoint
 from ledger.logs.store import committed_size
 from ledger.logs.tree import TreeCache, default_cache
 from ledger.merkle.rfc9162 import EMPTY_ROOT
@@ -197,8 +205,7 @@ class AnchorWorker:
         state = self._state[name]
         if not self._hold(name, state):
             raise Unavailable(f"another worker holds the anchoring lock of log {name}")
-        if not state.reconciled:
-            self._reconcile(name, state)
+        self._recheck(name, state)
         if size is None:
             with self.db.session() as session:
                 size = committed_size(session, name)
@@ -242,8 +249,7 @@ class AnchorWorker:
         state.retry_at = self._clock() + delay * random.uniform(0.8, 1.2)
 
     def _step(self, name: str, state: _LogState, now: float) -> AnchorResult | None:
-        if not state.reconciled:
-            self._reconcile(name, state)
+        self._recheck(name, state)
         with self.db.session() as session:
             committed = committed_size(session, name)
         pending = committed - state.anchored_size
@@ -256,6 +262,17 @@ class AnchorWorker:
             state.pending_since = now
         due = pending >= self.policy.max_entries or now - state.pending_since >= self.policy.max_delay_seconds
         return self._anchor(name, state, committed) if due else None
+
+    def _recheck(self, name: str, state: _LogState) -> None:
+        """Reconcile unless the chain still holds the size this worker anchored last.
+
+        One call per pass: a chain that lost our anchors (or another worker's anchor)
+        is noticed even when nothing new is pending.
+        """
+        if state.reconciled and self.checkpoints.latest(log_id(name)).size != state.anchored_size:
+            state.reconciled = False
+        if not state.reconciled:
+            self._reconcile(name, state)
 
     def _anchor(self, name: str, state: _LogState, size: int) -> AnchorResult | None:
         tree = self.cache.tree(self.db, name, size)
@@ -292,10 +309,7 @@ class AnchorWorker:
             committed = committed_size(session, name)
         if on_chain.size == 0:
             if recorded is not None:
-                raise LogForked(
-                    f"log {name}: the database records checkpoint {recorded.size} but the chain has none "
-                    "(was the chain reset, or is this the wrong deployment?)"
-                )
+                self._forget_lost(name, recorded.size, 0)
             state.anchored_size, state.anchored_root = 0, EMPTY_ROOT
             state.reconciled = True
             return
@@ -310,15 +324,33 @@ class AnchorWorker:
                 f"{tree.root(on_chain.size).hex()} of the stored entries"
             )
         if recorded is not None and recorded.size > on_chain.size:
-            raise LogForked(
-                f"log {name}: checkpoint {recorded.size} is recorded but the chain holds {on_chain.size}"
-            )
+            self._forget_lost(name, recorded.size, on_chain.size)
+            recorded = self._recorded(name)
         if recorded is None or recorded.size < on_chain.size or recorded.transaction_hash is None:
             self._recover_checkpoints(
                 name, on_chain.size, on_chain.root, 0 if recorded is None else recorded.size
             )
         state.anchored_size, state.anchored_root = on_chain.size, on_chain.root
         state.reconciled = True
+
+    def _recorded(self, name: str) -> AnchoredCheckpoint | None:
+        with self.db.session() as session:
+            return latest_checkpoint(session, name)
+
+    def _forget_lost(self, name: str, recorded: int, held: int) -> None:
+        """Forget checkpoints above the size the chain holds: their transactions are gone."""
+        with self.db.session() as session:
+            session.execute(
+                delete(LogCheckpoint).where(LogCheckpoint.log_name == name, LogCheckpoint.size > held)
+            )
+        logger.error(
+            "log %s: checkpoint %d is recorded but the chain holds %d (the chain lost blocks): "
+            "forgot the lost checkpoints, anchoring again from %d",
+            name,
+            recorded,
+            held,
+            held,
+        )
 
     def _recover_checkpoints(self, name: str, size: int, root: bytes, known: int) -> None:
         """Record checkpoints found on chain but missing here (crash between receipt and insert)."""

@@ -5,13 +5,16 @@ proofs are built against the latest checkpoint anchored on chain (never the live
 and the checkpoint's transaction is named so a verifier can find it on chain. Before a
 proof is handed out, the cached tree's root at the checkpoint size is compared with the
 anchored root: a mismatch means the stored log is not the anchored one, and nothing is
-served (fail closed).
+served (fail closed). Nor is one served while the chain watch (`ledger.chain.watch`)
+finds the chain behind: the checkpoint's transaction may be among the lost blocks until
+the anchoring worker has re-anchored from what the chain holds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -135,12 +138,24 @@ def record_checkpoint(
     session.flush()
 
 
-class LogProofs:
-    """Read side of the logs: checkpoints and proofs, over one database."""
+class ChainGate(Protocol):
+    def require_current(self) -> None:
+        """Raise (an `Unavailable`) while the chain may lack blocks the platform relied on."""
+        ...
 
-    def __init__(self, db: Database, cache: TreeCache | None = None) -> None:
+
+class LogProofs:
+    """Read side of the logs: checkpoints and proofs, over one database.
+
+    `watch`, when given, must vouch for the chain before an inclusion proof is served.
+    """
+
+    def __init__(
+        self, db: Database, cache: TreeCache | None = None, *, watch: ChainGate | None = None
+    ) -> None:
         self.db = db
         self.cache = cache or default_cache()
+        self.watch = watch
 
     def latest_checkpoint(self, name: str) -> AnchoredCheckpoint | None:
         check_log_name(name)
@@ -175,6 +190,8 @@ class LogProofs:
     def inclusion(self, name: str, index: int) -> InclusionProof:
         """The audit path of entry `index` to the latest anchored checkpoint."""
         check_log_name(name)
+        if self.watch is not None:
+            self.watch.require_current()
         found = self._entry_and_checkpoint(name, index)
         if found is None:
             raise NotFound(f"log {name} has no entry {index}")

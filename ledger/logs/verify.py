@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import to_checksum_address
+from web3.exceptions import TransactionNotFound
 
 from ledger.chain.checkpoints import CheckpointsContract, log_id
 from ledger.errors import LedgerError
@@ -145,7 +146,12 @@ def verify_inclusion_bundle(
         tx_hash, block = matches[0].transaction_hash, matches[0].block_number
     else:
         tx_hash = parse_hex(anchor.get("transaction"), "anchor.transaction")
-        receipt = client.guard(lambda: client.w3.eth.get_transaction_receipt(hex0x(tx_hash)))  # type: ignore[arg-type]
+        try:
+            receipt = client.guard(lambda: client.w3.eth.get_transaction_receipt(hex0x(tx_hash)))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            raise ProofVerificationError(
+                f"anchor transaction {hex0x(tx_hash)} is not on chain (the chain lost it, or it never was)"
+            ) from None
         if int(receipt["status"]) != 1:
             raise ProofVerificationError(f"anchor transaction {hex0x(tx_hash)} failed on chain")
         matches = [e for e in checkpoints.events_in(receipt) if e.log_id == lid and e.size == size]

@@ -94,7 +94,7 @@ class RecordsService:
         self.ingestion = IngestService(
             platform.db, self.catalogues, self.keyring, encrypt_min_level=settings.record_encrypt_min_level
         )
-        self.proofs = LogProofs(platform.db)
+        self.proofs = LogProofs(platform.db, watch=platform.watch)
         self.chain_id = platform.deployment.chain_id
         self.checkpoints_address = platform.deployment.addresses["Checkpoints"]
 

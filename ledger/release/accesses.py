@@ -35,7 +35,7 @@ class Access:
 class AccessesService:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self.proofs = LogProofs(platform.db)
+        self.proofs = LogProofs(platform.db, watch=platform.watch)
 
     def visible_to(
         self, member: Member, *, subject: str | None = None, after: int = -1, limit: int = 100

@@ -6,6 +6,7 @@ The service owns two worker threads and a chain connection; `close` stops them.
 from __future__ import annotations
 
 from ledger.chain.authorize_call import AuthorizeCaller
+from ledger.chain.watch import WatchedAuthorizer
 from ledger.platform import Platform
 from ledger.records.service import RecordsService
 from ledger.release.reader import RecordReader
@@ -14,11 +15,20 @@ from ledger.release.trail import AccessTrail
 
 
 def release_service(platform: Platform) -> ReleaseService:
+    """The service; with a watched platform, every decision's block is checked by the watch,
+    whose thread runs as long as the service (`ledger.chain.watch`)."""
+    consents = platform.deployment.addresses["Consents"]
+    authorizer: AuthorizeCaller
+    if platform.watch is None:
+        authorizer = AuthorizeCaller(platform.chain.rpc_url, consents)
+    else:
+        platform.watch.start()
+        authorizer = WatchedAuthorizer(platform.chain.rpc_url, consents, platform.watch)
     return ReleaseService(
         platform,
         reader=RecordReader(RecordsService(platform)),
         trail=AccessTrail(platform.db),
-        authorizer=AuthorizeCaller(platform.chain.rpc_url, platform.deployment.addresses["Consents"]),
+        authorizer=authorizer,
         max_block_age_seconds=platform.settings.max_block_age_seconds,
         max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
     )

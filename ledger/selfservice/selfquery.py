@@ -91,7 +91,7 @@ def _repair(apps: list[RepairApplication]) -> RepairSummary:
 class SelfQueryService:
     def __init__(self, ctx: SelfServiceContext) -> None:
         self.ctx = ctx
-        self.proofs = LogProofs(ctx.db)
+        self.proofs = LogProofs(ctx.db, watch=ctx.platform.watch)
 
     def records(
         self,

@@ -118,3 +118,37 @@ def test_a_port_already_taken_is_refused_before_anything_answers_in_our_place(
     node.stop()
     node.start()
     assert _block(node) == 3
+
+
+def test_interval_mining_seals_blocks_and_still_mines_transactions_at_once(tmp_path: Path) -> None:
+    node = Devnet(tmp_path / "interval", port=free_port(), block_time=1)
+    assert node.command()[-3:] == ["--block-time", "1", "--mixed-mining"]
+    assert "--block-time" not in Devnet(tmp_path / "plain").command()
+    node.start()
+    try:
+        first = _block(node)
+        time.sleep(2.5)
+        sealed = _block(node)
+        assert sealed >= first + 2  # empty blocks sealed on the interval
+        sender = Account.from_key(devnet_key(9)).address
+        tx = _rpc(node.url, "eth_sendTransaction", [{"from": sender, "to": DEAD, "value": "0x1"}])
+        receipt = _rpc(node.url, "eth_getTransactionReceipt", [tx])  # asked at once: no interval wait
+        assert isinstance(receipt, dict) and int(receipt["blockNumber"], 16) > sealed - 1
+    finally:
+        node.kill()
+
+
+def test_a_torn_state_file_restarts_from_the_copy_secured_for_the_last_acknowledgement(node: Devnet) -> None:
+    from ledger.chain.finality import DevnetState, state_file_block
+
+    node.start()
+    _send(node, 3)
+    acked = _block(node)
+    DevnetState(node.state_file).wait_durable(acked, b"", timeout=10)
+    node.kill()
+    whole = node.state_file.read_bytes()
+    node.state_file.write_bytes(whole[: len(whole) // 2])  # killed in the middle of a rewrite
+    node.start()
+    assert _block(node) >= acked
+    assert state_file_block(node.state_file.with_suffix(".acked.json")) == acked
+    assert list(node.data_dir.glob("state.torn-*.json"))  # kept for inspection

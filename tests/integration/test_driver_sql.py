@@ -104,11 +104,11 @@ def test_a_failed_transaction_with_an_unread_statement_keeps_no_lock(database: D
     after the block failed: every later writer waited until its busy timeout.
     """
     seen_at = RequestNonce.__table__.c.seen_at.type
+    unread: list[object] = []  # the statement's answer, still referenced (as a caller's closure keeps it)
     with pytest.raises(RuntimeError), database.autocommit_session() as s, driver_sql.transaction(s):
         t = driver_sql.bind(s, seen_at, datetime.now(UTC))
-        unread = driver_sql.query_deferred(
-            s, _INSERT_NONCE + " RETURNING nonce", {"s": "0x5", "n": "unread", "t": t}
-        )
+        returning = _INSERT_NONCE + " RETURNING nonce"
+        unread.append(driver_sql.query_deferred(s, returning, {"s": "0x5", "n": "unread", "t": t}))
         raise RuntimeError("before the answer is read")
     started = time.monotonic()
     with database.autocommit_session() as s, driver_sql.transaction(s):  # would wait for the lock

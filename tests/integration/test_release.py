@@ -265,6 +265,7 @@ def test_the_cli_signs_sends_checks_and_proves(world: World, live_api: str, tmp_
         "BANK_KEY": world.bank.key.hex(),
         "LEDGER_DATA_DIR": str(world.platform.settings.data_dir),
         "LEDGER_RPC_URL": world.platform.chain.rpc_url,
+        "LEDGER_FINALITY": "inclusion",  # the shared test chain: durability is tested on its own
     }
     as_bank = ["--api", live_api, "--key-env", "BANK_KEY"]
     agreement = ["--agreement", str(world.agreement)]

@@ -24,6 +24,7 @@ def _env(trail: Trail) -> dict[str, str]:
         "LEDGER_DATA_DIR": str(platform.settings.data_dir),
         "LEDGER_DATABASE_URL": platform.db.url,
         "LEDGER_RPC_URL": platform.chain.rpc_url,
+        "LEDGER_FINALITY": "inclusion",  # the shared test chain: durability is tested on its own
         "LEDGER_MAX_BLOCK_AGE_SECONDS": str(platform.settings.max_block_age_seconds),
     }
 

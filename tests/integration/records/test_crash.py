@@ -205,6 +205,7 @@ def test_sigkill_api_and_worker_during_bulk_load_and_anchoring(
         "LEDGER_DATA_DIR": str(data_dir),
         "LEDGER_DATABASE_URL": crash_db,
         "LEDGER_RPC_URL": devnet.url,
+        "LEDGER_FINALITY": "inclusion",  # the shared test chain: durability is tested on its own
         "LEDGER_ANCHOR_LOGS": '["credit-records"]',
         "LEDGER_ANCHOR_MAX_ENTRIES": "200",
         "LEDGER_ANCHOR_MAX_DELAY_SECONDS": "0.3",
