@@ -156,7 +156,7 @@ def test_tampered_or_swapped_sealed_fields_are_refused(
         session.execute(
             update(CreditRecord)
             .where(CreditRecord.record_id == b["record_id"])
-            .values(sealed=sealed_b[:-1] + b"\x00")
+            .values(sealed=sealed_b[:-1] + bytes([sealed_b[-1] ^ 0x01]))  # always a different byte
         )
     with pytest.raises(ApiError) as flipped:
         sdk(provider).open_record(b["record_id"], 1)
