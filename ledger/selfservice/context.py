@@ -47,6 +47,7 @@ __all__ = [
     "ingest_one",
     "latest_version",
     "normalize_hashes",
+    "own_record",
     "require_subject",
 ]
 
@@ -102,6 +103,23 @@ def require_subject(caller: str, member: Member, subject: str, what: str) -> Non
         )
     if uscc_hash(subject) != member.uscc_hash:
         raise NotTheSubject(f"{caller} is not enterprise {subject}: only the enterprise itself may {what}")
+
+
+def own_record(session: Session, caller: str, member: Member, record_id: str, what: str) -> CreditRecord:
+    """The latest version of `record_id`, a record about the enterprise `member`, to do `what`.
+
+    A record about another enterprise is answered as one that does not exist (404
+    `record_unknown`, the same message): an enterprise cannot learn which record ids exist
+    by filing against them. A caller that is no enterprise is refused before any look-up.
+    """
+    if member.role is not Role.ENTERPRISE:
+        raise NotTheSubject(
+            f"{caller} is a {member.role.name.lower()}: only the enterprise itself may {what}"
+        )
+    record = latest_version(session, record_id)
+    if uscc_hash(record.subject) != member.uscc_hash:
+        raise UnknownRecord(f"no record {record_id}")
+    return record
 
 
 def latest_version(session: Session, record_id: str) -> CreditRecord:
