@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from eth_account.signers.local import LocalAccount
 
+from ledger.chain.act_specs import ACTS
 from ledger.chain.membership import (
     Action,
     ApproveMessage,
@@ -33,7 +34,6 @@ from ledger.chain.membership import (
 from ledger.errors import LedgerError
 from ledger.release.request import request_domain, request_to_json, sign_data_request
 from ledger.request_auth import sign_request
-from ledger.services.acts import ACTS
 
 DEFAULT_VALIDITY_SECONDS = 3600
 
@@ -256,12 +256,11 @@ class LedgerClient:
         """Sign and publish a catalogue version (operators): hash and public mask computed here."""
         from ledger.chain.catalogue_registry import PublishCatalogueMessage
         from ledger.domain.catalogue import Catalogue
-        from ledger.records.catalogues import public_mask
 
         catalogue = Catalogue.model_validate(document)
         signing = self.request("GET", f"/catalogue/signing/{self.account.address}")
         message = PublishCatalogueMessage(
-            catalogue.version, catalogue.content_hash(), public_mask(catalogue), self.account.address,
+            catalogue.version, catalogue.content_hash(), catalogue.public_mask(), self.account.address,
             int(signing["nonce"]), self._deadline(),
         )  # fmt: skip
         signed = sign(self.account, dict(signing["domain"]), message)
