@@ -267,7 +267,8 @@ def main() -> None:
     cli = str(Path(sys.executable).with_name("credit-ledger"))
     try:
         subprocess.run([cli, "up", "--no-serve"], env=env, check=True, capture_output=True)
-        env["LEDGER_RPC_URL"] = f"http://127.0.0.1:{env['LEDGER_DEVNET_PORT']}"
+        # the servers reach the devnet `up` started through LEDGER_DEVNET_PORT (no LEDGER_RPC_URL),
+        # so acts are acknowledged as on the platform itself: once anvil's state on disk covers them
         processes.append(serve("api.main:create", api_port, env))
         processes.append(serve("bench.bare_read_app:create", bare_port, env))
         api = f"http://127.0.0.1:{api_port}"
