@@ -159,9 +159,7 @@ class FakeTransaction:
                 raise ValueError(f"entry of nonce {entry.nonce} appended without spending it here")
             self.entries.append(entry)
             seq = len(self.entries) - 1
-            appended.append(
-                AppendedEntry(seq, repr(entry.payload).encode(), leaf_hash(seq))
-            )
+            appended.append(AppendedEntry(seq, repr(entry.payload).encode(), leaf_hash(seq)))
         return appended[:-1] if "entries" in self._one_short else appended
 
 
