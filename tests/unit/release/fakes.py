@@ -25,6 +25,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.membership import Signed, sign
+from ledger.domain.catalogue import Catalogue
 from ledger.errors import Unavailable
 from ledger.logs.store import AppendedEntry
 from ledger.records.samples import sample_uscc
@@ -327,11 +328,17 @@ def nonce_of(signed: Signed[DataRequestMessage]) -> str:
     return "data:0x" + signed.message.nonce.hex()
 
 
-def world(records: Collection[CurrentRecord] = ()) -> World:
+def world(records: Collection[CurrentRecord] = (), catalogue: Catalogue | None = None) -> World:
     events: list[tuple[str, str]] = []
     chain, trail, reader, db = FakeChain(), FakeTrail(events), FakeReader(records), FakeDb()
     platform = SimpleNamespace(
         db=db, deployment=SimpleNamespace(chain_id=CHAIN_ID, addresses={"Consents": CONSENTS})
     )
-    service = ReleaseService(platform, reader=reader, trail=trail, authorizer=chain)  # type: ignore[arg-type]
+    service = ReleaseService(
+        platform,  # type: ignore[arg-type]
+        reader=reader,  # type: ignore[arg-type]
+        trail=trail,  # type: ignore[arg-type]
+        authorizer=chain,  # type: ignore[arg-type]
+        catalogue=catalogue,
+    )
     return World(service, chain, trail, reader, db, events)

@@ -5,18 +5,20 @@ caller, every refusal audited; and what a granted release carries in its query a
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
+from importlib import resources
 
 import pytest
 
 from ledger.chain.consents import Reason
 from ledger.chain.membership import uscc_hash
-from ledger.errors import InvalidInput, LedgerError, Unavailable
+from ledger.domain.catalogue import DEFAULT_CATALOGUE, Catalogue
+from ledger.errors import InvalidInput, Unavailable
 from ledger.records.samples import sample_uscc
 from ledger.release.service import ReleaseRefused, response_hash
 from ledger.release.trail import ACCESS_TRAIL_LOG, ReplayedDataRequest
 from tests.unit.release.fakes import (
-    GATE,
     NOW,
     OTHER_INSTITUTION,
     World,
@@ -178,4 +180,19 @@ def test_a_defect_in_auditing_refusals_still_answers_every_refused_caller_as_una
         f_refused.result()
     assert refusal.value.message == "release failed, nothing released: RuntimeError('defect')"
     assert f_granted.result().data["subject"] == ACME  # answered before the audit, after its commit
-    assert isinstance(refusal.value, LedgerError) and GATE.address not in audited_for(w, GATE.address)
+
+
+def test_records_are_masked_by_the_services_own_catalogue() -> None:
+    """A catalogue that never releases the tax payment account: the service masks by it."""
+    data = json.loads(resources.files("ledger").joinpath("catalogue", DEFAULT_CATALOGUE).read_text("utf-8"))
+    [tax] = [c for c in data["categories"] if c["name"] == "tax"]
+    [account] = [f for f in tax["fields"] if f["name"] == "payment_account"]
+    account["masking"] = "never"
+    made = world([record(ACME, "tax", TAX_FIELDS)], catalogue=Catalogue.model_validate(data))
+    made.chain.decisions[1] = decision()
+    try:
+        [future] = made.release_together([request(categories=TAX)])
+        [released] = future.result().data["records"]
+        assert released["fields"] == {"tax_year": 2025, "credit_grade": "A"}
+    finally:
+        made.service.close()
