@@ -15,6 +15,7 @@ from ledger.records.samples import sample_uscc
 from ledger.release.request import (
     DEFAULT_VALIDITY_SECONDS,
     MAX_AGREEMENT_ID,
+    SECP256K1_HALF_ORDER,
     DataRequestMessage,
     check_request_fields,
     request_domain,
@@ -30,6 +31,7 @@ DOMAIN = request_domain(31337, "0x" + "22" * 20)
 ACME = sample_uscc(0)
 NOW = 1_800_000_000
 LIFETIME = 3600
+MALLEABLE = "data request signature refused: malleable signature: s is in the upper half of the curve order"
 
 
 def message(**changes: Any) -> DataRequestMessage:
@@ -145,7 +147,7 @@ def test_a_subject_in_another_spelling_is_refused_naming_the_canonical_one() -> 
 
 
 def test_a_deadline_may_lie_exactly_the_lifetime_ahead_and_no_further() -> None:
-    check_request_fields(message(deadline=NOW + LIFETIME), now=NOW + 0.5, max_lifetime=LIFETIME)
+    check_request_fields(message(deadline=NOW + LIFETIME), now=NOW, max_lifetime=LIFETIME)
     with pytest.raises(InvalidInput) as refusal:
         check_request_fields(message(deadline=NOW + LIFETIME + 1), now=NOW + 0.5, max_lifetime=LIFETIME)
     assert (
@@ -161,3 +163,22 @@ def test_the_largest_agreement_id_is_accepted_and_one_more_named() -> None:
     assert refusal.value.message == (
         f"request.agreement_id {MAX_AGREEMENT_ID + 1} names no agreement (at most 2**48 - 1)"
     )
+
+
+def test_a_signature_of_the_wrong_length_is_refused_naming_its_length() -> None:
+    signed = sign(KEY, DOMAIN, message())
+    with pytest.raises(Unauthenticated) as refusal:
+        verify_data_request(Signed(signed.message, signed.signature[:64]), DOMAIN, now=NOW)
+    assert refusal.value.message == "data request signature refused: signature has 64 bytes, not 65"
+
+
+def test_only_an_s_above_half_the_curve_order_is_refused_as_malleable() -> None:
+    signed = sign(KEY, DOMAIN, message())
+    r, v = signed.signature[:32], signed.signature[64:]
+    for s, malleable in ((SECP256K1_HALF_ORDER, False), (SECP256K1_HALF_ORDER + 1, True)):
+        forged = Signed(signed.message, r + s.to_bytes(32, "big") + v)
+        with pytest.raises(Unauthenticated) as refusal:  # not the institution's signature either way
+            verify_data_request(forged, DOMAIN, now=NOW)
+        said = refusal.value.message
+        assert (said == MALLEABLE) is malleable
+        assert said.startswith("data request is signed by ") is not malleable
