@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, openapi
+from api.edge import Edge
 from api.routers import acts, health, members, releases
 from api.routers import audit as audit_router
 from api.routers import records as records_router
@@ -47,6 +48,8 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     errors.install(app)
+    app.add_middleware(Edge, platform=platform)
+    openapi.install(app)
     app.include_router(releases.router)  # first: the hot path is matched before the others
     app.include_router(health.router)
     app.include_router(members.router)

@@ -1,20 +1,61 @@
-"""The one table from ledger errors to HTTP status codes.
+"""The one table from ledger errors to HTTP status codes, and the one error body.
 
 Domain code raises `LedgerError` subclasses and never thinks about HTTP; contract
-refusals arrive as `ContractRevert` named after the Solidity custom error.
+refusals arrive as `ContractRevert` named after the Solidity custom error. Every error
+answer of the API, whatever raised it (a service, request validation, a path that does
+not exist, the edge's limits), has the body `ErrorBody`: `error` (a code), `detail`
+(a sentence, or a list of problems with field and rule) and any named extras.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.records_schemas import report_json
 from ledger.chain.errors import ContractRevert
 from ledger.errors import Conflict, InvalidInput, LedgerError, NotAuthorized, NotFound, Unavailable
+from ledger.records.ingest import RecordsConflict, RecordsRejected
+from ledger.records.submission import TooManyRecords
 from ledger.request_auth import Unauthenticated
 
+
+class PayloadTooLarge(InvalidInput):
+    """The body exceeds what one request to its route may carry (HTTP 413)."""
+
+    code = "payload_too_large"
+
+
+class Throttled(LedgerError):
+    """The caller caused too many refusals in the current window (HTTP 429)."""
+
+    code = "too_many_refusals"
+
+
+class Problem(BaseModel):
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer (4xx and 503)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str = Field(description="a code naming the refusal, e.g. unauthenticated, invalid_input")
+    detail: str | list[Problem] = Field(description="what was wrong, or each problem with field and rule")
+
+
 STATUS_BY_CLASS: list[tuple[type[LedgerError], int]] = [
+    (PayloadTooLarge, 413),
+    (TooManyRecords, 413),
+    (Throttled, 429),
     (Unauthenticated, 401),
     (NotAuthorized, 403),
     (NotFound, 404),
@@ -61,26 +102,51 @@ def status_for(exc: LedgerError) -> int:
     return 500
 
 
-def _body(exc: LedgerError) -> dict[str, object]:
-    body: dict[str, object] = {"error": exc.code, "detail": exc.message}
+def _body(exc: LedgerError) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": exc.code, "detail": exc.message}
     if isinstance(exc, ContractRevert):
         body["contract_error"] = exc.error_name
+    if isinstance(exc, (RecordsRejected, RecordsConflict)):
+        body.update(report_json(exc.report))
+    extra = getattr(exc, "body_extra", None)
+    if isinstance(extra, dict):
+        body.update(extra)
     return body
+
+
+def error_response(exc: LedgerError) -> JSONResponse:
+    """The answer to `exc`: its status from the table, the project's error body."""
+    return JSONResponse(_body(exc), status_code=status_for(exc))
+
+
+def problems_of(errors: Any, *, drop: tuple[str, ...] = ("body",)) -> list[dict[str, str]]:
+    """Pydantic validation errors as the error body's problems (field, rule, message)."""
+    return [
+        {
+            "field": ".".join(str(p) for p in err["loc"] if p not in drop),
+            "rule": err["type"],
+            "message": err["msg"],
+        }
+        for err in errors
+    ]
+
+
+#: codes of HTTP errors raised by the framework itself (unknown path, wrong method …)
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def _ledger_error(_request: Request, exc: LedgerError) -> JSONResponse:
-        return JSONResponse(_body(exc), status_code=status_for(exc))
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {
-                "field": ".".join(str(p) for p in err["loc"] if p != "body"),
-                "rule": err["type"],
-                "message": err["msg"],
-            }
-            for err in exc.errors()
-        ]
-        return JSONResponse({"error": "invalid_input", "detail": problems}, status_code=422)
+        return JSONResponse({"error": "invalid_input", "detail": problems_of(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse(
+            {"error": code, "detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )

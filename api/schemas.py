@@ -6,6 +6,7 @@ import functools
 from typing import Annotated
 
 from eth_utils import is_address
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ledger.chain.address import checksum_address
@@ -38,6 +39,15 @@ Address = Annotated[
 Bytes32 = Annotated[str, _hex_bytes(32), Field(examples=["0x" + "ab" * 32])]
 Signature = Annotated[str, _hex_bytes(65), Field(description="65-byte EIP-712 signature r‖s‖v, hex")]
 Uint = Annotated[int, Field(ge=0, lt=2**256)]
+
+#: the largest integer a database column (BIGINT) holds: positions, versions, cursors
+INT64_MAX = 2**63 - 1
+#: a position or id the database holds: out of range is a named 422, never a 5xx
+Position = Annotated[int, Field(ge=0, le=INT64_MAX)]
+PositionPath = Annotated[int, Path(ge=0, le=INT64_MAX)]
+#: the largest version number a database column (INTEGER) holds: record and catalogue versions
+INT32_MAX = 2**31 - 1
+VersionPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="a version number, from 1")]
 
 
 def to_bytes(value: str) -> bytes:

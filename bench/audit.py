@@ -66,7 +66,6 @@ from ledger.devnet import Devnet, devnet_key
 from ledger.domain.catalogue import default_catalogue
 from ledger.logs.leaves import encode_leaf
 from ledger.merkle.rfc9162 import MerkleTree, hash_leaf
-from ledger.records.catalogues import public_mask
 from ledger.records.samples import sample_uscc
 from ledger.release.request import DataRequestMessage, request_domain
 
@@ -114,7 +113,7 @@ def build_world(client: ChainClient) -> World:
     catalogue = default_catalogue()
     registry.publish(
         registry.sign_publish(
-            ops[0], CatalogueVersion(catalogue.version, catalogue.content_hash(), public_mask(catalogue))
+            ops[0], CatalogueVersion(catalogue.version, catalogue.content_hash(), catalogue.public_mask())
         )
     )
     banks = [Account.from_key(keccak(text=f"bench bank {i}")) for i in range(BANKS)]

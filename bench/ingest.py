@@ -59,7 +59,6 @@ from ledger.logs.tree import TreeCache
 from ledger.merkle.rfc9162 import MerkleTree, hash_leaf, verify_inclusion
 from ledger.paths import PROJECT_ROOT
 from ledger.records.canonical import CREDIT_RECORDS_LOG
-from ledger.records.catalogues import public_mask
 from ledger.records.models import CreditRecord
 from ledger.records.samples import sample_records
 from ledger.sdk import LedgerClient
@@ -110,7 +109,7 @@ def _setup_chain(client: ChainClient) -> tuple[dict[str, str], int, LocalAccount
     membership.approve(membership.sign_approve(operators[1], proposal.proposal_id))
     registry = CatalogueRegistryContract(client, deployment.addresses["CatalogueRegistry"])
     catalogue = default_catalogue()
-    version = CatalogueVersion(catalogue.version, catalogue.content_hash(), public_mask(catalogue))
+    version = CatalogueVersion(catalogue.version, catalogue.content_hash(), catalogue.public_mask())
     registry.publish(registry.sign_publish(operators[0], version))
     deployment_path = Path(tempfile.mkdtemp(prefix="bench-ingest-data-")) / "deployment.json"
     deployment.save(deployment_path)

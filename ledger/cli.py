@@ -90,6 +90,37 @@ def demo(url: Annotated[str, typer.Option(help="the platform's API")] = "http://
         raise _fail(exc) from exc
 
 
+@app.command("mlps-records")
+def mlps_records(
+    prune: Annotated[
+        bool, typer.Option(help="delete records older than LEDGER_AUDIT_RETENTION_DAYS (at least 183)")
+    ] = False,
+) -> None:
+    """The size of the MLPS audit records (rows, refusals, stored characters, time span)."""
+    from ledger.services import audit_events
+    from ledger.storage.database import Database
+
+    settings = Settings()
+    db = Database(settings.effective_database_url)
+    try:
+        if prune:
+            deleted = audit_events.prune(db, settings.audit_retention_days)
+            typer.echo(f"deleted {deleted} record(s) older than {settings.audit_retention_days} days")
+        size = audit_events.size(db)
+    except LedgerError as exc:
+        raise _fail(exc) from exc
+    typer.echo(
+        json.dumps({
+            "records": size.records,
+            "refusals": size.refusals,
+            "stored_chars": size.stored_chars,
+            "oldest": size.oldest.isoformat() if size.oldest else None,
+            "newest": size.newest.isoformat() if size.newest else None,
+            "retention_days": settings.audit_retention_days,
+        })
+    )  # fmt: skip
+
+
 @app.command()
 def migrate() -> None:
     """Migrate the database to the latest schema."""

@@ -1,6 +1,7 @@
 """Signed API requests: every member request carries an EIP-712 signature.
 
-The signature covers method, path (with query), a hash of the exact body, a timestamp
+The signature covers method, path (with query, exactly as sent: percent-encoding
+included), a hash of the exact body, a timestamp
 and a random nonce, under a domain bound to the chain and the Membership contract, so a
 request cannot be replayed, altered, moved to another deployment or kept for later.
 Pure functions here; the HTTP layer and the SDK both use them.
@@ -34,10 +35,36 @@ API_REQUEST_TYPES = {
 }
 
 
+#: order of the secp256k1 group; a signature's s above half of it is the malleable twin
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
 class Unauthenticated(NotAuthorized):
     """The request's signature headers are missing, stale, forged or replayed (HTTP 401)."""
 
     code = "unauthenticated"
+
+
+class SignatureForm(Unauthenticated):
+    """The signature is not in its one accepted form: v 27 or 28, s in the lower half (HTTP 401)."""
+
+    code = "signature_form"
+
+
+def check_signature_form(signature: bytes) -> None:
+    """Refuse every form but one (r, s, v) with v 27 or 28 and low s, naming the rule broken.
+
+    An ECDSA signature has a twin (r, n - s) with the other v that recovers the same key;
+    accepting one form only makes the signature bytes, and so a request, unique.
+    """
+    v = signature[64]
+    if v in (0, 1):
+        raise SignatureForm(f"signature v is {v}: only 27 or 28 is accepted (add 27)")
+    if v not in (27, 28):
+        raise SignatureForm(f"signature v is {v}: only 27 or 28 is accepted")
+    s = int.from_bytes(signature[32:64], "big")
+    if s > SECP256K1_N // 2:
+        raise SignatureForm("signature s is high (above n/2): only the low-s form is accepted")
 
 
 def api_domain(chain_id: int, membership_address: str) -> dict[str, Any]:
@@ -136,6 +163,7 @@ def verify_request(
             f"stale request: timestamp {timestamp} is more than {max_age_seconds} s "
             f"from server time {int(now)}"
         )
+    check_signature_form(signature)
     try:
         recovered = recover_typed_data(
             domain, API_REQUEST_TYPES, "ApiRequest", _message(method, path, body, timestamp, nonce), signature

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from eth_account.signers.local import LocalAccount
 
+from ledger.chain.act_specs import ACTS
 from ledger.chain.membership import (
     Action,
     ApproveMessage,
@@ -33,7 +34,6 @@ from ledger.chain.membership import (
 from ledger.errors import LedgerError
 from ledger.release.request import request_domain, request_to_json, sign_data_request
 from ledger.request_auth import sign_request
-from ledger.services.acts import ACTS
 
 DEFAULT_VALIDITY_SECONDS = 3600
 
@@ -68,7 +68,7 @@ class LedgerClient:
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         content = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        headers = sign_request(self.account.key, self.chain()["api_domain"], method, path, content)
+        headers = sign_request(self.account.key, self.chain()["api_domain"], method, _as_sent(path), content)
         if body is not None:
             headers["Content-Type"] = "application/json"
         return self._send(method, path, content=content, headers=headers)
@@ -206,7 +206,7 @@ class LedgerClient:
 
     def send_bytes(self, method: str, path: str, content: bytes, content_type: str) -> Any:
         """A signed request with a raw body (NDJSON bulk submissions)."""
-        headers = sign_request(self.account.key, self.chain()["api_domain"], method, path, content)
+        headers = sign_request(self.account.key, self.chain()["api_domain"], method, _as_sent(path), content)
         headers["Content-Type"] = content_type
         return self._send(method, path, content=content, headers=headers)
 
@@ -256,12 +256,11 @@ class LedgerClient:
         """Sign and publish a catalogue version (operators): hash and public mask computed here."""
         from ledger.chain.catalogue_registry import PublishCatalogueMessage
         from ledger.domain.catalogue import Catalogue
-        from ledger.records.catalogues import public_mask
 
         catalogue = Catalogue.model_validate(document)
         signing = self.request("GET", f"/catalogue/signing/{self.account.address}")
         message = PublishCatalogueMessage(
-            catalogue.version, catalogue.content_hash(), public_mask(catalogue), self.account.address,
+            catalogue.version, catalogue.content_hash(), catalogue.public_mask(), self.account.address,
             int(signing["nonce"]), self._deadline(),
         )  # fmt: skip
         signed = sign(self.account, dict(signing["domain"]), message)
@@ -465,6 +464,11 @@ class LedgerClient:
         """The notification feed: dishonesty information recorded, objections and repairs changing state."""
         result: list[dict[str, Any]] = self._get("/notices", subject=subject, since=since, limit=limit)
         return result
+
+
+def _as_sent(path: str) -> str:
+    """`path` (with query) exactly as httpx puts it on the wire: what the request signature covers."""
+    return httpx.URL(path).raw_path.decode("ascii")
 
 
 def _result(response: httpx.Response) -> Any:

@@ -118,6 +118,26 @@ class Settings(BaseSettings):
     ingest_max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="bulk body limit (413)")
     ingest_max_records: int = Field(default=50_000, ge=1, description="records per bulk request (413 above)")
     ingest_max_single_bytes: int = Field(default=1024 * 1024, ge=1024, description="single-record body limit")
+    # the HTTP edge (api.edge): body limits before reading, refusal throttling, audit retention
+    edge_max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="body limit of routes without their own (413)"
+    )
+    edge_unauthenticated_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="most a large-body route reads before its signer is known to hold the route's role",
+    )
+    release_max_body_bytes: int = Field(default=16 * 1024, ge=1024, description="POST /releases body limit")
+    edge_refusals_per_source: int = Field(
+        default=300, ge=1, description="refusals a source address may cause per window before 429"
+    )
+    edge_refusals_per_signer: int = Field(
+        default=300, ge=1, description="refusals a claimed signer may cause per window before 429"
+    )
+    edge_refusal_window_seconds: int = Field(default=60, ge=1, description="the throttling window")
+    audit_retention_days: int = Field(
+        default=400, ge=183, description="MLPS audit records are kept this long (six months at least)"
+    )
     anchor_logs: list[str] = Field(
         default_factory=lambda: ["credit-records", "access-trail"], description="logs the worker anchors"
     )

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import CallerDep, PlatformDep, require_role
+from api.schemas import INT64_MAX
 from ledger.audit.export import EXPORT_FORMAT, catalogue_line, record_line, refusal_line
 from ledger.audit_export import catalogue_documents, entries_page, export_header, records_page, refusals_page
 from ledger.chain.membership import Role
+from ledger.services import audit_events
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 MAX_PAGE = 5_000
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="items per page")]
-Cursor = Annotated[int, Query(ge=0, description="`next` of the previous page; 0 for the first")]
+Cursor = Annotated[int, Query(ge=0, le=INT64_MAX, description="`next` of the previous page; 0 for the first")]
 
 
 class ExportHeaderOut(BaseModel):
@@ -59,6 +62,15 @@ class CataloguesOut(BaseModel):
     catalogues: list[dict[str, Any]] = Field(
         description="export catalogue lines: {catalogue: {version, document}}"
     )
+
+
+class MlpsRecordsSize(BaseModel):
+    records: int = Field(description="rows in the MLPS audit records")
+    refusals: int = Field(description="of which refusals")
+    stored_chars: int = Field(description="characters stored in their fields (each field is capped)")
+    oldest: datetime | None
+    newest: datetime | None
+    retention_days: int = Field(description="records younger than this are never deleted (>= 183)")
 
 
 class RefusalsPage(BaseModel):
@@ -121,3 +133,21 @@ def refusals(
 def catalogues(caller: CallerDep, platform: PlatformDep) -> CataloguesOut:
     require_role(caller, Role.AUDITOR)
     return CataloguesOut(catalogues=[json.loads(catalogue_line(c)) for c in catalogue_documents(platform.db)])
+
+
+@router.get(
+    "/mlps-records/size",
+    response_model=MlpsRecordsSize,
+    summary="How much the MLPS audit records hold, and how long they are kept (auditors, operators)",
+)
+def mlps_records_size(caller: CallerDep, platform: PlatformDep) -> MlpsRecordsSize:
+    require_role(caller, Role.AUDITOR, Role.OPERATOR)
+    size = audit_events.size(platform.db)
+    return MlpsRecordsSize(
+        records=size.records,
+        refusals=size.refusals,
+        stored_chars=size.stored_chars,
+        oldest=size.oldest,
+        newest=size.newest,
+        retention_days=platform.settings.audit_retention_days,
+    )

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, PlatformDep, require_role
+from api.deps import CallerDep, OperatorDep, PlatformDep
 from api.records_schemas import CatalogueOut, PublishCatalogueBody, SigningInfo
-from api.schemas import parse_address, to_bytes
-from api.streamed import PayloadTooLarge, authenticate_body, read_limited, too_large
+from api.schemas import VersionPath, parse_address, to_bytes
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, PublishCatalogueMessage
-from ledger.chain.membership import Role, Signed
+from ledger.chain.membership import Signed
 from ledger.errors import InvalidInput
 from ledger.platform import Platform
 from ledger.records.catalogues import CatalogueService
@@ -34,7 +34,7 @@ def current(_caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
 
 
 @router.get("/versions/{version}", response_model=CatalogueOut, summary="A published catalogue version")
-def version(version: int, _caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
+def version(version: VersionPath, _caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
     return CatalogueOut.of(_service(platform).get(version))
 
 
@@ -63,29 +63,18 @@ def signing(address: str, _caller: CallerDep, platform: PlatformDep) -> SigningI
         }
     },
 )
-async def publish(request: Request, platform: PlatformDep) -> Response:
+async def publish(request: Request, caller: OperatorDep, platform: PlatformDep) -> Response:
     """The operator signs `PublishCatalogue(version, contentHash, publicCategories, operator,
     nonce, deadline)`; the platform validates the document against it and against every
     earlier version (bits are never reused), stores it and relays the act on chain.
 
-    The body is read with a size limit and parsed by pydantic's JSON parser (bounded
-    nesting), like record bodies: see `api.streamed`."""
-    try:
-        raw = await read_limited(
-            request, platform.settings.ingest_max_single_bytes, "LEDGER_INGEST_MAX_SINGLE_BYTES"
-        )
-    except PayloadTooLarge as exc:
-        return too_large(exc)
-    caller = await authenticate_body(request, platform, raw)
-    require_role(caller, Role.OPERATOR)
+    The body is bounded by the edge (`api.edge`) and parsed by pydantic's JSON parser
+    (bounded nesting), like record bodies."""
+    raw = await request.body()  # read, within its limit, by the signature check
     try:
         body = PublishCatalogueBody.model_validate_json(raw)
     except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"]), "rule": e["type"], "message": e["msg"]}
-            for e in exc.errors()
-        ]
-        return JSONResponse({"error": "invalid_input", "detail": problems}, status_code=422)
+        raise RequestValidationError(exc.errors()) from None
     version_field = body.catalogue.get("version")
     if not isinstance(version_field, int) or isinstance(version_field, bool):
         raise InvalidInput("catalogue.version: an integer is required")

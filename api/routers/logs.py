@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CallerDep, PlatformDep, require_role
 from api.records_schemas import CheckpointOut, ConsistencyOut, LogOut
+from api.schemas import INT64_MAX, PositionPath
 from ledger.chain.checkpoints import log_id
 from ledger.chain.membership import Role
 from ledger.logs.proofs import LogProofs
@@ -35,8 +36,8 @@ def log_info(name: str, _caller: CallerDep, platform: PlatformDep) -> LogOut:
 )
 def consistency(
     name: str,
-    first: Annotated[int, Query(ge=0)],
-    second: Annotated[int, Query(ge=0)],
+    first: Annotated[int, Query(ge=0, le=INT64_MAX)],
+    second: Annotated[int, Query(ge=0, le=INT64_MAX)],
     _caller: CallerDep,
     platform: PlatformDep,
 ) -> ConsistencyOut:
@@ -55,7 +56,7 @@ def consistency(
     summary="An entry's leaf and inclusion proof to the latest anchored checkpoint (operators, auditors)",
     responses={409: {"description": "not anchored yet"}},
 )
-def entry_proof(name: str, index: int, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
+def entry_proof(name: str, index: PositionPath, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
     require_role(caller, Role.OPERATOR, Role.AUDITOR)
     proof = LogProofs(platform.db, watch=platform.watch).inclusion(name, index)
     return inclusion_bundle(

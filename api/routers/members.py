@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from api.deps import CallerDep, MembershipDep, PlatformDep, require_role
 from api.schemas import (
@@ -131,7 +132,10 @@ def propose(body: ProposeBody, caller: CallerDep, membership: MembershipDep) -> 
     summary="Approve a proposal (operator); the approval reaching the quorum executes it",
 )
 def approve(
-    proposal_id: int, body: ApproveBody, caller: CallerDep, membership: MembershipDep
+    proposal_id: Annotated[int, Path(ge=0, lt=2**256)],
+    body: ApproveBody,
+    caller: CallerDep,
+    membership: MembershipDep,
 ) -> ProposalResult:
     require_role(caller, Role.OPERATOR)
     message = ApproveMessage(proposal_id, body.approver, body.nonce, body.deadline)

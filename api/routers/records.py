@@ -1,6 +1,7 @@
 """Credit records: providers ingest (single and bulk NDJSON); proofs and read-back.
 
-Bodies are read by `api.streamed` with a size limit (413 beyond it) and then
+Bodies are bounded by the edge (`api.edge`: a per-route limit, 413 beyond it, and no
+more than a small cap read before the signer is known to be a provider) and then
 authenticated like every request. Ingestion itself runs in a worker thread: it is
 CPU-bound validation and sealing followed by one database transaction.
 
@@ -17,15 +18,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, PlatformDep, require_role
+from api.deps import CallerDep, PlatformDep, ProviderDep, require_role
 from api.records_schemas import IngestReportOut, ReceiptOut, RecordOut, RecordVersionOut, report_json
 from api.routers import catalogue, logs
-from api.streamed import PayloadTooLarge, authenticate_body, read_limited, too_large
+from api.schemas import VersionPath
 from ledger.chain.membership import Role
+from ledger.errors import Conflict, InvalidInput
 from ledger.platform import Platform
 from ledger.records.ingest import RecordsConflict, RecordsRejected
 from ledger.records.service import RecordsService
-from ledger.records.submission import Mode, Submission, TooManyRecords, iter_ndjson, parse_submission_bytes
+from ledger.records.submission import Mode, Submission, iter_ndjson, parse_submission_bytes
 from ledger.records.verify import opening
 
 router = APIRouter(tags=["records"])
@@ -62,9 +64,21 @@ _REPORT_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _refused(exc: RecordsRejected | RecordsConflict) -> JSONResponse:
-    body = {"error": exc.code, "detail": exc.message, **report_json(exc.report)}
-    return JSONResponse(body, status_code=409 if isinstance(exc, RecordsConflict) else 422)
+class SourceRefConflict(Conflict):
+    """The source reference holds other content (HTTP 409)."""
+
+    code = "source_ref_conflict"
+
+
+class InvalidRecord(InvalidInput):
+    """One submitted record is invalid: every problem with field and rule (HTTP 422)."""
+
+    code = "invalid_record"
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        summary = "; ".join(f"{p['field']}: {p['rule']}" for p in problems)
+        super().__init__(f"invalid record: {summary}")
+        self.body_extra = {"errors": problems}
 
 
 @router.post(
@@ -82,6 +96,7 @@ def _refused(exc: RecordsRejected | RecordsConflict) -> JSONResponse:
 )
 async def ingest_bulk(
     request: Request,
+    caller: ProviderDep,
     platform: PlatformDep,
     mode: Annotated[Mode, Query(description="all_or_nothing, or accept_valid to store the valid ones")] = (
         Mode.ALL_OR_NOTHING
@@ -89,21 +104,9 @@ async def ingest_bulk(
 ) -> Response:
     """One record per line (see `POST /records` for a record's shape), up to
     `LEDGER_INGEST_MAX_RECORDS` records and `LEDGER_INGEST_MAX_BODY_BYTES` bytes."""
-    settings = platform.settings
-    try:
-        body = await read_limited(request, settings.ingest_max_body_bytes, "LEDGER_INGEST_MAX_BODY_BYTES")
-    except PayloadTooLarge as exc:
-        return too_large(exc)
-    caller = await authenticate_body(request, platform, body)
-    require_role(caller, Role.PROVIDER)
-    service = records_service(platform)
-    items = iter_ndjson(body, settings.ingest_max_records)
-    try:
-        report = await run_in_threadpool(service.ingest, caller.address, items, mode)
-    except TooManyRecords as exc:
-        return too_large(exc)
-    except (RecordsRejected, RecordsConflict) as exc:
-        return _refused(exc)
+    body = await request.body()  # read, within its limit, by the signature check
+    items = iter_ndjson(body, platform.settings.ingest_max_records)
+    report = await run_in_threadpool(records_service(platform).ingest, caller.address, items, mode)
     return JSONResponse(report_json(report))
 
 
@@ -125,37 +128,22 @@ async def ingest_bulk(
         }
     },
 )
-async def ingest_one(request: Request, platform: PlatformDep) -> Response:
+async def ingest_one(request: Request, caller: ProviderDep, platform: PlatformDep) -> Response:
     """A record: `category`, `subject` (USCC), `event_date`, `source_ref`, `fields`,
     `severity` for dishonesty categories, and `corrects` (the version it replaces) for a
     correction. Idempotent by source reference."""
-    try:
-        body = await read_limited(
-            request, platform.settings.ingest_max_single_bytes, "LEDGER_INGEST_MAX_SINGLE_BYTES"
-        )
-    except PayloadTooLarge as exc:
-        return too_large(exc)
-    caller = await authenticate_body(request, platform, body)
-    require_role(caller, Role.PROVIDER)
+    body = await request.body()  # read, within its limit, by the signature check
     service = records_service(platform)
     try:
         report = await run_in_threadpool(
             service.ingest, caller.address, [(1, parse_submission_bytes(body))], Mode.ALL_OR_NOTHING
         )
     except RecordsConflict as exc:
-        return JSONResponse(
-            {"error": "source_ref_conflict", "detail": exc.report.rejected[0].errors[0].message},
-            status_code=409,
-        )
+        raise SourceRefConflict(exc.report.rejected[0].errors[0].message) from None
     except RecordsRejected as exc:
-        problems = [
-            {"field": e.field, "rule": e.rule, "message": e.message} for e in exc.report.rejected[0].errors
-        ]
-        summary = "; ".join(f"{p['field']}: {p['rule']}" for p in problems)
-        return JSONResponse(
-            {"error": "invalid_record", "detail": f"invalid record: {summary}", "errors": problems},
-            status_code=422,
-        )
+        errors = exc.report.rejected[0].errors
+        problems = [{"field": e.field, "rule": e.rule, "message": e.message} for e in errors]
+        raise InvalidRecord(problems) from None
     receipt = report.receipts[0]
     status = 201 if receipt.status == "created" else 200
     return JSONResponse(ReceiptOut.of(receipt).model_dump(), status_code=status)
@@ -170,6 +158,7 @@ def _may_see(caller: CallerDep, provider: str) -> None:
     "/records/by-source-ref",
     response_model=list[RecordVersionOut],
     summary="The caller's record versions under a source reference (provider)",
+    responses={404: {"description": "the caller has no record under that source reference"}},
 )
 def by_source_ref(ref: str, caller: CallerDep, records: RecordsDep) -> list[RecordVersionOut]:
     require_role(caller, Role.PROVIDER)
@@ -192,7 +181,7 @@ def record_versions(record_id: str, caller: CallerDep, records: RecordsDep) -> l
     response_model=RecordOut,
     summary="One record version in full, with the opening of its commitment (its provider)",
 )
-def open_record(record_id: str, version: int, caller: CallerDep, records: RecordsDep) -> RecordOut:
+def open_record(record_id: str, version: VersionPath, caller: CallerDep, records: RecordsDep) -> RecordOut:
     return RecordOut.opened(records.open(caller.address, record_id, version))
 
 
@@ -203,7 +192,7 @@ def open_record(record_id: str, version: int, caller: CallerDep, records: Record
 )
 def record_proof(
     record_id: str,
-    version: int,
+    version: VersionPath,
     caller: CallerDep,
     records: RecordsDep,
     with_opening: Annotated[

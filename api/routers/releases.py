@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, CallerDep, PlatformDep
-from api.schemas import Address, Bytes32, Signature
+from api.schemas import INT64_MAX, Address, Bytes32, PositionPath, Signature
 from ledger.chain.membership import Role, uscc_hash
 from ledger.errors import NotAuthorized
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.proofs import LogProofs
 from ledger.logs.store import entry
 from ledger.logs.verify import inclusion_bundle
+from ledger.release.accesses import MAX_PAGE as ACCESS_PAGE
 from ledger.release.accesses import AccessesService
 from ledger.release.request import request_from_json
 from ledger.release.service import ReleaseService
@@ -32,10 +33,10 @@ class DataRequestBody(BaseModel):
     subject: str = Field(examples=["91410100MA44TL7G2F"], description="the enterprise's 统一社会信用代码")
     categories: str = Field(pattern=r"^[0-9]{1,78}$", description="bit mask of catalogue categories, decimal")
     purpose: str = Field(pattern=r"^[0-9]{1,78}$", description="one purpose bit, decimal")
-    agreement_id: int = Field(ge=1)
+    agreement_id: int = Field(ge=1, lt=2**256)
     raw: bool = Field(description="unmasked values where the enterprise's grant allows them")
     nonce: Bytes32
-    deadline: int = Field(ge=0)
+    deadline: int = Field(ge=0, lt=2**256)
     signature: Signature
 
 
@@ -95,7 +96,7 @@ async def release(body: DataRequestBody, service: ReleaseDep) -> Response:
     description="For its institution, its subject enterprise, operators and auditors.",
     responses={409: {"description": "not anchored yet"}},
 )
-def release_proof(index: int, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
+def release_proof(index: PositionPath, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
     with platform.db.session() as session:
         row = entry(session, ACCESS_TRAIL_LOG, index)
     if not _may_see(caller, None if row is None else decode_leaf(bytes(row.leaf)).payload):
@@ -147,8 +148,8 @@ def accesses(
     caller: CallerDep,
     platform: PlatformDep,
     subject: str | None = None,
-    after: int = -1,
-    limit: int = 100,
+    after: Annotated[int, Query(ge=-1, le=INT64_MAX, description="last index seen; -1 for the first")] = -1,
+    limit: Annotated[int, Query(ge=1, le=ACCESS_PAGE)] = 100,
 ) -> list[AccessOut]:
     found = AccessesService(platform).visible_to(caller.member, subject=subject, after=after, limit=limit)
     return [AccessOut(index=a.index, entry=a.entry, proof=a.proof) for a in found]

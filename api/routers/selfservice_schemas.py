@@ -340,10 +340,12 @@ class DeclarationBody(BaseModel):
         "`credit_commitment_signed` is set by the platform after checking the commitment"
     )
     commitment_id: int = Field(
-        ge=1, description="the enterprise's EnterpriseTruthfulness commitment on chain"
+        ge=1, lt=2**256, description="the enterprise's EnterpriseTruthfulness commitment on chain"
     )
     event_date: date | None = Field(default=None, description="default: declared_on, else today")
-    corrects: int | None = Field(default=None, ge=1, description="the version this declaration replaces")
+    corrects: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="the version this declaration replaces"
+    )
 
 
 class DeclarationOut(BaseModel):
@@ -507,7 +509,9 @@ class RepairBody(BaseModel):
     proofs: list[Bytes32] = Field(
         min_length=1, max_length=50, description="hashes of the proof of fulfilment (payment receipts …)"
     )
-    commitment_id: int = Field(ge=1, description="the enterprise's RepairApplicant commitment on chain")
+    commitment_id: int = Field(
+        ge=1, lt=2**256, description="the enterprise's RepairApplicant commitment on chain"
+    )
     statement: str | None = Field(default=None, max_length=4000)
 
 

@@ -334,6 +334,10 @@ class Catalogue(BaseModel):
             mask |= 1 << self.category(name).bit
         return mask
 
+    def public_mask(self) -> int:
+        """Bit mask of the categories released without consent (public disclosure), as anchored on chain."""
+        return self.category_mask(c.name for c in self.categories if c.public_disclosure)
+
     def purpose_mask(self, names: Iterable[str]) -> int:
         mask = 0
         for name in names:

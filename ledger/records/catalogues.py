@@ -35,7 +35,6 @@ __all__ = [
     "CatalogueService",
     "NoCatalogue",
     "PublishedCatalogue",
-    "public_mask",
 ]
 
 
@@ -59,11 +58,6 @@ class PublishedCatalogue:
     catalogue: Catalogue
     transaction_hash: bytes | None = None
     block_number: int | None = None
-
-
-def public_mask(catalogue: Catalogue) -> int:
-    """Bit mask of the categories released without consent (public disclosure)."""
-    return catalogue.category_mask(c.name for c in catalogue.categories if c.public_disclosure)
 
 
 _lock = threading.Lock()
@@ -163,7 +157,7 @@ class CatalogueService:
             raise NotFound(f"catalogue v{version} is not published (current is v{current.version})")
         content_hash = self.registry.version_hash(version)
         catalogue, row = self._content(version, content_hash)
-        mask = current.public_categories if version == current.version else public_mask(catalogue)
+        mask = current.public_categories if version == current.version else catalogue.public_mask()
         return PublishedCatalogue(
             version,
             content_hash,
@@ -199,7 +193,7 @@ class CatalogueService:
                 f"content_hash: the act signs 0x{message.content_hash.hex()}, the catalogue hashes to "
                 f"0x{content_hash.hex()} (RFC 8785 JSON of the validated catalogue)"
             )
-        mask = public_mask(catalogue)
+        mask = catalogue.public_mask()
         if message.public_categories != mask:
             raise CatalogueRejected(
                 f"public_categories: the act signs {message.public_categories:#x}, the catalogue's "

@@ -35,7 +35,6 @@ from ledger.selfservice.errors import (
 )
 from ledger.services import audit_events
 from ledger.storage.database import Database
-from ledger.storage.models import AuditEvent
 
 if TYPE_CHECKING:
     from ledger.platform import Platform
@@ -48,6 +47,7 @@ __all__ = [
     "ingest_one",
     "latest_version",
     "normalize_hashes",
+    "own_record",
     "require_subject",
 ]
 
@@ -105,6 +105,23 @@ def require_subject(caller: str, member: Member, subject: str, what: str) -> Non
         raise NotTheSubject(f"{caller} is not enterprise {subject}: only the enterprise itself may {what}")
 
 
+def own_record(session: Session, caller: str, member: Member, record_id: str, what: str) -> CreditRecord:
+    """The latest version of `record_id`, a record about the enterprise `member`, to do `what`.
+
+    A record about another enterprise is answered as one that does not exist (404
+    `record_unknown`, the same message): an enterprise cannot learn which record ids exist
+    by filing against them. A caller that is no enterprise is refused before any look-up.
+    """
+    if member.role is not Role.ENTERPRISE:
+        raise NotTheSubject(
+            f"{caller} is a {member.role.name.lower()}: only the enterprise itself may {what}"
+        )
+    record = latest_version(session, record_id)
+    if uscc_hash(record.subject) != member.uscc_hash:
+        raise UnknownRecord(f"no record {record_id}")
+    return record
+
+
 def latest_version(session: Session, record_id: str) -> CreditRecord:
     row = session.scalars(
         select(CreditRecord)
@@ -123,7 +140,7 @@ def audit(session: Session, actor: str | None, event: str, outcome: str, detail:
     Stamped with the real time, whatever clock the workflow's deadlines follow.
     """
     at = datetime.now(UTC)
-    session.add(AuditEvent(at=at, actor=actor, event=event[:64], outcome=outcome[:16], detail=detail))
+    session.add(audit_events.row(at, actor, event, outcome, detail))
 
 
 @contextlib.contextmanager

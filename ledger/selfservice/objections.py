@@ -50,6 +50,7 @@ from ledger.selfservice.context import (
     ingest_one,
     latest_version,
     normalize_hashes,
+    own_record,
     require_subject,
 )
 from ledger.selfservice.errors import (
@@ -176,8 +177,7 @@ class ObjectionsService:
             now, today = self.ctx.now(), self.ctx.today()
             with self.ctx.db.session() as session:
                 writer = leaves.lock_record_log(session)  # before reading what the filing depends on
-                record = latest_version(session, record_id)
-                require_subject(caller, member, record.subject, "object to a record about it")
+                record = own_record(session, caller, member, record_id, "object to a record about it")
                 if record.provider == caller:
                     raise OwnDeclaration(
                         f"record {record_id} is the enterprise's own declaration: submit a correction "

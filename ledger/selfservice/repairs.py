@@ -38,6 +38,7 @@ from ledger.selfservice.context import (
     audited,
     latest_version,
     normalize_hashes,
+    own_record,
     require_subject,
 )
 from ledger.selfservice.errors import (
@@ -155,8 +156,9 @@ class RepairsService:
             now, today = self.ctx.now(), self.ctx.today()
             # the record, the rules of its publicity, the commitment (no lock: chain calls)
             with self.ctx.db.session() as session:
-                record = latest_version(session, record_id)
-            require_subject(caller, member, record.subject, "apply for the repair of a record about it")
+                record = own_record(
+                    session, caller, member, record_id, "apply for the repair of a record about it"
+                )
             opened = self.ctx.records.open_row(record)
             sector = opened.fields.get("sector")
             window = publicity_window(

@@ -23,7 +23,7 @@ from ledger.logs.verify import inclusion_bundle
 from ledger.records.canonical import CREDIT_RECORDS_LOG
 from ledger.records.models import CreditRecord
 from ledger.selfservice.context import SelfServiceContext, audited, require_subject
-from ledger.selfservice.errors import NotTheSubject, UnknownRecord
+from ledger.selfservice.errors import UnknownRecord
 from ledger.selfservice.flags import OPEN_OBJECTION
 from ledger.selfservice.models import Objection, RepairApplication, SelfDeclaration
 from ledger.selfservice.publicity import PublicityWindow, publicity_window
@@ -119,11 +119,9 @@ class SelfQueryService:
         with self.ctx.db.session() as session:
             rows = session.scalars(query.order_by(CreditRecord.record_id, CreditRecord.version)).all()
             if record_id is not None and not rows:
-                if session.scalar(
-                    select(CreditRecord.id).where(CreditRecord.record_id == record_id).limit(1)
-                ):
-                    raise NotTheSubject(f"record {record_id} is about another enterprise")
-                raise UnknownRecord(f"no record {record_id}")
+                # the same answer whether the record is about another enterprise or does not
+                # exist: the self-query must not tell which record ids exist
+                raise UnknownRecord(f"no record {record_id} about enterprise {subject}")
             ids = sorted({r.record_id for r in rows})
             objections: dict[str, list[Objection]] = defaultdict(list)
             repairs: dict[str, list[RepairApplication]] = defaultdict(list)

@@ -133,5 +133,5 @@ def test_every_missing_header_is_named_and_an_unrecoverable_signature_is_refused
         verify({HEADER_SIGNER: headers[HEADER_SIGNER], HEADER_TIMESTAMP: headers[HEADER_TIMESTAMP]})
     assert missing.value.message == f"unsigned request: missing header(s) {HEADER_NONCE}, {HEADER_SIGNATURE}"
     with pytest.raises(Unauthenticated) as garbled:
-        verify({**headers, HEADER_SIGNATURE: "0x" + "ff" * 64 + "63"})
+        verify({**headers, HEADER_SIGNATURE: "0x" + "00" * 32 + "00" * 31 + "01" + "1b"})  # r = 0
     assert garbled.value.message == "signature cannot be recovered"

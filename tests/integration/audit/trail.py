@@ -31,7 +31,6 @@ from ledger.chain.membership import Action, InstitutionKind, MembershipContract,
 from ledger.domain.catalogue import Catalogue, default_catalogue
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
 from ledger.platform import Platform
-from ledger.records.catalogues import public_mask
 from ledger.records.samples import sample_records, sample_uscc
 from ledger.records.service import RecordsService
 from ledger.records.submission import Mode, parse_submission
@@ -145,7 +144,7 @@ def build_trail(platform: Platform, operators: list[LocalAccount]) -> Trail:
     registry.publish(
         registry.sign_publish(
             operators[0],
-            CatalogueVersion(catalogue.version, catalogue.content_hash(), public_mask(catalogue)),
+            CatalogueVersion(catalogue.version, catalogue.content_hash(), catalogue.public_mask()),
         )
     )
     now = int(chain.w3.eth.get_block("latest")["timestamp"])

@@ -11,7 +11,6 @@ from ledger.chain.catalogue_registry import CatalogueRegistryContract, Catalogue
 from ledger.chain.membership import Action, MembershipContract, Role, name_hash
 from ledger.domain.catalogue import Catalogue, default_catalogue
 from ledger.platform import Platform
-from ledger.records.catalogues import public_mask
 from ledger.sdk import LedgerClient
 
 SdkFor = Callable[[LocalAccount], LedgerClient]
@@ -31,7 +30,7 @@ def admit(platform: Platform, operators: list[LocalAccount], account: str, role:
 def publish_on_chain(platform: Platform, operator: LocalAccount, catalogue: Catalogue) -> None:
     """Anchor `catalogue` on chain directly (the packaged one needs no database row)."""
     registry = CatalogueRegistryContract(platform.chain, platform.deployment.addresses["CatalogueRegistry"])
-    version = CatalogueVersion(catalogue.version, catalogue.content_hash(), public_mask(catalogue))
+    version = CatalogueVersion(catalogue.version, catalogue.content_hash(), catalogue.public_mask())
     registry.publish(registry.sign_publish(operator, version))
 
 

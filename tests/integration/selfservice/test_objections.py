@@ -18,7 +18,10 @@ def test_objection_flags_the_record_and_the_provider_corrects_it(sw: SelfWorld) 
     w, rid = sw.w, sw.penalty_id
     assert find(sw.released(), rid)["disputed"] is False
 
-    refused(lambda: sw.sdk(sw.other).object_to(rid, "不是我的记录"), 403, "not_the_subject")
+    # another enterprise's record is answered as one that does not exist: ids are not revealed
+    other = refused(lambda: sw.sdk(sw.other).object_to(rid, "不是我的记录"), 404, "record_unknown")
+    none = refused(lambda: sw.sdk(sw.other).object_to("no-such-record", "理由"), 404, "record_unknown")
+    assert other.message.replace(rid, "ID") == none.message.replace("no-such-record", "ID")
     refused(lambda: sw.sdk(w.bank).object_to(rid, "机构不能申诉"), 403, "not_the_subject")
     refused(lambda: sw.ent.object_to("no-such-record", "理由"), 404, "record_unknown")
     evidence = [digest("行政处罚决定书.pdf"), digest("缴款凭证.pdf")]

@@ -35,7 +35,7 @@ def test_repair_after_the_minimum_period_stops_sharing_at_once(sw: SelfWorld) ->
     refused(lambda: sw.ent.apply_for_repair(rid, PROOFS, repair), 409, "minimum_period_not_passed")
     sw.set_today(allowed_from)
 
-    refused(lambda: sw.sdk(sw.other).apply_for_repair(rid, PROOFS, repair), 403, "not_the_subject")
+    refused(lambda: sw.sdk(sw.other).apply_for_repair(rid, PROOFS, repair), 404, "record_unknown")
     truth = sw.commitment(w.enterprise, CommitmentKind.ENTERPRISE_TRUTHFULNESS)
     refused(lambda: sw.ent.apply_for_repair(rid, PROOFS, truth), 422, "commitment_wrong_kind")
     theirs = sw.commitment(sw.other, CommitmentKind.REPAIR_APPLICANT)

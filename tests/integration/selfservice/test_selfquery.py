@@ -69,11 +69,20 @@ def test_free_self_query_in_full_with_history_source_and_proofs(sw: SelfWorld) -
     assert sw.ent.accesses(SUBJECT) == []  # not a release: nothing in the access trail
 
     refused(lambda: sw.sdk(sw.other).self_records(SUBJECT), 403, "not_the_subject")
-    refused(lambda: sw.sdk(sw.other).self_record(OTHER_SUBJECT, sw.penalty_id), 403, "not_the_subject")
+    # another enterprise's record and no record at all get the same answer: ids are not revealed
+    not_mine = refused(
+        lambda: sw.sdk(sw.other).self_record(OTHER_SUBJECT, sw.penalty_id), 404, "record_unknown"
+    )
+    none = refused(
+        lambda: sw.sdk(sw.other).self_record(OTHER_SUBJECT, "no-such-record"), 404, "record_unknown"
+    )
+    assert not_mine.body["detail"].replace(sw.penalty_id, "ID") == none.body["detail"].replace(
+        "no-such-record", "ID"
+    )
     refused(lambda: sw.sdk(w.bank).self_records(SUBJECT), 403, "not_the_subject")
     refused(lambda: sw.ent.self_record(SUBJECT, "no-such-record"), 404, "record_unknown")
     refusals = [e for e in audit_events.recent(w.platform.db, 20) if e.event == "self.query"]
-    assert sum(e.outcome == "refused" for e in refusals) == 4
+    assert sum(e.outcome == "refused" for e in refusals) == 5
 
     feed = sw.ent.notices(SUBJECT)
     dishonesty = [n for n in feed if n["kind"].startswith("dishonesty_record")]

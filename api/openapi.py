@@ -1,0 +1,126 @@
+"""The OpenAPI document as the API really answers: its error body, its statuses, its signatures.
+
+FastAPI's generated document knows the routes' own responses only. What the edge and the
+error table add is written here, from the same sources the answers come from:
+
+- every error answer has the project's body (`api.errors.ErrorBody`), 422 included
+  (FastAPI's `HTTPValidationError` is never sent, so it is not documented);
+- every operation may answer 413 (its body limit), 429 (throttled refusals) and 503 (the
+  chain or the database is down, or a refusal cannot be recorded); 422 where it takes
+  parameters, a body or signature headers; 404 where its path names something;
+- an operation that depends on `api.deps.authenticated` declares the signed-request
+  scheme (its four headers, all required) and may answer 401, 403 and 409 (a replayed
+  nonce).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from api.deps import authenticated
+from api.errors import ErrorBody
+from ledger.request_auth import HEADER_NONCE, HEADER_SIGNATURE, HEADER_SIGNER, HEADER_TIMESTAMP
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+#: the signed-request scheme: four headers, every one required together
+SIGNATURE_SCHEMES: dict[str, dict[str, str]] = {
+    "LedgerSigner": {"header": HEADER_SIGNER, "what": "the member's address (checksummed or lower case)"},
+    "LedgerTimestamp": {"header": HEADER_TIMESTAMP, "what": "unix seconds; stale beyond the allowed age"},
+    "LedgerNonce": {"header": HEADER_NONCE, "what": "32 random bytes, hex; never reused"},
+    "LedgerSignature": {
+        "header": HEADER_SIGNATURE,
+        "what": (
+            "65-byte EIP-712 signature (v 27 or 28, low s) of ApiRequest(method, path, bodyHash, "
+            "timestamp, nonce): path and query exactly as sent, percent-encoding included; bodyHash "
+            "keccak256 of the exact body"
+        ),
+    },
+}
+
+_ALWAYS = {
+    413: "the body is over this route's limit (or, before the signer is known, the unauthenticated cap)",
+    429: "too many refused requests from this source or claimed signer: retry after Retry-After",
+    503: "the chain or the database cannot answer, or the refusal could not be recorded: nothing done",
+}
+_SIGNED = {
+    401: "unsigned, stale or forged request signature (v 27/28 and low s only)",
+    403: "the signer is not an active member, or its role may not do this",
+    409: "the request's nonce was used before (replay), or the act contradicts the current state",
+}
+_INPUT = "a path, query, header or body value is malformed or out of range: each problem named"
+_PATH = "nothing by that name or number (or not the caller's: the same answer)"
+
+
+def install(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def document(app: FastAPI) -> dict[str, Any]:
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = doc.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(error_schema.pop("$defs", {}))
+    schemas["ErrorBody"] = error_schema
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    components["securitySchemes"] = {
+        name: {"type": "apiKey", "in": "header", "name": s["header"], "description": s["what"]}
+        for name, s in SIGNATURE_SCHEMES.items()
+    }
+    for context in iter_route_contexts(app.routes):
+        route = context.route
+        if not isinstance(route, APIRoute) or not context.include_in_schema:
+            continue
+        signed = _signed(route.dependant)
+        path = str(context.path_format)
+        for method in context.methods or ():
+            operation = doc["paths"].get(path, {}).get(method.lower())
+            if operation is not None:
+                _complete(operation, path, signed)
+    return doc
+
+
+def _signed(dependant: Dependant) -> bool:
+    return any(d.call is authenticated for d in _walk(dependant))
+
+
+def _walk(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _walk(sub)
+
+
+def _complete(operation: dict[str, Any], path: str, signed: bool) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    statuses: dict[int, str] = dict(_ALWAYS)
+    if signed:
+        statuses.update(_SIGNED)
+        operation["security"] = [{name: [] for name in SIGNATURE_SCHEMES}]
+    if signed or operation.get("parameters") or operation.get("requestBody"):
+        statuses[422] = _INPUT
+    if "{" in path:
+        statuses[404] = _PATH
+    for status, description in statuses.items():
+        responses.setdefault(str(status), {"description": description})
+    if responses["422" if "422" in responses else "413"].get("description") == "Validation Error":
+        responses["422"]["description"] = _INPUT
+    for code, response in responses.items():
+        if code[0] in "45":
+            response.setdefault("content", {}).setdefault("application/json", {})["schema"] = ERROR_REF
+    responses["429"].setdefault("headers", {})["Retry-After"] = {
+        "description": "seconds until the throttling window ends",
+        "schema": {"type": "integer"},
+    }
