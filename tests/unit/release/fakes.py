@@ -25,6 +25,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.membership import Signed, sign
+from ledger.domain.catalogue import Catalogue
 from ledger.errors import Unavailable
 from ledger.logs.store import AppendedEntry
 from ledger.records.samples import sample_uscc
@@ -133,9 +134,11 @@ class Committed:
 
 
 class FakeTransaction:
-    def __init__(self, spent_before: set[tuple[str, str]]) -> None:
-        self.session = object()  # handed to the reader, which ignores it
+    def __init__(self, spent_before: set[tuple[str, str]], one_short: Collection[str] = ()) -> None:
+        self.session = object()  # handed to the reader, which notes it
         self._spent_before = spent_before
+        #: answers ("nonces", "entries") given one short, as a defective store would
+        self._one_short = one_short
         self.spent: list[tuple[str, str]] = []
         self.entries: list[TrailEntry] = []
 
@@ -146,6 +149,8 @@ class FakeTransaction:
             if is_new:
                 self.spent.append(key)
             fresh.append(is_new)
+        if "nonces" in self._one_short:
+            fresh = fresh[:-1]
         return lambda: fresh
 
     def append(self, entries: Sequence[TrailEntry]) -> list[AppendedEntry]:
@@ -155,10 +160,13 @@ class FakeTransaction:
                 raise ValueError(f"entry of nonce {entry.nonce} appended without spending it here")
             self.entries.append(entry)
             seq = len(self.entries) - 1
-            appended.append(
-                AppendedEntry(seq, repr(entry.payload).encode(), hashlib.sha256(b"%d" % seq).digest())
-            )
-        return appended
+            appended.append(AppendedEntry(seq, repr(entry.payload).encode(), leaf_hash(seq)))
+        return appended[:-1] if "entries" in self._one_short else appended
+
+
+def leaf_hash(seq: int) -> bytes:
+    """The leaf hash the fake trail gives its entry number `seq`."""
+    return hashlib.sha256(b"%d" % seq).digest()
 
 
 class FakeTrail:
@@ -172,12 +180,17 @@ class FakeTrail:
         self.events = events
         self.committed: list[Committed] = []
         self.commit_fails: Exception | None = None
+        #: what the transactions answer one short (see `FakeTransaction`)
+        self.one_short: set[str] = set()
+        #: the session of every transaction opened
+        self.sessions: list[object] = []
         self.closed = False
         self._spent: set[tuple[str, str]] = set()
 
     @contextmanager
     def transaction(self) -> Iterator[FakeTransaction]:
-        tx = FakeTransaction(self._spent)
+        tx = FakeTransaction(self._spent, self.one_short)
+        self.sessions.append(tx.session)
         yield tx  # an error in the block propagates: nothing is kept
         if self.commit_fails is not None:
             raise Unavailable(f"access trail append failed, nothing released: {self.commit_fails}")
@@ -203,11 +216,14 @@ class FakeReader:
 
     def __init__(self, records: Collection[CurrentRecord] = ()) -> None:
         self.records = list(records)
+        #: the session each read was made in
+        self.sessions: list[object] = []
         self.closed = False
 
     def current(
         self, session: object, subjects: Collection[str], categories: Collection[str]
     ) -> dict[str, list[CurrentRecord]]:
+        self.sessions.append(session)
         found: dict[str, list[CurrentRecord]] = {}
         for r in self.records:
             if r.subject in subjects and r.category in categories:
@@ -223,9 +239,13 @@ class FakeDb:
 
     def __init__(self) -> None:
         self.audited: list[Any] = []
+        #: raised on opening a session: the database is down, or a defect
+        self.fail: Exception | None = None
 
     @contextmanager
     def session(self) -> Iterator[SimpleNamespace]:
+        if self.fail is not None:
+            raise self.fail
         yield SimpleNamespace(add_all=lambda rows: self.audited.extend(rows))
 
 
@@ -308,11 +328,17 @@ def nonce_of(signed: Signed[DataRequestMessage]) -> str:
     return "data:0x" + signed.message.nonce.hex()
 
 
-def world(records: Collection[CurrentRecord] = ()) -> World:
+def world(records: Collection[CurrentRecord] = (), catalogue: Catalogue | None = None) -> World:
     events: list[tuple[str, str]] = []
     chain, trail, reader, db = FakeChain(), FakeTrail(events), FakeReader(records), FakeDb()
     platform = SimpleNamespace(
         db=db, deployment=SimpleNamespace(chain_id=CHAIN_ID, addresses={"Consents": CONSENTS})
     )
-    service = ReleaseService(platform, reader=reader, trail=trail, authorizer=chain)  # type: ignore[arg-type]
+    service = ReleaseService(
+        platform,  # type: ignore[arg-type]
+        reader=reader,  # type: ignore[arg-type]
+        trail=trail,  # type: ignore[arg-type]
+        authorizer=chain,  # type: ignore[arg-type]
+        catalogue=catalogue,
+    )
     return World(service, chain, trail, reader, db, events)
