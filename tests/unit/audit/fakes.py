@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from ledger.audit.chain import ChainSnapshot, CheckpointRecord
 from ledger.audit.export import ExportedEntry
+from ledger.audit.progress import ProgressTask
 from ledger.logs.leaves import encode_leaf
 from ledger.merkle.rfc9162 import MerkleTree, hash_leaf
 
@@ -42,3 +46,26 @@ def snapshot(
         latest={log: last},
         events=(),
     )
+
+
+class RecordingProgress:
+    """A `Progress` that keeps each task's description and total, and how far each advanced."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[str, int | None]] = []
+        self.advanced: dict[str, int] = {}
+
+    @contextmanager
+    def task(self, description: str, total: int | None) -> Iterator[ProgressTask]:
+        self.tasks.append((description, total))
+        self.advanced.setdefault(description, 0)
+        yield _Task(self, description)
+
+
+class _Task:
+    def __init__(self, progress: RecordingProgress, description: str) -> None:
+        self._progress = progress
+        self._description = description
+
+    def advance(self, n: int = 1) -> None:
+        self._progress.advanced[self._description] += n
