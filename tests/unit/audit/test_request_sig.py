@@ -139,8 +139,12 @@ def test_parallel_examination_equals_inline() -> None:
         items.append((i, encode_leaf("access", i, payload)))
     items.append((4_500, b"not json"))
     inline = Examination(items, separator, workers=1).results()
-    parallel = Examination(items, separator, workers=2).results()
+    done: list[int] = []
+    examination = Examination(items, separator, workers=2)
+    parallel = examination.results(done.append)
+    examination.close()  # results() closed it already: closing again is harmless
     assert inline == parallel
+    assert sum(done) == len(items) and len(done) > 1  # reported chunk by chunk
     assert sum(isinstance(x.signer, str) for x in inline) == 9
     assert sum(x.signer == bytes.fromhex(ACCOUNT.address[2:]) for x in inline) == 4_491
     assert inline[-1].leaf_problem == "leaf is not UTF-8 JSON"

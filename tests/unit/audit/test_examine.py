@@ -1,0 +1,56 @@
+"""Each access-trail leaf examined on its own: what is kept for a good leaf and for each kind of bad one."""
+
+from __future__ import annotations
+
+from ledger.audit.examine import PARALLEL_FROM, Examination, Examined, _from_row, _to_row, examine
+from ledger.audit.leaves import DecodedLeaf, parse_access
+from ledger.audit.request_sig import RequestDomain
+from ledger.logs.leaves import encode_leaf
+from tests.unit.audit import world
+
+SEPARATOR = RequestDomain(world.DEPLOYMENT.chain_id, world.ADDRESSES["Consents"]).separator
+BANK = bytes.fromhex(world.BANK.address[2:])
+
+
+def test_each_kind_of_leaf_is_examined_for_what_it_is() -> None:
+    good = world.access_payload(0)
+    forged = world.access_payload(1)
+    forged["request"] = {**forged["request"], "signature": "0x" + "00" * 65}
+    items = [
+        (0, encode_leaf("access", 0, good)),
+        (1, encode_leaf("access", 1, forged)),
+        (2, encode_leaf("other", 7, {"x": 1})),
+        (3, encode_leaf("access", 3, {**good, "block": -1})),
+        (4, b"[]"),
+    ]
+    out = examine(SEPARATOR, items)
+    assert out[0] == Examined(0, DecodedLeaf("access", 0, {}), None, parse_access(0, good), None, BANK)
+    assert out[1].entry == parse_access(1, forged) and out[1].signer == "signature v is 0, not 27 or 28"
+    assert out[2] == Examined(2, DecodedLeaf("other", 7, {}), None)
+    assert out[3] == Examined(
+        3, DecodedLeaf("access", 3, {}), None, payload_problem=("block", "a non-negative integer", "-1")
+    )
+    assert out[4] == Examined(4, None, "leaf is not a JSON object")
+
+
+def test_the_signer_is_recovered_under_the_domain_given() -> None:
+    items = [(0, encode_leaf("access", 0, world.access_payload(0)))]
+    other = RequestDomain(1, world.ADDRESSES["Consents"]).separator
+    signer = examine(other, items)[0].signer
+    assert isinstance(signer, bytes) and signer != BANK
+
+
+def test_rows_carry_every_field_across_processes() -> None:
+    out = examine(SEPARATOR, [(i, leaf) for i, leaf in enumerate(world.access_leaves())] + [(3, b"x")])
+    assert [_from_row(_to_row(x)) for x in out] == out
+
+
+def test_a_short_trail_is_examined_inline_and_reports_its_count() -> None:
+    items = [(i, leaf) for i, leaf in enumerate(world.access_leaves())]
+    done: list[int] = []
+    examination = Examination(items, SEPARATOR, workers=4)
+    assert examination.results(done.append) == examine(SEPARATOR, items)
+    assert done == [3]
+    examination.close()
+    assert Examination(items, SEPARATOR).results() == examine(SEPARATOR, items)
+    assert PARALLEL_FROM == 4_000
