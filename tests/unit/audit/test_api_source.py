@@ -89,7 +89,9 @@ class FakeApi:
             items, nxt = _page([refusal_line(r) for r in REFUSALS], query["after"], query["limit"])
             return httpx.Response(200, json={"refusals": items, "next": nxt})
         if url.path == "/audit/catalogues":
-            return httpx.Response(200, json={"catalogues": [json.loads(catalogue_line(c)) for c in CATALOGUES]})
+            return httpx.Response(
+                200, json={"catalogues": [json.loads(catalogue_line(c)) for c in CATALOGUES]}
+            )
         return httpx.Response(404, text="no such page")
 
 
@@ -119,7 +121,9 @@ def test_every_page_is_read_signed_and_parsed_as_the_file_would_be() -> None:
         "/audit/refusals?after=0&limit=2",
         "/audit/refusals?after=2&limit=2",
     ]
-    assert progress.tasks == [("reading the trail from the API", 5)] and progress.advanced == {"reading the trail from the API": 5}
+    assert progress.tasks == [("reading the trail from the API", 5)] and progress.advanced == {
+        "reading the trail from the API": 5
+    }
 
 
 def test_pages_are_two_thousand_lines_unless_asked_otherwise() -> None:
@@ -134,7 +138,9 @@ def test_a_refused_page_is_an_audit_error_naming_the_path_and_status() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         return httpx.Response(403, text="not an auditor" + "x" * 300)
 
-    with pytest.raises(AuditError, match=r"^API refused GET /audit/header: HTTP 403 not an auditorx+$") as info:
+    with pytest.raises(
+        AuditError, match=r"^API refused GET /audit/header: HTTP 403 not an auditorx+$"
+    ) as info:
         source(refuse).read()
     assert len(info.value.message) == len("API refused GET /audit/header: HTTP 403 ") + 200
 

@@ -63,7 +63,9 @@ def _topic(signature: str) -> str:
     return "0x" + keccak(text=signature).hex()
 
 
-def admitted_log(account: str, role: int, *, block: int = 5, index: int = 0, address: str | None = None) -> dict[str, Any]:
+def admitted_log(
+    account: str, role: int, *, block: int = 5, index: int = 0, address: str | None = None
+) -> dict[str, Any]:
     return {
         "address": (address or ADDRESSES["Membership"]).lower(),
         "topics": [_topic("MemberAdmitted(address,uint8)"), "0x" + encode(["address"], [account]).hex()],
@@ -136,7 +138,11 @@ def test_logs_that_are_not_a_wanted_event_are_ignored(change: dict[str, Any]) ->
 
 
 def test_only_the_wanted_events_of_the_contracts_in_the_manifest_are_decoded() -> None:
-    partial = EventDecoder(_abis(), {"Membership": ADDRESSES["Membership"]}, {"Membership": ("MemberAdmitted",), "Consents": ("ConsentGranted",)})
+    partial = EventDecoder(
+        _abis(),
+        {"Membership": ADDRESSES["Membership"]},
+        {"Membership": ("MemberAdmitted",), "Consents": ("ConsentGranted",)},
+    )
     assert partial.addresses == [ADDRESSES["Membership"].lower()]
     assert partial.decode(admitted_log(BANK, 3)) is not None
     nothing_wanted = EventDecoder(_abis(), ADDRESSES, {"Membership": ()})
@@ -291,7 +297,9 @@ def reader(node: Node, *, addresses: dict[str, str] | None = None, log_range: in
 
 def test_the_snapshot_holds_what_the_offline_steps_need() -> None:
     node = Node()
-    snap = reader(node).snapshot(logs=["access-trail", "credit-records", "access-trail"], blocks=[20, 2, 41, 9, 20])
+    snap = reader(node).snapshot(
+        logs=["access-trail", "credit-records", "access-trail"], blocks=[20, 2, 41, 9, 20]
+    )
     assert (snap.chain_id, snap.head, snap.deployment_block) == (31337, 40, 3)
     assert snap.addresses == ADDRESSES and snap.missing_code == ()
     trail = snap.checkpoints["access-trail"]
@@ -300,7 +308,10 @@ def test_the_snapshot_holds_what_the_offline_steps_need() -> None:
         (3, 7, b"\x02" * 32, 20),
     ]
     assert (trail[0].submitter, trail[0].transaction_hash, trail[0].log_index) == (BANK, b"\x88" * 32, 0)
-    assert snap.checkpoints["credit-records"] == () and set(snap.checkpoints) == {"access-trail", "credit-records"}
+    assert snap.checkpoints["credit-records"] == () and set(snap.checkpoints) == {
+        "access-trail",
+        "credit-records",
+    }
     assert snap.latest == {"access-trail": (7, b"\x02" * 32), "credit-records": (0, bytes(32))}
     assert [(e.name, e.block, e.args["account"]) for e in snap.events] == [("MemberAdmitted", 5, BANK)]
     assert snap.timestamps == {9: 1090, 20: 1200}  # only blocks of the deployment, up to the head

@@ -60,7 +60,9 @@ def test_each_line_kind_is_written_as_documented() -> None:
     }
     opened = StoredVersion("r-1", 2, 5, b"\x01" * 32, b"\x02" * 32, Opening(b"\xff", {"名": "值"}))
     assert record_line(opened).endswith(',"opening":{"salt":"/w==","document":{"名":"值"}}}')
-    assert catalogue_line(CatalogueDocument(4, {"k": [1]})) == '{"catalogue":{"version":4,"document":{"k":[1]}}}'
+    assert (
+        catalogue_line(CatalogueDocument(4, {"k": [1]})) == '{"catalogue":{"version":4,"document":{"k":[1]}}}'
+    )
     refusal = Refusal("t", "0xA", "release", "refused", None)
     assert json.loads(refusal_line(refusal)) == {
         "audit_event": {"at": "t", "actor": "0xA", "event": "release", "outcome": "refused", "detail": None}
@@ -131,13 +133,18 @@ def _refusal(**changes: Any) -> str:
         ('{"log":"a","seq":0,"leaf_hex":"0xzz"}', "leaf_hex: not hex"),
         ('{"log":"A","seq":0,"leaf":"!"}', "leaf: not base64"),
         ('{"log":"a","seq":0,"leaf":"AAA"}', "leaf: not base64"),  # the fast path's reading
+        ('{"log":"a","seq":0,"leaf":"AA==AA=="}', "leaf: not base64"),  # data after the padding
+        ('{"log":"a","seq":0,"leaf_hex":5}', "leaf_hex: expected a string, got int"),
         ('{"record":[]}', "record: expected an object"),
         (_record(record_id=1), "record.record_id: expected a string"),
         (_record(version=-2), "record.version: expected a non-negative integer"),
         (_record(log_seq=None), "record.log_seq: expected a non-negative integer"),
         (_record(commitment="0x" + "01" * 31), "record.commitment: expected 32 bytes, got 31"),
         (_record(leaf_hash="0x" + "01" * 33), "record.leaf_hash: expected 32 bytes, got 33"),
-        (json.dumps({**json.loads(record_line(VERSION)), "opening": []}), "opening: expected {salt, document}"),
+        (
+            json.dumps({**json.loads(record_line(VERSION)), "opening": []}),
+            "opening: expected {salt, document}",
+        ),
         (json.dumps({**json.loads(record_line(VERSION)), "opening": {"salt": ""}}), "opening: expected"),
         (
             json.dumps({**json.loads(record_line(VERSION)), "opening": {"salt": "%", "document": {}}}),
@@ -160,6 +167,12 @@ def _refusal(**changes: Any) -> str:
 def test_a_malformed_field_is_named_with_its_line(line: str | bytes, message: str) -> None:
     with pytest.raises(ExportFormatError, match=f"^line 3: {message}") as info:
         parse_lines([entry_line("a", 0, b""), "", line])
+    assert info.value.line == 3
+
+
+def test_a_second_header_is_refused_naming_its_line() -> None:
+    with pytest.raises(ExportFormatError, match="^line 3: a second header$") as info:
+        parse_lines([header_line(HEADER), entry_line("a", 0, b""), header_line(HEADER)])
     assert info.value.line == 3
 
 

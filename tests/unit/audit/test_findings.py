@@ -53,8 +53,14 @@ def test_a_finding_as_json_names_step_check_place_and_values() -> None:
         (Finding(Step.DEPLOYMENT, None, None, "no code"), "step 1 deployment: no code"),
         (Finding(Step.COMPLETENESS, "log", None, "short"), "step 3.5 completeness log: short"),
         (Finding(Step.SEQUENCE, "log", 0, "gap"), "step 3.1 sequence numbers log[0]: gap"),
-        (Finding(Step.LEVEL, "log", 2, "x", "3", None), "step 4.8 sensitivity level log[2]: x (expected 3, got None)"),
-        (Finding(Step.LEVEL, "log", 2, "x", None, "4"), "step 4.8 sensitivity level log[2]: x (expected None, got 4)"),
+        (
+            Finding(Step.LEVEL, "log", 2, "x", "3", None),
+            "step 4.8 sensitivity level log[2]: x (expected 3, got None)",
+        ),
+        (
+            Finding(Step.LEVEL, "log", 2, "x", None, "4"),
+            "step 4.8 sensitivity level log[2]: x (expected None, got 4)",
+        ),
     ],
 )
 def test_a_finding_reads_as_one_line(finding: Finding, text: str) -> None:

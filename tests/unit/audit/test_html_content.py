@@ -107,7 +107,9 @@ def report(**changes: Any) -> dict[str, Any]:
     export = world.export()
     result = verify_offline(export, world.snapshot(), world.DEPLOYMENT)
     checks = [OnChainCheck(0, world.B, True, "ALLOWED"), OnChainCheck(1, world.B, None, "pruned")]
-    data = copy.deepcopy(build_report(export, result, world.DEPLOYMENT, checks, generated_at="2025-06-01").to_json())
+    data = copy.deepcopy(
+        build_report(export, result, world.DEPLOYMENT, checks, generated_at="2025-06-01").to_json()
+    )
     data.update(changes)
     return data
 
@@ -154,7 +156,14 @@ def test_a_clean_report_shows_the_verdict_and_the_summary() -> None:
 
 def test_findings_are_shown_with_step_place_expected_and_got_and_escaped() -> None:
     findings = [
-        Finding(Step.AUTHORIZATION, "access-trail", 7, "release <b>not</b> authorized", "ALLOWED", "NO_COVERING_GRANT"),
+        Finding(
+            Step.AUTHORIZATION,
+            "access-trail",
+            7,
+            "release <b>not</b> authorized",
+            "ALLOWED",
+            "NO_COVERING_GRANT",
+        ),
         Finding(Step.DEPLOYMENT, None, None, "no code", "contract code", None),
     ]
     data = report(
@@ -167,7 +176,10 @@ def test_findings_are_shown_with_step_place_expected_and_got_and_escaped() -> No
     page = Page(html)
     assert page.verdict == ("verdict findings", "2 FINDING(S)")
     by_step, items = page.tables("Findings")
-    assert by_step[1:] == (("step", "findings"), [(text("1 deployment"), num("1")), (text("4.6 authorization replay"), num("1"))])
+    assert by_step[1:] == (
+        ("step", "findings"),
+        [(text("1 deployment"), num("1")), (text("4.6 authorization replay"), num("1"))],
+    )
     assert items[1] == ("step", "check", "log", "entry", "what", "expected", "got")
     assert items[2] == [
         (text("4.6"), text("authorization replay"), text("access-trail"), num("7"),
@@ -183,12 +195,28 @@ def test_each_log_shows_its_sizes_and_every_checkpoint() -> None:
     note = page.section("Logs and on-chain checkpoints")
     assert note[0][0:2] == ("p", "muted") and note[0][2].startswith("Entries after the latest checkpoint")
     sizes, checkpoints = page.tables("access-trail")
-    assert sizes[1:] == (("entries served", "anchored size", "entries not yet anchored"), [(num("3"), num("2"), num("1"))])
-    assert checkpoints[1] == ("from size", "to size", "root", "block", "transaction", "entries rebuild root", "consistent")
+    assert sizes[1:] == (
+        ("entries served", "anchored size", "entries not yet anchored"),
+        [(num("3"), num("2"), num("1"))],
+    )
+    assert checkpoints[1] == (
+        "from size",
+        "to size",
+        "root",
+        "block",
+        "transaction",
+        "entries rebuild root",
+        "consistent",
+    )
     root = data["logs"][0]["checkpoints"][0]["root"]
     assert checkpoints[2][0] == (num("0"), num("1"), text(root), text("30"), text("0x" + "00" * 32), YES, YES)
     records = page.tables("credit-records")[1]
-    assert records[2][0][3:] == (text("1234"), text("0x" + "00" * 32), NO, NONE)  # a block number: no thousands mark
+    assert records[2][0][3:] == (
+        text("1234"),
+        text("0x" + "00" * 32),
+        NO,
+        NONE,
+    )  # a block number: no thousands mark
 
 
 def test_no_note_on_unanchored_entries_when_every_entry_is_anchored_and_no_checkpoint_said_so() -> None:
@@ -243,7 +271,10 @@ def test_without_releases_the_section_says_so() -> None:
     data["replay"].update(checked_both_ways_entries=[], not_checked_on_chain_reasons={})
     blocks = Page(render_html(data)).section("Releases (access trail)")
     assert blocks[0] == ("p", "muted", "no release in the trail")
-    assert [b for b in blocks if b[0] == "p"] == [("p", "muted", "no release in the trail"), ("p", "muted", "")]
+    assert [b for b in blocks if b[0] == "p"] == [
+        ("p", "muted", "no release in the trail"),
+        ("p", "muted", ""),
+    ]
 
 
 def test_records_and_refusals_are_shown() -> None:
@@ -280,7 +311,9 @@ def test_an_export_without_header_shows_no_export_time() -> None:
 
 def test_a_long_finding_list_is_cut_at_five_thousand_rows() -> None:
     finding = Finding(Step.NONCE, "access-trail", 1, "again").to_json()
-    data = report(verdict="findings", findings=[finding] * 5_001, findings_by_step={"4.4 request nonce": 5_001})
+    data = report(
+        verdict="findings", findings=[finding] * 5_001, findings_by_step={"4.4 request nonce": 5_001}
+    )
     page = Page(render_html(data))
     assert page.verdict == ("verdict findings", "5001 FINDING(S)")
     assert len(page.tables("Findings")[1][2]) == 5_000
@@ -292,4 +325,7 @@ def test_the_page_is_one_self_contained_document() -> None:
     assert html.endswith("</body></html>\n")
     assert "<style>" in html and "src=" not in html and "href=" not in html
     intro = [b for b in Page(html).blocks if b[0] == "p" and b[1] == "muted"][0]
-    assert intro[2].startswith("Verified independently from the chain") and "No credit data was needed." in intro[2]
+    assert (
+        intro[2].startswith("Verified independently from the chain")
+        and "No credit data was needed." in intro[2]
+    )

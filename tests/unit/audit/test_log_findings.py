@@ -15,7 +15,9 @@ from tests.unit.audit.fakes import LOG, entries, leaves, snapshot
 SIZES = [3, 8]
 
 
-def run(served_entries: list[ExportedEntry], snap=None, name: str = LOG, **kw) -> tuple[list[Finding], object]:  # type: ignore[no-untyped-def]
+def run(
+    served_entries: list[ExportedEntry], snap=None, name: str = LOG, **kw
+) -> tuple[list[Finding], object]:  # type: ignore[no-untyped-def]
     findings: list[Finding] = []
     result = check_log(name, served_entries, snap or snapshot(leaves(10), SIZES), findings, **kw)
     return findings, result
@@ -26,7 +28,9 @@ def test_a_gap_names_the_missing_entries_and_what_follows() -> None:
     findings, result = run(served_entries)
     gaps = [f for f in findings if f.step is Step.SEQUENCE]
     assert gaps == [
-        Finding(Step.SEQUENCE, LOG, 4, "entries 4..6 are missing", "entry 4 after entry 3", "next served entry 7"),
+        Finding(
+            Step.SEQUENCE, LOG, 4, "entries 4..6 are missing", "entry 4 after entry 3", "next served entry 7"
+        ),
         Finding(Step.SEQUENCE, LOG, 8, "entry 8 is missing", "entry 8 after entry 7", "next served entry 9"),
     ]
     assert (result.served, result.contiguous) == (6, 4)  # type: ignore[attr-defined]
@@ -45,7 +49,14 @@ def test_a_sequence_number_served_twice_says_whether_the_leaves_differ() -> None
     data = leaves(10)
     findings, result = run([*entries(data), ExportedEntry(LOG, 2, data[2]), ExportedEntry(LOG, 5, data[6])])
     assert findings == [
-        Finding(Step.SEQUENCE, LOG, 2, "sequence number served twice", "each sequence number once", "a second entry"),
+        Finding(
+            Step.SEQUENCE,
+            LOG,
+            2,
+            "sequence number served twice",
+            "each sequence number once",
+            "a second entry",
+        ),
         Finding(
             Step.SEQUENCE,
             LOG,
@@ -70,15 +81,22 @@ def test_a_leaf_of_another_type_in_a_known_log_is_found_and_not_decoded() -> Non
     data = [encode_leaf("credit-record", i, {"n": i}) for i in range(3)]
     data[1] = encode_leaf("access", 1, {"n": 1})
     data[2] = encode_leaf("objection", 2, {"n": 2})  # a documented self-service leaf: in the roots only
-    findings, result = run(entries(data, "credit-records"), snapshot(data, [3], "credit-records"), "credit-records")
-    assert findings == [Finding(Step.LEAF, "credit-records", 1, "leaf of another type", "credit-record", "access")]
+    findings, result = run(
+        entries(data, "credit-records"), snapshot(data, [3], "credit-records"), "credit-records"
+    )
+    assert findings == [
+        Finding(Step.LEAF, "credit-records", 1, "leaf of another type", "credit-record", "access")
+    ]
     assert sorted(result.decoded) == [0]  # type: ignore[attr-defined]
     assert result.decoded[0].payload == {"n": 0}  # type: ignore[attr-defined]
 
 
 def test_predecoded_leaves_and_their_problems_are_taken_as_given() -> None:
     data = leaves(4)
-    predecoded: dict[int, DecodedLeaf | str] = {0: DecodedLeaf("entry", 0, {"pre": True}), 1: "leaf is not UTF-8 JSON"}
+    predecoded: dict[int, DecodedLeaf | str] = {
+        0: DecodedLeaf("entry", 0, {"pre": True}),
+        1: "leaf is not UTF-8 JSON",
+    }
     findings, result = run(entries(data), snapshot(data, [4]), predecoded=predecoded)
     assert findings == [Finding(Step.LEAF, LOG, 1, "leaf is not UTF-8 JSON")]
     assert result.decoded[0].payload == {"pre": True} and result.decoded[2].payload == {"n": 2}  # type: ignore[attr-defined]
@@ -121,7 +139,9 @@ def test_later_failing_roots_are_counted_in_the_first_finding() -> None:
     data = leaves(10)
     other = [encode_leaf("entry", i, {"n": -i}) for i in range(10)]
     snap = snapshot(other, [2, 3, 8])
-    snap = dataclasses.replace(snap, checkpoints={LOG: (snapshot(data, [2]).checkpoints[LOG][0], *snap.checkpoints[LOG][1:])})
+    snap = dataclasses.replace(
+        snap, checkpoints={LOG: (snapshot(data, [2]).checkpoints[LOG][0], *snap.checkpoints[LOG][1:])}
+    )
     snap = dataclasses.replace(snap, latest={LOG: (8, snap.checkpoints[LOG][-1].root)})
     findings, _ = run(entries(data), snap)
     assert [f.what for f in findings] == [
@@ -135,14 +155,24 @@ def test_checkpoints_anchored_past_the_served_entries_are_not_rebuilt_and_the_lo
     assert findings == [
         Finding(Step.COMPLETENESS, LOG, 5, "the chain anchors 8 entries but only 5 are served", "8", "5")
     ]
-    assert [(c.size, c.rebuilt, c.consistent) for c in result.checkpoints] == [(3, True, True), (8, None, None)]  # type: ignore[attr-defined]
+    assert [(c.size, c.rebuilt, c.consistent) for c in result.checkpoints] == [
+        (3, True, True),
+        (8, None, None),
+    ]  # type: ignore[attr-defined]
     assert (result.anchored_size, result.unanchored) == (8, 0)  # type: ignore[attr-defined]
 
 
 def test_a_declared_size_that_differs_from_the_entries_served_is_found() -> None:
     findings, _ = run(entries(leaves(10)), declared_size=9)
     assert findings == [
-        Finding(Step.COMPLETENESS, LOG, None, "the export does not hold the number of entries its header declares", "9", "10")
+        Finding(
+            Step.COMPLETENESS,
+            LOG,
+            None,
+            "the export does not hold the number of entries its header declares",
+            "9",
+            "10",
+        )
     ]
     assert run(entries(leaves(10)), declared_size=10)[0] == []
 
@@ -153,7 +183,12 @@ def test_a_checkpoint_that_shrinks_the_log_is_a_history_finding_and_not_consiste
     findings, result = run(entries(data), snap)
     assert [f.step for f in findings] == [Step.CHECKPOINT_HISTORY, Step.CONSISTENCY]
     assert findings[0] == Finding(
-        Step.CHECKPOINT_HISTORY, LOG, None, "checkpoint in block 11 does not extend the previous one", "growth from 8", "8 -> 3"
+        Step.CHECKPOINT_HISTORY,
+        LOG,
+        None,
+        "checkpoint in block 11 does not extend the previous one",
+        "growth from 8",
+        "8 -> 3",
     )
     assert findings[1].what.startswith("checkpoints 8 -> 3 (block 11) not consistent: ")
     assert [(c.rebuilt, c.consistent) for c in result.checkpoints] == [(True, True), (True, False)]  # type: ignore[attr-defined]
@@ -164,7 +199,12 @@ def test_a_checkpoint_that_does_not_grow_is_a_history_finding() -> None:
     snap = snapshot(data, [3, 3])
     findings, _ = run(entries(data), snap)
     assert findings[0] == Finding(
-        Step.CHECKPOINT_HISTORY, LOG, None, "checkpoint in block 11 does not extend the previous one", "growth from 3", "3 -> 3"
+        Step.CHECKPOINT_HISTORY,
+        LOG,
+        None,
+        "checkpoint in block 11 does not extend the previous one",
+        "growth from 3",
+        "3 -> 3",
     )
 
 

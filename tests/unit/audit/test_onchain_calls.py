@@ -38,7 +38,9 @@ class Contract:
 
 
 def replayed(index: int, block: int = 10, level: int = 2, decision: LocalDecision = ALLOWED) -> Replayed:
-    return Replayed(Query(REQUESTER, bytes([index % 256]) * 32, 64, 1, 3, level, 1_000 + index), block, decision)
+    return Replayed(
+        Query(REQUESTER, bytes([index % 256]) * 32, 64, 1, 3, level, 1_000 + index), block, decision
+    )
 
 
 def test_the_contract_is_asked_the_replayed_query_with_the_checksummed_requester() -> None:
@@ -85,9 +87,13 @@ def test_a_level_no_uint8_can_carry_is_not_checked_on_chain() -> None:
 def test_a_state_the_node_no_longer_keeps_leaves_the_entry_unchecked(message: str) -> None:
     findings: list[Finding] = []
     progress = RecordingProgress()
-    checks = confirm_on_chain(Contract(error=message), {0: replayed(0), 1: replayed(1)}, [0, 1], findings, progress=progress)
+    checks = confirm_on_chain(
+        Contract(error=message), {0: replayed(0), 1: replayed(1)}, [0, 1], findings, progress=progress
+    )
     assert findings == []
-    assert checks == [OnChainCheck(i, 10, None, "the node no longer keeps the state of this block") for i in (0, 1)]
+    assert checks == [
+        OnChainCheck(i, 10, None, "the node no longer keeps the state of this block") for i in (0, 1)
+    ]
     assert progress.advanced == {"confirming on chain (eth_call)": 2}
 
 
@@ -135,7 +141,9 @@ def test_the_sample_takes_all_when_asked_for_as_many_or_more() -> None:
     assert choose_sample([3, 1, 2], [], 10, seed=0) == [1, 2, 3]
     assert len(choose_sample(range(10), [], 2, seed=0)) == 2
     assert choose_sample(range(100), [], 5, seed=1) != choose_sample(range(100), [], 5, seed=2)
-    assert choose_sample(range(100), [], 5, seed=1) == sorted(__import__("random").Random(1).sample(range(100), 5))
+    assert choose_sample(range(100), [], 5, seed=1) == sorted(
+        __import__("random").Random(1).sample(range(100), 5)
+    )
 
 
 def test_at_most_a_thousand_refused_entries_are_added_the_first_ones() -> None:

@@ -24,7 +24,9 @@ def test_rich_progress_draws_on_stderr_and_completes_the_bar(capsys: pytest.Capt
     assert "checking logs" in err and "4/4" in err  # set to its total when the task ends
 
 
-def test_rich_progress_advances_by_the_amount_given(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rich_progress_advances_by_the_amount_given(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import rich.progress
 
     seen: list[tuple[str, object]] = []

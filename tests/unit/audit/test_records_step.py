@@ -70,7 +70,10 @@ def test_without_the_table_only_the_leaves_are_counted() -> None:
 
 
 def test_a_malformed_record_leaf_is_a_leaf_finding_naming_the_field() -> None:
-    leaves = [*LEAVES[:2], encode_leaf("credit-record", 2, {"record_id": "r-2", "version": "1", "commitment": "0x"})]
+    leaves = [
+        *LEAVES[:2],
+        encode_leaf("credit-record", 2, {"record_id": "r-2", "version": "1", "commitment": "0x"}),
+    ]
     findings, result = check([version(0), version(1)], leaves)
     assert findings == [
         Finding(Step.LEAF, LOG, 2, "record leaf field version", "a non-negative integer", "'1'")
@@ -84,7 +87,12 @@ def test_a_record_version_logged_twice_is_found_at_the_second_leaf() -> None:
     assert findings == [
         Finding(Step.RECORD_COMPLETENESS, LOG, 2, "record r-0 version 1 is logged again (first at 0)"),
         Finding(
-            Step.RECORD_COMPLETENESS, LOG, 2, "record r-0 version 1 is logged but not stored", "a stored version", "none"
+            Step.RECORD_COMPLETENESS,
+            LOG,
+            2,
+            "record r-0 version 1 is logged but not stored",
+            "a stored version",
+            "none",
         ),
     ]
 
@@ -93,15 +101,27 @@ def test_a_logged_record_version_not_stored_is_found() -> None:
     findings, _ = check([version(0), version(2)])
     assert findings == [
         Finding(
-            Step.RECORD_COMPLETENESS, LOG, 1, "record r-1 version 1 is logged but not stored", "a stored version", "none"
+            Step.RECORD_COMPLETENESS,
+            LOG,
+            1,
+            "record r-1 version 1 is logged but not stored",
+            "a stored version",
+            "none",
         )
     ]
 
 
 def test_stored_twice_at_one_entry_or_as_one_version_is_found_and_checked_once() -> None:
-    findings, result = check([version(0), version(1), version(2), version(0, record_id="r-9", commitment=bytes(32))])
+    findings, result = check(
+        [version(0), version(1), version(2), version(0, record_id="r-9", commitment=bytes(32))]
+    )
     assert findings == [
-        Finding(Step.RECORD_COMPLETENESS, LOG, 0, "record r-9 version 1: a second stored version for this log entry")
+        Finding(
+            Step.RECORD_COMPLETENESS,
+            LOG,
+            0,
+            "record r-9 version 1: a second stored version for this log entry",
+        )
     ]
     assert result.openings == 3
     findings, _ = check([version(0), version(1), version(2), version(1, log_seq=7, opening=None)])
@@ -111,25 +131,39 @@ def test_stored_twice_at_one_entry_or_as_one_version_is_found_and_checked_once()
 def test_a_stored_version_pointing_at_no_record_leaf_is_found() -> None:
     leaves = [*LEAVES, encode_leaf("credit-record", 3, {"record_id": "r-3"})]
     findings, _ = check([version(0), version(1), version(2), version(0, record_id="r-3", log_seq=3)], leaves)
-    assert Finding(
-        Step.RECORD_VERSION, LOG, 3, "record r-3 version 1 points at a log entry that holds no record leaf"
-    ) in findings
+    assert (
+        Finding(
+            Step.RECORD_VERSION,
+            LOG,
+            3,
+            "record r-3 version 1 points at a log entry that holds no record leaf",
+        )
+        in findings
+    )
     findings, _ = check([version(0), version(1), version(2), version(0, record_id="r-5", log_seq=5)])
     assert findings == [
-        Finding(Step.RECORD_VERSION, LOG, 5, "record r-5 version 1 points at a log entry that holds no record leaf")
+        Finding(
+            Step.RECORD_VERSION,
+            LOG,
+            5,
+            "record r-5 version 1 points at a log entry that holds no record leaf",
+        )
     ]
 
 
 def test_a_stored_version_about_another_record_version_is_found() -> None:
     findings, _ = check([version(0), version(1, version=2, opening=None), version(2)])
-    assert Finding(
-        Step.RECORD_VERSION,
-        LOG,
-        1,
-        "record r-1 version 2: its log entry is about another record version",
-        "r-1 v2",
-        "r-1 v1",
-    ) in findings
+    assert (
+        Finding(
+            Step.RECORD_VERSION,
+            LOG,
+            1,
+            "record r-1 version 2: its log entry is about another record version",
+            "r-1 v2",
+            "r-1 v1",
+        )
+        in findings
+    )
     findings, _ = check([version(0), version(1, record_id="r-7", opening=None), version(2)])
     assert [f.what for f in findings if f.step is Step.RECORD_VERSION] == [
         "record r-7 version 1: its log entry is about another record version"
@@ -173,7 +207,9 @@ def test_a_stored_record_changed_after_commitment_is_found_by_its_opening() -> N
         )
     ]
     findings, _ = check([version(0), version(1, opening=Opening(salt(0), document(1))), version(2)])
-    assert [f.what for f in findings] == ["record r-1 version 1: the stored record no longer matches its commitment"]
+    assert [f.what for f in findings] == [
+        "record r-1 version 1: the stored record no longer matches its commitment"
+    ]
 
 
 def test_an_opening_of_another_record_version_is_found() -> None:

@@ -168,14 +168,21 @@ def test_disagreements_and_unauthorized_releases_are_counted() -> None:
 
 def test_long_lists_are_cut_at_a_thousand_items_but_counted_in_full() -> None:
     export = world.export()
-    export.refusals = [Refusal(str(i), None, "release" if i % 2 else "other", "refused", None) for i in range(1_001)]
+    export.refusals = [
+        Refusal(str(i), None, "release" if i % 2 else "other", "refused", None) for i in range(1_001)
+    ]
     result = verify_offline(export, world.snapshot(), world.DEPLOYMENT)
-    checks = [OnChainCheck(i, 1, True) for i in range(1_001)] + [OnChainCheck(i, 1, False) for i in range(1_001)]
+    checks = [OnChainCheck(i, 1, True) for i in range(1_001)] + [
+        OnChainCheck(i, 1, False) for i in range(1_001)
+    ]
     checks += [OnChainCheck(i, 1, None, "gone") for i in range(1_001)]
     data = build_report(export, result, world.DEPLOYMENT, checks, generated_at=NOW).to_json()
     refusals = data["refusals"]
     assert refusals["count"] == 1_001 and len(refusals["items"]) == 1_000
-    assert refusals["by_event"] == {"other": 501, "release": 500} and list(refusals["by_event"]) == ["other", "release"]
+    assert refusals["by_event"] == {"other": 501, "release": 500} and list(refusals["by_event"]) == [
+        "other",
+        "release",
+    ]
     replay = data["replay"]
     assert replay["checked_both_ways"] == 1_001 and len(replay["checked_both_ways_entries"]) == 1_000
     assert len(replay["disagreements"]) == 1_000
@@ -219,7 +226,10 @@ def test_purposes_are_named_from_the_labels_given_or_the_latest_catalogue_export
 
 def test_catalogue_labels_name_each_purpose_and_category_mask() -> None:
     labels = catalogue_labels(
-        {"purposes": [{"bit": 0, "name": "a"}, {"bit": "2", "name": "b"}], "categories": [{"bit": 6, "name": 7}]}
+        {
+            "purposes": [{"bit": 0, "name": "a"}, {"bit": "2", "name": "b"}],
+            "categories": [{"bit": 6, "name": 7}],
+        }
     )
     assert labels == {"purposes": {1: "a", 4: "b"}, "categories": {64: "7"}}
     assert catalogue_labels({}) == {"purposes": {}, "categories": {}}

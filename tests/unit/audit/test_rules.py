@@ -199,7 +199,9 @@ def test_public_categories_need_no_consent() -> None:
         (None, {"at": VALID_UNTIL + 1}),
     ],
 )
-def test_a_restricted_category_needs_a_live_grant_covering_it(event: ChainEvent | None, query: dict[str, object]) -> None:
+def test_a_restricted_category_needs_a_live_grant_covering_it(
+    event: ChainEvent | None, query: dict[str, object]
+) -> None:
     state = world(*(e for e in [event] if e is not None), categories=(1 << 10) - 1, validUntil=10**9)
     assert reason(state, **query) == Reason.NO_COVERING_GRANT
 
@@ -230,6 +232,15 @@ def test_a_grant_bound_to_an_agreement_covers_only_that_agreement() -> None:
     )
     assert decide(state).grant_id == 8
     assert reason(state, agreement_id=2) == Reason.NO_COVERING_GRANT
+
+
+def test_an_institution_no_enterprise_ever_granted_has_no_covering_grant() -> None:
+    theirs = {
+        "id": 2, "institution": OTHER_BANK, "maxLevel": 3, "validFrom": 0, "validUntil": VALID_UNTIL,
+        "commitmentId": 9, "categories": TAX, "purposes": PURPOSE,
+    }  # fmt: skip
+    state = world(ev("AgreementProposed", **theirs), ev("AgreementCountersigned", id=2))
+    assert reason(state, requester=OTHER_BANK, agreement_id=2) == Reason.NO_COVERING_GRANT
 
 
 def test_a_grant_is_for_its_own_enterprise_and_institution() -> None:

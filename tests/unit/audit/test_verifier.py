@@ -29,7 +29,10 @@ def test_a_clean_world_passes_every_offline_step() -> None:
     assert sorted(result.logs) == ["access-trail", "credit-records"]
     trail = result.logs["access-trail"]
     assert (trail.served, trail.anchored_size, trail.unanchored) == (3, 2, 1)
-    assert [(c.size, c.rebuilt, c.consistent) for c in trail.checkpoints] == [(1, True, True), (2, True, True)]
+    assert [(c.size, c.rebuilt, c.consistent) for c in trail.checkpoints] == [
+        (1, True, True),
+        (2, True, True),
+    ]
     assert len(result.access.entries) == 3 and sorted(result.access.replayed) == [0, 1, 2]
     assert result.access.levels_checked == 3 and result.access.unauthorized == []
     assert (result.records.leaves, result.records.versions, result.records.openings) == (2, 2, 2)
@@ -58,9 +61,7 @@ def test_a_leaf_that_does_not_decode_is_a_leaf_finding_of_the_trail() -> None:
     access = world.access_leaves()
     access[2] = b"not json"
     result = verify_offline(world.export(access=access), world.snapshot(), world.DEPLOYMENT)
-    assert [(f.step, f.index, f.what) for f in result.findings] == [
-        (Step.LEAF, 2, "leaf is not UTF-8 JSON")
-    ]
+    assert [(f.step, f.index, f.what) for f in result.findings] == [(Step.LEAF, 2, "leaf is not UTF-8 JSON")]
     assert len(result.access.entries) == 2
 
 
@@ -74,9 +75,25 @@ def test_the_deployment_step_compares_endpoint_manifest_and_export() -> None:
     result = verify_offline(world.export(header=foreign), snap, world.DEPLOYMENT)
     deployment = [f for f in result.findings if f.step is Step.DEPLOYMENT]
     assert deployment == [
-        Finding(Step.DEPLOYMENT, None, None, "the endpoint is another chain than the manifest's", "31337", "1"),
-        Finding(Step.DEPLOYMENT, None, None, "no code for Agreements at the manifest's address", "contract code", "none"),
-        Finding(Step.DEPLOYMENT, None, None, "no code for Checkpoints at the manifest's address", "contract code", "none"),
+        Finding(
+            Step.DEPLOYMENT, None, None, "the endpoint is another chain than the manifest's", "31337", "1"
+        ),
+        Finding(
+            Step.DEPLOYMENT,
+            None,
+            None,
+            "no code for Agreements at the manifest's address",
+            "contract code",
+            "none",
+        ),
+        Finding(
+            Step.DEPLOYMENT,
+            None,
+            None,
+            "no code for Checkpoints at the manifest's address",
+            "contract code",
+            "none",
+        ),
         Finding(Step.DEPLOYMENT, None, None, "the export is of another chain", "31337", "5"),
         Finding(
             Step.DEPLOYMENT,
@@ -92,7 +109,9 @@ def test_the_deployment_step_compares_endpoint_manifest_and_export() -> None:
 def test_an_export_without_header_or_naming_fewer_contracts_is_not_a_deployment_finding() -> None:
     export = world.export()
     assert export.header is not None
-    export.header = dataclasses.replace(export.header, contracts={"Consents": world.ADDRESSES["Consents"].upper()})
+    export.header = dataclasses.replace(
+        export.header, contracts={"Consents": world.ADDRESSES["Consents"].upper()}
+    )
     assert verify_offline(export, world.snapshot(), world.DEPLOYMENT).findings == []
     export.header = None
     result = verify_offline(export, world.snapshot(), world.DEPLOYMENT)
@@ -102,7 +121,9 @@ def test_an_export_without_header_or_naming_fewer_contracts_is_not_a_deployment_
 def test_the_declared_sizes_of_the_header_are_checked_for_every_log() -> None:
     export = world.export()
     assert export.header is not None
-    export.header = dataclasses.replace(export.header, logs={"access-trail": 4, "credit-records": 1, "extra": 2})
+    export.header = dataclasses.replace(
+        export.header, logs={"access-trail": 4, "credit-records": 1, "extra": 2}
+    )
     result = verify_offline(export, world.snapshot(), world.DEPLOYMENT)
     assert steps(result.findings) == [
         ("3.5", "access-trail", None),
@@ -121,7 +142,9 @@ def test_block_times_are_fetched_only_for_blocks_of_the_deployment_not_yet_known
         asked.append(list(blocks))
         return {b: world.BLOCK_TIME for b in blocks}
 
-    result = verify_offline(world.export(access=access), world.snapshot(timestamps={}), world.DEPLOYMENT, timestamps=fetch)
+    result = verify_offline(
+        world.export(access=access), world.snapshot(timestamps={}), world.DEPLOYMENT, timestamps=fetch
+    )
     assert asked == [[world.B]]
     assert result.snapshot.timestamps == {world.B: world.BLOCK_TIME}
     assert steps(result.findings) == [("4.5", "access-trail", 2)]
@@ -261,10 +284,14 @@ def test_the_labels_given_name_the_purposes_in_the_report() -> None:
     assert [p["purpose_name"] for p in per] == ["underwriting"]
 
 
-def test_production_wiring_reads_the_endpoint_for_the_manifests_contracts(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_wiring_reads_the_endpoint_for_the_manifests_contracts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     connected: list[tuple[str, Deployment]] = []
 
-    def connect(cls: type[ChainReader], rpc_url: str, deployment: Deployment, *, timeout: float = 30.0) -> Any:
+    def connect(
+        cls: type[ChainReader], rpc_url: str, deployment: Deployment, *, timeout: float = 30.0
+    ) -> Any:
         connected.append((rpc_url, deployment))
         return world.FakeChain()
 

@@ -148,7 +148,11 @@ def record_commitment(i: int) -> bytes:
 
 def record_leaves() -> list[bytes]:
     return [
-        encode_leaf("credit-record", i, {"record_id": f"r-{i}", "version": 1, "commitment": "0x" + record_commitment(i).hex()})
+        encode_leaf(
+            "credit-record",
+            i,
+            {"record_id": f"r-{i}", "version": 1, "commitment": "0x" + record_commitment(i).hex()},
+        )
         for i in range(2)
     ]
 
@@ -184,7 +188,9 @@ def export(
             )
             for i, leaf in enumerate(records)
         ],
-        refusals=[Refusal("2025-01-01T00:00:00+00:00", BANK.address, "release", "refused", "NO_COVERING_GRANT")],
+        refusals=[
+            Refusal("2025-01-01T00:00:00+00:00", BANK.address, "release", "refused", "NO_COVERING_GRANT")
+        ],
         catalogues=[CatalogueDocument(1, DOCUMENT)],
     )
     for log, leaves in (("access-trail", access), ("credit-records", records)):
@@ -197,7 +203,9 @@ def _checkpoints(leaves: Sequence[bytes], sizes: Sequence[int]) -> tuple[Checkpo
     tree = MerkleTree(hash_leaf(leaf) for leaf in leaves)
     out, previous = [], 0
     for n, size in enumerate(sizes):
-        out.append(CheckpointRecord(previous, size, tree.root(size), "0x" + "00" * 20, 30 + n, bytes([n]) * 32, 0))
+        out.append(
+            CheckpointRecord(previous, size, tree.root(size), "0x" + "00" * 20, 30 + n, bytes([n]) * 32, 0)
+        )
         previous = size
     return tuple(out)
 
