@@ -149,7 +149,7 @@ def test_an_unreachable_api_is_an_audit_error() -> None:
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    with pytest.raises(AuditError, match="^API unavailable: connection refused$"):
+    with pytest.raises(AuditError, match=r"^API unavailable: connection refused$"):
         source(down).read()
 
 
@@ -157,5 +157,5 @@ def test_a_page_that_is_not_json_is_an_export_format_error() -> None:
     def garbled(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, text="<html>")
 
-    with pytest.raises(ExportFormatError, match="^GET /audit/header: not JSON$"):
+    with pytest.raises(ExportFormatError, match=r"^GET /audit/header: not JSON$"):
         source(garbled).read()

@@ -171,7 +171,7 @@ def test_a_malformed_field_is_named_with_its_line(line: str | bytes, message: st
 
 
 def test_a_second_header_is_refused_naming_its_line() -> None:
-    with pytest.raises(ExportFormatError, match="^line 3: a second header$") as info:
+    with pytest.raises(ExportFormatError, match=r"^line 3: a second header$") as info:
         parse_lines([header_line(HEADER), entry_line("a", 0, b""), header_line(HEADER)])
     assert info.value.line == 3
 

@@ -324,7 +324,7 @@ def test_the_page_is_one_self_contained_document() -> None:
     assert html.startswith('<!doctype html><html lang="en"><head><meta charset="utf-8">')
     assert html.endswith("</body></html>\n")
     assert "<style>" in html and "src=" not in html and "href=" not in html
-    intro = [b for b in Page(html).blocks if b[0] == "p" and b[1] == "muted"][0]
+    intro = next(b for b in Page(html).blocks if b[0] == "p" and b[1] == "muted")
     assert (
         intro[2].startswith("Verified independently from the chain")
         and "No credit data was needed." in intro[2]

@@ -145,7 +145,8 @@ def test_later_failing_roots_are_counted_in_the_first_finding() -> None:
     snap = dataclasses.replace(snap, latest={LOG: (8, snap.checkpoints[LOG][-1].root)})
     findings, _ = run(entries(data), snap)
     assert [f.what for f in findings] == [
-        "entries 2..2 do not rebuild the root anchored in block 11 at size 3; 1 later checkpoint(s) fail as well"
+        "entries 2..2 do not rebuild the root anchored in block 11 at size 3;"
+        " 1 later checkpoint(s) fail as well"
     ]
 
 
