@@ -54,11 +54,32 @@ def _page(items: list[str], start: int, limit: int) -> tuple[list[Any], int | No
 
 
 class FakeApi:
-    def __init__(self, *, page_size: int) -> None:
+    def __init__(self, *, page_size: int, broken: str | None = None) -> None:
         self.page_size = page_size
+        self.broken = broken  # the path whose first item is served malformed
         self.paths: list[str] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self._handle(request)
+        url = urlsplit(request.url.raw_path.decode())
+        if self.broken is None or not url.path.startswith(self.broken):
+            return response
+        body = response.json()
+        if url.path == "/audit/header":
+            body["chain_id"] = -1
+        else:
+            kind = next(k for k in body if k != "next")
+            item = body[kind][0]
+            if kind == "entries":
+                item["seq"] = -1
+            else:  # {"record": {...}}, {"catalogue": {...}}, {"audit_event": {...}}
+                inner = item[
+                    {"records": "record", "catalogues": "catalogue", "refusals": "audit_event"}[kind]
+                ]
+                inner["at" if kind == "refusals" else "version"] = -1
+        return httpx.Response(200, json=body)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.raw_path.decode()
         self.paths.append(path)
         verified = verify_request(
@@ -159,3 +180,20 @@ def test_a_page_that_is_not_json_is_an_export_format_error() -> None:
 
     with pytest.raises(ExportFormatError, match=r"^GET /audit/header: not JSON$"):
         source(garbled).read()
+
+
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        ("/audit/header", "chain_id: expected a non-negative integer, got -1"),
+        ("/audit/logs/", "seq: expected a non-negative integer, got -1"),
+        ("/audit/records", "record.version: expected a non-negative integer, got -1"),
+        ("/audit/catalogues", "catalogue.version: expected a non-negative integer, got -1"),
+        ("/audit/refusals", "audit_event.at: expected a string, got int"),
+    ],
+)
+def test_a_malformed_item_of_a_page_is_refused_naming_its_field(broken: str, message: str) -> None:
+    api = FakeApi(page_size=2, broken=broken)
+    with pytest.raises(ExportFormatError) as info:
+        source(api.handle, page_size=2).read()
+    assert info.value.message == f"line 0: {message}"  # no file line: pages are numbered 0

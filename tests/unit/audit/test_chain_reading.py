@@ -43,6 +43,7 @@ def _abis() -> dict[str, list[dict[str, Any]]]:
     """Every wanted event (most without inputs), with the real parameters of the ones decoded here."""
     real = {
         "MemberAdmitted": _event("MemberAdmitted", ("account", "address", True), ("role", "uint8", False)),
+        "MemberSuspended": _event("MemberSuspended", ("account", "address", True)),
         "CheckpointAnchored": _event(
             "CheckpointAnchored",
             ("logId", "bytes32", True),
@@ -141,7 +142,7 @@ def test_only_the_wanted_events_of_the_contracts_in_the_manifest_are_decoded() -
     partial = EventDecoder(
         _abis(),
         {"Membership": ADDRESSES["Membership"]},
-        {"Membership": ("MemberAdmitted",), "Consents": ("ConsentGranted",)},
+        {"Consents": ("ConsentGranted",), "Membership": ("MemberAdmitted",)},
     )
     assert partial.addresses == [ADDRESSES["Membership"].lower()]
     assert partial.decode(admitted_log(BANK, 3)) is not None
@@ -150,21 +151,44 @@ def test_only_the_wanted_events_of_the_contracts_in_the_manifest_are_decoded() -
     assert decoder().addresses == sorted(a.lower() for a in ADDRESSES.values())
 
 
+def test_an_event_without_data_or_a_log_without_topics_decodes_as_such() -> None:
+    suspended = {
+        "address": ADDRESSES["Membership"],
+        "topics": [_topic("MemberSuspended(address)"), "0x" + encode(["address"], [BANK]).hex()],
+        "blockNumber": "0x9",
+        "logIndex": "0x1",
+        "transactionHash": "0x" + "77" * 32,
+    }
+    event = decoder().decode(suspended)
+    assert event is not None and (event.name, dict(event.args)) == ("MemberSuspended", {"account": BANK})
+    no_topics = {k: v for k, v in admitted_log(BANK, 3).items() if k != "topics"}
+    assert decoder().decode(no_topics) is None
+
+
 # -- JSON-RPC ----------------------------------------------------------------------------------
 
 
-def rpc(answer: Callable[[Any], Any], calls: list[Any] | None = None) -> JsonRpc:
+def transport(answer: Callable[[Any], Any], calls: list[Any] | None = None) -> httpx.MockTransport:
+    """A node answering JSON-RPC bodies with `answer`, refusing requests not in JSON-RPC 2.0 form."""
+
     def handle(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         if calls is not None:
             calls.append(body)
+        for item in body if isinstance(body, list) else [body]:
+            if set(item) != {"jsonrpc", "id", "method", "params"} or item["jsonrpc"] != "2.0":
+                return httpx.Response(200, json={"id": None, "error": {"code": -32600, "message": "Invalid"}})
         result = answer(body)
         if isinstance(result, httpx.Response):
             return result
         return httpx.Response(200, json=result)
 
+    return httpx.MockTransport(handle)
+
+
+def rpc(answer: Callable[[Any], Any], calls: list[Any] | None = None) -> JsonRpc:
     endpoint = JsonRpc("http://node.test", timeout=3.0)
-    endpoint._http = httpx.Client(transport=httpx.MockTransport(handle))
+    endpoint._http = httpx.Client(transport=transport(answer, calls))
     return endpoint
 
 
@@ -236,6 +260,19 @@ def test_the_client_is_opened_on_the_first_call_with_the_timeout(monkeypatch: py
     assert opened == [4.5]
 
 
+def test_the_endpoint_waits_thirty_seconds_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[float] = []
+
+    class Client(httpx.Client):
+        def __init__(self, *, timeout: float) -> None:
+            opened.append(timeout)
+            super().__init__(transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"result": 1})))
+
+    monkeypatch.setattr(httpx, "Client", Client)
+    JsonRpc("http://node.test").call("x", [])
+    assert opened == [30.0]
+
+
 # -- the snapshot -------------------------------------------------------------------------------
 
 
@@ -276,7 +313,12 @@ class Node:
         if method == "eth_getLogs":
             start, stop = int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)
             self.ranges.append((start, stop))
-            return [x for x in self.logs if start <= int(x["blockNumber"], 16) <= stop]
+            addresses = params[0]["address"]  # the node filters by emitting contract
+            return [
+                x
+                for x in self.logs
+                if start <= int(x["blockNumber"], 16) <= stop and x["address"].lower() in addresses
+            ]
         if method == "eth_call":
             call, block = params
             assert block == "0x28" and call["to"] == ADDRESSES["Checkpoints"]
@@ -295,10 +337,24 @@ def reader(node: Node, *, addresses: dict[str, str] | None = None, log_range: in
     return ChainReader(rpc=rpc(node.answer), deployment=deployment, abis=_abis(), log_range=log_range)
 
 
+def test_the_node_is_asked_for_the_logs_of_the_manifests_contracts_only() -> None:
+    calls: list[Any] = []
+    node = Node()
+    chain = reader(node)
+    chain.rpc._http = httpx.Client(transport=transport(node.answer, calls))
+    chain.events(decoder(), 3, 40)
+    (filter_,) = calls[0]["params"]
+    assert filter_ == {
+        "address": sorted(a.lower() for a in ADDRESSES.values()),
+        "fromBlock": "0x3",
+        "toBlock": "0x28",
+    }
+
+
 def test_the_snapshot_holds_what_the_offline_steps_need() -> None:
     node = Node()
     snap = reader(node).snapshot(
-        logs=["access-trail", "credit-records", "access-trail"], blocks=[20, 2, 41, 9, 20]
+        logs=["access-trail", "credit-records", "access-trail"], blocks=[20, 2, 41, 9, 20, 3, 40]
     )
     assert (snap.chain_id, snap.head, snap.deployment_block) == (31337, 40, 3)
     assert snap.addresses == ADDRESSES and snap.missing_code == ()
@@ -314,7 +370,8 @@ def test_the_snapshot_holds_what_the_offline_steps_need() -> None:
     }
     assert snap.latest == {"access-trail": (7, b"\x02" * 32), "credit-records": (0, bytes(32))}
     assert [(e.name, e.block, e.args["account"]) for e in snap.events] == [("MemberAdmitted", 5, BANK)]
-    assert snap.timestamps == {9: 1090, 20: 1200}  # only blocks of the deployment, up to the head
+    # only blocks of the deployment, up to the head
+    assert snap.timestamps == {3: 1030, 9: 1090, 20: 1200, 40: 1400}
     assert snap.timestamp(9) == 1090 and snap.timestamp(10) is None
     assert node.ranges == [(3, 40)]
 
@@ -327,6 +384,15 @@ def test_events_are_read_in_bounded_ranges_and_returned_in_chain_order() -> None
     events = reader(Node(), log_range=10).events(decoder(), 3, 40)
     assert [e.position for e in events] == [(5, 1), (9, 0), (9, 0), (20, 0)]
     assert reader(Node()).events(decoder(), 41, 40) == []
+    one_block = Node()
+    assert [e.block for e in reader(one_block, log_range=10).events(decoder(), 20, 20)] == [20]
+    assert one_block.ranges == [(20, 20)]
+
+
+def test_events_are_read_ten_thousand_blocks_at_a_time_by_default() -> None:
+    node = Node()
+    reader(node).events(decoder(), 0, 25_000)
+    assert node.ranges == [(0, 9_999), (10_000, 19_999), (20_000, 25_000)]
 
 
 def test_contracts_without_code_or_missing_from_the_manifest_are_named() -> None:
@@ -354,3 +420,32 @@ def test_block_timestamps_are_fetched_in_batches_and_a_missing_block_is_an_error
 
 def test_log_ids_are_the_keccak_of_the_log_name() -> None:
     assert log_id("access-trail") == keccak(b"access-trail")
+
+
+def test_connect_reads_the_endpoint_with_the_compiled_contracts_abis(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ledger.chain.compile
+
+    class Compiled:
+        def __init__(self, abi: list[dict[str, Any]]) -> None:
+            self.abi = abi
+
+    monkeypatch.setattr(
+        ledger.chain.compile, "compile_contracts", lambda: {n: Compiled(a) for n, a in _abis().items()}
+    )
+    opened: list[float] = []
+    node = Node()
+
+    class Client(httpx.Client):
+        def __init__(self, *, timeout: float) -> None:
+            opened.append(timeout)
+            super().__init__(transport=transport(node.answer))
+
+    monkeypatch.setattr(httpx, "Client", Client)
+    deployment = Deployment(31337, 3, ADDRESSES, {})
+    chain = ChainReader.connect("http://node.test:8545", deployment, timeout=7.0)
+    assert (chain.rpc.url, chain.deployment) == ("http://node.test:8545", deployment)
+    snap = chain.snapshot(logs=["access-trail"])
+    assert [e.name for e in snap.events] == ["MemberAdmitted"] and len(snap.checkpoints["access-trail"]) == 2
+    assert opened[0] == 7.0
+    ChainReader.connect("http://node.test:8545", deployment).rpc.call("eth_chainId", [])
+    assert opened[-1] == 30.0

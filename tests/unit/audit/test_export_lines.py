@@ -117,6 +117,7 @@ def _refusal(**changes: Any) -> str:
     "line, message",
     [
         (_header(format=None), "format: expected credit-ledger/audit-export/1, got None"),
+        (_header(format="other/1"), "format: expected credit-ledger/audit-export/1, got 'other/1'"),
         (_header(contracts=[]), "header: contracts and logs must be objects"),
         (_header(logs=None), "header: contracts and logs must be objects"),
         (_header(chain_id="7"), "chain_id: expected a non-negative integer, got '7'"),
