@@ -157,3 +157,10 @@ def test_decode_leaf_accepts_exactly_canonical_objects(value: dict[str, Any]) ->
         except LeafProblem:
             accepted = False
         assert accepted == canonical, data
+
+
+def test_a_payload_problem_names_the_field_and_shows_at_most_120_characters_of_the_value() -> None:
+    problem = PayloadProblem("request.subject", "a non-empty string", "x" * 300)
+    assert (problem.field, problem.expected) == ("request.subject", "a non-empty string")
+    assert problem.got == "'" + "x" * 119
+    assert str(problem) == "request.subject: expected a non-empty string, got '" + "x" * 119

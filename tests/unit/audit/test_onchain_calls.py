@@ -82,6 +82,7 @@ def test_a_level_no_uint8_can_carry_is_not_checked_on_chain() -> None:
         "Historical State not available",
         "missing trie node abc",
         "state PRUNED",
+        "requested block is out of range",
     ],
 )
 def test_a_state_the_node_no_longer_keeps_leaves_the_entry_unchecked(message: str) -> None:
@@ -95,6 +96,30 @@ def test_a_state_the_node_no_longer_keeps_leaves_the_entry_unchecked(message: st
         OnChainCheck(i, 10, None, "the node no longer keeps the state of this block") for i in (0, 1)
     ]
     assert progress.advanced == {"confirming on chain (eth_call)": 2}
+
+
+def test_a_batch_the_node_cannot_answer_leaves_the_other_batches_of_its_block_checked() -> None:
+    class FirstCallFails(Contract):
+        def authorize_many(
+            self, queries: Sequence[AuthorizationQuery], block_identifier: int | str = "latest"
+        ) -> list[Decision]:
+            self.error = "pruned" if not self.calls else None
+            return super().authorize_many(queries, block_identifier)
+
+    entries = {i: replayed(i) for i in range(450)}
+    checks = confirm_on_chain(FirstCallFails(), entries, list(range(450)), [])
+    assert [c.agrees for c in checks] == [None] * 200 + [True] * 250
+
+
+def test_a_contract_answering_fewer_decisions_than_asked_stops_the_audit() -> None:
+    class Short(Contract):
+        def authorize_many(
+            self, queries: Sequence[AuthorizationQuery], block_identifier: int | str = "latest"
+        ) -> list[Decision]:
+            return super().authorize_many(queries, block_identifier)[:-1]
+
+    with pytest.raises(ValueError):
+        confirm_on_chain(Short(), {0: replayed(0), 1: replayed(1)}, [0, 1], [])
 
 
 def test_another_failure_is_kept_as_the_reason_cut_to_two_hundred_characters() -> None:

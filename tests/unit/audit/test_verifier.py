@@ -5,6 +5,8 @@ found at its step, the chain is asked only what it must be, and step 4.7 runs on
 from __future__ import annotations
 
 import dataclasses
+import random
+import time
 from typing import Any
 
 import pytest
@@ -133,6 +135,21 @@ def test_the_declared_sizes_of_the_header_are_checked_for_every_log() -> None:
     assert sorted(result.logs) == ["access-trail", "credit-records", "extra"]
 
 
+def test_block_times_are_fetched_for_the_first_and_the_last_block_of_the_range() -> None:
+    access = world.access_leaves()
+    access[0] = encode_leaf("access", 0, world.access_payload(0, block=1))
+    access[2] = encode_leaf("access", 2, world.access_payload(2, block=world.HEAD))
+    asked: list[list[int]] = []
+
+    def fetch(blocks: Any) -> dict[int, int]:
+        asked.append(list(blocks))
+        return {b: world.BLOCK_TIME for b in blocks}
+
+    export = world.export(access=access)
+    verify_offline(export, world.snapshot(timestamps={}), world.DEPLOYMENT, timestamps=fetch)
+    assert asked == [[1, world.B, world.HEAD]]
+
+
 def test_block_times_are_fetched_only_for_blocks_of_the_deployment_not_yet_known() -> None:
     access = world.access_leaves()
     access[2] = encode_leaf("access", 2, world.access_payload(2, block=world.HEAD + 1))
@@ -210,7 +227,9 @@ def test_verify_reads_the_chain_once_confirms_every_entry_on_chain_and_reports_c
         progress=progress,
         options=VerifyOptions(onchain_sample=None),
     )
+    started = time.perf_counter()
     report = verifier.verify(world.export())
+    elapsed = time.perf_counter() - started
     assert report.clean and report.findings == []
     assert chain.logs_asked == [["access-trail", "credit-records"]] and chain.blocks_asked == [[world.B]]
     assert [(block, len(queries)) for block, queries in contract.asked] == [(world.B, 3)]
@@ -220,7 +239,12 @@ def test_verify_reads_the_chain_once_confirms_every_entry_on_chain_and_reports_c
         "chain", "records", "examine", "leaves", "merkle", "replay", "onchain", "total"
     }  # fmt: skip
     assert data["generated_at"].endswith("+00:00") and len(data["generated_at"]) == 25
-    assert any(total is None for _, total in progress.tasks)  # reading the chain: no known total
+    # reading the chain (no known total), the record log, examining, replaying, confirming
+    assert [total for _, total in progress.tasks] == [None, 1, 3, 3, 3]
+    assert sum(progress.advanced.values()) == 1 + 3 + 3 + 3
+    seconds = data["performance"]["seconds"]
+    assert 0 <= seconds["chain"] <= seconds["total"] <= elapsed + 0.001
+    assert 0 <= seconds["onchain"] <= seconds["total"]
 
 
 def test_a_disagreeing_contract_is_a_finding_of_step_4_7() -> None:
@@ -233,6 +257,42 @@ def test_a_disagreeing_contract_is_a_finding_of_step_4_7() -> None:
     report = verifier.verify(world.export())
     assert steps(report.findings) == [("4.7", "access-trail", 0), ("4.7", "access-trail", 2)]
     assert report.to_json()["replay"]["local_only"] == 1
+
+
+def test_the_verifier_passes_its_options_to_the_offline_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ledger.audit.verifier as verifier_module
+
+    seen: list[int] = []
+    real = verifier_module.Examination
+
+    def spy(items: Any, separator: bytes, *, workers: int = 1) -> Any:
+        seen.append(workers)
+        return real(items, separator, workers=workers)
+
+    monkeypatch.setattr(verifier_module, "Examination", spy)
+    strict = VerifyOptions(onchain_sample=0, workers=3, max_block_age_seconds=1)
+    report = Verifier(
+        chain=world.FakeChain(),  # type: ignore[arg-type]
+        authorizer=None,
+        deployment=world.DEPLOYMENT,
+        options=strict,
+    ).verify(world.export())
+    assert seen == [3]
+    assert {f.step for f in report.findings} == {Step.BLOCK}  # released 5 s after the block
+
+
+def test_the_sample_is_the_one_its_seed_draws() -> None:
+    for seed in range(6):
+        contract = world.FakeContract()
+        Verifier(
+            chain=world.FakeChain(),  # type: ignore[arg-type]
+            authorizer=contract,
+            deployment=world.DEPLOYMENT,
+            options=VerifyOptions(onchain_sample=1, seed=seed),
+        ).verify(world.export())
+        ((_, queries),) = contract.asked
+        drawn = random.Random(seed).sample([0, 1, 2], 1)[0]
+        assert queries[0].level == (world.RAW_LEVEL if drawn == 1 else world.LEVEL)
 
 
 def test_the_sample_is_seeded_and_sized_by_the_options() -> None:
@@ -301,7 +361,7 @@ def test_production_wiring_reads_the_endpoint_for_the_manifests_contracts(
         "http://node.test:8545",
         world.DEPLOYMENT,
         progress=progress,
-        options=VerifyOptions(onchain_sample=0, workers=1),
+        options=VerifyOptions(onchain_sample=0, max_block_age_seconds=1),
         labels={"purposes": {1: "underwriting"}},
     )
     assert connected == [("http://node.test:8545", world.DEPLOYMENT)]
@@ -313,5 +373,5 @@ def test_production_wiring_reads_the_endpoint_for_the_manifests_contracts(
         30.0,
     )
     report = verifier.verify(world.export())
-    assert report.clean and progress.tasks
+    assert {f.step for f in report.findings} == {Step.BLOCK} and progress.tasks  # its options
     assert report.to_json()["access"]["per_institution_purpose"][0]["purpose_name"] == "underwriting"
