@@ -37,6 +37,8 @@ class Page(HTMLParser):
         self._headers: list[str] = []
         self._rows: list[list[Cell]] = []
         self._in_code = False
+        self._in_style = False
+        self.stray: list[str] = []  # text outside any heading, paragraph, cell or title
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -49,14 +51,21 @@ class Page(HTMLParser):
             self._rows.append([])
         elif tag == "code":
             self._in_code = True
+        elif tag == "style":
+            self._in_style = True
 
     def handle_data(self, data: str) -> None:
         if self._text is not None:
             self._text.append(data)
+        elif not self._in_style and data.strip():
+            self.stray.append(data)
         if self._in_code:
             self.codes.append(data)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+            return
         if tag == "code":
             self._in_code = False
             return
@@ -260,6 +269,9 @@ def test_the_entries_checked_both_ways_are_listed_up_to_two_hundred() -> None:
     data["replay"]["checked_both_ways"] = 300
     listed = [b for b in Page(render_html(data)).section("Releases (access trail)") if b[0] == "p"]
     assert listed == [("p", "muted", "Entries checked both ways: " + ", ".join(map(str, range(200))) + " …")]
+    data["replay"]["checked_both_ways"] = 201
+    listed = [b for b in Page(render_html(data)).section("Releases (access trail)") if b[0] == "p"]
+    assert listed[0][2].endswith(", 199 …")
     data["replay"]["checked_both_ways"] = 200
     listed = [b for b in Page(render_html(data)).section("Releases (access trail)") if b[0] == "p"]
     assert listed[0][2].endswith(", 199")
@@ -328,4 +340,46 @@ def test_the_page_is_one_self_contained_document() -> None:
     assert (
         intro[2].startswith("Verified independently from the chain")
         and "No credit data was needed." in intro[2]
+    )
+
+
+def test_nothing_is_shown_outside_the_headings_paragraphs_and_tables() -> None:
+    finding = Finding(Step.NONCE, "access-trail", 1, "again").to_json()
+    empty = report()
+    empty["access"]["per_institution_purpose"] = []
+    empty["replay"].update(checked_both_ways_entries=[], not_checked_on_chain_reasons={})
+    empty["refusals"].update(by_event={}, items=[])
+    empty["logs"][0]["checkpoints"] = []
+    for data in (
+        report(),
+        report(verdict="findings", findings=[finding], findings_by_step={"4.4 request nonce": 1}),
+        empty,
+    ):
+        page = Page(render_html(data))
+        assert page.stray == []
+        assert all(code.startswith("0x") for code in page.codes)  # only long hex values are code
+
+
+def test_key_value_tables_have_no_header_text() -> None:
+    page = Page(render_html(report()))
+    summary = page.tables("Summary", nested=True)[0]
+    replay = page.tables("Releases (access trail)")[1]
+    (records,) = page.tables("Credit records")
+    assert summary[1] == replay[1] == records[1] == ("", "")
+
+
+def test_hex_values_longer_than_twenty_characters_are_set_as_code() -> None:
+    data = report()
+    data["refusals"]["items"][0]["actor"] = "0x" + "a" * 18  # 20 characters: as text
+    data["refusals"]["items"][0]["detail"] = "0x" + "b" * 19  # 21 characters: as code
+    page = Page(render_html(data))
+    assert "0x" + "a" * 18 not in page.codes and "0x" + "b" * 19 in page.codes
+
+
+def test_the_intro_says_what_was_verified_and_that_no_credit_data_was_needed() -> None:
+    intro = next(b for b in Page(render_html(report())).blocks if b[0] == "p" and b[1] == "muted")
+    assert intro[2] == (
+        "Verified independently from the chain and the logs' entries: checkpoints, completeness and "
+        "order of both logs, each release's signed request and its authorization at its block, and the "
+        "stored record versions against their log leaves. No credit data was needed."
     )

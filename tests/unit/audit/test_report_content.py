@@ -259,3 +259,23 @@ def test_the_report_is_written_as_json_and_as_html(tmp_path: Path) -> None:
     full.write_html(tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and "CLEAN — no finding" in html
+
+
+class _Recorded:
+    """A path that keeps what is written to it and the encoding asked for."""
+
+    def __init__(self) -> None:
+        self.written: list[tuple[str, str | None]] = []
+
+    def write_text(self, text: str, encoding: str | None = None) -> int:
+        self.written.append((text, encoding))
+        return len(text)
+
+
+def test_both_forms_are_written_as_utf_8_whatever_the_locale() -> None:
+    report = AuditReport([], _report())
+    for write in (report.write_json, report.write_html):
+        path = _Recorded()
+        write(path)  # type: ignore[arg-type]
+        ((_, encoding),) = path.written
+        assert encoding is not None and encoding.lower() == "utf-8"
