@@ -27,7 +27,7 @@ def _report(checks: list[OnChainCheck] | None = None, **kw: object) -> dict[str,
 def test_a_clean_report_holds_chain_logs_releases_records_and_refusals() -> None:
     export = world.export()
     result = verify_offline(export, world.snapshot(), world.DEPLOYMENT)
-    result.seconds = {"merkle": 0.5, "leaves": 0.25, "examine": 0.0, "replay": 2.0, "chain": 1.23456}
+    result.seconds = {"merkle": 0.5, "leaves": 0.25, "examine": 0.5, "replay": 7.0, "chain": 1.23456}
     checks = [
         OnChainCheck(0, world.B, True, "ALLOWED"),
         OnChainCheck(1, world.B, None, "pruned"),
@@ -118,14 +118,26 @@ def test_a_clean_report_holds_chain_logs_releases_records_and_refusals() -> None
     }
     assert (data["findings_by_step"], data["findings"]) == ({}, [])
     assert data["performance"] == {
-        "seconds": {"merkle": 0.5, "leaves": 0.25, "examine": 0.0, "replay": 2.0, "chain": 1.235},
+        "seconds": {"merkle": 0.5, "leaves": 0.25, "examine": 0.5, "replay": 7.0, "chain": 1.235},
         "entries": 5,
         "releases": 3,
         "merkle_entries_per_second": 10.0,
         "leaf_decoding_entries_per_second": 20.0,
-        "releases_examined_per_second": None,
-        "replay_entries_per_second": 1.5,
+        "releases_examined_per_second": 6.0,
+        "replay_entries_per_second": 0.4,  # 3 / 7, to one decimal
     }
+
+
+def test_rates_of_steps_not_timed_or_timed_at_zero_are_not_given() -> None:
+    export = world.export()
+    result = verify_offline(export, world.snapshot(), world.DEPLOYMENT)
+    for seconds in ({}, {"merkle": 0.0, "leaves": 0.0, "examine": 0.0, "replay": 0.0}):
+        result.seconds = dict(seconds)
+        performance = build_report(export, result, world.DEPLOYMENT, [], generated_at=NOW).to_json()[
+            "performance"
+        ]
+        assert performance["seconds"] == seconds
+        assert [v for k, v in performance.items() if k.endswith("_per_second")] == [None] * 4
 
 
 def test_findings_are_listed_in_step_order_then_place_and_counted_by_step() -> None:
@@ -134,7 +146,9 @@ def test_findings_are_listed_in_step_order_then_place_and_counted_by_step() -> N
     result.findings = [
         Finding(Step.RECORD_VERSION, "credit-records", 1, "e"),
         Finding(Step.AUTHORIZATION, "access-trail", 2, "d"),
+        Finding(Step.AUTHORIZATION, "access-trail", None, "c-"),
         Finding(Step.AUTHORIZATION, "access-trail", 0, "c"),
+        Finding(Step.AUTHORIZATION, "A-log", 0, "c1"),
         Finding(Step.AUTHORIZATION, None, None, "c0"),
         Finding(Step.CONSISTENCY, "b-log", None, "b"),
         Finding(Step.CONSISTENCY, "a-log", 3, "a"),
@@ -144,15 +158,16 @@ def test_findings_are_listed_in_step_order_then_place_and_counted_by_step() -> N
     assert not report.clean
     data = report.to_json()
     assert data["verdict"] == "findings"
-    assert [f["what"] for f in data["findings"]] == ["z", "a", "b", "c0", "c", "d", "e"]
+    # within a step: findings without a log first, then by log and index (none as 0, in the order found)
+    assert [f["what"] for f in data["findings"]] == ["z", "a", "b", "c0", "c1", "c-", "c", "d", "e"]
     assert data["findings"][0] == Finding(Step.DEPLOYMENT, None, None, "z").to_json()
     assert data["findings_by_step"] == {
         "1 deployment": 1,
         "3.4 consistency proofs": 2,
-        "4.6 authorization replay": 3,
+        "4.6 authorization replay": 5,
         "5.1 record version": 1,
     }
-    assert [f.what for f in report.findings] == ["z", "a", "b", "c0", "c", "d", "e"]
+    assert [f.what for f in report.findings] == ["z", "a", "b", "c0", "c1", "c-", "c", "d", "e"]
 
 
 def test_disagreements_and_unauthorized_releases_are_counted() -> None:
