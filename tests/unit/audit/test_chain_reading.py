@@ -391,7 +391,8 @@ def test_events_are_read_in_bounded_ranges_and_returned_in_chain_order() -> None
 
 def test_events_are_read_ten_thousand_blocks_at_a_time_by_default() -> None:
     node = Node()
-    reader(node).events(decoder(), 0, 25_000)
+    deployment = Deployment(31337, 0, ADDRESSES, {})
+    ChainReader(rpc=rpc(node.answer), deployment=deployment, abis=_abis()).events(decoder(), 0, 25_000)
     assert node.ranges == [(0, 9_999), (10_000, 19_999), (20_000, 25_000)]
 
 

@@ -383,3 +383,10 @@ def test_the_intro_says_what_was_verified_and_that_no_credit_data_was_needed() -
         "order of both logs, each release's signed request and its authorization at its block, and the "
         "stored record versions against their log leaves. No credit data was needed."
     )
+
+
+def test_a_manifest_without_contracts_says_none() -> None:
+    data = report()
+    data["chain"]["contracts"] = {}
+    contracts = Page(render_html(data)).section("Contracts (from the auditor's deployment manifest)")
+    assert contracts == [("p", "muted", "none")]
