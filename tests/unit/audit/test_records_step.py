@@ -50,11 +50,17 @@ def version(i: int, *, opened: bool = True, **changes: Any) -> StoredVersion:
 
 
 def check(
-    versions: list[StoredVersion], leaves: list[bytes] = LEAVES, *, included: bool = True
+    versions: list[StoredVersion],
+    leaves: list[bytes] = LEAVES,
+    *,
+    included: bool = True,
+    prefix: int | None = None,
 ) -> tuple[list[Finding], RecordsResult]:
+    """Step 5 over `leaves`, of which the first `prefix` (all by default) are contiguous."""
     decoded: dict[int, DecodedLeaf] = {i: decode_leaf(data) for i, data in enumerate(leaves)}
     findings: list[Finding] = []
-    result = check_records(decoded, leaves, versions, findings, included=included)
+    contiguous = leaves[:prefix] if prefix is not None else leaves
+    result = check_records(decoded, contiguous, versions, findings, included=included)
     return findings, result
 
 
@@ -230,5 +236,26 @@ def test_an_opening_of_another_record_version_is_found() -> None:
 def test_an_opening_rfc8785_cannot_write_is_a_finding() -> None:
     opening = Opening(salt(1), {**document(1), "amount": float("nan")})
     findings, _ = check([version(0), version(1, opening=opening), version(2)])
-    assert [(f.step, f.index) for f in findings] == [(Step.RECORD_OPENING, 1)]
+    assert [(f.step, f.log, f.index) for f in findings] == [(Step.RECORD_OPENING, LOG, 1)]
     assert findings[0].what.startswith("record r-1 version 1: record not canonicalisable: ")
+
+
+def test_a_malformed_record_leaf_does_not_stop_the_check_of_the_next() -> None:
+    leaves = [LEAVES[0], encode_leaf("credit-record", 1, {"record_id": "r-1"}), LEAVES[2]]
+    findings, result = check([version(0), version(2, leaf_hash=bytes(32))], leaves)
+    assert [(f.step, f.index) for f in findings] == [(Step.LEAF, 1), (Step.RECORD_VERSION, 2)]
+    assert result.leaves == 2
+
+
+def test_a_version_stored_twice_does_not_stop_the_check_of_the_next() -> None:
+    for twice in (version(0, record_id="r-9"), version(0, log_seq=9)):
+        findings, result = check([version(0), twice, version(1), version(2)])
+        assert [f.step for f in findings] == [Step.RECORD_COMPLETENESS], findings
+        assert result.openings == 3
+
+
+def test_a_version_of_a_leaf_past_a_gap_is_checked_without_its_leaf_bytes() -> None:
+    findings, _ = check([version(0), version(1), version(2, leaf_hash=bytes(32))], prefix=2)
+    assert findings == []  # the leaf hash of entry 2 is not known: steps 3.1-3.5 report the gap
+    findings, _ = check([version(0), version(1), version(2, commitment=bytes(32), opening=None)], prefix=2)
+    assert [(f.step, f.index) for f in findings] == [(Step.RECORD_VERSION, 2)]
