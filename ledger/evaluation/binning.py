@@ -1,0 +1,135 @@
+"""The one module that touches optbinning: a narrow, typed wrapper around its scorecard.
+
+optbinning (and pandas under it) ships no type information, so everything it returns is
+turned here into plain, typed values: per variable, the bin edges, the scaled points of
+each bin and of the missing bin, the training counts and events, the information value.
+Nothing else in the evaluation imports optbinning, pandas or scikit-learn's estimators.
+
+The fit asks explicitly for a monotone event rate per variable (`ascending` when risk
+grows with the value, `descending` when it falls, `auto_asc_desc` when there is no
+prior), so no indicator's points run against its trend; the missing bin gets its
+empirical WoE (an enterprise with no penalty on file is not an average one), set once
+for all variables (never per variable: optbinning issue 412). Points are scaled by
+PDO/odds and rounded to integers, so a score is an exact sum anyone can repeat.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = ["BinnedVariable", "FittedScorecard", "Trend", "fit_scorecard"]
+
+Trend = Literal["ascending", "descending", "auto_asc_desc"]
+Column = Sequence[float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class BinnedVariable:
+    name: str
+    trend: Trend
+    splits: tuple[float, ...]
+    points: tuple[int, ...]  # per bin, len(splits) + 1
+    missing_points: int
+    counts: tuple[int, ...]  # training rows per bin
+    events: tuple[int, ...]  # defaults per bin
+    missing_count: int
+    missing_events: int
+    iv: float
+
+
+@dataclass(frozen=True)
+class FittedScorecard:
+    """The fitted scorecard as plain values, plus optbinning's own answers for checking."""
+
+    variables: tuple[BinnedVariable, ...]  # the selected ones, in input order
+    dropped: tuple[str, ...]  # variables below the information-value threshold
+    _scorecard: Any  # optbinning.Scorecard, kept for `reference_scores` and `reference_points`
+
+    def reference_scores(self, columns: Mapping[str, Column]) -> list[float]:
+        """optbinning's `Scorecard.score`, to hold our applier to (not used for scoring)."""
+        return [float(s) for s in self._scorecard.score(_frame(columns))]
+
+    def reference_points(self, columns: Mapping[str, Column]) -> dict[str, list[float]]:
+        """optbinning's points per variable and row (`Scorecard.transform`)."""
+        table = self._scorecard.transform(_frame(columns))
+        return {str(name): [float(p) for p in table[name]] for name in table.columns}
+
+
+def _frame(columns: Mapping[str, Column]) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    return pd.DataFrame({
+        name: np.array([math.nan if v is None else float(v) for v in values], dtype=float)
+        for name, values in columns.items()
+    })  # fmt: skip
+
+
+def fit_scorecard(
+    columns: Mapping[str, Column],
+    target: Sequence[int],
+    trends: Mapping[str, Trend],
+    *,
+    pdo: float,
+    odds: float,
+    base_score: float,
+    max_n_bins: int,
+    min_bin_size: float,
+    min_iv: float,
+) -> FittedScorecard:
+    """Fit monotone WoE binning and a logistic scorecard scaled by PDO/odds, points rounded."""
+    import numpy as np
+    from optbinning import BinningProcess, Scorecard
+    from sklearn.linear_model import LogisticRegression
+
+    names = list(columns)
+    if set(trends) != set(names):
+        raise ValueError(f"a monotone trend is needed for every variable: {sorted(set(names) ^ set(trends))}")
+    process = BinningProcess(
+        names,
+        max_n_bins=max_n_bins,
+        min_bin_size=min_bin_size,
+        selection_criteria={"iv": {"min": min_iv}} if min_iv > 0 else None,
+        binning_fit_params={n: {"monotonic_trend": trends[n]} for n in names},
+    )
+    scorecard = Scorecard(
+        binning_process=process,
+        estimator=LogisticRegression(max_iter=1000),
+        scaling_method="pdo_odds",
+        scaling_method_params={"pdo": pdo, "odds": odds, "scorecard_points": base_score},
+        rounding=True,
+    )
+    scorecard.fit(_frame(columns), np.asarray(target, dtype=int), metric_missing="empirical")
+    fitted = scorecard.binning_process_
+    selected = [str(n) for n in fitted.get_support(names=True)]
+    table = scorecard.table(style="detailed")
+    variables = []
+    for name in selected:
+        optb = fitted.get_binned_variable(name)
+        rows = table[table["Variable"] == name]
+        points = [int(p) for p in rows["Points"]]
+        counts = [int(c) for c in rows["Count"]]
+        events = [int(e) for e in rows["Event"]]
+        splits = tuple(float(s) for s in optb.splits)
+        n_bins = len(splits) + 1  # then one special bin (unused: no special codes) and the missing bin
+        if len(points) != n_bins + 2:
+            raise RuntimeError(f"{name}: {len(points)} rows in optbinning's table for {n_bins} bins")
+        variables.append(
+            BinnedVariable(
+                name=name,
+                trend=trends[name],
+                splits=splits,
+                points=tuple(points[:n_bins]),
+                missing_points=points[-1],
+                counts=tuple(counts[:n_bins]),
+                events=tuple(events[:n_bins]),
+                missing_count=counts[-1],
+                missing_events=events[-1],
+                iv=float(optb.binning_table.iv),
+            )
+        )
+    dropped = tuple(n for n in names if n not in selected)
+    return FittedScorecard(tuple(variables), dropped, scorecard)
