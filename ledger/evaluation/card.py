@@ -147,7 +147,8 @@ class Binning(BaseModel):
     max_n_bins: Annotated[int, Constraint(ge=2)]
     min_bin_size: Annotated[float, Constraint(gt=0, lt=1)]
     min_iv: Annotated[float, Constraint(ge=0)]
-    dropped: tuple[Name, ...]
+    dropped_low_iv: tuple[Name, ...]
+    dropped_wrong_sign: tuple[Name, ...]  # coefficient against the WoE: points would run backwards
     libraries: dict[str, str]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.evaluation.errors import UnknownIndicator
 from ledger.evaluation.model import ModelDocument, ModelIndicator
@@ -26,8 +26,9 @@ REASONS = 4
 Value = float | None
 
 
-@dataclass(frozen=True, slots=True)
-class IndicatorScore:
+class IndicatorScore(NamedTuple):
+    """One indicator's part of a score (a named tuple: made for every indicator of every score)."""
+
     id: str
     value: Value
     bin: int | None  # None: the missing bin
@@ -41,11 +42,24 @@ class IndicatorScore:
 
 @dataclass(frozen=True, slots=True)
 class Score:
+    """A score, its grade, and each indicator's part (parallel tuples, in the model's order)."""
+
     score: int
     grade: str
     probability: float  # implied by the score under the model's scaling
     band: tuple[float, float]  # the grade's probability band
-    indicators: tuple[IndicatorScore, ...]
+    ids: tuple[str, ...]
+    values: tuple[Value, ...]
+    bins: tuple[int | None, ...]  # None: the missing bin
+    points: tuple[int, ...]
+    best_points: tuple[int, ...]
+
+    @property
+    def indicators(self) -> tuple[IndicatorScore, ...]:
+        return tuple(
+            IndicatorScore(*part)
+            for part in zip(self.ids, self.values, self.bins, self.points, self.best_points, strict=True)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,7 +67,7 @@ class Score:
             "grade": self.grade,
             "probability": round(self.probability, 6),
             "band": list(self.band),
-            "points": {i.id: i.points for i in self.indicators},
+            "points": dict(zip(self.ids, self.points, strict=True)),
         }
 
 
@@ -125,26 +139,40 @@ class Scorer:
             for k, g in enumerate(model.grades)
         }
         self._by_id = {i.id: i for i in model.indicators}
+        self._ids = tuple(t.id for t in self._tables)
+        self._best = tuple(t.best_points for t in self._tables)
+        self._best_labels = {
+            i.id: (bin_label(i, _best_bin(i), "en"), bin_label(i, _best_bin(i), "zh"))
+            for i in model.indicators
+        }
 
     def points(self, values: Mapping[str, Value]) -> tuple[IndicatorScore, ...]:
-        out: list[IndicatorScore] = []
+        return self.score(values).indicators
+
+    def score(self, values: Mapping[str, Value]) -> Score:
+        seen: list[Value] = []
+        bins: list[int | None] = []
+        points: list[int] = []
         for t in self._tables:
             try:
                 value = values[t.id]
             except KeyError:
                 raise UnknownIndicator(f"portrait: no value for indicator {t.id!r} the model reads") from None
             if value is None or value != value:  # no value (NaN counts as none)
-                out.append(IndicatorScore(t.id, None, None, t.missing_points, t.best_points))
+                seen.append(None)
+                bins.append(None)
+                points.append(t.missing_points)
             else:
                 b = bisect_right(t.splits, value)
-                out.append(IndicatorScore(t.id, value, b, t.points[b], t.best_points))
-        return tuple(out)
-
-    def score(self, values: Mapping[str, Value]) -> Score:
-        parts = self.points(values)
-        total = sum(p.points for p in parts)
+                seen.append(value)
+                bins.append(b)
+                points.append(t.points[b])
+        total = sum(points)
         grade = self.grade(total)
-        return Score(total, grade, self.model.scaling.probability(total), self._bands[grade], parts)
+        return Score(
+            total, grade, self.model.scaling.probability(total), self._bands[grade],
+            self._ids, tuple(seen), tuple(bins), tuple(points), self._best,
+        )  # fmt: skip
 
     def score_only(self, values: Mapping[str, Value]) -> int:
         """The score alone, for whole populations (monitoring, model cards)."""
@@ -158,7 +186,9 @@ class Scorer:
                     else t.points[bisect_right(t.splits, value)]
                 )
         except KeyError as e:
-            raise UnknownIndicator(f"portrait: no value for indicator {e.args[0]!r} the model reads") from None
+            raise UnknownIndicator(
+                f"portrait: no value for indicator {e.args[0]!r} the model reads"
+            ) from None
         return total
 
     def grade(self, score: int) -> str:
@@ -169,20 +199,21 @@ class Scorer:
 
     def reasons(self, score: Score, top: int = REASONS) -> tuple[Reason, ...]:
         """The `top` indicators furthest short of their best bin, largest shortfall first."""
-        short = sorted((p for p in score.indicators if p.shortfall > 0), key=lambda p: -p.shortfall)
-        return tuple(self._reason(p) for p in short[:top])
+        pts, best = score.points, score.best_points
+        short = sorted((k for k in range(len(pts)) if best[k] > pts[k]), key=lambda k: pts[k] - best[k])
+        return tuple(
+            self._reason(IndicatorScore(score.ids[k], score.values[k], score.bins[k], pts[k], best[k]))
+            for k in short[:top]
+        )
 
     def _reason(self, p: IndicatorScore) -> Reason:
         ind = self._by_id[p.id]
-        best = _best_bin(ind)
+        best_en, best_zh = self._best_labels[p.id]
         value = format_value(p.value)
         value_zh = "无数据" if p.value is None else value
         value_en = "no data" if p.value is None else value
-        text_en = (
-            f"{ind.name_en} ({value_en}) is {p.shortfall} points short of its best range "
-            f"({bin_label(ind, best, 'en')})"
-        )
-        text_zh = f"{ind.name_zh}（{value_zh}）比最佳区间（{bin_label(ind, best, 'zh')}）少{p.shortfall}分"
+        text_en = f"{ind.name_en} ({value_en}) is {p.shortfall} points short of its best range ({best_en})"
+        text_zh = f"{ind.name_zh}（{value_zh}）比最佳区间（{best_zh}）少{p.shortfall}分"
         return Reason(
             p.id, ind.name_zh, ind.name_en, p.value, p.points, p.best_points, p.shortfall, text_zh, text_en
         )

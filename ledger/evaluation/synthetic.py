@@ -13,8 +13,8 @@ age (3 months plus an exponential with mean 70 months, at most 30 years). From t
 a registration record (in business unless h is very low); tax records for up to the
 last two years (grade better with h; overdue tax and major violations likelier with
 low h); monthly social insurance (70%) for up to the last 12 months, headcount growing
-with h, months in arrears likelier with low h; housing fund (25%) and electricity bills
-(40%) alike; administrative penalties, court cases, listings on the serious-dishonesty
+with h, months in arrears likelier with low h; housing fund (25%) and monthly
+electricity bills (40%) alike; administrative penalties, court cases, listings on the serious-dishonesty
 and abnormal-operation lists, each likelier with low h, dated within their publicity
 periods (records past publicity are withheld by the release path); patents and
 trademarks (more with i), R&D and high-tech status for the innovative; and conduct
@@ -24,7 +24,7 @@ application (10% of those penalised; an approved one marks the penalty repaired)
 Records fit the packaged catalogue (a test holds every one to it).
 
 *Label.* The default flag is drawn once the portrait is computed, with probability
-sigmoid(z) where z = -3.0 - 0.35 ln(1 + age/12) - 0.12 ln(1 + headcount)
+sigmoid(z) where z = -3.15 - 0.35 ln(1 + age/12) - 0.12 ln(1 + headcount)
 - 0.45 (tax grade - 2) [+0.3 without a grade] + 2.5 (1 - in business)
 - 0.9 clip(headcount trend, -1, 1) - 1.2 (social insurance continuity - 0.75)
 + 0.6 [overdue tax] + 1.0 major tax violation + 0.25 min(arrears months, 6)
@@ -136,7 +136,7 @@ class SyntheticCohort:
             return 0.0 if value is None else value
 
         grade = v.get("tax_credit_grade")
-        z = -3.0
+        z = -3.15
         z -= 0.35 * math.log1p(x("registration_age_months") / 12)
         z -= 0.12 * math.log1p(x("social_insurance_headcount"))
         z += 0.3 if grade is None else -0.45 * (grade - 2)
@@ -194,7 +194,7 @@ class _Gen:
         if rng.random() < 0.25:
             self._monthly_housing_fund(months)
         if rng.random() < 0.4:
-            self._monthly_utilities(min(6, months))
+            self._monthly_utilities(months)
         penalties = [self._penalty() for _ in range(_poisson(rng, 0.25 * math.exp(-0.6 * h)))]
         for _ in range(_poisson(rng, 0.12 * math.exp(-0.9 * h))):
             self._judicial()

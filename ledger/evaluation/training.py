@@ -59,7 +59,7 @@ class TrainingConfig:
     #: the top of the probability band of grades A-D (E takes the rest)
     grade_max_probability: tuple[float, float, float, float] = (0.02, 0.05, 0.10, 0.20)
     max_n_bins: int = 6
-    min_bin_size: float = 0.05
+    min_bin_size: float = 0.01
     min_iv: float = 0.02
     test_share: float = 0.3
     split_seed: int = 20_250_101
@@ -90,6 +90,7 @@ class TrainedModel:
     document: ModelDocument
     card: ModelCard
     fitted: FittedScorecard
+    rows: tuple[TrainingRow, ...]  # as given; the card's data hash is theirs
     train_rows: tuple[TrainingRow, ...]
     test_rows: tuple[TrainingRow, ...]
 
@@ -138,7 +139,7 @@ def train(
     document = _document(fitted, indicators, source, config)
     scorer = Scorer(document)
     card = _card(document, scorer, fitted, train_part, test, rows, source, config)
-    return TrainedModel(document, card, fitted, train_part, test)
+    return TrainedModel(document, card, fitted, tuple(rows), train_part, test)
 
 
 def _document(
@@ -244,7 +245,8 @@ def _card(
             max_n_bins=config.max_n_bins,
             min_bin_size=config.min_bin_size,
             min_iv=config.min_iv,
-            dropped=fitted.dropped,
+            dropped_low_iv=fitted.low_iv,
+            dropped_wrong_sign=fitted.wrong_sign,
             libraries={name: metadata.version(name) for name in ("optbinning", "scikit-learn", "pandas")},
         ),
     )
