@@ -449,6 +449,7 @@ def _describe(e: ValidationError, data: Any) -> str:
 @cache
 def default_indicators() -> IndicatorFile:
     """The packaged indicator file, checked against the packaged catalogue, loaded once."""
-    from ledger.evaluation.schema import default_schema
+    from ledger.domain.catalogue import default_catalogue
+    from ledger.evaluation.schema import load_for
 
-    return load_indicators(None, default_schema())
+    return load_for(default_catalogue())

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 
 from ledger.domain.catalogue import Catalogue, default_catalogue
 from ledger.evaluation.errors import IndicatorFileError
 from ledger.evaluation.facts import FACTS
-from ledger.evaluation.indicators import FieldSpec, Schema
+from ledger.evaluation.indicators import FieldSpec, IndicatorFile, Schema, load_indicators
 
-__all__ = ["default_schema", "schema_of"]
+__all__ = ["default_schema", "load_for", "schema_of"]
 
 
 def schema_of(catalogue: Catalogue) -> Schema:
@@ -37,3 +38,14 @@ def schema_of(catalogue: Catalogue) -> Schema:
 @cache
 def default_schema() -> Schema:
     return schema_of(default_catalogue())
+
+
+def load_for(catalogue: Catalogue, path: str | Path | None = None) -> IndicatorFile:
+    """An indicator file (None: the packaged one) checked against `catalogue`, version included."""
+    indicators = load_indicators(path, schema_of(catalogue))
+    if indicators.catalogue_version != catalogue.version:
+        where, written, now = path or "indicator file", indicators.catalogue_version, catalogue.version
+        raise IndicatorFileError(
+            f"{where}: catalogue_version: written for catalogue v{written}, checked against v{now}"
+        )
+    return indicators

@@ -24,14 +24,15 @@ application (10% of those penalised; an approved one marks the penalty repaired)
 Records fit the packaged catalogue (a test holds every one to it).
 
 *Label.* The default flag is drawn once the portrait is computed, with probability
-sigmoid(z) where z = -3.15 - 0.35 ln(1 + age/12) - 0.12 ln(1 + headcount)
+sigmoid(z) where z = -3.15 - 0.35 ln(1 + age/12) - 0.12 ln(1 + insured headcount)
 - 0.45 (tax grade - 2) [+0.3 without a grade] + 2.5 (1 - in business)
 - 0.9 clip(headcount trend, -1, 1) - 1.2 (social insurance continuity - 0.75)
 + 0.6 [overdue tax] + 1.0 major tax violation + 0.25 min(arrears months, 6)
 + 0.12 min(overdue utility bills, 6) + 0.6 min(enforcement cases, 3)
 + 0.2 min(penalties, 5) + 1.8 serious-dishonesty listed + 0.9 abnormal-operation listed
 - 0.08 min(patents, 6) - 0.25 high-tech + 0.8 min(commitments breached, 2)
-- 0.4 u, with u the part of h the records do not show (u ~ N(0, 1) mixed with h).
+- 0.4 u, with u = 0.6 e + 0.4 h and e ~ N(0, 1) drawn apart: a part of the risk the
+records do not show.
 So risk depends on the indicators in the directions one expects, not on any one alone,
 and about 6-8% of the cohort defaults.
 """

@@ -14,7 +14,7 @@ from ledger.domain.catalogue import default_catalogue
 from ledger.evaluation.errors import IndicatorFileError
 from ledger.evaluation.facts import FACTS
 from ledger.evaluation.indicators import IndicatorFile, load_indicators, parse_indicators
-from ledger.evaluation.schema import default_schema, schema_of
+from ledger.evaluation.schema import default_schema, load_for, schema_of
 
 FORMULAS = {"count", "sum", "latest", "months_since", "ratio", "trend", "flag"}
 
@@ -205,3 +205,14 @@ def test_a_catalogue_category_named_like_a_fact_is_refused() -> None:
     )
     with pytest.raises(IndicatorFileError, match="named like conduct facts: \\['objection'\\]"):
         schema_of(clashing)
+
+
+def test_a_file_for_another_catalogue_version_is_refused(tmp_path: Path) -> None:
+    data = raw()
+    data["catalogue_version"] = 2
+    path = tmp_path / "indicators.json"
+    path.write_text(json.dumps(data), "utf-8")
+    with pytest.raises(
+        IndicatorFileError, match="catalogue_version: written for catalogue v2, checked against v1"
+    ):
+        load_for(default_catalogue(), path)
