@@ -18,7 +18,9 @@ scaled by PDO/odds and rounded to integers, so a score is an exact sum anyone ca
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,6 +28,14 @@ __all__ = ["BinnedVariable", "FittedScorecard", "Trend", "fit_scorecard"]
 
 Trend = Literal["ascending", "descending", "auto_asc_desc"]
 Column = Sequence[float | None]
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence pandas 3's deprecation notices about optbinning 1.0.0's own code (nothing of ours)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"optbinning\.")
+        yield
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +63,13 @@ class FittedScorecard:
 
     def reference_scores(self, columns: Mapping[str, Column]) -> list[float]:
         """optbinning's `Scorecard.score`, to hold our applier to (not used for scoring)."""
-        return [float(s) for s in self._scorecard.score(self._inputs(columns))]
+        with _quiet():
+            return [float(s) for s in self._scorecard.score(self._inputs(columns))]
 
     def reference_points(self, columns: Mapping[str, Column]) -> dict[str, list[float]]:
         """optbinning's points per variable and row (`Scorecard.transform`)."""
-        table = self._scorecard.transform(self._inputs(columns))
+        with _quiet():
+            table = self._scorecard.transform(self._inputs(columns))
         return {str(name): [float(p) for p in table[name]] for name in table.columns}
 
     def _inputs(self, columns: Mapping[str, Column]) -> Any:
@@ -160,20 +172,22 @@ def fit_scorecard(
         "max_n_bins": max_n_bins, "min_bin_size": min_bin_size,
     }  # fmt: skip
     frame, y = _frame(columns), np.asarray(target, dtype=int)
-    scorecard = _scorecard(names, trends, min_iv=min_iv, **params)
-    scorecard.fit(frame, y, metric_missing="empirical")
-    selected = [str(n) for n in scorecard.binning_process_.get_support(names=True)]
-    low_iv = tuple(n for n in names if n not in selected)
-    wrong_sign = tuple(_against_their_woe(scorecard, frame, y, selected))
-    if wrong_sign:
-        kept = [n for n in selected if n not in wrong_sign]
-        scorecard = _scorecard(kept, trends, min_iv=0, **params)
-        scorecard.fit(frame[kept], y, metric_missing="empirical")
-        if _against_their_woe(scorecard, frame, y, kept):
-            raise RuntimeError(
-                "coefficients against the WoE remain after dropping the variables that had them"
-            )
-    return FittedScorecard(tuple(_variables(scorecard, trends)), low_iv, wrong_sign, scorecard)
+    with _quiet():
+        scorecard = _scorecard(names, trends, min_iv=min_iv, **params)
+        scorecard.fit(frame, y, metric_missing="empirical")
+        selected = [str(n) for n in scorecard.binning_process_.get_support(names=True)]
+        low_iv = tuple(n for n in names if n not in selected)
+        wrong_sign = tuple(_against_their_woe(scorecard, frame, y, selected))
+        if wrong_sign:
+            kept = [n for n in selected if n not in wrong_sign]
+            scorecard = _scorecard(kept, trends, min_iv=0, **params)
+            scorecard.fit(frame[kept], y, metric_missing="empirical")
+            if _against_their_woe(scorecard, frame, y, kept):
+                raise RuntimeError(
+                    "coefficients against the WoE remain after dropping the variables that had them"
+                )
+        variables = tuple(_variables(scorecard, trends))
+    return FittedScorecard(variables, low_iv, wrong_sign, scorecard)
 
 
 def _variables(scorecard: Any, trends: Mapping[str, Trend]) -> list[BinnedVariable]:
