@@ -278,7 +278,7 @@ def test_log_proofs_refuse_a_log_that_no_longer_matches(
         LogProofs(platform.db).inclusion(LOG, 1)
 
 
-def test_worker_for_platform_uses_settings(platform: Platform) -> None:
+def test_the_wired_worker_follows_the_settings(platform: Platform) -> None:
     settings = platform.settings.model_copy(
         update={"anchor_max_entries": 7, "anchor_logs": ["credit-records"]}
     )
