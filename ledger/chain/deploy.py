@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.chain.client import ChainClient
@@ -62,8 +63,8 @@ class ContractAddresses:
         return {name: getattr(self, _FIELDS[name]) for name in sorted(CONTRACTS)}
 
 
-#: contract name -> field of `ContractAddresses`
-_FIELDS = dict(zip(CONTRACTS, (f.name for f in fields(ContractAddresses)), strict=True))
+#: contract name -> field of `ContractAddresses` (`CatalogueRegistry` -> `catalogue_registry`)
+_FIELDS = {name: re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() for name in CONTRACTS}
 
 
 @dataclass(frozen=True)
