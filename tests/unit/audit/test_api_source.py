@@ -30,13 +30,20 @@ from ledger.audit.export import (
     record_line,
     refusal_line,
 )
-from ledger.chain.deploy import Deployment
+from ledger.chain.deploy import CONTRACTS, ContractAddresses, Deployment
 from ledger.request_auth import api_domain, verify_request
 from tests.unit.audit.fakes import RecordingProgress
 
 AUDITOR = Account.from_key(b"\x07" * 32)
 MEMBERSHIP = "0x" + "1a" * 20
-DEPLOYMENT = Deployment(31337, 1, {"Membership": MEMBERSHIP, "Consents": "0x" + "4d" * 20}, {})
+DEPLOYMENT = Deployment(
+    31337,
+    1,
+    ContractAddresses.from_names(
+        {name: "0x" + f"{i:02x}" * 20 for i, name in enumerate(CONTRACTS)} | {"Membership": MEMBERSHIP}
+    ),
+    {},
+)
 HEADER = ExportHeader(31337, {}, 1, "t", {"b-log": 3, "a-log": 2, "empty": 0}, True, False)
 ENTRIES = {
     "a-log": [ExportedEntry("a-log", i, b"a%d" % i) for i in range(2)],

@@ -19,7 +19,7 @@ from eth_utils import keccak
 from ledger.audit.chain import ChainReader, JsonRpc, log_id
 from ledger.audit.errors import ChainReadError
 from ledger.audit.events import AUTHORIZATION_EVENTS, ChainEvent, EventDecoder
-from ledger.chain.deploy import Deployment
+from ledger.chain.deploy import ContractAddresses, Deployment
 
 ADDRESSES = {
     "Membership": "0x" + "1A" * 20,
@@ -332,8 +332,8 @@ class Node:
         raise AssertionError(method)
 
 
-def reader(node: Node, *, addresses: dict[str, str] | None = None, log_range: int = 10_000) -> ChainReader:
-    deployment = Deployment(31337, 3, addresses if addresses is not None else ADDRESSES, {})
+def reader(node: Node, *, log_range: int = 10_000) -> ChainReader:
+    deployment = Deployment(31337, 3, ContractAddresses.from_names(ADDRESSES), {})
     return ChainReader(rpc=rpc(node.answer), deployment=deployment, abis=_abis(), log_range=log_range)
 
 
@@ -391,20 +391,17 @@ def test_events_are_read_in_bounded_ranges_and_returned_in_chain_order() -> None
 
 def test_events_are_read_ten_thousand_blocks_at_a_time_by_default() -> None:
     node = Node()
-    deployment = Deployment(31337, 0, ADDRESSES, {})
+    deployment = Deployment(31337, 0, ContractAddresses.from_names(ADDRESSES), {})
     ChainReader(rpc=rpc(node.answer), deployment=deployment, abis=_abis()).events(decoder(), 0, 25_000)
     assert node.ranges == [(0, 9_999), (10_000, 19_999), (20_000, 25_000)]
 
 
-def test_contracts_without_code_or_missing_from_the_manifest_are_named() -> None:
-    snap = reader(Node(without_code=("Consents",))).snapshot(logs=["access-trail"])
-    assert snap.missing_code == ("Consents",)
-    partial = {k: v for k, v in ADDRESSES.items() if k != "Checkpoints"}
-    snap = reader(Node(), addresses=partial).snapshot(logs=["access-trail"])
-    assert snap.missing_code == ("Checkpoints",) and snap.latest == {}
-    assert "Checkpoints" not in snap.addresses
+def test_contracts_without_code_are_named_and_latest_is_not_asked_of_no_code() -> None:
+    snap = reader(Node(without_code=("Consents", "Agreements"))).snapshot(logs=["access-trail"])
+    assert snap.missing_code == ("Agreements", "Consents")  # in the order of CONTRACTS
+    assert snap.latest["access-trail"] == (7, b"\x02" * 32)
     snap = reader(Node(without_code=("Checkpoints",))).snapshot(logs=["access-trail"])
-    assert snap.latest == {}
+    assert snap.missing_code == ("Checkpoints",) and snap.latest == {}
 
 
 def test_block_timestamps_are_fetched_in_batches_and_a_missing_block_is_an_error() -> None:
@@ -442,7 +439,7 @@ def test_connect_reads_the_endpoint_with_the_compiled_contracts_abis(monkeypatch
             super().__init__(transport=transport(node.answer))
 
     monkeypatch.setattr(httpx, "Client", Client)
-    deployment = Deployment(31337, 3, ADDRESSES, {})
+    deployment = Deployment(31337, 3, ContractAddresses.from_names(ADDRESSES), {})
     chain = ChainReader.connect("http://node.test:8545", deployment, timeout=7.0)
     assert (chain.rpc.url, chain.deployment) == ("http://node.test:8545", deployment)
     snap = chain.snapshot(logs=["access-trail"])

@@ -32,7 +32,7 @@ from ledger.audit.export import (
     StoredVersion,
 )
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
-from ledger.chain.deploy import Deployment
+from ledger.chain.deploy import ContractAddresses, Deployment
 from ledger.chain.eip712 import sign_typed_data
 from ledger.domain.catalogue import default_catalogue
 from ledger.logs.leaves import encode_leaf
@@ -56,7 +56,7 @@ ADDRESSES = {
     "Consents": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
     "Checkpoints": "0x" + "5E" * 20,
 }
-DEPLOYMENT = Deployment(31337, 1, dict(ADDRESSES), {})
+DEPLOYMENT = Deployment(31337, 1, ContractAddresses.from_names(ADDRESSES), {})
 HEAD = 100
 
 
