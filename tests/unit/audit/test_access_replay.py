@@ -4,6 +4,9 @@ with each block's own events, raw categories released without being asked for, a
 from __future__ import annotations
 
 import dataclasses
+import os
+
+from eth_utils import keccak
 
 from ledger.audit.catalogue import content_hash
 from ledger.audit.chain import ChainSnapshot
@@ -16,6 +19,7 @@ from tests.unit.audit.test_access_findings import (
     GRANT,
     INSTITUTION,
     LOG,
+    SUBJECT,
     TAX,
     B,
     audit,
@@ -104,3 +108,41 @@ def test_the_default_bound_on_a_blocks_age_is_thirty_seconds() -> None:
     past_it: list[Finding] = []
     check_access([entry(0, at=1_031)], snapshot(), past_it)
     assert at_the_bound == [] and [f.step for f in past_it] == [Step.BLOCK]
+
+
+def test_expiries_are_judged_at_the_release_time_when_it_is_later_than_the_block() -> None:
+    short = (
+        *EVENTS,
+        event(7, "ConsentRevoked", grantId=GRANT),
+        event(
+            8,
+            "ConsentGranted",
+            grantId=6,
+            agreementId=0,
+            categories=TAX,
+            purposes=1,
+            rawCategories=0,
+            expiresAt=1_005,
+            usccHash=keccak(SUBJECT.encode()),
+            institution=INSTITUTION,
+        ),
+    )
+    findings: list[Finding] = []
+    check_access([entry(0, grant_id=6, at=1_010)], snapshot(short), findings)  # block time 1_000
+    assert [(f.step, f.got) for f in findings] == [(Step.AUTHORIZATION, "NO_COVERING_GRANT")]
+    assert check_access([entry(0, grant_id=6, at=1_005)], snapshot(short), []).unauthorized == []
+
+
+def test_a_subject_is_replayed_under_the_keccak_of_its_utf8_bytes() -> None:
+    subject = "9141" + os.urandom(7).hex()[:14].upper()  # new to this process: not cached yet
+    registered = (
+        *EVENTS,
+        event(5, "EnterpriseRegistered", account="0x" + "12" * 20, usccHash=keccak(subject.encode())),
+    )
+    findings: list[Finding] = []
+    result = check_access(
+        [entry(0, subject=subject, request_subject=subject)], snapshot(registered), findings
+    )
+    assert result.replayed[0].query.uscc_hash == keccak(subject.encode("utf-8"))
+    assert result.replayed[0].decision.reason.name != "SUBJECT_UNKNOWN"
+    assert {f.step for f in findings} <= {Step.REQUEST_MATCH, Step.AUTHORIZATION}
