@@ -146,6 +146,7 @@ def test_findings_are_listed_in_step_order_then_place_and_counted_by_step() -> N
     result.findings = [
         Finding(Step.RECORD_VERSION, "credit-records", 1, "e"),
         Finding(Step.AUTHORIZATION, "access-trail", 2, "d"),
+        Finding(Step.AUTHORIZATION, "access-trail", 1, "c+"),
         Finding(Step.AUTHORIZATION, "access-trail", None, "c-"),
         Finding(Step.AUTHORIZATION, "access-trail", 0, "c"),
         Finding(Step.AUTHORIZATION, "A-log", 0, "c1"),
@@ -159,15 +160,15 @@ def test_findings_are_listed_in_step_order_then_place_and_counted_by_step() -> N
     data = report.to_json()
     assert data["verdict"] == "findings"
     # within a step: findings without a log first, then by log and index (none as 0, in the order found)
-    assert [f["what"] for f in data["findings"]] == ["z", "a", "b", "c0", "c1", "c-", "c", "d", "e"]
+    assert [f["what"] for f in data["findings"]] == ["z", "a", "b", "c0", "c1", "c-", "c", "c+", "d", "e"]
     assert data["findings"][0] == Finding(Step.DEPLOYMENT, None, None, "z").to_json()
     assert data["findings_by_step"] == {
         "1 deployment": 1,
         "3.4 consistency proofs": 2,
-        "4.6 authorization replay": 5,
+        "4.6 authorization replay": 6,
         "5.1 record version": 1,
     }
-    assert [f.what for f in report.findings] == ["z", "a", "b", "c0", "c1", "c-", "c", "d", "e"]
+    assert [f.what for f in report.findings] == ["z", "a", "b", "c0", "c1", "c-", "c", "c+", "d", "e"]
 
 
 def test_disagreements_and_unauthorized_releases_are_counted() -> None:
