@@ -116,9 +116,7 @@ OBJECTIONS = CaseKind(
 )
 
 
-class Outcome(StrEnum):
-    """How an objection is decided."""
-
+class Outcome(StrEnum):  # how an objection is decided
     CORRECTED = "corrected"
     UPHELD = "upheld"
 
