@@ -2,7 +2,7 @@
 
 A service returns a frozen dataclass (a *view*); its fields, their order and their
 documentation (`Annotated[..., Field(description=…, examples=…)]`) are written there.
-`view_model` makes the response model from it, field for field, with pydantic's
+`view_of` makes the response model from it, field for field, with pydantic's
 `create_model`; a route returns the view and FastAPI validates it through the model
 (`response_model=`, reading attributes). A field added to a view is answered and
 documented without a second spelling.
@@ -22,13 +22,13 @@ import dataclasses
 import functools
 import operator
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Self, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Self, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, create_model
 
-__all__ = ["DecimalText", "Hex", "IsoText", "ViewModel", "list_of", "view_model"]
+__all__ = ["DecimalText", "Hex", "IsoText", "ViewModel", "view_of"]
 
 
 def _hex(value: Any) -> Any:
@@ -52,7 +52,7 @@ IsoText = Annotated[str, BeforeValidator(_iso)]
 
 
 class ViewModel(BaseModel):
-    """Base of the models `view_model` makes: built from a view's attributes."""
+    """Base of the models `view_of` makes: built from a view's attributes."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -61,35 +61,41 @@ class ViewModel(BaseModel):
         return cls.model_validate(view)
 
 
-def view_model(
+Model = TypeVar("Model", bound=ViewModel)
+
+
+def view_of(
     view: type[Any],
-    name: str,
     *,
     examples: list[dict[str, Any]] | None = None,
     nested: Mapping[type[Any], type[BaseModel]] | None = None,
     wire: Mapping[str, Any] | None = None,
-    base: type[ViewModel] = ViewModel,
-) -> type[ViewModel]:
-    """The response model `name` of dataclass `view`: its fields in order, documented as there.
+) -> Callable[[type[Model]], type[Model]]:
+    """A class decorator: the model it decorates, given the fields of dataclass `view`.
 
-    `examples` are whole answers for the OpenAPI document; `nested` maps a dataclass used
-    in a field to its model; `wire` gives fields a JSON type other than their own (their
-    documentation is kept). Fields `base` declares are left to it.
+    The fields come in the view's order, documented as there. `examples` are whole answers
+    for the OpenAPI document; `nested` maps a dataclass used in a field to its model;
+    `wire` gives fields a JSON type other than their own (their documentation is kept).
+    The decorated class adds nothing but its name (and `ViewModel.of`); pydantic's
+    `create_model` makes the model, a subclass of it with the same name.
     """
-    hints = get_type_hints(view, include_extras=True)
-    replace = nested or {}
-    overrides = wire or {}
-    fields: dict[str, Any] = {}
-    for field in dataclasses.fields(view):
-        if field.name in base.model_fields:
-            continue
-        annotation = hints[field.name]
-        if field.name in overrides:
-            annotation = _retyped(annotation, overrides[field.name])
-        default = ... if field.default is dataclasses.MISSING else field.default
-        fields[field.name] = (_on_the_wire(annotation, replace), default)
-    config = {"json_schema_extra": {"examples": examples}} if examples else None
-    return create_model(name, __base__=base, __cls_kwargs__=config, **fields)
+
+    def made(model: type[Model]) -> type[Model]:
+        hints = get_type_hints(view, include_extras=True)
+        replace, overrides = nested or {}, wire or {}
+        fields: dict[str, Any] = {}
+        for field in dataclasses.fields(view):
+            annotation = hints[field.name]
+            if field.name in overrides:
+                annotation = _retyped(annotation, overrides[field.name])
+            default = ... if field.default is dataclasses.MISSING else field.default
+            fields[field.name] = (_on_the_wire(annotation, replace), default)
+        config = {"json_schema_extra": {"examples": examples}} if examples else None
+        return create_model(
+            model.__name__, __base__=model, __module__=model.__module__, __cls_kwargs__=config, **fields
+        )
+
+    return made
 
 
 def _retyped(annotation: Any, to: Any) -> Any:
@@ -113,8 +119,3 @@ def _on_the_wire(annotation: Any, nested: Mapping[type[Any], type[BaseModel]]) -
     if origin in (list, tuple, dict):
         return origin[tuple(a if a is Ellipsis else _on_the_wire(a, nested) for a in args)]
     return annotation
-
-
-def list_of(model: type[BaseModel]) -> Any:
-    """`list[model]` for `response_model=`: to mypy a made model is a value, not a type."""
-    return types.GenericAlias(list, (model,))

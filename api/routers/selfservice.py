@@ -25,7 +25,6 @@ from api.routers.selfservice_schemas import (
     SelfRecordOut,
     rule_responses,
 )
-from api.view_models import list_of
 from ledger.errors import InvalidInput
 from ledger.selfservice import errors as rules
 from ledger.selfservice.declarations import DeclarationReceipt
@@ -81,7 +80,7 @@ def grants(caller: CallerDep, service: SelfServiceDep, subject: str | None = Non
 
 @router.get(
     "/self/records",
-    response_model=list_of(SelfRecordOut),
+    response_model=list[SelfRecordOut],
     summary="Free self-query: every record held about the enterprise, in full",
     description=(
         "Every record about the calling enterprise (naming its USCC), unmasked, with every version "
@@ -169,7 +168,7 @@ def declare(
 
 @router.get(
     "/notices",
-    response_model=list_of(NoticeOut),
+    response_model=list[NoticeOut],
     tags=["notices"],
     summary="The enterprise's notification feed",
     description=(

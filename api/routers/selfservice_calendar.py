@@ -10,7 +10,6 @@ from fastapi import APIRouter, Path, Query, Response
 from api.deps import CallerDep
 from api.routers.selfservice_deps import SelfServiceDep
 from api.routers.selfservice_schemas import CalendarDayBody, CalendarDayOut, rule_responses
-from api.view_models import list_of
 from ledger.selfservice.calendar import CalendarEntry
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
@@ -20,7 +19,7 @@ Day = Annotated[date, Path(description="a calendar day", examples=["2026-05-01"]
 
 @router.get(
     "/days",
-    response_model=list_of(CalendarDayOut),
+    response_model=list[CalendarDayOut],
     summary="The calendar's exceptions in a year (any member)",
     description="Monday to Friday are working days except `holiday` entries; Saturday and Sunday are not, "
     "except `workday` entries (调休). Objection and repair deadlines count working days.",

@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 from api.deps import CallerDep
 from api.routers.selfservice_deps import SelfServiceDep
 from api.routers.selfservice_schemas import USCC_EXAMPLE, rule_responses
-from api.view_models import list_of
 from ledger.selfservice import errors as rules
 from ledger.selfservice.cases import CaseKind, CaseWorkflow
 from ledger.selfservice.service import SelfService
@@ -56,14 +55,13 @@ def add_case_routes(
     noun, plural, id_name = words.noun, f"{words.noun}s", f"{words.short}_id"
     Filter = CaseFilter[kind.statuses]  # type: ignore[name-defined]  # the kind's states, known at run time
     CaseId = Annotated[str, Path(alias=id_name, description=f"the {noun}'s id", examples=[example_id])]
-    cases = list_of(model)
     seen_by = "the record's provider, " if provider_sees else ""
     unseen = f"an institution sees no {plural}" if provider_sees else "not an enterprise, operator or auditor"
 
     @router.get(
         "",
         name=f"list_{words.name}s",
-        response_model=cases,
+        response_model=list[model],  # type: ignore[valid-type]
         summary=f"{plural.capitalize()} the caller may see; `overdue=true` lists those past their deadline",
         description=(
             f"An enterprise names its own USCC and sees its {plural}; "
@@ -78,7 +76,7 @@ def add_case_routes(
     @router.post(
         "/escalations",
         name=f"escalate_{words.name}s",
-        response_model=cases,
+        response_model=list[model],  # type: ignore[valid-type]
         summary=f"Escalate every overdue {noun}, once (operator)",
         description=f"For a scheduler or an operator: each open {noun} past its deadline and not yet "
         "escalated is escalated (a log leaf and a notice to the enterprise); returns those escalated now.",

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import STATUS_BY_CLASS
 from api.schemas import Address, Bytes32
-from api.view_models import DecimalText, Hex, ViewModel, list_of, view_model
+from api.view_models import DecimalText, Hex, ViewModel, view_of
 from ledger.errors import LedgerError
 from ledger.selfservice.calendar import CalendarEntry
 from ledger.selfservice.consents import ActiveAgreement, ChainView, GrantView, InstitutionView
@@ -78,21 +78,29 @@ def rule_responses(*errors: type[LedgerError], **more: str) -> dict[int | str, d
 
 # -- consents --------------------------------------------------------------------------------------
 
-ChainAt = view_model(ChainView, "ChainAt")
-AgreementOut = view_model(
-    ActiveAgreement,
-    "AgreementOut",
-    wire={"categories": Mask, "purposes": Purposes, "document_hash": Hash},
-)
-InstitutionOut = view_model(
-    InstitutionView, "InstitutionOut", nested={ActiveAgreement: AgreementOut}, wire={"name_hash": Hash}
-)
-InstitutionsOut = create_model(
-    "InstitutionsOut", at=(ChainAt, ...), institutions=(list_of(InstitutionOut), ...), __base__=ViewModel
-)
-GrantOut = view_model(
+
+@view_of(ChainView)
+class ChainAt(ViewModel):
+    pass
+
+
+@view_of(ActiveAgreement, wire={"categories": Mask, "purposes": Purposes, "document_hash": Hash})
+class AgreementOut(ViewModel):
+    pass
+
+
+@view_of(InstitutionView, nested={ActiveAgreement: AgreementOut}, wire={"name_hash": Hash})
+class InstitutionOut(ViewModel):
+    pass
+
+
+class InstitutionsOut(ViewModel):
+    at: ChainAt
+    institutions: list[InstitutionOut]
+
+
+@view_of(
     GrantView,
-    "GrantOut",
     wire={
         "categories": Annotated[DecimalText, Field(examples=["64"])],
         "purposes": Purposes,
@@ -100,18 +108,40 @@ GrantOut = view_model(
         "status": Annotated[str, Field(examples=["live"])],
     },
 )
-GrantsOut = create_model("GrantsOut", at=(ChainAt, ...), grants=(list_of(GrantOut), ...), __base__=ViewModel)
+class GrantOut(ViewModel):
+    pass
+
+
+class GrantsOut(ViewModel):
+    at: ChainAt
+    grants: list[GrantOut]
 
 
 # -- self-query ------------------------------------------------------------------------------------
 
-VersionOut = view_model(SelfVersion, "VersionOut")
-PublicityOut = view_model(PublicityWindow, "PublicityOut")
-RepairStateOut = view_model(RepairSummary, "RepairStateOut")
-ObjectionSummaryOut = view_model(ObjectionSummary, "ObjectionSummaryOut")
-SelfRecordOut = view_model(
+
+@view_of(SelfVersion)
+class VersionOut(ViewModel):
+    pass
+
+
+@view_of(PublicityWindow)
+class PublicityOut(ViewModel):
+    pass
+
+
+@view_of(RepairSummary)
+class RepairStateOut(ViewModel):
+    pass
+
+
+@view_of(ObjectionSummary)
+class ObjectionSummaryOut(ViewModel):
+    pass
+
+
+@view_of(
     SelfRecord,
-    "SelfRecordOut",
     nested={
         RepairSummary: RepairStateOut,
         PublicityWindow: PublicityOut,
@@ -155,6 +185,8 @@ SelfRecordOut = view_model(
         }
     ],
 )
+class SelfRecordOut(ViewModel):
+    pass
 
 
 # -- self-declared information ---------------------------------------------------------------------
@@ -198,7 +230,9 @@ class DeclarationBody(BaseModel):
     )
 
 
-DeclarationOut = view_model(DeclarationReceipt, "DeclarationOut")
+@view_of(DeclarationReceipt)
+class DeclarationOut(ViewModel):
+    pass
 
 
 # -- objections ------------------------------------------------------------------------------------
@@ -256,9 +290,8 @@ class ObjectionDecisionBody(BaseModel):
     correction: CorrectionBody | None = None
 
 
-ObjectionOut = view_model(
+@view_of(
     ObjectionView,
-    "ObjectionOut",
     examples=[
         {
             "id": OBJECTION_EXAMPLE,
@@ -287,6 +320,8 @@ ObjectionOut = view_model(
         }
     ],
 )
+class ObjectionOut(ViewModel):
+    pass
 
 
 # -- repair ----------------------------------------------------------------------------------------
@@ -329,9 +364,8 @@ class RepairDecisionBody(BaseModel):
     reasons: str = Field(min_length=1, max_length=4000)
 
 
-RepairOut = view_model(
+@view_of(
     RepairView,
-    "RepairOut",
     examples=[
         {
             "id": APPLICATION_EXAMPLE,
@@ -358,6 +392,8 @@ RepairOut = view_model(
         }
     ],
 )
+class RepairOut(ViewModel):
+    pass
 
 
 # -- calendar and notices --------------------------------------------------------------------------
@@ -372,10 +408,13 @@ class CalendarDayBody(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
 
-CalendarDayOut = view_model(CalendarEntry, "CalendarDayOut", wire={"set_by": Address})
-NoticeOut = view_model(
+@view_of(CalendarEntry, wire={"set_by": Address})
+class CalendarDayOut(ViewModel):
+    pass
+
+
+@view_of(
     NoticeItem,
-    "NoticeOut",
     examples=[
         {
             "id": f"record:{RECORD_EXAMPLE}:1",
@@ -395,3 +434,5 @@ NoticeOut = view_model(
         },
     ],
 )
+class NoticeOut(ViewModel):
+    pass
