@@ -2,8 +2,8 @@
 
 A *case* is filed by the enterprise a record is about, against the record's current
 version, and is due by a deadline in working days. While it is open it can be decided
-(or, for some kinds, moved on or withdrawn); a decision is refused once the record has
-another version (`record_superseded`). Open cases past their deadline are listed and
+(an objection can also be forwarded to the provider, or withdrawn); a decision is refused
+once the record has another version (`record_superseded`). Open cases past their deadline are listed and
 escalated once (an operator, e.g. from a scheduler). Who sees a case: its enterprise,
 operators and auditors, and for some kinds the record's provider.
 
