@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -40,9 +40,6 @@ from ledger.selfservice.errors import AlreadyDecided, RecordSuperseded
 from ledger.selfservice.models import CaseColumns
 from ledger.selfservice.notices import notify
 from ledger.selfservice.workdays import add_working_days
-
-if TYPE_CHECKING:
-    from ledger.settings import Settings
 
 __all__ = ["MAX_TEXT", "CaseKind", "CaseLeaves", "CaseWords", "CaseWorkflow", "stated", "stated_reasons"]
 
@@ -121,10 +118,6 @@ class CaseWorkflow(Generic[Row, View]):
         self.ctx = ctx
         self.kind = kind
         self.words = kind.words
-
-    @property
-    def settings(self) -> Settings:
-        return self.ctx.platform.settings
 
     # -- reading --------------------------------------------------------------------------
 

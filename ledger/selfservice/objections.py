@@ -156,7 +156,7 @@ class ObjectionsService(CaseWorkflow[Objection, ObjectionView]):
                         f"record {record_id} already has open objection {already.id} "
                         f"(filed {already.filed_on})"
                     )
-                settings = self.settings
+                settings = self.ctx.settings
                 outer = today + timedelta(days=settings.objection_outer_bound_days)
                 forward = self._working_days(session, today, settings.objection_forward_working_days)
                 platform = self._working_days(session, today, settings.objection_platform_working_days)
@@ -192,7 +192,7 @@ class ObjectionsService(CaseWorkflow[Objection, ObjectionView]):
                         f"objection {objection_id} was forwarded to the provider on "
                         f"{row.forwarded_at or row.filed_at:%Y-%m-%d}"
                     )
-                provider_days = self.settings.objection_provider_working_days
+                provider_days = self.ctx.settings.objection_provider_working_days
                 row.due_on = min(self._working_days(session, today, provider_days), row.outer_due_on)
                 row.status, row.forwarded_at = ObjectionStatus.FORWARDED.value, now
                 self._leaf(

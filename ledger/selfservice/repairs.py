@@ -166,7 +166,7 @@ class RepairsService(CaseWorkflow[RepairApplication, RepairView]):
                     commitment_id=commitment_id,
                     proofs=hashes,
                     statement=note,
-                    due_on=self._working_days(session, today, self.settings.repair_decision_working_days),
+                    due_on=self._working_days(session, today, self.ctx.settings.repair_decision_working_days),
                 )
                 return self._filed(
                     session,
