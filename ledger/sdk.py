@@ -16,6 +16,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.act_specs import ACTS
+from ledger.chain.eip712 import TypedMessage, sign
 from ledger.chain.membership import (
     Action,
     ApproveMessage,
@@ -26,9 +27,7 @@ from ledger.chain.membership import (
     Role,
     RotateKeyMessage,
     SuspendEnterpriseMessage,
-    TypedMessage,
     name_hash,
-    sign,
     uscc_hash,
 )
 from ledger.errors import LedgerError

@@ -12,7 +12,7 @@ from api.deps import CallerDep, OperatorDep, PlatformDep
 from api.records_schemas import CatalogueOut, PublishCatalogueBody, SigningInfo
 from api.schemas import VersionPath, parse_address, to_bytes
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, PublishCatalogueMessage
-from ledger.chain.membership import Signed
+from ledger.chain.eip712 import Signed
 from ledger.errors import InvalidInput
 from ledger.platform import Platform
 from ledger.records.catalogues import CatalogueService

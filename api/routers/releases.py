@@ -11,19 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from api.deps import Caller, CallerDep, PlatformDep
+from api.deps import CallerDep, PlatformDep
 from api.schemas import INT64_MAX, Address, Bytes32, PositionPath, Signature
-from ledger.chain.membership import Role, uscc_hash
-from ledger.errors import NotAuthorized
-from ledger.logs.leaves import decode_leaf
-from ledger.logs.proofs import LogProofs
-from ledger.logs.store import entry
-from ledger.logs.verify import inclusion_bundle
 from ledger.release.accesses import MAX_PAGE as ACCESS_PAGE
 from ledger.release.accesses import AccessesService
 from ledger.release.request import request_from_json
 from ledger.release.service import ReleaseService
-from ledger.release.trail import ACCESS_TRAIL_LOG
 
 router = APIRouter(tags=["release"])
 
@@ -97,32 +90,7 @@ async def release(body: DataRequestBody, service: ReleaseDep) -> Response:
     responses={409: {"description": "not anchored yet"}},
 )
 def release_proof(index: PositionPath, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
-    with platform.db.session() as session:
-        row = entry(session, ACCESS_TRAIL_LOG, index)
-    if not _may_see(caller, None if row is None else decode_leaf(bytes(row.leaf)).payload):
-        raise NotAuthorized(f"{caller.address} may not see access-trail entry {index}")
-    proof = LogProofs(platform.db, watch=platform.watch).inclusion(ACCESS_TRAIL_LOG, index)
-    return inclusion_bundle(
-        proof,
-        chain_id=platform.deployment.chain_id,
-        checkpoints_contract=platform.deployment.addresses["Checkpoints"],
-    )
-
-
-def _may_see(caller: Caller, payload: dict[str, Any] | None) -> bool:
-    """Operators and auditors see every entry; an institution its own; an enterprise those about it."""
-    if caller.member.role in (Role.OPERATOR, Role.AUDITOR):
-        return True
-    if payload is None:
-        return False
-    if caller.address == payload.get("institution"):
-        return True
-    subject = payload.get("subject")
-    return (
-        caller.member.role is Role.ENTERPRISE
-        and isinstance(subject, str)
-        and (uscc_hash(subject) == caller.member.uscc_hash)
-    )
+    return AccessesService(platform).proof(caller.member, index)
 
 
 class AccessOut(BaseModel):

@@ -53,10 +53,13 @@ from ledger.batching import BatchWorker
 from ledger.bounded_cache import BoundedCache
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
+from ledger.chain.eip712 import Signed
 from ledger.chain.errors import ChainStale
-from ledger.chain.membership import Signed, uscc_hash
+from ledger.chain.membership import uscc_hash
 from ledger.domain.catalogue import Catalogue, CatalogueError, default_catalogue
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.domain.masking import mask_record
+from ledger.domain.publicity import publication_ended
 from ledger.errors import InvalidInput, LedgerError, NotAuthorized, Unavailable
 from ledger.logs.canonical_json import canonical_json
 from ledger.release.reader import CurrentRecord, RecordReader
@@ -68,8 +71,7 @@ from ledger.release.request import (
     request_to_json,
     verify_data_request,
 )
-from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail, TrailEntry, replayed
-from ledger.selfservice.publicity import publication_ended
+from ledger.release.trail import AccessTrail, TrailEntry, replayed
 from ledger.services import audit_events
 
 if TYPE_CHECKING:

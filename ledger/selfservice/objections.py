@@ -38,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.chain.membership import Member, Role, uscc_hash
+from ledger.domain.cases import OPEN_OBJECTION
 from ledger.errors import InvalidInput, NotAuthorized
 from ledger.records.ingest import RecordsConflict
 from ledger.records.models import CreditRecord
@@ -63,7 +64,6 @@ from ledger.selfservice.errors import (
     RecordSuperseded,
     UnknownObjection,
 )
-from ledger.selfservice.flags import OPEN_OBJECTION
 from ledger.selfservice.models import Objection
 from ledger.selfservice.notices import notify
 from ledger.selfservice.workdays import add_working_days

@@ -4,13 +4,13 @@
    proof of fulfilment and a repair commitment it signed on chain (`RepairApplicant`,
    `POST /acts/Commit`), checked like a truthfulness commitment. The application is
    accepted only once the minimum publicity period has passed (at once for minor
-   records) and while the record is still published (`publicity`).
+   records) and while the record is still published (`ledger.domain.publicity`).
 2. An operator approves or rejects it within `repair_decision_working_days` working
    days; overdue applications are listed and escalated once.
 3. Approved: publication and sharing stop at once. The release path never returns the
    record again (`release.reader`); the enterprise's own view shows it repaired.
    Records that are never repaired still leave publication at their maximum period
-   (the same rule, `publicity.publication_ended`).
+   (the same rule, `ledger.domain.publicity.publication_ended`).
 
 Every state change is a leaf of the credit-record log, a notice to the enterprise and
 an MLPS audit record, in the transaction of the change.
@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 
 from ledger.chain.agreements import CommitmentKind
 from ledger.chain.membership import Member, Role, uscc_hash
+from ledger.domain.cases import RepairStatus
+from ledger.domain.publicity import publicity_window
 from ledger.errors import InvalidInput, NotAuthorized
 from ledger.selfservice import leaves
 from ledger.selfservice.calendar import load_calendar
@@ -54,18 +56,11 @@ from ledger.selfservice.errors import (
 )
 from ledger.selfservice.models import RepairApplication
 from ledger.selfservice.notices import notify
-from ledger.selfservice.publicity import publicity_window
 from ledger.selfservice.workdays import add_working_days
 
 __all__ = ["RepairOutcome", "RepairStatus", "RepairView", "RepairsService"]
 
 MAX_TEXT = 4000
-
-
-class RepairStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
 
 
 class RepairOutcome(StrEnum):

@@ -16,6 +16,7 @@ from eth_utils import to_checksum_address
 from ledger.chain.agreements import AgreementsContract
 from ledger.chain.catalogue_registry import CatalogueRegistryContract
 from ledger.chain.consents import ConsentsContract
+from ledger.chain.eip712 import Signed
 from ledger.chain.membership import (
     ApproveMessage,
     Member,
@@ -25,7 +26,6 @@ from ledger.chain.membership import (
     RegisterEnterpriseMessage,
     ReinstateEnterpriseMessage,
     RotateKeyMessage,
-    Signed,
     SuspendEnterpriseMessage,
     uscc_hash,
 )

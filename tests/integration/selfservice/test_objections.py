@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlalchemy import update
 
+from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.logs.anchor_worker import AnchorWorker
-from ledger.records.canonical import CREDIT_RECORDS_LOG
 from ledger.selfservice.models import Objection
 from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.selfservice.conftest import SelfWorld, digest, find, leaf, penalty, refused
