@@ -200,7 +200,7 @@ class LedgerClient:
         result: dict[str, Any] = self.request("POST", f"/enterprises/{uscc}/key-rotation", body)
         return result
 
-    # -- credit records, catalogue and logs (issue 4) ------------------------------------
+    # -- credit records, catalogue and logs ----------------------------------------------
     # Imports are local to this section so it stays self-contained in a shared file.
 
     def send_bytes(self, method: str, path: str, content: bytes, content_type: str) -> Any:
@@ -311,7 +311,7 @@ class LedgerClient:
         result: dict[str, Any] = self.request("GET", f"/releases/{index}/proof")
         return result
 
-    # -- enterprise self-service (issue 6) -------------------------------------------------
+    # -- enterprise self-service -----------------------------------------------------------
     # Consent listings, free self-query, self-declared information, objections, credit
     # repair, the working-day calendar and notices. Imports are local to this section.
 

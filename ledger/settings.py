@@ -100,7 +100,7 @@ class Settings(BaseSettings):
             return self.relayer_key.get_secret_value()
         return devnet_key(0)  # DEVNET ONLY: account 0 of the public test mnemonic
 
-    # -- credit records, Merkle logs and anchoring (issue 4) ---------------------------------
+    # -- credit records, Merkle logs and anchoring -------------------------------------------
     # Keys are configuration, never code: `record_keys` maps key ids to base64 keys so a new
     # key can be made active (`record_key_id`) while records sealed under older ones still
     # open. Left empty in development, fixed development keys are derived
@@ -158,7 +158,7 @@ class Settings(BaseSettings):
                 raise ValueError("; ".join(problems))
         return self
 
-    # -- enterprise self-service: objections and credit repair (issue 6) --------------------
+    # -- enterprise self-service: objections and credit repair ------------------------------
     # Deadlines are policy, and uncertain (domain-rules.md §4: 上海市社会信用条例 Art. 36 as a
     # local template, 征信业管理条例 Art. 25 for the outer bound; §3 for repair), so they are
     # settings. Working days follow the operators' holiday calendar (`PUT /calendar/days/…`).
@@ -181,7 +181,7 @@ class Settings(BaseSettings):
         default=480, ge=-720, le=840, description="offset of the calendar the working days are counted in"
     )
 
-    # -- durable acknowledgements and a chain that comes back behind (issue 14) -------------
+    # -- durable acknowledgements and a chain that comes back behind ------------------------
     # See ledger.chain.finality and ledger.services.chain_watch for the reasoning.
     finality: str = Field(
         default="auto",

@@ -23,16 +23,14 @@ adding up; what was read for a refused request is dropped unused. A nonce is spe
 the chain's answer, whatever it is (a refused request is not sent again: it is signed
 anew), but not when the chain gives no answer: the transaction is then rolled back.
 The read travels in the trail's transaction rather than on its own: one round trip fewer
-per batch (1.77 -> 1.54 ms for a release alone, alternated in one process), and what is
-released is read under the same lock as its entry is logged. Nothing is shared between
-the releases of a batch but the round trips: each has its own decision, data, hash and
-entry, and fails alone unless a dependency fails for all. While a batch is handled the
-next one queues, so batches grow with the load and the fixed cost of each round trip is
-spread over more releases. (One worker rather than a checking and a logging one: once
-the read moved into the trail's transaction, the handoff between two cost more than
-their overlap gained, measured over HTTP alternately: 2.42-3.17 against 2.73-4.02 ms per
-release at concurrency 1, 910-1,009 against 828-1,071 releases/s at 16; two workers for
-the same stage made batches smaller and was slower.)
+per batch, and what is released is read under the same lock as its entry is logged.
+Nothing is shared between the releases of a batch but the round trips: each has its own
+decision, data, hash and entry, and fails alone unless a dependency fails for all. While
+a batch is handled the next one queues, so batches grow with the load and the fixed cost
+of each round trip is spread over more releases. One worker takes a batch through every
+step: a handoff between a checking and a logging worker costs more than their overlap
+gains, and two workers for the same step make batches smaller (the README's measured
+figures).
 """
 
 from __future__ import annotations
