@@ -144,7 +144,7 @@ def deploy() -> None:
     except LedgerError as exc:
         raise _fail(exc) from exc
     typer.echo(("deployed" if now else "already deployed, manifest matches") + f" ({settings.manifest_path})")
-    typer.echo(json.dumps(deployment.addresses, indent=2))
+    typer.echo(json.dumps(deployment.addresses.by_name(), indent=2))
 
 
 @devnet_app.command("up")

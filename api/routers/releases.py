@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import CallerDep, PlatformDep
+from api.deps import AccessesDep, CallerDep, ReleaseDep
 from api.schemas import INT64_MAX, Address, Bytes32, PositionPath, Signature
 from ledger.release.accesses import MAX_PAGE as ACCESS_PAGE
-from ledger.release.accesses import AccessesService
 from ledger.release.request import request_from_json
-from ledger.release.service import ReleaseService
 
 router = APIRouter(tags=["release"])
 
@@ -44,14 +42,6 @@ class ReceiptOut(BaseModel):
 class ReleaseOut(BaseModel):
     data: dict[str, Any]
     receipt: ReceiptOut
-
-
-async def get_release_service(request: Request) -> ReleaseService:  # async: no thread hop
-    service: ReleaseService = request.app.state.release_service
-    return service
-
-
-ReleaseDep = Annotated[ReleaseService, Depends(get_release_service)]
 
 
 @router.post(
@@ -89,8 +79,8 @@ async def release(body: DataRequestBody, service: ReleaseDep) -> Response:
     description="For its institution, its subject enterprise, operators and auditors.",
     responses={409: {"description": "not anchored yet"}},
 )
-def release_proof(index: PositionPath, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
-    return AccessesService(platform).proof(caller.member, index)
+def release_proof(index: PositionPath, caller: CallerDep, accesses_service: AccessesDep) -> dict[str, Any]:
+    return accesses_service.proof(caller.member, index)
 
 
 class AccessOut(BaseModel):
@@ -114,10 +104,10 @@ class AccessOut(BaseModel):
 )
 def accesses(
     caller: CallerDep,
-    platform: PlatformDep,
+    accesses_service: AccessesDep,
     subject: str | None = None,
     after: Annotated[int, Query(ge=-1, le=INT64_MAX, description="last index seen; -1 for the first")] = -1,
     limit: Annotated[int, Query(ge=1, le=ACCESS_PAGE)] = 100,
 ) -> list[AccessOut]:
-    found = AccessesService(platform).visible_to(caller.member, subject=subject, after=after, limit=limit)
+    found = accesses_service.visible_to(caller.member, subject=subject, after=after, limit=limit)
     return [AccessOut(index=a.index, entry=a.entry, proof=a.proof) for a in found]

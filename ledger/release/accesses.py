@@ -17,13 +17,12 @@ from sqlalchemy import select
 from ledger.chain.membership import Member, Role, uscc_hash
 from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.errors import NotAuthorized
+from ledger.logs.bundles import ProofBundles
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
-from ledger.logs.proofs import InclusionProof, LogProofs, NotYetAnchored
 from ledger.logs.store import entry
-from ledger.logs.verify import inclusion_bundle
-from ledger.platform import Platform
 from ledger.release.models import AccessRelease
+from ledger.storage.database import Database
 
 MAX_PAGE = 500
 
@@ -54,9 +53,9 @@ class Access:
 
 
 class AccessesService:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.proofs = LogProofs(platform.db, watch=platform.watch)
+    def __init__(self, db: Database, *, bundles: ProofBundles) -> None:
+        self.db = db
+        self.bundles = bundles
 
     def visible_to(
         self, member: Member, *, subject: str | None = None, after: int = -1, limit: int = 100
@@ -74,7 +73,7 @@ class AccessesService:
             raise NotAuthorized(f"a {member.role.name.lower()} sees no access-trail entries")
         if subject is not None and member.role is not Role.ENTERPRISE:
             query = query.where(AccessRelease.subject == subject)
-        with self.platform.db.session() as session:
+        with self.db.session() as session:
             seqs = list(session.scalars(query.order_by(AccessRelease.seq).limit(limit)))
             leaves = {
                 int(e.seq): bytes(e.leaf)
@@ -82,7 +81,10 @@ class AccessesService:
                     select(LogEntry).where(LogEntry.log_name == ACCESS_TRAIL_LOG, LogEntry.seq.in_(seqs))
                 )
             }
-        return [Access(seq, decode_leaf(leaves[seq]).payload, self._proof(seq)) for seq in seqs]
+        return [
+            Access(seq, decode_leaf(leaves[seq]).payload, self.bundles.anchored(ACCESS_TRAIL_LOG, seq))
+            for seq in seqs
+        ]
 
     def proof(self, member: Member, index: int) -> dict[str, Any]:
         """The inclusion bundle of access-trail entry `index`, for a member who may see it.
@@ -90,22 +92,8 @@ class AccessesService:
         Raises `NotAuthorized` when `member` may not (or the entry does not exist and
         `member` could only see some entries), `NotYetAnchored` before a checkpoint covers it.
         """
-        with self.platform.db.session() as session:
+        with self.db.session() as session:
             row = entry(session, ACCESS_TRAIL_LOG, index)
         if not may_see(member, None if row is None else decode_leaf(bytes(row.leaf)).payload):
             raise NotAuthorized(f"{member.account} may not see access-trail entry {index}")
-        return self._bundle(self.proofs.inclusion(ACCESS_TRAIL_LOG, index))
-
-    def _proof(self, index: int) -> dict[str, Any] | None:
-        try:
-            proof = self.proofs.inclusion(ACCESS_TRAIL_LOG, index)
-        except NotYetAnchored:
-            return None
-        return self._bundle(proof)
-
-    def _bundle(self, proof: InclusionProof) -> dict[str, Any]:
-        return inclusion_bundle(
-            proof,
-            chain_id=self.platform.deployment.chain_id,
-            checkpoints_contract=self.platform.deployment.addresses["Checkpoints"],
-        )
+        return self.bundles.inclusion(ACCESS_TRAIL_LOG, index)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ledger.chain.agreements import Agreement, AgreementsContract, AgreementStatus
-from ledger.chain.consents import ConsentsContract, Grant
-from ledger.chain.membership import Member, MembershipContract, Role, Status, uscc_hash
+from ledger.chain.agreements import Agreement, AgreementStatus
+from ledger.chain.consents import Grant
+from ledger.chain.membership import Member, Role, Status, uscc_hash
 from ledger.domain.catalogue import Catalogue
 from ledger.errors import NotAuthorized
 from ledger.selfservice.context import SelfServiceContext
@@ -96,14 +96,12 @@ def grant_status(grant: Grant, timestamp: int) -> GrantStatus:
 class ConsentsService:
     def __init__(self, ctx: SelfServiceContext) -> None:
         self.ctx = ctx
-        addresses = ctx.platform.deployment.addresses
-        chain = ctx.platform.chain
-        self.membership = MembershipContract(chain, addresses["Membership"])
-        self.agreements = AgreementsContract(chain, addresses["Agreements"])
-        self.consents = ConsentsContract(chain, addresses["Consents"])
+        self.membership = ctx.contracts.membership
+        self.agreements = ctx.contracts.agreements
+        self.consents = ctx.contracts.consents
 
     def _view(self) -> ChainView:
-        block = self.ctx.platform.chain.guard(lambda: self.ctx.platform.chain.w3.eth.get_block("latest"))
+        block = self.ctx.chain.guard(lambda: self.ctx.chain.w3.eth.get_block("latest"))
         return ChainView(int(block["number"]), int(block["timestamp"]))
 
     def institutions(self) -> tuple[ChainView, list[InstitutionView]]:

@@ -163,7 +163,7 @@ def _reasons(reasons: str, field: str = "reasons") -> str:
 class ObjectionsService:
     def __init__(self, ctx: SelfServiceContext) -> None:
         self.ctx = ctx
-        self.settings = ctx.platform.settings
+        self.settings = ctx.settings
 
     # -- filing ---------------------------------------------------------------------------
 

@@ -133,7 +133,7 @@ def _text(value: str | None, field: str, *, required: bool) -> str | None:
 class RepairsService:
     def __init__(self, ctx: SelfServiceContext) -> None:
         self.ctx = ctx
-        self.settings = ctx.platform.settings
+        self.settings = ctx.settings
 
     def apply(
         self,

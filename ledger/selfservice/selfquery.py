@@ -21,8 +21,6 @@ from ledger.chain.membership import Member
 from ledger.domain.cases import OPEN_OBJECTION
 from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.domain.publicity import PublicityWindow, publicity_window
-from ledger.logs.proofs import LogProofs, NotYetAnchored
-from ledger.logs.verify import inclusion_bundle
 from ledger.records.models import CreditRecord
 from ledger.selfservice.context import SelfServiceContext, audited, require_subject
 from ledger.selfservice.errors import UnknownRecord
@@ -91,7 +89,6 @@ def _repair(apps: list[RepairApplication]) -> RepairSummary:
 class SelfQueryService:
     def __init__(self, ctx: SelfServiceContext) -> None:
         self.ctx = ctx
-        self.proofs = LogProofs(ctx.db, watch=ctx.platform.watch)
 
     def records(
         self,
@@ -198,11 +195,4 @@ class SelfQueryService:
         return out
 
     def _proof(self, index: int) -> dict[str, Any] | None:
-        try:
-            proof = self.proofs.inclusion(CREDIT_RECORDS_LOG, index)
-        except NotYetAnchored:
-            return None
-        deployment = self.ctx.platform.deployment
-        return inclusion_bundle(
-            proof, chain_id=deployment.chain_id, checkpoints_contract=deployment.addresses["Checkpoints"]
-        )
+        return self.ctx.bundles.anchored(CREDIT_RECORDS_LOG, index)
