@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger.chain.authorize_call import AuthorizeCaller
-from ledger.chain.watch import WatchedAuthorizer
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import LogProofs
@@ -29,6 +28,7 @@ from ledger.selfservice.clock import Clock, SystemClock
 from ledger.selfservice.context import SelfServiceContext
 from ledger.selfservice.service import SelfService
 from ledger.services.acts import ActsService
+from ledger.services.chain_watch import WatchedAuthorizer
 from ledger.services.membership import MembershipService
 
 __all__ = [
@@ -103,7 +103,7 @@ def selfservice(
 
 def release_service(platform: Platform, *, records: RecordsService | None = None) -> ReleaseService:
     """The release service; with a watched platform, every decision's block is checked by the
-    watch, whose thread is started here and runs as long as the service (`ledger.chain.watch`).
+    watch, whose thread is started here and runs as long as the service (`ledger.services.chain_watch`).
 
     The service owns two worker threads and a chain connection; `close` stops them.
     """

@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from ledger.domain.log_names import ACCESS_LEAF_TYPE, ACCESS_TRAIL_LOG
 from ledger.errors import Conflict, LedgerError, Unavailable
 from ledger.logs.store import AppendedEntry, LogWriter, open_for_append
 from ledger.release.models import AccessRelease
@@ -27,8 +28,6 @@ from ledger.storage.bulk import bulk_insert
 from ledger.storage.database import Database, DatabaseUnavailable
 from ledger.storage.models import RequestNonce
 
-ACCESS_TRAIL_LOG = "access-trail"
-ACCESS_ENTRY_TYPE = "access"
 _INDEX = cast(Table, AccessRelease.__table__)
 
 
@@ -113,7 +112,7 @@ class TrailTransaction:
         for entry in entries:
             if (entry.signer, entry.nonce) not in self._spent:
                 raise ValueError(f"entry of nonce {entry.nonce} appended without spending it here")
-        appended = self._writer.append([(ACCESS_ENTRY_TYPE, entry.payload) for entry in entries])
+        appended = self._writer.append([(ACCESS_LEAF_TYPE, entry.payload) for entry in entries])
         bulk_insert(
             self.session,
             _INDEX,
