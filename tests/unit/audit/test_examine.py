@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from ledger.audit.examine import PARALLEL_FROM, Examination, Examined, _from_row, _to_row, examine
+from ledger.audit.examine import (
+    PARALLEL_FROM,
+    Examination,
+    Examined,
+    _examine_rows,
+    _from_row,
+    _to_row,
+    examine,
+)
 from ledger.audit.leaves import DecodedLeaf, parse_access
 from ledger.audit.request_sig import RequestDomain
 from ledger.logs.leaves import encode_leaf
@@ -43,6 +51,14 @@ def test_the_signer_is_recovered_under_the_domain_given() -> None:
 def test_rows_carry_every_field_across_processes() -> None:
     out = examine(SEPARATOR, [(i, leaf) for i, leaf in enumerate(world.access_leaves())] + [(3, b"x")])
     assert [_from_row(_to_row(x)) for x in out] == out
+
+
+def test_a_workers_chunk_is_examined_into_rows_under_the_domain_given() -> None:
+    """What each worker process runs (`Examination` submits it to the pool), called here in-process."""
+    items = [(i, leaf) for i, leaf in enumerate(world.access_leaves())] + [(3, b"x")]
+    rows = _examine_rows(SEPARATOR, items)
+    assert [_from_row(row) for row in rows] == examine(SEPARATOR, items)
+    assert [row[-1] for row in rows[:3]] == [BANK] * 3
 
 
 def test_a_short_trail_is_examined_inline_and_reports_its_count() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from typing import Any
 
 import pytest
@@ -11,7 +12,15 @@ import rfc8785
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ledger.audit.leaves import LeafProblem, PayloadProblem, decode_leaf, is_canonical, parse_access
+from ledger.audit.leaves import (
+    LeafProblem,
+    PayloadProblem,
+    RecordLeaf,
+    decode_leaf,
+    is_canonical,
+    parse_access,
+    parse_record_leaf,
+)
 from ledger.logs.leaves import encode_leaf
 
 ADDRESS = "0xf77Ce799114122f109DB9ce27146c9F6D2E33Da7"
@@ -40,6 +49,10 @@ PAYLOAD: dict[str, Any] = {
         "signature": "0x" + "02" * 65,
     },
 }
+
+# Under mutation testing (`scripts/mutation`) each property runs once per mutant: a tenth of
+# the examples there, the explicit ones always.
+_FEWER = 10 if os.environ.get("LEDGER_MUTATION") else 1
 
 json_values = st.recursive(
     st.none()
@@ -70,7 +83,7 @@ def _variants(value: Any) -> list[bytes]:
     return out
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400 // _FEWER, deadline=None)
 @given(value=json_values)
 @example(value=["\x7f"])  # DEL: raw in RFC 8785, escaped by json.dumps(ensure_ascii=True)
 @example(value=0.0)
@@ -138,7 +151,7 @@ def test_names_the_bad_payload_field(change, field) -> None:  # type: ignore[no-
     assert info.value.field == field
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300 // _FEWER, deadline=None)
 @given(
     value=st.dictionaries(
         st.sampled_from(["type", "seq", "a", "b", "é", "\U0001f600"]), json_values, max_size=5
@@ -164,3 +177,27 @@ def test_a_payload_problem_names_the_field_and_shows_at_most_120_characters_of_t
     assert (problem.field, problem.expected) == ("request.subject", "a non-empty string")
     assert problem.got == "'" + "x" * 119
     assert str(problem) == "request.subject: expected a non-empty string, got '" + "x" * 119
+
+
+RECORD = {"record_id": "r-1", "version": 2, "commitment": "0x" + "cd" * 32}
+
+
+def test_a_record_leaf_is_parsed_with_the_index_it_is_served_at() -> None:
+    assert parse_record_leaf(9, dict(RECORD)) == RecordLeaf(9, "r-1", 2, b"\xcd" * 32)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("record_id", "", "a non-empty string"),
+        ("version", -1, "a non-negative integer"),
+        ("commitment", "0x" + "CD" * 32, "0x + a 32-byte SHA-256 in lower-case hex"),
+        ("commitment", "0x" + "cd" * 31, "0x + a 32-byte SHA-256 in lower-case hex"),
+    ],
+)
+def test_a_bad_record_leaf_field_is_named_with_what_was_expected(
+    key: str, value: object, expected: str
+) -> None:
+    with pytest.raises(PayloadProblem) as info:
+        parse_record_leaf(0, {**RECORD, key: value})
+    assert (info.value.field, info.value.expected, info.value.got) == (key, expected, repr(value))

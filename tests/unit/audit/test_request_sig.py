@@ -155,3 +155,31 @@ def test_parallel_examination_equals_inline() -> None:
     assert sum(isinstance(x.signer, str) for x in inline) == 9
     assert sum(x.signer == bytes.fromhex(ACCOUNT.address[2:]) for x in inline) == 4_491
     assert inline[-1].leaf_problem == "leaf is not UTF-8 JSON"
+
+
+G_X = 0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798  # an r on the curve
+CANONICAL = "signature is not canonical (r or s out of range, or high s)"
+
+
+def _raw(r: int, s: int) -> bytes:
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((27,))
+
+
+@pytest.mark.parametrize(
+    ("r", "s"), [(1, 5), (G_X, 1), (G_X, N // 2), (N - 1, 5)], ids=["r=1", "s=1", "s=n/2", "r=n-1"]
+)
+def test_r_and_s_at_the_edges_of_their_ranges_are_canonical(r: int, s: int) -> None:
+    digest = bytes(range(32))
+    try:
+        recover_signer(digest, _raw(r, s))
+    except SignatureProblem as problem:
+        assert str(problem) != CANONICAL and str(problem).startswith("no public key recovers")
+
+
+@pytest.mark.parametrize(
+    ("r", "s"), [(0, 5), (N, 5), (G_X, 0), (G_X, N // 2 + 1)], ids=["r=0", "r=n", "s=0", "s=n/2+1"]
+)
+def test_r_and_s_just_outside_their_ranges_are_refused_as_not_canonical(r: int, s: int) -> None:
+    with pytest.raises(SignatureProblem) as info:
+        recover_signer(bytes(range(32)), _raw(r, s))
+    assert str(info.value) == CANONICAL
