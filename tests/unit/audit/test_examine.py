@@ -55,8 +55,10 @@ def test_rows_carry_every_field_across_processes() -> None:
 
 def test_a_workers_chunk_is_examined_into_rows_under_the_domain_given() -> None:
     """What each worker process runs (`Examination` submits it to the pool), called here in-process."""
-    items = [(i, leaf) for i, leaf in enumerate(world.access_leaves())] + [(3, b"x")]
+    bad = encode_leaf("access", 4, {**world.access_payload(0), "block": -1})
+    items = [(i, leaf) for i, leaf in enumerate(world.access_leaves())] + [(3, b"x"), (4, bad)]
     rows = _examine_rows(SEPARATOR, items)
+    assert _from_row(rows[4]).payload_problem == ("block", "a non-negative integer", "-1")
     assert [_from_row(row) for row in rows] == examine(SEPARATOR, items)
     assert [row[-1] for row in rows[:3]] == [BANK] * 3
 
@@ -70,3 +72,19 @@ def test_a_short_trail_is_examined_inline_and_reports_its_count() -> None:
     examination.close()
     assert Examination(items, SEPARATOR).results() == examine(SEPARATOR, items)
     assert PARALLEL_FROM == 4_000
+
+
+def test_a_pool_is_used_from_parallel_from_leaves_with_more_than_one_worker_only() -> None:
+    """Inline, `results` reports once; from a pool, once per chunk (1,000 leaves at least)."""
+    good = world.access_leaves()
+    items = [(i, good[i % 3]) for i in range(PARALLEL_FROM)]
+    for workers, reports in ((1, [PARALLEL_FROM]), (2, [1_000] * 4)):
+        done: list[int] = []
+        assert len(Examination(items, SEPARATOR, workers=workers).results(done.append)) == PARALLEL_FROM
+        assert done == reports
+    done = []
+    Examination(items, SEPARATOR).results(done.append)  # one worker unless asked
+    assert done == [PARALLEL_FROM]
+    done = []
+    Examination(items[:-1], SEPARATOR, workers=2).results(done.append)
+    assert done == [PARALLEL_FROM - 1]

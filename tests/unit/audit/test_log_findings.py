@@ -231,3 +231,48 @@ def test_latest_on_an_empty_history_must_be_the_empty_tree() -> None:
 def test_timings_are_measured() -> None:
     _, result = run(entries(leaves(10)))
     assert result.merkle_seconds > 0 and result.leaf_seconds > 0  # type: ignore[attr-defined]
+
+
+def test_leaves_after_one_that_does_not_decode_or_is_of_another_documented_kind_are_still_decoded() -> None:
+    data = leaves(4)
+    data[1] = b'{"seq":1, "type":"entry"}'
+    findings, result = run(entries(data), snapshot(data, [4]))
+    assert findings == [Finding(Step.LEAF, LOG, 1, "leaf bytes are not RFC 8785 canonical JSON")]
+    assert sorted(result.decoded) == [0, 2, 3]  # type: ignore[attr-defined]
+    records = [encode_leaf("credit-record", i, {"n": i}) for i in range(3)]
+    records[1] = encode_leaf("objection", 1, {"n": 1})
+    findings, result = run(
+        entries(records, "credit-records"), snapshot(records, [3], "credit-records"), "credit-records"
+    )
+    assert findings == [] and sorted(result.decoded) == [0, 2]  # type: ignore[attr-defined]
+
+
+def test_a_checkpoint_within_the_served_entries_is_rebuilt_after_one_beyond_them() -> None:
+    data = leaves(10)
+    findings, result = run(entries(data)[:5], snapshot(data, [8, 3]))
+    assert [(c.size, c.rebuilt) for c in result.checkpoints] == [(8, None), (3, True)]  # type: ignore[attr-defined]
+    assert [f.step for f in findings] == [Step.CHECKPOINT_HISTORY]  # the last anchors 3: all served
+
+
+def test_every_later_failing_root_is_counted_and_a_consistency_finding_names_its_log() -> None:
+    data = leaves(10)
+    other = [encode_leaf("entry", i, {"n": -i}) for i in range(10)]
+    snap = snapshot(other, [2, 3, 8, 9])
+    snap = dataclasses.replace(
+        snap, checkpoints={LOG: (snapshot(data, [2]).checkpoints[LOG][0], *snap.checkpoints[LOG][1:])}
+    )
+    findings, _ = run(entries(data), snap)
+    assert [f.what for f in findings] == [
+        "entries 2..2 do not rebuild the root anchored in block 11 at size 3;"
+        " 2 later checkpoint(s) fail as well"
+    ]
+    findings, _ = run(entries(data), snapshot(data, [8, 3]))
+    assert [(f.step, f.log) for f in findings] == [(Step.CHECKPOINT_HISTORY, LOG), (Step.CONSISTENCY, LOG)]
+
+
+def test_nothing_served_against_anchored_entries_is_zero_served_and_the_result_names_its_log() -> None:
+    findings, result = run([], snapshot(leaves(3), [3]))
+    assert findings == [
+        Finding(Step.COMPLETENESS, LOG, 0, "the chain anchors 3 entries but only 0 are served", "3", "0")
+    ]
+    assert result.name == LOG  # type: ignore[attr-defined]
