@@ -88,3 +88,21 @@ def test_a_pool_is_used_from_parallel_from_leaves_with_more_than_one_worker_only
     done = []
     Examination(items[:-1], SEPARATOR, workers=2).results(done.append)
     assert done == [PARALLEL_FROM - 1]
+
+
+def test_a_long_trail_is_cut_into_a_quarter_per_worker_each() -> None:
+    """Past 8,000 leaves for two workers the chunks grow beyond 1,000: 8,800 leaves, 8 chunks of 1,100."""
+    items = [(i, b"x") for i in range(8_800)]  # refused at once: the chunking is what is tested
+    done: list[int] = []
+    out = Examination(items, SEPARATOR, workers=2).results(done.append)
+    assert done == [1_100] * 8
+    assert [x.seq for x in out] == list(range(8_800)) and {x.leaf_problem for x in out} == {
+        "leaf is not UTF-8 JSON"
+    }
+
+
+def test_closing_before_the_results_cancels_the_chunks_not_started() -> None:
+    good = world.access_leaves()
+    examination = Examination([(i, good[i % 3]) for i in range(8_800)], SEPARATOR, workers=2)
+    examination.close()
+    assert any(future.cancelled() for future in examination._futures)
