@@ -429,6 +429,11 @@ H = b"\x11" * 32
             "leaf index 3 is outside a tree of size 3",
         ),
         (
+            lambda: m.inclusion_proof_length(0, 0),
+            InvalidSizeError,
+            "leaf index 0 is outside a tree of size 0",
+        ),
+        (
             lambda: m.inclusion_proof_length(-1, 3),
             InvalidSizeError,
             "leaf index -1 is outside a tree of size 3",
