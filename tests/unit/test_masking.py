@@ -67,6 +67,9 @@ CASES: list[tuple[str, object, object]] = [
     ("address", "河南省郑州市", "河南省郑州市******"),
     ("address", "经三路66号", "******"),
     ("address", "123 Main Street, Springfield", "******"),
+    ("address", "A市金水区经三路66号", "******"),  # a division starts with no Latin letter
+    ("address", "河南省郑A市金水区", "河南省******"),  # nor holds one
+    ("address", "河南省１２市金水区", "河南省******"),  # nor a digit, full-width included
     ("address", "", "******"),
     # amounts
     ("amount_band", 0, "0-10万"),
