@@ -16,6 +16,7 @@ from eth_utils import to_checksum_address
 from ledger.chain.membership import InstitutionKind, Member, Role, Status, uscc_hash
 from ledger.errors import NotAuthorized, Unavailable
 from ledger.logs.proofs import record_checkpoint
+from ledger.logs.store import open_for_append
 from ledger.merkle.rfc9162 import root, verify_inclusion
 from ledger.records.samples import sample_uscc
 from ledger.release.accesses import AccessesService
@@ -157,3 +158,29 @@ def test_no_proof_is_served_while_the_chain_watch_finds_the_chain_behind(
 ) -> None:
     with pytest.raises(Unavailable, match="the chain is behind"):
         service(sqlite_db, RefusingWatch()).visible_to(member(Role.OPERATOR))
+
+
+def test_a_page_holds_a_hundred_entries_unless_asked_otherwise(sqlite_db: Database) -> None:
+    trail = AccessTrail(sqlite_db)
+    entries = [
+        TrailEntry(
+            {"institution": BANK, "subject": ACME, "released_at": "2027-01-15T08:00:00+00:00"}, BANK, f"n{n}"
+        )
+        for n in range(102)
+    ]
+    try:
+        with trail.transaction() as tx:
+            tx.spend_nonces([(e.signer, e.nonce) for e in entries])()
+            tx.append(entries)
+    finally:
+        trail.close()
+    assert seen(sqlite_db, member(Role.OPERATOR)) == list(range(100))
+    assert seen(sqlite_db, member(Role.OPERATOR), limit=101) == list(range(101))
+
+
+def test_only_the_access_trail_leaves_are_served(trail: list[bytes], sqlite_db: Database) -> None:
+    with sqlite_db.session() as session:  # another log with entries at the same positions, written after
+        writer = open_for_append(session, "zz-other-log")
+        writer.append([("other", {"secret": n}) for n in range(len(RELEASES))])
+    entries = [a.entry for a in service(sqlite_db).visible_to(member(Role.OPERATOR))]
+    assert [(e["institution"], e["subject"]) for e in entries] == RELEASES

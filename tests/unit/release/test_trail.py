@@ -8,6 +8,7 @@ is reported by what failed: the trail as `Unavailable` naming it, the chain's
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +19,7 @@ from ledger.chain.errors import ChainUnavailable
 from ledger.errors import Conflict, Unavailable
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
-from ledger.logs.store import committed_size
+from ledger.logs.store import AppendedEntry, committed_size
 from ledger.merkle.rfc9162 import hash_leaf
 from ledger.records.samples import sample_uscc
 from ledger.release.models import AccessRelease
@@ -28,6 +29,7 @@ from ledger.release.trail import (
     AccessTrail,
     ReplayedDataRequest,
     TrailEntry,
+    TrailTransaction,
     replayed,
 )
 from ledger.storage.database import Database, DatabaseUnavailable
@@ -118,6 +120,39 @@ def test_a_nonce_is_new_once_in_a_batch_and_never_again(trail: AccessTrail, sqli
     after = datetime.now(UTC) + timedelta(seconds=1)
     for _, _, at in seen:
         assert before <= (at if at.tzinfo else at.replace(tzinfo=UTC)) <= after
+
+
+def test_a_nonce_is_stamped_with_the_time_in_utc_whatever_the_local_zone(
+    trail: AccessTrail, sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Shanghai")  # UTC+8 all year
+    time.tzset()
+    try:
+        before = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)
+        with trail.transaction() as tx:
+            tx.spend_nonces([(BANK, "n1")])()
+        after = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=1)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    [(_, _, seen_at)] = nonces(sqlite_db)
+    assert seen_at.tzinfo is None and before <= seen_at <= after  # SQLite keeps the UTC wall time
+
+
+class ShortWriter:
+    """A log writer that answers one entry short, as a defective store would."""
+
+    def append(self, items: list[tuple[str, object]]) -> list[AppendedEntry]:
+        return [AppendedEntry(seq, b"{}", bytes(32)) for seq in range(len(items) - 1)]
+
+
+def test_a_log_answering_one_short_is_an_error_not_a_missing_index_row(sqlite_db: Database) -> None:
+    with sqlite_db.session() as session:
+        tx = TrailTransaction(session, ShortWriter())  # type: ignore[arg-type]
+        assert tx.spend_nonces([(BANK, "n1"), (BANK, "n2")])() == [True, True]
+        with pytest.raises(ValueError, match="longer"):
+            tx.append([entry(BANK, "n1"), entry(BANK, "n2")])
+        session.rollback()
 
 
 def test_an_entry_whose_nonce_was_not_spent_here_is_refused(trail: AccessTrail, sqlite_db: Database) -> None:
