@@ -1,4 +1,9 @@
-"""The FastAPI application: routers over one `Platform`."""
+"""The FastAPI application: routers over the services of one `Platform`.
+
+The services are built once, at start-up (`ledger.wiring.Services`), put on the app
+(`app.state.services`) and closed at shutdown; routes reach them through the typed
+dependencies of `api.deps`, and the edge through `api.deps.services_of`.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from api.routers import records as records_router
 from api.routers import selfservice as selfservice_router
 from ledger import __version__
 from ledger.platform import Platform
-from ledger.release.factory import release_service
+from ledger.wiring import Services
 
 #: py_ecc (imported by the web3 stack) raises the interpreter's recursion limit to 100,000
 #: at import; the C JSON parser then recurses into a deeply nested body until the C stack
@@ -29,12 +34,12 @@ def create_app(platform: Platform) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = release_service(platform)
-        app.state.release_service = service
+        services = Services.build(platform)
+        app.state.services = services
         try:
             yield
         finally:
-            service.close()
+            services.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -46,9 +51,8 @@ def create_app(platform: Platform) -> FastAPI:
             "acts that change the chain carry the member's own EIP-712 signature of the act."
         ),
     )
-    app.state.platform = platform
     errors.install(app)
-    app.add_middleware(Edge, platform=platform)
+    app.add_middleware(Edge)
     openapi.install(app)
     app.include_router(releases.router)  # first: the hot path is matched before the others
     app.include_router(health.router)

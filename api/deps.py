@@ -1,9 +1,15 @@
-"""Dependencies shared by the routers: the platform and the authenticated member.
+"""Dependencies shared by the routers: the services built at start-up, and the authenticated member.
+
+The application builds every service once at start-up (`ledger.wiring.Services`, put on
+the app by `api.app`); a route reaches one through the typed getters here (`RecordsDep`,
+`ReleaseDep` …), never by building it. The getters are `async` so that resolving them
+takes no thread of the pool.
 
 `authenticated` is the one check of a signed request: the body it hashes was already
 bounded by the edge (`api.edge`), which also records the refusal of every request that
 fails here. The signature covers the path exactly as sent (`raw_path`, percent-encoding
-included) and the raw query string.
+included) and the raw query string. A route that takes a body uses `RequireSignedBody`: the
+body, its signer authenticated and holding the route's role, in one dependency.
 """
 
 from __future__ import annotations
@@ -16,25 +22,70 @@ from fastapi import Depends, Request
 
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
+from ledger.logs.bundles import ProofBundles
 from ledger.platform import Platform
+from ledger.records.catalogues import CatalogueService
+from ledger.records.service import RecordsService
+from ledger.release.accesses import AccessesService
+from ledger.release.service import ReleaseService
 from ledger.request_auth import api_domain, verify_request
+from ledger.services.acts import ActsService
 from ledger.services.membership import MembershipService
 from ledger.services.replay import remember_nonce
+from ledger.wiring import Services
 
 
-def get_platform(request: Request) -> Platform:
-    platform: Platform = request.app.state.platform
-    return platform
+def services_of(app: Any) -> Services:
+    """The services `app` built at start-up (`api.app.create_app`)."""
+    services: Services = app.state.services
+    return services
 
 
+async def get_services(request: Request) -> Services:
+    return services_of(request.app)
+
+
+async def get_platform(request: Request) -> Platform:
+    return services_of(request.app).platform
+
+
+async def get_membership(request: Request) -> MembershipService:
+    return services_of(request.app).membership
+
+
+async def get_acts(request: Request) -> ActsService:
+    return services_of(request.app).acts
+
+
+async def get_catalogues(request: Request) -> CatalogueService:
+    return services_of(request.app).catalogues
+
+
+async def get_records(request: Request) -> RecordsService:
+    return services_of(request.app).records
+
+
+async def get_bundles(request: Request) -> ProofBundles:
+    return services_of(request.app).bundles
+
+
+async def get_accesses(request: Request) -> AccessesService:
+    return services_of(request.app).accesses
+
+
+async def get_release(request: Request) -> ReleaseService:
+    return services_of(request.app).release
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
-
-
-def get_membership(platform: PlatformDep) -> MembershipService:
-    return MembershipService(platform)
-
-
 MembershipDep = Annotated[MembershipService, Depends(get_membership)]
+ActsDep = Annotated[ActsService, Depends(get_acts)]
+CataloguesDep = Annotated[CatalogueService, Depends(get_catalogues)]
+RecordsDep = Annotated[RecordsService, Depends(get_records)]
+BundlesDep = Annotated[ProofBundles, Depends(get_bundles)]
+AccessesDep = Annotated[AccessesService, Depends(get_accesses)]
+ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 
 
 @dataclass(frozen=True)
@@ -57,7 +108,7 @@ async def authenticated(request: Request, platform: PlatformDep, membership: Mem
     body = await request.body()
     verified = verify_request(
         dict(request.headers),
-        api_domain(platform.deployment.chain_id, platform.deployment.addresses["Membership"]),
+        api_domain(platform.deployment.chain_id, platform.deployment.addresses.membership),
         request.method,
         signed_path(request),
         body,
@@ -76,21 +127,34 @@ async def authenticated(request: Request, platform: PlatformDep, membership: Mem
 CallerDep = Annotated[Caller, Depends(authenticated)]
 
 
-def member_of(*roles: Role) -> Any:
-    """A dependency: the authenticated caller, refused (403) unless its role is one of `roles`."""
-
-    async def dependency(caller: CallerDep) -> Caller:
-        require_role(caller, *roles)
-        return caller
-
-    return Depends(dependency)
-
-
-ProviderDep = Annotated[Caller, member_of(Role.PROVIDER)]
-OperatorDep = Annotated[Caller, member_of(Role.OPERATOR)]
-
-
 def require_role(caller: Caller, *roles: Role) -> None:
     if caller.member.role not in roles:
         names = " or ".join(r.name.lower() for r in roles)
         raise NotAuthorized(f"{caller.address} is a {caller.member.role.name.lower()}; this needs {names}")
+
+
+@dataclass(frozen=True)
+class SignedBody:
+    """A signed request's body (bounded by the edge, covered by the signature) and its caller."""
+
+    caller: Caller
+    body: bytes
+
+
+class RequireSignedBody:
+    """A dependency: the body of a signed request whose signer holds one of `roles` (403 otherwise).
+
+    The edge (`api.edge.BODY_ROUTES`) bounds the body first, reading past its small
+    unauthenticated cap only for a claimed signer holding the same roles.
+    """
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = roles
+
+    async def __call__(self, request: Request, caller: CallerDep) -> SignedBody:
+        require_role(caller, *self.roles)
+        return SignedBody(caller, await request.body())  # already read, within its limit, by `authenticated`
+
+
+ProviderBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.PROVIDER))]
+OperatorBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.OPERATOR))]

@@ -34,14 +34,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import services_of
 from api.errors import PayloadTooLarge, Throttled, error_response
 from ledger.chain.membership import Role, Status
 from ledger.errors import LedgerError, NotAuthorized, Unavailable
-from ledger.platform import Platform
 from ledger.request_auth import HEADER_SIGNER, Unauthenticated
 from ledger.services import audit_events
-from ledger.services.membership import MembershipService
 from ledger.settings import Settings
+from ledger.wiring import Services
 
 logger = logging.getLogger("ledger.edge")
 
@@ -113,19 +113,27 @@ class RefusalThrottle:
 
 
 class Edge:
-    """The ASGI middleware described in the module docstring."""
+    """The ASGI middleware described in the module docstring.
 
-    def __init__(self, app: ASGIApp, platform: Platform) -> None:
+    It serves the application's services, built at start-up (`api.deps.services_of`):
+    its settings, the membership it checks claimed signers against and the database the
+    refusals are recorded in.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.platform = platform
-        self.settings = platform.settings
-        self.throttle = RefusalThrottle(platform.settings)
+        self._throttle: RefusalThrottle | None = None
+
+    def throttle(self, services: Services) -> RefusalThrottle:
+        if self._throttle is None:
+            self._throttle = RefusalThrottle(services.platform.settings)
+        return self._throttle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        await _Exchange(self, scope, receive, send).run()
+        await _Exchange(self, services_of(scope["app"]), scope, receive, send).run()
 
 
 def _keys(scope: Scope, headers: Headers) -> dict[str, str]:
@@ -140,15 +148,18 @@ def _keys(scope: Scope, headers: Headers) -> dict[str, str]:
 class _Exchange:
     """One request through the edge: its limit, its answer, and the record of a refusal."""
 
-    def __init__(self, edge: Edge, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self, edge: Edge, services: Services, scope: Scope, receive: Receive, send: Send) -> None:
         self.edge = edge
+        self.services = services
+        self.settings = services.platform.settings
+        self.throttle = edge.throttle(services)
         self.scope = scope
         self.receive = receive
         self.send = send
         self.headers = Headers(scope=scope)
         self.keys = _keys(scope, self.headers)
         self.method = str(scope["method"])
-        self.limit = edge.settings.edge_max_body_bytes
+        self.limit = self.settings.edge_max_body_bytes
         self.setting = "edge_max_body_bytes"
         self.read = 0
         self.exceeded = False
@@ -159,7 +170,7 @@ class _Exchange:
     # -- the request ------------------------------------------------------------------
 
     async def run(self) -> None:
-        throttled = self.edge.throttle.over(self.keys)
+        throttled = self.throttle.over(self.keys)
         if throttled is not None:
             await self._throttled(*throttled)
             return
@@ -181,7 +192,7 @@ class _Exchange:
     async def _admit(self) -> None:
         """Set this request's body limit; refuse a declared length over it before reading."""
         route = BODY_ROUTES.get((self.method, str(self.scope["path"])))
-        settings = self.edge.settings
+        settings = self.settings
         declared = self._declared_length()
         if route is not None:
             self.limit = int(getattr(settings, route.setting))
@@ -210,7 +221,7 @@ class _Exchange:
         claimed = self.headers.get(HEADER_SIGNER.lower())
         if not claimed:
             raise Unauthenticated(f"unsigned request: missing header {HEADER_SIGNER}")
-        membership = MembershipService(self.edge.platform)
+        membership = self.services.membership
         try:
             member = await run_in_threadpool(membership.member, claimed)
         except ValueError:
@@ -267,7 +278,7 @@ class _Exchange:
         parsed = b"".join(m.get("body", b"") for m in self.body)[:_REFUSAL_BODY_PARSED]
         recorded = await self._record(status, parsed)
         if status != 429:
-            self.edge.throttle.count(self.keys)
+            self.throttle.count(self.keys)
         self.started = True
         if not recorded:
             await self._unrecorded()
@@ -277,12 +288,12 @@ class _Exchange:
             await self.send(message)
 
     async def _throttled(self, kind: str, key: str) -> None:
-        retry = self.edge.throttle.retry_after(kind, key)
+        retry = self.throttle.retry_after(kind, key)
         response = error_response(
             Throttled(f"too many refused requests from this {kind}; retry after {retry} s")
         )
         response.headers["Retry-After"] = str(retry)
-        if self.edge.throttle.first_in_window(kind, key):
+        if self.throttle.first_in_window(kind, key):
             await response(self.scope, self.receive, self._send)
             return
         # throttled again in this window: answered, not recorded again
@@ -299,7 +310,7 @@ class _Exchange:
         try:
             await run_in_threadpool(
                 audit_events.record,
-                self.edge.platform.db,
+                self.services.platform.db,
                 actor=self.headers.get(HEADER_SIGNER.lower()),
                 event=f"{self.method} {raw_path}",
                 outcome="refused",

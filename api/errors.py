@@ -37,6 +37,41 @@ class Throttled(LedgerError):
     code = "too_many_refusals"
 
 
+class SourceRefConflict(Conflict):
+    """`POST /records`: the source reference holds other content (HTTP 409)."""
+
+    code = "source_ref_conflict"
+
+
+class InvalidRecord(InvalidInput):
+    """`POST /records`: the record is invalid; every problem with field and rule (HTTP 422)."""
+
+    code = "invalid_record"
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        summary = "; ".join(f"{p['field']}: {p['rule']}" for p in problems)
+        super().__init__(f"invalid record: {summary}")
+        self.body_extra = {"errors": problems}
+
+
+class InvalidRequest(InvalidInput):
+    """Path, query, header or body values that fail their schema: each problem (HTTP 422)."""
+
+    def __init__(self, errors: Any) -> None:
+        problems = problems_of(errors)
+        super().__init__("; ".join(f"{p['field']}: {p['rule']}" for p in problems))
+        self.body_extra = {"detail": problems}
+
+
+class FrameworkRefusal(LedgerError):
+    """An HTTP error of the framework itself (unknown path, wrong method …), with its own status."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = _HTTP_CODES.get(status, "http_error")
+
+
 class Problem(BaseModel):
     field: str
     rule: str
@@ -88,6 +123,8 @@ UNPROCESSABLE_REVERTS = {
 
 
 def status_for(exc: LedgerError) -> int:
+    if isinstance(exc, FrameworkRefusal):
+        return exc.status
     if isinstance(exc, ContractRevert):
         if exc.error_name in FORBIDDEN_REVERTS:
             return 403
@@ -142,11 +179,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"error": "invalid_input", "detail": problems_of(exc.errors())}, status_code=422)
+        return error_response(InvalidRequest(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return JSONResponse(
-            {"error": code, "detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
-        )
+        response = error_response(FrameworkRefusal(exc.status_code, str(exc.detail)))
+        response.headers.update(exc.headers or {})
+        return response

@@ -106,10 +106,10 @@ def build_world(client: ChainClient) -> World:
     governance = Governance([o.address for o in ops], 2, 3600, client.relayer.address)
     deployment = deploy_all(client, governance)
     a = deployment.addresses
-    membership = MembershipContract(client, a["Membership"])
-    agreements = AgreementsContract(client, a["Agreements"])
-    consents = ConsentsContract(client, a["Consents"])
-    registry = CatalogueRegistryContract(client, a["CatalogueRegistry"])
+    membership = MembershipContract(client, a.membership)
+    agreements = AgreementsContract(client, a.agreements)
+    consents = ConsentsContract(client, a.consents)
+    registry = CatalogueRegistryContract(client, a.catalogue_registry)
     catalogue = default_catalogue()
     registry.publish(
         registry.sign_publish(
@@ -209,7 +209,7 @@ def allowed_requests(world: World) -> list[list[Allowed]]:
                 for purpose in purposes:
                     level = catalogue.max_level(catalogue.categories_in_mask(categories), raw)
                     candidates.append((b, e, categories, purpose, raw, level))
-    caller = AuthorizeCaller(world.client.rpc_url, world.deployment.addresses["Consents"], timeout=30)
+    caller = AuthorizeCaller(world.client.rpc_url, world.deployment.addresses.consents, timeout=30)
     out = []
     for first, _last in world.epochs:
         allowed: list[Allowed] = []
@@ -241,7 +241,7 @@ def _sign(key: coincurve.PrivateKey, digest: bytes) -> bytes:
 def access_leaves(world: World, count: int, rng: random.Random) -> list[bytes]:
     allowed = allowed_requests(world)
     deployment = world.deployment
-    domain = RequestDomain(deployment.chain_id, deployment.addresses["Consents"])
+    domain = RequestDomain(deployment.chain_id, deployment.addresses.consents)
     separator = domain.separator
     keys = [coincurve.PrivateKey(bytes(b.key)) for b in world.banks]
     timestamps = {
@@ -299,7 +299,7 @@ def access_leaves(world: World, count: int, rng: random.Random) -> list[bytes]:
         }
         leaves.append(encode_leaf("access", seq, payload))
     # the fast signer agrees with eth-account's generic EIP-712 encoder
-    eth_domain = request_domain(deployment.chain_id, deployment.addresses["Consents"])
+    eth_domain = request_domain(deployment.chain_id, deployment.addresses.consents)
     for address, r, signature in checked:
         message = DataRequestMessage(
             r.institution, r.subject, r.categories, r.purpose, r.agreement_id, r.raw, r.nonce, r.deadline
@@ -341,7 +341,7 @@ def record_leaves(count: int, rng: random.Random, openings: int) -> tuple[list[b
 
 
 def anchor(client: ChainClient, deployment: Deployment, log_id: bytes, leaves: list[bytes]) -> int:
-    checkpoints = CheckpointsContract(client, deployment.addresses["Checkpoints"])
+    checkpoints = CheckpointsContract(client, deployment.addresses.checkpoints)
     tree = MerkleTree(hash_leaf(leaf) for leaf in leaves)
     size, count = 0, 0
     every = min(CHECKPOINT_EVERY, max(1, len(leaves) // 5))
@@ -388,7 +388,7 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> None:
     anchors += anchor(client, world.deployment, CREDIT_RECORDS_LOG, records)
     export = tmp / "export.ndjson"
     header = ExportHeader(
-        world.deployment.chain_id, dict(world.deployment.addresses), world.deployment.block,
+        world.deployment.chain_id, world.deployment.addresses.by_name(), world.deployment.block,
         datetime.now(UTC).isoformat(timespec="seconds"),
         {"access-trail": len(access), "credit-records": len(records)}, True, True,
     )  # fmt: skip

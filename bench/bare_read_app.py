@@ -13,14 +13,14 @@ from typing import Any
 from fastapi import FastAPI
 
 from ledger.platform import Platform
-from ledger.records.service import RecordsService
 from ledger.release.reader import RecordReader
 from ledger.settings import Settings
+from ledger.wiring import records_service
 
 
 def create() -> FastAPI:
     platform = Platform.open(Settings())
-    reader = RecordReader(RecordsService(platform))
+    reader = RecordReader(records_service(platform))
     app = FastAPI()
 
     @app.get("/bare/{subject}/{category}")

@@ -95,7 +95,7 @@ def _setup_chain(client: ChainClient) -> tuple[dict[str, str], int, LocalAccount
     deployment = deploy_all(
         client, Governance([o.address for o in operators], 2, 3600, client.relayer.address)
     )
-    membership = MembershipContract(client, deployment.addresses["Membership"])
+    membership = MembershipContract(client, deployment.addresses.membership)
     provider = Account.from_key(devnet_key(4))
     proposal = membership.propose(
         membership.sign_propose(
@@ -107,13 +107,17 @@ def _setup_chain(client: ChainClient) -> tuple[dict[str, str], int, LocalAccount
         )
     )
     membership.approve(membership.sign_approve(operators[1], proposal.proposal_id))
-    registry = CatalogueRegistryContract(client, deployment.addresses["CatalogueRegistry"])
+    registry = CatalogueRegistryContract(client, deployment.addresses.catalogue_registry)
     catalogue = default_catalogue()
     version = CatalogueVersion(catalogue.version, catalogue.content_hash(), catalogue.public_mask())
     registry.publish(registry.sign_publish(operators[0], version))
     deployment_path = Path(tempfile.mkdtemp(prefix="bench-ingest-data-")) / "deployment.json"
     deployment.save(deployment_path)
-    return {"data_dir": str(deployment_path.parent), **deployment.addresses}, deployment.block, provider
+    return (
+        {"data_dir": str(deployment_path.parent), **deployment.addresses.by_name()},
+        deployment.block,
+        provider,
+    )
 
 
 # --------------------------------------------------------------------------- 1. ingestion

@@ -48,7 +48,6 @@ from ledger.devnet import devnet_key
 from ledger.domain.catalogue import default_catalogue
 from ledger.platform import Platform
 from ledger.records.samples import sample_record, sample_uscc
-from ledger.release.factory import release_service
 from ledger.release.request import (
     DataRequestMessage,
     request_domain,
@@ -59,6 +58,7 @@ from ledger.release.request import (
 from ledger.release.trail import TrailEntry
 from ledger.sdk import LedgerClient
 from ledger.settings import Settings
+from ledger.wiring import release_service
 
 HERE = Path(__file__).resolve().parent
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -80,7 +80,7 @@ def export_header(db: Database, deployment: Deployment, *, openings: bool = Fals
         sizes = log_sizes(session)
     return ExportHeader(
         chain_id=deployment.chain_id,
-        contracts=dict(deployment.addresses),
+        contracts=deployment.addresses.by_name(),
         deployment_block=deployment.block,
         exported_at=datetime.now(UTC).isoformat(timespec="seconds"),
         logs=sizes,

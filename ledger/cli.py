@@ -13,6 +13,7 @@ import typer
 
 from ledger.cli_audit import audit_app
 from ledger.cli_chain import chain_app
+from ledger.cli_model import model_app
 from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
 from ledger.cli_release import release_app
 from ledger.errors import LedgerError
@@ -34,6 +35,7 @@ app.add_typer(anchor_app, name="anchor")
 app.add_typer(audit_app, name="audit")  # issue 7: independent audit
 app.add_typer(release_app, name="release")  # issue 5: data requests
 app.add_typer(chain_app, name="chain")  # issue 14: the watermark and acts the chain lost
+app.add_typer(model_app, name="model")  # issue 17: the credit scorecard, offline
 
 
 def _fail(exc: LedgerError) -> typer.Exit:
@@ -144,7 +146,7 @@ def deploy() -> None:
     except LedgerError as exc:
         raise _fail(exc) from exc
     typer.echo(("deployed" if now else "already deployed, manifest matches") + f" ({settings.manifest_path})")
-    typer.echo(json.dumps(deployment.addresses, indent=2))
+    typer.echo(json.dumps(deployment.addresses.by_name(), indent=2))
 
 
 @devnet_app.command("up")

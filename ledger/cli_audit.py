@@ -39,17 +39,17 @@ def _not_audited(message: str) -> typer.Exit:
 
 
 def _deployment(manifest: Path | None, settings: Settings) -> Deployment:
-    from ledger.chain.deploy import CONTRACTS, Deployment
+    from ledger.chain.deploy import Deployment, IncompleteManifest
 
     path = manifest or settings.manifest_path
     try:
-        deployment = Deployment.load(path)
+        return Deployment.load(path)
+    except IncompleteManifest as exc:
+        raise _not_audited(
+            f"the deployment manifest {path} names no address for {', '.join(exc.missing)}"
+        ) from None
     except (OSError, ValueError, KeyError) as exc:
         raise _not_audited(f"cannot read the deployment manifest {path}: {exc}") from None
-    missing = [name for name in CONTRACTS if name not in deployment.addresses]
-    if missing:
-        raise _not_audited(f"the deployment manifest {path} names no address for {', '.join(missing)}")
-    return deployment
 
 
 def _labels(catalogue: Path | None) -> dict[str, dict[int, str]]:

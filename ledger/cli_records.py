@@ -185,7 +185,7 @@ def checkpoints_reader(rpc: str | None, checkpoints: str | None) -> Any:
     if checkpoints is None:
         if not settings.manifest_path.exists():
             raise fail(f"no deployment manifest at {settings.manifest_path}; pass --checkpoints")
-        checkpoints = Deployment.load(settings.manifest_path).addresses["Checkpoints"]
+        checkpoints = Deployment.load(settings.manifest_path).addresses.checkpoints
     url = rpc or settings.effective_rpc_url
     reader = ChainClient.connect(url, Account.create().key.hex(), poa=settings.poa)  # reads only
     return CheckpointsContract(reader, checkpoints)
@@ -273,14 +273,14 @@ def anchor_run(
     ] = None,
 ) -> None:
     """Run the anchoring worker alone (`credit-ledger up` also runs one). Safe to run twice."""
-    from ledger.logs.anchor_worker import AnchorWorker
     from ledger.platform import Platform
+    from ledger.wiring import anchor_worker
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     try:
-        worker = AnchorWorker.for_platform(Platform.open(Settings()), logs=log or None)
+        worker = anchor_worker(Platform.open(Settings()), logs=log or None)
     except LedgerError as exc:
         raise fail(exc.message) from None
     if once:
@@ -302,14 +302,14 @@ def anchor_run(
 @anchor_app.command("status")
 def anchor_status() -> None:
     """Per log: entries stored, checkpoint recorded, checkpoint on chain."""
-    from ledger.chain.checkpoints import CheckpointsContract, log_id
+    from ledger.chain.checkpoints import log_id
     from ledger.logs.proofs import LogProofs
     from ledger.platform import Platform
 
     try:
         platform = Platform.open(Settings())
         proofs = LogProofs(platform.db)
-        contract = CheckpointsContract(platform.chain, platform.deployment.addresses["Checkpoints"])
+        contract = platform.contracts.checkpoints
         for name in platform.settings.anchor_logs:
             recorded = proofs.latest_checkpoint(name)
             on_chain = contract.latest(log_id(name))
@@ -330,13 +330,14 @@ def start_anchoring(
     import atexit
 
     from ledger.logs.anchor_worker import start_in_background
+    from ledger.wiring import anchor_worker
 
     if not platform.settings.anchor_in_up:
         return None
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    thread, stop = start_in_background(platform)
+    thread, stop = start_in_background(anchor_worker(platform))
 
     def _stop() -> None:
         stop.set()

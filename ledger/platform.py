@@ -1,4 +1,9 @@
-"""Wiring: from settings to a running platform (database, chain, contracts).
+"""The composition root, first half: from settings to a connected platform.
+
+A `Platform` is the database, the chain client, the deployment and its contracts bound
+once (`contracts.membership`, `contracts.consents` …); `ledger.wiring` builds every
+service from it. Only these two modules (and the CLI, which starts processes) know the
+platform whole; each service receives the collaborators it uses.
 
 `bootstrap` does what `credit-ledger up` needs before serving: start the devnet when no
 RPC URL is configured, compile, deploy or verify the deployment, migrate the database.
@@ -9,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from eth_account import Account
 
 from ledger.chain.client import ChainClient
+from ledger.chain.contracts import Contracts
 from ledger.chain.deploy import Deployment, Governance, ensure_deployed, verify_deployment
 from ledger.chain.finality import parse_finality
 from ledger.chain.journal import ActJournal
@@ -35,6 +42,11 @@ class Platform:
     #: the chain-behind gate of releases and proofs (None: not watched, as in unit tests)
     watch: ChainWatch | None = None
 
+    @cached_property
+    def contracts(self) -> Contracts:
+        """Every contract of the deployment, bound once to this platform's chain client."""
+        return Contracts.bind(self.chain, self.deployment.addresses)
+
     @classmethod
     def open(cls, settings: Settings) -> Platform:
         chain = connect_chain(settings)
@@ -50,7 +62,7 @@ class Platform:
 def watched(platform: Platform) -> Platform:
     """The platform with its relayed calls journaled and its chain watched (`ledger.chain.watch`).
 
-    The watch's thread is started by whoever serves releases (`ledger.release.factory`).
+    The watch's thread is started by whoever serves releases (`ledger.wiring.release_service`).
     """
     journal = ActJournal(platform.db, platform.deployment.chain_id)
     platform.chain.journal = journal
@@ -58,7 +70,7 @@ def watched(platform: Platform) -> Platform:
         platform.chain,
         journal,
         poll_seconds=platform.settings.chain_watch_poll_seconds,
-        skip_contracts=[platform.deployment.addresses["Checkpoints"]],
+        skip_contracts=[platform.deployment.addresses.checkpoints],
     )
     platform.chain.gate = platform.watch.refuse_if_behind
     return platform
@@ -113,7 +125,7 @@ def bootstrap(settings: Settings, *, on_step: Callable[[str], None] | None = Non
     deployment, deployed_now = ensure_deployed(chain, settings.manifest_path, governance_for(settings))
     say(
         ("deployed contracts: " if deployed_now else "contracts already deployed: ")
-        + ", ".join(f"{n}={a}" for n, a in deployment.addresses.items())
+        + ", ".join(f"{n}={a}" for n, a in deployment.addresses.by_name().items())
     )
     say(f"migrating database {_redact(settings.effective_database_url)}")
     migrate(settings.effective_database_url)

@@ -8,16 +8,16 @@ every act's exact fields and the API cannot drift from what the contracts verify
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, create_model
 
-from api.deps import CallerDep, PlatformDep
+from api.deps import ActsDep, CallerDep
 from api.schemas import Address, Bytes32, Signature, Uint, to_bytes
 from ledger.chain.act_specs import ACTS, ActSpec, build_message
 from ledger.chain.membership import Signed
-from ledger.services.acts import ActResult, ActsService
+from ledger.services.acts import ActResult
 
 router = APIRouter(prefix="/acts", tags=["signed acts"])
 
@@ -38,13 +38,6 @@ def _body_model(spec: ActSpec) -> type[BaseModel]:
     }
     definitions["signature"] = (Signature, ...)
     return create_model(f"{spec.name}Act", __config__=ConfigDict(extra="forbid"), **definitions)
-
-
-def get_acts(platform: PlatformDep) -> ActsService:
-    return ActsService(platform)
-
-
-ActsDep = Annotated[ActsService, Depends(get_acts)]
 
 
 def _route(spec: ActSpec) -> None:

@@ -2,51 +2,41 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, OperatorDep, PlatformDep
+from api.deps import CallerDep, CataloguesDep, OperatorBody
+from api.errors import InvalidRequest
 from api.records_schemas import CatalogueOut, PublishCatalogueBody, SigningInfo
 from api.schemas import VersionPath, parse_address, to_bytes
-from ledger.chain.catalogue_registry import CatalogueRegistryContract, PublishCatalogueMessage
+from ledger.chain.catalogue_registry import PublishCatalogueMessage
 from ledger.chain.membership import Signed
 from ledger.errors import InvalidInput
-from ledger.platform import Platform
-from ledger.records.catalogues import CatalogueService
 
 router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 
 
-def _registry(platform: Platform) -> CatalogueRegistryContract:
-    return CatalogueRegistryContract(platform.chain, platform.deployment.addresses["CatalogueRegistry"])
-
-
-def _service(platform: Platform) -> CatalogueService:
-    return CatalogueService(platform.db, _registry(platform))
-
-
 @router.get("", response_model=CatalogueOut, summary="The catalogue version in force on chain")
-def current(_caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
-    return CatalogueOut.of(_service(platform).current())
+def current(_caller: CallerDep, catalogues: CataloguesDep) -> CatalogueOut:
+    return CatalogueOut.of(catalogues.current())
 
 
 @router.get("/versions/{version}", response_model=CatalogueOut, summary="A published catalogue version")
-def version(version: VersionPath, _caller: CallerDep, platform: PlatformDep) -> CatalogueOut:
-    return CatalogueOut.of(_service(platform).get(version))
+def version(version: VersionPath, _caller: CallerDep, catalogues: CataloguesDep) -> CatalogueOut:
+    return CatalogueOut.of(catalogues.get(version))
 
 
 @router.get(
     "/signing/{address}", response_model=SigningInfo, summary="Nonce and EIP-712 domain to sign a publication"
 )
-def signing(address: str, _caller: CallerDep, platform: PlatformDep) -> SigningInfo:
+def signing(address: str, _caller: CallerDep, catalogues: CataloguesDep) -> SigningInfo:
     try:
         account = parse_address(address)
     except ValueError as exc:
         raise InvalidInput(f"address: {exc}") from None
-    registry = _registry(platform)
+    registry = catalogues.registry
     return SigningInfo(nonce=registry.nonce(account), domain=registry.domain)
 
 
@@ -63,18 +53,17 @@ def signing(address: str, _caller: CallerDep, platform: PlatformDep) -> SigningI
         }
     },
 )
-async def publish(request: Request, caller: OperatorDep, platform: PlatformDep) -> Response:
+async def publish(signed_body: OperatorBody, catalogues: CataloguesDep) -> Response:
     """The operator signs `PublishCatalogue(version, contentHash, publicCategories, operator,
     nonce, deadline)`; the platform validates the document against it and against every
     earlier version (bits are never reused), stores it and relays the act on chain.
 
     The body is bounded by the edge (`api.edge`) and parsed by pydantic's JSON parser
     (bounded nesting), like record bodies."""
-    raw = await request.body()  # read, within its limit, by the signature check
     try:
-        body = PublishCatalogueBody.model_validate_json(raw)
+        body = PublishCatalogueBody.model_validate_json(signed_body.body)
     except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
+        raise InvalidRequest(exc.errors()) from None
     version_field = body.catalogue.get("version")
     if not isinstance(version_field, int) or isinstance(version_field, bool):
         raise InvalidInput("catalogue.version: an integer is required")
@@ -85,5 +74,7 @@ async def publish(request: Request, caller: OperatorDep, platform: PlatformDep) 
         version_field, content_hash, body.public_categories, body.operator, body.nonce, body.deadline
     )
     signed = Signed(message, to_bytes(body.signature))
-    published = await run_in_threadpool(_service(platform).publish, caller.address, body.catalogue, signed)
+    published = await run_in_threadpool(
+        catalogues.publish, signed_body.caller.address, body.catalogue, signed
+    )
     return JSONResponse(CatalogueOut.of(published).model_dump(), status_code=201)

@@ -21,7 +21,7 @@ def healthz(platform: PlatformDep, response: Response) -> Health:
             ready=True,
             chain_id=platform.deployment.chain_id,
             block=platform.chain.block_number(),
-            contracts=platform.deployment.addresses,
+            contracts=platform.deployment.addresses.by_name(),
         )
     except LedgerError as exc:
         chain = ChainHealth(ready=False, error=exc.message)

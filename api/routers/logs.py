@@ -6,20 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import CallerDep, PlatformDep, require_role
+from api.deps import BundlesDep, CallerDep, require_role
 from api.records_schemas import CheckpointOut, ConsistencyOut, LogOut
 from api.schemas import INT64_MAX, PositionPath
 from ledger.chain.checkpoints import log_id
 from ledger.chain.membership import Role
-from ledger.logs.proofs import LogProofs
-from ledger.logs.verify import inclusion_bundle
 
 router = APIRouter(prefix="/logs", tags=["logs"])
 
 
 @router.get("/{name}", response_model=LogOut, summary="A log's size and latest anchored checkpoint")
-def log_info(name: str, _caller: CallerDep, platform: PlatformDep) -> LogOut:
-    proofs = LogProofs(platform.db)
+def log_info(name: str, _caller: CallerDep, bundles: BundlesDep) -> LogOut:
+    proofs = bundles.proofs
     checkpoint = proofs.latest_checkpoint(name)
     return LogOut(
         name=name,
@@ -39,9 +37,9 @@ def consistency(
     first: Annotated[int, Query(ge=0, le=INT64_MAX)],
     second: Annotated[int, Query(ge=0, le=INT64_MAX)],
     _caller: CallerDep,
-    platform: PlatformDep,
+    bundles: BundlesDep,
 ) -> ConsistencyOut:
-    first_root, second_root, proof = LogProofs(platform.db).consistency(name, first, second)
+    first_root, second_root, proof = bundles.proofs.consistency(name, first, second)
     return ConsistencyOut(
         first=first,
         second=second,
@@ -56,11 +54,6 @@ def consistency(
     summary="An entry's leaf and inclusion proof to the latest anchored checkpoint (operators, auditors)",
     responses={409: {"description": "not anchored yet"}},
 )
-def entry_proof(name: str, index: PositionPath, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
+def entry_proof(name: str, index: PositionPath, caller: CallerDep, bundles: BundlesDep) -> dict[str, Any]:
     require_role(caller, Role.OPERATOR, Role.AUDITOR)
-    proof = LogProofs(platform.db, watch=platform.watch).inclusion(name, index)
-    return inclusion_bundle(
-        proof,
-        chain_id=platform.deployment.chain_id,
-        checkpoints_contract=platform.deployment.addresses["Checkpoints"],
-    )
+    return bundles.inclusion(name, index)

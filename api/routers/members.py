@@ -82,7 +82,7 @@ def _proposal_result(outcome: ProposalOutcome) -> ProposalResult:
 )
 def chain_info(platform: PlatformDep) -> ChainInfo:
     contracts = {}
-    for name, address in platform.deployment.addresses.items():
+    for name, address in platform.deployment.addresses.by_name().items():
         contract = platform.chain.contract(name, address)
         signed_acts = any(entry.get("name") == "eip712Domain" for entry in contract.abi)
         domain = platform.chain.guard(partial(domain_of, contract)) if signed_acts else None
@@ -91,7 +91,7 @@ def chain_info(platform: PlatformDep) -> ChainInfo:
         chain_id=platform.deployment.chain_id,
         deployment_block=platform.deployment.block,
         contracts=contracts,
-        api_domain=api_domain(platform.deployment.chain_id, platform.deployment.addresses["Membership"]),
+        api_domain=api_domain(platform.deployment.chain_id, platform.deployment.addresses.membership),
     )
 
 

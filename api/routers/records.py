@@ -11,48 +11,25 @@ This router also mounts the catalogue and log routes (`api.routers.catalogue`,
 
 from __future__ import annotations
 
-import weakref
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, PlatformDep, ProviderDep, require_role
+from api.deps import CallerDep, PlatformDep, ProviderBody, RecordsDep, require_role
+from api.errors import InvalidRecord, SourceRefConflict
 from api.records_schemas import IngestReportOut, ReceiptOut, RecordOut, RecordVersionOut, report_json
 from api.routers import catalogue, logs
 from api.schemas import VersionPath
 from ledger.chain.membership import Role
-from ledger.errors import Conflict, InvalidInput
-from ledger.platform import Platform
 from ledger.records.ingest import RecordsConflict, RecordsRejected
-from ledger.records.service import RecordsService
 from ledger.records.submission import Mode, Submission, iter_ndjson, parse_submission_bytes
 from ledger.records.verify import opening
 
 router = APIRouter(tags=["records"])
 router.include_router(catalogue.router)
 router.include_router(logs.router)
-
-_services: dict[int, RecordsService] = {}
-
-
-def records_service(platform: Platform) -> RecordsService:
-    """One service per platform (its keyring is parsed once), dropped with the platform."""
-    key = id(platform)
-    service = _services.get(key)
-    if service is None:
-        service = RecordsService(platform)
-        _services[key] = service
-        weakref.finalize(platform, _services.pop, key, None)
-    return service
-
-
-def get_records(platform: PlatformDep) -> RecordsService:
-    return records_service(platform)
-
-
-RecordsDep = Annotated[RecordsService, Depends(get_records)]
 
 _REPORT_DOC: dict[int | str, dict[str, Any]] = {
     200: {"model": IngestReportOut, "description": "stored; rejected records (accept_valid) are listed"},
@@ -62,23 +39,6 @@ _REPORT_DOC: dict[int | str, dict[str, Any]] = {
         "description": "all_or_nothing: records rejected (listed with line, field and rule); nothing stored"
     },
 }
-
-
-class SourceRefConflict(Conflict):
-    """The source reference holds other content (HTTP 409)."""
-
-    code = "source_ref_conflict"
-
-
-class InvalidRecord(InvalidInput):
-    """One submitted record is invalid: every problem with field and rule (HTTP 422)."""
-
-    code = "invalid_record"
-
-    def __init__(self, problems: list[dict[str, str]]) -> None:
-        summary = "; ".join(f"{p['field']}: {p['rule']}" for p in problems)
-        super().__init__(f"invalid record: {summary}")
-        self.body_extra = {"errors": problems}
 
 
 @router.post(
@@ -95,18 +55,17 @@ class InvalidRecord(InvalidInput):
     },
 )
 async def ingest_bulk(
-    request: Request,
-    caller: ProviderDep,
+    signed: ProviderBody,
     platform: PlatformDep,
+    records: RecordsDep,
     mode: Annotated[Mode, Query(description="all_or_nothing, or accept_valid to store the valid ones")] = (
         Mode.ALL_OR_NOTHING
     ),
 ) -> Response:
     """One record per line (see `POST /records` for a record's shape), up to
     `LEDGER_INGEST_MAX_RECORDS` records and `LEDGER_INGEST_MAX_BODY_BYTES` bytes."""
-    body = await request.body()  # read, within its limit, by the signature check
-    items = iter_ndjson(body, platform.settings.ingest_max_records)
-    report = await run_in_threadpool(records_service(platform).ingest, caller.address, items, mode)
+    items = iter_ndjson(signed.body, platform.settings.ingest_max_records)
+    report = await run_in_threadpool(records.ingest, signed.caller.address, items, mode)
     return JSONResponse(report_json(report))
 
 
@@ -128,15 +87,16 @@ async def ingest_bulk(
         }
     },
 )
-async def ingest_one(request: Request, caller: ProviderDep, platform: PlatformDep) -> Response:
+async def ingest_one(signed: ProviderBody, records: RecordsDep) -> Response:
     """A record: `category`, `subject` (USCC), `event_date`, `source_ref`, `fields`,
     `severity` for dishonesty categories, and `corrects` (the version it replaces) for a
     correction. Idempotent by source reference."""
-    body = await request.body()  # read, within its limit, by the signature check
-    service = records_service(platform)
     try:
         report = await run_in_threadpool(
-            service.ingest, caller.address, [(1, parse_submission_bytes(body))], Mode.ALL_OR_NOTHING
+            records.ingest,
+            signed.caller.address,
+            [(1, parse_submission_bytes(signed.body))],
+            Mode.ALL_OR_NOTHING,
         )
     except RecordsConflict as exc:
         raise SourceRefConflict(exc.report.rejected[0].errors[0].message) from None

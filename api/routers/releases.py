@@ -8,21 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import Caller, CallerDep, PlatformDep
+from api.deps import AccessesDep, BundlesDep, Caller, CallerDep, PlatformDep, ReleaseDep
 from api.schemas import INT64_MAX, Address, Bytes32, PositionPath, Signature
 from ledger.chain.membership import Role, uscc_hash
 from ledger.errors import NotAuthorized
 from ledger.logs.leaves import decode_leaf
-from ledger.logs.proofs import LogProofs
 from ledger.logs.store import entry
-from ledger.logs.verify import inclusion_bundle
 from ledger.release.accesses import MAX_PAGE as ACCESS_PAGE
-from ledger.release.accesses import AccessesService
 from ledger.release.request import request_from_json
-from ledger.release.service import ReleaseService
 from ledger.release.trail import ACCESS_TRAIL_LOG
 
 router = APIRouter(tags=["release"])
@@ -51,14 +47,6 @@ class ReceiptOut(BaseModel):
 class ReleaseOut(BaseModel):
     data: dict[str, Any]
     receipt: ReceiptOut
-
-
-async def get_release_service(request: Request) -> ReleaseService:  # async: no thread hop
-    service: ReleaseService = request.app.state.release_service
-    return service
-
-
-ReleaseDep = Annotated[ReleaseService, Depends(get_release_service)]
 
 
 @router.post(
@@ -96,17 +84,14 @@ async def release(body: DataRequestBody, service: ReleaseDep) -> Response:
     description="For its institution, its subject enterprise, operators and auditors.",
     responses={409: {"description": "not anchored yet"}},
 )
-def release_proof(index: PositionPath, caller: CallerDep, platform: PlatformDep) -> dict[str, Any]:
+def release_proof(
+    index: PositionPath, caller: CallerDep, platform: PlatformDep, bundles: BundlesDep
+) -> dict[str, Any]:
     with platform.db.session() as session:
         row = entry(session, ACCESS_TRAIL_LOG, index)
     if not _may_see(caller, None if row is None else decode_leaf(bytes(row.leaf)).payload):
         raise NotAuthorized(f"{caller.address} may not see access-trail entry {index}")
-    proof = LogProofs(platform.db, watch=platform.watch).inclusion(ACCESS_TRAIL_LOG, index)
-    return inclusion_bundle(
-        proof,
-        chain_id=platform.deployment.chain_id,
-        checkpoints_contract=platform.deployment.addresses["Checkpoints"],
-    )
+    return bundles.inclusion(ACCESS_TRAIL_LOG, index)
 
 
 def _may_see(caller: Caller, payload: dict[str, Any] | None) -> bool:
@@ -146,10 +131,10 @@ class AccessOut(BaseModel):
 )
 def accesses(
     caller: CallerDep,
-    platform: PlatformDep,
+    accesses_service: AccessesDep,
     subject: str | None = None,
     after: Annotated[int, Query(ge=-1, le=INT64_MAX, description="last index seen; -1 for the first")] = -1,
     limit: Annotated[int, Query(ge=1, le=ACCESS_PAGE)] = 100,
 ) -> list[AccessOut]:
-    found = AccessesService(platform).visible_to(caller.member, subject=subject, after=after, limit=limit)
+    found = accesses_service.visible_to(caller.member, subject=subject, after=after, limit=limit)
     return [AccessOut(index=a.index, entry=a.entry, proof=a.proof) for a in found]

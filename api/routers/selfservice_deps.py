@@ -1,4 +1,4 @@
-"""Dependencies of the self-service routers: the clock deadlines follow, and the wired service."""
+"""Dependencies of the self-service routers: the clock deadlines follow, and the service."""
 
 from __future__ import annotations
 
@@ -6,22 +6,20 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from api.deps import PlatformDep
-from api.routers.records import records_service
+from api.deps import ServicesDep
 from api.routers.selfservice_schemas import USCC_EXAMPLE
-from ledger.selfservice.clock import Clock, SystemClock
+from ledger.selfservice.clock import Clock
 from ledger.selfservice.service import SelfService
 
-_SYSTEM_CLOCK = SystemClock()
+
+async def get_clock(services: ServicesDep) -> Clock:
+    """The clock deadlines follow: the services' own (tests override this dependency)."""
+    return services.selfservice.ctx.clock
 
 
-def get_clock() -> Clock:
-    """The clock deadlines follow (tests override this dependency)."""
-    return _SYSTEM_CLOCK
-
-
-def get_selfservice(platform: PlatformDep, clock: Annotated[Clock, Depends(get_clock)]) -> SelfService:
-    return SelfService.for_platform(platform, records=records_service(platform), clock=clock)
+async def get_selfservice(services: ServicesDep, clock: Annotated[Clock, Depends(get_clock)]) -> SelfService:
+    """The service built at start-up, over the clock of `get_clock`."""
+    return services.selfservice.with_clock(clock)
 
 
 SelfServiceDep = Annotated[SelfService, Depends(get_selfservice)]

@@ -44,7 +44,7 @@ class ApiExportSource:
     ) -> None:
         self._http = http
         self._auditor = auditor
-        self._domain = api_domain(deployment.chain_id, deployment.addresses["Membership"])
+        self._domain = api_domain(deployment.chain_id, deployment.addresses.membership)
         self._page = page_size
         self._progress = progress
 

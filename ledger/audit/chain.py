@@ -150,16 +150,14 @@ class ChainReader:
         """Everything the offline steps need about `logs` and the given `blocks`."""
         chain_id = _hex_int(self.rpc.call("eth_chainId", []))
         head = _hex_int(self.rpc.call("eth_blockNumber", []))
-        addresses = {
-            name: self.deployment.addresses[name] for name in CONTRACTS if name in self.deployment.addresses
-        }
+        by_name = self.deployment.addresses.by_name()
+        addresses = {name: by_name[name] for name in CONTRACTS}
         codes = self.rpc.batch("eth_getCode", [[a, hex(head)] for a in addresses.values()])
         missing = tuple(
             name
             for name, code in zip(addresses, codes, strict=True)
             if len(str(code).removeprefix("0x")) == 0
         )
-        missing += tuple(name for name in CONTRACTS if name not in addresses)
         decoder = EventDecoder(self._abis, addresses, AUTHORIZATION_EVENTS)
         events = self.events(decoder, self.deployment.block, head)
         names = sorted(set(logs))
@@ -231,7 +229,7 @@ class ChainReader:
         return {name: tuple(records) for name, records in grouped.items()}
 
     def _latest(self, names: Sequence[str], head: int) -> dict[str, tuple[int, bytes]]:
-        address = self.deployment.addresses["Checkpoints"]
+        address = self.deployment.addresses.checkpoints
         calls = [
             [{"to": address, "data": "0x" + (_LATEST_SELECTOR + log_id(n)).hex()}, hex(head)] for n in names
         ]

@@ -194,7 +194,7 @@ def build_report(
             "chain_id": snapshot.chain_id,
             "head": snapshot.head,
             "deployment_block": deployment.block,
-            "contracts": dict(deployment.addresses),
+            "contracts": deployment.addresses.by_name(),
         },
         "export": None
         if header is None

@@ -124,7 +124,7 @@ def _deployment(
                 str(header.chain_id),
             )
         )
-    for name, address in deployment.addresses.items():
+    for name, address in deployment.addresses.by_name().items():
         stated = header.contracts.get(name)
         if stated is not None and stated.lower() != address.lower():
             findings.append(
@@ -157,7 +157,7 @@ def verify_offline(
     # 3.2, 4.1 and 4.3 for each access-trail leaf on its own: started first, in worker
     # processes when asked, while the other logs are checked
     trail_entries = export.entries.get(ACCESS_TRAIL_LOG, [])
-    domain = RequestDomain(deployment.chain_id, deployment.addresses["Consents"])
+    domain = RequestDomain(deployment.chain_id, deployment.addresses.consents)
     examination = Examination(sorted(served(trail_entries).items()), domain.separator, workers=workers)
     try:
         return _verify(export, snapshot, examination, findings, seconds, timestamps, progress, max_block_age)
@@ -263,7 +263,7 @@ class Verifier:
 
         return cls(
             chain=ChainReader.connect(rpc_url, deployment),
-            authorizer=AuthorizeCaller(rpc_url, deployment.addresses["Consents"], timeout=30.0),
+            authorizer=AuthorizeCaller(rpc_url, deployment.addresses.consents, timeout=30.0),
             deployment=deployment,
             progress=progress,
             options=options,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.chain.client import ChainClient
@@ -24,6 +26,45 @@ class ManifestMismatch(LedgerError):
     """The deployment manifest does not describe the chain or the compiled contracts."""
 
     code = "manifest_mismatch"
+
+
+class IncompleteManifest(ManifestMismatch):
+    """The manifest names no address for some of the contracts."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"manifest has no address for {', '.join(missing)}")
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class ContractAddresses:
+    """Where each of the ledger's contracts is deployed: one field per contract.
+
+    The manifest keeps them by contract name (`by_name`); code reads them by field, so a
+    contract's name is spelled in one place (`CONTRACTS`).
+    """
+
+    membership: str
+    agreements: str
+    catalogue_registry: str
+    consents: str
+    checkpoints: str
+
+    @classmethod
+    def from_names(cls, by_name: Mapping[str, str]) -> ContractAddresses:
+        """From contract name -> address; `IncompleteManifest` if a contract is missing."""
+        missing = [name for name in CONTRACTS if name not in by_name]
+        if missing:
+            raise IncompleteManifest(missing)
+        return cls(**{field: by_name[name] for name, field in _FIELDS.items()})
+
+    def by_name(self) -> dict[str, str]:
+        """Contract name -> address, in name order (the manifest's form)."""
+        return {name: getattr(self, _FIELDS[name]) for name in sorted(CONTRACTS)}
+
+
+#: contract name -> field of `ContractAddresses` (`CatalogueRegistry` -> `catalogue_registry`)
+_FIELDS = {name: re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() for name in CONTRACTS}
 
 
 @dataclass(frozen=True)
@@ -40,13 +81,19 @@ class Governance:
 class Deployment:
     chain_id: int
     block: int
-    addresses: dict[str, str]
+    addresses: ContractAddresses
     code_hashes: dict[str, str]
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True))
+        manifest = {
+            "chain_id": self.chain_id,
+            "block": self.block,
+            "addresses": self.addresses.by_name(),
+            "code_hashes": self.code_hashes,
+        }
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
         os.replace(tmp, path)
 
     @classmethod
@@ -55,7 +102,7 @@ class Deployment:
         return cls(
             chain_id=int(data["chain_id"]),
             block=int(data["block"]),
-            addresses=dict(data["addresses"]),
+            addresses=ContractAddresses.from_names(dict(data["addresses"])),
             code_hashes=dict(data["code_hashes"]),
         )
 
@@ -80,7 +127,7 @@ def deploy_all(client: ChainClient, governance: Governance) -> Deployment:
     return Deployment(
         chain_id=client.chain_id(),
         block=first_block,
-        addresses=addr,
+        addresses=ContractAddresses.from_names(addr),
         code_hashes={name: client.artifacts[name].code_hash for name in CONTRACTS},
     )
 
@@ -92,10 +139,9 @@ def verify_deployment(client: ChainClient, deployment: Deployment) -> None:
         raise ManifestMismatch(
             f"manifest is for chain id {deployment.chain_id}, the endpoint is chain id {chain_id}"
         )
+    addresses = deployment.addresses.by_name()
     for name in CONTRACTS:
-        address = deployment.addresses.get(name)
-        if address is None:
-            raise ManifestMismatch(f"manifest has no address for {name}")
+        address = addresses[name]
         code = client.guard(lambda a=address: client.w3.eth.get_code(a))  # type: ignore[misc]
         if len(code) == 0:
             raise ManifestMismatch(

@@ -50,7 +50,6 @@ from ledger.merkle.rfc9162 import EMPTY_ROOT
 from ledger.storage.database import Database
 
 if TYPE_CHECKING:
-    from ledger.platform import Platform
     from ledger.settings import Settings
 
 __all__ = ["AnchorPolicy", "AnchorResult", "AnchorWorker", "LogForked", "start_in_background"]
@@ -130,19 +129,6 @@ class AnchorWorker:
         self._locks = dict(locks) if locks is not None else {n: anchor_lock(db, n) for n in self.logs}
         self._clock = clock
         self._state = {n: _LogState() for n in self.logs}
-
-    @classmethod
-    def for_platform(
-        cls, platform: Platform, *, logs: Sequence[str] | None = None, policy: AnchorPolicy | None = None
-    ) -> AnchorWorker:
-        settings = platform.settings
-        return cls(
-            db=platform.db,
-            checkpoints=CheckpointsContract(platform.chain, platform.deployment.addresses["Checkpoints"]),
-            logs=list(logs if logs is not None else settings.anchor_logs),
-            policy=policy or AnchorPolicy.from_settings(settings),
-            from_block=platform.deployment.block,
-        )
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -372,10 +358,9 @@ class AnchorWorker:
         logger.info("log %s: recovered checkpoints up to %d from the chain", name, size)
 
 
-def start_in_background(platform: Platform) -> tuple[threading.Thread, threading.Event]:
-    """Run an anchoring worker for the platform in a daemon thread (used by `credit-ledger up`)."""
+def start_in_background(worker: AnchorWorker) -> tuple[threading.Thread, threading.Event]:
+    """Run `worker` in a daemon thread (as `credit-ledger up` does) until the event is set."""
     stop = threading.Event()
-    worker = AnchorWorker.for_platform(platform)
     thread = threading.Thread(target=worker.run, args=(stop,), name="anchor-worker", daemon=True)
     thread.start()
     return thread, stop

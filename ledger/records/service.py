@@ -1,4 +1,4 @@
-"""Credit-record use cases over one platform: ingest, read back, prove.
+"""Credit-record use cases: ingest, read back, prove.
 
 The API and the CLI call these; nothing here knows about HTTP. A record is opened
 (sealed fields decrypted) only for the provider that submitted it, and only after its
@@ -13,26 +13,23 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_utils import to_checksum_address
 from sqlalchemy import select
 
-from ledger.chain.catalogue_registry import CatalogueRegistryContract
 from ledger.domain.catalogue import FieldError
 from ledger.errors import NotAuthorized, NotFound
-from ledger.logs.proofs import InclusionProof, LogProofs
+from ledger.logs.bundles import ProofBundles
+from ledger.logs.proofs import InclusionProof
 from ledger.logs.store import LogCorrupted
-from ledger.logs.verify import inclusion_bundle
 from ledger.records import canonical as canon
 from ledger.records.catalogues import CatalogueService
 from ledger.records.crypto import Keyring
 from ledger.records.ingest import IngestReport, IngestService, sealed_aad
 from ledger.records.models import CreditRecord
 from ledger.records.submission import Mode, Submission
-
-if TYPE_CHECKING:
-    from ledger.platform import Platform
+from ledger.storage.database import Database
 
 __all__ = ["OpenedRecord", "RecordVersion", "RecordsService"]
 
@@ -83,20 +80,22 @@ def _version(row: CreditRecord) -> RecordVersion:
 
 
 class RecordsService:
-    def __init__(self, platform: Platform) -> None:
-        settings = platform.settings
-        self.db = platform.db
-        self.keyring = Keyring.from_settings(settings)
-        registry = CatalogueRegistryContract(
-            platform.chain, platform.deployment.addresses["CatalogueRegistry"]
-        )
-        self.catalogues = CatalogueService(platform.db, registry)
-        self.ingestion = IngestService(
-            platform.db, self.catalogues, self.keyring, encrypt_min_level=settings.record_encrypt_min_level
-        )
-        self.proofs = LogProofs(platform.db, watch=platform.watch)
-        self.chain_id = platform.deployment.chain_id
-        self.checkpoints_address = platform.deployment.addresses["Checkpoints"]
+    """Records of database `db`, sealed with `keyring`, proved through `bundles`."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        keyring: Keyring,
+        catalogues: CatalogueService,
+        bundles: ProofBundles,
+        encrypt_min_level: int,
+    ) -> None:
+        self.db = db
+        self.keyring = keyring
+        self.catalogues = catalogues
+        self.ingestion = IngestService(db, catalogues, keyring, encrypt_min_level=encrypt_min_level)
+        self.bundles = bundles
 
     def ingest(
         self, provider: str, items: Iterable[tuple[int, Submission | list[FieldError]]], mode: Mode
@@ -190,7 +189,7 @@ class RecordsService:
         Raises `NotYetAnchored` (409) while no checkpoint covers it yet.
         """
         row = self._row(record_id, version)
-        proof = self.proofs.inclusion(canon.CREDIT_RECORDS_LOG, int(row.log_seq))
+        proof = self.bundles.proofs.inclusion(canon.CREDIT_RECORDS_LOG, int(row.log_seq))
         if proof.leaf_hash != bytes(row.leaf_hash):
             raise LogCorrupted(
                 f"record {record_id} version {row.version}: leaf hash differs from its log entry"
@@ -199,8 +198,6 @@ class RecordsService:
 
     def proof_bundle(self, record_id: str, version: int | None = None) -> dict[str, Any]:
         record, proof = self.proof(record_id, version)
-        bundle = inclusion_bundle(
-            proof, chain_id=self.chain_id, checkpoints_contract=self.checkpoints_address
-        )
+        bundle = self.bundles.bundle(proof)
         bundle["record"] = {"record_id": record.record_id, "version": record.version}
         return bundle

@@ -14,13 +14,12 @@ from sqlalchemy import select
 
 from ledger.chain.membership import Member, Role, uscc_hash
 from ledger.errors import NotAuthorized
+from ledger.logs.bundles import ProofBundles
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
-from ledger.logs.proofs import LogProofs, NotYetAnchored
-from ledger.logs.verify import inclusion_bundle
-from ledger.platform import Platform
 from ledger.release.models import AccessRelease
 from ledger.release.trail import ACCESS_TRAIL_LOG
+from ledger.storage.database import Database
 
 MAX_PAGE = 500
 
@@ -33,9 +32,9 @@ class Access:
 
 
 class AccessesService:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.proofs = LogProofs(platform.db, watch=platform.watch)
+    def __init__(self, db: Database, *, bundles: ProofBundles) -> None:
+        self.db = db
+        self.bundles = bundles
 
     def visible_to(
         self, member: Member, *, subject: str | None = None, after: int = -1, limit: int = 100
@@ -53,7 +52,7 @@ class AccessesService:
             raise NotAuthorized(f"a {member.role.name.lower()} sees no access-trail entries")
         if subject is not None and member.role is not Role.ENTERPRISE:
             query = query.where(AccessRelease.subject == subject)
-        with self.platform.db.session() as session:
+        with self.db.session() as session:
             seqs = list(session.scalars(query.order_by(AccessRelease.seq).limit(limit)))
             leaves = {
                 int(e.seq): bytes(e.leaf)
@@ -61,15 +60,7 @@ class AccessesService:
                     select(LogEntry).where(LogEntry.log_name == ACCESS_TRAIL_LOG, LogEntry.seq.in_(seqs))
                 )
             }
-        return [Access(seq, decode_leaf(leaves[seq]).payload, self._proof(seq)) for seq in seqs]
-
-    def _proof(self, index: int) -> dict[str, Any] | None:
-        try:
-            proof = self.proofs.inclusion(ACCESS_TRAIL_LOG, index)
-        except NotYetAnchored:
-            return None
-        return inclusion_bundle(
-            proof,
-            chain_id=self.platform.deployment.chain_id,
-            checkpoints_contract=self.platform.deployment.addresses["Checkpoints"],
-        )
+        return [
+            Access(seq, decode_leaf(leaves[seq]).payload, self.bundles.anchored(ACCESS_TRAIL_LOG, seq))
+            for seq in seqs
+        ]

@@ -47,7 +47,7 @@ from concurrent.futures import Future, InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger.batching import BatchWorker
 from ledger.bounded_cache import BoundedCache
@@ -64,16 +64,13 @@ from ledger.release.request import (
     DEFAULT_MAX_LIFETIME_SECONDS,
     DataRequestMessage,
     check_request_fields,
-    request_domain,
     request_to_json,
     verify_data_request,
 )
 from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail, TrailEntry, replayed
 from ledger.selfservice.publicity import publication_ended
 from ledger.services import audit_events
-
-if TYPE_CHECKING:
-    from ledger.platform import Platform
+from ledger.storage.database import Database
 
 #: most releases checked together; more wait for the next batch
 MAX_BATCH = 64
@@ -160,12 +157,15 @@ class ReleaseService:
 
     Owns a worker thread and the chain connection; `close` stops them. Usable
     without HTTP: `release` blocks, `release_async` awaits, `submit` returns the future.
+    `domain` is the EIP-712 domain data requests are signed under
+    (`ledger.release.request.request_domain`).
     """
 
     def __init__(
         self,
-        platform: Platform,
+        db: Database,
         *,
+        domain: dict[str, Any],
         reader: RecordReader,
         trail: AccessTrail,
         authorizer: AuthorizeCaller,
@@ -173,14 +173,14 @@ class ReleaseService:
         max_block_age_seconds: int = DEFAULT_MAX_BLOCK_AGE_SECONDS,
         max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS,
     ) -> None:
-        self.db = platform.db
+        self.db = db
         self.max_block_age_seconds = max_block_age_seconds
         self.max_lifetime_seconds = max_lifetime_seconds
         self.reader = reader
         self.trail = trail
         self.authorizer = authorizer
         self.catalogue = catalogue or default_catalogue()
-        self.domain = request_domain(platform.deployment.chain_id, platform.deployment.addresses["Consents"])
+        self.domain = domain
         # a released record's rendering depends only on its version, its flags and the
         # detail level: masking and encoding it once serves every later release of it
         self._rendered: BoundedCache[tuple[str, int, bool, bool], bytes] = BoundedCache(RENDERED_CACHE_SIZE)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
-from ledger.chain.agreements import Agreement, AgreementsContract, AgreementStatus
-from ledger.chain.consents import ConsentsContract, Grant
-from ledger.chain.membership import Member, MembershipContract, Role, Status, uscc_hash
+from pydantic import Field
+
+from ledger.chain.agreements import Agreement, AgreementStatus
+from ledger.chain.consents import Grant
+from ledger.chain.membership import Member, Role, Status, uscc_hash
 from ledger.domain.catalogue import Catalogue
 from ledger.errors import NotAuthorized
 from ledger.selfservice.context import SelfServiceContext
@@ -37,46 +40,52 @@ class GrantStatus(StrEnum):
 
 @dataclass(frozen=True)
 class ChainView:
-    block: int
-    timestamp: int
+    block: Annotated[int, Field(description="block B the listing was read at", examples=[1284])]
+    timestamp: Annotated[
+        int, Field(description="its timestamp: statuses are as of then", examples=[1772409600])
+    ]
 
 
 @dataclass(frozen=True)
 class ActiveAgreement:
-    id: int
-    categories: int
-    category_names: list[str]
+    id: Annotated[int, Field(examples=[3])]
+    categories: Annotated[int, Field(description="bit mask, decimal")]
+    category_names: Annotated[list[str], Field(examples=[["registration", "administrative_penalty", "tax"]])]
     purposes: int
-    purpose_names: list[str]
-    max_level: int
+    purpose_names: Annotated[list[str], Field(examples=[["credit_assessment"]])]
+    max_level: Annotated[int, Field(examples=[3])]
     valid_from: int
     valid_until: int
     document_hash: bytes
     commitment_id: int
-    commitment_breached: bool  # a breached commitment makes the agreement refuse every release
+    commitment_breached: Annotated[
+        bool, Field(description="a breached usage commitment refuses every release")
+    ]
 
 
 @dataclass(frozen=True)
 class InstitutionView:
-    account: str
-    kind: str
-    name_hash: bytes
+    account: Annotated[str, Field(examples=["0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"])]
+    kind: Annotated[str, Field(examples=["bank"])]
+    name_hash: Annotated[bytes, Field(description="keccak256 of the registered name")]
     since_block: int
-    agreements: list[ActiveAgreement]
+    agreements: Annotated[list[ActiveAgreement], Field(description="its agreements active at block B")]
 
 
 @dataclass(frozen=True)
 class GrantView:
-    id: int
-    institution: str
-    agreement_id: int
+    id: Annotated[int, Field(examples=[7])]
+    institution: Annotated[str, Field(examples=["0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"])]
+    agreement_id: Annotated[
+        int, Field(description="0: any active agreement of the institution", examples=[0])
+    ]
     categories: int
-    category_names: list[str]
+    category_names: Annotated[list[str], Field(examples=[["tax"]])]
     purposes: int
-    purpose_names: list[str]
-    raw_categories: int
-    expires_at: int
-    status: GrantStatus
+    purpose_names: Annotated[list[str], Field(examples=[["credit_assessment"]])]
+    raw_categories: Annotated[int, Field(description="categories released unmasked")]
+    expires_at: Annotated[int, Field(examples=[1775001600])]
+    status: Annotated[GrantStatus, Field(description="live, revoked or expired, at block B")]
 
 
 def mask_names(catalogue: Catalogue, mask: int, purposes: bool = False) -> list[str]:
@@ -96,14 +105,12 @@ def grant_status(grant: Grant, timestamp: int) -> GrantStatus:
 class ConsentsService:
     def __init__(self, ctx: SelfServiceContext) -> None:
         self.ctx = ctx
-        addresses = ctx.platform.deployment.addresses
-        chain = ctx.platform.chain
-        self.membership = MembershipContract(chain, addresses["Membership"])
-        self.agreements = AgreementsContract(chain, addresses["Agreements"])
-        self.consents = ConsentsContract(chain, addresses["Consents"])
+        self.membership = ctx.contracts.membership
+        self.agreements = ctx.contracts.agreements
+        self.consents = ctx.contracts.consents
 
     def _view(self) -> ChainView:
-        block = self.ctx.platform.chain.guard(lambda: self.ctx.platform.chain.w3.eth.get_block("latest"))
+        block = self.ctx.chain.guard(lambda: self.ctx.chain.w3.eth.get_block("latest"))
         return ChainView(int(block["number"]), int(block["timestamp"]))
 
     def institutions(self) -> tuple[ChainView, list[InstitutionView]]:

@@ -1,7 +1,7 @@
-"""What every self-service use case shares: wiring, the clock, and small checks.
+"""What every self-service use case shares: its collaborators, the clock, and small checks.
 
 `SelfServiceContext` takes its collaborators keyword-only and does no I/O when built;
-`for_platform` wires the production ones.
+the composition root (`ledger.wiring`) builds the production one.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.chain.agreements import AgreementsContract, Commitment, CommitmentKind
+from ledger.chain.client import ChainClient
+from ledger.chain.contracts import Contracts
 from ledger.chain.membership import Member, Role, uscc_hash
 from ledger.domain.catalogue import Catalogue, default_catalogue
 from ledger.errors import InvalidInput, LedgerError
+from ledger.logs.bundles import ProofBundles
 from ledger.records.ingest import Receipt, RecordsRejected
 from ledger.records.models import CreditRecord
 from ledger.records.submission import Mode, parse_submission
@@ -34,10 +37,10 @@ from ledger.selfservice.errors import (
     UnknownRecord,
 )
 from ledger.services import audit_events
+from ledger.settings import Settings
 from ledger.storage.database import Database
 
 if TYPE_CHECKING:
-    from ledger.platform import Platform
     from ledger.records.service import RecordsService
 
 __all__ = [
@@ -52,16 +55,16 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SelfServiceContext:
-    platform: Platform
+    db: Database
+    settings: Settings
+    chain: ChainClient
+    contracts: Contracts
     records: RecordsService
+    bundles: ProofBundles
     clock: Clock = field(default_factory=SystemClock)
     catalogue: Catalogue = field(default_factory=default_catalogue)
-
-    @property
-    def db(self) -> Database:
-        return self.platform.db
 
     def now(self) -> datetime:
         """Now, in UTC: what is stored (SQLite keeps no offset)."""
@@ -69,10 +72,10 @@ class SelfServiceContext:
 
     def today(self) -> date:
         """Today on the platform's calendar (working days are local days)."""
-        return local_day(self.clock.now(), self.platform.settings.calendar_utc_offset_minutes)
+        return local_day(self.clock.now(), self.settings.calendar_utc_offset_minutes)
 
     def agreements(self) -> AgreementsContract:
-        return AgreementsContract(self.platform.chain, self.platform.deployment.addresses["Agreements"])
+        return self.contracts.agreements
 
     def check_commitment(self, commitment_id: int, member: str, kind: CommitmentKind) -> Commitment:
         """The on-chain commitment `commitment_id`: it exists, `member` made it, of `kind`, not breached."""

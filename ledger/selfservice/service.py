@@ -1,12 +1,12 @@
-"""Wiring: every self-service use case over one context (platform, records, clock, catalogue)."""
+"""Every self-service use case over one context (collaborators, clock, catalogue)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ledger.selfservice.calendar import CalendarService
-from ledger.selfservice.clock import Clock, SystemClock
+from ledger.selfservice.clock import Clock
 from ledger.selfservice.consents import ConsentsService
 from ledger.selfservice.context import SelfServiceContext
 from ledger.selfservice.declarations import DeclarationsService
@@ -14,10 +14,6 @@ from ledger.selfservice.notices import NoticesService
 from ledger.selfservice.objections import ObjectionsService
 from ledger.selfservice.repairs import RepairsService
 from ledger.selfservice.selfquery import SelfQueryService
-
-if TYPE_CHECKING:
-    from ledger.platform import Platform
-    from ledger.records.service import RecordsService
 
 __all__ = ["SelfService"]
 
@@ -34,10 +30,7 @@ class SelfService:
     notices: NoticesService
 
     @classmethod
-    def for_platform(
-        cls, platform: Platform, *, records: RecordsService, clock: Clock | None = None
-    ) -> SelfService:
-        ctx = SelfServiceContext(platform, records, clock or SystemClock())
+    def over(cls, ctx: SelfServiceContext) -> SelfService:
         return cls(
             ctx,
             ConsentsService(ctx),
@@ -48,3 +41,9 @@ class SelfService:
             CalendarService(ctx),
             NoticesService(ctx),
         )
+
+    def with_clock(self, clock: Clock) -> SelfService:
+        """The same use cases with deadlines following `clock`; itself if that is its clock."""
+        if clock is self.ctx.clock:
+            return self
+        return SelfService.over(dataclasses.replace(self.ctx, clock=clock))

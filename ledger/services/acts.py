@@ -10,6 +10,7 @@ relays; the contract checks everything else and refuses with a custom error.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,6 @@ from ledger.chain.act_specs import ACTS
 from ledger.chain.membership import Role, Signed
 from ledger.chain.signed_acts import SignedActsContract
 from ledger.errors import InvalidInput, NotAuthorized, NotFound
-from ledger.platform import Platform
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,13 @@ class ActResult:
 
 
 class ActsService:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    """Relays acts through `bindings`, one per contract that takes signed acts."""
+
+    def __init__(self, bindings: Iterable[SignedActsContract]) -> None:
+        self._bindings = {type(b): b for b in bindings}
 
     def binding(self, contract: type[SignedActsContract]) -> SignedActsContract:
-        return contract(self.platform.chain, self.platform.deployment.addresses[contract.CONTRACT_NAME])
+        return self._bindings[contract]
 
     def relay(self, caller: str, caller_role: Role, act: str, signed: Signed[Any]) -> ActResult:
         spec = ACTS.get(act)

@@ -7,15 +7,12 @@ signed the act, so one member cannot push another's signature through the platfo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from eth_utils import to_checksum_address
 
-from ledger.chain.agreements import AgreementsContract
-from ledger.chain.catalogue_registry import CatalogueRegistryContract
-from ledger.chain.consents import ConsentsContract
 from ledger.chain.membership import (
     ApproveMessage,
     Member,
@@ -29,8 +26,8 @@ from ledger.chain.membership import (
     SuspendEnterpriseMessage,
     uscc_hash,
 )
+from ledger.chain.signed_acts import SignedActsContract
 from ledger.errors import NotAuthorized, NotFound
-from ledger.platform import Platform
 
 M = TypeVar("M")
 
@@ -42,9 +39,12 @@ class Relayed:
 
 
 class MembershipService:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.contract = MembershipContract(platform.chain, platform.deployment.addresses["Membership"])
+    """Over the Membership contract; `signed_acts` are the other contracts whose nonces a
+    member needs to sign acts."""
+
+    def __init__(self, contract: MembershipContract, *, signed_acts: Sequence[SignedActsContract]) -> None:
+        self.contract = contract
+        self.signed_acts = tuple(signed_acts)
 
     def member(self, address: str) -> Member:
         return self.contract.member_of(to_checksum_address(address))
@@ -56,9 +56,8 @@ class MembershipService:
         """The member's next EIP-712 nonce in every contract that takes signed acts."""
         account = to_checksum_address(address)
         result = {"Membership": self.contract.nonce(account)}
-        for binding in (AgreementsContract, ConsentsContract, CatalogueRegistryContract):
-            address_of = self.platform.deployment.addresses[binding.CONTRACT_NAME]
-            result[binding.CONTRACT_NAME] = binding(self.platform.chain, address_of).nonce(account)
+        for binding in self.signed_acts:
+            result[binding.CONTRACT_NAME] = binding.nonce(account)
         return result
 
     def enterprise(self, uscc: str) -> Member:

@@ -107,7 +107,7 @@ class Onboarding:
     """Admits members straight through the Membership contract (the API path is tested elsewhere)."""
 
     def __init__(self, platform: Platform, operators: list[LocalAccount]) -> None:
-        self.membership = MembershipContract(platform.chain, platform.deployment.addresses["Membership"])
+        self.membership = MembershipContract(platform.chain, platform.deployment.addresses.membership)
         self.operators = operators
 
     def admit(

@@ -67,7 +67,7 @@ def test_agreement_consent_and_revocation_through_the_api(
     catalogue = default_catalogue()
     now = int(platform.chain.w3.eth.get_block("latest")["timestamp"])  # chain time, not wall time
     _, agreement_id = _agreement(sdk, bank, operators[0], now)
-    agreements = AgreementsContract(platform.chain, platform.deployment.addresses["Agreements"])
+    agreements = AgreementsContract(platform.chain, platform.deployment.addresses.agreements)
     assert agreements.status(agreement_id) is AgreementStatus.ACTIVE
 
     tax = catalogue.category_mask(["tax"])
@@ -78,7 +78,7 @@ def test_agreement_consent_and_revocation_through_the_api(
     )  # fmt: skip
     assert granted["created_id"] >= 1
 
-    consents = ConsentsContract(platform.chain, platform.deployment.addresses["Consents"])
+    consents = ConsentsContract(platform.chain, platform.deployment.addresses.consents)
     query = AuthorizationQuery(bank.address, uscc_hash(USCC), tax, purpose, agreement_id, 3)
     decision = consents.authorize(query)
     assert decision.allowed and decision.grant_id == granted["created_id"]
@@ -105,7 +105,7 @@ def test_relaying_another_members_act_is_403(
     api: TestClient, platform: Platform, members: dict[str, LocalAccount]
 ) -> None:
     bank, guarantor = members["bank"], members["guarantor"]
-    agreements = AgreementsContract(platform.chain, platform.deployment.addresses["Agreements"])
+    agreements = AgreementsContract(platform.chain, platform.deployment.addresses.agreements)
     signed = agreements.sign_commit(bank, CommitmentKind.INSTITUTION_USAGE, keccak(text="doc"))
     m = signed.message
     body = json.dumps({
@@ -123,7 +123,7 @@ def test_replayed_act_signature_is_409(
     api: TestClient, platform: Platform, members: dict[str, LocalAccount]
 ) -> None:
     bank = members["bank"]
-    agreements = AgreementsContract(platform.chain, platform.deployment.addresses["Agreements"])
+    agreements = AgreementsContract(platform.chain, platform.deployment.addresses.agreements)
     signed = agreements.sign_commit(bank, CommitmentKind.INSTITUTION_USAGE, keccak(text="doc"))
     m = signed.message
     body = json.dumps({

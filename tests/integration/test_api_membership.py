@@ -27,7 +27,7 @@ SdkFor = Callable[[LocalAccount], LedgerClient]
 
 
 def _membership(platform: Platform) -> MembershipContract:
-    return MembershipContract(platform.chain, platform.deployment.addresses["Membership"])
+    return MembershipContract(platform.chain, platform.deployment.addresses.membership)
 
 
 def _state(platform: Platform) -> tuple[int, int, int]:
@@ -45,7 +45,7 @@ def test_healthz_reports_chain_and_database(api: TestClient, platform: Platform)
     body = api.get("/healthz").json()
     assert body["ready"] is True
     assert body["chain"]["chain_id"] == 31337
-    assert set(body["chain"]["contracts"]) == set(platform.deployment.addresses)
+    assert set(body["chain"]["contracts"]) == set(platform.deployment.addresses.by_name())
     head = ScriptDirectory.from_config(alembic_config(platform.db.url)).get_current_head()
     assert body["database"]["revision"] == head
 

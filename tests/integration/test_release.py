@@ -43,13 +43,13 @@ from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
 from ledger.platform import Platform
 from ledger.records.samples import sample_record, sample_uscc
-from ledger.release.factory import release_service
 from ledger.release.request import DataRequestMessage, request_domain, request_to_json, sign_data_request
 from ledger.release.service import response_hash
 from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail, TrailEntry
 from ledger.sdk import ApiError, LedgerClient
 from ledger.services import audit_events
 from ledger.storage.database import Database
+from ledger.wiring import release_service
 from tests.conftest import free_port
 from tests.integration.conftest import POSTGRES_ADMIN_URL, Onboarding
 from tests.integration.records.conftest import publish_on_chain
@@ -217,14 +217,14 @@ def test_public_category_needs_an_agreement_but_no_grant(world: World) -> None:
 
 
 def test_the_receipt_yields_an_inclusion_proof_once_anchored(world: World) -> None:
-    from ledger.logs.anchor_worker import AnchorWorker
+    from ledger.wiring import anchor_worker
 
     world.grant(world.bank, TAX)
     receipt = world.release()["receipt"]
     with pytest.raises(ApiError) as early:
         world.sdk(world.bank).release_proof(receipt["index"])  # type: ignore[index]
     assert early.value.status == 409
-    worker = AnchorWorker.for_platform(world.platform)
+    worker = anchor_worker(world.platform)
     try:
         worker.anchor_now(ACCESS_TRAIL_LOG)
     finally:
@@ -256,7 +256,7 @@ def live_api(platform: Platform) -> Iterator[str]:
 
 
 def test_the_cli_signs_sends_checks_and_proves(world: World, live_api: str, tmp_path: Path) -> None:
-    from ledger.logs.anchor_worker import AnchorWorker
+    from ledger.wiring import anchor_worker
 
     world.grant(world.bank, TAX)
     runner = CliRunner()
@@ -299,7 +299,7 @@ def test_the_cli_signs_sends_checks_and_proves(world: World, live_api: str, tmp_
 
     not_yet = runner.invoke(cli, ["release", "proof", "0", *as_bank], env=env)
     assert not_yet.exit_code == 1 and "409" in not_yet.output
-    worker = AnchorWorker.for_platform(world.platform)
+    worker = anchor_worker(world.platform)
     try:
         worker.anchor_now(ACCESS_TRAIL_LOG)
     finally:
@@ -326,9 +326,7 @@ def test_the_cli_signs_sends_checks_and_proves(world: World, live_api: str, tmp_
 def _signed_body(
     world: World, signer: LocalAccount, institution: str | None = None, **kw: object
 ) -> dict[str, object]:
-    domain = request_domain(
-        world.platform.deployment.chain_id, world.platform.deployment.addresses["Consents"]
-    )
+    domain = request_domain(world.platform.deployment.chain_id, world.platform.deployment.addresses.consents)
     signed = sign_data_request(
         signer,
         domain,
@@ -408,7 +406,7 @@ def test_expired_agreement(world: World, advance_time: Callable[[int], None]) ->
 
 def test_breached_commitment(world: World) -> None:
     world.grant(world.bank, TAX)
-    agreements = AgreementsContract(world.platform.chain, world.platform.deployment.addresses["Agreements"])
+    agreements = AgreementsContract(world.platform.chain, world.platform.deployment.addresses.agreements)
     agreement = agreements.agreement(world.agreement)
     assert agreement is not None
     evidence = keccak(text="转售数据")
@@ -472,8 +470,8 @@ def broken_app(world: World) -> Iterator[Callable[..., TestClient]]:
 def test_chain_down_is_503_and_nothing_released(world: World, broken_app: Callable[..., TestClient]) -> None:
     world.grant(world.bank, TAX)
     client = broken_app()
-    client.app.state.release_service.authorizer = AuthorizeCaller(  # type: ignore[attr-defined]
-        "http://127.0.0.1:9", world.platform.deployment.addresses["Consents"]
+    client.app.state.services.release.authorizer = AuthorizeCaller(  # type: ignore[attr-defined]
+        "http://127.0.0.1:9", world.platform.deployment.addresses.consents
     )
     response = client.post("/releases", json=_signed_body(world, world.bank))
     assert response.status_code == 503 and "data" not in response.json()
@@ -502,8 +500,8 @@ def test_a_chain_failing_after_the_trail_opened_spends_no_nonce(
     threading.Thread(target=node.serve_forever, daemon=True).start()
     try:
         client = broken_app()
-        client.app.state.release_service.authorizer = AuthorizeCaller(  # type: ignore[attr-defined]
-            f"http://127.0.0.1:{node.server_address[1]}", world.platform.deployment.addresses["Consents"]
+        client.app.state.services.release.authorizer = AuthorizeCaller(  # type: ignore[attr-defined]
+            f"http://127.0.0.1:{node.server_address[1]}", world.platform.deployment.addresses.consents
         )
         body = _signed_body(world, world.bank)
         response = client.post("/releases", json=body)
@@ -529,7 +527,7 @@ def test_database_down_is_503_and_nothing_released(
 def test_failed_trail_append_means_no_data(world: World, broken_app: Callable[..., TestClient]) -> None:
     world.grant(world.bank, TAX)
     client = broken_app()
-    service = client.app.state.release_service  # type: ignore[attr-defined]
+    service = client.app.state.services.release  # type: ignore[attr-defined]
     # the log alone fails
     service.trail = AccessTrail(Database("postgresql+psycopg://postgres@127.0.0.1:9/none"))
     response = client.post("/releases", json=_signed_body(world, world.bank))
@@ -584,7 +582,7 @@ class HeldService:
 
         self.service.authorizer = SlowChain()  # type: ignore[assignment]
         deployment = world.platform.deployment
-        self.domain = request_domain(deployment.chain_id, deployment.addresses["Consents"])
+        self.domain = request_domain(deployment.chain_id, deployment.addresses.consents)
         self.world = world
 
     def request(self, institution: LocalAccount | None = None, **kw: object) -> Signed[DataRequestMessage]:

@@ -24,11 +24,11 @@ from ledger.errors import InvalidInput
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
 from ledger.platform import Platform
-from ledger.release.factory import release_service
 from ledger.release.request import DataRequestMessage, request_domain
 from ledger.release.service import Release, ReleaseRefused, ReleaseService
 from ledger.release.trail import ACCESS_TRAIL_LOG, ReplayedDataRequest
 from ledger.request_auth import Unauthenticated
+from ledger.wiring import release_service
 from tests.integration.test_release import CREDIT, SUBJECT, TAX, World, trail_size, world  # noqa: F401
 
 #: the bound on a decision block's age these tests run with (the platform's default)
@@ -58,7 +58,7 @@ def request(
         "agreement_id": world.agreement, "raw": False, "nonce": secrets.token_bytes(32), "deadline": now + 60,
     }  # fmt: skip
     fields.update(changes)
-    domain = request_domain(deployment.chain_id, deployment.addresses["Consents"])
+    domain = request_domain(deployment.chain_id, deployment.addresses.consents)
     return sign(who, domain, DataRequestMessage(**fields))  # type: ignore[arg-type]
 
 
@@ -83,7 +83,7 @@ def test_an_expired_agreement_is_refused_while_the_chain_is_idle(
     agreement = world.agreement_for(world.bank, TAX, CREDIT, seconds=20)
     world.grant(world.bank, TAX, seconds=10 * 86_400)
     sealed = chain_time(world.platform)
-    terms = AgreementsContract(world.platform.chain, world.platform.deployment.addresses["Agreements"])
+    terms = AgreementsContract(world.platform.chain, world.platform.deployment.addresses.agreements)
     valid_until = terms.agreement(agreement).terms.valid_until  # type: ignore[union-attr]
     assert service.release(request(world, sealed, agreement_id=agreement), now=sealed).receipt.index == 0
     until = valid_until + 1  # past the agreement's last second, still no new block

@@ -2,8 +2,9 @@
 
 `lint-imports` checks every import chain, direct or not: `api` above `ledger` and never
 below it, the SDK a client that loads nothing of the server, the auditor sharing no code
-path with the writing side. The SDK is also imported in a fresh interpreter, to see what
-it loads, not only what it names.
+path with the writing side, and no module but the composition root (`ledger.platform`,
+`ledger.wiring`) and the CLI knowing the platform whole. The SDK is also imported in a
+fresh interpreter, to see what it loads, not only what it names.
 """
 
 from __future__ import annotations

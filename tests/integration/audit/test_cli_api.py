@@ -77,7 +77,7 @@ def test_export_then_verify_exits_by_verdict(trail: Trail, tmp_path: Path) -> No
 
 def _signed_get(client: TestClient, trail: Trail, path: str, account_name: str = "auditor") -> int:
     deployment = trail.platform.deployment
-    domain = api_domain(deployment.chain_id, deployment.addresses["Membership"])
+    domain = api_domain(deployment.chain_id, deployment.addresses.membership)
     headers = sign_request(key(account_name).key, domain, "GET", path, b"")
     status: int = client.get(path, headers=headers).status_code
     return status

@@ -102,7 +102,7 @@ def forge_entry(session: Session, trail: Trail) -> Expected:
     message = DataRequestMessage(
         trail.banks[0].address, trail.usccs[1], 1 << 6, 1, trail.agreements[0], False, b"\x07" * 32, 2**40
     )
-    signed = sign(stranger, request_domain(deployment.chain_id, deployment.addresses["Consents"]), message)
+    signed = sign(stranger, request_domain(deployment.chain_id, deployment.addresses.consents), message)
     value.update({"seq": seq, "subject": trail.usccs[1], "request": request_to_json(signed)})
     value["request"]["institution"] = trail.banks[0].address
     leaf = rfc8785.dumps(value)

@@ -57,7 +57,7 @@ def test_every_random_tampering_is_caught_with_the_right_finding(
         usccs=trail.usccs,
         agreements=trail.agreements,
         chain_id=platform.deployment.chain_id,
-        consents=platform.deployment.addresses["Consents"],
+        consents=platform.deployment.addresses.consents,
         head=head,
         suspended_bank_block=trail.suspended_at,
     )

@@ -50,10 +50,10 @@ def test_local_replay_decides_as_the_contract_at_every_block(
     rng = random.Random(7)
     chain = platform.chain
     a = platform.deployment.addresses
-    membership = MembershipContract(chain, a["Membership"])
-    agreements = AgreementsContract(chain, a["Agreements"])
-    consents = ConsentsContract(chain, a["Consents"])
-    registry = CatalogueRegistryContract(chain, a["CatalogueRegistry"])
+    membership = MembershipContract(chain, a.membership)
+    agreements = AgreementsContract(chain, a.agreements)
+    consents = ConsentsContract(chain, a.consents)
+    registry = CatalogueRegistryContract(chain, a.catalogue_registry)
 
     def govern(action: Action, account: str, **kw: object) -> None:
         outcome = membership.propose(membership.sign_propose(operators[0], action, account=account, **kw))  # type: ignore[arg-type]
@@ -174,7 +174,7 @@ def test_local_replay_decides_as_the_contract_at_every_block(
 
     reader = ChainReader.connect(chain.rpc_url, platform.deployment)
     snapshot = reader.snapshot(logs=[], blocks=range(first, head + 1))
-    caller = AuthorizeCaller(chain.rpc_url, a["Consents"])
+    caller = AuthorizeCaller(chain.rpc_url, a.consents)
     state = AuthorizationState()
     events = list(snapshot.events)
     grid = [

@@ -32,11 +32,10 @@ from ledger.domain.catalogue import Catalogue, default_catalogue
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
 from ledger.platform import Platform
 from ledger.records.samples import sample_records, sample_uscc
-from ledger.records.service import RecordsService
 from ledger.records.submission import Mode, parse_submission
-from ledger.release.factory import release_service
 from ledger.release.request import request_domain, sign_data_request
 from ledger.release.service import ReleaseRefused
+from ledger.wiring import records_service, release_service
 
 ACCESS_TRAIL = "access-trail"
 CREDIT_RECORDS = "credit-records"
@@ -75,7 +74,7 @@ class Releaser:
     def __init__(self, platform: Platform) -> None:
         self.service = release_service(platform)
         addresses = platform.deployment.addresses
-        self.domain = request_domain(platform.deployment.chain_id, addresses["Consents"])
+        self.domain = request_domain(platform.deployment.chain_id, addresses.consents)
 
     def release(
         self,
@@ -118,10 +117,10 @@ def _admit(
 def build_trail(platform: Platform, operators: list[LocalAccount]) -> Trail:
     chain = platform.chain
     addresses = platform.deployment.addresses
-    membership = MembershipContract(chain, addresses["Membership"])
-    agreements = AgreementsContract(chain, addresses["Agreements"])
-    consents = ConsentsContract(chain, addresses["Consents"])
-    registry = CatalogueRegistryContract(chain, addresses["CatalogueRegistry"])
+    membership = MembershipContract(chain, addresses.membership)
+    agreements = AgreementsContract(chain, addresses.agreements)
+    consents = ConsentsContract(chain, addresses.consents)
+    registry = CatalogueRegistryContract(chain, addresses.catalogue_registry)
     catalogue = default_catalogue()
     c = catalogue.category_mask
     p = catalogue.purpose_mask
@@ -186,10 +185,10 @@ def build_trail(platform: Platform, operators: list[LocalAccount]) -> Trail:
 
     trail = Trail(platform, catalogue, banks, enterprises, usccs, auditor, provider, agreement_ids)
     releaser = Releaser(platform)
-    records = RecordsService(platform)
+    records = records_service(platform)
     worker = AnchorWorker(
         db=platform.db,
-        checkpoints=CheckpointsContract(chain, addresses["Checkpoints"]),
+        checkpoints=CheckpointsContract(chain, addresses.checkpoints),
         logs=[CREDIT_RECORDS, ACCESS_TRAIL],
         policy=AnchorPolicy(),
         from_block=platform.deployment.block,

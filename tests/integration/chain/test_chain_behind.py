@@ -27,10 +27,10 @@ from ledger.chain.journal import ActJournal
 from ledger.chain.membership import uscc_hash
 from ledger.cli import app as cli
 from ledger.devnet import Devnet, devnet_key
-from ledger.logs.anchor_worker import AnchorWorker
 from ledger.logs.locks import anchor_lock
 from ledger.logs.verify import ProofVerificationError, verify_inclusion_bundle
 from ledger.release.trail import ACCESS_TRAIL_LOG
+from ledger.wiring import anchor_worker
 from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.chain.conftest import eventually, release_answer
 from tests.integration.test_release import CREDIT, REGISTRATION, SUBJECT, TAX, World, refused
@@ -49,7 +49,7 @@ def reader_of(world: World) -> CheckpointsContract:
     reader = ChainClient.connect(
         world.platform.chain.rpc_url, devnet_key(9), artifacts=world.platform.chain.artifacts
     )
-    return CheckpointsContract(reader, world.platform.deployment.addresses["Checkpoints"])
+    return CheckpointsContract(reader, world.platform.deployment.addresses.checkpoints)
 
 
 def test_a_chain_back_behind_is_refused_then_reconciled(
@@ -57,9 +57,9 @@ def test_a_chain_back_behind_is_refused_then_reconciled(
 ) -> None:
     platform, watch = world.platform, world.platform.watch
     assert watch is not None
-    consents = ConsentsContract(platform.chain, platform.deployment.addresses["Consents"])
+    consents = ConsentsContract(platform.chain, platform.deployment.addresses.consents)
     journal = ActJournal(platform.db, platform.deployment.chain_id)
-    worker = AnchorWorker.for_platform(platform, logs=[ACCESS_TRAIL_LOG])
+    worker = anchor_worker(platform, logs=[ACCESS_TRAIL_LOG])
 
     grant = world.grant(world.bank, TAX)
     kept = world.release()["receipt"]["index"]  # type: ignore[index]
@@ -125,7 +125,7 @@ def test_a_chain_back_behind_is_refused_then_reconciled(
     result = CliRunner().invoke(
         cli,
         ["release", "verify-proof", str(bundle_file), "--rpc", platform.chain.rpc_url,
-         "--checkpoints", platform.deployment.addresses["Checkpoints"]],
+         "--checkpoints", platform.deployment.addresses.checkpoints],
         env={"LEDGER_DATA_DIR": str(tmp_path / "cli")},
     )  # fmt: skip
     assert result.exit_code == 1, result.output

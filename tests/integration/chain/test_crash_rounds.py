@@ -17,8 +17,9 @@ import pytest
 from ledger.chain.checkpoints import CheckpointsContract, log_id
 from ledger.chain.consents import ConsentsContract, RevokeMessage
 from ledger.devnet import Devnet
-from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
+from ledger.logs.anchor_worker import AnchorPolicy
 from ledger.release.trail import ACCESS_TRAIL_LOG
+from ledger.wiring import anchor_worker
 from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.chain.conftest import eventually, release_answer
 from tests.integration.test_release import TAX, World, refused, trail_size
@@ -37,9 +38,9 @@ def down_then_up(devnet: Devnet, world: World) -> None:
 @pytest.mark.slow
 def test_twenty_crashes_lose_no_acknowledged_act(world: World, durable_devnet: Devnet) -> None:
     platform = world.platform
-    consents = ConsentsContract(platform.chain, platform.deployment.addresses["Consents"])
-    checkpoints = CheckpointsContract(platform.chain, platform.deployment.addresses["Checkpoints"])
-    worker = AnchorWorker.for_platform(
+    consents = ConsentsContract(platform.chain, platform.deployment.addresses.consents)
+    checkpoints = CheckpointsContract(platform.chain, platform.deployment.addresses.checkpoints)
+    worker = anchor_worker(
         platform,
         logs=[ACCESS_TRAIL_LOG],
         policy=AnchorPolicy(

@@ -18,7 +18,7 @@ from tests.integration.test_release import TAX, World, refused
 
 
 def consents(world: World) -> ConsentsContract:
-    return ConsentsContract(world.platform.chain, world.platform.deployment.addresses["Consents"])
+    return ConsentsContract(world.platform.chain, world.platform.deployment.addresses.consents)
 
 
 def test_a_revocation_acknowledged_then_a_crash_stays_revoked(world: World, durable_devnet: Devnet) -> None:

@@ -27,7 +27,7 @@ def test_a_nonce_ahead_of_the_node_costs_about_a_second_not_a_timeout(
 ) -> None:
     chain = ChainClient.connect(durable_devnet.url, devnet_key(0), artifacts=artifacts)
     governance = Governance([o.address for o in operators], 2, 3600, chain.relayer.address)
-    membership = MembershipContract(chain, deploy_all(chain, governance).addresses["Membership"])
+    membership = MembershipContract(chain, deploy_all(chain, governance).addresses.membership)
     on_node = chain.w3.eth.get_transaction_count(chain.relayer.address)
     chain._next_nonce = on_node + 3  # what the client counted before the node lost three blocks
     enterprise = dev_accounts[7]

@@ -18,7 +18,7 @@ SdkFor = Callable[[LocalAccount], LedgerClient]
 
 def admit(platform: Platform, operators: list[LocalAccount], account: str, role: Role, name: str) -> None:
     """Admit `account` with `role` by two operators' signatures, straight on chain."""
-    membership = MembershipContract(platform.chain, platform.deployment.addresses["Membership"])
+    membership = MembershipContract(platform.chain, platform.deployment.addresses.membership)
     outcome = membership.propose(
         membership.sign_propose(
             operators[0], Action.ADMIT, account=account, role=role, name_hash=name_hash(name)
@@ -29,7 +29,7 @@ def admit(platform: Platform, operators: list[LocalAccount], account: str, role:
 
 def publish_on_chain(platform: Platform, operator: LocalAccount, catalogue: Catalogue) -> None:
     """Anchor `catalogue` on chain directly (the packaged one needs no database row)."""
-    registry = CatalogueRegistryContract(platform.chain, platform.deployment.addresses["CatalogueRegistry"])
+    registry = CatalogueRegistryContract(platform.chain, platform.deployment.addresses.catalogue_registry)
     version = CatalogueVersion(catalogue.version, catalogue.content_hash(), catalogue.public_mask())
     registry.publish(registry.sign_publish(operator, version))
 

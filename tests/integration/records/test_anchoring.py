@@ -32,6 +32,7 @@ from ledger.records.canonical import CREDIT_RECORDS_LOG
 from ledger.records.samples import sample_records
 from ledger.records.verify import verify_record_bundle
 from ledger.sdk import ApiError
+from ledger.wiring import anchor_worker
 from tests.integration.records.conftest import SdkFor
 
 LOG = CREDIT_RECORDS_LOG
@@ -47,7 +48,7 @@ class FakeClock:
 
 
 def _checkpoints(platform: Platform, client: ChainClient | None = None) -> CheckpointsContract:
-    return CheckpointsContract(client or platform.chain, platform.deployment.addresses["Checkpoints"])
+    return CheckpointsContract(client or platform.chain, platform.deployment.addresses.checkpoints)
 
 
 def _worker(
@@ -277,11 +278,11 @@ def test_log_proofs_refuse_a_log_that_no_longer_matches(
         LogProofs(platform.db).inclusion(LOG, 1)
 
 
-def test_worker_for_platform_uses_settings(platform: Platform) -> None:
+def test_the_wired_worker_follows_the_settings(platform: Platform) -> None:
     settings = platform.settings.model_copy(
         update={"anchor_max_entries": 7, "anchor_logs": ["credit-records"]}
     )
-    worker = AnchorWorker.for_platform(dataclasses.replace(platform, settings=settings))
+    worker = anchor_worker(dataclasses.replace(platform, settings=settings))
     assert worker.policy.max_entries == 7 and worker.logs == ["credit-records"]
 
 
@@ -321,7 +322,7 @@ def test_cli_verifies_a_proof_offline(
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
     good.write_text(json.dumps(bundle))
     bad.write_text(json.dumps({**bundle, "leaf_hash": "0x" + "00" * 32}))
-    args = ["--rpc", platform.chain.rpc_url, "--checkpoints", platform.deployment.addresses["Checkpoints"]]
+    args = ["--rpc", platform.chain.rpc_url, "--checkpoints", platform.deployment.addresses.checkpoints]
     ok = CliRunner().invoke(cli, ["records", "verify-proof", str(good), *args])
     assert ok.exit_code == 0 and "and its opening is entry 1 of credit-records" in ok.output, ok.output
     refused = CliRunner().invoke(cli, ["records", "verify-proof", str(bad), *args])

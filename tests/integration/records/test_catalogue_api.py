@@ -38,7 +38,7 @@ def _document(version: int) -> dict[str, Any]:
 
 
 def _registry(platform: Platform) -> CatalogueRegistryContract:
-    return CatalogueRegistryContract(platform.chain, platform.deployment.addresses["CatalogueRegistry"])
+    return CatalogueRegistryContract(platform.chain, platform.deployment.addresses.catalogue_registry)
 
 
 def test_publish_versions_and_ingest_under_each(

@@ -227,7 +227,7 @@ def test_sigkill_api_and_worker_during_bulk_load_and_anchoring(
     )
     watcher = CheckpointsContract(
         ChainClient.connect(devnet.url, devnet_key(9), artifacts=chain.artifacts),
-        deployment.addresses["Checkpoints"],
+        deployment.addresses.checkpoints,
     )
     rng = random.Random(20261126)
     load = Load()
@@ -266,7 +266,7 @@ def test_sigkill_api_and_worker_during_bulk_load_and_anchoring(
             assert _submit(client, load, batch), "a re-submission failed with both services up"
         submitted = {r["source_ref"] for b in load.unacked for r in b}
         assert submitted <= set(load.acked)
-        contract = CheckpointsContract(chain, deployment.addresses["Checkpoints"])
+        contract = CheckpointsContract(chain, deployment.addresses.checkpoints)
         with db.session() as session:
             total = session.query(CreditRecord).count()
         deadline = time.monotonic() + 60

@@ -12,7 +12,6 @@ from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.routers.records import records_service
 from ledger.domain.catalogue import Catalogue
 from ledger.logs.models import LogEntry
 from ledger.platform import Platform
@@ -22,6 +21,7 @@ from ledger.records.samples import sample_record, sample_records
 from ledger.records.submission import Mode, parse_submission
 from ledger.request_auth import sign_request
 from ledger.sdk import ApiError
+from ledger.wiring import records_service
 from tests.integration.records.conftest import SdkFor
 
 

@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlalchemy import update
 
-from ledger.logs.anchor_worker import AnchorWorker
 from ledger.records.canonical import CREDIT_RECORDS_LOG
 from ledger.selfservice.models import Objection
+from ledger.wiring import anchor_worker
 from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.selfservice.conftest import SelfWorld, digest, find, leaf, penalty, refused
 from tests.integration.test_release import SUBJECT
@@ -91,7 +91,7 @@ def test_objection_flags_the_record_and_the_provider_corrects_it(sw: SelfWorld) 
     assert {"objection_filed", "objection_corrected", "dishonesty_record_corrected"} <= set(kinds)
 
     # an auditor finds the log, with these leaves in it, clean
-    worker = AnchorWorker.for_platform(w.platform)
+    worker = anchor_worker(w.platform)
     try:
         worker.anchor_now(CREDIT_RECORDS_LOG)
     finally:

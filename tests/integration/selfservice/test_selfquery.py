@@ -7,10 +7,10 @@ from datetime import timedelta
 from eth_utils import keccak
 
 from ledger.chain.agreements import CommitmentKind, MarkBreachedMessage
-from ledger.logs.anchor_worker import AnchorWorker
 from ledger.records.canonical import CREDIT_RECORDS_LOG
 from ledger.records.samples import sample_resident_id
 from ledger.services import audit_events
+from ledger.wiring import anchor_worker
 from tests.integration.selfservice.conftest import (
     OTHER_SUBJECT,
     SelfWorld,
@@ -49,7 +49,7 @@ def test_free_self_query_in_full_with_history_source_and_proofs(sw: SelfWorld) -
     assert registration["publicity"] is None and registration["published"] is True
     assert "*" not in registration["versions"][0]["fields"]["legal_representative_id"]
 
-    worker = AnchorWorker.for_platform(w.platform)
+    worker = anchor_worker(w.platform)
     try:
         worker.anchor_now(CREDIT_RECORDS_LOG)
     finally:

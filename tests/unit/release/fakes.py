@@ -331,11 +331,9 @@ def nonce_of(signed: Signed[DataRequestMessage]) -> str:
 def world(records: Collection[CurrentRecord] = (), catalogue: Catalogue | None = None) -> World:
     events: list[tuple[str, str]] = []
     chain, trail, reader, db = FakeChain(), FakeTrail(events), FakeReader(records), FakeDb()
-    platform = SimpleNamespace(
-        db=db, deployment=SimpleNamespace(chain_id=CHAIN_ID, addresses={"Consents": CONSENTS})
-    )
     service = ReleaseService(
-        platform,  # type: ignore[arg-type]
+        db,  # type: ignore[arg-type]
+        domain=DOMAIN,
         reader=reader,  # type: ignore[arg-type]
         trail=trail,  # type: ignore[arg-type]
         authorizer=chain,  # type: ignore[arg-type]

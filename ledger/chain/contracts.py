@@ -1,0 +1,45 @@
+"""The deployment's contracts, each bound once to one chain client.
+
+The composition root (`ledger.platform`) binds them from the typed addresses of the
+deployment manifest; services receive the bindings they use, never addresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledger.chain.agreements import AgreementsContract
+from ledger.chain.catalogue_registry import CatalogueRegistryContract
+from ledger.chain.checkpoints import CheckpointsContract
+from ledger.chain.client import ChainClient
+from ledger.chain.consents import ConsentsContract
+from ledger.chain.deploy import ContractAddresses
+from ledger.chain.membership import MembershipContract
+from ledger.chain.signed_acts import SignedActsContract
+
+__all__ = ["Contracts"]
+
+
+@dataclass(frozen=True)
+class Contracts:
+    membership: MembershipContract
+    agreements: AgreementsContract
+    catalogue_registry: CatalogueRegistryContract
+    consents: ConsentsContract
+    checkpoints: CheckpointsContract
+
+    @classmethod
+    def bind(cls, client: ChainClient, addresses: ContractAddresses) -> Contracts:
+        """Bindings of every contract at `addresses` through `client` (no chain call)."""
+        return cls(
+            membership=MembershipContract(client, addresses.membership),
+            agreements=AgreementsContract(client, addresses.agreements),
+            catalogue_registry=CatalogueRegistryContract(client, addresses.catalogue_registry),
+            consents=ConsentsContract(client, addresses.consents),
+            checkpoints=CheckpointsContract(client, addresses.checkpoints),
+        )
+
+    def signed_acts(self) -> tuple[SignedActsContract, ...]:
+        """The contracts that take members' signed acts through `SignedActions` (Membership
+        takes its own), in the order their nonces are listed."""
+        return (self.agreements, self.consents, self.catalogue_registry)
