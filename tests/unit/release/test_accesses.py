@@ -8,14 +8,14 @@ entry carries its inclusion proof once a checkpoint covers it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import pytest
 from eth_utils import to_checksum_address
 
 from ledger.chain.membership import InstitutionKind, Member, Role, Status, uscc_hash
 from ledger.errors import NotAuthorized, Unavailable
-from ledger.logs.proofs import record_checkpoint
+from ledger.logs.bundles import ProofBundles
+from ledger.logs.proofs import LogProofs, record_checkpoint
 from ledger.logs.store import open_for_append
 from ledger.merkle.rfc9162 import root, verify_inclusion
 from ledger.records.samples import sample_uscc
@@ -51,12 +51,12 @@ class RefusingWatch:
 
 
 def service(db: Database, watch: object = None) -> AccessesService:
-    platform = SimpleNamespace(
-        db=db,
-        watch=watch,
-        deployment=SimpleNamespace(chain_id=CHAIN_ID, addresses={"Checkpoints": CHECKPOINTS}),
+    bundles = ProofBundles(
+        LogProofs(db, watch=watch),  # type: ignore[arg-type]
+        chain_id=CHAIN_ID,
+        checkpoints_contract=CHECKPOINTS,
     )
-    return AccessesService(platform)  # type: ignore[arg-type]
+    return AccessesService(db, bundles=bundles)
 
 
 @pytest.fixture
