@@ -13,6 +13,7 @@ import pytest
 from eth_utils import to_checksum_address
 
 from ledger.chain.membership import InstitutionKind, Member, Role, Status, uscc_hash
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.errors import NotAuthorized, Unavailable
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import LogProofs, record_checkpoint
@@ -20,7 +21,7 @@ from ledger.logs.store import open_for_append
 from ledger.merkle.rfc9162 import root, verify_inclusion
 from ledger.records.samples import sample_uscc
 from ledger.release.accesses import AccessesService
-from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail, TrailEntry
+from ledger.release.trail import AccessTrail, TrailEntry
 from ledger.storage.database import Database
 
 BANK, INSURER = "0x" + "b1" * 20, "0x" + "b2" * 20

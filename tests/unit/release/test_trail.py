@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from ledger.chain.errors import ChainUnavailable
+from ledger.domain.log_names import ACCESS_LEAF_TYPE, ACCESS_TRAIL_LOG
 from ledger.errors import Conflict, Unavailable
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
@@ -24,8 +25,6 @@ from ledger.merkle.rfc9162 import hash_leaf
 from ledger.records.samples import sample_uscc
 from ledger.release.models import AccessRelease
 from ledger.release.trail import (
-    ACCESS_ENTRY_TYPE,
-    ACCESS_TRAIL_LOG,
     AccessTrail,
     ReplayedDataRequest,
     TrailEntry,
@@ -92,7 +91,7 @@ def test_entries_land_in_order_with_their_index_rows_once_committed(
         entries, (first, second), appended, strict=True
     ):
         decoded = decode_leaf(leaf)
-        assert (decoded.type, decoded.seq, decoded.payload) == (ACCESS_ENTRY_TYPE, seq, made.payload)
+        assert (decoded.type, decoded.seq, decoded.payload) == (ACCESS_LEAF_TYPE, seq, made.payload)
         assert leaf_hash == hash_leaf(leaf) == appended_entry.leaf_hash and leaf == appended_entry.leaf
     assert [(seq, subject, institution) for seq, subject, institution, _ in index] == [
         (0, ACME, BANK),
