@@ -13,6 +13,7 @@ import typer
 
 from ledger.cli_audit import audit_app
 from ledger.cli_chain import chain_app
+from ledger.cli_evaluation import evaluation_app
 from ledger.cli_model import model_app
 from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
 from ledger.cli_release import release_app
@@ -35,7 +36,8 @@ app.add_typer(anchor_app, name="anchor")
 app.add_typer(audit_app, name="audit")  # issue 7: independent audit
 app.add_typer(release_app, name="release")  # issue 5: data requests
 app.add_typer(chain_app, name="chain")  # issue 14: the watermark and acts the chain lost
-app.add_typer(model_app, name="model")  # issue 17: the credit scorecard, offline
+app.add_typer(model_app, name="model")  # issue 17: the credit scorecard, its governance
+app.add_typer(evaluation_app, name="evaluation")  # issue 17: evaluations as releases
 
 
 def _fail(exc: LedgerError) -> typer.Exit:

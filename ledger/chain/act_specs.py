@@ -140,8 +140,8 @@ ACTS: dict[str, ActSpec] = {
             "proposeModel",
             "operator",
             _OPERATOR,
-            "Propose a credit-evaluation model version, active once operators reach the quorum",
-            ("ModelProposed", "version"),
+            "Propose a credit-evaluation model version (created_id: its activation proposal)",
+            ("ModelProposalCreated", "id"),
         ),
         ActSpec(
             ModelRegistryContract,
