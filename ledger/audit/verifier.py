@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 from ledger.audit.catalogue import content_hash
 from ledger.audit.chain import ChainReader, ChainSnapshot
+from ledger.audit.evaluations import EvaluationsResult, check_evaluations, evaluation_entries, model_reader
 from ledger.audit.examine import Examination
 from ledger.audit.export import AuditExport
 from ledger.audit.findings import Finding, Step
@@ -290,6 +291,7 @@ class Verifier:
             max_block_age=self._options.max_block_age_seconds,
         )
         result.seconds["chain"] = chain_seconds
+        self.recompute_evaluations(export, result)
         checks = self.confirm(result)
         result.seconds["total"] = time.perf_counter() - started
         return build_report(
@@ -300,6 +302,17 @@ class Verifier:
             generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
             labels=self._labels,
         )
+
+    def recompute_evaluations(self, export: AuditExport, result: OfflineResult) -> EvaluationsResult:
+        """Step 6: every evaluation of the trail recomputed (models read at each block B)."""
+        started = time.perf_counter()
+        trail = [(e.seq, e.leaf) for e in export.entries.get(ACCESS_TRAIL_LOG, [])]
+        model_at = model_reader(self._chain.rpc.call, self._deployment.addresses.model_registry)
+        checked = check_evaluations(
+            evaluation_entries(trail), export.records, export.evaluation_models, model_at, result.findings
+        )
+        result.seconds["evaluations"] = time.perf_counter() - started
+        return checked
 
     def confirm(self, result: OfflineResult) -> list[OnChainCheck]:
         """Step 4.7 on the sample; appends disagreements to `result.findings`."""
