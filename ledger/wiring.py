@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger.chain.authorize_call import AuthorizeCaller
+from ledger.chain.model_registry import ModelCaller
 from ledger.chain.watch import WatchedAuthorizer
 from ledger.domain.catalogue import default_catalogue
 from ledger.evaluation.indicators import default_indicators
@@ -148,6 +149,7 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
         trail=AccessTrail(platform.db),
         authorizer=authorizer,
         models=platform.contracts.model_registry,
+        model_caller=ModelCaller(platform.chain.rpc_url, platform.deployment.addresses.model_registry),
         documents=ModelDocuments(platform.db, indicators=default_indicators()),
         catalogue=default_catalogue(),
         max_block_age_seconds=platform.settings.max_block_age_seconds,

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
+import httpx
+from eth_abi import decode, encode
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
 from web3.types import TxReceipt
 
 from ledger.chain.client import ChainClient
+from ledger.chain.errors import ChainUnavailable
 from ledger.chain.membership import Signed, TypedMessage
 from ledger.chain.signed_acts import SignedActsContract
 
@@ -192,7 +197,49 @@ class ModelRegistryContract(SignedActsContract):
         )
 
 
-def _version(version: int, raw: tuple[bytes, bytes, int, int, int]) -> ModelVersion:
+class ModelCaller:
+    """`model(version)` of the registry at a block, as one raw `eth_call` over a kept-alive
+    connection: the evaluation path reads a model's status at each decision's block B, and
+    web3's call machinery costs several times the node's answer (the same reason as
+    `ledger.chain.authorize_call`). Safe to share between threads (httpx's client is)."""
+
+    _SELECTOR = keccak(text="model(uint256)")[:4]
+
+    def __init__(self, rpc_url: str, registry: str, *, timeout: float = 10.0) -> None:
+        self.rpc_url = rpc_url
+        self.registry = to_checksum_address(registry)
+        self._http = httpx.Client(timeout=timeout)
+
+    def model(self, version: int, block: int) -> ModelVersion | None:
+        """Model `version` at `block`; None when it was never proposed (the call reverts)."""
+        data = "0x" + (self._SELECTOR + encode(["uint256"], [version])).hex()
+        call = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "eth_call",
+            "params": [{"to": self.registry, "data": data}, hex(block)],
+        }
+        try:
+            body = self._http.post(self.rpc_url, json=call).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ChainUnavailable(f"model call at {self.rpc_url} failed: {exc}") from exc
+        if not isinstance(body, dict):
+            raise ChainUnavailable(f"model call at {self.rpc_url}: unexpected answer")
+        if "error" in body:
+            if "revert" in str(body["error"]).lower():
+                return None
+            raise ChainUnavailable(f"model call at {self.rpc_url} failed: {body['error']}")
+        raw = bytes.fromhex(str(body.get("result", "")).removeprefix("0x"))
+        if len(raw) != 160:
+            raise ChainUnavailable(f"model call at {self.rpc_url}: {len(raw)} bytes, not 160")
+        decoded = decode(["bytes32", "bytes32", "uint256", "uint256", "uint8"], raw)
+        return _version(version, decoded)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _version(version: int, raw: Any) -> ModelVersion:
     model_hash, card_hash, indicator_version, inputs, status = raw
     return ModelVersion(
         version, bytes(model_hash), bytes(card_hash), int(indicator_version), int(inputs), ModelStatus(status)

@@ -41,7 +41,7 @@ from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
 from ledger.chain.errors import ChainStale, ContractRevert
 from ledger.chain.membership import Member, Signed, uscc_hash
-from ledger.chain.model_registry import ModelRegistryContract, ModelStatus, ModelVersion
+from ledger.chain.model_registry import ModelCaller, ModelRegistryContract, ModelStatus, ModelVersion
 from ledger.domain.catalogue import Catalogue, CatalogueError
 from ledger.errors import InvalidInput, LedgerError, NotAuthorized, NotFound, Unavailable
 from ledger.evaluation.guidance import guidance
@@ -173,6 +173,7 @@ class EvaluationService:
         trail: AccessTrail,
         authorizer: AuthorizeCaller,
         models: ModelRegistryContract,
+        model_caller: ModelCaller,
         documents: ModelDocuments,
         catalogue: Catalogue,
         max_block_age_seconds: int,
@@ -184,6 +185,8 @@ class EvaluationService:
         self.trail = trail
         self.authorizer = authorizer
         self.models = models
+        self.model_caller = model_caller
+        self._versions: dict[int, ModelVersion] = {}
         self.documents = documents
         self.catalogue = catalogue
         self.max_block_age_seconds = max_block_age_seconds
@@ -198,6 +201,7 @@ class EvaluationService:
         return self.catalogue.category_mask(c for c in self.documents.indicators.categories() if c in known)
 
     def close(self) -> None:
+        self.model_caller.close()
         self.authorizer.close()
         self.reader.close()
         self.trail.close()
@@ -222,7 +226,7 @@ class EvaluationService:
         verify_evaluation_request(signed, self.domain, now=at.timestamp())
         check_evaluation_fields(request, now=at.timestamp(), max_lifetime=self.max_lifetime_seconds)
         self._check_purpose(request.purpose)
-        model = self._model(request.model_version, "latest")
+        model = self._terms(request.model_version)
         categories = self._input_categories(model)
         level = self.catalogue.max_level(categories, raw=False)
         query = AuthorizationQuery(
@@ -243,7 +247,7 @@ class EvaluationService:
             )
         if not decision.allowed:
             raise EvaluationRefused(decision.reason, decision.block_number)
-        model = self._model(request.model_version, decision.block_number)  # still active at B
+        model = self._active_at(model, decision.block_number)
         stored = self._stored(model)
         job = _Job(signed, at, model, stored, self._scorer(stored), decision, level)
         nonce = job.nonce
@@ -355,6 +359,32 @@ class EvaluationService:
             if self.models.model(version).status is ModelStatus.ACTIVE:
                 return version
         raise ModelUnknown("no model version is active: operators have approved none, or retired every one")
+
+    def _terms(self, version: int) -> ModelVersion:
+        """Model `version`'s hashes and inputs, which never change once proposed (cached);
+        its status is read at each decision's block (`_active_at`)."""
+        terms = self._versions.get(version)
+        if terms is None:
+            try:
+                terms = self.models.model(version)
+            except ContractRevert as exc:
+                if exc.error_name == "NonexistentModelVersion":
+                    raise ModelUnknown(f"model version {version} was never proposed") from None
+                raise
+            self._versions[version] = terms
+        return terms
+
+    def _active_at(self, terms: ModelVersion, block: int) -> ModelVersion:
+        """The model at block B, which must be active there, with the terms it was proposed with."""
+        model = self.model_caller.model(terms.version, block)
+        if model is None or model.model_hash != terms.model_hash:
+            raise ModelUnknown(f"model version {terms.version} is not the one proposed, at block {block}")
+        if model.status is not ModelStatus.ACTIVE:
+            raise ModelNotActive(
+                f"model version {terms.version} is {model.status.name.lower()} at block {block}: "
+                "only a version approved by operator quorum and not retired is used"
+            )
+        return model
 
     def _model(self, version: int, block: int | str) -> ModelVersion:
         try:

@@ -48,6 +48,17 @@ def test_a_request_survives_its_wire_form_and_verifies() -> None:
     }
 
 
+def test_the_direct_digest_recovers_as_eth_account_does() -> None:
+    from ledger.chain.eip712 import recover_typed_data
+    from ledger.evaluation_release.request import recover_evaluation_request
+
+    for _ in range(5):
+        parsed = evaluation_request_from_json(signed())
+        m = parsed.message
+        expected = recover_typed_data(DOMAIN, m.types(), m.PRIMARY_TYPE, m.message(), parsed.signature)
+        assert recover_evaluation_request(parsed, DOMAIN) == expected == m.institution
+
+
 @pytest.mark.parametrize(
     "field,value", [("model_version", 2), ("purpose", "2"), ("subject", "91110000600037341L")]
 )
