@@ -8,7 +8,7 @@ and convert; every refusal is a `LedgerError` whose `error` code names the rule.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -17,12 +17,9 @@ from api.routers import selfservice_calendar, selfservice_objections, selfservic
 from api.routers.selfservice_deps import SelfServiceDep, Subject
 from api.routers.selfservice_schemas import (
     RECORD_EXAMPLE,
-    ChainAt,
     DeclarationBody,
     DeclarationOut,
-    GrantOut,
     GrantsOut,
-    InstitutionOut,
     InstitutionsOut,
     NoticeOut,
     SelfRecordOut,
@@ -30,6 +27,9 @@ from api.routers.selfservice_schemas import (
 )
 from ledger.errors import InvalidInput
 from ledger.selfservice import errors as rules
+from ledger.selfservice.declarations import DeclarationReceipt
+from ledger.selfservice.notices import NoticeItem
+from ledger.selfservice.selfquery import SelfRecord
 
 router = APIRouter(tags=["self-service"])
 
@@ -50,10 +50,10 @@ router = APIRouter(tags=["self-service"])
     ),
     responses=rule_responses(),
 )
-def institutions(caller: CallerDep, service: SelfServiceDep) -> InstitutionsOut:
+def institutions(caller: CallerDep, service: SelfServiceDep) -> dict[str, Any]:
     del caller  # any member
     view, found = service.consents.institutions()
-    return InstitutionsOut(at=ChainAt.of(view), institutions=[InstitutionOut.of(i) for i in found])
+    return {"at": view, "institutions": found}
 
 
 @router.get(
@@ -67,12 +67,12 @@ def institutions(caller: CallerDep, service: SelfServiceDep) -> InstitutionsOut:
     ),
     responses=rule_responses(_403="another enterprise's grants, or not an enterprise, operator or auditor"),
 )
-def grants(caller: CallerDep, service: SelfServiceDep, subject: str | None = None) -> GrantsOut:
+def grants(caller: CallerDep, service: SelfServiceDep, subject: str | None = None) -> dict[str, Any]:
     if subject is None:
         view, found = service.consents.grants(caller.address, caller.member)
     else:
         view, found = service.consents.grants_of_subject(caller.address, caller.member, subject)
-    return GrantsOut(at=ChainAt.of(view), grants=[GrantOut.of(g) for g in found])
+    return {"at": view, "grants": found}
 
 
 # -- free self-query -------------------------------------------------------------------------------
@@ -96,11 +96,10 @@ def self_records(
     subject: Subject,
     category: Annotated[str | None, Query(examples=["administrative_penalty"])] = None,
     with_proofs: Annotated[bool, Query(description="inclusion proofs (one per version)")] = True,
-) -> list[SelfRecordOut]:
-    found = service.records.records(
+) -> list[SelfRecord]:
+    return service.records.records(
         caller.address, caller.member, subject, category=category, with_proofs=with_proofs
     )
-    return [SelfRecordOut.of(r) for r in found]
 
 
 @router.get(
@@ -114,9 +113,9 @@ def self_record(
     caller: CallerDep,
     service: SelfServiceDep,
     subject: Subject,
-) -> SelfRecordOut:
+) -> SelfRecord:
     found = service.records.records(caller.address, caller.member, subject, record_id=record_id)
-    return SelfRecordOut.of(found[0])
+    return found[0]
 
 
 # -- self-declared information ---------------------------------------------------------------------
@@ -148,7 +147,7 @@ def self_record(
 )
 def declare(
     body: DeclarationBody, caller: CallerDep, service: SelfServiceDep, response: Response
-) -> DeclarationOut:
+) -> DeclarationReceipt:
     receipt = service.declarations.declare(
         caller.address,
         caller.member,
@@ -161,7 +160,7 @@ def declare(
     )
     if receipt.status != "created":
         response.status_code = 200
-    return DeclarationOut.of(receipt)
+    return receipt
 
 
 # -- notices ---------------------------------------------------------------------------------------
@@ -185,13 +184,10 @@ def notices(
     subject: Subject,
     since: Annotated[datetime | None, Query(description="only notices after this instant")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[NoticeOut]:
+) -> list[NoticeItem]:
     if since is not None and since.tzinfo is None:
         raise InvalidInput("since: give a time zone (e.g. 2026-03-02T10:00:00+08:00)")
-    return [
-        NoticeOut.of(n)
-        for n in service.notices.feed(caller.address, caller.member, subject, since=since, limit=limit)
-    ]
+    return service.notices.feed(caller.address, caller.member, subject, since=since, limit=limit)
 
 
 router.include_router(selfservice_objections.router)

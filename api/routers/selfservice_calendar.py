@@ -17,10 +17,6 @@ router = APIRouter(prefix="/calendar", tags=["calendar"])
 Day = Annotated[date, Path(description="a calendar day", examples=["2026-05-01"])]
 
 
-def _out(e: CalendarEntry) -> CalendarDayOut:
-    return CalendarDayOut(day=e.day, kind=e.kind, name=e.name, set_by=e.set_by, set_at=e.set_at)
-
-
 @router.get(
     "/days",
     response_model=list[CalendarDayOut],
@@ -31,9 +27,9 @@ def _out(e: CalendarEntry) -> CalendarDayOut:
 )
 def calendar_days(
     caller: CallerDep, service: SelfServiceDep, year: Annotated[int, Query(ge=2000, le=2100, examples=[2026])]
-) -> list[CalendarDayOut]:
+) -> list[CalendarEntry]:
     del caller  # any member
-    return [_out(e) for e in service.calendar.days(year)]
+    return service.calendar.days(year)
 
 
 @router.put(
@@ -45,8 +41,8 @@ def calendar_days(
 )
 def set_calendar_day(
     day: Day, body: CalendarDayBody, caller: CallerDep, service: SelfServiceDep
-) -> CalendarDayOut:
-    return _out(service.calendar.set_day(caller.address, caller.member, day, body.kind, body.name))
+) -> CalendarEntry:
+    return service.calendar.set_day(caller.address, caller.member, day, body.kind, body.name)
 
 
 @router.delete(

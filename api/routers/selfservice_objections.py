@@ -1,28 +1,31 @@
-"""Objections (异议申诉): filed by the enterprise, decided by the record's provider or an operator."""
+"""Objections (异议申诉): filed by the enterprise, decided by the record's provider or an operator.
+
+The listing, the escalation and one objection are the routes every kind of case answers
+(`selfservice_cases`); filing, forwarding, deciding and withdrawing are written here.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 
 from api.deps import CallerDep
+from api.routers.selfservice_cases import add_case_routes
 from api.routers.selfservice_deps import SelfServiceDep
 from api.routers.selfservice_schemas import (
     OBJECTION_EXAMPLE,
-    USCC_EXAMPLE,
     ObjectionBody,
     ObjectionDecisionBody,
     ObjectionOut,
     rule_responses,
 )
 from ledger.selfservice import errors as rules
-from ledger.selfservice.objections import Correction, ObjectionStatus
+from ledger.selfservice.objections import OBJECTIONS, Correction, ObjectionView
 
 router = APIRouter(prefix="/objections", tags=["objections"])
 
 ObjectionId = Annotated[str, Path(description="the objection's id", examples=[OBJECTION_EXAMPLE])]
-_FORBIDDEN = "not allowed to see it"
 
 
 @router.post(
@@ -46,62 +49,13 @@ _FORBIDDEN = "not allowed to see it"
         _422="malformed body (reasons, evidence hashes)",
     ),
 )
-def file_objection(body: ObjectionBody, caller: CallerDep, service: SelfServiceDep) -> ObjectionOut:
-    return ObjectionOut.of(
-        service.objections.file(
-            caller.address,
-            caller.member,
-            record_id=body.record_id,
-            reasons=body.reasons,
-            evidence=body.evidence,
-        )
+def file_objection(body: ObjectionBody, caller: CallerDep, service: SelfServiceDep) -> ObjectionView:
+    return service.objections.file(
+        caller.address, caller.member, record_id=body.record_id, reasons=body.reasons, evidence=body.evidence
     )
 
 
-@router.get(
-    "",
-    response_model=list[ObjectionOut],
-    summary="Objections the caller may see; `overdue=true` lists those past their deadline",
-    description=(
-        "An enterprise names its own USCC and sees its objections; a provider sees those about its "
-        "records; operators and auditors see all (optionally of one `subject`)."
-    ),
-    responses=rule_responses(rules.NotTheSubject, _403="an institution sees no objections"),
-)
-def list_objections(
-    caller: CallerDep,
-    service: SelfServiceDep,
-    subject: Annotated[str | None, Query(examples=[USCC_EXAMPLE])] = None,
-    status: ObjectionStatus | None = None,
-    overdue: Annotated[bool, Query(description="only open ones past their deadline")] = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[ObjectionOut]:
-    found = service.objections.listing(
-        caller.address, caller.member, subject=subject, status=status, overdue=overdue, limit=limit
-    )
-    return [ObjectionOut.of(o) for o in found]
-
-
-@router.post(
-    "/escalations",
-    response_model=list[ObjectionOut],
-    summary="Escalate every overdue objection, once (operator)",
-    description="For a scheduler or an operator: each open objection past its deadline and not yet "
-    "escalated is escalated (a log leaf and a notice to the enterprise); returns those escalated now.",
-    responses=rule_responses(_403="not an operator"),
-)
-def escalate_objections(caller: CallerDep, service: SelfServiceDep) -> list[ObjectionOut]:
-    return [ObjectionOut.of(o) for o in service.objections.escalate_overdue(caller.address, caller.member)]
-
-
-@router.get(
-    "/{objection_id}",
-    response_model=ObjectionOut,
-    summary="One objection (its enterprise, the record's provider, operators, auditors)",
-    responses=rule_responses(rules.UnknownObjection, _403=_FORBIDDEN),
-)
-def get_objection(objection_id: ObjectionId, caller: CallerDep, service: SelfServiceDep) -> ObjectionOut:
-    return ObjectionOut.of(service.objections.get(caller.address, caller.member, objection_id))
+add_case_routes(router, OBJECTIONS, ObjectionOut, lambda service: service.objections, OBJECTION_EXAMPLE)
 
 
 @router.post(
@@ -114,8 +68,8 @@ def get_objection(objection_id: ObjectionId, caller: CallerDep, service: SelfSer
         rules.NotTheDecider, rules.UnknownObjection, rules.ObjectionAlreadyForwarded, rules.AlreadyDecided
     ),
 )
-def forward_objection(objection_id: ObjectionId, caller: CallerDep, service: SelfServiceDep) -> ObjectionOut:
-    return ObjectionOut.of(service.objections.forward(caller.address, caller.member, objection_id))
+def forward_objection(objection_id: ObjectionId, caller: CallerDep, service: SelfServiceDep) -> ObjectionView:
+    return service.objections.forward(caller.address, caller.member, objection_id)
 
 
 @router.post(
@@ -139,21 +93,16 @@ def forward_objection(objection_id: ObjectionId, caller: CallerDep, service: Sel
 )
 def decide_objection(
     objection_id: ObjectionId, body: ObjectionDecisionBody, caller: CallerDep, service: SelfServiceDep
-) -> ObjectionOut:
-    correction = (
-        None
-        if body.correction is None
-        else Correction(body.correction.fields, body.correction.event_date, body.correction.severity)
-    )
-    return ObjectionOut.of(
-        service.objections.decide(
-            caller.address,
-            caller.member,
-            objection_id,
-            outcome=body.outcome,
-            reasons=body.reasons,
-            correction=correction,
-        )
+) -> ObjectionView:
+    given = body.correction
+    correction = None if given is None else Correction(given.fields, given.event_date, given.severity)
+    return service.objections.decide(
+        caller.address,
+        caller.member,
+        objection_id,
+        outcome=body.outcome,
+        reasons=body.reasons,
+        correction=correction,
     )
 
 
@@ -163,5 +112,7 @@ def decide_objection(
     summary="Withdraw an objection (its enterprise); the record is no longer disputed",
     responses=rule_responses(rules.NotTheSubject, rules.UnknownObjection, rules.AlreadyDecided),
 )
-def withdraw_objection(objection_id: ObjectionId, caller: CallerDep, service: SelfServiceDep) -> ObjectionOut:
-    return ObjectionOut.of(service.objections.withdraw(caller.address, caller.member, objection_id))
+def withdraw_objection(
+    objection_id: ObjectionId, caller: CallerDep, service: SelfServiceDep
+) -> ObjectionView:
+    return service.objections.withdraw(caller.address, caller.member, objection_id)

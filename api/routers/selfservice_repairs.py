@@ -1,23 +1,27 @@
-"""Credit repair (信用修复): applied for by the enterprise, decided by an operator."""
+"""Credit repair (信用修复): applied for by the enterprise, decided by an operator.
+
+The listing, the escalation and one application are the routes every kind of case answers
+(`selfservice_cases`); applying and deciding are written here.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 
 from api.deps import CallerDep
+from api.routers.selfservice_cases import add_case_routes
 from api.routers.selfservice_deps import SelfServiceDep
 from api.routers.selfservice_schemas import (
     APPLICATION_EXAMPLE,
-    USCC_EXAMPLE,
     RepairBody,
     RepairDecisionBody,
     RepairOut,
     rule_responses,
 )
 from ledger.selfservice import errors as rules
-from ledger.selfservice.repairs import RepairStatus
+from ledger.selfservice.repairs import REPAIRS, RepairView
 
 router = APIRouter(prefix="/repairs", tags=["credit repair"])
 
@@ -52,58 +56,18 @@ ApplicationId = Annotated[
         rules.CommitmentBreached,
     ),
 )
-def apply_for_repair(body: RepairBody, caller: CallerDep, service: SelfServiceDep) -> RepairOut:
-    return RepairOut.of(
-        service.repairs.apply(
-            caller.address,
-            caller.member,
-            record_id=body.record_id,
-            proofs=body.proofs,
-            commitment_id=body.commitment_id,
-            statement=body.statement,
-        )
+def apply_for_repair(body: RepairBody, caller: CallerDep, service: SelfServiceDep) -> RepairView:
+    return service.repairs.apply(
+        caller.address,
+        caller.member,
+        record_id=body.record_id,
+        proofs=body.proofs,
+        commitment_id=body.commitment_id,
+        statement=body.statement,
     )
 
 
-@router.get(
-    "",
-    response_model=list[RepairOut],
-    summary="Repair applications the caller may see; `overdue=true` lists those past their deadline",
-    description="An enterprise names its own USCC; operators and auditors see all.",
-    responses=rule_responses(rules.NotTheSubject, _403="not an enterprise, operator or auditor"),
-)
-def list_repairs(
-    caller: CallerDep,
-    service: SelfServiceDep,
-    subject: Annotated[str | None, Query(examples=[USCC_EXAMPLE])] = None,
-    status: RepairStatus | None = None,
-    overdue: bool = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[RepairOut]:
-    found = service.repairs.listing(
-        caller.address, caller.member, subject=subject, status=status, overdue=overdue, limit=limit
-    )
-    return [RepairOut.of(r) for r in found]
-
-
-@router.post(
-    "/escalations",
-    response_model=list[RepairOut],
-    summary="Escalate every overdue repair application, once (operator)",
-    responses=rule_responses(_403="not an operator"),
-)
-def escalate_repairs(caller: CallerDep, service: SelfServiceDep) -> list[RepairOut]:
-    return [RepairOut.of(r) for r in service.repairs.escalate_overdue(caller.address, caller.member)]
-
-
-@router.get(
-    "/{application_id}",
-    response_model=RepairOut,
-    summary="One repair application (its enterprise, operators, auditors)",
-    responses=rule_responses(rules.UnknownApplication, _403="not allowed to see it"),
-)
-def get_repair(application_id: ApplicationId, caller: CallerDep, service: SelfServiceDep) -> RepairOut:
-    return RepairOut.of(service.repairs.get(caller.address, caller.member, application_id))
+add_case_routes(router, REPAIRS, RepairOut, lambda service: service.repairs, APPLICATION_EXAMPLE)
 
 
 @router.post(
@@ -121,9 +85,7 @@ def get_repair(application_id: ApplicationId, caller: CallerDep, service: SelfSe
 )
 def decide_repair(
     application_id: ApplicationId, body: RepairDecisionBody, caller: CallerDep, service: SelfServiceDep
-) -> RepairOut:
-    return RepairOut.of(
-        service.repairs.decide(
-            caller.address, caller.member, application_id, outcome=body.outcome, reasons=body.reasons
-        )
+) -> RepairView:
+    return service.repairs.decide(
+        caller.address, caller.member, application_id, outcome=body.outcome, reasons=body.reasons
     )

@@ -1,25 +1,29 @@
 """Request and response bodies of the enterprise self-service routes, and their OpenAPI examples.
 
-Service results (dataclasses) are converted here; ORM rows never reach the API.
+Response models are made from the services' view dataclasses (`api.view_models`): a route
+returns the view, the model says how it is written; ORM rows never reach the API.
 `rule_responses` documents the refusals a route may answer with, one example per rule.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import STATUS_BY_CLASS
 from api.schemas import Address, Bytes32
+from api.view_models import DecimalText, Hex, ViewModel, view_of
 from ledger.errors import LedgerError
+from ledger.selfservice.calendar import CalendarEntry
 from ledger.selfservice.consents import ActiveAgreement, ChainView, GrantView, InstitutionView
 from ledger.selfservice.declarations import DeclarationReceipt
 from ledger.selfservice.notices import NoticeItem
-from ledger.selfservice.objections import ObjectionStatus, ObjectionView, Outcome
-from ledger.selfservice.repairs import RepairOutcome, RepairStatus, RepairView
-from ledger.selfservice.selfquery import SelfRecord
+from ledger.selfservice.objections import ObjectionView, Outcome
+from ledger.selfservice.publicity import PublicityWindow
+from ledger.selfservice.repairs import RepairOutcome, RepairView
+from ledger.selfservice.selfquery import ObjectionSummary, RepairSummary, SelfRecord, SelfVersion
 from ledger.selfservice.workdays import DayKind
 
 USCC_EXAMPLE = "91410100MA44TL7G2F"
@@ -29,9 +33,11 @@ APPLICATION_EXAMPLE = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
 ADDRESS_EXAMPLE = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
 HASH_EXAMPLE = "0x" + "3f" * 32
 
-
-def _hex(data: bytes) -> str:
-    return "0x" + data.hex()
+#: a 256-bit mask written as decimal text, with an example
+Mask = Annotated[DecimalText, Field(examples=["69"])]
+Purposes = Annotated[DecimalText, Field(examples=["1"])]
+#: a 32-byte hash written as 0x + hex, with an example
+Hash = Annotated[Hex, Field(examples=[HASH_EXAMPLE])]
 
 
 # -- errors ----------------------------------------------------------------------------------------
@@ -73,97 +79,40 @@ def rule_responses(*errors: type[LedgerError], **more: str) -> dict[int | str, d
 # -- consents --------------------------------------------------------------------------------------
 
 
-class ChainAt(BaseModel):
-    block: int = Field(description="block B the listing was read at", examples=[1284])
-    timestamp: int = Field(description="its timestamp: statuses are as of then", examples=[1772409600])
-
-    @classmethod
-    def of(cls, v: ChainView) -> ChainAt:
-        return cls(block=v.block, timestamp=v.timestamp)
+@view_of(ChainView)
+class ChainAt(ViewModel):
+    pass
 
 
-class AgreementOut(BaseModel):
-    id: int = Field(examples=[3])
-    categories: str = Field(description="bit mask, decimal", examples=["69"])
-    category_names: list[str] = Field(examples=[["registration", "administrative_penalty", "tax"]])
-    purposes: str = Field(examples=["1"])
-    purpose_names: list[str] = Field(examples=[["credit_assessment"]])
-    max_level: int = Field(examples=[3])
-    valid_from: int
-    valid_until: int
-    document_hash: str = Field(examples=[HASH_EXAMPLE])
-    commitment_id: int
-    commitment_breached: bool = Field(description="a breached usage commitment refuses every release")
-
-    @classmethod
-    def of(cls, a: ActiveAgreement) -> AgreementOut:
-        return cls(
-            id=a.id,
-            categories=str(a.categories),
-            category_names=a.category_names,
-            purposes=str(a.purposes),
-            purpose_names=a.purpose_names,
-            max_level=a.max_level,
-            valid_from=a.valid_from,
-            valid_until=a.valid_until,
-            document_hash=_hex(a.document_hash),
-            commitment_id=a.commitment_id,
-            commitment_breached=a.commitment_breached,
-        )
+@view_of(ActiveAgreement, wire={"categories": Mask, "purposes": Purposes, "document_hash": Hash})
+class AgreementOut(ViewModel):
+    pass
 
 
-class InstitutionOut(BaseModel):
-    account: str = Field(examples=["0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"])
-    kind: str = Field(examples=["bank"])
-    name_hash: str = Field(description="keccak256 of the registered name", examples=[HASH_EXAMPLE])
-    since_block: int
-    agreements: list[AgreementOut] = Field(description="its agreements active at block B")
-
-    @classmethod
-    def of(cls, i: InstitutionView) -> InstitutionOut:
-        return cls(
-            account=i.account,
-            kind=i.kind,
-            name_hash=_hex(i.name_hash),
-            since_block=i.since_block,
-            agreements=[AgreementOut.of(a) for a in i.agreements],
-        )
+@view_of(InstitutionView, nested={ActiveAgreement: AgreementOut}, wire={"name_hash": Hash})
+class InstitutionOut(ViewModel):
+    pass
 
 
-class InstitutionsOut(BaseModel):
+class InstitutionsOut(ViewModel):
     at: ChainAt
     institutions: list[InstitutionOut]
 
 
-class GrantOut(BaseModel):
-    id: int = Field(examples=[7])
-    institution: str = Field(examples=["0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"])
-    agreement_id: int = Field(description="0: any active agreement of the institution", examples=[0])
-    categories: str = Field(examples=["64"])
-    category_names: list[str] = Field(examples=[["tax"]])
-    purposes: str = Field(examples=["1"])
-    purpose_names: list[str] = Field(examples=[["credit_assessment"]])
-    raw_categories: str = Field(description="categories released unmasked", examples=["0"])
-    expires_at: int = Field(examples=[1775001600])
-    status: str = Field(description="live, revoked or expired, at block B", examples=["live"])
-
-    @classmethod
-    def of(cls, g: GrantView) -> GrantOut:
-        return cls(
-            id=g.id,
-            institution=g.institution,
-            agreement_id=g.agreement_id,
-            categories=str(g.categories),
-            category_names=g.category_names,
-            purposes=str(g.purposes),
-            purpose_names=g.purpose_names,
-            raw_categories=str(g.raw_categories),
-            expires_at=g.expires_at,
-            status=g.status.value,
-        )
+@view_of(
+    GrantView,
+    wire={
+        "categories": Annotated[DecimalText, Field(examples=["64"])],
+        "purposes": Purposes,
+        "raw_categories": Annotated[DecimalText, Field(examples=["0"])],
+        "status": Annotated[str, Field(examples=["live"])],
+    },
+)
+class GrantOut(ViewModel):
+    pass
 
 
-class GrantsOut(BaseModel):
+class GrantsOut(ViewModel):
     at: ChainAt
     grants: list[GrantOut]
 
@@ -171,140 +120,73 @@ class GrantsOut(BaseModel):
 # -- self-query ------------------------------------------------------------------------------------
 
 
-class VersionOut(BaseModel):
-    version: int = Field(examples=[1])
-    provider: str = Field(description="who submitted it (the enterprise itself when self-declared)")
-    source_ref: str = Field(examples=["郑市监罚〔2026〕12号"])
-    catalogue_version: int = Field(examples=[1])
-    event_date: date
-    severity: str | None = Field(examples=["general"])
-    fields: dict[str, Any] = Field(description="every value, unmasked: the enterprise's own data")
-    created_at: datetime
-    log_index: int = Field(description="the version's leaf in the credit-record log")
-    leaf_hash: str
-    proof: dict[str, Any] | None = Field(
-        description="inclusion proof to an anchored checkpoint; null until then"
-    )
-    self_declared_commitment: int | None = Field(
-        description="the truthfulness commitment, when self-declared"
-    )
+@view_of(SelfVersion)
+class VersionOut(ViewModel):
+    pass
 
 
-class PublicityOut(BaseModel):
-    starts: date
-    minimum_until: date = Field(description="repair may be applied for from this day (minor: at once)")
-    maximum_until: date = Field(description="last day of publication; it ends automatically after it")
+@view_of(PublicityWindow)
+class PublicityOut(ViewModel):
+    pass
 
 
-class RepairStateOut(BaseModel):
-    status: str = Field(description="none, pending, repaired or rejected", examples=["repaired"])
-    application_id: str | None = Field(examples=[APPLICATION_EXAMPLE])
-    decided_at: datetime | None
+@view_of(RepairSummary)
+class RepairStateOut(ViewModel):
+    pass
 
 
-class ObjectionSummaryOut(BaseModel):
-    id: str
-    status: str
-    record_version: int
-    filed_on: date
-    due_on: date
+@view_of(ObjectionSummary)
+class ObjectionSummaryOut(ViewModel):
+    pass
 
 
-class SelfRecordOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+@view_of(
+    SelfRecord,
+    nested={
+        RepairSummary: RepairStateOut,
+        PublicityWindow: PublicityOut,
+        ObjectionSummary: ObjectionSummaryOut,
+        SelfVersion: VersionOut,
+    },
+    examples=[
+        {
+            "record_id": RECORD_EXAMPLE,
+            "category": "administrative_penalty",
+            "self_declared": False,
+            "disputed": False,
+            "repair": {
+                "status": "repaired",
+                "application_id": APPLICATION_EXAMPLE,
+                "decided_at": None,
+            },
+            "publicity": {
+                "starts": "2026-01-10",
+                "minimum_until": "2026-04-10",
+                "maximum_until": "2027-01-10",
+            },
+            "published": False,
+            "objections": [],
+            "versions": [
                 {
-                    "record_id": RECORD_EXAMPLE,
-                    "category": "administrative_penalty",
-                    "self_declared": False,
-                    "disputed": False,
-                    "repair": {
-                        "status": "repaired",
-                        "application_id": APPLICATION_EXAMPLE,
-                        "decided_at": None,
-                    },
-                    "publicity": {
-                        "starts": "2026-01-10",
-                        "minimum_until": "2026-04-10",
-                        "maximum_until": "2027-01-10",
-                    },
-                    "published": False,
-                    "objections": [],
-                    "versions": [
-                        {
-                            "version": 1,
-                            "provider": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-                            "source_ref": "郑市监罚〔2026〕12号",
-                            "catalogue_version": 1,
-                            "event_date": "2026-01-10",
-                            "severity": "general",
-                            "fields": {"decision_number": "郑市监罚〔2026〕12号", "amount": 20000},
-                            "created_at": "2026-01-11T02:00:00Z",
-                            "log_index": 17,
-                            "leaf_hash": HASH_EXAMPLE,
-                            "proof": None,
-                            "self_declared_commitment": None,
-                        }
-                    ],
+                    "version": 1,
+                    "provider": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+                    "source_ref": "郑市监罚〔2026〕12号",
+                    "catalogue_version": 1,
+                    "event_date": "2026-01-10",
+                    "severity": "general",
+                    "fields": {"decision_number": "郑市监罚〔2026〕12号", "amount": 20000},
+                    "created_at": "2026-01-11T02:00:00Z",
+                    "log_index": 17,
+                    "leaf_hash": HASH_EXAMPLE,
+                    "proof": None,
+                    "self_declared_commitment": None,
                 }
-            ]
+            ],
         }
-    )
-
-    record_id: str
-    category: str
-    self_declared: bool
-    disputed: bool = Field(description="an objection is open: releases carry the flag")
-    repair: RepairStateOut
-    publicity: PublicityOut | None = Field(description="dishonesty records only")
-    published: bool = Field(description="shown and shared: not repaired and not past its maximum period")
-    objections: list[ObjectionSummaryOut]
-    versions: list[VersionOut] = Field(description="every version, oldest first")
-
-    @classmethod
-    def of(cls, r: SelfRecord) -> SelfRecordOut:
-        w = r.publicity
-        return cls(
-            record_id=r.record_id,
-            category=r.category,
-            self_declared=r.self_declared,
-            disputed=r.disputed,
-            repair=RepairStateOut(
-                status=r.repair.status, application_id=r.repair.application_id, decided_at=r.repair.decided_at
-            ),
-            publicity=None
-            if w is None
-            else PublicityOut(starts=w.starts, minimum_until=w.minimum_until, maximum_until=w.maximum_until),
-            published=r.published,
-            objections=[
-                ObjectionSummaryOut(
-                    id=o.id,
-                    status=o.status,
-                    record_version=o.record_version,
-                    filed_on=o.filed_on,
-                    due_on=o.due_on,
-                )
-                for o in r.objections
-            ],
-            versions=[
-                VersionOut(
-                    version=v.version,
-                    provider=v.provider,
-                    source_ref=v.source_ref,
-                    catalogue_version=v.catalogue_version,
-                    event_date=v.event_date,
-                    severity=v.severity,
-                    fields=v.fields,
-                    created_at=v.created_at,
-                    log_index=v.log_index,
-                    leaf_hash=_hex(v.leaf_hash),
-                    proof=v.proof,
-                    self_declared_commitment=v.self_declared_commitment,
-                )
-                for v in r.versions
-            ],
-        )
+    ],
+)
+class SelfRecordOut(ViewModel):
+    pass
 
 
 # -- self-declared information ---------------------------------------------------------------------
@@ -348,26 +230,9 @@ class DeclarationBody(BaseModel):
     )
 
 
-class DeclarationOut(BaseModel):
-    record_id: str = Field(examples=[RECORD_EXAMPLE])
-    version: int = Field(examples=[1])
-    log_index: int = Field(description="the record's leaf")
-    leaf_hash: str
-    declaration_log_index: int = Field(description="the self-declaration leaf binding it to the commitment")
-    commitment_id: int
-    status: str = Field(description="created, or existing (the same declaration again)", examples=["created"])
-
-    @classmethod
-    def of(cls, r: DeclarationReceipt) -> DeclarationOut:
-        return cls(
-            record_id=r.record_id,
-            version=r.version,
-            log_index=r.log_index,
-            leaf_hash=_hex(r.leaf_hash),
-            declaration_log_index=r.declaration_log_index,
-            commitment_id=r.commitment_id,
-            status=r.status,
-        )
+@view_of(DeclarationReceipt)
+class DeclarationOut(ViewModel):
+    pass
 
 
 # -- objections ------------------------------------------------------------------------------------
@@ -425,66 +290,38 @@ class ObjectionDecisionBody(BaseModel):
     correction: CorrectionBody | None = None
 
 
-class ObjectionOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": OBJECTION_EXAMPLE,
-                    "record_id": RECORD_EXAMPLE,
-                    "record_version": 1,
-                    "subject": USCC_EXAMPLE,
-                    "enterprise": ADDRESS_EXAMPLE,
-                    "provider": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-                    "reasons": "罚款已缴清",
-                    "evidence": [HASH_EXAMPLE],
-                    "status": "open",
-                    "filed_at": "2026-03-02T02:00:00Z",
-                    "filed_on": "2026-03-02",
-                    "forward_by": "2026-03-04",
-                    "due_on": "2026-03-09",
-                    "outer_due_on": "2026-03-22",
-                    "overdue": False,
-                    "forwarded_at": None,
-                    "escalated_at": None,
-                    "decided_by": None,
-                    "decided_at": None,
-                    "decision_reasons": None,
-                    "corrected_version": None,
-                    "log_index": 18,
-                    "decision_log_index": None,
-                }
-            ]
+@view_of(
+    ObjectionView,
+    examples=[
+        {
+            "id": OBJECTION_EXAMPLE,
+            "record_id": RECORD_EXAMPLE,
+            "record_version": 1,
+            "subject": USCC_EXAMPLE,
+            "enterprise": ADDRESS_EXAMPLE,
+            "provider": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+            "reasons": "罚款已缴清",
+            "evidence": [HASH_EXAMPLE],
+            "status": "open",
+            "filed_at": "2026-03-02T02:00:00Z",
+            "filed_on": "2026-03-02",
+            "forward_by": "2026-03-04",
+            "due_on": "2026-03-09",
+            "outer_due_on": "2026-03-22",
+            "overdue": False,
+            "forwarded_at": None,
+            "escalated_at": None,
+            "decided_by": None,
+            "decided_at": None,
+            "decision_reasons": None,
+            "corrected_version": None,
+            "log_index": 18,
+            "decision_log_index": None,
         }
-    )
-
-    id: str
-    record_id: str
-    record_version: int = Field(description="the version objected to")
-    subject: str
-    enterprise: str = Field(description="the account that filed it")
-    provider: str = Field(description="the record's provider")
-    reasons: str
-    evidence: list[str]
-    status: ObjectionStatus
-    filed_at: datetime
-    filed_on: date
-    forward_by: date = Field(description="the platform forwards to the provider by this day")
-    due_on: date = Field(description="deadline of the current stage (working days), within the outer bound")
-    outer_due_on: date = Field(description="filing + objection_outer_bound_days calendar days")
-    overdue: bool
-    forwarded_at: datetime | None
-    escalated_at: datetime | None
-    decided_by: str | None
-    decided_at: datetime | None
-    decision_reasons: str | None
-    corrected_version: int | None
-    log_index: int = Field(description="the filing's leaf in the credit-record log")
-    decision_log_index: int | None
-
-    @classmethod
-    def of(cls, o: ObjectionView) -> ObjectionOut:
-        return cls(**o.__dict__)
+    ],
+)
+class ObjectionOut(ViewModel):
+    pass
 
 
 # -- repair ----------------------------------------------------------------------------------------
@@ -527,62 +364,36 @@ class RepairDecisionBody(BaseModel):
     reasons: str = Field(min_length=1, max_length=4000)
 
 
-class RepairOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": APPLICATION_EXAMPLE,
-                    "record_id": RECORD_EXAMPLE,
-                    "record_version": 1,
-                    "subject": USCC_EXAMPLE,
-                    "enterprise": ADDRESS_EXAMPLE,
-                    "category": "administrative_penalty",
-                    "severity": "general",
-                    "commitment_id": 13,
-                    "proofs": [HASH_EXAMPLE],
-                    "statement": None,
-                    "status": "pending",
-                    "filed_at": "2026-04-13T02:00:00Z",
-                    "filed_on": "2026-04-13",
-                    "due_on": "2026-04-16",
-                    "overdue": False,
-                    "escalated_at": None,
-                    "decided_by": None,
-                    "decided_at": None,
-                    "decision_reasons": None,
-                    "log_index": 21,
-                    "decision_log_index": None,
-                }
-            ]
+@view_of(
+    RepairView,
+    examples=[
+        {
+            "id": APPLICATION_EXAMPLE,
+            "record_id": RECORD_EXAMPLE,
+            "record_version": 1,
+            "subject": USCC_EXAMPLE,
+            "enterprise": ADDRESS_EXAMPLE,
+            "category": "administrative_penalty",
+            "severity": "general",
+            "commitment_id": 13,
+            "proofs": [HASH_EXAMPLE],
+            "statement": None,
+            "status": "pending",
+            "filed_at": "2026-04-13T02:00:00Z",
+            "filed_on": "2026-04-13",
+            "due_on": "2026-04-16",
+            "overdue": False,
+            "escalated_at": None,
+            "decided_by": None,
+            "decided_at": None,
+            "decision_reasons": None,
+            "log_index": 21,
+            "decision_log_index": None,
         }
-    )
-
-    id: str
-    record_id: str
-    record_version: int
-    subject: str
-    enterprise: str
-    category: str
-    severity: str
-    commitment_id: int
-    proofs: list[str]
-    statement: str | None
-    status: RepairStatus
-    filed_at: datetime
-    filed_on: date
-    due_on: date = Field(description="an operator decides by this day (working days)")
-    overdue: bool
-    escalated_at: datetime | None
-    decided_by: str | None
-    decided_at: datetime | None
-    decision_reasons: str | None
-    log_index: int
-    decision_log_index: int | None
-
-    @classmethod
-    def of(cls, r: RepairView) -> RepairOut:
-        return cls(**r.__dict__)
+    ],
+)
+class RepairOut(ViewModel):
+    pass
 
 
 # -- calendar and notices --------------------------------------------------------------------------
@@ -597,49 +408,31 @@ class CalendarDayBody(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
 
-class CalendarDayOut(BaseModel):
-    day: date = Field(examples=["2026-05-01"])
-    kind: DayKind
-    name: str = Field(examples=["劳动节"])
-    set_by: Address
-    set_at: datetime
+@view_of(CalendarEntry, wire={"set_by": Address})
+class CalendarDayOut(ViewModel):
+    pass
 
 
-class NoticeOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": f"record:{RECORD_EXAMPLE}:1",
-                    "kind": "dishonesty_record",
-                    "at": "2026-01-11T02:00:00Z",
-                    "record_id": RECORD_EXAMPLE,
-                    "ref": None,
-                    "message": "general administrative_penalty information dated 2026-01-10 … is recorded",
-                },
-                {
-                    "id": "notice:4",
-                    "kind": "objection_corrected",
-                    "at": "2026-03-05T06:00:00Z",
-                    "record_id": RECORD_EXAMPLE,
-                    "ref": OBJECTION_EXAMPLE,
-                    "message": "your objection … is decided: the record is corrected as version 2",
-                },
-            ]
-        }
-    )
-
-    id: str
-    kind: str = Field(
-        description="dishonesty_record, dishonesty_record_corrected, objection_filed, objection_forwarded, "
-        "objection_escalated, objection_corrected, objection_upheld, objection_withdrawn, repair_filed, "
-        "repair_escalated, repair_approved, repair_rejected"
-    )
-    at: datetime
-    record_id: str
-    ref: str | None = Field(description="the objection or repair application concerned")
-    message: str
-
-    @classmethod
-    def of(cls, n: NoticeItem) -> NoticeOut:
-        return cls(id=n.id, kind=n.kind, at=n.at, record_id=n.record_id, ref=n.ref, message=n.message)
+@view_of(
+    NoticeItem,
+    examples=[
+        {
+            "id": f"record:{RECORD_EXAMPLE}:1",
+            "kind": "dishonesty_record",
+            "at": "2026-01-11T02:00:00Z",
+            "record_id": RECORD_EXAMPLE,
+            "ref": None,
+            "message": "general administrative_penalty information dated 2026-01-10 … is recorded",
+        },
+        {
+            "id": "notice:4",
+            "kind": "objection_corrected",
+            "at": "2026-03-05T06:00:00Z",
+            "record_id": RECORD_EXAMPLE,
+            "ref": OBJECTION_EXAMPLE,
+            "message": "your objection … is decided: the record is corrected as version 2",
+        },
+    ],
+)
+class NoticeOut(ViewModel):
+    pass

@@ -28,9 +28,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from eth_utils import to_checksum_address
+from pydantic import Field
 from sqlalchemy import String, Table, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -69,13 +70,15 @@ _RECORDS = cast(Table, CreditRecord.__table__)  # Core inserts: the ORM bulk pat
 class Receipt:
     """Where an accepted record version sits: its log index and leaf hash."""
 
-    line: int
+    line: Annotated[int, Field(description="line of the request body (1 for a single record)")]
     source_ref: str
     record_id: str
     version: int
-    log_index: int
+    log_index: Annotated[int, Field(description="index of the record's leaf in the credit-record log")]
     leaf_hash: bytes
-    status: str  # created | existing (stored before) | duplicate (earlier line of this request)
+    status: Annotated[
+        str, Field(description="created, existing (stored before) or duplicate (earlier line)")
+    ]  # duplicate: of an earlier line of this request
     warnings: tuple[FieldError, ...] = ()
 
 

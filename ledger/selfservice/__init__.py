@@ -7,7 +7,9 @@ Modules:
 * `models` — the tables; `flags` — what the release path asks (disputed, repaired);
 * `consents`, `selfquery`, `declarations`, `objections`, `repairs`, `calendar`,
   `notices` — the use cases, one module each, none of them knowing about HTTP;
-* `errors` — every refusal, named after the rule it enforces.
+* `errors` — every refusal, named after the rule it enforces;
+* `cases` — the one deadline-bound case workflow; objections and credit repair are its
+  two kinds (`objections.OBJECTIONS`, `repairs.REPAIRS`), each module adding its own acts.
 
 State changes of objections and repair applications, and the link between a
 self-declared record and its truthfulness commitment, are leaves of the credit-record

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,9 +28,9 @@ _HORIZON_DAYS = 400
 
 @dataclass(frozen=True)
 class CalendarEntry:
-    day: date
+    day: Annotated[date, Field(examples=["2026-05-01"])]
     kind: DayKind
-    name: str
+    name: Annotated[str, Field(examples=["劳动节"])]
     set_by: str
     set_at: datetime
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
 
 from ledger.chain.agreements import Agreement, AgreementStatus
 from ledger.chain.consents import Grant
@@ -37,46 +40,52 @@ class GrantStatus(StrEnum):
 
 @dataclass(frozen=True)
 class ChainView:
-    block: int
-    timestamp: int
+    block: Annotated[int, Field(description="block B the listing was read at", examples=[1284])]
+    timestamp: Annotated[
+        int, Field(description="its timestamp: statuses are as of then", examples=[1772409600])
+    ]
 
 
 @dataclass(frozen=True)
 class ActiveAgreement:
-    id: int
-    categories: int
-    category_names: list[str]
+    id: Annotated[int, Field(examples=[3])]
+    categories: Annotated[int, Field(description="bit mask, decimal")]
+    category_names: Annotated[list[str], Field(examples=[["registration", "administrative_penalty", "tax"]])]
     purposes: int
-    purpose_names: list[str]
-    max_level: int
+    purpose_names: Annotated[list[str], Field(examples=[["credit_assessment"]])]
+    max_level: Annotated[int, Field(examples=[3])]
     valid_from: int
     valid_until: int
     document_hash: bytes
     commitment_id: int
-    commitment_breached: bool  # a breached commitment makes the agreement refuse every release
+    commitment_breached: Annotated[
+        bool, Field(description="a breached usage commitment refuses every release")
+    ]
 
 
 @dataclass(frozen=True)
 class InstitutionView:
-    account: str
-    kind: str
-    name_hash: bytes
+    account: Annotated[str, Field(examples=["0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"])]
+    kind: Annotated[str, Field(examples=["bank"])]
+    name_hash: Annotated[bytes, Field(description="keccak256 of the registered name")]
     since_block: int
-    agreements: list[ActiveAgreement]
+    agreements: Annotated[list[ActiveAgreement], Field(description="its agreements active at block B")]
 
 
 @dataclass(frozen=True)
 class GrantView:
-    id: int
-    institution: str
-    agreement_id: int
+    id: Annotated[int, Field(examples=[7])]
+    institution: Annotated[str, Field(examples=["0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"])]
+    agreement_id: Annotated[
+        int, Field(description="0: any active agreement of the institution", examples=[0])
+    ]
     categories: int
-    category_names: list[str]
+    category_names: Annotated[list[str], Field(examples=[["tax"]])]
     purposes: int
-    purpose_names: list[str]
-    raw_categories: int
-    expires_at: int
-    status: GrantStatus
+    purpose_names: Annotated[list[str], Field(examples=[["credit_assessment"]])]
+    raw_categories: Annotated[int, Field(description="categories released unmasked")]
+    expires_at: Annotated[int, Field(examples=[1775001600])]
+    status: Annotated[GrantStatus, Field(description="live, revoked or expired, at block B")]
 
 
 def mask_names(catalogue: Catalogue, mask: int, purposes: bool = False) -> list[str]:

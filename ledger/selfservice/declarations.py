@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from ledger.chain.agreements import CommitmentKind
 from ledger.chain.membership import Member
@@ -34,13 +36,17 @@ SELF_DECLARED = "self_declared"
 
 @dataclass(frozen=True)
 class DeclarationReceipt:
-    record_id: str
-    version: int
-    log_index: int  # the record's leaf
+    record_id: Annotated[str, Field(examples=["5b0c8f9e-2d7a-4b8e-9a53-0c1f7e2d4a61"])]
+    version: Annotated[int, Field(examples=[1])]
+    log_index: Annotated[int, Field(description="the record's leaf")]
     leaf_hash: bytes
-    declaration_log_index: int  # the self-declaration leaf binding it to the commitment
+    declaration_log_index: Annotated[
+        int, Field(description="the self-declaration leaf binding it to the commitment")
+    ]
     commitment_id: int
-    status: str  # created | existing
+    status: Annotated[
+        str, Field(description="created, or existing (the same declaration again)", examples=["created"])
+    ]
 
 
 class DeclarationsService:

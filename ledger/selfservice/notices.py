@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,10 +33,17 @@ MAX_NOTICES = 500
 @dataclass(frozen=True)
 class NoticeItem:
     id: str  # "notice:<n>" or "record:<record id>:<version>"
-    kind: str
+    kind: Annotated[
+        str,
+        Field(
+            description="dishonesty_record, dishonesty_record_corrected, objection_filed, "
+            "objection_forwarded, objection_escalated, objection_corrected, objection_upheld, "
+            "objection_withdrawn, repair_filed, repair_escalated, repair_approved, repair_rejected"
+        ),
+    ]
     at: datetime
     record_id: str
-    ref: str | None  # the objection or application, when there is one
+    ref: Annotated[str | None, Field(description="the objection or repair application concerned")]
     message: str
 
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Annotated
+
+from pydantic import Field
 
 from ledger.domain.catalogue import Catalogue, CatalogueError, Severity
 
@@ -23,8 +26,12 @@ __all__ = ["PublicityWindow", "is_dishonesty", "publication_ended", "publicity_w
 @dataclass(frozen=True)
 class PublicityWindow:
     starts: date
-    minimum_until: date  # repair may be applied for from this day on
-    maximum_until: date  # last day of publication
+    minimum_until: Annotated[
+        date, Field(description="repair may be applied for from this day (minor: at once)")
+    ]
+    maximum_until: Annotated[
+        date, Field(description="last day of publication; it ends automatically after it")
+    ]
 
     def minimum_passed(self, today: date) -> bool:
         return today >= self.minimum_until

@@ -12,54 +12,44 @@
    Records that are never repaired still leave publication at their maximum period
    (the same rule, `publicity.publication_ended`).
 
-Every state change is a leaf of the credit-record log, a notice to the enterprise and
-an MLPS audit record, in the transaction of the change.
+The life cycle credit repair shares with objections (listing, escalation, the steps of
+filing and deciding, with their leaves, notices and audit records) is `cases`; this module
+is the repair application's kind of case and the acts that are its own.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from pydantic import Field
 
 from ledger.chain.agreements import CommitmentKind
-from ledger.chain.membership import Member, Role, uscc_hash
-from ledger.errors import InvalidInput, NotAuthorized
+from ledger.chain.membership import Member, Role
 from ledger.selfservice import leaves
-from ledger.selfservice.calendar import load_calendar
+from ledger.selfservice.cases import CaseKind, CaseLeaves, CaseWords, CaseWorkflow, stated, stated_reasons
 from ledger.selfservice.context import (
     SelfServiceContext,
-    audit,
     audited,
     latest_version,
     normalize_hashes,
     own_record,
-    require_subject,
 )
 from ledger.selfservice.errors import (
-    AlreadyDecided,
     AlreadyRepaired,
     MinimumPeriodNotPassed,
     NotDishonesty,
     NotTheDecider,
     PublicationEnded,
-    RecordSuperseded,
     RepairAlreadyPending,
     UnknownApplication,
 )
 from ledger.selfservice.models import RepairApplication
-from ledger.selfservice.notices import notify
 from ledger.selfservice.publicity import publicity_window
-from ledger.selfservice.workdays import add_working_days
 
-__all__ = ["RepairOutcome", "RepairStatus", "RepairView", "RepairsService"]
-
-MAX_TEXT = 4000
+__all__ = ["REPAIRS", "RepairOutcome", "RepairStatus", "RepairView", "RepairsService"]
 
 
 class RepairStatus(StrEnum):
@@ -88,7 +78,7 @@ class RepairView:
     status: RepairStatus
     filed_at: datetime
     filed_on: date
-    due_on: date
+    due_on: Annotated[date, Field(description="an operator decides by this day (working days)")]
     overdue: bool
     escalated_at: datetime | None
     decided_by: str | None
@@ -98,47 +88,22 @@ class RepairView:
     decision_log_index: int | None
 
 
-def _view(a: RepairApplication, today: date) -> RepairView:
-    return RepairView(
-        id=a.id,
-        record_id=a.record_id,
-        record_version=a.record_version,
-        subject=a.subject,
-        enterprise=a.enterprise,
-        category=a.category,
-        severity=a.severity,
-        commitment_id=int(a.commitment_id),
-        proofs=list(json.loads(a.proofs)),
-        statement=a.statement,
-        status=RepairStatus(a.status),
-        filed_at=a.filed_at,
-        filed_on=a.filed_on,
-        due_on=a.due_on,
-        overdue=a.status == RepairStatus.PENDING and a.due_on < today,
-        escalated_at=a.escalated_at,
-        decided_by=a.decided_by,
-        decided_at=a.decided_at,
-        decision_reasons=a.decision_reasons,
-        log_index=int(a.log_seq),
-        decision_log_index=None if a.decision_log_seq is None else int(a.decision_log_seq),
-    )
+REPAIRS = CaseKind(
+    table=RepairApplication,
+    view=RepairView,
+    statuses=RepairStatus,
+    open=(RepairStatus.PENDING.value,),
+    provider=None,  # an operator decides: the record's provider has no part in it
+    unknown=UnknownApplication,
+    words=CaseWords(name="repair", noun="repair application", about="for", filing="apply"),
+    leaves=CaseLeaves(leaves.REPAIR_APPLICATION, leaves.REPAIR_ESCALATION, leaves.REPAIR_DECISION),
+    resubmit="the enterprise applies again",
+)
 
 
-def _text(value: str | None, field: str, *, required: bool) -> str | None:
-    text = (value or "").strip()
-    if not text:
-        if required:
-            raise InvalidInput(f"{field}: state the reasons")
-        return None
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(f"{field}: at most {MAX_TEXT} characters")
-    return text
-
-
-class RepairsService:
+class RepairsService(CaseWorkflow[RepairApplication, RepairView]):
     def __init__(self, ctx: SelfServiceContext) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
+        super().__init__(ctx, REPAIRS)
 
     def apply(
         self,
@@ -152,7 +117,7 @@ class RepairsService:
     ) -> RepairView:
         with audited(self.ctx.db, caller, "repair.apply"):
             hashes = normalize_hashes(proofs, "proofs", least=1, most=50)
-            note = _text(statement, "statement", required=False)
+            note = stated(statement, "statement")
             now, today = self.ctx.now(), self.ctx.today()
             # the record, the rules of its publicity, the commitment (no lock: chain calls)
             with self.ctx.db.session() as session:
@@ -184,104 +149,36 @@ class RepairsService:
             with self.ctx.db.session() as session:
                 writer = leaves.lock_record_log(session)
                 record = latest_version(session, record_id)
-                for other in session.scalars(
-                    select(RepairApplication).where(
-                        RepairApplication.record_id == record_id,
-                        RepairApplication.status.in_(
-                            (RepairStatus.PENDING.value, RepairStatus.APPROVED.value)
-                        ),
-                    )
-                ):
-                    if other.status == RepairStatus.APPROVED:
-                        raise AlreadyRepaired(
-                            f"record {record_id} is repaired already (application {other.id})"
-                        )
+                other = self._case_in(
+                    session, record_id, (RepairStatus.PENDING.value, RepairStatus.APPROVED.value)
+                )
+                if other is not None and other.status == RepairStatus.APPROVED:
+                    raise AlreadyRepaired(f"record {record_id} is repaired already (application {other.id})")
+                if other is not None:
                     raise RepairAlreadyPending(
                         f"record {record_id} has pending repair application {other.id}"
                     )
-                calendar = load_calendar(session, today)
-                assert record.severity is not None
+                assert record.severity is not None  # a dishonesty record has one
                 row = RepairApplication(
-                    id=str(uuid.uuid4()),
-                    record_id=record_id,
-                    record_version=record.version,
-                    subject=record.subject,
-                    enterprise=caller,
+                    **self._new_case(record, caller, now, today),
                     category=record.category,
                     severity=record.severity,
                     commitment_id=commitment_id,
-                    proofs=json.dumps(hashes),
+                    proofs=hashes,
                     statement=note,
-                    status=RepairStatus.PENDING.value,
-                    filed_at=now,
-                    filed_on=today,
-                    due_on=add_working_days(today, self.settings.repair_decision_working_days, calendar),
+                    due_on=self._working_days(session, today, self.ctx.settings.repair_decision_working_days),
                 )
-                entry = leaves.append(
+                return self._filed(
+                    session,
                     writer,
-                    leaves.REPAIR_APPLICATION,
+                    row,
                     {
-                        "application_id": row.id,
-                        "record_id": record_id,
-                        "version": record.version,
-                        "enterprise": caller,
                         "commitment_id": commitment_id,
                         "proofs": hashes,
                         "statement_hash": leaves.text_hash(note),
-                        "filed_on": today.isoformat(),
-                        "due_on": row.due_on.isoformat(),
                     },
+                    f"is filed; an operator decides by {row.due_on}",
                 )
-                row.log_seq = entry.seq
-                session.add(row)
-                self._notify(session, row, "repair_filed", f"is filed; an operator decides by {row.due_on}")
-                audit(session, caller, "repair.apply", "accepted", f"application {row.id} record {record_id}")
-                return _view(row, today)
-
-    # -- reading --------------------------------------------------------------------------
-
-    def get(self, caller: str, member: Member, application_id: str) -> RepairView:
-        with self.ctx.db.session() as session:
-            row = self._row(session, application_id)
-        if member.role not in (Role.OPERATOR, Role.AUDITOR) and not (
-            member.role is Role.ENTERPRISE and uscc_hash(row.subject) == member.uscc_hash
-        ):
-            raise NotAuthorized(f"{caller} may not see repair application {application_id}")
-        return _view(row, self.ctx.today())
-
-    def listing(
-        self,
-        caller: str,
-        member: Member,
-        *,
-        subject: str | None = None,
-        status: RepairStatus | None = None,
-        overdue: bool = False,
-        limit: int = 200,
-    ) -> list[RepairView]:
-        today = self.ctx.today()
-        query = select(RepairApplication)
-        if member.role is Role.ENTERPRISE:
-            if subject is None:
-                raise InvalidInput("subject: an enterprise names its own USCC")
-            require_subject(caller, member, subject, "see its repair applications")
-        elif member.role not in (Role.OPERATOR, Role.AUDITOR):
-            raise NotAuthorized(f"{caller} is a {member.role.name.lower()}: it sees no repair applications")
-        if subject is not None:
-            query = query.where(RepairApplication.subject == subject)
-        if status is not None:
-            query = query.where(RepairApplication.status == status.value)
-        if overdue:
-            query = query.where(
-                RepairApplication.status == RepairStatus.PENDING.value, RepairApplication.due_on < today
-            )
-        with self.ctx.db.session() as session:
-            rows = session.scalars(
-                query.order_by(RepairApplication.filed_at, RepairApplication.id).limit(max(1, limit))
-            ).all()
-        return [_view(r, today) for r in rows]
-
-    # -- the operator's acts --------------------------------------------------------------
 
     def decide(
         self, caller: str, member: Member, application_id: str, *, outcome: RepairOutcome, reasons: str
@@ -292,100 +189,10 @@ class RepairsService:
                 raise NotTheDecider(
                     f"{caller} is a {member.role.name.lower()}: an operator decides repair applications"
                 )
-            text = _text(reasons, "reasons", required=True)
-            now, today = self.ctx.now(), self.ctx.today()
-            with self.ctx.db.session() as session:
-                writer = leaves.lock_record_log(session)
-                row = self._row(session, application_id)
-                if row.status != RepairStatus.PENDING:
-                    raise AlreadyDecided(f"repair application {row.id} is {row.status} already")
-                latest = latest_version(session, row.record_id)
-                if latest.version != row.record_version:
-                    raise RecordSuperseded(
-                        f"record {row.record_id} is at version {latest.version} now; application {row.id} "
-                        f"was filed against version {row.record_version}: the enterprise applies again"
-                    )
-                entry = leaves.append(
-                    writer,
-                    leaves.REPAIR_DECISION,
-                    {
-                        "application_id": row.id,
-                        "record_id": row.record_id,
-                        "version": row.record_version,
-                        "outcome": outcome.value,
-                        "decided_by": caller,
-                        "decided_on": today.isoformat(),
-                        "on_time": today <= row.due_on,
-                        "reasons_hash": leaves.text_hash(text),
-                    },
-                )
-                row.status = outcome.value
-                row.decided_by, row.decided_at, row.decision_reasons = caller, now, text
-                row.decision_log_seq = entry.seq
-                what = (
-                    "is approved: the record is repaired, no longer published and no longer shared"
-                    if outcome is RepairOutcome.APPROVED
-                    else f"is rejected ({text})"
-                )
-                self._notify(session, row, f"repair_{outcome.value}", what)
-                audit(session, caller, "repair.decide", outcome.value, f"application {row.id}")
-                return _view(row, today)
-
-    def escalate_overdue(self, caller: str, member: Member) -> list[RepairView]:
-        with audited(self.ctx.db, caller, "repair.escalate"):
-            if member.role is not Role.OPERATOR:
-                raise NotAuthorized(
-                    f"{caller} is a {member.role.name.lower()}: operators escalate applications"
-                )
-            now, today = self.ctx.now(), self.ctx.today()
-            with self.ctx.db.session() as session:
-                writer = leaves.lock_record_log(session)
-                rows = session.scalars(
-                    select(RepairApplication)
-                    .where(
-                        RepairApplication.status == RepairStatus.PENDING.value,
-                        RepairApplication.due_on < today,
-                        RepairApplication.escalated_at.is_(None),
-                    )
-                    .order_by(RepairApplication.due_on, RepairApplication.id)
-                ).all()
-                for row in rows:
-                    row.escalated_at = now
-                    leaves.append(
-                        writer,
-                        leaves.REPAIR_ESCALATION,
-                        {
-                            "application_id": row.id,
-                            "record_id": row.record_id,
-                            "due_on": row.due_on.isoformat(),
-                            "escalated_on": today.isoformat(),
-                            "escalated_by": caller,
-                        },
-                    )
-                    self._notify(
-                        session, row, "repair_escalated",
-                        f"was due by {row.due_on} and is escalated to the platform's supervisors"
-                    )  # fmt: skip
-                if rows:
-                    audit(session, caller, "repair.escalate", "done", f"{len(rows)} overdue application(s)")
-                return [_view(r, today) for r in rows]
-
-    # -- helpers --------------------------------------------------------------------------
-
-    @staticmethod
-    def _row(session: Session, application_id: str) -> RepairApplication:
-        row = session.get(RepairApplication, application_id)
-        if row is None:
-            raise UnknownApplication(f"no repair application {application_id}")
-        return row
-
-    @staticmethod
-    def _notify(session: Session, row: RepairApplication, kind: str, what: str) -> None:
-        notify(
-            session,
-            subject=row.subject,
-            kind=kind,
-            ref=row.id,
-            record_id=row.record_id,
-            message=f"your repair application {row.id} for record {row.record_id} {what}",
-        )
+            text = stated_reasons(reasons)
+            what = (
+                "is approved: the record is repaired, no longer published and no longer shared"
+                if outcome is RepairOutcome.APPROVED
+                else f"is rejected ({text})"
+            )
+            return self._decided(caller, application_id, outcome=outcome, text=text, what=what)

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import select
 
 from ledger.chain.membership import Member
@@ -32,18 +33,22 @@ __all__ = ["ObjectionSummary", "RepairSummary", "SelfQueryService", "SelfRecord"
 
 @dataclass(frozen=True)
 class SelfVersion:
-    version: int
-    provider: str
-    source_ref: str
-    catalogue_version: int
+    version: Annotated[int, Field(examples=[1])]
+    provider: Annotated[str, Field(description="who submitted it (the enterprise itself when self-declared)")]
+    source_ref: Annotated[str, Field(examples=["郑市监罚〔2026〕12号"])]
+    catalogue_version: Annotated[int, Field(examples=[1])]
     event_date: date
-    severity: str | None
-    fields: dict[str, Any]
+    severity: Annotated[str | None, Field(examples=["general"])]
+    fields: Annotated[dict[str, Any], Field(description="every value, unmasked: the enterprise's own data")]
     created_at: datetime
-    log_index: int
+    log_index: Annotated[int, Field(description="the version's leaf in the credit-record log")]
     leaf_hash: bytes
-    proof: dict[str, Any] | None  # inclusion bundle; None until anchored
-    self_declared_commitment: int | None
+    proof: Annotated[
+        dict[str, Any] | None, Field(description="inclusion proof to an anchored checkpoint; null until then")
+    ]
+    self_declared_commitment: Annotated[
+        int | None, Field(description="the truthfulness commitment, when self-declared")
+    ]
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,8 @@ class ObjectionSummary:
 
 @dataclass(frozen=True)
 class RepairSummary:
-    status: str  # none | pending | repaired | rejected
-    application_id: str | None
+    status: Annotated[str, Field(description="none, pending, repaired or rejected", examples=["repaired"])]
+    application_id: Annotated[str | None, Field(examples=["1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"])]
     decided_at: datetime | None
 
 
@@ -67,12 +72,14 @@ class SelfRecord:
     record_id: str
     category: str
     self_declared: bool
-    disputed: bool
+    disputed: Annotated[bool, Field(description="an objection is open: releases carry the flag")]
     repair: RepairSummary
-    publicity: PublicityWindow | None  # dishonesty records only
-    published: bool  # shown and shared: not repaired, not past the maximum period
+    publicity: Annotated[PublicityWindow | None, Field(description="dishonesty records only")]
+    published: Annotated[
+        bool, Field(description="shown and shared: not repaired and not past its maximum period")
+    ]
     objections: list[ObjectionSummary]
-    versions: list[SelfVersion]
+    versions: Annotated[list[SelfVersion], Field(description="every version, oldest first")]
 
 
 _REPAIR_ORDER = {"approved": 3, "pending": 2, "rejected": 1}
