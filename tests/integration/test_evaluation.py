@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from typer.testing import CliRunner
 
 from ledger.chain.consents import RevokeMessage
 from ledger.chain.model_registry import (
@@ -21,6 +23,7 @@ from ledger.chain.model_registry import (
     ProposeModelMessage,
     ProposeModelRetirementMessage,
 )
+from ledger.cli import app as cli
 from ledger.evaluation.facts import FACTS
 from ledger.evaluation.indicators import default_indicators
 from ledger.evaluation.portrait import PortraitEvaluator
@@ -40,9 +43,9 @@ from ledger.release.service import response_hash
 from ledger.release.trail import ACCESS_TRAIL_LOG
 from ledger.sdk import ApiError
 from ledger.services import audit_events
-from tests.integration.test_release import CREDIT, GUARANTEE, World, refused, trail_size, world
+from tests.integration.test_release import CREDIT, GUARANTEE, World, live_api, refused, trail_size, world
 
-__all__ = ["world"]  # the release tests' world: members, an agreement, sample records
+__all__ = ["live_api", "world"]  # the release tests' world and the API over real HTTP
 
 TODAY = datetime.now(UTC).date()
 SEED = 23
@@ -326,3 +329,48 @@ def test_the_enterprise_sees_its_own_evaluation_free_with_guidance(ev: Evaluatio
     assert error.status == 403
     error = refused(lambda: ev.w.sdk(ev.w.enterprise).self_evaluation(ev.subject))  # another enterprise
     assert error.status == 403
+
+
+def test_the_cli_proposes_approves_evaluates_and_retires(
+    ev: Evaluations, live_api: str, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    model_file, card_file = tmp_path / "model.json", tmp_path / "card.json"
+    model_file.write_bytes(ev.trained.document.canonical())
+    card_file.write_bytes(ev.trained.card.canonical())
+    env = {
+        "OP1": ev.w.operators[0].key.hex(),
+        "OP2": ev.w.operators[1].key.hex(),
+        "BANK_KEY": ev.w.bank.key.hex(),
+        "LEDGER_DATA_DIR": str(ev.w.platform.settings.data_dir),
+    }
+
+    def run(*args: str) -> Any:
+        return runner.invoke(cli, [*args, "--api", live_api], env=env)
+
+    proposed = run("model", "propose", str(model_file), str(card_file), "--key-env", "OP1")
+    assert proposed.exit_code == 0, proposed.output
+    proposal = json.loads(proposed.output)["created_id"]
+    assert json.loads(proposed.output)["model_hash"] == ev.stored["model_hash"]
+    version = ev.version_of(proposal)
+    assert run("model", "approve", str(proposal), "--key-env", "OP2").exit_code == 0
+    ev.grant()
+    ask = ["evaluation", "request", ev.subject, "--model", str(version), "--purpose", "credit_assessment",
+           "--agreement", str(ev.agreement), "--key-env", "BANK_KEY"]  # fmt: skip
+    shown = run(*ask)
+    assert shown.exit_code == 0, shown.output
+    assert (
+        "score" in shown.output and "grade" in shown.output and "checked against the answer" in shown.output
+    )
+    retired = run("model", "retire", str(version), "--key-env", "OP1")
+    assert retired.exit_code == 0, retired.output
+    assert (
+        run("model", "approve", str(json.loads(retired.output)["created_id"]), "--key-env", "OP2").exit_code
+        == 0
+    )
+    refused_now = run(*ask)
+    assert (
+        refused_now.exit_code == 1 and "HTTP 403" in refused_now.output and "is retired" in refused_now.output
+    )
+    bad = run("model", "propose", str(card_file), str(card_file), "--key-env", "OP1")  # a card is no model
+    assert bad.exit_code == 1 and "model document" in bad.output
