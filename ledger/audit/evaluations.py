@@ -7,6 +7,9 @@ For each `evaluation` leaf of the access trail, from the export and the chain al
     the export holds the model document hashing to that (SHA-256 of its RFC 8785 form);
 6.2 every input record version the entry names is in the export with its opening (an
     operator's `--openings` export; the opening is checked against its commitment in 5.3);
+6.4 (checked first) the signed request names exactly the entry's institution, subject, model
+    version, purpose and agreement, and is the institution's signature under the domain of
+    the chain and the ModelRegistry (EIP-712 re-declared here from the documentation);
 6.3 the answer recomputed from those openings - the portrait under the indicator file the
     model names, the score by this module's own application of the published model (the
     README's stand-alone rule: bin i is [splits[i-1], splits[i]), missing values take
@@ -36,6 +39,7 @@ from eth_utils import keccak
 from ledger.audit.export import EvaluationModelDocument, StoredVersion
 from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import ACCESS_TRAIL_LOG, LeafProblem, decode_leaf
+from ledger.audit.request_sig import DOMAIN_TYPE, SignatureProblem, recover_signer
 from ledger.errors import LedgerError
 from ledger.evaluation.indicators import IndicatorFile, load_indicators
 from ledger.evaluation.model import ModelDocument, parse_model
@@ -50,6 +54,7 @@ __all__ = [
     "apply_model",
     "check_evaluations",
     "evaluation_entries",
+    "evaluation_separator",
     "model_reader",
 ]
 
@@ -89,6 +94,63 @@ def model_reader(call: Callable[[str, Sequence[Any]], Any], registry: str) -> Mo
         return ChainModel(bytes(model_hash), bytes(card_hash), int(indicators), int(inputs), int(status))
 
     return read
+
+
+EVALUATION_REQUEST_TYPE = (
+    "EvaluationRequest(address institution,string subject,uint256 modelVersion,uint256 purpose,"
+    "uint256 agreementId,bytes32 nonce,uint256 deadline)"
+)
+
+
+def _word(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+def evaluation_separator(chain_id: int, registry: str) -> bytes:
+    """The EIP-712 domain separator of evaluation requests: the chain and the ModelRegistry."""
+    return keccak(
+        keccak(text=DOMAIN_TYPE)
+        + keccak(text="credit-ledger EvaluationRequest")
+        + keccak(text="1")
+        + _word(chain_id)
+        + bytes(12)
+        + bytes.fromhex(registry[2:])
+    )
+
+
+def _request_signer(separator: bytes, request: Mapping[str, Any]) -> str:
+    """The address (0x, lower case) that signed the evaluation request in its wire form."""
+    struct = keccak(
+        keccak(text=EVALUATION_REQUEST_TYPE)
+        + bytes(12)
+        + bytes.fromhex(str(request["institution"])[2:])
+        + keccak(text=str(request["subject"]))
+        + _word(int(request["model_version"]))
+        + _word(int(request["purpose"]))
+        + _word(int(request["agreement_id"]))
+        + bytes.fromhex(str(request["nonce"])[2:])
+        + _word(int(request["deadline"]))
+    )
+    digest = keccak(b"\x19\x01" + separator + struct)
+    return "0x" + recover_signer(digest, bytes.fromhex(str(request["signature"])[2:])).hex()
+
+
+def _check_request(payload: Mapping[str, Any], separator: bytes, finding: Callable[..., None]) -> None:
+    request = payload["request"]
+    for name, named in (("institution", payload["institution"]), ("subject", payload["subject"]),
+                         ("model_version", payload["model_version"]), ("purpose", payload["purpose"]),
+                         ("agreement_id", payload["agreement_id"])):  # fmt: skip
+        if str(request.get(name)) != str(named):
+            finding(Step.EVALUATION_REQUEST, f"the signed request's {name} is not the entry's", named,
+                    request.get(name))  # fmt: skip
+    try:
+        signer = _request_signer(separator, request)
+    except (SignatureProblem, KeyError, TypeError, ValueError) as exc:
+        finding(Step.EVALUATION_REQUEST, f"the evaluation request's signature is refused: {exc}")
+        return
+    if signer != str(payload["institution"]).lower():
+        finding(Step.EVALUATION_REQUEST, "the evaluation request is not signed by its institution",
+                str(payload["institution"]).lower(), signer)  # fmt: skip
 
 
 def apply_model(model: Mapping[str, Any], values: Mapping[str, float | None]) -> tuple[int, str]:
@@ -139,9 +201,11 @@ def check_evaluations(
     model_at: ModelAt,
     findings: list[Finding],
     *,
+    separator: bytes,
     indicators: IndicatorFile | None = None,
 ) -> EvaluationsResult:
-    """Steps 6.1-6.3 for each (trail index, evaluation payload)."""
+    """Steps 6.1-6.4 for each (trail index, evaluation payload); `separator` is the EIP-712
+    domain separator of evaluation requests (`evaluation_separator`)."""
     indicators = indicators or load_indicators()  # the packaged file; its hash is checked per model
     portraits = PortraitEvaluator(indicators)
     documents = {_sha256_canonical(m.document): m.document for m in models}
@@ -158,6 +222,7 @@ def check_evaluations(
             )  # fmt: skip
 
         try:
+            _check_request(payload, separator, finding)
             if _check_one(payload, documents, opened, model_at, indicators, portraits, finding):
                 result.recomputed += 1
         except (KeyError, TypeError, ValueError, LedgerError) as exc:

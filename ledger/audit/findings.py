@@ -72,6 +72,7 @@ class Step(Enum):
     EVALUATION_MODEL = "6.1"
     EVALUATION_INPUTS = "6.2"
     EVALUATION_RESULT = "6.3"
+    EVALUATION_REQUEST = "6.4"
 
     @property
     def title(self) -> str:
@@ -101,6 +102,7 @@ _TITLES = {
     Step.EVALUATION_MODEL: "evaluation model approved at B",
     Step.EVALUATION_INPUTS: "evaluation inputs opened",
     Step.EVALUATION_RESULT: "evaluation recomputed",
+    Step.EVALUATION_REQUEST: "evaluation request signed",
 }
 
 

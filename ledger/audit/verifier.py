@@ -33,7 +33,13 @@ from datetime import UTC, datetime
 
 from ledger.audit.catalogue import content_hash
 from ledger.audit.chain import ChainReader, ChainSnapshot
-from ledger.audit.evaluations import EvaluationsResult, check_evaluations, evaluation_entries, model_reader
+from ledger.audit.evaluations import (
+    EvaluationsResult,
+    check_evaluations,
+    evaluation_entries,
+    evaluation_separator,
+    model_reader,
+)
 from ledger.audit.examine import Examination
 from ledger.audit.export import AuditExport
 from ledger.audit.findings import Finding, Step
@@ -308,8 +314,14 @@ class Verifier:
         started = time.perf_counter()
         trail = [(e.seq, e.leaf) for e in export.entries.get(ACCESS_TRAIL_LOG, [])]
         model_at = model_reader(self._chain.rpc.call, self._deployment.addresses.model_registry)
+        registry = self._deployment.addresses.model_registry
         checked = check_evaluations(
-            evaluation_entries(trail), export.records, export.evaluation_models, model_at, result.findings
+            evaluation_entries(trail),
+            export.records,
+            export.evaluation_models,
+            model_at,
+            result.findings,
+            separator=evaluation_separator(self._deployment.chain_id, registry),
         )
         result.seconds["evaluations"] = time.perf_counter() - started
         return checked

@@ -95,6 +95,14 @@ def test_the_auditor_recomputes_each_evaluation_and_catches_each_tampering(ev: E
     assert found and all(f.step is Step.EVALUATION_RESULT and f.index == index for f in found)
     assert any("response hash" in f.what for f in found)
 
+    def forge(p: dict[str, Any]) -> None:
+        p["request"]["purpose"] = str(int(p["request"]["purpose"]) << 1)
+        p["purpose"] = p["request"]["purpose"]
+
+    found = step6(ev, tampered(export, index, forge))
+    assert [(f.step, f.index) for f in found] == [(Step.EVALUATION_REQUEST, index)]
+    assert "not signed by its institution" in found[0].what
+
     without_openings = export_of(ev.w.platform)
     found = step6(ev, without_openings)
     assert found and all(f.step is Step.EVALUATION_INPUTS for f in found)
