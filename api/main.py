@@ -10,10 +10,10 @@ from api.app import create_app
 from ledger.platform import Platform
 from ledger.settings import Settings
 
-#: GIL switch interval of an API worker. Sync endpoints run in a thread pool while one
-#: writer thread group-commits the access trail; at Python's default 5 ms that thread
-#: waits behind the pool for the GIL after every database round trip. Measured on the
-#: release path at concurrency 16: 148 releases/s at 5 ms, 177/s at 1 ms.
+#: GIL switch interval of an API worker. The release path's worker thread gives up the
+#: GIL at every database and chain round trip; at Python's default of 5 ms it can then
+#: wait that long behind the endpoints' threads to take it back, once per round trip
+#: (the README's measured figures).
 SWITCH_INTERVAL_SECONDS = 0.001
 
 

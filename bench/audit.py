@@ -55,7 +55,7 @@ from ledger.audit.verifier import Verifier, VerifyOptions
 from ledger.chain.agreements import AgreementsContract, AgreementTerms, CommitmentKind
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, CatalogueVersion
-from ledger.chain.checkpoints import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG, CheckpointsContract
+from ledger.chain.checkpoints import CheckpointsContract, log_id
 from ledger.chain.client import ChainClient
 from ledger.chain.compile import compile_contracts
 from ledger.chain.consents import AuthorizationQuery, ConsentsContract, GrantTerms
@@ -64,6 +64,7 @@ from ledger.chain.eip712 import recover_typed_data
 from ledger.chain.membership import Action, InstitutionKind, MembershipContract, Role, name_hash, uscc_hash
 from ledger.devnet import Devnet, devnet_key
 from ledger.domain.catalogue import default_catalogue
+from ledger.domain.log_names import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
 from ledger.logs.leaves import encode_leaf
 from ledger.merkle.rfc9162 import MerkleTree, hash_leaf
 from ledger.records.samples import sample_uscc
@@ -340,13 +341,13 @@ def record_leaves(count: int, rng: random.Random, openings: int) -> tuple[list[b
     return leaves, versions
 
 
-def anchor(client: ChainClient, deployment: Deployment, log_id: bytes, leaves: list[bytes]) -> int:
+def anchor(client: ChainClient, deployment: Deployment, log: bytes, leaves: list[bytes]) -> int:
     checkpoints = CheckpointsContract(client, deployment.addresses.checkpoints)
     tree = MerkleTree(hash_leaf(leaf) for leaf in leaves)
     size, count = 0, 0
     every = min(CHECKPOINT_EVERY, max(1, len(leaves) // 5))
     for new_size in range(every, len(leaves) + 1, every):
-        checkpoints.submit(log_id, new_size, tree.root(new_size), tree.consistency_proof(size, new_size))
+        checkpoints.submit(log, new_size, tree.root(new_size), tree.consistency_proof(size, new_size))
         size, count = new_size, count + 1
     return count
 
@@ -384,13 +385,13 @@ def run(url: str, tmp: Path, args: argparse.Namespace) -> None:
     rng = random.Random(2025)
     access = access_leaves(world, args.releases, rng)
     records, versions = record_leaves(args.records, rng, openings=1_000)
-    anchors = anchor(client, world.deployment, ACCESS_TRAIL_LOG, access)
-    anchors += anchor(client, world.deployment, CREDIT_RECORDS_LOG, records)
+    anchors = anchor(client, world.deployment, log_id(ACCESS_TRAIL_LOG), access)
+    anchors += anchor(client, world.deployment, log_id(CREDIT_RECORDS_LOG), records)
     export = tmp / "export.ndjson"
     header = ExportHeader(
         world.deployment.chain_id, world.deployment.addresses.by_name(), world.deployment.block,
         datetime.now(UTC).isoformat(timespec="seconds"),
-        {"access-trail": len(access), "credit-records": len(records)}, True, True,
+        {ACCESS_TRAIL_LOG: len(access), CREDIT_RECORDS_LOG: len(records)}, True, True,
     )  # fmt: skip
     with export.open("w", encoding="utf-8") as out:
         out.write(header_line(header) + "\n")

@@ -42,7 +42,7 @@ from ledger.chain.model_registry import ApproveModelProposalMessage, ProposeMode
 from ledger.devnet import devnet_key
 from ledger.domain.catalogue import default_catalogue
 from ledger.evaluation.facts import FACTS
-from ledger.evaluation.indicators import default_indicators
+from ledger.evaluation.schema import default_indicators
 from ledger.evaluation.synthetic import SyntheticCohort
 from ledger.evaluation.training import TrainingRow, TrainingSource, train
 from ledger.evaluation_release.request import (

@@ -25,7 +25,7 @@ import os
 import time
 from datetime import date
 
-from ledger.evaluation.indicators import default_indicators
+from ledger.evaluation.schema import default_indicators
 from ledger.evaluation.scoring import Scorer
 from ledger.evaluation.synthetic import SyntheticCohort
 from ledger.evaluation.training import TrainingRow, TrainingSource, train

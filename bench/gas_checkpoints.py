@@ -19,15 +19,17 @@ from pathlib import Path
 
 from eth_account import Account
 
-from ledger.chain.checkpoints import CREDIT_RECORDS_LOG, CheckpointsContract
+from ledger.chain.checkpoints import CheckpointsContract, log_id
 from ledger.chain.client import ChainClient
 from ledger.chain.compile import compile_contracts
 from ledger.devnet import Devnet, devnet_key
+from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.merkle.rfc9162 import MerkleTree, hash_leaf
 
 INITIAL_ENTRIES = 1_000
 BATCHES = (1, 100, 10_000)
 NAIVE_SAMPLES = 100
+RECORDS_LOG_ID = log_id(CREDIT_RECORDS_LOG)
 
 
 def _free_port() -> int:
@@ -49,8 +51,8 @@ def run(client: ChainClient) -> None:
     total = INITIAL_ENTRIES + sum(BATCHES)
     tree = MerkleTree(_entry(i) for i in range(total))
 
-    print(f"Checkpoints (consistency proof verified on chain), log {CREDIT_RECORDS_LOG.hex()[:12]}…")
-    first = checkpoints.submit(CREDIT_RECORDS_LOG, INITIAL_ENTRIES, tree.root(INITIAL_ENTRIES), [])
+    print(f"Checkpoints (consistency proof verified on chain), log {RECORDS_LOG_ID.hex()[:12]}…")
+    first = checkpoints.submit(RECORDS_LOG_ID, INITIAL_ENTRIES, tree.root(INITIAL_ENTRIES), [])
     print(
         f"  first checkpoint of a log (0 -> {INITIAL_ENTRIES}, empty proof, 2 fresh slots): "
         f"{first['gasUsed']:,} gas"
@@ -60,11 +62,11 @@ def run(client: ChainClient) -> None:
     for batch in BATCHES:
         new_size = size + batch
         proof = tree.consistency_proof(size, new_size)
-        receipt = checkpoints.submit(CREDIT_RECORDS_LOG, new_size, tree.root(new_size), proof)
+        receipt = checkpoints.submit(RECORDS_LOG_ID, new_size, tree.root(new_size), proof)
         gas = int(receipt["gasUsed"])
         print(f"  {batch:>11,}  {size:>5,}->{new_size:<6,}  {len(proof):>5}  {gas:>7,}  {gas / batch:>9,.1f}")
         size = new_size
-    idempotent = checkpoints.submit(CREDIT_RECORDS_LOG, size, tree.root(size), [])
+    idempotent = checkpoints.submit(RECORDS_LOG_ID, size, tree.root(size), [])
     print(f"  re-anchoring the same checkpoint (no-op): {idempotent['gasUsed']:,} gas")
 
     naive = client.contract("NaiveEntryLog", client.deploy("NaiveEntryLog"))

@@ -52,13 +52,13 @@ from ledger.chain.deploy import Governance, deploy_all
 from ledger.chain.membership import Action, MembershipContract, Role, name_hash
 from ledger.devnet import Devnet, devnet_key
 from ledger.domain.catalogue import default_catalogue
+from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
 from ledger.logs.leaves import encode_leaf
 from ledger.logs.proofs import LogProofs, record_checkpoint
 from ledger.logs.tree import TreeCache
 from ledger.merkle.rfc9162 import MerkleTree, hash_leaf, verify_inclusion
 from ledger.paths import PROJECT_ROOT
-from ledger.records.canonical import CREDIT_RECORDS_LOG
 from ledger.records.models import CreditRecord
 from ledger.records.samples import sample_records
 from ledger.sdk import LedgerClient

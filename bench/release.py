@@ -43,7 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ledger.chain.agreements import CommitmentKind, CommitMessage, CountersignMessage, ProposeAgreementMessage
 from ledger.chain.consents import AuthorizationQuery, GrantMessage
-from ledger.chain.membership import Action, InstitutionKind, Role, Signed, uscc_hash
+from ledger.chain.eip712 import Signed
+from ledger.chain.membership import Action, InstitutionKind, Role, uscc_hash
 from ledger.devnet import devnet_key
 from ledger.domain.catalogue import default_catalogue
 from ledger.platform import Platform

@@ -15,7 +15,6 @@ The same page functions serve the auditors' API (`api/routers/audit.py`).
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,10 +43,9 @@ from ledger.domain.catalogue import Catalogue, default_catalogue
 from ledger.evaluation_release.models import EvaluationModelRow
 from ledger.logs.leaves import check_log_name
 from ledger.logs.models import LogEntry, LogHead
-from ledger.records.canonical import record_document
 from ledger.records.crypto import Keyring
-from ledger.records.ingest import sealed_aad
 from ledger.records.models import CatalogueVersionRow, CreditRecord
+from ledger.records.opening import open_version
 from ledger.storage.database import Database
 from ledger.storage.models import AuditEvent
 
@@ -106,23 +104,8 @@ def entries_page(db: Database, log: str, start: int, limit: int) -> list[tuple[i
 
 
 def _opening(row: CreditRecord, keyring: Keyring) -> Opening:
-    secret = json.loads(keyring.open(row.key_id, bytes(row.sealed), sealed_aad(row.record_id, row.version)))
-    content = {
-        "category": row.category,
-        "subject": row.subject,
-        "event_date": row.event_date.isoformat(),
-        "severity": row.severity,
-        "source_ref": row.source_ref,
-        "fields": {**json.loads(row.public_fields), **secret["fields"]},
-    }
-    document = record_document(
-        content,
-        record_id=row.record_id,
-        version=row.version,
-        provider=row.provider,
-        catalogue_version=row.catalogue_version,
-    )
-    return Opening(base64.b64decode(secret["salt"]), document)
+    opened = open_version(row, keyring)
+    return Opening(opened.salt, opened.document)
 
 
 def records_page(

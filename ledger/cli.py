@@ -30,14 +30,14 @@ devnet_app = typer.Typer(
 keys_app = typer.Typer(help="Member keys in encrypted keystore files.", no_args_is_help=True)
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(keys_app, name="keys")
-app.add_typer(records_app, name="records")  # issue 4: records, catalogue, anchoring
+app.add_typer(records_app, name="records")  # records, catalogue, anchoring
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(anchor_app, name="anchor")
-app.add_typer(audit_app, name="audit")  # issue 7: independent audit
-app.add_typer(release_app, name="release")  # issue 5: data requests
-app.add_typer(chain_app, name="chain")  # issue 14: the watermark and acts the chain lost
-app.add_typer(model_app, name="model")  # issue 17: the credit scorecard, its governance
-app.add_typer(evaluation_app, name="evaluation")  # issue 17: evaluations as releases
+app.add_typer(audit_app, name="audit")  # the independent audit
+app.add_typer(release_app, name="release")  # data requests
+app.add_typer(chain_app, name="chain")  # the watermark and acts the chain lost
+app.add_typer(model_app, name="model")  # the credit scorecard and its governance on chain
+app.add_typer(evaluation_app, name="evaluation")  # evaluations as releases
 
 
 def _fail(exc: LedgerError) -> typer.Exit:

@@ -2,7 +2,7 @@
 
 For operators: an act the chain lost and the contract refused when it was sent again
 (its deadline passed, its nonce was used) is listed here with the reason, so its member
-can be asked to sign it again (`ledger.chain.watch`).
+can be asked to sign it again (`ledger.services.chain_watch`).
 """
 
 from __future__ import annotations

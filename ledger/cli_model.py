@@ -60,7 +60,7 @@ def synth(
 ) -> None:
     """Generate a SYNTHETIC cohort: enterprises, their portraits and default labels."""
     from ledger.evaluation.cohort_file import write_cohort
-    from ledger.evaluation.indicators import default_indicators
+    from ledger.evaluation.schema import default_indicators
     from ledger.evaluation.synthetic import SyntheticCohort
 
     when = _as_of(as_of)
@@ -84,7 +84,7 @@ def train_model(
 ) -> None:
     """Fit the scorecard on a cohort; write the model document and its card."""
     from ledger.evaluation.cohort_file import read_cohort
-    from ledger.evaluation.indicators import default_indicators
+    from ledger.evaluation.schema import default_indicators
     from ledger.evaluation.training import TrainingConfig, TrainingRow, TrainingSource, train
 
     indicators = default_indicators()

@@ -130,8 +130,8 @@ def release_verify_proof(
     checkpoints: CheckpointsOption = None,
 ) -> None:
     """Verify a release's proof with only the bundle and a chain node; exit 1 on any failure."""
+    from ledger.domain.log_names import ACCESS_TRAIL_LOG
     from ledger.logs.verify import verify_inclusion_bundle
-    from ledger.release.trail import ACCESS_TRAIL_LOG
 
     _, verified = verified_bundle(bundle_file, verify_inclusion_bundle, rpc, checkpoints)
     entry = verified.leaf.payload

@@ -577,7 +577,7 @@ def synthetic_scorecard(
     """A scorecard and its card trained on a SYNTHETIC cohort (`ledger.evaluation.synthetic`):
     the demo has no real outcomes to train on, and says so. Named `model_version`, so each
     run proposes a document of its own (a registry refuses a document twice)."""
-    from ledger.evaluation.indicators import default_indicators
+    from ledger.evaluation.schema import default_indicators
     from ledger.evaluation.synthetic import SyntheticCohort
     from ledger.evaluation.training import TrainingRow, TrainingSource, train
 

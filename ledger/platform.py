@@ -23,9 +23,9 @@ from ledger.chain.contracts import Contracts
 from ledger.chain.deploy import Deployment, Governance, ensure_deployed, verify_deployment
 from ledger.chain.finality import parse_finality
 from ledger.chain.journal import ActJournal
-from ledger.chain.watch import ChainWatch
 from ledger.devnet import Devnet, devnet_key
 from ledger.errors import LedgerError
+from ledger.services.chain_watch import ChainWatch
 from ledger.settings import Settings
 from ledger.storage.database import Database, migrate
 
@@ -60,7 +60,7 @@ class Platform:
 
 
 def watched(platform: Platform) -> Platform:
-    """The platform with its relayed calls journaled and its chain watched (`ledger.chain.watch`).
+    """The platform with its relayed calls journaled and its chain watched (`ledger.services.chain_watch`).
 
     The watch's thread is started by whoever serves releases (`ledger.wiring.release_service`).
     """

@@ -16,6 +16,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.act_specs import ACTS
+from ledger.chain.eip712 import TypedMessage, sign
 from ledger.chain.membership import (
     Action,
     ApproveMessage,
@@ -26,9 +27,7 @@ from ledger.chain.membership import (
     Role,
     RotateKeyMessage,
     SuspendEnterpriseMessage,
-    TypedMessage,
     name_hash,
-    sign,
     uscc_hash,
 )
 from ledger.errors import LedgerError
@@ -201,7 +200,7 @@ class LedgerClient:
         result: dict[str, Any] = self.request("POST", f"/enterprises/{uscc}/key-rotation", body)
         return result
 
-    # -- credit records, catalogue and logs (issue 4) ------------------------------------
+    # -- credit records, catalogue and logs ----------------------------------------------
     # Imports are local to this section so it stays self-contained in a shared file.
 
     def send_bytes(self, method: str, path: str, content: bytes, content_type: str) -> Any:
@@ -312,7 +311,7 @@ class LedgerClient:
         result: dict[str, Any] = self.request("GET", f"/releases/{index}/proof")
         return result
 
-    # -- credit evaluation (issue 17) --------------------------------------------------------
+    # -- credit evaluation -------------------------------------------------------------------
 
     def store_model_documents(self, model: dict[str, Any], card: dict[str, Any]) -> dict[str, Any]:
         """Store a model document and its card (operators): their hashes and input categories."""
@@ -355,7 +354,7 @@ class LedgerClient:
         result: dict[str, Any] = self._send("POST", "/evaluations", json=body)
         return result
 
-    # -- enterprise self-service (issue 6) -------------------------------------------------
+    # -- enterprise self-service -----------------------------------------------------------
     # Consent listings, free self-query, self-declared information, objections, credit
     # repair, the working-day calendar and notices. Imports are local to this section.
 

@@ -7,6 +7,9 @@ settings refuse those keys, so a production deployment cannot start on them by m
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
 from pathlib import Path
 from typing import Literal
@@ -15,6 +18,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.devnet import devnet_key
+from ledger.domain.log_names import STANDARD_LOGS
 
 
 class Settings(BaseSettings):
@@ -96,11 +100,11 @@ class Settings(BaseSettings):
             return self.relayer_key.get_secret_value()
         return devnet_key(0)  # DEVNET ONLY: account 0 of the public test mnemonic
 
-    # -- credit records, Merkle logs and anchoring (issue 4) ---------------------------------
+    # -- credit records, Merkle logs and anchoring -------------------------------------------
     # Keys are configuration, never code: `record_keys` maps key ids to base64 keys so a new
     # key can be made active (`record_key_id`) while records sealed under older ones still
-    # open. Left empty in development, fixed development keys are derived; production
-    # refuses to start without real keys (see ledger.records.crypto).
+    # open. Left empty in development, fixed development keys are derived
+    # (`dev_record_keys`); production refuses to start without real keys.
     record_cipher: Literal["aes-256-gcm", "sm4-gcm"] = Field(
         default="aes-256-gcm", description="cipher sealing sensitive record fields (sm4-gcm: GB/T 39786)"
     )
@@ -139,7 +143,7 @@ class Settings(BaseSettings):
         default=400, ge=183, description="MLPS audit records are kept this long (six months at least)"
     )
     anchor_logs: list[str] = Field(
-        default_factory=lambda: ["credit-records", "access-trail"], description="logs the worker anchors"
+        default_factory=lambda: list(STANDARD_LOGS), description="logs the worker anchors"
     )
     anchor_max_entries: int = Field(default=10_000, ge=1, description="anchor once this many are pending")
     anchor_max_delay_seconds: float = Field(default=10.0, gt=0, description="or after the oldest waited")
@@ -149,14 +153,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_development_record_keys_outside_development(self) -> Settings:
         if self.environment == "production":
-            from ledger.records.crypto import production_key_problems
-
             problems = production_key_problems(self)
             if problems:
                 raise ValueError("; ".join(problems))
         return self
 
-    # -- enterprise self-service: objections and credit repair (issue 6) --------------------
+    # -- enterprise self-service: objections and credit repair ------------------------------
     # Deadlines are policy, and uncertain (domain-rules.md §4: 上海市社会信用条例 Art. 36 as a
     # local template, 征信业管理条例 Art. 25 for the outer bound; §3 for repair), so they are
     # settings. Working days follow the operators' holiday calendar (`PUT /calendar/days/…`).
@@ -179,8 +181,8 @@ class Settings(BaseSettings):
         default=480, ge=-720, le=840, description="offset of the calendar the working days are counted in"
     )
 
-    # -- durable acknowledgements and a chain that comes back behind (issue 14) -------------
-    # See ledger.chain.finality and ledger.chain.watch for the reasoning.
+    # -- durable acknowledgements and a chain that comes back behind ------------------------
+    # See ledger.chain.finality and ledger.services.chain_watch for the reasoning.
     finality: str = Field(
         default="auto",
         description="when an act is acknowledged: devnet-state, finalized, confirmations:N, inclusion "
@@ -215,3 +217,53 @@ class Settings(BaseSettings):
 
 def _devnet_keys() -> set[str]:
     return {devnet_key(i) for i in range(10)}
+
+
+#: bytes of a record key, per `record_cipher` (`ledger.records.crypto` seals with them)
+RECORD_KEY_SIZES = {"aes-256-gcm": 32, "sm4-gcm": 16}
+
+
+# DEVELOPMENT ONLY: derived from public strings, so they protect nothing. Refused in production.
+def dev_record_keys() -> dict[str, bytes]:
+    """The record keys of development, by key id (`dev-<cipher>`)."""
+    return {
+        f"dev-{cipher}": hashlib.sha256(f"credit-ledger DEVELOPMENT ONLY {cipher} key".encode()).digest()[
+            :size
+        ]
+        for cipher, size in RECORD_KEY_SIZES.items()
+    }
+
+
+# DEVELOPMENT ONLY, as above.
+def dev_mac_key() -> bytes:
+    """The content-MAC key of development."""
+    return hashlib.sha256(b"credit-ledger DEVELOPMENT ONLY content MAC key").digest()
+
+
+def production_key_problems(settings: Settings) -> list[str]:
+    """Why these settings' record keys must not run in production (empty when they may)."""
+    problems: list[str] = []
+    dev = set(dev_record_keys().values())
+    if not settings.record_keys:
+        problems.append("LEDGER_RECORD_KEYS must be set in production")
+    if not settings.record_key_id:
+        problems.append("LEDGER_RECORD_KEY_ID must be set in production")
+    for kid, value in settings.record_keys.items():
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except (binascii.Error, ValueError):
+            problems.append(f"record key {kid!r} is not base64")
+            continue
+        if raw in dev:
+            problems.append(f"record key {kid!r} is a development key")
+    if settings.record_mac_key is None:
+        problems.append("LEDGER_RECORD_MAC_KEY must be set in production")
+    else:
+        try:
+            mac = base64.b64decode(settings.record_mac_key.get_secret_value(), validate=True)
+        except (binascii.Error, ValueError):
+            problems.append("LEDGER_RECORD_MAC_KEY is not base64")
+        else:
+            if mac == dev_mac_key():
+                problems.append("LEDGER_RECORD_MAC_KEY is the development key")
+    return problems

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.model_registry import ModelCaller
-from ledger.chain.watch import WatchedAuthorizer
 from ledger.domain.catalogue import default_catalogue
-from ledger.evaluation.indicators import default_indicators
+from ledger.evaluation.schema import default_indicators
 from ledger.evaluation_release.documents import ModelDocuments
 from ledger.evaluation_release.request import evaluation_domain
 from ledger.evaluation_release.service import EvaluationService
@@ -35,6 +34,7 @@ from ledger.selfservice.clock import Clock, SystemClock
 from ledger.selfservice.context import SelfServiceContext
 from ledger.selfservice.service import SelfService
 from ledger.services.acts import ActsService
+from ledger.services.chain_watch import WatchedAuthorizer
 from ledger.services.membership import MembershipService
 
 __all__ = [
@@ -110,7 +110,7 @@ def selfservice(
 
 def release_service(platform: Platform, *, records: RecordsService | None = None) -> ReleaseService:
     """The release service; with a watched platform, every decision's block is checked by the
-    watch, whose thread is started here and runs as long as the service (`ledger.chain.watch`).
+    watch, whose thread is started here and runs as long as the service (`ledger.services.chain_watch`).
 
     The service owns two worker threads and a chain connection; `close` stops them.
     """

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 from api.deps import ActsDep, CallerDep
 from api.schemas import Address, Bytes32, Signature, Uint, to_bytes
 from ledger.chain.act_specs import ACTS, ActSpec, build_message
-from ledger.chain.membership import Signed
+from ledger.chain.eip712 import Signed
 from ledger.services.acts import ActResult
 
 router = APIRouter(prefix="/acts", tags=["signed acts"])

@@ -12,7 +12,7 @@ from api.errors import InvalidRequest
 from api.records_schemas import CatalogueOut, PublishCatalogueBody, SigningInfo
 from api.schemas import VersionPath, parse_address, to_bytes
 from ledger.chain.catalogue_registry import PublishCatalogueMessage
-from ledger.chain.membership import Signed
+from ledger.chain.eip712 import Signed
 from ledger.errors import InvalidInput
 
 router = APIRouter(prefix="/catalogue", tags=["catalogue"])

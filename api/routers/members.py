@@ -23,7 +23,7 @@ from api.schemas import (
     parse_address,
     to_bytes,
 )
-from ledger.chain.eip712 import domain_of
+from ledger.chain.eip712 import Signed, domain_of
 from ledger.chain.membership import (
     Action,
     ApproveMessage,
@@ -35,7 +35,6 @@ from ledger.chain.membership import (
     ReinstateEnterpriseMessage,
     Role,
     RotateKeyMessage,
-    Signed,
     SuspendEnterpriseMessage,
     name_hash,
     uscc_hash,

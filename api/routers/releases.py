@@ -11,15 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import AccessesDep, BundlesDep, Caller, CallerDep, PlatformDep, ReleaseDep
+from api.deps import AccessesDep, CallerDep, ReleaseDep
 from api.schemas import INT64_MAX, Address, Bytes32, PositionPath, Signature
-from ledger.chain.membership import Role, uscc_hash
-from ledger.errors import NotAuthorized
-from ledger.logs.leaves import decode_leaf
-from ledger.logs.store import entry
 from ledger.release.accesses import MAX_PAGE as ACCESS_PAGE
 from ledger.release.request import request_from_json
-from ledger.release.trail import ACCESS_TRAIL_LOG
 
 router = APIRouter(tags=["release"])
 
@@ -84,30 +79,8 @@ async def release(body: DataRequestBody, service: ReleaseDep) -> Response:
     description="For its institution, its subject enterprise, operators and auditors.",
     responses={409: {"description": "not anchored yet"}},
 )
-def release_proof(
-    index: PositionPath, caller: CallerDep, platform: PlatformDep, bundles: BundlesDep
-) -> dict[str, Any]:
-    with platform.db.session() as session:
-        row = entry(session, ACCESS_TRAIL_LOG, index)
-    if not _may_see(caller, None if row is None else decode_leaf(bytes(row.leaf)).payload):
-        raise NotAuthorized(f"{caller.address} may not see access-trail entry {index}")
-    return bundles.inclusion(ACCESS_TRAIL_LOG, index)
-
-
-def _may_see(caller: Caller, payload: dict[str, Any] | None) -> bool:
-    """Operators and auditors see every entry; an institution its own; an enterprise those about it."""
-    if caller.member.role in (Role.OPERATOR, Role.AUDITOR):
-        return True
-    if payload is None:
-        return False
-    if caller.address == payload.get("institution"):
-        return True
-    subject = payload.get("subject")
-    return (
-        caller.member.role is Role.ENTERPRISE
-        and isinstance(subject, str)
-        and (uscc_hash(subject) == caller.member.uscc_hash)
-    )
+def release_proof(index: PositionPath, caller: CallerDep, accesses_service: AccessesDep) -> dict[str, Any]:
+    return accesses_service.proof(caller.member, index)
 
 
 class AccessOut(BaseModel):

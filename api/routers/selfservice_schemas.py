@@ -15,13 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.errors import STATUS_BY_CLASS
 from api.schemas import Address, Bytes32
 from api.view_models import DecimalText, Hex, ViewModel, view_of
+from ledger.domain.publicity import PublicityWindow
 from ledger.errors import LedgerError
 from ledger.selfservice.calendar import CalendarEntry
 from ledger.selfservice.consents import ActiveAgreement, ChainView, GrantView, InstitutionView
 from ledger.selfservice.declarations import DeclarationReceipt
 from ledger.selfservice.notices import NoticeItem
 from ledger.selfservice.objections import ObjectionView, Outcome
-from ledger.selfservice.publicity import PublicityWindow
 from ledger.selfservice.repairs import RepairOutcome, RepairView
 from ledger.selfservice.selfquery import ObjectionSummary, RepairSummary, SelfRecord, SelfVersion
 from ledger.selfservice.workdays import DayKind

@@ -15,15 +15,14 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger.audit.export import AuditExport
 from ledger.audit.findings import Finding
+from ledger.audit.leaves import ACCESS_TRAIL_LOG
 from ledger.audit.onchain import OnChainCheck
+from ledger.audit.result import OfflineResult
 from ledger.chain.deploy import Deployment
-
-if TYPE_CHECKING:
-    from ledger.audit.verifier import OfflineResult
 
 __all__ = ["REPORT_FORMAT", "AuditReport", "build_report", "catalogue_labels"]
 
@@ -126,7 +125,7 @@ def _access(result: OfflineResult, labels: Mapping[str, Mapping[int, str]]) -> d
         }
         for (institution, purpose), count in sorted(result.access.per_institution_purpose.items())
     ]
-    trail = result.logs.get("access-trail")
+    trail = result.logs.get(ACCESS_TRAIL_LOG)
     return {
         "entries": 0 if trail is None else trail.served,
         "well_formed": len(result.access.entries),

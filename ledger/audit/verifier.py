@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ledger.audit.catalogue import content_hash
@@ -48,9 +48,10 @@ from ledger.audit.onchain import Authorizer, OnChainCheck, choose_sample, confir
 from ledger.audit.progress import NO_PROGRESS, Progress
 from ledger.audit.report import AuditReport, build_report
 from ledger.audit.request_sig import RequestDomain
-from ledger.audit.verify_access import DEFAULT_MAX_BLOCK_AGE_SECONDS, AccessResult, check_access
+from ledger.audit.result import OfflineResult
+from ledger.audit.verify_access import DEFAULT_MAX_BLOCK_AGE_SECONDS, check_access
 from ledger.audit.verify_logs import LogResult, check_log, served
-from ledger.audit.verify_records import RecordsResult, check_records
+from ledger.audit.verify_records import check_records
 from ledger.chain.deploy import Deployment
 
 __all__ = ["OfflineResult", "Verifier", "VerifyOptions", "verify_offline"]
@@ -70,18 +71,6 @@ class VerifyOptions:
     workers: int = 1
     #: the oldest (seconds) a release's decision block may be at the release's time
     max_block_age_seconds: int = DEFAULT_MAX_BLOCK_AGE_SECONDS
-
-
-@dataclass
-class OfflineResult:
-    """What steps 1-4.6, 4.8 and 5 found, and what the report and step 4.7 need."""
-
-    snapshot: ChainSnapshot
-    findings: list[Finding]
-    logs: dict[str, LogResult]
-    access: AccessResult
-    records: RecordsResult
-    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def log_names(export: AuditExport) -> list[str]:

@@ -25,7 +25,8 @@ from ledger.chain.agreements import (
     TerminateMessage,
 )
 from ledger.chain.consents import ConsentsContract, GrantMessage, RevokeMessage
-from ledger.chain.membership import Role, TypedMessage
+from ledger.chain.eip712 import TypedMessage
+from ledger.chain.membership import Role
 from ledger.chain.model_registry import (
     ApproveModelProposalMessage,
     ModelRegistryContract,

@@ -25,7 +25,7 @@ from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
 from ledger.chain.client import ChainClient
-from ledger.chain.membership import Signed, TypedMessage
+from ledger.chain.eip712 import Signed, TypedMessage
 from ledger.chain.signed_acts import SignedActsContract
 
 CONTRACT_NAME = "Agreements"

@@ -30,12 +30,8 @@ MAX_SIZE = 2**64 - 1  # sizes are uint64 on chain
 
 
 def log_id(name: str) -> bytes:
-    """The on-chain identifier of the log called `name`: keccak256 of its UTF-8 bytes."""
+    """The on-chain id of the log called `name` (`ledger.domain.log_names`): keccak256 of its UTF-8."""
     return keccak(text=name)
-
-
-CREDIT_RECORDS_LOG = log_id("credit-records")
-ACCESS_TRAIL_LOG = log_id("access-trail")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ contract custom errors into `ContractRevert`, transport failures into `ChainUnav
 
 A transaction is answered only once its block is durable under the client's finality
 rule (`ledger.chain.finality`), and each relayed call is written to the client's
-journal, when it has one (`ledger.chain.watch`): the calldata, which carries the
+journal, when it has one (`ledger.services.chain_watch`): the calldata, which carries the
 member's own signature, nonce and deadline, is what a reconciliation re-submits if the
 chain comes back without it. The relayer's nonce is cached for speed and re-read from
 the chain after any failure, a receipt timeout included: a transaction that never made
@@ -61,7 +61,7 @@ class NonceGap(ChainUnavailable):
 
 
 class Journal(Protocol):
-    """Where relayed calls are remembered (`ledger.chain.watch.ActJournal`)."""
+    """Where relayed calls are remembered (`ledger.chain.journal.ActJournal`)."""
 
     def included(self, to: str, function: str, calldata: bytes, receipt: TxReceipt) -> int:
         """Remember a call the chain included; returns its journal id."""

@@ -43,6 +43,7 @@ class Contracts:
         )
 
     def signed_acts(self) -> tuple[SignedActsContract, ...]:
-        """The contracts that take members' signed acts through `SignedActions` (Membership
-        takes its own), in the order their nonces are listed."""
+        """The contracts besides Membership that take members' signed acts through
+        `SignedActions`, in the order their nonces are listed (Membership's acts and nonces
+        have a service of their own, `ledger.services.membership`)."""
         return (self.agreements, self.consents, self.catalogue_registry, self.model_registry)

@@ -1,15 +1,19 @@
-"""EIP-712 signing and domains, shared by the writing side and the auditor's verifier.
+"""EIP-712 messages, signing and domains, shared by the writing side, the client and the auditor.
 
 Members sign every act locally with their own key (anvil and most permissioned nodes
-do not implement `eth_signTypedData`), and the platform relays the signature.
+do not implement `eth_signTypedData`), and the platform relays the signature. A
+message type is a frozen dataclass whose fields, in order, are the fields of the
+contract's typehash (`TypedMessage`); `sign` turns one into a `Signed` message.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Generic, TypeVar
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
 
 EIP712_DOMAIN_TYPE = [
     {"name": "name", "type": "string"},
@@ -65,3 +69,53 @@ def recover_typed_data(
     """Address that signed the typed message (checksummed)."""
     signable = encode_typed_data(full_message=typed_message(domain, types, primary_type, message))
     return str(Account.recover_message(signable, signature=signature))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+@dataclass(frozen=True)
+class TypedMessage:
+    """An EIP-712 message whose fields, in order, are the contract's typehash fields.
+
+    Python field `name_hash` is EIP-712 member `nameHash`; the Solidity types are in
+    `EIP712_TYPES`, and enum fields are `uint8`.
+    """
+
+    PRIMARY_TYPE: ClassVar[str]
+    EIP712_TYPES: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def types(cls) -> dict[str, list[dict[str, str]]]:
+        members = [
+            {"name": _camel(f.name), "type": t} for f, t in zip(fields(cls), cls.EIP712_TYPES, strict=True)
+        ]
+        return {cls.PRIMARY_TYPE: members}
+
+    @classmethod
+    def type_string(cls) -> str:
+        """The string the contract's typehash is the keccak256 of."""
+        members = cls.types()[cls.PRIMARY_TYPE]
+        return f"{cls.PRIMARY_TYPE}({','.join(m['type'] + ' ' + m['name'] for m in members)})"
+
+    def message(self) -> dict[str, Any]:
+        return {_camel(f.name): getattr(self, f.name) for f in fields(self)}
+
+
+M = TypeVar("M", bound=TypedMessage)
+
+
+@dataclass(frozen=True)
+class Signed(Generic[M]):
+    """A message and its 65-byte signature (r ‖ s ‖ v) by the member it names."""
+
+    message: M
+    signature: bytes
+
+
+def sign(signer: LocalAccount, domain: dict[str, Any], message: M) -> Signed[M]:
+    """Sign `message` under `domain` (the verifying contract's, e.g. `SignedActsContract.domain`)."""
+    signature = sign_typed_data(signer.key, domain, message.types(), message.PRIMARY_TYPE, message.message())
+    return Signed(message, signature)

@@ -22,7 +22,7 @@ Waiting adds latency to every act (about half the state interval on the devnet);
 act whose block does not become durable in time is refused as unavailable, and its
 member is told it may or may not take effect (it is in a block that may yet be lost):
 read the chain before signing again. Its journal row stays `included`; should the chain
-come back behind, the chain watch re-submits it with the others (`ledger.chain.watch`).
+come back behind, the chain watch re-submits it with the others (`ledger.services.chain_watch`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What the platform relied on: the calls it relayed and the highest block it trusted.
 
-Two tables, written by the chain client and the chain watch (`ledger.chain.watch`):
+Two tables, written by the chain client and the chain watch (`ledger.services.chain_watch`):
 
 - `relayed_calls`: every call the relayer sent and the chain included: the contract,
   the function and the exact calldata (a member's act carries the member's signature,

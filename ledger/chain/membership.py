@@ -1,9 +1,9 @@
 """Typed binding of the `Membership` contract: who may act, and how operators govern it.
 
 Every act is an EIP-712 message signed by the acting member and relayed by the
-client's account (`ChainClient.relayer`), which needs no role. The `sign_*` functions
-build a message with the signer's current on-chain nonce and sign it; the
-`MembershipContract` methods relay a signed message. Governance proposals execute
+client's account (`ChainClient.relayer`), which needs no role. The `sign_*` methods
+build a message with the signer's current on-chain nonce and sign it; the methods
+named after the act relay a signed message (`ledger.chain.signed_acts`). Governance proposals execute
 automatically when the approval that reaches the quorum arrives, so there is no
 separate execute step: `propose` and `approve` report whether that happened.
 
@@ -16,26 +16,21 @@ e.g. `NotActiveMember(account, role)`, `DuplicateApproval(id, approver)`,
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import IntEnum
-from functools import cached_property
-from typing import Any, ClassVar, Generic, TypeVar
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
-from web3.contract import Contract
-from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from ledger.chain.client import ChainClient
-from ledger.chain.eip712 import domain_of, sign_typed_data
+from ledger.chain.eip712 import Signed, TypedMessage
+from ledger.chain.signed_acts import SignedActsContract
 
 CONTRACT_NAME = "Membership"
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_HASH = bytes(32)
-#: validity of a signature when the caller names no deadline
-DEFAULT_VALIDITY_SECONDS = 3600
 
 
 class Role(IntEnum):
@@ -83,39 +78,6 @@ def name_hash(name: str) -> bytes:
 
 
 # -- EIP-712 messages -----------------------------------------------------------------
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
-@dataclass(frozen=True)
-class TypedMessage:
-    """An EIP-712 message whose fields, in order, are the contract's typehash fields.
-
-    Python field `name_hash` is EIP-712 member `nameHash`; the Solidity types are in
-    `EIP712_TYPES`, and enum fields are `uint8`.
-    """
-
-    PRIMARY_TYPE: ClassVar[str]
-    EIP712_TYPES: ClassVar[tuple[str, ...]]
-
-    @classmethod
-    def types(cls) -> dict[str, list[dict[str, str]]]:
-        members = [
-            {"name": _camel(f.name), "type": t} for f, t in zip(fields(cls), cls.EIP712_TYPES, strict=True)
-        ]
-        return {cls.PRIMARY_TYPE: members}
-
-    @classmethod
-    def type_string(cls) -> str:
-        """The string the contract's typehash is the keccak256 of."""
-        members = cls.types()[cls.PRIMARY_TYPE]
-        return f"{cls.PRIMARY_TYPE}({','.join(m['type'] + ' ' + m['name'] for m in members)})"
-
-    def message(self) -> dict[str, Any]:
-        return {_camel(f.name): getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -191,23 +153,6 @@ class RotateKeyMessage(TypedMessage):
     deadline: int
 
 
-M = TypeVar("M", bound=TypedMessage)
-
-
-@dataclass(frozen=True)
-class Signed(Generic[M]):
-    """A message and its 65-byte signature (r ‖ s ‖ v) by the member it names."""
-
-    message: M
-    signature: bytes
-
-
-def sign(signer: LocalAccount, domain: dict[str, Any], message: M) -> Signed[M]:
-    """Sign `message` under `domain` (normally `MembershipContract.domain`)."""
-    signature = sign_typed_data(signer.key, domain, message.types(), message.PRIMARY_TYPE, message.message())
-    return Signed(message, signature)
-
-
 # -- reads ------------------------------------------------------------------------------
 
 
@@ -252,12 +197,10 @@ class ProposalOutcome:
     receipt: TxReceipt
 
 
-class MembershipContract:
+class MembershipContract(SignedActsContract):
     """The deployed `Membership` contract at `address`, driven through `client`."""
 
-    def __init__(self, client: ChainClient, address: str) -> None:
-        self.client = client
-        self.contract: Contract = client.contract(CONTRACT_NAME, address)
+    CONTRACT_NAME = CONTRACT_NAME
 
     @classmethod
     def deploy(
@@ -271,30 +214,7 @@ class MembershipContract:
         """Deploy a new `Membership` governed by `operators` with an M-of-N `quorum`."""
         return cls(client, client.deploy(CONTRACT_NAME, operators, quorum, proposal_lifetime, platform))
 
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
-
-    @cached_property
-    def domain(self) -> dict[str, Any]:
-        """The EIP-712 domain every act must be signed under (it never changes)."""
-        return self.client.guard(lambda: domain_of(self.contract))
-
     # -- signing ------------------------------------------------------------------------
-
-    def nonce(self, account: str) -> int:
-        """The next unused signature nonce of `account` in this contract."""
-        return int(self.client.call(self.contract.functions.nonces(account)))
-
-    def default_deadline(self) -> int:
-        latest = self.client.guard(lambda: self.client.w3.eth.get_block("latest"))
-        return int(latest["timestamp"]) + DEFAULT_VALIDITY_SECONDS
-
-    def _fill(self, signer: str, nonce: int | None, deadline: int | None) -> tuple[int, int]:
-        return (
-            self.nonce(signer) if nonce is None else nonce,
-            self.default_deadline() if deadline is None else deadline,
-        )
 
     def sign_propose(
         self,
@@ -310,11 +230,14 @@ class MembershipContract:
         deadline: int | None = None,
     ) -> Signed[ProposeMessage]:
         """Operator `proposer`'s signed proposal (nonce from the chain unless given)."""
-        nonce, deadline = self._fill(proposer.address, nonce, deadline)
-        message = ProposeMessage(
-            action, account, role, kind, name_hash, new_quorum, proposer.address, nonce, deadline
+        return self._sign(
+            proposer,
+            lambda n, d: ProposeMessage(
+                action, account, role, kind, name_hash, new_quorum, proposer.address, n, d
+            ),
+            nonce,
+            deadline,
         )
-        return sign(proposer, self.domain, message)
 
     def sign_approve(
         self,
@@ -325,8 +248,9 @@ class MembershipContract:
         deadline: int | None = None,
     ) -> Signed[ApproveMessage]:
         """Operator `approver`'s signed approval of proposal `proposal_id`."""
-        nonce, deadline = self._fill(approver.address, nonce, deadline)
-        return sign(approver, self.domain, ApproveMessage(proposal_id, approver.address, nonce, deadline))
+        return self._sign(
+            approver, lambda n, d: ApproveMessage(proposal_id, approver.address, n, d), nonce, deadline
+        )
 
     def sign_register_enterprise(
         self,
@@ -339,27 +263,36 @@ class MembershipContract:
         deadline: int | None = None,
     ) -> Signed[RegisterEnterpriseMessage]:
         """Operator `operator`'s signed registration of `account` as enterprise `uscc`."""
-        nonce, deadline = self._fill(operator.address, nonce, deadline)
-        message = RegisterEnterpriseMessage(
-            account, uscc_hash(uscc), name_hash(name), operator.address, nonce, deadline
+        return self._sign(
+            operator,
+            lambda n, d: RegisterEnterpriseMessage(
+                account, uscc_hash(uscc), name_hash(name), operator.address, n, d
+            ),
+            nonce,
+            deadline,
         )
-        return sign(operator, self.domain, message)
 
     def sign_suspend_enterprise(
         self, operator: LocalAccount, uscc: str, *, nonce: int | None = None, deadline: int | None = None
     ) -> Signed[SuspendEnterpriseMessage]:
         """Operator `operator`'s signed suspension of enterprise `uscc`."""
-        nonce, deadline = self._fill(operator.address, nonce, deadline)
-        message = SuspendEnterpriseMessage(uscc_hash(uscc), operator.address, nonce, deadline)
-        return sign(operator, self.domain, message)
+        return self._sign(
+            operator,
+            lambda n, d: SuspendEnterpriseMessage(uscc_hash(uscc), operator.address, n, d),
+            nonce,
+            deadline,
+        )
 
     def sign_reinstate_enterprise(
         self, operator: LocalAccount, uscc: str, *, nonce: int | None = None, deadline: int | None = None
     ) -> Signed[ReinstateEnterpriseMessage]:
         """Operator `operator`'s signed reinstatement of enterprise `uscc`."""
-        nonce, deadline = self._fill(operator.address, nonce, deadline)
-        message = ReinstateEnterpriseMessage(uscc_hash(uscc), operator.address, nonce, deadline)
-        return sign(operator, self.domain, message)
+        return self._sign(
+            operator,
+            lambda n, d: ReinstateEnterpriseMessage(uscc_hash(uscc), operator.address, n, d),
+            nonce,
+            deadline,
+        )
 
     def sign_rotate_key(
         self,
@@ -371,59 +304,31 @@ class MembershipContract:
         deadline: int | None = None,
     ) -> Signed[RotateKeyMessage]:
         """Enterprise `uscc`'s signed move to `new_account`, by its `current` key."""
-        nonce, deadline = self._fill(current.address, nonce, deadline)
-        return sign(current, self.domain, RotateKeyMessage(uscc_hash(uscc), new_account, nonce, deadline))
+        return self._sign(
+            current, lambda n, d: RotateKeyMessage(uscc_hash(uscc), new_account, n, d), nonce, deadline
+        )
 
     # -- acts ---------------------------------------------------------------------------
 
     def propose(self, signed: Signed[ProposeMessage]) -> ProposalOutcome:
         """Relay a proposal; it executes at once when the quorum is 1."""
-        m = signed.message
-        fn = self.contract.functions.propose(
-            m.action, m.account, m.role, m.kind, m.name_hash, m.new_quorum,
-            m.proposer, m.nonce, m.deadline, signed.signature,
-        )  # fmt: skip
-        return self._outcome(self.client.transact(fn))
+        return self._outcome(self.relay("propose", signed))
 
     def approve(self, signed: Signed[ApproveMessage]) -> ProposalOutcome:
         """Relay an approval; the one that reaches the quorum executes the proposal."""
-        m = signed.message
-        fn = self.contract.functions.approve(m.id, m.approver, m.nonce, m.deadline, signed.signature)
-        return self._outcome(self.client.transact(fn))
+        return self._outcome(self.relay("approve", signed))
 
     def register_enterprise(self, signed: Signed[RegisterEnterpriseMessage]) -> TxReceipt:
-        m = signed.message
-        fn = self.contract.functions.registerEnterprise(
-            m.account, m.uscc_hash, m.name_hash, m.operator, m.nonce, m.deadline, signed.signature
-        )
-        return self.client.transact(fn)
+        return self.relay("registerEnterprise", signed)
 
     def suspend_enterprise(self, signed: Signed[SuspendEnterpriseMessage]) -> TxReceipt:
-        m = signed.message
-        fn = self.contract.functions.suspendEnterprise(
-            m.uscc_hash, m.operator, m.nonce, m.deadline, signed.signature
-        )
-        return self.client.transact(fn)
+        return self.relay("suspendEnterprise", signed)
 
     def reinstate_enterprise(self, signed: Signed[ReinstateEnterpriseMessage]) -> TxReceipt:
-        m = signed.message
-        fn = self.contract.functions.reinstateEnterprise(
-            m.uscc_hash, m.operator, m.nonce, m.deadline, signed.signature
-        )
-        return self.client.transact(fn)
+        return self.relay("reinstateEnterprise", signed)
 
     def rotate_key(self, signed: Signed[RotateKeyMessage]) -> TxReceipt:
-        m = signed.message
-        fn = self.contract.functions.rotateEnterpriseKey(
-            m.uscc_hash, m.new_account, m.nonce, m.deadline, signed.signature
-        )
-        return self.client.transact(fn)
-
-    def events(self, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
-        """The arguments of this contract's `name` events in `receipt`, in log order."""
-        mine = [log for log in receipt["logs"] if log["address"] == self.contract.address]
-        decoded = self.contract.events[name]().process_receipt({**receipt, "logs": mine}, errors=DISCARD)
-        return [dict(e["args"]) for e in decoded]
+        return self.relay("rotateEnterpriseKey", signed)
 
     def _outcome(self, receipt: TxReceipt) -> ProposalOutcome:
         approved = self.events("ProposalApproved", receipt)[-1]

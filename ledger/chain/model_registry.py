@@ -20,8 +20,8 @@ from eth_utils import keccak, to_checksum_address
 from web3.types import TxReceipt
 
 from ledger.chain.client import ChainClient
+from ledger.chain.eip712 import Signed, TypedMessage
 from ledger.chain.errors import ChainUnavailable
-from ledger.chain.membership import Signed, TypedMessage
 from ledger.chain.signed_acts import SignedActsContract
 
 CONTRACT_NAME = "ModelRegistry"

@@ -1,9 +1,10 @@
-"""What the bindings of `SignedActions` contracts share: domain, nonces, relaying.
+"""What the bindings of `SignedActions` contracts share: domain, nonces, signing, relaying.
 
-Every act of `Agreements`, `Consents` and `CatalogueRegistry` is a contract function
-whose parameters are the fields of the act's EIP-712 message, in order, followed by
-the signature. So one `relay` serves them all, and each binding only declares its
-messages (as `ledger.chain.membership` does) and names the function of each.
+Every act of `Membership`, `Agreements`, `Consents` and `CatalogueRegistry` is a
+contract function whose parameters are the fields of the act's EIP-712 message
+(`ledger.chain.eip712.TypedMessage`), in order, followed by the signature. So one
+`relay` serves them all, and each binding only declares its messages and names the
+function of each.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from ledger.chain.client import ChainClient
-from ledger.chain.eip712 import domain_of
-from ledger.chain.membership import DEFAULT_VALIDITY_SECONDS, Signed, TypedMessage, sign
+from ledger.chain.eip712 import Signed, TypedMessage, domain_of, sign
+
+#: validity of a signature when the caller names no deadline
+DEFAULT_VALIDITY_SECONDS = 3600
 
 M = TypeVar("M", bound=TypedMessage)
 

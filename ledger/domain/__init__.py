@@ -1,4 +1,6 @@
-"""Pure domain rules: identifiers, the credit information catalogue, desensitization.
+"""Pure domain rules: identifiers, the credit information catalogue, desensitization,
+the publicity periods of dishonesty records (`publicity`), the case states the release
+path reads (`cases`) and the names of the platform's logs (`log_names`).
 
 Nothing here touches the network, the database or a framework, so the same rules run
 in the API, the workers, the CLI and the auditor's tools, and are tested without fakes.

@@ -33,7 +33,6 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -63,7 +62,6 @@ __all__ = [
     "Trend",
     "WindowMonths",
     "check_against",
-    "default_indicators",
     "load_indicators",
     "parse_indicators",
 ]
@@ -444,12 +442,3 @@ def _describe(e: ValidationError, data: Any) -> str:
                 node = node.get(step) if isinstance(node, dict) else None
         out.append(f"{''.join(parts) or '<root>'}: {err['msg']}")
     return "; ".join(out)
-
-
-@cache
-def default_indicators() -> IndicatorFile:
-    """The packaged indicator file, checked against the packaged catalogue, loaded once."""
-    from ledger.domain.catalogue import default_catalogue
-    from ledger.evaluation.schema import load_for
-
-    return load_for(default_catalogue())

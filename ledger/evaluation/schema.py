@@ -17,7 +17,7 @@ from ledger.evaluation.errors import IndicatorFileError
 from ledger.evaluation.facts import FACTS
 from ledger.evaluation.indicators import FieldSpec, IndicatorFile, Schema, load_indicators
 
-__all__ = ["default_schema", "load_for", "schema_of"]
+__all__ = ["default_indicators", "default_schema", "load_for", "schema_of"]
 
 
 def schema_of(catalogue: Catalogue) -> Schema:
@@ -49,3 +49,9 @@ def load_for(catalogue: Catalogue, path: str | Path | None = None) -> IndicatorF
             f"{where}: catalogue_version: written for catalogue v{written}, checked against v{now}"
         )
     return indicators
+
+
+@cache
+def default_indicators() -> IndicatorFile:
+    """The packaged indicator file, checked against the packaged catalogue, loaded once."""
+    return load_for(default_catalogue())

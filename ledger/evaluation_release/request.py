@@ -21,7 +21,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from ledger.chain.address import checksum_address
-from ledger.chain.membership import Signed, TypedMessage, sign
+from ledger.chain.eip712 import Signed, TypedMessage, sign
 from ledger.domain.identifiers import validate_uscc
 from ledger.errors import InvalidInput
 from ledger.release.request import MAX_AGREEMENT_ID, check_signature_form, domain_separator

@@ -39,10 +39,13 @@ from typing import Any
 
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
+from ledger.chain.eip712 import Signed
 from ledger.chain.errors import ChainStale, ContractRevert
-from ledger.chain.membership import Member, Signed, uscc_hash
+from ledger.chain.membership import Member, uscc_hash
 from ledger.chain.model_registry import ModelCaller, ModelRegistryContract, ModelStatus, ModelVersion
 from ledger.domain.catalogue import Catalogue, CatalogueError
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
+from ledger.domain.publicity import publication_ended
 from ledger.errors import InvalidInput, LedgerError, NotAuthorized, NotFound, Unavailable
 from ledger.evaluation.guidance import guidance
 from ledger.evaluation.portrait import Portrait, PortraitEvaluator
@@ -59,9 +62,8 @@ from ledger.evaluation_release.request import (
 from ledger.logs.canonical_json import canonical_json
 from ledger.logs.store import AppendedEntry
 from ledger.release.reader import CurrentRecord, RecordReader
-from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail, TrailEntry, TrailTransaction, replayed
+from ledger.release.trail import AccessTrail, TrailEntry, TrailTransaction, replayed
 from ledger.selfservice.context import audited, require_subject
-from ledger.selfservice.publicity import publication_ended
 from ledger.services import audit_events
 from ledger.storage.database import Database
 

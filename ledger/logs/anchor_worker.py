@@ -4,7 +4,7 @@ For each log it anchors the committed size once `max_entries` entries are pendin
 the oldest pending one has waited `max_delay_seconds`, whichever comes first, sending
 the RFC 9162 consistency proof from the size anchored before. Properties, and how:
 
-1. One worker at a time per log: a database lock (`ledger.logs.locks`), released by
+1. One worker at a time per log: a database lock (`ledger.storage.locks`), released by
    the OS when its holder dies. A worker that loses it stands by.
 2. Nothing lost on a chain or database outage: entries stay in the table; the worker
    retries with exponential backoff (with jitter) and anchors everything pending then.
@@ -41,13 +41,13 @@ from ledger.chain.checkpoints import CheckpointsContract, log_id
 from ledger.chain.errors import ContractRevert
 from ledger.errors import LedgerError, Unavailable
 from ledger.logs.leaves import check_log_name
-from ledger.logs.locks import AnchorLock, anchor_lock
 from ledger.logs.models import LogCheckpoint
 from ledger.logs.proofs import AnchoredCheckpoint, latest_checkpoint, record_checkpoint
 from ledger.logs.store import committed_size
 from ledger.logs.tree import TreeCache, default_cache
 from ledger.merkle.rfc9162 import EMPTY_ROOT
 from ledger.storage.database import Database
+from ledger.storage.locks import AnchorLock, anchor_lock
 
 if TYPE_CHECKING:
     from ledger.settings import Settings

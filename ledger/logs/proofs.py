@@ -5,7 +5,7 @@ proofs are built against the latest checkpoint anchored on chain (never the live
 and the checkpoint's transaction is named so a verifier can find it on chain. Before a
 proof is handed out, the cached tree's root at the checkpoint size is compared with the
 anchored root: a mismatch means the stored log is not the anchored one, and nothing is
-served (fail closed). Nor is one served while the chain watch (`ledger.chain.watch`)
+served (fail closed). Nor is one served while the chain watch (`ledger.services.chain_watch`)
 finds the chain behind: the checkpoint's transaction may be among the lost blocks until
 the anchoring worker has re-anchored from what the chain holds.
 """

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from ledger.domain.catalogue import Catalogue, Field, FieldType, MaskingRule
@@ -22,8 +23,6 @@ from ledger.logs.canonical_json import canonical_json
 from ledger.records.validation import CheckedRecord
 
 __all__ = [
-    "CREDIT_RECORDS_LOG",
-    "RECORD_LEAF_TYPE",
     "SALT_SIZE",
     "canonical",
     "commitment",
@@ -35,8 +34,6 @@ __all__ = [
     "split_fields",
 ]
 
-CREDIT_RECORDS_LOG = "credit-records"
-RECORD_LEAF_TYPE = "credit-record"
 SALT_SIZE = 32
 
 
@@ -60,11 +57,30 @@ def mac_input(rec: CheckedRecord) -> bytes:
 
 
 def record_document(
-    content: Mapping[str, Any], *, record_id: str, version: int, provider: str, catalogue_version: int
+    *,
+    record_id: str,
+    version: int,
+    provider: str,
+    catalogue_version: int,
+    category: str,
+    subject: str,
+    event_date: date,
+    severity: str | None,
+    source_ref: str,
+    fields: dict[str, Any],
 ) -> dict[str, Any]:
-    """Every stored value of one record version: what the commitment covers."""
+    """Every stored value of one record version: what the commitment covers.
+
+    The one place this document is built: ingestion commits to it, and every reader of a
+    stored version rebuilds it here (`ledger.records.opening`), so the two cannot drift.
+    """
     return {
-        **content,
+        "category": category,
+        "subject": subject,
+        "event_date": event_date.isoformat(),
+        "severity": severity,
+        "source_ref": source_ref,
+        "fields": fields,
         "record_id": record_id,
         "version": version,
         "provider": provider,

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, PublishCatalogueMessage
-from ledger.chain.membership import Signed
+from ledger.chain.eip712 import Signed
 from ledger.domain.catalogue import Catalogue, default_catalogue
 from ledger.errors import Conflict, InvalidInput, NotAuthorized, NotFound, Unavailable
 from ledger.records.models import CatalogueVersionRow

@@ -9,7 +9,8 @@ another row does not open.
 
 Keys come from configuration (`LEDGER_RECORD_KEYS`, `LEDGER_RECORD_KEY_ID`,
 `LEDGER_RECORD_MAC_KEY`). In development, fixed keys derived from public strings are
-used when none are configured; `production_key_problems` makes production refuse them.
+used when none are configured; production settings refuse them
+(`ledger.settings.production_key_problems`).
 
 Blob layout: format (1 byte, 1) ‖ algorithm (1 byte) ‖ nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes).
 """
@@ -23,25 +24,19 @@ import hmac
 import os
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ledger.errors import LedgerError, Unavailable
-
-if TYPE_CHECKING:
-    from ledger.settings import Settings
+from ledger.settings import RECORD_KEY_SIZES, Settings, dev_mac_key, dev_record_keys
 
 __all__ = [
     "Algorithm",
     "Keyring",
     "KeyringError",
     "SealedDataError",
-    "dev_keys",
-    "dev_mac_key",
-    "production_key_problems",
 ]
 
 FORMAT = 1
@@ -55,7 +50,7 @@ class Algorithm(StrEnum):
     SM4_GCM = "sm4-gcm"
 
 
-KEY_SIZES = {Algorithm.AES_256_GCM: 32, Algorithm.SM4_GCM: 16}
+KEY_SIZES = {alg: RECORD_KEY_SIZES[alg.value] for alg in Algorithm}
 _CODES = {Algorithm.AES_256_GCM: 1, Algorithm.SM4_GCM: 2}
 _BY_CODE = {code: alg for alg, code in _CODES.items()}
 
@@ -70,20 +65,6 @@ class SealedDataError(Unavailable):
     """A sealed value cannot be opened (unknown key id, tampering): nothing is served (503)."""
 
     code = "sealed_data_error"
-
-
-# DEVELOPMENT ONLY: derived from public strings, so they protect nothing. Refused in production.
-def dev_keys() -> dict[str, bytes]:
-    return {
-        f"dev-{alg.value}": hashlib.sha256(
-            f"credit-ledger DEVELOPMENT ONLY {alg.value} key".encode()
-        ).digest()[: KEY_SIZES[alg]]
-        for alg in Algorithm
-    }
-
-
-def dev_mac_key() -> bytes:
-    return hashlib.sha256(b"credit-ledger DEVELOPMENT ONLY content MAC key").digest()
 
 
 def _b64(value: str, what: str) -> bytes:
@@ -150,7 +131,7 @@ class Keyring:
             if not active:
                 raise KeyringError("LEDGER_RECORD_KEY_ID must name the key new records are sealed with")
         elif settings.environment == "development":
-            keys = dev_keys()
+            keys = dev_record_keys()
             active = settings.record_key_id or f"dev-{algorithm.value}"
         else:
             raise KeyringError("LEDGER_RECORD_KEYS must be configured outside development")
@@ -195,32 +176,3 @@ class Keyring:
     def mac(self, data: bytes) -> bytes:
         """HMAC-SHA256 of `data`: recognises re-submitted content without storing a guessable hash."""
         return hmac.new(self._mac_key, data, hashlib.sha256).digest()
-
-
-def production_key_problems(settings: Settings) -> list[str]:
-    """Why these settings must not run in production (empty when they may)."""
-    problems: list[str] = []
-    dev = set(dev_keys().values())
-    if not settings.record_keys:
-        problems.append("LEDGER_RECORD_KEYS must be set in production")
-    if not settings.record_key_id:
-        problems.append("LEDGER_RECORD_KEY_ID must be set in production")
-    for kid, value in settings.record_keys.items():
-        try:
-            raw = base64.b64decode(value.get_secret_value(), validate=True)
-        except (binascii.Error, ValueError):
-            problems.append(f"record key {kid!r} is not base64")
-            continue
-        if raw in dev:
-            problems.append(f"record key {kid!r} is a development key")
-    if settings.record_mac_key is None:
-        problems.append("LEDGER_RECORD_MAC_KEY must be set in production")
-    else:
-        try:
-            mac = base64.b64decode(settings.record_mac_key.get_secret_value(), validate=True)
-        except (binascii.Error, ValueError):
-            problems.append("LEDGER_RECORD_MAC_KEY is not base64")
-        else:
-            if mac == dev_mac_key():
-                problems.append("LEDGER_RECORD_MAC_KEY is the development key")
-    return problems

@@ -37,12 +37,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ledger.domain.catalogue import FieldError
+from ledger.domain.log_names import CREDIT_RECORDS_LOG, RECORD_LEAF_TYPE
 from ledger.errors import Conflict, InvalidInput
 from ledger.logs.store import open_for_append
 from ledger.records import canonical as canon
 from ledger.records.catalogues import CatalogueService, PublishedCatalogue
 from ledger.records.crypto import Keyring
 from ledger.records.models import CreditRecord
+from ledger.records.opening import sealed_aad
 from ledger.records.submission import Mode, Submission
 from ledger.records.validation import CheckedRecord, check_submission
 from ledger.storage.bulk import bulk_insert
@@ -57,7 +59,6 @@ __all__ = [
     "RecordsConflict",
     "RecordsRejected",
     "Rejection",
-    "sealed_aad",
 ]
 
 #: rules that mean "contradicts what is stored" (409) rather than "malformed" (422)
@@ -131,11 +132,6 @@ class RecordsConflict(Conflict):
         more = "" if len(report.rejected) <= 5 else f" and {len(report.rejected) - 5} more"
         super().__init__(f"conflict on source reference(s) {refs}{more}; nothing was stored")
         self.report = report
-
-
-def sealed_aad(record_id: str, version: int) -> bytes:
-    """Associated data binding a sealed blob to its record version."""
-    return f"credit-record/{record_id}/{version}".encode()
 
 
 @dataclass
@@ -239,7 +235,7 @@ class IngestService:
         # Phase 2: decide against stored versions and write, under the log lock.
         receipts: list[Receipt] = []
         with self.db.session() as session:
-            writer = open_for_append(session, canon.CREDIT_RECORDS_LOG)
+            writer = open_for_append(session, CREDIT_RECORDS_LOG)
             stored = _stored_versions(session, provider, {c.rec.source_ref for c in candidates})
             to_create: list[_Candidate] = []
             late: list[Rejection] = []
@@ -257,7 +253,7 @@ class IngestService:
             appended = writer.append(
                 [
                     (
-                        canon.RECORD_LEAF_TYPE,
+                        RECORD_LEAF_TYPE,
                         canon.leaf_payload(c.row["record_id"], c.rec.version, c.commitment),
                     )
                     for c in to_create
@@ -374,13 +370,17 @@ class IngestService:
     ) -> None:
         """Commit to the record with a fresh salt and seal its sensitive fields and the salt."""
         rec = cand.rec
-        content = canon.content_document(rec)
         document = canon.record_document(
-            content,
             record_id=record_id,
             version=rec.version,
             provider=provider,
             catalogue_version=published.version,
+            category=rec.category,
+            subject=rec.subject,
+            event_date=rec.event_date,
+            severity=rec.severity,
+            source_ref=rec.source_ref,
+            fields=rec.fields,
         )
         salt = os.urandom(canon.SALT_SIZE)
         cand.commitment = canon.commitment(salt, canon.canonical(document))

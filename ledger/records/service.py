@@ -8,7 +8,6 @@ longer matches its leaf is never served (fail closed).
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from eth_utils import to_checksum_address
 from sqlalchemy import select
 
 from ledger.domain.catalogue import FieldError
+from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.errors import NotAuthorized, NotFound
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import InclusionProof
@@ -26,8 +26,9 @@ from ledger.logs.store import LogCorrupted
 from ledger.records import canonical as canon
 from ledger.records.catalogues import CatalogueService
 from ledger.records.crypto import Keyring
-from ledger.records.ingest import IngestReport, IngestService, sealed_aad
+from ledger.records.ingest import IngestReport, IngestService
 from ledger.records.models import CreditRecord
+from ledger.records.opening import open_version
 from ledger.records.submission import Mode, Submission
 from ledger.storage.database import Database
 
@@ -150,35 +151,23 @@ class RecordsService:
     def open_row(self, row: CreditRecord) -> OpenedRecord:
         """Decrypt a row its caller already selected (release, self-query, corrections),
         refusing it if it no longer matches its commitment; access checks are the caller's."""
-        secret = json.loads(
-            self.keyring.open(row.key_id, bytes(row.sealed), sealed_aad(row.record_id, row.version))
-        )
-        salt = base64.b64decode(secret["salt"])
-        fields = {**json.loads(row.public_fields), **secret["fields"]}
-        content = {
-            "category": row.category,
-            "subject": row.subject,
-            "event_date": row.event_date.isoformat(),
-            "severity": row.severity,
-            "source_ref": row.source_ref,
-            "fields": fields,
-        }
-        document = canon.record_document(
-            content,
-            record_id=row.record_id,
-            version=row.version,
-            provider=row.provider,
-            catalogue_version=row.catalogue_version,
-        )
-        canonical = canon.canonical(document)
-        commitment = canon.commitment(salt, canonical)
+        opened = open_version(row, self.keyring)
+        canonical = canon.canonical(opened.document)
+        commitment = canon.commitment(opened.salt, canonical)
         if commitment != bytes(row.commitment):
             raise LogCorrupted(
                 f"record {row.record_id} version {row.version} no longer matches its commitment"
             )
         warnings = [FieldError(w["field"], w["rule"], w["message"]) for w in json.loads(row.warnings or "[]")]
         return OpenedRecord(
-            _version(row), row.event_date, row.severity, fields, warnings, salt, canonical, commitment
+            _version(row),
+            row.event_date,
+            row.severity,
+            opened.fields,
+            warnings,
+            opened.salt,
+            canonical,
+            commitment,
         )
 
     # -- proofs -----------------------------------------------------------------------------
@@ -189,7 +178,7 @@ class RecordsService:
         Raises `NotYetAnchored` (409) while no checkpoint covers it yet.
         """
         row = self._row(record_id, version)
-        proof = self.bundles.proofs.inclusion(canon.CREDIT_RECORDS_LOG, int(row.log_seq))
+        proof = self.bundles.proofs.inclusion(CREDIT_RECORDS_LOG, int(row.log_seq))
         if proof.leaf_hash != bytes(row.leaf_hash):
             raise LogCorrupted(
                 f"record {record_id} version {row.version}: leaf hash differs from its log entry"

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledger.chain.checkpoints import CheckpointsContract
+from ledger.domain.log_names import CREDIT_RECORDS_LOG, RECORD_LEAF_TYPE
 from ledger.logs.verify import ProofVerificationError, VerifiedInclusion, parse_hex, verify_inclusion_bundle
-from ledger.records.canonical import CREDIT_RECORDS_LOG, RECORD_LEAF_TYPE
 
 __all__ = ["opening", "verify_record_bundle"]
 

@@ -1,27 +1,48 @@
 """Who read my data: the access trail as each member may see it.
 
 An enterprise sees every release of its data; an institution sees its own releases and
-never another's; operators and auditors see all. Each entry comes with its inclusion
-proof once a checkpoint covers it, so the enterprise need not trust this listing.
+never another's; operators and auditors see all (`may_see`, and the same rule as a
+query in `visible_to`). Each entry comes with its inclusion proof once a checkpoint
+covers it, so the enterprise need not trust this listing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from ledger.chain.membership import Member, Role, uscc_hash
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.errors import NotAuthorized
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
+from ledger.logs.store import entry
 from ledger.release.models import AccessRelease
-from ledger.release.trail import ACCESS_TRAIL_LOG
 from ledger.storage.database import Database
 
 MAX_PAGE = 500
+
+
+def may_see(member: Member, payload: Mapping[str, Any] | None) -> bool:
+    """Whether `member` may see the access-trail entry with `payload` (None: no such entry).
+
+    Operators and auditors see every entry; an institution its own; an enterprise those
+    about it.
+    """
+    if member.role in (Role.OPERATOR, Role.AUDITOR):
+        return True
+    if payload is None:
+        return False
+    if member.account == payload.get("institution"):
+        return True
+    subject = payload.get("subject")
+    return (
+        member.role is Role.ENTERPRISE and isinstance(subject, str) and uscc_hash(subject) == member.uscc_hash
+    )
 
 
 @dataclass(frozen=True)
@@ -64,3 +85,15 @@ class AccessesService:
             Access(seq, decode_leaf(leaves[seq]).payload, self.bundles.anchored(ACCESS_TRAIL_LOG, seq))
             for seq in seqs
         ]
+
+    def proof(self, member: Member, index: int) -> dict[str, Any]:
+        """The inclusion bundle of access-trail entry `index`, for a member who may see it.
+
+        Raises `NotAuthorized` when `member` may not (or the entry does not exist and
+        `member` could only see some entries), `NotYetAnchored` before a checkpoint covers it.
+        """
+        with self.db.session() as session:
+            row = entry(session, ACCESS_TRAIL_LOG, index)
+        if not may_see(member, None if row is None else decode_leaf(bytes(row.leaf)).payload):
+            raise NotAuthorized(f"{member.account} may not see access-trail entry {index}")
+        return self.bundles.inclusion(ACCESS_TRAIL_LOG, index)

@@ -22,10 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.bounded_cache import BoundedCache
+from ledger.domain.cases import OPEN_OBJECTION, RepairStatus
 from ledger.records.models import CreditRecord
 from ledger.records.service import RecordsService
-from ledger.selfservice.flags import OPEN_OBJECTION
-from ledger.selfservice.repairs import RepairStatus
 from ledger.storage import driver_sql
 
 __all__ = ["CurrentRecord", "RecordReader"]
@@ -33,7 +32,7 @@ __all__ = ["CurrentRecord", "RecordReader"]
 #: record versions kept opened in memory (immutable, so never stale)
 OPENED_CACHE_SIZE = 20_000
 
-# disputed: an objection is open; repaired: credit repair approved (`selfservice.flags`)
+# disputed: an objection is open; repaired: credit repair approved (`ledger.domain.cases`)
 _CURRENT = (
     "SELECT r.id, r.record_id, r.version, r.subject, r.category, r.event_date, r.severity,"
     " EXISTS (SELECT 1 FROM objections o WHERE o.record_id = r.record_id AND o.status IN {open}),"

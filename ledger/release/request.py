@@ -21,7 +21,8 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from ledger.chain.address import checksum_address
-from ledger.chain.membership import Signed, TypedMessage, sign, uscc_hash
+from ledger.chain.eip712 import Signed, TypedMessage, sign
+from ledger.chain.membership import uscc_hash
 from ledger.domain.identifiers import validate_uscc
 from ledger.errors import InvalidInput
 from ledger.request_auth import Unauthenticated

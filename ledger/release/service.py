@@ -23,16 +23,14 @@ adding up; what was read for a refused request is dropped unused. A nonce is spe
 the chain's answer, whatever it is (a refused request is not sent again: it is signed
 anew), but not when the chain gives no answer: the transaction is then rolled back.
 The read travels in the trail's transaction rather than on its own: one round trip fewer
-per batch (1.77 -> 1.54 ms for a release alone, alternated in one process), and what is
-released is read under the same lock as its entry is logged. Nothing is shared between
-the releases of a batch but the round trips: each has its own decision, data, hash and
-entry, and fails alone unless a dependency fails for all. While a batch is handled the
-next one queues, so batches grow with the load and the fixed cost of each round trip is
-spread over more releases. (One worker rather than a checking and a logging one: once
-the read moved into the trail's transaction, the handoff between two cost more than
-their overlap gained, measured over HTTP alternately: 2.42-3.17 against 2.73-4.02 ms per
-release at concurrency 1, 910-1,009 against 828-1,071 releases/s at 16; two workers for
-the same stage made batches smaller and was slower.)
+per batch, and what is released is read under the same lock as its entry is logged.
+Nothing is shared between the releases of a batch but the round trips: each has its own
+decision, data, hash and entry, and fails alone unless a dependency fails for all. While
+a batch is handled the next one queues, so batches grow with the load and the fixed cost
+of each round trip is spread over more releases. One worker takes a batch through every
+step: a handoff between a checking and a logging worker costs more than their overlap
+gains, and two workers for the same step make batches smaller (the README's measured
+figures).
 """
 
 from __future__ import annotations
@@ -53,10 +51,13 @@ from ledger.batching import BatchWorker
 from ledger.bounded_cache import BoundedCache
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
+from ledger.chain.eip712 import Signed
 from ledger.chain.errors import ChainStale
-from ledger.chain.membership import Signed, uscc_hash
+from ledger.chain.membership import uscc_hash
 from ledger.domain.catalogue import Catalogue, CatalogueError, default_catalogue
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.domain.masking import mask_record
+from ledger.domain.publicity import publication_ended
 from ledger.errors import InvalidInput, LedgerError, NotAuthorized, Unavailable
 from ledger.logs.canonical_json import canonical_json
 from ledger.release.reader import CurrentRecord, RecordReader
@@ -67,8 +68,7 @@ from ledger.release.request import (
     request_to_json,
     verify_data_request,
 )
-from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail, TrailEntry, replayed
-from ledger.selfservice.publicity import publication_ended
+from ledger.release.trail import AccessTrail, TrailEntry, replayed
 from ledger.services import audit_events
 from ledger.storage.database import Database
 

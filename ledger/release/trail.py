@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from ledger.domain.log_names import ACCESS_LEAF_TYPE, ACCESS_TRAIL_LOG
 from ledger.errors import Conflict, LedgerError, Unavailable
 from ledger.logs.store import AppendedEntry, LogWriter, open_for_append
 from ledger.release.models import AccessRelease
@@ -27,8 +28,6 @@ from ledger.storage.bulk import bulk_insert
 from ledger.storage.database import Database, DatabaseUnavailable
 from ledger.storage.models import RequestNonce
 
-ACCESS_TRAIL_LOG = "access-trail"
-ACCESS_ENTRY_TYPE = "access"
 _INDEX = cast(Table, AccessRelease.__table__)
 
 
@@ -45,7 +44,7 @@ class TrailEntry:
     nonce: str
     #: the leaf's type tag: a release, or another result released through the trail
     #: (an evaluation, `ledger.evaluation_release`)
-    type: str = ACCESS_ENTRY_TYPE
+    type: str = ACCESS_LEAF_TYPE
 
 
 def _insert_nonces(session: Session, keys: Sequence[tuple[str, str]]) -> Callable[[], set[tuple[str, str]]]:

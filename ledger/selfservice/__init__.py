@@ -3,8 +3,10 @@ objections (异议申诉), credit repair (信用修复), the working-day calenda
 
 Modules:
 
-* `clock`, `workdays`, `publicity` — pure rules (time, working days, publicity periods);
-* `models` — the tables; `flags` — what the release path asks (disputed, repaired);
+* `clock`, `workdays` — pure rules of time and working days (the publicity periods and
+  the case states the release path reads are in `ledger.domain.publicity` and
+  `ledger.domain.cases`);
+* `models` — the tables;
 * `consents`, `selfquery`, `declarations`, `objections`, `repairs`, `calendar`,
   `notices` — the use cases, one module each, none of them knowing about HTTP;
 * `errors` — every refusal, named after the rule it enforces;

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.logs.store import AppendedEntry, LogWriter, open_for_append
-from ledger.records.canonical import CREDIT_RECORDS_LOG
 
 __all__ = [
     "OBJECTION",

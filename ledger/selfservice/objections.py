@@ -37,6 +37,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from ledger.chain.membership import Member, Role
+from ledger.domain.cases import OPEN_OBJECTION
 from ledger.errors import InvalidInput
 from ledger.records.ingest import RecordsConflict
 from ledger.records.models import CreditRecord
@@ -60,7 +61,6 @@ from ledger.selfservice.errors import (
     OwnDeclaration,
     UnknownObjection,
 )
-from ledger.selfservice.flags import OPEN_OBJECTION
 from ledger.selfservice.models import Objection
 
 __all__ = ["OBJECTIONS", "Correction", "ObjectionStatus", "ObjectionView", "ObjectionsService", "Outcome"]

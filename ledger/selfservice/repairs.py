@@ -4,13 +4,13 @@
    proof of fulfilment and a repair commitment it signed on chain (`RepairApplicant`,
    `POST /acts/Commit`), checked like a truthfulness commitment. The application is
    accepted only once the minimum publicity period has passed (at once for minor
-   records) and while the record is still published (`publicity`).
+   records) and while the record is still published (`ledger.domain.publicity`).
 2. An operator approves or rejects it within `repair_decision_working_days` working
    days; overdue applications are listed and escalated once.
 3. Approved: publication and sharing stop at once. The release path never returns the
    record again (`release.reader`); the enterprise's own view shows it repaired.
    Records that are never repaired still leave publication at their maximum period
-   (the same rule, `publicity.publication_ended`).
+   (the same rule, `ledger.domain.publicity.publication_ended`).
 
 The life cycle credit repair shares with objections (listing, escalation, the steps of
 filing and deciding, with their leaves, notices and audit records) is `cases`; this module
@@ -28,6 +28,8 @@ from pydantic import Field
 
 from ledger.chain.agreements import CommitmentKind
 from ledger.chain.membership import Member, Role
+from ledger.domain.cases import RepairStatus
+from ledger.domain.publicity import publicity_window
 from ledger.selfservice import leaves
 from ledger.selfservice.cases import CaseKind, CaseLeaves, CaseWords, CaseWorkflow, stated, stated_reasons
 from ledger.selfservice.context import (
@@ -47,15 +49,8 @@ from ledger.selfservice.errors import (
     UnknownApplication,
 )
 from ledger.selfservice.models import RepairApplication
-from ledger.selfservice.publicity import publicity_window
 
 __all__ = ["REPAIRS", "RepairOutcome", "RepairStatus", "RepairView", "RepairsService"]
-
-
-class RepairStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
 
 
 class RepairOutcome(StrEnum):

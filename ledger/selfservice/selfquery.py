@@ -19,13 +19,13 @@ from pydantic import Field
 from sqlalchemy import select
 
 from ledger.chain.membership import Member
-from ledger.records.canonical import CREDIT_RECORDS_LOG
+from ledger.domain.cases import OPEN_OBJECTION
+from ledger.domain.log_names import CREDIT_RECORDS_LOG
+from ledger.domain.publicity import PublicityWindow, publicity_window
 from ledger.records.models import CreditRecord
 from ledger.selfservice.context import SelfServiceContext, audited, require_subject
 from ledger.selfservice.errors import UnknownRecord
-from ledger.selfservice.flags import OPEN_OBJECTION
 from ledger.selfservice.models import Objection, RepairApplication, SelfDeclaration
-from ledger.selfservice.publicity import PublicityWindow, publicity_window
 from ledger.services import audit_events
 
 __all__ = ["ObjectionSummary", "RepairSummary", "SelfQueryService", "SelfRecord", "SelfVersion"]

@@ -17,7 +17,8 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from ledger.chain.act_specs import ACTS
-from ledger.chain.membership import Role, Signed
+from ledger.chain.eip712 import Signed
+from ledger.chain.membership import Role
 from ledger.chain.signed_acts import SignedActsContract
 from ledger.errors import InvalidInput, NotAuthorized, NotFound
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from eth_utils import to_checksum_address
 
+from ledger.chain.eip712 import Signed
 from ledger.chain.membership import (
     ApproveMessage,
     Member,
@@ -22,7 +23,6 @@ from ledger.chain.membership import (
     RegisterEnterpriseMessage,
     ReinstateEnterpriseMessage,
     RotateKeyMessage,
-    Signed,
     SuspendEnterpriseMessage,
     uscc_hash,
 )

@@ -29,8 +29,9 @@ from ledger.chain.agreements import (
     TerminateMessage,
 )
 from ledger.chain.consents import Reason
+from ledger.chain.eip712 import sign
 from ledger.chain.errors import ContractRevert
-from ledger.chain.membership import Action, Role, sign
+from ledger.chain.membership import Action, Role
 from ledger.paths import CONTRACTS_DIR
 
 pytest_plugins = ["authorization_world"]

@@ -20,25 +20,24 @@ from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3.contract import Contract
 
-from ledger.chain.checkpoints import (
-    ACCESS_TRAIL_LOG,
-    CREDIT_RECORDS_LOG,
-    Checkpoint,
-    CheckpointsContract,
-    log_id,
-)
+from ledger.chain.checkpoints import Checkpoint, CheckpointsContract, log_id
 from ledger.chain.client import ChainClient
 from ledger.chain.eip712 import domain_of, sign_typed_data
 from ledger.chain.errors import ContractRevert
+from ledger.domain.log_names import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
 from ledger.merkle import rfc9162
 
 # ------------------------------------------------------------------ reference material
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+#: the on-chain ids of the two standard logs
+RECORDS_LOG_ID = log_id(CREDIT_RECORDS_LOG)
+TRAIL_LOG_ID = log_id(ACCESS_TRAIL_LOG)
 
 CT_LEAVES = [
     bytes.fromhex(h)
@@ -450,19 +449,19 @@ def test_library_random_inclusion(chain: ChainClient, harness: Contract, index_s
 
 
 def test_fresh_log_is_empty(setup: Setup) -> None:
-    assert setup.checkpoints.latest(CREDIT_RECORDS_LOG) == Checkpoint(0, EMPTY_ROOT)
-    assert setup.checkpoints.history(CREDIT_RECORDS_LOG) == []
+    assert setup.checkpoints.latest(RECORDS_LOG_ID) == Checkpoint(0, EMPTY_ROOT)
+    assert setup.checkpoints.history(RECORDS_LOG_ID) == []
     assert setup.checkpoints.membership() == setup.governance.membership.address
 
 
 def test_ct_roots_anchored_one_leaf_at_a_time(setup: Setup) -> None:
     cps, platform = setup.checkpoints, setup.accounts[0]
     for size in range(1, 9):
-        receipt = cps.submit(CREDIT_RECORDS_LOG, size, CT_ROOTS[size], CT_LOG.consistency(size - 1, size))
-        assert cps.latest(CREDIT_RECORDS_LOG) == Checkpoint(size, CT_ROOTS[size])
+        receipt = cps.submit(RECORDS_LOG_ID, size, CT_ROOTS[size], CT_LOG.consistency(size - 1, size))
+        assert cps.latest(RECORDS_LOG_ID) == Checkpoint(size, CT_ROOTS[size])
         (event,) = cps.events_in(receipt)
         assert (event.log_id, event.previous_size, event.size, event.root, event.submitter) == (
-            CREDIT_RECORDS_LOG,
+            RECORDS_LOG_ID,
             size - 1,
             size,
             CT_ROOTS[size],
@@ -472,45 +471,45 @@ def test_ct_roots_anchored_one_leaf_at_a_time(setup: Setup) -> None:
             receipt["blockNumber"],
             receipt["transactionHash"],
         )
-    history = cps.history(CREDIT_RECORDS_LOG)
+    history = cps.history(RECORDS_LOG_ID)
     assert [(e.previous_size, e.size, e.root) for e in history] == [
         (n - 1, n, CT_ROOTS[n]) for n in range(1, 9)
     ]
-    assert cps.history(ACCESS_TRAIL_LOG) == []
-    assert cps.history(CREDIT_RECORDS_LOG, from_block=history[-1].block_number) == history[-1:]
+    assert cps.history(TRAIL_LOG_ID) == []
+    assert cps.history(RECORDS_LOG_ID, from_block=history[-1].block_number) == history[-1:]
 
 
 def test_ct_consistency_vector_6_to_8_on_chain(setup: Setup) -> None:
     cps = setup.checkpoints
-    cps.submit(CREDIT_RECORDS_LOG, 6, CT_ROOTS[6], [])  # from the empty log: nothing to prove
-    receipt = cps.submit(CREDIT_RECORDS_LOG, 8, CT_ROOTS[8], CT_CONSISTENCY_6_TO_8)
+    cps.submit(RECORDS_LOG_ID, 6, CT_ROOTS[6], [])  # from the empty log: nothing to prove
+    receipt = cps.submit(RECORDS_LOG_ID, 8, CT_ROOTS[8], CT_CONSISTENCY_6_TO_8)
     assert receipt["status"] == 1
-    assert cps.latest(CREDIT_RECORDS_LOG) == Checkpoint(8, CT_ROOTS[8])
-    assert [(e.previous_size, e.size) for e in cps.history(CREDIT_RECORDS_LOG)] == [(0, 6), (6, 8)]
+    assert cps.latest(RECORDS_LOG_ID) == Checkpoint(8, CT_ROOTS[8])
+    assert [(e.previous_size, e.size) for e in cps.history(RECORDS_LOG_ID)] == [(0, 6), (6, 8)]
 
 
 def test_jumps_and_independent_logs(setup: Setup) -> None:
     cps = setup.checkpoints
     steps = [0, 1, 4, 7, 64, 100, 512, 513, 1024, 1030]
     for before, after in itertools.pairwise(steps):
-        cps.submit(ACCESS_TRAIL_LOG, after, BIG_LOG.root(after), BIG_LOG.consistency(before, after))
-    cps.submit(CREDIT_RECORDS_LOG, 3, CT_ROOTS[3], [])
-    assert cps.latest(ACCESS_TRAIL_LOG) == Checkpoint(1030, BIG_LOG.root(1030))
-    assert cps.latest(CREDIT_RECORDS_LOG) == Checkpoint(3, CT_ROOTS[3])
-    assert [e.size for e in cps.history(ACCESS_TRAIL_LOG)] == steps[1:]
-    assert log_id("access-trail") == ACCESS_TRAIL_LOG == CheckpointsContract.log_id("access-trail")
+        cps.submit(TRAIL_LOG_ID, after, BIG_LOG.root(after), BIG_LOG.consistency(before, after))
+    cps.submit(RECORDS_LOG_ID, 3, CT_ROOTS[3], [])
+    assert cps.latest(TRAIL_LOG_ID) == Checkpoint(1030, BIG_LOG.root(1030))
+    assert cps.latest(RECORDS_LOG_ID) == Checkpoint(3, CT_ROOTS[3])
+    assert [e.size for e in cps.history(TRAIL_LOG_ID)] == steps[1:]
+    assert TRAIL_LOG_ID == keccak(text="access-trail") == CheckpointsContract.log_id(ACCESS_TRAIL_LOG)
 
 
 @pytest.fixture
 def at_six(setup: Setup) -> Setup:
     """The credit-record log anchored at the CT tree of 6 leaves."""
-    setup.checkpoints.submit(CREDIT_RECORDS_LOG, 6, CT_ROOTS[6], [])
+    setup.checkpoints.submit(RECORDS_LOG_ID, 6, CT_ROOTS[6], [])
     return setup
 
 
 def refused(setup: Setup, size: int, root: bytes, proof: list[bytes]) -> ContractRevert:
-    err = reverts(lambda: setup.checkpoints.submit(CREDIT_RECORDS_LOG, size, root, proof))
-    assert setup.checkpoints.latest(CREDIT_RECORDS_LOG) == Checkpoint(6, CT_ROOTS[6])
+    err = reverts(lambda: setup.checkpoints.submit(RECORDS_LOG_ID, size, root, proof))
+    assert setup.checkpoints.latest(RECORDS_LOG_ID) == Checkpoint(6, CT_ROOTS[6])
     return err
 
 
@@ -551,13 +550,13 @@ def test_refuses_shrinking_log(at_six: Setup) -> None:
 
 def test_same_size_is_idempotent_only_with_same_root(at_six: Setup) -> None:
     cps = at_six.checkpoints
-    receipt = cps.submit(CREDIT_RECORDS_LOG, 6, CT_ROOTS[6], [])
+    receipt = cps.submit(RECORDS_LOG_ID, 6, CT_ROOTS[6], [])
     assert receipt["status"] == 1 and receipt["logs"] == []
-    assert len(cps.history(CREDIT_RECORDS_LOG)) == 1
+    assert len(cps.history(RECORDS_LOG_ID)) == 1
     err = refused(at_six, 6, CT_ROOTS[7], [])
     assert (err.error_name, err.error_args) == (
         "CheckpointsConflictingRoot",
-        {"logId": CREDIT_RECORDS_LOG, "size": 6, "anchoredRoot": CT_ROOTS[6], "submittedRoot": CT_ROOTS[7]},
+        {"logId": RECORDS_LOG_ID, "size": 6, "anchoredRoot": CT_ROOTS[6], "submittedRoot": CT_ROOTS[7]},
     )
     err = refused(at_six, 6, CT_ROOTS[6], [CT_ROOTS[6]])
     assert (err.error_name, err.error_args) == ("ConsistencyProofLength", {"expected": 0, "actual": 1})
@@ -565,14 +564,14 @@ def test_same_size_is_idempotent_only_with_same_root(at_six: Setup) -> None:
 
 def test_empty_log_rules(setup: Setup) -> None:
     cps = setup.checkpoints
-    assert cps.submit(ACCESS_TRAIL_LOG, 0, EMPTY_ROOT, [])["logs"] == []  # re-anchoring the empty tree
-    err = reverts(lambda: cps.submit(ACCESS_TRAIL_LOG, 0, CT_ROOTS[1], []))
+    assert cps.submit(TRAIL_LOG_ID, 0, EMPTY_ROOT, [])["logs"] == []  # re-anchoring the empty tree
+    err = reverts(lambda: cps.submit(TRAIL_LOG_ID, 0, CT_ROOTS[1], []))
     assert err.error_args == {
-        "logId": ACCESS_TRAIL_LOG, "size": 0, "anchoredRoot": EMPTY_ROOT, "submittedRoot": CT_ROOTS[1],
+        "logId": TRAIL_LOG_ID, "size": 0, "anchoredRoot": EMPTY_ROOT, "submittedRoot": CT_ROOTS[1],
     }  # fmt: skip
-    err = reverts(lambda: cps.submit(ACCESS_TRAIL_LOG, 4, CT_ROOTS[4], [CT_ROOTS[2]]))
+    err = reverts(lambda: cps.submit(TRAIL_LOG_ID, 4, CT_ROOTS[4], [CT_ROOTS[2]]))
     assert (err.error_name, err.error_args) == ("ConsistencyProofLength", {"expected": 0, "actual": 1})
-    assert cps.latest(ACCESS_TRAIL_LOG) == Checkpoint(0, EMPTY_ROOT)
+    assert cps.latest(TRAIL_LOG_ID) == Checkpoint(0, EMPTY_ROOT)
 
 
 def test_submitter_roles(setup: Setup) -> None:
@@ -582,40 +581,36 @@ def test_submitter_roles(setup: Setup) -> None:
     gov.admit(bank.address, ROLE_INSTITUTION, KIND_BANK)
     for account in (operator, bank, stranger):
         with pytest.raises(ContractRevert) as info:
-            setup.as_account(account).submit(CREDIT_RECORDS_LOG, 1, CT_ROOTS[1], [])
+            setup.as_account(account).submit(RECORDS_LOG_ID, 1, CT_ROOTS[1], [])
         assert (info.value.error_name, info.value.error_args) == (
             "CheckpointsUnauthorizedSubmitter",
             {"account": account.address.lower()},
         )
 
-    receipt = setup.as_account(provider).submit(CREDIT_RECORDS_LOG, 1, CT_ROOTS[1], [])
+    receipt = setup.as_account(provider).submit(RECORDS_LOG_ID, 1, CT_ROOTS[1], [])
     (event,) = setup.checkpoints.events_in(receipt)
     assert event.submitter == provider.address and event.size == 1
 
     gov.suspend(provider.address)
     err = reverts(
-        lambda: setup.as_account(provider).submit(
-            CREDIT_RECORDS_LOG, 2, CT_ROOTS[2], CT_LOG.consistency(1, 2)
-        )
+        lambda: setup.as_account(provider).submit(RECORDS_LOG_ID, 2, CT_ROOTS[2], CT_LOG.consistency(1, 2))
     )
     assert (err.error_name, err.error_args) == (
         "CheckpointsUnauthorizedSubmitter",
         {"account": provider.address.lower()},
     )
     gov.reinstate(provider.address)
-    setup.as_account(provider).submit(CREDIT_RECORDS_LOG, 2, CT_ROOTS[2], CT_LOG.consistency(1, 2))
+    setup.as_account(provider).submit(RECORDS_LOG_ID, 2, CT_ROOTS[2], CT_LOG.consistency(1, 2))
 
     gov.suspend(accounts[0].address)  # the platform itself
-    err = reverts(
-        lambda: setup.checkpoints.submit(CREDIT_RECORDS_LOG, 3, CT_ROOTS[3], CT_LOG.consistency(2, 3))
-    )
+    err = reverts(lambda: setup.checkpoints.submit(RECORDS_LOG_ID, 3, CT_ROOTS[3], CT_LOG.consistency(2, 3)))
     assert (err.error_name, err.error_args) == (
         "CheckpointsUnauthorizedSubmitter",
         {"account": accounts[0].address.lower()},
     )
-    own = setup.checkpoints.contract.functions.providerLogId(provider.address, CREDIT_RECORDS_LOG).call()
+    own = setup.checkpoints.contract.functions.providerLogId(provider.address, RECORDS_LOG_ID).call()
     assert setup.checkpoints.latest(own) == Checkpoint(2, CT_ROOTS[2])  # the provider's own log
-    assert setup.checkpoints.latest(CREDIT_RECORDS_LOG) == Checkpoint(0, EMPTY_ROOT)
+    assert setup.checkpoints.latest(RECORDS_LOG_ID) == Checkpoint(0, EMPTY_ROOT)
 
 
 def test_constructor_refuses_zero_membership(chain: ChainClient) -> None:
@@ -631,10 +626,10 @@ def test_checkpoint_gas_is_flat(setup: Setup, new_entries: int) -> None:
     """After a first anchor, a checkpoint costs < 70k gas whatever the batch size."""
     tree = rfc9162.MerkleTree(ref_leaf(i.to_bytes(4, "big")) for i in range(1000 + new_entries))
     cps = setup.checkpoints
-    first = cps.submit(CREDIT_RECORDS_LOG, 1000, tree.root(1000), [])
+    first = cps.submit(RECORDS_LOG_ID, 1000, tree.root(1000), [])
     assert first["gasUsed"] < 100_000  # two fresh storage slots, paid once per log
     size = 1000 + new_entries
-    receipt = cps.submit(CREDIT_RECORDS_LOG, size, tree.root(size), tree.consistency_proof(1000, size))
+    receipt = cps.submit(RECORDS_LOG_ID, size, tree.root(size), tree.consistency_proof(1000, size))
     assert receipt["gasUsed"] < 70_000
 
 
@@ -643,11 +638,11 @@ def test_a_provider_cannot_touch_the_platforms_log(setup: Setup) -> None:
     gov, accounts = setup.governance, setup.accounts
     provider = accounts[2]
     gov.admit(provider.address, ROLE_PROVIDER)
-    receipt = setup.as_account(provider).submit(CREDIT_RECORDS_LOG, 1, CT_ROOTS[1], [])
-    own = setup.checkpoints.contract.functions.providerLogId(provider.address, CREDIT_RECORDS_LOG).call()
+    receipt = setup.as_account(provider).submit(RECORDS_LOG_ID, 1, CT_ROOTS[1], [])
+    own = setup.checkpoints.contract.functions.providerLogId(provider.address, RECORDS_LOG_ID).call()
     (event,) = setup.checkpoints.events_in(receipt)
-    assert event.log_id == own != CREDIT_RECORDS_LOG
+    assert event.log_id == own != RECORDS_LOG_ID
     assert setup.checkpoints.latest(own) == Checkpoint(1, CT_ROOTS[1])
-    assert setup.checkpoints.latest(CREDIT_RECORDS_LOG) == Checkpoint(0, EMPTY_ROOT)  # untouched
-    setup.checkpoints.submit(CREDIT_RECORDS_LOG, 2, CT_ROOTS[2], [])  # the platform's own history
-    assert setup.checkpoints.latest(CREDIT_RECORDS_LOG) == Checkpoint(2, CT_ROOTS[2])
+    assert setup.checkpoints.latest(RECORDS_LOG_ID) == Checkpoint(0, EMPTY_ROOT)  # untouched
+    setup.checkpoints.submit(RECORDS_LOG_ID, 2, CT_ROOTS[2], [])  # the platform's own history
+    assert setup.checkpoints.latest(RECORDS_LOG_ID) == Checkpoint(2, CT_ROOTS[2])

@@ -37,8 +37,9 @@ from ledger.chain.authorize_call import AuthorizeCaller, encode_call
 from ledger.chain.catalogue_registry import MESSAGES as CATALOGUE_MESSAGES
 from ledger.chain.catalogue_registry import CatalogueVersion
 from ledger.chain.consents import MESSAGES, AuthorizationQuery, Decision, Grant, Reason
+from ledger.chain.eip712 import sign
 from ledger.chain.errors import ChainUnavailable
-from ledger.chain.membership import Action, Role, sign, uscc_hash
+from ledger.chain.membership import Action, Role, uscc_hash
 from ledger.paths import CONTRACTS_DIR
 
 pytest_plugins = ["authorization_world"]

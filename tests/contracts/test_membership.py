@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
 from ledger.chain.client import ChainClient
+from ledger.chain.eip712 import Signed, sign
 from ledger.chain.errors import ContractRevert
 from ledger.chain.membership import (
     ZERO_ADDRESS,
@@ -28,11 +29,9 @@ from ledger.chain.membership import (
     ReinstateEnterpriseMessage,
     Role,
     RotateKeyMessage,
-    Signed,
     Status,
     SuspendEnterpriseMessage,
     name_hash,
-    sign,
     uscc_hash,
 )
 from ledger.paths import CONTRACTS_DIR

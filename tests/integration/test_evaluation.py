@@ -25,9 +25,9 @@ from ledger.chain.model_registry import (
 )
 from ledger.cli import app as cli
 from ledger.evaluation.facts import FACTS
-from ledger.evaluation.indicators import default_indicators
 from ledger.evaluation.portrait import PortraitEvaluator
 from ledger.evaluation.records import PlainRecord
+from ledger.evaluation.schema import default_indicators
 from ledger.evaluation.scoring import Scorer
 from ledger.evaluation.synthetic import SyntheticCohort
 from ledger.evaluation.training import TrainedModel, TrainingRow, TrainingSource, train

@@ -35,9 +35,11 @@ from ledger.chain.agreements import (
 )
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision, GrantMessage, RevokeMessage
-from ledger.chain.membership import InstitutionKind, Role, Signed, uscc_hash
+from ledger.chain.eip712 import Signed
+from ledger.chain.membership import InstitutionKind, Role, uscc_hash
 from ledger.cli import app as cli
 from ledger.domain.catalogue import default_catalogue
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.errors import Unavailable
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
@@ -45,7 +47,7 @@ from ledger.platform import Platform
 from ledger.records.samples import sample_record, sample_uscc
 from ledger.release.request import DataRequestMessage, request_domain, request_to_json, sign_data_request
 from ledger.release.service import response_hash
-from ledger.release.trail import ACCESS_TRAIL_LOG, AccessTrail, TrailEntry
+from ledger.release.trail import AccessTrail, TrailEntry
 from ledger.sdk import ApiError, LedgerClient
 from ledger.services import audit_events
 from ledger.storage.database import Database

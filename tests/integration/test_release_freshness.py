@@ -18,15 +18,16 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.agreements import AgreementsContract
+from ledger.chain.eip712 import Signed, sign
 from ledger.chain.errors import ChainStale
-from ledger.chain.membership import Signed, sign
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.errors import InvalidInput
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
 from ledger.platform import Platform
 from ledger.release.request import DataRequestMessage, request_domain
 from ledger.release.service import Release, ReleaseRefused, ReleaseService
-from ledger.release.trail import ACCESS_TRAIL_LOG, ReplayedDataRequest
+from ledger.release.trail import ReplayedDataRequest
 from ledger.request_auth import Unauthenticated
 from ledger.wiring import release_service
 from tests.integration.test_release import CREDIT, SUBJECT, TAX, World, trail_size, world  # noqa: F401

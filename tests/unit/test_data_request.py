@@ -7,8 +7,7 @@ from eth_account import Account
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.chain.eip712 import recover_typed_data
-from ledger.chain.membership import Signed, sign
+from ledger.chain.eip712 import Signed, recover_typed_data, sign
 from ledger.errors import InvalidInput
 from ledger.release.request import (
     DataRequestMessage,

@@ -17,8 +17,8 @@ from ledger.chain.finality import (
     state_file_block,
 )
 from ledger.chain.journal import Watermark
-from ledger.chain.watch import ChainBehind, ChainWatch
 from ledger.errors import InvalidInput
+from ledger.services.chain_watch import ChainBehind, ChainWatch
 from ledger.settings import Settings
 
 HASH = b"\x11" * 32

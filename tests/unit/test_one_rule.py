@@ -19,7 +19,7 @@ from eth_account import Account
 from ledger.audit.examine import examine
 from ledger.audit.request_sig import RequestDomain
 from ledger.audit.subject import subject_problem
-from ledger.chain.membership import Signed, sign
+from ledger.chain.eip712 import Signed, sign
 from ledger.errors import LedgerError
 from ledger.logs.leaves import encode_leaf
 from ledger.records.samples import sample_uscc

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from ledger.records.crypto import Algorithm, Keyring, KeyringError, SealedDataError, dev_keys, dev_mac_key
-from ledger.settings import Settings
+from ledger.records.crypto import Algorithm, Keyring, KeyringError, SealedDataError
+from ledger.settings import Settings, dev_mac_key, dev_record_keys
 
 
 def _ring(algorithm: Algorithm = Algorithm.AES_256_GCM) -> Keyring:
@@ -82,7 +82,7 @@ PRODUCTION: dict[str, Any] = {
 def test_production_refuses_missing_or_development_keys() -> None:
     with pytest.raises(ValidationError, match="LEDGER_RECORD_KEYS must be set"):
         Settings(**PRODUCTION)
-    dev = dev_keys()["dev-aes-256-gcm"]
+    dev = dev_record_keys()["dev-aes-256-gcm"]
     with pytest.raises(ValidationError, match="is a development key"):
         Settings(
             **PRODUCTION, record_keys={"k": _b64(dev)}, record_key_id="k", record_mac_key=_b64(os.urandom(32))

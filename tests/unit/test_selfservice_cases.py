@@ -8,11 +8,11 @@ from typing import Any, cast
 
 import pytest
 
+from ledger.domain.cases import OPEN_OBJECTION
 from ledger.errors import InvalidInput
 from ledger.selfservice import leaves
 from ledger.selfservice.cases import MAX_TEXT, CaseKind, CaseWorkflow, stated, stated_reasons
 from ledger.selfservice.context import SelfServiceContext
-from ledger.selfservice.flags import OPEN_OBJECTION
 from ledger.selfservice.models import Objection, RepairApplication
 from ledger.selfservice.objections import OBJECTIONS, ObjectionStatus, ObjectionView
 from ledger.selfservice.repairs import REPAIRS, RepairStatus, RepairView

@@ -8,9 +8,9 @@ import pytest
 
 from api.errors import status_for
 from ledger.domain.catalogue import default_catalogue
+from ledger.domain.publicity import is_dishonesty, publication_ended, publicity_window
 from ledger.selfservice import errors as rules
 from ledger.selfservice.clock import FixedClock, local_day
-from ledger.selfservice.publicity import is_dishonesty, publication_ended, publicity_window
 from ledger.selfservice.workdays import DayKind, WorkCalendar, add_working_days, working_days_between
 
 CATALOGUE = default_catalogue()

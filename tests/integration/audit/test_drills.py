@@ -18,7 +18,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledger.audit.findings import Step
-from ledger.chain.membership import sign
+from ledger.chain.eip712 import sign
 from ledger.logs.models import LogEntry, LogHead
 from ledger.merkle.rfc9162 import hash_leaf
 from ledger.platform import Platform

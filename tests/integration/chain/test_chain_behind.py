@@ -27,9 +27,9 @@ from ledger.chain.journal import ActJournal
 from ledger.chain.membership import uscc_hash
 from ledger.cli import app as cli
 from ledger.devnet import Devnet, devnet_key
-from ledger.logs.locks import anchor_lock
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.logs.verify import ProofVerificationError, verify_inclusion_bundle
-from ledger.release.trail import ACCESS_TRAIL_LOG
+from ledger.storage.locks import anchor_lock
 from ledger.wiring import anchor_worker
 from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.chain.conftest import eventually, release_answer

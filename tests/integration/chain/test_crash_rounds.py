@@ -17,8 +17,8 @@ import pytest
 from ledger.chain.checkpoints import CheckpointsContract, log_id
 from ledger.chain.consents import ConsentsContract, RevokeMessage
 from ledger.devnet import Devnet
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.logs.anchor_worker import AnchorPolicy
-from ledger.release.trail import ACCESS_TRAIL_LOG
 from ledger.wiring import anchor_worker
 from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.chain.conftest import eventually, release_answer

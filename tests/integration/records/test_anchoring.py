@@ -20,6 +20,7 @@ from ledger.cli import app as cli
 from ledger.cli_records import start_anchoring
 from ledger.devnet import devnet_key
 from ledger.domain.catalogue import Catalogue
+from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
 from ledger.logs.models import LogCheckpoint, LogEntry
 from ledger.logs.proofs import LogProofs
@@ -28,7 +29,6 @@ from ledger.logs.tree import TreeCache
 from ledger.logs.verify import ProofVerificationError
 from ledger.merkle.rfc9162 import hash_leaf, verify_consistency
 from ledger.platform import Platform
-from ledger.records.canonical import CREDIT_RECORDS_LOG
 from ledger.records.samples import sample_records
 from ledger.records.verify import verify_record_bundle
 from ledger.sdk import ApiError

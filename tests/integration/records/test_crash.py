@@ -42,12 +42,12 @@ from ledger.chain.membership import Role
 from ledger.cli import app as cli
 from ledger.devnet import Devnet, devnet_key
 from ledger.domain.catalogue import default_catalogue
+from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
 from ledger.merkle.rfc9162 import MerkleTree, hash_leaf, verify_inclusion
 from ledger.paths import PROJECT_ROOT
 from ledger.platform import Platform
-from ledger.records.canonical import CREDIT_RECORDS_LOG
 from ledger.records.models import CreditRecord
 from ledger.records.samples import sample_records
 from ledger.records.verify import verify_record_bundle

@@ -137,9 +137,9 @@ def refused(call: Any, status: int, rule: str) -> ApiError:
 
 def leaf(w: World, index: int) -> Any:
     """The credit-record log's leaf at `index`, decoded."""
+    from ledger.domain.log_names import CREDIT_RECORDS_LOG
     from ledger.logs.leaves import decode_leaf
     from ledger.logs.models import LogEntry
-    from ledger.records.canonical import CREDIT_RECORDS_LOG
 
     with w.platform.db.session() as session:
         row = session.get(LogEntry, (CREDIT_RECORDS_LOG, index))

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import update
 
-from ledger.records.canonical import CREDIT_RECORDS_LOG
+from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.selfservice.models import Objection
 from ledger.wiring import anchor_worker
 from tests.integration.audit.conftest import export_of, verifier_for

@@ -7,7 +7,7 @@ from datetime import timedelta
 from eth_utils import keccak
 
 from ledger.chain.agreements import CommitmentKind, MarkBreachedMessage
-from ledger.records.canonical import CREDIT_RECORDS_LOG
+from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.records.samples import sample_resident_id
 from ledger.services import audit_events
 from ledger.wiring import anchor_worker

@@ -19,8 +19,7 @@ from ledger.audit.request_sig import (
     recover_signer,
     request_digest,
 )
-from ledger.chain.eip712 import sign_typed_data
-from ledger.chain.membership import Signed
+from ledger.chain.eip712 import Signed, sign_typed_data
 from ledger.logs.leaves import encode_leaf
 from ledger.release.request import DataRequestMessage, request_domain, request_to_json
 from tests.unit.audit.test_leaves import PAYLOAD

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from ledger.evaluation.indicators import IndicatorFile, default_indicators
+from ledger.evaluation.indicators import IndicatorFile
 from ledger.evaluation.model import ModelDocument, parse_model
+from ledger.evaluation.schema import default_indicators
 from ledger.evaluation.synthetic import Labelled, SyntheticCohort
 from ledger.evaluation.training import TrainedModel, TrainingRow, TrainingSource, train
 

@@ -23,8 +23,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
+from ledger.chain.eip712 import Signed, sign
 from ledger.chain.errors import ChainUnavailable
-from ledger.chain.membership import Signed, sign
 from ledger.domain.catalogue import Catalogue
 from ledger.errors import Unavailable
 from ledger.logs.store import AppendedEntry

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from ledger.chain.membership import Signed, sign
+from ledger.chain.eip712 import Signed, sign
 from ledger.errors import InvalidInput
 from ledger.records.samples import sample_uscc
 from ledger.release.request import (

@@ -1,8 +1,11 @@
-"""The lock that lets only one anchoring worker at a time checkpoint a given log.
+"""A database-held lock that one process at a time may hold, by name.
 
-Correctness does not depend on it: the contract accepts only a checkpoint consistent
-with the anchored one and treats a repeat as a no-op, so two workers cannot fork or
-double-anchor a log. The lock spares the loser reverted transactions and gas.
+The anchoring worker takes one per log (`ledger.logs.anchor_worker`), so only one
+worker at a time checkpoints it; the chain watch one to reconcile
+(`ledger.services.chain_watch`). Anchoring's correctness does not depend on it: the
+contract accepts only a checkpoint consistent with the anchored one and treats a
+repeat as a no-op, so two workers cannot fork or double-anchor a log. The lock spares
+the loser reverted transactions and gas.
 
 Both kinds are released by the operating system when their holder dies, so a crashed
 worker never blocks its successor:

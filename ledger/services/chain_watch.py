@@ -46,8 +46,8 @@ from ledger.chain.consents import Decision
 from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.chain.journal import ActJournal, Watermark
 from ledger.errors import LedgerError, Unavailable
-from ledger.logs.locks import AnchorLock, anchor_lock
 from ledger.logs.models import LogCheckpoint
+from ledger.storage.locks import AnchorLock, anchor_lock
 
 __all__ = ["ChainBehind", "ChainWatch", "WatchedAuthorizer"]
 
