@@ -18,8 +18,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger.chain.client import ChainClient
+from ledger.chain.eip712 import sign
 from ledger.chain.errors import ContractRevert
-from ledger.chain.membership import Action, InstitutionKind, MembershipContract, Role, name_hash, sign
+from ledger.chain.membership import Action, InstitutionKind, MembershipContract, Role, name_hash
 from ledger.chain.model_registry import (
     MESSAGES,
     ModelAction,
