@@ -69,7 +69,9 @@ OTHER_LEAF_TYPES = {
             "repair-decision",
             "self-declaration",
         }
-    )
+    ),
+    # evaluations (a score and portrait released as a derived result, `ledger/evaluation_release/`)
+    ACCESS_TRAIL_LOG: frozenset({"evaluation"}),
 }
 
 _UINT256 = 2**256

@@ -1,0 +1,108 @@
+"""The auditor recomputes every logged evaluation (step 6) from an operator's export with
+openings and the chain, and catches each tampering with the right finding: a changed score,
+a swapped model version, a dropped input record.
+
+Real anvil, SQLite and PostgreSQL; the evaluations are made through the API as in
+`test_evaluation.py` (SYNTHETIC model and enterprise).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import rfc8785
+
+from ledger.audit.export import AuditExport, ExportedEntry
+from ledger.audit.findings import Finding, Step
+from ledger.chain.model_registry import ApproveModelProposalMessage, ProposeModelMessage
+from tests.integration.audit.conftest import export_of, verifier_for
+from tests.integration.test_evaluation import Evaluations, cohort, ev, trained, world
+
+__all__ = ["cohort", "ev", "trained", "world"]  # fixtures shared with the evaluation tests
+
+ACCESS_TRAIL = "access-trail"
+
+
+def evaluated(ev: Evaluations) -> tuple[AuditExport, int, int]:
+    """Two model versions active, one evaluation with the first: the export, its index, the second."""
+    first = ev.active()
+    ev.grant()
+    # a second version: the same scorecard under another name, with its own card
+    document = json.loads(ev.trained.document.canonical()) | {"model_version": "audit-drill"}
+    model_hash = hashlib.sha256(rfc8785.dumps(document)).digest()
+    card = json.loads(ev.trained.card.canonical()) | {"model_sha256": model_hash.hex()}
+    stored = ev.w.sdk(ev.w.operators[0]).store_model_documents(document, card)
+    proposal = int(
+        ev.w.sdk(ev.w.operators[0]).act(
+            ProposeModelMessage,
+            model_hash=bytes.fromhex(stored["model_hash"][2:]),
+            card_hash=bytes.fromhex(stored["card_hash"][2:]),
+            indicator_version=int(stored["indicator_version"]),
+            input_categories=int(stored["input_categories"]),
+        )["created_id"]
+    )
+    ev.w.sdk(ev.w.operators[1]).act(ApproveModelProposalMessage, id=proposal)
+    second = ev.version_of(proposal)
+    index = ev.evaluate(first)["receipt"]["index"]  # both versions active at its block B
+    return export_of(ev.w.platform, openings=True), index, second
+
+
+def tampered(export: AuditExport, index: int, change: Callable[[dict[str, Any]], None]) -> AuditExport:
+    entries = []
+    for e in export.entries[ACCESS_TRAIL]:
+        if e.seq == index:
+            leaf = json.loads(e.leaf)
+            change(leaf)  # the payload is the leaf besides its type and seq
+            e = ExportedEntry(e.log, e.seq, rfc8785.dumps(leaf))
+        entries.append(e)
+    return dataclasses.replace(export, entries={**export.entries, ACCESS_TRAIL: entries})
+
+
+def step6(ev: Evaluations, export: AuditExport) -> list[Finding]:
+    report = verifier_for(ev.w.platform).verify(export)
+    return [f for f in report.findings if f.step.value.startswith("6.")]
+
+
+def test_the_auditor_recomputes_each_evaluation_and_catches_each_tampering(ev: Evaluations) -> None:
+    export, index, second = evaluated(ev)
+    assert any(json.loads(e.leaf)["type"] == "evaluation" for e in export.entries[ACCESS_TRAIL])
+    assert len(export.evaluation_models) == 2
+    clean = verifier_for(ev.w.platform).verify(export)
+    assert clean.findings == [], [str(f) for f in clean.findings]
+
+    def score(p: dict[str, Any]) -> None:
+        p["score"] = int(p["score"]) + 7
+
+    found = step6(ev, tampered(export, index, score))
+    assert [(f.step, f.index) for f in found] == [(Step.EVALUATION_RESULT, index)]
+    assert "score and grade differ" in found[0].what
+
+    def swap(p: dict[str, Any]) -> None:
+        p["model_version"] = second
+
+    found = step6(ev, tampered(export, index, swap))
+    assert (Step.EVALUATION_MODEL, index) in [(f.step, f.index) for f in found]
+    assert any("another model" in f.what for f in found)
+
+    def drop(p: dict[str, Any]) -> None:
+        p["inputs"] = p["inputs"][1:]
+
+    found = step6(ev, tampered(export, index, drop))
+    assert found and all(f.step is Step.EVALUATION_RESULT and f.index == index for f in found)
+    assert any("response hash" in f.what for f in found)
+
+    def forge(p: dict[str, Any]) -> None:
+        p["request"]["purpose"] = str(int(p["request"]["purpose"]) << 1)
+        p["purpose"] = p["request"]["purpose"]
+
+    found = step6(ev, tampered(export, index, forge))
+    assert [(f.step, f.index) for f in found] == [(Step.EVALUATION_REQUEST, index)]
+    assert "not signed by its institution" in found[0].what
+
+    without_openings = export_of(ev.w.platform)
+    found = step6(ev, without_openings)
+    assert found and all(f.step is Step.EVALUATION_INPUTS for f in found)
