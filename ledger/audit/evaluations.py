@@ -38,7 +38,7 @@ from eth_utils import keccak
 
 from ledger.audit.export import EvaluationModelDocument, StoredVersion
 from ledger.audit.findings import Finding, Step
-from ledger.audit.leaves import ACCESS_TRAIL_LOG, LeafProblem, decode_leaf
+from ledger.audit.leaves import ACCESS_TRAIL_LOG, EVALUATION_LEAF_TYPE, LeafProblem, decode_leaf
 from ledger.audit.request_sig import DOMAIN_TYPE, SignatureProblem, recover_signer
 from ledger.errors import LedgerError
 from ledger.evaluation.indicators import IndicatorFile, load_indicators
@@ -58,7 +58,6 @@ __all__ = [
     "model_reader",
 ]
 
-EVALUATION_LEAF_TYPE = "evaluation"
 ACTIVE = 2  # IModelRegistry.Status.Active
 _MODEL_SELECTOR = keccak(text="model(uint256)")[:4]
 

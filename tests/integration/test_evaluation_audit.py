@@ -1,6 +1,8 @@
 """The auditor recomputes every logged evaluation (step 6) from an operator's export with
 openings and the chain, and catches each tampering with the right finding: a changed score,
-a swapped model version, a dropped input record.
+a swapped model version, a dropped input record. It authorizes each evaluation as it does a
+release (step 4): an evaluation dated to a block where its institution had no grant, or only
+a revoked one, and a nonce spent by a release and again by an evaluation are caught.
 
 Real anvil, SQLite and PostgreSQL; the evaluations are made through the API as in
 `test_evaluation.py` (SYNTHETIC model and enterprise).
@@ -18,9 +20,11 @@ import rfc8785
 
 from ledger.audit.export import AuditExport, ExportedEntry
 from ledger.audit.findings import Finding, Step
+from ledger.chain.consents import RevokeMessage
 from ledger.chain.model_registry import ApproveModelProposalMessage, ProposeModelMessage
 from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.test_evaluation import Evaluations, cohort, ev, trained, world
+from tests.integration.test_release import CREDIT
 
 __all__ = ["cohort", "ev", "trained", "world"]  # fixtures shared with the evaluation tests
 
@@ -106,3 +110,52 @@ def test_the_auditor_recomputes_each_evaluation_and_catches_each_tampering(ev: E
     without_openings = export_of(ev.w.platform)
     found = step6(ev, without_openings)
     assert found and all(f.step is Step.EVALUATION_INPUTS for f in found)
+
+
+def step4(ev: Evaluations, export: AuditExport) -> list[Finding]:
+    report = verifier_for(ev.w.platform).verify(export)
+    return [f for f in report.findings if f.step.value.startswith("4.")]
+
+
+def test_each_evaluation_is_authorized_as_a_release_is(ev: Evaluations) -> None:
+    version = ev.active()
+    w3 = ev.w.platform.chain.w3
+    before_grant = int(w3.eth.block_number)  # the model active, no grant yet
+    grant = ev.grant()
+    released = ev.w.sdk(ev.w.bank).release(ev.subject, ev.inputs, CREDIT, ev.agreement)
+    index = ev.evaluate(version)["receipt"]["index"]
+    ev.w.sdk(ev.enterprise).act(RevokeMessage, grant_id=grant)
+    after_revocation = int(w3.eth.block_number)
+    export = export_of(ev.w.platform, openings=True)
+    leaves = {e.seq: json.loads(e.leaf) for e in export.entries[ACCESS_TRAIL]}
+    release_index = released["receipt"]["index"]
+    assert leaves[release_index]["type"] == "access" and leaves[index]["type"] == "evaluation"
+
+    clean = verifier_for(ev.w.platform).verify(export)
+    assert clean.findings == [], [str(f) for f in clean.findings]
+    assert clean.to_json()["access"]["evaluations_well_formed"] == 1
+
+    for block in (before_grant, after_revocation):
+
+        def redate(p: dict[str, Any], b: int = block) -> None:
+            p["block"] = b
+
+        found = step4(ev, tampered(export, index, redate))
+        assert [(f.step, f.index, f.got) for f in found if f.step is Step.AUTHORIZATION] == [
+            (Step.AUTHORIZATION, index, "NO_COVERING_GRANT")
+        ], [str(f) for f in found]
+        assert "evaluation not authorized" in next(f.what for f in found if f.step is Step.AUTHORIZATION)
+
+    def reuse(p: dict[str, Any]) -> None:
+        p["request"]["nonce"] = leaves[release_index]["request"]["nonce"]
+
+    found = step4(ev, tampered(export, index, reuse))
+    assert [(f.step, f.index) for f in found] == [(Step.NONCE, index)], [str(f) for f in found]
+    assert f"entry {release_index}" in found[0].what
+
+    def other_subject(p: dict[str, Any]) -> None:
+        last = p["subject"][-1]
+        p["subject"] = p["subject"][:-1] + ("1" if last == "0" else "0")  # not what was asked
+
+    found = step4(ev, tampered(export, index, other_subject))
+    assert (Step.REQUEST_MATCH, index) in [(f.step, f.index) for f in found]
