@@ -17,12 +17,19 @@ from collections.abc import Callable
 from typing import Any
 
 import rfc8785
+from fastapi.testclient import TestClient
 
+from api.app import create_app
+from ledger.audit.api_source import ApiExportSource
+from ledger.audit.errors import AuditError
 from ledger.audit.export import AuditExport, ExportedEntry
 from ledger.audit.findings import Finding, Step
 from ledger.chain.consents import RevokeMessage
+from ledger.chain.membership import Role
 from ledger.chain.model_registry import ApproveModelProposalMessage, ProposeModelMessage
 from tests.integration.audit.conftest import export_of, verifier_for
+from tests.integration.audit.trail import key
+from tests.integration.conftest import Onboarding
 from tests.integration.test_evaluation import Evaluations, cohort, ev, trained, world
 from tests.integration.test_release import CREDIT
 
@@ -159,3 +166,22 @@ def test_each_evaluation_is_authorized_as_a_release_is(ev: Evaluations) -> None:
 
     found = step4(ev, tampered(export, index, other_subject))
     assert (Step.REQUEST_MATCH, index) in [(f.step, f.index) for f in found]
+
+
+def test_through_the_api_the_auditor_gets_the_model_documents(ev: Evaluations) -> None:
+    export, _, _ = evaluated(ev)
+    platform = ev.w.platform
+    auditor = Onboarding(platform, ev.w.operators).admit(key("auditor"), Role.AUDITOR, name="auditor")
+    with TestClient(create_app(platform)) as client:
+        through_api = ApiExportSource(http=client, auditor=auditor, deployment=platform.deployment).read()
+        bank = ApiExportSource(http=client, auditor=ev.w.bank, deployment=platform.deployment)
+        try:
+            bank.read()
+            raise AssertionError("an institution read the auditors' pages")
+        except AuditError as exc:
+            assert "403" in exc.message
+    assert through_api.evaluation_models == export.evaluation_models
+    assert len(through_api.evaluation_models) == 2
+    # the API serves no openings, so 6.2 is all that stays unchecked: 6.1 finds its models
+    found = step6(ev, through_api)
+    assert found and all(f.step is Step.EVALUATION_INPUTS for f in found), [str(f) for f in found]
