@@ -22,6 +22,7 @@ from fastapi import Depends, Request
 
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
+from ledger.evaluation_release.service import EvaluationService
 from ledger.logs.bundles import ProofBundles
 from ledger.platform import Platform
 from ledger.records.catalogues import CatalogueService
@@ -77,6 +78,10 @@ async def get_release(request: Request) -> ReleaseService:
     return services_of(request.app).release
 
 
+async def get_evaluation(request: Request) -> EvaluationService:
+    return services_of(request.app).evaluation
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 MembershipDep = Annotated[MembershipService, Depends(get_membership)]
@@ -86,6 +91,7 @@ RecordsDep = Annotated[RecordsService, Depends(get_records)]
 BundlesDep = Annotated[ProofBundles, Depends(get_bundles)]
 AccessesDep = Annotated[AccessesService, Depends(get_accesses)]
 ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
+EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
 
 
 @dataclass(frozen=True)

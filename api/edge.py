@@ -65,6 +65,8 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
     ("POST", "/records"): BodyRoute("ingest_max_single_bytes", (Role.PROVIDER,)),
     ("POST", "/catalogue/versions"): BodyRoute("ingest_max_single_bytes", (Role.OPERATOR,)),
     ("POST", "/releases"): BodyRoute("release_max_body_bytes"),
+    ("POST", "/evaluations"): BodyRoute("release_max_body_bytes"),
+    ("POST", "/models/documents"): BodyRoute("ingest_max_single_bytes", (Role.OPERATOR,)),
 }
 
 

@@ -119,6 +119,8 @@ UNPROCESSABLE_REVERTS = {
     "InvalidInstitutionKind",
     "InvalidUsccHash",
     "InvalidProposalLifetime",
+    "EmptyModelHash",
+    "NoModelInputs",
 }
 
 

@@ -26,18 +26,21 @@ from sqlalchemy.orm import Session
 
 from ledger.audit.export import (
     CatalogueDocument,
+    EvaluationModelDocument,
     ExportHeader,
     Opening,
     Refusal,
     StoredVersion,
     catalogue_line,
     entry_line,
+    evaluation_model_line,
     header_line,
     record_line,
     refusal_line,
 )
 from ledger.chain.deploy import Deployment
 from ledger.domain.catalogue import Catalogue, default_catalogue
+from ledger.evaluation_release.models import EvaluationModelRow
 from ledger.logs.leaves import check_log_name
 from ledger.logs.models import LogEntry, LogHead
 from ledger.records.crypto import Keyring
@@ -160,6 +163,13 @@ def catalogue_documents(db: Database) -> list[CatalogueDocument]:
     return sorted(known.values(), key=lambda c: c.version)
 
 
+def evaluation_models(db: Database) -> list[EvaluationModelDocument]:
+    """Every model document the platform holds, with its card (what evaluations were made with)."""
+    with db.session() as session:
+        rows = session.scalars(select(EvaluationModelRow).order_by(EvaluationModelRow.stored_at)).all()
+        return [EvaluationModelDocument(json.loads(r.document), json.loads(r.card)) for r in rows]
+
+
 def _pages(fetch: Callable[[int], tuple[list[Any], int | None]]) -> Iterator[Any]:
     cursor: int | None = 0
     while cursor is not None:
@@ -200,6 +210,8 @@ def write_export(
         openings += version.opening is not None
     for catalogue in catalogue_documents(db):
         out.write(catalogue_line(catalogue) + "\n")
+    for model in evaluation_models(db):
+        out.write(evaluation_model_line(model) + "\n")
     refusals = 0
     if with_refusals:
         for refusal in _pages(lambda after: refusals_page(db, after, _PAGE)):

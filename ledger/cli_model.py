@@ -1,4 +1,4 @@
-"""`credit-ledger model synth|train|show|monitor`: the credit scorecard, offline.
+"""`credit-ledger model synth|train|show|monitor|propose|approve|retire`: the credit scorecard.
 
 `synth` writes a SYNTHETIC cohort (generated enterprises, their portraits and default
 labels; see `ledger.evaluation.synthetic`); `train` fits the scorecard on a cohort and
@@ -7,8 +7,11 @@ file is its hash); `show` validates a model document (and card) and prints it; `
 compares a current population with the training one (PSI, grades, migration) as JSON,
 and as HTML on request, with a warning past PSI 0.25.
 
-Nothing here touches the chain or the database: proposing and approving a model version
-on chain comes with the model governance.
+`propose`, `approve` and `retire` are the model governance on chain (operators, signed
+with their own key and relayed by the API): a model version names the model document's
+hash, its card's hash, the indicator file's version and the categories the indicator file
+reads; it is active once operators reaching the quorum approved it, and retired the same
+way. The other commands touch neither the chain nor the database.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ledger.cli_records import ApiOption, KeyEnvOption, KeystoreOption, member_client
 from ledger.errors import LedgerError
 
 model_app = typer.Typer(
@@ -217,3 +221,81 @@ def monitor(
     for warning in report.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+# -- governance on chain: propose, approve, retire (operators, through the API) ---------------
+
+
+def _act(client: Any, message: Any, **values: Any) -> dict[str, Any]:
+    from ledger.sdk import ApiError, ApiUnreachable
+
+    try:
+        result: dict[str, Any] = client.act(message, **values)
+    except (ApiError, ApiUnreachable) as exc:
+        raise _fail(exc.message) from exc
+    return result
+
+
+@model_app.command("propose")
+def propose(
+    model: Annotated[Path, typer.Argument(help="the model document (model.json)", dir_okay=False)],
+    card: Annotated[Path, typer.Argument(help="its model card (card.json)", dir_okay=False)],
+    api: ApiOption = None,
+    keystore: KeystoreOption = None,
+    key_env: KeyEnvOption = None,
+) -> None:
+    """Store a model document and its card, then propose its version on chain (operators).
+
+    The platform checks both (the field named on refusal) and answers their hashes and the
+    input categories; the version is active once operators reach the quorum.
+    """
+    from ledger.chain.model_registry import ProposeModelMessage
+    from ledger.sdk import ApiError, ApiUnreachable
+
+    try:
+        document = json.loads(model.read_text(encoding="utf-8"))
+        card_document = json.loads(card.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cannot read the model or card: {exc}") from exc
+    client = member_client(api, keystore, key_env)
+    try:
+        stored = client.store_model_documents(document, card_document)
+    except (ApiError, ApiUnreachable) as exc:
+        raise _fail(exc.message) from exc
+    result = _act(
+        client,
+        ProposeModelMessage,
+        model_hash=bytes.fromhex(stored["model_hash"][2:]),
+        card_hash=bytes.fromhex(stored["card_hash"][2:]),
+        indicator_version=int(stored["indicator_version"]),
+        input_categories=int(stored["input_categories"]),
+    )
+    typer.echo(json.dumps({**stored, **result}, indent=2))
+
+
+@model_app.command("approve")
+def approve(
+    proposal: Annotated[int, typer.Argument(min=1, help="the proposal id (activation or retirement)")],
+    api: ApiOption = None,
+    keystore: KeystoreOption = None,
+    key_env: KeyEnvOption = None,
+) -> None:
+    """Approve a model proposal (operators); the approval reaching the quorum executes it."""
+    from ledger.chain.model_registry import ApproveModelProposalMessage
+
+    result = _act(member_client(api, keystore, key_env), ApproveModelProposalMessage, id=proposal)
+    typer.echo(json.dumps(result, indent=2))
+
+
+@model_app.command("retire")
+def retire(
+    version: Annotated[int, typer.Argument(min=1, help="the active model version to retire")],
+    api: ApiOption = None,
+    keystore: KeystoreOption = None,
+    key_env: KeyEnvOption = None,
+) -> None:
+    """Propose to retire a model version (operators); retired once operators reach the quorum."""
+    from ledger.chain.model_registry import ProposeModelRetirementMessage
+
+    result = _act(member_client(api, keystore, key_env), ProposeModelRetirementMessage, version=version)
+    typer.echo(json.dumps(result, indent=2))

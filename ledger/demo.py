@@ -30,6 +30,7 @@ from eth_utils import keccak
 from ledger.chain.agreements import CommitmentKind, CommitMessage, CountersignMessage, ProposeAgreementMessage
 from ledger.chain.consents import GrantMessage, RevokeMessage
 from ledger.chain.membership import Action, InstitutionKind, Role, uscc_hash
+from ledger.chain.model_registry import ApproveModelProposalMessage, ProposeModelMessage
 from ledger.devnet import devnet_key
 from ledger.domain.catalogue import default_catalogue
 from ledger.domain.identifiers import (
@@ -467,6 +468,52 @@ class Demo:
 
     # 11 ------------------------------------------------------------------------------------------
 
+    def evaluation(self) -> None:
+        self.step(
+            "信用评价 · a scorecard (SYNTHETIC) approved by quorum; the bank evaluates; the enterprise too"
+        )
+        model, card = synthetic_scorecard(f"demo-{self.run_id}")
+        operator, second = self.client(self.operators[0]), self.client(self.operators[1])
+        stored = operator.store_model_documents(model, card)
+        inputs = int(stored["input_categories"])
+        proposed = operator.act(
+            ProposeModelMessage,
+            model_hash=bytes.fromhex(stored["model_hash"][2:]),
+            card_hash=bytes.fromhex(stored["card_hash"][2:]),
+            indicator_version=int(stored["indicator_version"]),
+            input_categories=inputs,
+        )
+        proposal = int(proposed["created_id"])
+        version = int(operator.model_proposal(proposal)["version"])
+        say(f"    scorecard {short(stored['model_hash'])} (trained on a SYNTHETIC cohort) stored; operator 1 "
+            f"proposes it as model version {version} (proposal #{proposal})")  # fmt: skip
+        say(f"      {on_chain(proposed)}")
+        approved = second.act(ApproveModelProposalMessage, id=proposal)
+        say(f"    operator 2 approves: quorum reached, version {version} active")
+        say(f"      {on_chain(approved)}")
+        agreement = self._agreement(self.bank, inputs, CREDIT, int(time.time()), "信贷审批 credit_assessment")
+        e = self.enterprises[0]
+        granted = self.client(e.account).act(
+            GrantMessage,
+            uscc_hash=uscc_hash(e.uscc), institution=self.bank.account.address, agreement_id=agreement,
+            categories=inputs, purposes=CREDIT, raw_categories=0, expires_at=int(time.time()) + 30 * 86400,
+        )  # fmt: skip
+        say(f"    {e.name} grants 郑州银行 the model's inputs (masked) → grant #{granted['created_id']}")
+        answer = self.client(self.bank.account).evaluate(e.uscc, version, CREDIT, agreement)
+        data, receipt = answer["data"], answer["receipt"]
+        if data["status"] == "scored":
+            say(f"    郑州银行: score {data['score']}, grade {data['grade']}; no record leaves the platform")
+            for reason in data["reasons"]:
+                say(f"      {reason['text_zh']}")
+        else:
+            missing = ", ".join(data["missing_dimensions"])
+            say(f"    郑州银行 gets: insufficient data ({missing}); no score is made up")
+        say(f"      receipt: access-trail #{receipt['index']}, authorized at block B={receipt['block']}, "
+            f"response hash {short(receipt['response_hash'])}")  # fmt: skip
+        own = self.client(e.account).self_evaluation(e.uscc)
+        say(f"    {e.name} sees its own evaluation, free: {own['status']}"
+            + (f", grade {own['grade']}" if own["status"] == "scored" else ""))  # fmt: skip
+
     def anchored(self, wait_seconds: float = PROOF_WAIT_SECONDS) -> None:
         index = int(self.first_receipt["index"])
         self.step(f"访问留痕上链 · access-trail entry #{index} (the first release) anchored on chain")
@@ -510,7 +557,7 @@ class Demo:
         steps = (
             self.catalogue, self.admit_members, self.register_enterprises, self.ingest, self.agreements,
             self.masked_release, self.raw_release, self.public_release, self.guarantor_refused, self.revoke,
-            self.anchored,
+            self.evaluation, self.anchored,
         )  # fmt: skip
         began = time.monotonic()
         for step in steps:
@@ -522,6 +569,32 @@ class Demo:
         say()
         say(f"done in {time.monotonic() - began:.1f} s: every act above is a signed, relayed transaction; "
             "every release has its access-trail receipt.")  # fmt: skip
+
+
+def synthetic_scorecard(
+    model_version: str, seed: int = 7, count: int = 1_500
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A scorecard and its card trained on a SYNTHETIC cohort (`ledger.evaluation.synthetic`):
+    the demo has no real outcomes to train on, and says so. Named `model_version`, so each
+    run proposes a document of its own (a registry refuses a document twice)."""
+    from ledger.evaluation.schema import default_indicators
+    from ledger.evaluation.synthetic import SyntheticCohort
+    from ledger.evaluation.training import TrainingRow, TrainingSource, train
+
+    indicators = default_indicators()
+    labelled = list(SyntheticCohort(seed, date.today(), indicators).labelled(0, count))
+    rows = [TrainingRow(x.subject, x.portrait.values, x.default) for x in labelled if x.portrait.sufficient]
+    source = TrainingSource(
+        synthetic=True,
+        description_en="SYNTHETIC SME cohort for the demo",
+        description_zh="演示用合成中小企业样本",
+        details={"generator": "ledger.evaluation.synthetic", "seed": seed, "enterprises": count},
+        excluded_insufficient=len(labelled) - len(rows),
+    )
+    trained = train(rows, indicators, source)
+    document = trained.document.model_copy(update={"model_version": model_version})
+    card = trained.card.model_copy(update={"model_sha256": document.content_hash().hex()})
+    return document.model_dump(mode="json"), card.model_dump(mode="json")
 
 
 def _wrap(items: Iterable[str], width: int) -> list[str]:

@@ -311,6 +311,49 @@ class LedgerClient:
         result: dict[str, Any] = self.request("GET", f"/releases/{index}/proof")
         return result
 
+    # -- credit evaluation -------------------------------------------------------------------
+
+    def store_model_documents(self, model: dict[str, Any], card: dict[str, Any]) -> dict[str, Any]:
+        """Store a model document and its card (operators): their hashes and input categories."""
+        result: dict[str, Any] = self.request("POST", "/models/documents", {"model": model, "card": card})
+        return result
+
+    def model_version(self, version: int) -> dict[str, Any]:
+        """A model version on chain: hashes, indicator version, input categories, status."""
+        result: dict[str, Any] = self.request("GET", f"/models/versions/{version}")
+        return result
+
+    def model_proposal(self, proposal: int) -> dict[str, Any]:
+        """A model proposal on chain: action, version, approvals, whether executed."""
+        result: dict[str, Any] = self.request("GET", f"/models/proposals/{proposal}")
+        return result
+
+    def evaluate(self, subject: str, model_version: int, purpose: int, agreement_id: int) -> dict[str, Any]:
+        """Sign an evaluation request for this institution and ask for the evaluation."""
+        from ledger.evaluation_release.request import (
+            evaluation_domain,
+            evaluation_request_to_json,
+            sign_evaluation_request,
+        )
+
+        chain = self.chain()
+        domain = evaluation_domain(chain["chain_id"], chain["contracts"]["ModelRegistry"]["address"])
+        signed = sign_evaluation_request(
+            self.account, domain, subject=subject, model_version=model_version, purpose=purpose,
+            agreement_id=agreement_id,
+        )  # fmt: skip
+        return self.send_evaluation(evaluation_request_to_json(signed))
+
+    def self_evaluation(self, subject: str, *, model_version: int | None = None) -> dict[str, Any]:
+        """The enterprise's own evaluation (free): score, grade, reasons, portrait, guidance."""
+        result: dict[str, Any] = self._get("/self/evaluation", subject=subject, model_version=model_version)
+        return result
+
+    def send_evaluation(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST an already signed evaluation request (its signature is its authentication)."""
+        result: dict[str, Any] = self._send("POST", "/evaluations", json=body)
+        return result
+
     # -- enterprise self-service -----------------------------------------------------------
     # Consent listings, free self-query, self-declared information, objections, credit
     # repair, the working-day calendar and notices. Imports are local to this section.

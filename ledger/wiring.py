@@ -12,6 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger.chain.authorize_call import AuthorizeCaller
+from ledger.chain.model_registry import ModelCaller
+from ledger.domain.catalogue import default_catalogue
+from ledger.evaluation.schema import default_indicators
+from ledger.evaluation_release.documents import ModelDocuments
+from ledger.evaluation_release.request import evaluation_domain
+from ledger.evaluation_release.service import EvaluationService
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import LogProofs
@@ -37,6 +43,7 @@ __all__ = [
     "acts_service",
     "anchor_worker",
     "catalogue_service",
+    "evaluation_service",
     "membership_service",
     "proof_bundles",
     "records_service",
@@ -125,6 +132,31 @@ def release_service(platform: Platform, *, records: RecordsService | None = None
     )
 
 
+def evaluation_service(platform: Platform, *, records: RecordsService | None = None) -> EvaluationService:
+    """The evaluation service: its own chain connection (watched, as the release path's is),
+    record reader and trail session; `close` releases them."""
+    consents = platform.deployment.addresses.consents
+    authorizer: AuthorizeCaller
+    if platform.watch is None:
+        authorizer = AuthorizeCaller(platform.chain.rpc_url, consents)
+    else:
+        platform.watch.start()
+        authorizer = WatchedAuthorizer(platform.chain.rpc_url, consents, platform.watch)
+    return EvaluationService(
+        platform.db,
+        domain=evaluation_domain(platform.deployment.chain_id, platform.deployment.addresses.model_registry),
+        reader=RecordReader(records or records_service(platform)),
+        trail=AccessTrail(platform.db),
+        authorizer=authorizer,
+        models=platform.contracts.model_registry,
+        model_caller=ModelCaller(platform.chain.rpc_url, platform.deployment.addresses.model_registry),
+        documents=ModelDocuments(platform.db, indicators=default_indicators()),
+        catalogue=default_catalogue(),
+        max_block_age_seconds=platform.settings.max_block_age_seconds,
+        max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
+    )
+
+
 def anchor_worker(
     platform: Platform, *, logs: Sequence[str] | None = None, policy: AnchorPolicy | None = None
 ) -> AnchorWorker:
@@ -152,6 +184,7 @@ class Services:
     accesses: AccessesService
     selfservice: SelfService
     release: ReleaseService
+    evaluation: EvaluationService
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
@@ -168,7 +201,9 @@ class Services:
             accesses=accesses_service(platform, bundles=bundles),
             selfservice=selfservice(platform, records=records, bundles=bundles, clock=clock),
             release=release_service(platform, records=records),
+            evaluation=evaluation_service(platform, records=records),
         )
 
     def close(self) -> None:
+        self.evaluation.close()
         self.release.close()

@@ -19,8 +19,21 @@ from pydantic import BaseModel, Field
 
 from api.deps import CallerDep, PlatformDep, require_role
 from api.schemas import INT64_MAX
-from ledger.audit.export import EXPORT_FORMAT, catalogue_line, record_line, refusal_line
-from ledger.audit_export import catalogue_documents, entries_page, export_header, records_page, refusals_page
+from ledger.audit.export import (
+    EXPORT_FORMAT,
+    catalogue_line,
+    evaluation_model_line,
+    record_line,
+    refusal_line,
+)
+from ledger.audit_export import (
+    catalogue_documents,
+    entries_page,
+    evaluation_models,
+    export_header,
+    records_page,
+    refusals_page,
+)
 from ledger.chain.membership import Role
 from ledger.services import audit_events
 
@@ -61,6 +74,12 @@ class RecordsPage(BaseModel):
 class CataloguesOut(BaseModel):
     catalogues: list[dict[str, Any]] = Field(
         description="export catalogue lines: {catalogue: {version, document}}"
+    )
+
+
+class ModelsOut(BaseModel):
+    models: list[dict[str, Any]] = Field(
+        description="export evaluation-model lines: {evaluation_model: {document, card}}"
     )
 
 
@@ -133,6 +152,18 @@ def refusals(
 def catalogues(caller: CallerDep, platform: PlatformDep) -> CataloguesOut:
     require_role(caller, Role.AUDITOR)
     return CataloguesOut(catalogues=[json.loads(catalogue_line(c)) for c in catalogue_documents(platform.db)])
+
+
+@router.get(
+    "/models",
+    response_model=ModelsOut,
+    summary="Every scorecard model document the platform holds, with its card (auditors)",
+)
+def models(caller: CallerDep, platform: PlatformDep) -> ModelsOut:
+    """The published model documents evaluations are made with (governance documents whose
+    hashes the ModelRegistry anchors; no credit data), for recomputing evaluations (step 6)."""
+    require_role(caller, Role.AUDITOR)
+    return ModelsOut(models=[json.loads(evaluation_model_line(m)) for m in evaluation_models(platform.db)])
 
 
 @router.get(

@@ -53,4 +53,10 @@ interface IMembership {
 
     /// @notice The current account of the enterprise whose USCC hashes to `usccHash`.
     function enterpriseByUscc(bytes32 usccHash) external view returns (address);
+
+    /// @notice The number of operator approvals that executes a governance proposal.
+    function quorum() external view returns (uint256);
+
+    /// @notice Seconds after its creation during which a governance proposal can be approved.
+    function proposalLifetime() external view returns (uint256);
 }

@@ -19,6 +19,7 @@ from ledger.audit.export import (
     AuditExport,
     parse_catalogue,
     parse_entry,
+    parse_evaluation_model,
     parse_header,
     parse_record,
     parse_refusal,
@@ -62,7 +63,8 @@ class ApiExportSource:
             raise ExportFormatError(f"GET {path}: not JSON") from None
 
     def read(self) -> AuditExport:
-        """Every page: the header, each log's entries, record versions, catalogues, refusals."""
+        """Every page: the header, each log's entries, record versions, catalogues, the
+        evaluation models, refusals."""
         header = parse_header(self._get("/audit/header"), 0)
         export = AuditExport(header=header)
         with self._progress.task("reading the trail from the API", sum(header.logs.values())) as task:
@@ -81,6 +83,9 @@ class ApiExportSource:
             after = page["next"]
         export.catalogues.extend(
             parse_catalogue(item, 0) for item in self._get("/audit/catalogues")["catalogues"]
+        )
+        export.evaluation_models.extend(
+            parse_evaluation_model(item, 0) for item in self._get("/audit/models")["models"]
         )
         after = 0
         while after is not None:

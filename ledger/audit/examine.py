@@ -17,6 +17,7 @@ from typing import Any
 
 from ledger.audit.leaves import (
     ACCESS_LEAF_TYPE,
+    EVALUATION_LEAF_TYPE,
     AccessEntry,
     DecodedLeaf,
     LeafProblem,
@@ -24,6 +25,7 @@ from ledger.audit.leaves import (
     SignedRequest,
     decode_leaf,
     parse_access,
+    parse_evaluation_authorization,
 )
 from ledger.audit.request_sig import SignatureProblem, recover_signer, request_digest
 
@@ -35,7 +37,11 @@ PARALLEL_FROM = 4_000
 
 @dataclass(slots=True)
 class Examined:
-    """What one leaf is, on its own. Exactly one of `leaf` / `leaf_problem` is set."""
+    """What one leaf is, on its own. Exactly one of `leaf` / `leaf_problem` is set.
+
+    `entry` is what a release (``access``) or an evaluation (``evaluation``) leaf says was
+    authorized; `signer` is recovered for releases only.
+    """
 
     seq: int  # the index it is served at
     leaf: DecodedLeaf | None  # type and inner seq; the payload is `entry`, not kept here
@@ -55,13 +61,21 @@ def examine(separator: bytes, items: Sequence[tuple[int, bytes]]) -> list[Examin
             out.append(Examined(seq, None, str(exc)))
             continue
         head = DecodedLeaf(decoded.type, decoded.seq, {})
-        if decoded.type != ACCESS_LEAF_TYPE:
+        if decoded.type not in (ACCESS_LEAF_TYPE, EVALUATION_LEAF_TYPE):
             out.append(Examined(seq, head, None))
             continue
         try:
-            entry = parse_access(seq, decoded.payload)
+            if decoded.type == EVALUATION_LEAF_TYPE:
+                entry = parse_evaluation_authorization(seq, decoded.payload)
+            else:
+                entry = parse_access(seq, decoded.payload)
         except PayloadProblem as exc:
             out.append(Examined(seq, head, None, payload_problem=(exc.field, exc.expected, exc.got)))
+            continue
+        if decoded.type == EVALUATION_LEAF_TYPE:
+            # authorized like a release (step 4); its signature, under the evaluation
+            # domain, is step 6.4's
+            out.append(Examined(seq, head, None, entry))
             continue
         request = entry.request
         signer: bytes | str

@@ -54,6 +54,7 @@ __all__ = [
     "EXPORT_FORMAT",
     "AuditExport",
     "CatalogueDocument",
+    "EvaluationModelDocument",
     "ExportHeader",
     "ExportedEntry",
     "Opening",
@@ -61,9 +62,11 @@ __all__ = [
     "StoredVersion",
     "catalogue_line",
     "entry_line",
+    "evaluation_model_line",
     "header_line",
     "parse_catalogue",
     "parse_entry",
+    "parse_evaluation_model",
     "parse_header",
     "parse_lines",
     "parse_record",
@@ -131,6 +134,14 @@ class CatalogueDocument:
     document: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class EvaluationModelDocument:
+    """A model document and its card as the platform holds them (for recomputing evaluations)."""
+
+    document: dict[str, Any]
+    card: dict[str, Any]
+
+
 @dataclass
 class AuditExport:
     """An export in memory: entries per log in the order served, record versions, refusals."""
@@ -140,6 +151,7 @@ class AuditExport:
     records: list[StoredVersion] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     catalogues: list[CatalogueDocument] = field(default_factory=list)
+    evaluation_models: list[EvaluationModelDocument] = field(default_factory=list)
 
     @property
     def includes_records(self) -> bool:
@@ -199,6 +211,10 @@ def record_line(version: StoredVersion) -> str:
 
 def catalogue_line(catalogue: CatalogueDocument) -> str:
     return _dumps({"catalogue": {"version": catalogue.version, "document": catalogue.document}})
+
+
+def evaluation_model_line(model: EvaluationModelDocument) -> str:
+    return _dumps({"evaluation_model": {"document": model.document, "card": model.card}})
 
 
 def refusal_line(refusal: Refusal) -> str:
@@ -332,6 +348,13 @@ def parse_catalogue(obj: Mapping[str, Any], line: int) -> CatalogueDocument:
     return CatalogueDocument(_int(value.get("version"), "catalogue.version", line), value["document"])
 
 
+def parse_evaluation_model(obj: Mapping[str, Any], line: int) -> EvaluationModelDocument:
+    value = obj.get("evaluation_model")
+    if not isinstance(value, dict) or not all(isinstance(value.get(k), dict) for k in ("document", "card")):
+        raise ExportFormatError("evaluation_model: expected {document, card}", line=line)
+    return EvaluationModelDocument(value["document"], value["card"])
+
+
 def parse_lines(lines: Iterable[str | bytes]) -> AuditExport:
     """Parse export lines (blank lines skipped); `ExportFormatError` names the bad line."""
     export = AuditExport()
@@ -364,6 +387,8 @@ def parse_lines(lines: Iterable[str | bytes]) -> AuditExport:
             export.refusals.append(parse_refusal(obj, number))
         elif "catalogue" in obj:
             export.catalogues.append(parse_catalogue(obj, number))
+        elif "evaluation_model" in obj:
+            export.evaluation_models.append(parse_evaluation_model(obj, number))
         elif "format" in obj:
             if export.header is not None:
                 raise ExportFormatError("a second header", line=number)

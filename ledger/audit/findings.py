@@ -69,6 +69,10 @@ class Step(Enum):
     RECORD_VERSION = "5.1"
     RECORD_COMPLETENESS = "5.2"
     RECORD_OPENING = "5.3"
+    EVALUATION_MODEL = "6.1"
+    EVALUATION_INPUTS = "6.2"
+    EVALUATION_RESULT = "6.3"
+    EVALUATION_REQUEST = "6.4"
 
     @property
     def title(self) -> str:
@@ -95,6 +99,10 @@ _TITLES = {
     Step.RECORD_VERSION: "record version",
     Step.RECORD_COMPLETENESS: "record completeness",
     Step.RECORD_OPENING: "record opening",
+    Step.EVALUATION_MODEL: "evaluation model approved at B",
+    Step.EVALUATION_INPUTS: "evaluation inputs opened",
+    Step.EVALUATION_RESULT: "evaluation recomputed",
+    Step.EVALUATION_REQUEST: "evaluation request signed",
 }
 
 

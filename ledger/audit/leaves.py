@@ -33,6 +33,7 @@ __all__ = [
     "ACCESS_LEAF_TYPE",
     "ACCESS_TRAIL_LOG",
     "CREDIT_RECORDS_LOG",
+    "EVALUATION_LEAF_TYPE",
     "LEAF_TYPES",
     "OTHER_LEAF_TYPES",
     "RECORD_LEAF_TYPE",
@@ -44,6 +45,7 @@ __all__ = [
     "SignedRequest",
     "decode_leaf",
     "parse_access",
+    "parse_evaluation_authorization",
     "parse_record_leaf",
 ]
 
@@ -51,6 +53,7 @@ CREDIT_RECORDS_LOG = "credit-records"
 ACCESS_TRAIL_LOG = "access-trail"
 RECORD_LEAF_TYPE = "credit-record"
 ACCESS_LEAF_TYPE = "access"
+EVALUATION_LEAF_TYPE = "evaluation"
 #: the type tag every leaf of a known log must carry
 LEAF_TYPES = {CREDIT_RECORDS_LOG: RECORD_LEAF_TYPE, ACCESS_TRAIL_LOG: ACCESS_LEAF_TYPE}
 #: other documented leaf types a log may hold besides its own: the state changes of the
@@ -69,7 +72,9 @@ OTHER_LEAF_TYPES = {
             "repair-decision",
             "self-declaration",
         }
-    )
+    ),
+    # evaluations (a score and portrait released as a derived result, `ledger/evaluation_release/`)
+    ACCESS_TRAIL_LOG: frozenset({EVALUATION_LEAF_TYPE}),
 }
 
 _UINT256 = 2**256
@@ -310,8 +315,8 @@ def _request(payload: dict[str, Any]) -> SignedRequest:
     )
 
 
-def parse_access(index: int, payload: dict[str, Any]) -> AccessEntry:
-    """The access entry at `index`; `PayloadProblem` names the first bad field."""
+def _moment(payload: dict[str, Any]) -> tuple[str, int]:
+    """`released_at` and it in whole unix seconds."""
     released_at = _text(payload, "released_at")
     try:
         moment = datetime.fromisoformat(released_at.replace("Z", "+00:00"))
@@ -319,6 +324,12 @@ def parse_access(index: int, payload: dict[str, Any]) -> AccessEntry:
         raise PayloadProblem("released_at", "an ISO 8601 time", released_at) from None
     if moment.tzinfo is None:
         raise PayloadProblem("released_at", "an ISO 8601 time with its UTC offset", released_at)
+    return released_at, int(moment.timestamp())
+
+
+def parse_access(index: int, payload: dict[str, Any]) -> AccessEntry:
+    """The access entry at `index`; `PayloadProblem` names the first bad field."""
+    released_at, at = _moment(payload)
     return AccessEntry(
         index=index,
         institution=_address(payload, "institution", checksummed=True),
@@ -332,9 +343,62 @@ def parse_access(index: int, payload: dict[str, Any]) -> AccessEntry:
         block=_nat(payload, "block"),
         response_hash=_hex(payload, "response_hash", _HEX32, "0x + a 32-byte SHA-256 in lower-case hex"),
         released_at=released_at,
-        at=int(moment.timestamp()),
+        at=at,
         record_count=_nat(payload, "record_count"),
         request=_request(payload),
+    )
+
+
+def _evaluation_request(payload: dict[str, Any], categories: int) -> SignedRequest:
+    """The signed `EvaluationRequest` in the fields of a `DataRequest`: it asks for no
+    categories itself (the model's inputs, `categories`, are what is authorized) and
+    never for raw data."""
+    value = _get(payload, "request", "")
+    if not isinstance(value, dict):
+        raise PayloadProblem("request", "an object", value)
+    p = "request."
+    return SignedRequest(
+        institution=_address(value, "institution", p, checksummed=False),
+        subject=_text(value, "subject", p),
+        categories=categories,
+        purpose=_uint256(value, "purpose", p),
+        agreement_id=_nat(value, "agreement_id", p),
+        raw=False,
+        nonce=_hex(value, "nonce", _HEX32, "0x + 32 bytes of lower-case hex", p),
+        deadline=_nat(value, "deadline", p),
+        signature=_hex(value, "signature", _HEX65, "0x + 65 bytes of lower-case hex", p),
+    )
+
+
+def parse_evaluation_authorization(index: int, payload: dict[str, Any]) -> AccessEntry:
+    """What an evaluation entry at `index` says was authorized, as an access entry.
+
+    An evaluation is a release of a derived result: authorized like a release for the
+    model's input categories (the entry's ``categories``) at the masked detail level,
+    nothing raw. Its records are the entry's ``inputs``. The request's signature is
+    under the evaluation domain and is checked in step 6.4, not here.
+    """
+    released_at, at = _moment(payload)
+    categories = _uint256(payload, "categories")
+    inputs = _get(payload, "inputs", "")
+    if not isinstance(inputs, list):
+        raise PayloadProblem("inputs", "a list", inputs)
+    return AccessEntry(
+        index=index,
+        institution=_address(payload, "institution", checksummed=False),
+        subject=_text(payload, "subject"),
+        categories=categories,
+        purpose=_uint256(payload, "purpose"),
+        agreement_id=_nat(payload, "agreement_id"),
+        grant_id=_nat(payload, "grant_id"),
+        raw_categories=0,
+        level=_nat(payload, "level"),
+        block=_nat(payload, "block"),
+        response_hash=_hex(payload, "response_hash", _HEX32, "0x + a 32-byte SHA-256 in lower-case hex"),
+        released_at=released_at,
+        at=at,
+        record_count=len(inputs),
+        request=_evaluation_request(payload, categories),
     )
 
 

@@ -129,6 +129,7 @@ def _access(result: OfflineResult, labels: Mapping[str, Mapping[int, str]]) -> d
     return {
         "entries": 0 if trail is None else trail.served,
         "well_formed": len(result.access.entries),
+        "evaluations_well_formed": len(result.access.evaluations),
         "not_authorized": len(result.access.unauthorized),
         "levels_checked": result.access.levels_checked,
         "levels_not_checked": result.access.levels_unchecked,

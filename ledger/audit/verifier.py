@@ -33,6 +33,13 @@ from datetime import UTC, datetime
 
 from ledger.audit.catalogue import content_hash
 from ledger.audit.chain import ChainReader, ChainSnapshot
+from ledger.audit.evaluations import (
+    EvaluationsResult,
+    check_evaluations,
+    evaluation_entries,
+    evaluation_separator,
+    model_reader,
+)
 from ledger.audit.examine import Examination
 from ledger.audit.export import AuditExport
 from ledger.audit.findings import Finding, Step
@@ -279,6 +286,7 @@ class Verifier:
             max_block_age=self._options.max_block_age_seconds,
         )
         result.seconds["chain"] = chain_seconds
+        self.recompute_evaluations(export, result)
         checks = self.confirm(result)
         result.seconds["total"] = time.perf_counter() - started
         return build_report(
@@ -289,6 +297,23 @@ class Verifier:
             generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
             labels=self._labels,
         )
+
+    def recompute_evaluations(self, export: AuditExport, result: OfflineResult) -> EvaluationsResult:
+        """Step 6: every evaluation of the trail recomputed (models read at each block B)."""
+        started = time.perf_counter()
+        trail = [(e.seq, e.leaf) for e in export.entries.get(ACCESS_TRAIL_LOG, [])]
+        model_at = model_reader(self._chain.rpc.call, self._deployment.addresses.model_registry)
+        registry = self._deployment.addresses.model_registry
+        checked = check_evaluations(
+            evaluation_entries(trail),
+            export.records,
+            export.evaluation_models,
+            model_at,
+            result.findings,
+            separator=evaluation_separator(self._deployment.chain_id, registry),
+        )
+        result.seconds["evaluations"] = time.perf_counter() - started
+        return checked
 
     def confirm(self, result: OfflineResult) -> list[OnChainCheck]:
         """Step 4.7 on the sample; appends disagreements to `result.findings`."""

@@ -1,5 +1,11 @@
 """Step 4: every release in the access trail was asked for, signed, and authorized.
 
+Evaluations (``evaluation`` leaves: a score and portrait released as a derived result)
+go through the same checks with their own request's fields: the model's input
+categories at the masked level, nothing raw (`ledger.audit.leaves.parse_evaluation_authorization`);
+their signature, under the evaluation domain, is step 6.4's. Nonces are unique across
+both kinds: a 32-byte random nonce occurs once in a trail.
+
 For each access-trail entry: the payload is well-formed (4.1); the signed request names
 exactly what the entry says was released (4.2) and is the institution's EIP-712
 signature (4.3); its nonce appears once in the trail (4.4); block B is on chain, its
@@ -30,7 +36,7 @@ from ledger.audit.catalogue import release_level
 from ledger.audit.chain import ChainSnapshot
 from ledger.audit.examine import Examined
 from ledger.audit.findings import Finding, Step
-from ledger.audit.leaves import ACCESS_TRAIL_LOG, AccessEntry
+from ledger.audit.leaves import ACCESS_TRAIL_LOG, EVALUATION_LEAF_TYPE, AccessEntry
 from ledger.audit.progress import NO_PROGRESS, Progress
 from ledger.audit.rules import AuthorizationState, LocalDecision, Query
 from ledger.audit.subject import subject_problem
@@ -55,7 +61,10 @@ class Replayed:
 
 @dataclass
 class AccessResult:
+    #: well-formed releases (``access`` leaves)
     entries: list[AccessEntry] = field(default_factory=list)
+    #: well-formed evaluations (``evaluation`` leaves), authorized as releases are
+    evaluations: list[AccessEntry] = field(default_factory=list)
     replayed: dict[int, Replayed] = field(default_factory=dict)
     #: entries whose replay did not allow exactly what was released
     unauthorized: list[int] = field(default_factory=list)
@@ -66,16 +75,20 @@ class AccessResult:
     replay_seconds: float = 0.0
 
 
-def _payloads(examined: Sequence[Examined], findings: list[Finding]) -> list[AccessEntry]:
-    """4.1 well-formed payloads (leaves of the access type only; others fail step 3.2)."""
-    out: list[AccessEntry] = []
+def _payloads(
+    examined: Sequence[Examined], findings: list[Finding]
+) -> tuple[list[AccessEntry], list[AccessEntry]]:
+    """4.1 well-formed payloads: (releases, evaluations); leaves of other types fail step 3.2."""
+    releases: list[AccessEntry] = []
+    evaluations: list[AccessEntry] = []
     for x in examined:
         if x.payload_problem is not None:
             field_name, expected, got = x.payload_problem
             findings.append(Finding(Step.ACCESS_PAYLOAD, LOG, x.seq, f"field {field_name}", expected, got))
         elif x.entry is not None:
-            out.append(x.entry)
-    return out
+            kind = evaluations if x.leaf is not None and x.leaf.type == EVALUATION_LEAF_TYPE else releases
+            kind.append(x.entry)
+    return releases, evaluations
 
 
 def _request_match(e: AccessEntry, findings: list[Finding]) -> None:
@@ -213,6 +226,10 @@ def _blocks(
 _uscc_hashes: dict[str, bytes] = {}
 
 
+def _kind(e: AccessEntry, evaluated: frozenset[int]) -> str:
+    return "evaluation" if e.index in evaluated else "release"
+
+
 def _query(e: AccessEntry) -> Query:
     uscc_hash = _uscc_hashes.get(e.subject)
     if uscc_hash is None:
@@ -260,8 +277,12 @@ def _replay(
     result: AccessResult,
     findings: list[Finding],
     progress: Progress,
+    evaluated: frozenset[int] = frozenset(),
 ) -> None:
-    """4.6 authorization at B allowed exactly this release; 4.8 at the right level."""
+    """4.6 authorization at B allowed exactly this release; 4.8 at the right level.
+
+    `evaluated` are the indices of evaluations among `entries` (named so in findings).
+    """
     state = AuthorizationState()
     events = snapshot.events
     next_event = 0
@@ -283,7 +304,7 @@ def _replay(
                         Step.AUTHORIZATION,
                         LOG,
                         e.index,
-                        f"release not authorized at block {e.block}: {decision.reason.name}",
+                        f"{_kind(e, evaluated)} not authorized at block {e.block}: {decision.reason.name}",
                         "ALLOWED",
                         decision.reason.name,
                     )
@@ -297,7 +318,8 @@ def _replay(
                             Step.AUTHORIZATION,
                             LOG,
                             e.index,
-                            f"release names another grant than the one covering it at block {e.block}",
+                            f"{_kind(e, evaluated)} names another grant than the one covering it "
+                            f"at block {e.block}",
                             str(decision.grant_id),
                             str(e.grant_id),
                         )
@@ -328,20 +350,25 @@ def check_access(
     progress: Progress = NO_PROGRESS,
     max_block_age: int = DEFAULT_MAX_BLOCK_AGE_SECONDS,
 ) -> AccessResult:
-    """Steps 4.1-4.6 and 4.8 over the examined access-trail leaves (`ledger.audit.examine`).
+    """Steps 4.1-4.6 and 4.8 over the examined access-trail leaves (`ledger.audit.examine`):
+    releases, and evaluations as the releases of derived results they are.
 
     `catalogues` are catalogue documents by content hash, for step 4.8; `max_block_age`
     the oldest (seconds) a decision's block may be at the release's time (4.5).
     """
-    entries = _payloads(examined, findings)
-    result = AccessResult(entries=entries)
-    for e in entries:
+    releases, evaluations = _payloads(examined, findings)
+    result = AccessResult(entries=releases, evaluations=evaluations)
+    for e in releases:
         _request_match(e, findings)
         result.per_institution_purpose[(e.institution, e.purpose)] += 1
+    for e in evaluations:
+        _request_match(e, findings)
     _signatures(examined, findings)
+    entries = sorted(releases + evaluations, key=lambda e: e.index)
     _nonces(entries, findings)
     started = time.perf_counter()
     replayable = _blocks(entries, snapshot, findings, max_block_age)
-    _replay(replayable, snapshot, catalogues or {}, result, findings, progress)
+    evaluated = frozenset(e.index for e in evaluations)
+    _replay(replayable, snapshot, catalogues or {}, result, findings, progress, evaluated)
     result.replay_seconds = time.perf_counter() - started
     return result

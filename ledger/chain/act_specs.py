@@ -27,6 +27,12 @@ from ledger.chain.agreements import (
 from ledger.chain.consents import ConsentsContract, GrantMessage, RevokeMessage
 from ledger.chain.eip712 import TypedMessage
 from ledger.chain.membership import Role
+from ledger.chain.model_registry import (
+    ApproveModelProposalMessage,
+    ModelRegistryContract,
+    ProposeModelMessage,
+    ProposeModelRetirementMessage,
+)
 from ledger.chain.signed_acts import SignedActsContract
 
 
@@ -128,6 +134,32 @@ ACTS: dict[str, ActSpec] = {
             "enterprise",
             _ENTERPRISE,
             "Revoke a consent; effective from the block of the revocation",
+        ),
+        ActSpec(
+            ModelRegistryContract,
+            ProposeModelMessage,
+            "proposeModel",
+            "operator",
+            _OPERATOR,
+            "Propose a credit-evaluation model version (created_id: its activation proposal)",
+            ("ModelProposalCreated", "id"),
+        ),
+        ActSpec(
+            ModelRegistryContract,
+            ProposeModelRetirementMessage,
+            "proposeRetirement",
+            "operator",
+            _OPERATOR,
+            "Propose to retire an active model version (operator quorum)",
+            ("ModelProposalCreated", "id"),
+        ),
+        ActSpec(
+            ModelRegistryContract,
+            ApproveModelProposalMessage,
+            "approve",
+            "operator",
+            _OPERATOR,
+            "Approve a model proposal; the approval reaching the quorum executes it",
         ),
     )
 }

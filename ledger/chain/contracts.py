@@ -15,6 +15,7 @@ from ledger.chain.client import ChainClient
 from ledger.chain.consents import ConsentsContract
 from ledger.chain.deploy import ContractAddresses
 from ledger.chain.membership import MembershipContract
+from ledger.chain.model_registry import ModelRegistryContract
 from ledger.chain.signed_acts import SignedActsContract
 
 __all__ = ["Contracts"]
@@ -27,6 +28,7 @@ class Contracts:
     catalogue_registry: CatalogueRegistryContract
     consents: ConsentsContract
     checkpoints: CheckpointsContract
+    model_registry: ModelRegistryContract
 
     @classmethod
     def bind(cls, client: ChainClient, addresses: ContractAddresses) -> Contracts:
@@ -37,10 +39,11 @@ class Contracts:
             catalogue_registry=CatalogueRegistryContract(client, addresses.catalogue_registry),
             consents=ConsentsContract(client, addresses.consents),
             checkpoints=CheckpointsContract(client, addresses.checkpoints),
+            model_registry=ModelRegistryContract(client, addresses.model_registry),
         )
 
     def signed_acts(self) -> tuple[SignedActsContract, ...]:
         """The contracts besides Membership that take members' signed acts through
         `SignedActions`, in the order their nonces are listed (Membership's acts and nonces
         have a service of their own, `ledger.services.membership`)."""
-        return (self.agreements, self.consents, self.catalogue_registry)
+        return (self.agreements, self.consents, self.catalogue_registry, self.model_registry)

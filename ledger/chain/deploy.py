@@ -19,7 +19,7 @@ from ledger.chain.client import ChainClient
 from ledger.errors import LedgerError
 
 #: deployment order; each entry's constructor arguments are built in `deploy_all`
-CONTRACTS = ("Membership", "Agreements", "CatalogueRegistry", "Consents", "Checkpoints")
+CONTRACTS = ("Membership", "Agreements", "CatalogueRegistry", "Consents", "Checkpoints", "ModelRegistry")
 
 
 class ManifestMismatch(LedgerError):
@@ -49,6 +49,7 @@ class ContractAddresses:
     catalogue_registry: str
     consents: str
     checkpoints: str
+    model_registry: str
 
     @classmethod
     def from_names(cls, by_name: Mapping[str, str]) -> ContractAddresses:
@@ -124,6 +125,7 @@ def deploy_all(client: ChainClient, governance: Governance) -> Deployment:
         "Consents", addr["Membership"], addr["Agreements"], addr["CatalogueRegistry"]
     )
     addr["Checkpoints"] = client.deploy("Checkpoints", addr["Membership"])
+    addr["ModelRegistry"] = client.deploy("ModelRegistry", addr["Membership"])
     return Deployment(
         chain_id=client.chain_id(),
         block=first_block,

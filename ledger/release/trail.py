@@ -42,6 +42,9 @@ class TrailEntry:
     payload: Mapping[str, Any]
     signer: str
     nonce: str
+    #: the leaf's type tag: a release, or another result released through the trail
+    #: (an evaluation, `ledger.evaluation_release`)
+    type: str = ACCESS_LEAF_TYPE
 
 
 def _insert_nonces(session: Session, keys: Sequence[tuple[str, str]]) -> Callable[[], set[tuple[str, str]]]:
@@ -112,7 +115,7 @@ class TrailTransaction:
         for entry in entries:
             if (entry.signer, entry.nonce) not in self._spent:
                 raise ValueError(f"entry of nonce {entry.nonce} appended without spending it here")
-        appended = self._writer.append([(ACCESS_LEAF_TYPE, entry.payload) for entry in entries])
+        appended = self._writer.append([(entry.type, entry.payload) for entry in entries])
         bulk_insert(
             self.session,
             _INDEX,

@@ -64,6 +64,10 @@ def test_demo_walks_the_whole_story_and_runs_again(platform_up: Up) -> None:
     revoked = section(out, "revokes")
     assert revoked.count("revokes grant #") == 2
     assert "REFUSED (403)" in revoked and "no_covering_grant" in revoked
+    evaluation = section(out, "scorecard (SYNTHETIC)")
+    assert "operator 2 approves: quorum reached" in evaluation
+    assert re.search(r"receipt: access-trail #\d+, authorized at block B=\d+", evaluation)
+    assert "sees its own evaluation, free" in evaluation
     assert "checked here (RFC 9162)" in out.split("access-trail entry #0")[-1]
     assert "done in" in out
 

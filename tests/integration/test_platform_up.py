@@ -78,7 +78,14 @@ def test_up_serves_a_ready_platform_and_restarts_with_its_state(up: Up) -> None:
     health = httpx.get(f"{up.url}/healthz").json()
     assert health["chain"]["ready"] and health["database"]["ready"]
     contracts = health["chain"]["contracts"]
-    assert set(contracts) == {"Membership", "Agreements", "CatalogueRegistry", "Consents", "Checkpoints"}
+    assert set(contracts) == {
+        "Membership",
+        "Agreements",
+        "CatalogueRegistry",
+        "Consents",
+        "Checkpoints",
+        "ModelRegistry",
+    }
 
     operators = [Account.from_key(devnet_key(i)) for i in (1, 2)]  # DEVNET ONLY keys
     bank = Account.create()

@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import ledger.chain.journal
+import ledger.evaluation_release.models
 import ledger.logs.models
 import ledger.records.models
 import ledger.release.models

@@ -41,6 +41,9 @@ CASES: list[tuple[str, object, object]] = [
     ("mobile", 13812341999, "138****1999"),
     ("mobile", 13812341999.0, "138****1999"),
     ("mobile", Decimal("13812341999"), "138****1999"),
+    ("mobile", Decimal("13812341999.0"), "138****1999"),  # a whole number, however written
+    ("mobile", Decimal("1381234.5"), "138**34.5"),  # a fraction is not cut off
+    ("mobile", "13812345", "138*2345"),  # one character to hide is enough to keep both ends
     ("mobile", "1381", "****"),
     ("bank_card", "6228 4804 0256 9717", "622848******9717"),
     ("bank_card", "6228480402564890717", "622848*********0717"),
@@ -49,8 +52,10 @@ CASES: list[tuple[str, object, object]] = [
     ("landline", "0371-1234579", "0371*****79"),
     ("landline", "010-12345678", "0101*****78"),
     ("landline", "12345", "*****"),
+    ("landline", "1234567", "1234*67"),
     # email
     ("email", "d@example.com", "***@example.com"),
+    ("email", "ab@example.com", "a***@example.com"),
     ("email", "not-an-email", "***"),
     ("email", "someone@", "***"),
     ("email", "a.b@c@example.com", "a***@example.com"),
@@ -64,9 +69,14 @@ CASES: list[tuple[str, object, object]] = [
     ("address", "山东省济南市市中区经四路", "山东省济南市市中区******"),
     ("address", "江苏省苏州市昆山市玉山镇", "江苏省苏州市昆山市******"),
     ("address", "郑州市金水区花园路商业区1号", "郑州市金水区******"),
+    ("address", "河南省郑州市金水区花园商业区经三路", "河南省郑州市金水区******"),  # three levels at most
+    ("address", "重庆市渝中区解放碑商业区邹容路100号", "重庆市渝中区******"),  # a municipality has two
     ("address", "河南省郑州市", "河南省郑州市******"),
     ("address", "经三路66号", "******"),
     ("address", "123 Main Street, Springfield", "******"),
+    ("address", "A市金水区经三路66号", "******"),  # a division starts with no Latin letter
+    ("address", "河南省郑A市金水区", "河南省******"),  # nor holds one
+    ("address", "河南省１２市金水区", "河南省******"),  # nor a digit, full-width included
     ("address", "", "******"),
     # amounts
     ("amount_band", 0, "0-10万"),
@@ -188,6 +198,14 @@ def test_mask_record_amounts_and_grades(cat: Catalogue) -> None:
         "annual_tax_paid": "100万-500万",
         "tax_officer_name": "王*",
     }
+
+
+def test_mask_record_bands_amounts_by_its_own_catalogue(cat: Catalogue) -> None:
+    own = cat.model_copy(
+        update={"masking": cat.masking.model_copy(update={"amount_bands": (0, 1_000, 10_000_000_000)})}
+    )
+    out = mask_record("tax", {"annual_tax_paid": "1234567.89"}, raw=False, catalogue=own)
+    assert out == {"annual_tax_paid": "1000-100亿"}
 
 
 def test_mask_record_keeps_nones_and_uses_default_catalogue() -> None:

@@ -388,3 +388,130 @@ def test_property_appending_never_changes_old_roots(data: list[bytes], pick: st.
     before = tree.root()
     tree.extend(d[cut:])
     assert tree.root(cut) == before
+
+
+# --------------------------------------------------------------------------- what each refusal says
+
+H = b"\x11" * 32
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: m.verify_inclusion(b"x", 0, 1, [], H),
+            InvalidHashError,
+            "leaf hash must be 32 bytes, got 1",
+        ),
+        (lambda: m.verify_inclusion(H, 0, 1, [], H[:31]), InvalidHashError, "root must be 32 bytes, got 31"),
+        (
+            lambda: m.verify_inclusion(H, 0, 2, [H * 2], H),
+            InvalidHashError,
+            "proof hash must be 32 bytes, got 64",
+        ),
+        (lambda: m.verify_consistency(1, 2, b"", H, [H]), InvalidHashError, "root1 must be 32 bytes, got 0"),
+        (
+            lambda: m.verify_consistency(1, 2, H, b"yy", [H]),
+            InvalidHashError,
+            "root2 must be 32 bytes, got 2",
+        ),
+        (
+            lambda: m.verify_consistency(3, 4, H, H, [H, b"z", H]),
+            InvalidHashError,
+            "proof hash must be 32 bytes, got 1",
+        ),
+        (lambda: MerkleTree().append(b"short"), InvalidHashError, "leaf hash must be 32 bytes, got 5"),
+        (lambda: MerkleTree([H, H + b"!"]), InvalidHashError, "leaf hash must be 32 bytes, got 33"),
+        (lambda: m.inclusion_proof_length(0, -1), InvalidSizeError, "tree size must be non-negative, got -1"),
+        (
+            lambda: m.inclusion_proof_length(3, 3),
+            InvalidSizeError,
+            "leaf index 3 is outside a tree of size 3",
+        ),
+        (
+            lambda: m.inclusion_proof_length(0, 0),
+            InvalidSizeError,
+            "leaf index 0 is outside a tree of size 0",
+        ),
+        (
+            lambda: m.inclusion_proof_length(-1, 3),
+            InvalidSizeError,
+            "leaf index -1 is outside a tree of size 3",
+        ),
+        (
+            lambda: m.consistency_proof_length(-1, 3),
+            InvalidSizeError,
+            "tree sizes must be non-negative, got -1, 3",
+        ),
+        (
+            lambda: m.consistency_proof_length(2, -4),
+            InvalidSizeError,
+            "tree sizes must be non-negative, got 2, -4",
+        ),
+        (lambda: m.consistency_proof_length(5, 4), InvalidSizeError, "size1 5 is larger than size2 4"),
+        (
+            lambda: m.inclusion_proof([H] * 3, 0, 4),
+            InvalidSizeError,
+            "tree size 4 exceeds the 3 leaves available",
+        ),
+        (
+            lambda: m.consistency_proof([H] * 3, 1, 5),
+            InvalidSizeError,
+            "tree size 5 exceeds the 3 leaves available",
+        ),
+        (lambda: MerkleTree([H] * 2).root(-2), InvalidSizeError, "tree size must be non-negative, got -2"),
+        (lambda: MerkleTree([H] * 2).root(3), InvalidSizeError, "tree size 3 exceeds the 2 leaves available"),
+        (
+            lambda: MerkleTree([H] * 2).consistency_proof(1, 4),
+            InvalidSizeError,
+            "tree size 4 exceeds the 2 leaves available",
+        ),
+        (
+            lambda: MerkleTree([H] * 2).inclusion_proof(2),
+            InvalidSizeError,
+            "leaf index 2 is outside a tree of size 2",
+        ),
+        (lambda: m.verify_inclusion(H, 0, 4, [H], H), ProofLengthError, "proof has 1 hashes, expected 2"),
+        (lambda: m.verify_consistency(3, 4, H, H, []), ProofLengthError, "proof has 0 hashes, expected 3"),
+    ],
+)
+def test_each_refusal_names_what_is_wrong(call: Callable[[], object], error: type, message: str) -> None:
+    with pytest.raises(error) as raised:
+        call()
+    assert str(raised.value) == message
+
+
+def test_a_root_mismatch_names_which_root_and_both_values() -> None:
+    d = leaves(4)
+    other = ref_leaf(b"other")
+    with pytest.raises(RootMismatchError) as raised:
+        m.verify_inclusion(d[0], 0, 4, m.inclusion_proof(d, 0, 4), other)
+    assert str(raised.value) == f"root mismatch: expected {other.hex()}, computed {ref_mth(d).hex()}"
+    assert raised.value.what == "root"
+    proof = m.consistency_proof(d, 3, 4)
+    with pytest.raises(RootMismatchError) as raised:
+        m.verify_consistency(3, 4, other, ref_mth(d), proof)
+    assert (raised.value.what, raised.value.expected, raised.value.computed) == (
+        "root1",
+        other,
+        ref_mth(d[:3]),
+    )
+    assert str(raised.value).startswith(f"root1 mismatch: expected {other.hex()}, computed ")
+    with pytest.raises(RootMismatchError) as raised:
+        m.verify_consistency(3, 4, ref_mth(d[:3]), other, proof)
+    assert (raised.value.what, raised.value.expected, raised.value.computed) == ("root2", other, ref_mth(d))
+    with pytest.raises(RootMismatchError) as raised:
+        m.verify_consistency(4, 4, other, ref_mth(d), [])
+    assert (raised.value.what, raised.value.expected, raised.value.computed) == ("root2", ref_mth(d), other)
+
+
+def test_a_tree_answers_for_its_live_size_by_default() -> None:
+    d = leaves(13)
+    tree = MerkleTree(d[:5])
+    for h in d[5:]:
+        tree.append(h)
+    assert tree.root() == ref_mth(d)
+    for index in range(13):
+        assert tree.inclusion_proof(index) == ref_path(index, d)
+    for size1 in range(14):
+        assert tree.consistency_proof(size1) == ref_proof(size1, d)

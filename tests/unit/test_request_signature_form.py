@@ -11,6 +11,7 @@ from ledger.request_auth import (
     SignatureForm,
     Unauthenticated,
     api_domain,
+    check_signature_form,
     sign_request,
     verify_request,
 )
@@ -68,3 +69,36 @@ def test_the_signature_covers_the_path_as_sent() -> None:
     assert _verify(headers, "/members/0x%41b") == ACCOUNT.address
     with pytest.raises(Unauthenticated):
         _verify(headers, "/members/0xAb")  # the decoded form is another path
+
+
+R = (1).to_bytes(32, "big")
+
+
+def _form(s: int, v: int = 27) -> bytes:
+    return R + s.to_bytes(32, "big") + bytes([v])
+
+
+@pytest.mark.parametrize(
+    ("v", "message"),
+    [
+        (0, "signature v is 0: only 27 or 28 is accepted (add 27)"),
+        (1, "signature v is 1: only 27 or 28 is accepted (add 27)"),
+        (2, "signature v is 2: only 27 or 28 is accepted"),
+        (26, "signature v is 26: only 27 or 28 is accepted"),
+        (29, "signature v is 29: only 27 or 28 is accepted"),
+    ],
+)
+def test_each_refused_v_is_named_with_the_fix_where_there_is_one(v: int, message: str) -> None:
+    with pytest.raises(SignatureForm) as refused:
+        check_signature_form(_form(1, v))
+    assert refused.value.message == message
+
+
+def test_s_up_to_half_the_order_is_the_low_form_and_one_more_is_refused() -> None:
+    for v in (27, 28):
+        check_signature_form(_form(SECP256K1_N // 2, v))
+        check_signature_form(_form(1, v))
+    for s in (SECP256K1_N // 2 + 1, SECP256K1_N - 1):
+        with pytest.raises(SignatureForm) as refused:
+            check_signature_form(_form(s))
+        assert refused.value.message == "signature s is high (above n/2): only the low-s form is accepted"

@@ -29,6 +29,9 @@ ALLOWED = (
     "ledger.chain",
     "ledger.errors",
     "ledger.request_auth",  # the client side of request signing, for --api
+    # the published, pure interpreter of the indicator file and the scorecard (step 6); the
+    # auditor applies the model's score and grade with its own code (`ledger.audit.evaluations`)
+    "ledger.evaluation",
 )
 
 

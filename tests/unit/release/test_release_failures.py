@@ -14,10 +14,11 @@ import pytest
 from ledger.chain.consents import Reason
 from ledger.chain.membership import uscc_hash
 from ledger.domain.catalogue import DEFAULT_CATALOGUE, Catalogue
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.errors import InvalidInput, Unavailable
 from ledger.records.samples import sample_uscc
 from ledger.release.service import ReleaseRefused, response_hash
-from ledger.release.trail import ACCESS_TRAIL_LOG, ReplayedDataRequest
+from ledger.release.trail import ReplayedDataRequest
 from tests.unit.release.fakes import (
     NOW,
     OTHER_INSTITUTION,

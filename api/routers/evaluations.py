@@ -1,0 +1,175 @@
+"""Credit evaluation: model documents stored (operators), evaluations as releases (institutions).
+
+`POST /models/documents` keeps a model document with its card before its version is
+proposed on chain (`POST /acts/ProposeModel`). `POST /evaluations` takes an institution's
+signed evaluation request, which is its own authentication, and answers score, grade,
+probability band, four reasons and the portrait - or the dimensions missing - with a
+receipt of the access-trail entry logged before the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from api.deps import CallerDep, EvaluationDep, OperatorBody
+from api.routers.releases import ReceiptOut
+from api.schemas import INT64_MAX, Address, Bytes32, Signature
+from ledger.errors import InvalidInput
+from ledger.evaluation_release.request import evaluation_request_from_json
+
+router = APIRouter(tags=["evaluation"])
+
+
+class ModelDocumentsBody(BaseModel):
+    model: dict[str, Any] = Field(description="the scorecard model document (credit-ledger/scorecard)")
+    card: dict[str, Any] = Field(description="its model card, naming the document's SHA-256")
+
+
+class ModelDocumentsOut(BaseModel):
+    model_hash: str = Field(
+        description="SHA-256 of the document's RFC 8785 form: `modelHash` of ProposeModel"
+    )
+    card_hash: str = Field(description="SHA-256 of the card's RFC 8785 form: `cardHash` of ProposeModel")
+    indicator_version: int
+    input_categories: str = Field(description="bit mask of the catalogue categories the indicator file reads")
+
+
+@router.post(
+    "/models/documents",
+    response_model=ModelDocumentsOut,
+    summary="Store a model document and its card before proposing its version (operators)",
+    responses={422: {"description": "malformed document or card, the field named"}},
+)
+def store_model_documents(signed_body: OperatorBody, service: EvaluationDep) -> ModelDocumentsOut:
+    try:
+        body = ModelDocumentsBody.model_validate_json(signed_body.body)
+    except ValueError as exc:
+        raise InvalidInput(f"body: {exc}") from None
+    stored = service.documents.store(
+        json.dumps(body.model), json.dumps(body.card), operator=signed_body.caller.address
+    )
+    return ModelDocumentsOut(
+        model_hash="0x" + stored.model_hash.hex(),
+        card_hash="0x" + stored.card_hash.hex(),
+        indicator_version=stored.model.indicator_file.version,
+        input_categories=str(service.input_mask()),
+    )
+
+
+class ModelVersionOut(BaseModel):
+    version: int
+    model_hash: str
+    card_hash: str
+    indicator_version: int
+    input_categories: str = Field(description="bit mask of catalogue categories, decimal")
+    status: str = Field(description="proposed, active or retired")
+
+
+class ModelProposalOut(BaseModel):
+    id: int
+    action: str = Field(description="activate or retire")
+    version: int
+    executed: bool
+    approvals: int
+    expires_at: int
+
+
+@router.get("/models/versions/{version}", response_model=ModelVersionOut, summary="A model version on chain")
+def model_version(
+    version: Annotated[int, Path(ge=1, le=INT64_MAX)], _caller: CallerDep, service: EvaluationDep
+) -> ModelVersionOut:
+    m = service.model_version(version)
+    return ModelVersionOut(
+        version=m.version,
+        model_hash="0x" + m.model_hash.hex(),
+        card_hash="0x" + m.card_hash.hex(),
+        indicator_version=m.indicator_version,
+        input_categories=str(m.input_categories),
+        status=m.status.name.lower(),
+    )
+
+
+@router.get(
+    "/models/proposals/{proposal}", response_model=ModelProposalOut, summary="A model proposal on chain"
+)
+def model_proposal(
+    proposal: Annotated[int, Path(ge=1, le=INT64_MAX)], _caller: CallerDep, service: EvaluationDep
+) -> ModelProposalOut:
+    p = service.models.proposal(proposal)
+    return ModelProposalOut(
+        id=p.id,
+        action=p.action.name.lower(),
+        version=p.version,
+        executed=p.executed,
+        approvals=p.approvals,
+        expires_at=p.expires_at,
+    )
+
+
+class EvaluationRequestBody(BaseModel):
+    institution: Address
+    subject: str = Field(examples=["91410100MA44TL7G2F"], description="the enterprise's 统一社会信用代码")
+    model_version: int = Field(ge=1, lt=2**256, description="an active version of the ModelRegistry")
+    purpose: str = Field(pattern=r"^[0-9]{1,78}$", description="one purpose bit, decimal")
+    agreement_id: int = Field(ge=1, lt=2**256)
+    nonce: Bytes32
+    deadline: int = Field(ge=0, lt=2**256)
+    signature: Signature
+
+
+class EvaluationOut(BaseModel):
+    data: dict[str, Any] = Field(
+        description="status (scored or insufficient_data), score, grade, probability band, reasons, portrait"
+    )
+    receipt: ReceiptOut
+
+
+@router.post(
+    "/evaluations",
+    response_model=EvaluationOut,
+    summary="Evaluate an enterprise with an approved model (institution's signed request)",
+    responses={
+        401: {"description": "signature not the institution's, or deadline passed"},
+        403: {"description": "the chain refused (reason code named), or the model version is not active"},
+        404: {"description": "unknown model version"},
+        409: {"description": "replayed nonce"},
+        503: {"description": "chain, database or access trail unavailable: nothing evaluated"},
+    },
+)
+async def evaluate(body: EvaluationRequestBody, service: EvaluationDep) -> Response:
+    result = await run_in_threadpool(service.evaluate, evaluation_request_from_json(dict(body)))
+    r = result.receipt
+    receipt = ReceiptOut(
+        log=r.log,
+        index=r.index,
+        leaf_hash="0x" + r.leaf_hash.hex(),
+        block=r.block,
+        response_hash="0x" + r.response_hash.hex(),
+    )
+    content = b'{"data":' + result.data_json + b',"receipt":' + receipt.model_dump_json().encode() + b"}"
+    return Response(content, media_type="application/json")
+
+
+@router.get(
+    "/self/evaluation",
+    summary="The enterprise's own evaluation, free: score, grade, reasons, portrait, guidance",
+    description=(
+        "The calling enterprise (naming its USCC) sees its own evaluation with the latest active model "
+        "(or `model_version`): score, grade, probability band, reasons in zh and en, the portrait, and "
+        "what would raise the grade (which indicators, by how much). Computed from its records as a "
+        "release would read them. Free of charge; not a release; written to the audit records."
+    ),
+    responses={403: {"description": "not the enterprise itself"}, 404: {"description": "no active model"}},
+)
+def self_evaluation(
+    caller: CallerDep,
+    service: EvaluationDep,
+    subject: Annotated[str, Query(description="the enterprise's own USCC", examples=["91410100MA44TL7G2F"])],
+    model_version: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
+) -> dict[str, Any]:
+    return service.self_evaluation(caller.address, caller.member, subject, model_version=model_version)

@@ -1,0 +1,454 @@
+"""Evaluation as a release: a score and a portrait computed where the data lives.
+
+An institution's signed evaluation request goes, failing closed at every step, through:
+
+1. the signature, the deadline and every field's range (`request.py`);
+2. the model version on chain: known (404 `model_unknown`) and active (403
+   `model_not_active`: proposed but not yet approved by quorum, or retired);
+3. one `Consents.authorize` call at block B for the model's input categories, the
+   request's purpose and agreement, at the masked detail level of those categories (a
+   derived result never involves raw values); the model is checked active at B too, and
+   B must be fresh (as for a release);
+4. in the access trail's transaction: the request's nonce spent (a replay is refused),
+   the subject's current records of those categories read, the portrait computed from
+   those the release rules let out (repaired records and dishonesty records past their
+   publicity are never read, nor facts about them), the score made from it with the
+   approved model document - or, short of data, the dimensions missing named - and the
+   trail entry appended: model version and hashes, the record versions read (the leaves
+   of the inputs, each with its dispute flag as read), the output's hash with its score
+   and grade, block B, grant and the signed request - what the auditor needs to recompute
+   the answer from the opened records (`ledger.audit.verify_evaluations`);
+5. only after that commit, the answer.
+
+Every refusal is written to the MLPS audit records before the caller hears of it, and
+nothing is computed for a refused request.
+
+Credit-conduct facts (commitments, objections, repairs) are not read by this path yet:
+the conduct dimension of an evaluated portrait is empty, which the scorecard scores as
+its missing bins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ledger.chain.authorize_call import AuthorizeCaller
+from ledger.chain.consents import AuthorizationQuery, Decision, Reason
+from ledger.chain.eip712 import Signed
+from ledger.chain.errors import ChainStale, ContractRevert
+from ledger.chain.membership import Member, uscc_hash
+from ledger.chain.model_registry import ModelCaller, ModelRegistryContract, ModelStatus, ModelVersion
+from ledger.domain.catalogue import Catalogue, CatalogueError
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
+from ledger.domain.publicity import publication_ended
+from ledger.errors import InvalidInput, LedgerError, NotAuthorized, NotFound, Unavailable
+from ledger.evaluation.guidance import guidance
+from ledger.evaluation.portrait import Portrait, PortraitEvaluator
+from ledger.evaluation.records import RecordView
+from ledger.evaluation.scoring import Scorer
+from ledger.evaluation_release.documents import ModelDocuments, StoredModel
+from ledger.evaluation_release.request import (
+    NONCE_PREFIX,
+    EvaluationRequestMessage,
+    check_evaluation_fields,
+    evaluation_request_to_json,
+    verify_evaluation_request,
+)
+from ledger.logs.canonical_json import canonical_json
+from ledger.logs.store import AppendedEntry
+from ledger.release.reader import CurrentRecord, RecordReader
+from ledger.release.trail import AccessTrail, TrailEntry, TrailTransaction, replayed
+from ledger.selfservice.context import audited, require_subject
+from ledger.services import audit_events
+from ledger.storage.database import Database
+
+#: the leaf type of an evaluation in the access trail
+EVALUATION_ENTRY_TYPE = "evaluation"
+#: how many reason codes an evaluation names
+REASONS = 4
+
+
+class ModelUnknown(NotFound):
+    code = "model_unknown"
+
+
+class ModelNotActive(NotAuthorized):
+    """The model version is proposed but not approved by quorum, or retired."""
+
+    code = "model_not_active"
+
+
+class EvaluationRefused(NotAuthorized):
+    """The chain refused the evaluation; `reason` is the contract's reason code."""
+
+    code = "evaluation_refused"
+
+    def __init__(self, reason: Reason, block: int) -> None:
+        super().__init__(f"evaluation refused at block {block}: {reason.name.lower()}")
+        self.reason = reason
+        self.block = block
+
+
+@dataclass(frozen=True)
+class EvaluationReceipt:
+    log: str
+    index: int
+    leaf_hash: bytes
+    block: int
+    response_hash: bytes
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    receipt: EvaluationReceipt
+    #: the answer as RFC 8785 canonical JSON: the bytes `receipt.response_hash` covers
+    data_json: bytes
+
+    @property
+    def data(self) -> dict[str, Any]:
+        import json
+
+        data: dict[str, Any] = json.loads(self.data_json)
+        return data
+
+
+def portrait_json(portrait: Portrait) -> dict[str, Any]:
+    """The portrait as an evaluation answers it: indicator values, disputed ones, missing dimensions."""
+    return {
+        "indicator_version": portrait.indicator_version,
+        "as_of": portrait.as_of.isoformat(),
+        "values": dict(portrait.values),
+        "disputed": list(portrait.disputed),
+    }
+
+
+def evaluation_result(stored: StoredModel, scorer: Scorer, portrait: Portrait) -> dict[str, Any]:
+    """Score, grade, probability and band, four reasons - or the dimensions missing."""
+    if not portrait.sufficient:
+        return {"status": "insufficient_data", "missing_dimensions": list(portrait.insufficient)}
+    score = scorer.score(portrait.values)
+    return {
+        "status": "scored",
+        "score": score.score,
+        "grade": score.grade,
+        "probability": round(score.probability, 6),
+        "probability_band": list(score.band),
+        "reasons": [r.to_json() for r in scorer.reasons(score, REASONS)],
+    }
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One authorized evaluation on its way into the trail."""
+
+    signed: Signed[EvaluationRequestMessage]
+    at: datetime
+    model: ModelVersion
+    stored: StoredModel
+    scorer: Scorer
+    decision: Decision
+    level: int
+
+    @property
+    def nonce(self) -> str:
+        return NONCE_PREFIX + "0x" + self.signed.message.nonce.hex()
+
+
+class EvaluationService:
+    """The one path by which a score or portrait of an enterprise reaches an institution.
+
+    Synchronous: `evaluate` blocks (the API runs it in a worker thread). Owns its chain
+    connection, record reader and trail session; `close` releases them.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        domain: dict[str, Any],
+        reader: RecordReader,
+        trail: AccessTrail,
+        authorizer: AuthorizeCaller,
+        models: ModelRegistryContract,
+        model_caller: ModelCaller,
+        documents: ModelDocuments,
+        catalogue: Catalogue,
+        max_block_age_seconds: int,
+        max_lifetime_seconds: int,
+    ) -> None:
+        self.db = db
+        self.domain = domain
+        self.reader = reader
+        self.trail = trail
+        self.authorizer = authorizer
+        self.models = models
+        self.model_caller = model_caller
+        self._versions: dict[int, ModelVersion] = {}
+        self.documents = documents
+        self.catalogue = catalogue
+        self.max_block_age_seconds = max_block_age_seconds
+        self.max_lifetime_seconds = max_lifetime_seconds
+        self.portraits = PortraitEvaluator(documents.indicators)
+        self._scorers: dict[bytes, Scorer] = {}
+
+    def input_mask(self) -> int:
+        """The categories a model under this indicator file reads, as the on-chain mask
+        (`inputCategories` of its version): every catalogue category the indicator file reads."""
+        known = {c.name for c in self.catalogue.categories}
+        return self.catalogue.category_mask(c for c in self.documents.indicators.categories() if c in known)
+
+    def close(self) -> None:
+        self.model_caller.close()
+        self.authorizer.close()
+        self.reader.close()
+        self.trail.close()
+
+    def evaluate(self, signed: Signed[EvaluationRequestMessage], *, now: float | None = None) -> Evaluation:
+        """Evaluate what `signed` asks for, or raise; every refusal is audited first."""
+        at = datetime.now(UTC) if now is None else datetime.fromtimestamp(now, UTC)
+        try:
+            return self._evaluate(signed, at)
+        except LedgerError as exc:
+            self._audit_refusal(signed.message, exc)
+            raise
+        except Exception as exc:  # a defect must still refuse, never answer
+            error = Unavailable(f"evaluation failed: {exc!r}")
+            self._audit_refusal(signed.message, error)
+            raise error from exc
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _evaluate(self, signed: Signed[EvaluationRequestMessage], at: datetime) -> Evaluation:
+        request = signed.message
+        verify_evaluation_request(signed, self.domain, now=at.timestamp())
+        check_evaluation_fields(request, now=at.timestamp(), max_lifetime=self.max_lifetime_seconds)
+        self._check_purpose(request.purpose)
+        model = self._terms(request.model_version)
+        categories = self._input_categories(model)
+        level = self.catalogue.max_level(categories, raw=False)
+        query = AuthorizationQuery(
+            request.institution,
+            uscc_hash(request.subject),
+            model.input_categories,
+            request.purpose,
+            request.agreement_id,
+            level,
+            int(at.timestamp()),
+        )
+        decision = self.authorizer.authorize(query)
+        age = int(at.timestamp()) - decision.block_timestamp
+        if age > self.max_block_age_seconds:
+            raise ChainStale(
+                f"the chain's latest block {decision.block_number} is {age} s old "
+                f"(at most {self.max_block_age_seconds} s): nothing evaluated"
+            )
+        if not decision.allowed:
+            raise EvaluationRefused(decision.reason, decision.block_number)
+        model = self._active_at(model, decision.block_number)
+        stored = self._stored(model)
+        job = _Job(signed, at, model, stored, self._scorer(stored), decision, level)
+        nonce = job.nonce
+        with self.trail.transaction() as tx:
+            fresh = tx.spend_nonces([(request.institution, nonce)])
+            found = self.reader.current(tx.session, {request.subject}, set(categories))
+            # a replay is raised once the transaction, which then holds nothing, is closed:
+            # raised inside, it would read as the trail's failure
+            logged = self._log(tx, job, found.get(request.subject, [])) if fresh()[0] else None
+        if logged is None:
+            raise replayed(request.institution, nonce)
+        appended, digest, data_json = logged
+        receipt = EvaluationReceipt(
+            ACCESS_TRAIL_LOG, appended.seq, appended.leaf_hash, decision.block_number, digest
+        )
+        return Evaluation(receipt, data_json)
+
+    def _log(
+        self, tx: TrailTransaction, job: _Job, records: list[CurrentRecord]
+    ) -> tuple[AppendedEntry, bytes, bytes]:
+        """Past the nonce: portrait, score, the answer and its hash, the trail entry appended in `tx`."""
+        request, model, decision = job.signed.message, job.model, job.decision
+        today = job.at.date()
+        portrait = self.portraits.evaluate(records, today, withheld=lambda r: self._expired(r, today))
+        answer = {
+            "kind": EVALUATION_ENTRY_TYPE,
+            "subject": request.subject,
+            "block": decision.block_number,
+            "model": _model_json(model, job.stored),
+            "portrait": portrait_json(portrait),
+            **evaluation_result(job.stored, job.scorer, portrait),
+        }
+        data_json = canonical_json(answer)
+        digest = hashlib.sha256(data_json).digest()
+        disputed = {(r.record_id, r.version): r.disputed for r in records}
+        payload = {
+            "kind": EVALUATION_ENTRY_TYPE,
+            "institution": request.institution,
+            "subject": request.subject,
+            "model_version": model.version,
+            "model_hash": "0x" + model.model_hash.hex(),
+            "card_hash": "0x" + model.card_hash.hex(),
+            "indicator_version": model.indicator_version,
+            "categories": str(model.input_categories),
+            "purpose": str(request.purpose),
+            "agreement_id": request.agreement_id,
+            "grant_id": decision.grant_id,
+            "level": job.level,
+            "block": decision.block_number,
+            "as_of": today.isoformat(),
+            "inputs": [
+                {"record_id": r, "version": v, "disputed": disputed[(r, v)]} for r, v in portrait.inputs
+            ],
+            "status": answer["status"],
+            "score": answer.get("score"),
+            "grade": answer.get("grade"),
+            "response_hash": "0x" + digest.hex(),
+            "released_at": job.at.isoformat(),
+            "request": evaluation_request_to_json(job.signed),
+        }
+        (appended,) = tx.append([TrailEntry(payload, request.institution, job.nonce, EVALUATION_ENTRY_TYPE)])
+        return appended, digest, data_json
+
+    # -- the enterprise's own evaluation --------------------------------------------------
+
+    def self_evaluation(
+        self, caller: str, member: Member, subject: str, *, model_version: int | None = None
+    ) -> dict[str, Any]:
+        """The enterprise's own evaluation, free and not a release: score, grade, reasons,
+        portrait and what would raise the grade, with the latest active model (or the one named).
+
+        The portrait reads the records as a release would (repaired records and records past
+        their publicity are not read), so the enterprise sees what an institution would get.
+        Served and refused calls are written to the MLPS audit records.
+        """
+        with audited(self.db, caller, "self.evaluation"):
+            require_subject(caller, member, subject, "see its own evaluation")
+            version = model_version if model_version is not None else self._latest_active()
+            model = self._model(version, "latest")
+            stored = self._stored(model)
+            scorer = self._scorer(stored)
+            categories = self._input_categories(model)
+            today = datetime.now(UTC).date()
+            with self.db.session() as session:
+                records = self.reader.current(session, {subject}, set(categories)).get(subject, [])
+            portrait = self.portraits.evaluate(records, today, withheld=lambda r: self._expired(r, today))
+            answer: dict[str, Any] = {
+                "subject": subject,
+                "model": _model_json(model, stored),
+                "portrait": portrait_json(portrait),
+                **evaluation_result(stored, scorer, portrait),
+            }
+            if portrait.sufficient:
+                answer["guidance"] = guidance(scorer, scorer.score(portrait.values)).to_json()
+        audit_events.record(self.db, actor=caller, event="self.evaluation", outcome="served", detail=subject)
+        return answer
+
+    def model_version(self, version: int) -> ModelVersion:
+        """Model `version` on chain whatever its status (404 `model_unknown` if never proposed)."""
+        try:
+            return self.models.model(version)
+        except ContractRevert as exc:
+            if exc.error_name == "NonexistentModelVersion":
+                raise ModelUnknown(f"model version {version} was never proposed") from None
+            raise
+
+    def _latest_active(self) -> int:
+        for version in range(self.models.version_count(), 0, -1):
+            if self.models.model(version).status is ModelStatus.ACTIVE:
+                return version
+        raise ModelUnknown("no model version is active: operators have approved none, or retired every one")
+
+    def _terms(self, version: int) -> ModelVersion:
+        """Model `version`'s hashes and inputs, which never change once proposed (cached);
+        its status is read at each decision's block (`_active_at`)."""
+        terms = self._versions.get(version)
+        if terms is None:
+            try:
+                terms = self.models.model(version)
+            except ContractRevert as exc:
+                if exc.error_name == "NonexistentModelVersion":
+                    raise ModelUnknown(f"model version {version} was never proposed") from None
+                raise
+            self._versions[version] = terms
+        return terms
+
+    def _active_at(self, terms: ModelVersion, block: int) -> ModelVersion:
+        """The model at block B, which must be active there, with the terms it was proposed with."""
+        model = self.model_caller.model(terms.version, block)
+        if model is None or model.model_hash != terms.model_hash:
+            raise ModelUnknown(f"model version {terms.version} is not the one proposed, at block {block}")
+        if model.status is not ModelStatus.ACTIVE:
+            raise ModelNotActive(
+                f"model version {terms.version} is {model.status.name.lower()} at block {block}: "
+                "only a version approved by operator quorum and not retired is used"
+            )
+        return model
+
+    def _model(self, version: int, block: int | str) -> ModelVersion:
+        try:
+            model = self.models.model(version, block)
+        except ContractRevert as exc:
+            if exc.error_name == "NonexistentModelVersion":
+                raise ModelUnknown(f"model version {version} was never proposed") from None
+            raise
+        if model.status is not ModelStatus.ACTIVE:
+            raise ModelNotActive(
+                f"model version {version} is {model.status.name.lower()} at block {block}: "
+                "only a version approved by operator quorum and not retired is used"
+            )
+        return model
+
+    def _input_categories(self, model: ModelVersion) -> list[str]:
+        try:
+            return self.catalogue.categories_in_mask(model.input_categories)
+        except CatalogueError as exc:
+            raise ModelNotActive(
+                f"model version {model.version} reads categories unknown here: {exc.message}"
+            ) from None
+
+    def _stored(self, model: ModelVersion) -> StoredModel:
+        stored = self.documents.get(model.model_hash)
+        if stored.card_hash != model.card_hash:
+            raise ModelNotActive(f"model version {model.version}: the stored card is not the one approved")
+        if stored.model.indicator_file.version != model.indicator_version:
+            raise ModelNotActive(f"model version {model.version}: the document reads another indicator file")
+        return stored
+
+    def _scorer(self, stored: StoredModel) -> Scorer:
+        scorer = self._scorers.get(stored.model_hash)
+        if scorer is None:
+            scorer = self._scorers[stored.model_hash] = Scorer(stored.model)
+        return scorer
+
+    def _check_purpose(self, mask: int) -> None:
+        known = {p.bit for p in self.catalogue.purposes}
+        if mask <= 0 or mask & (mask - 1) or mask.bit_length() - 1 not in known:
+            raise InvalidInput("request.purpose: exactly one purpose of the catalogue, as a one-bit mask")
+
+    def _expired(self, record: RecordView, today: date) -> bool:
+        return publication_ended(self.catalogue, record.category, record.severity, record.event_date, today)
+
+    def _audit_refusal(self, m: EvaluationRequestMessage, error: LedgerError) -> None:
+        detail = (
+            f"{error.code}: {error.message}; subject={m.subject} model_version={m.model_version} "
+            f"purpose={m.purpose} agreement={m.agreement_id}"
+        )
+        with contextlib.suppress(LedgerError):  # the database is down: refused all the same
+            audit_events.record(
+                self.db, actor=m.institution, event="evaluation", outcome="refused", detail=detail
+            )
+
+
+def _model_json(model: ModelVersion, stored: StoredModel) -> Mapping[str, Any]:
+    return {
+        "version": model.version,
+        "model_hash": "0x" + model.model_hash.hex(),
+        "model_id": stored.model.model_id,
+        "model_version": stored.model.model_version,
+        "indicator_version": model.indicator_version,
+        "synthetic": stored.model.synthetic,
+    }

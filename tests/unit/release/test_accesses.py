@@ -1,0 +1,187 @@
+"""Who read my data, on SQLite: each member sees the access-trail entries it may, with proofs.
+
+An enterprise sees the releases of its own data and must name it; an institution its own
+releases, never another's; operators and auditors everything; anyone else nothing. An
+entry carries its inclusion proof once a checkpoint covers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from eth_utils import to_checksum_address
+
+from ledger.chain.membership import InstitutionKind, Member, Role, Status, uscc_hash
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
+from ledger.errors import NotAuthorized, Unavailable
+from ledger.logs.bundles import ProofBundles
+from ledger.logs.proofs import LogProofs, record_checkpoint
+from ledger.logs.store import open_for_append
+from ledger.merkle.rfc9162 import root, verify_inclusion
+from ledger.records.samples import sample_uscc
+from ledger.release.accesses import AccessesService
+from ledger.release.trail import AccessTrail, TrailEntry
+from ledger.storage.database import Database
+
+BANK, INSURER = "0x" + "b1" * 20, "0x" + "b2" * 20
+ACME, OTHER = sample_uscc(0), sample_uscc(1)
+CHAIN_ID = 31337
+CHECKPOINTS = "0x" + "cc" * 20
+#: (institution, subject) of entries 0..4
+RELEASES = [(BANK, ACME), (INSURER, ACME), (BANK, OTHER), (INSURER, OTHER), (BANK, ACME)]
+
+
+def member(role: Role, account: str = "0x" + "0e" * 20, uscc: str | None = None) -> Member:
+    return Member(
+        account,
+        role,
+        Status.ACTIVE,
+        InstitutionKind.NONE,
+        1,
+        bytes(32),
+        uscc_hash(uscc) if uscc else bytes(32),
+    )
+
+
+class RefusingWatch:
+    """A chain watch that finds the chain behind: no proof may be served."""
+
+    def require_current(self) -> None:
+        raise Unavailable("the chain is behind")
+
+
+def service(db: Database, watch: object = None) -> AccessesService:
+    bundles = ProofBundles(
+        LogProofs(db, watch=watch),  # type: ignore[arg-type]
+        chain_id=CHAIN_ID,
+        checkpoints_contract=CHECKPOINTS,
+    )
+    return AccessesService(db, bundles=bundles)
+
+
+@pytest.fixture
+def trail(sqlite_db: Database) -> Iterator[list[bytes]]:
+    """The five releases of `RELEASES` on the trail; their leaf hashes."""
+    trail = AccessTrail(sqlite_db)
+    entries = [
+        TrailEntry(
+            {"institution": i, "subject": s, "released_at": "2027-01-15T08:00:00+00:00", "n": n}, i, f"n{n}"
+        )
+        for n, (i, s) in enumerate(RELEASES)
+    ]
+    try:
+        with trail.transaction() as tx:
+            tx.spend_nonces([(e.signer, e.nonce) for e in entries])()
+            appended = tx.append(entries)
+    finally:
+        trail.close()
+    yield [a.leaf_hash for a in appended]
+
+
+def seen(db: Database, who: Member, **kwargs: object) -> list[int]:
+    return [a.index for a in service(db).visible_to(who, **kwargs)]  # type: ignore[arg-type]
+
+
+def test_an_enterprise_sees_the_releases_of_its_own_data_only(
+    trail: list[bytes], sqlite_db: Database
+) -> None:
+    acme = member(Role.ENTERPRISE, uscc=ACME)
+    found = service(sqlite_db).visible_to(acme, subject=ACME)
+    assert [a.index for a in found] == [0, 1, 4]
+    assert [a.entry for a in found] == [
+        {"institution": i, "subject": s, "released_at": "2027-01-15T08:00:00+00:00", "n": n}
+        for n, (i, s) in enumerate(RELEASES)
+        if s == ACME
+    ]
+    for subject in (None, OTHER):
+        with pytest.raises(NotAuthorized) as refused:
+            service(sqlite_db).visible_to(acme, subject=subject)
+        assert refused.value.message == "an enterprise sees the releases of its own data only: name its USCC"
+
+
+def test_an_institution_sees_its_own_releases_never_another(trail: list[bytes], sqlite_db: Database) -> None:
+    assert seen(sqlite_db, member(Role.INSTITUTION, BANK)) == [0, 2, 4]
+    assert seen(sqlite_db, member(Role.INSTITUTION, INSURER)) == [1, 3]
+    assert seen(sqlite_db, member(Role.INSTITUTION, BANK), subject=OTHER) == [2]
+    assert seen(sqlite_db, member(Role.INSTITUTION, "0x" + "b3" * 20)) == []
+
+
+def test_operators_and_auditors_see_every_release(trail: list[bytes], sqlite_db: Database) -> None:
+    for role in (Role.OPERATOR, Role.AUDITOR):
+        assert seen(sqlite_db, member(role)) == [0, 1, 2, 3, 4]
+        assert seen(sqlite_db, member(role), subject=ACME) == [0, 1, 4]
+
+
+@pytest.mark.parametrize("role", [Role.NONE, Role.PROVIDER, Role.PLATFORM])
+def test_any_other_member_sees_nothing(role: Role, trail: list[bytes], sqlite_db: Database) -> None:
+    with pytest.raises(NotAuthorized) as refused:
+        service(sqlite_db).visible_to(member(role), subject=ACME)
+    assert refused.value.message == f"a {role.name.lower()} sees no access-trail entries"
+
+
+def test_pages_start_after_an_index_and_hold_at_least_one_entry(
+    trail: list[bytes], sqlite_db: Database
+) -> None:
+    operator = member(Role.OPERATOR)
+    assert seen(sqlite_db, operator, after=1) == [2, 3, 4]
+    assert seen(sqlite_db, operator, after=0, limit=2) == [1, 2]
+    assert seen(sqlite_db, operator, limit=0) == [0]
+    assert seen(sqlite_db, operator, after=4) == []
+    assert seen(sqlite_db, member(Role.ENTERPRISE, uscc=ACME), subject=ACME, after=0, limit=1) == [1]
+
+
+def test_an_entry_carries_its_inclusion_proof_once_a_checkpoint_covers_it(
+    trail: list[bytes], sqlite_db: Database
+) -> None:
+    operator = member(Role.OPERATOR)
+    assert [a.proof for a in service(sqlite_db).visible_to(operator)] == [None] * 5
+    anchored = root(trail[:3])
+    with sqlite_db.session() as session:
+        record_checkpoint(session, ACCESS_TRAIL_LOG, 3, anchored, b"\x7a" * 32, 99)
+    found = service(sqlite_db).visible_to(operator)
+    assert [a.proof is None for a in found] == [False, False, False, True, True]
+    for access in found[:3]:
+        proof = access.proof
+        assert proof is not None
+        assert (proof["chain_id"], proof["checkpoints_contract"]) == (
+            CHAIN_ID,
+            to_checksum_address(CHECKPOINTS),
+        )
+        assert (proof["index"], proof["tree_size"], proof["root"]) == (access.index, 3, "0x" + anchored.hex())
+        assert proof["anchor"] == {"transaction": "0x" + "7a" * 32, "block": 99}
+        path = [bytes.fromhex(h[2:]) for h in proof["inclusion_proof"]]
+        verify_inclusion(trail[access.index], access.index, 3, path, anchored)
+
+
+def test_no_proof_is_served_while_the_chain_watch_finds_the_chain_behind(
+    trail: list[bytes], sqlite_db: Database
+) -> None:
+    with pytest.raises(Unavailable, match="the chain is behind"):
+        service(sqlite_db, RefusingWatch()).visible_to(member(Role.OPERATOR))
+
+
+def test_a_page_holds_a_hundred_entries_unless_asked_otherwise(sqlite_db: Database) -> None:
+    trail = AccessTrail(sqlite_db)
+    entries = [
+        TrailEntry(
+            {"institution": BANK, "subject": ACME, "released_at": "2027-01-15T08:00:00+00:00"}, BANK, f"n{n}"
+        )
+        for n in range(102)
+    ]
+    try:
+        with trail.transaction() as tx:
+            tx.spend_nonces([(e.signer, e.nonce) for e in entries])()
+            tx.append(entries)
+    finally:
+        trail.close()
+    assert seen(sqlite_db, member(Role.OPERATOR)) == list(range(100))
+    assert seen(sqlite_db, member(Role.OPERATOR), limit=101) == list(range(101))
+
+
+def test_only_the_access_trail_leaves_are_served(trail: list[bytes], sqlite_db: Database) -> None:
+    with sqlite_db.session() as session:  # another log with entries at the same positions, written after
+        writer = open_for_append(session, "zz-other-log")
+        writer.append([("other", {"secret": n}) for n in range(len(RELEASES))])
+    entries = [a.entry for a in service(sqlite_db).visible_to(member(Role.OPERATOR))]
+    assert [(e["institution"], e["subject"]) for e in entries] == RELEASES
