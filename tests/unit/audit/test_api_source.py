@@ -120,6 +120,8 @@ class FakeApi:
             return httpx.Response(
                 200, json={"catalogues": [json.loads(catalogue_line(c)) for c in CATALOGUES]}
             )
+        if url.path == "/audit/models":
+            return httpx.Response(200, json={"models": []})  # no evaluation model held
         return httpx.Response(404, text="no such page")
 
 
@@ -146,6 +148,7 @@ def test_every_page_is_read_signed_and_parsed_as_the_file_would_be() -> None:
         "/audit/records?after=2&limit=2",
         "/audit/records?after=4&limit=2",
         "/audit/catalogues",
+        "/audit/models",
         "/audit/refusals?after=0&limit=2",
         "/audit/refusals?after=2&limit=2",
     ]

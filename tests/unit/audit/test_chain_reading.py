@@ -27,6 +27,7 @@ ADDRESSES = {
     "CatalogueRegistry": "0x" + "3C" * 20,
     "Consents": "0x" + "4D" * 20,
     "Checkpoints": "0x" + "5E" * 20,
+    "ModelRegistry": "0x" + "6F" * 20,
 }
 BANK = "0x" + "ab" * 20
 

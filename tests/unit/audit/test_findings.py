@@ -27,6 +27,10 @@ TITLES = {
     "5.1": "record version",
     "5.2": "record completeness",
     "5.3": "record opening",
+    "6.1": "evaluation model approved at B",
+    "6.2": "evaluation inputs opened",
+    "6.3": "evaluation recomputed",
+    "6.4": "evaluation request signed",
 }
 
 

@@ -238,7 +238,7 @@ def test_verify_reads_the_chain_once_confirms_every_entry_on_chain_and_reports_c
     data = report.to_json()
     assert data["verdict"] == "clean" and data["replay"]["checked_both_ways"] == 3
     assert set(data["performance"]["seconds"]) == {
-        "chain", "records", "examine", "leaves", "merkle", "replay", "onchain", "total"
+        "chain", "records", "examine", "leaves", "merkle", "replay", "onchain", "evaluations", "total"
     }  # fmt: skip
     assert data["generated_at"].endswith("+00:00") and len(data["generated_at"]) == 25
     # reading the chain (no known total), the record log, examining, replaying, confirming

@@ -55,6 +55,7 @@ ADDRESSES = {
     "CatalogueRegistry": "0x" + "3C" * 20,
     "Consents": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
     "Checkpoints": "0x" + "5E" * 20,
+    "ModelRegistry": "0x" + "6F" * 20,
 }
 DEPLOYMENT = Deployment(31337, 1, ContractAddresses.from_names(ADDRESSES), {})
 HEAD = 100
@@ -228,6 +229,13 @@ def snapshot(*, timestamps: Mapping[int, int] | None = None, **changes: Any) -> 
     return dataclasses.replace(snap, **changes)
 
 
+class _NoModels:
+    """The node's JSON-RPC for step 6: this world holds no evaluation, so no model is read."""
+
+    def call(self, method: str, params: Sequence[Any]) -> Any:
+        raise AssertionError(f"no model read expected, asked {method} {params}")
+
+
 class FakeChain:
     """The `ChainReader` the verifier uses: a snapshot without timestamps, then the ones asked."""
 
@@ -235,6 +243,7 @@ class FakeChain:
         self.snap = snap or snapshot(timestamps={})
         self.logs_asked: list[list[str]] = []
         self.blocks_asked: list[list[int]] = []
+        self.rpc = _NoModels()
 
     def snapshot(self, *, logs: Sequence[str]) -> ChainSnapshot:
         self.logs_asked.append(list(logs))
