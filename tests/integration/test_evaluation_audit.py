@@ -99,12 +99,23 @@ def test_the_auditor_recomputes_each_evaluation_and_catches_each_tampering(ev: E
     assert (Step.EVALUATION_MODEL, index) in [(f.step, f.index) for f in found]
     assert any("another model" in f.what for f in found)
 
-    def drop(p: dict[str, Any]) -> None:
-        p["inputs"] = p["inputs"][1:]
+    # A dropped input is caught where it changes the recomputed answer. Which input that is
+    # depends on the generated records, so each is dropped in turn. (An input whose absence
+    # changes nothing is not caught yet: the auditor does not check that the inputs are the
+    # subject's whole releasable set at that log size; issue 17 names this as open.)
+    caught = []
+    (entry,) = [e for e in export.entries[ACCESS_TRAIL] if e.seq == index]
+    for dropped in range(len(json.loads(entry.leaf)["inputs"])):
 
-    found = step6(ev, tampered(export, index, drop))
-    assert found and all(f.step is Step.EVALUATION_RESULT and f.index == index for f in found)
-    assert any("response hash" in f.what for f in found)
+        def drop(p: dict[str, Any], i: int = dropped) -> None:
+            p["inputs"] = p["inputs"][:i] + p["inputs"][i + 1 :]
+
+        found = step6(ev, tampered(export, index, drop))
+        assert all(f.step is Step.EVALUATION_RESULT and f.index == index for f in found)
+        if found:
+            assert any("response hash" in f.what for f in found)
+            caught.append(dropped)
+    assert caught, "no dropped input was caught"
 
     def forge(p: dict[str, Any]) -> None:
         p["request"]["purpose"] = str(int(p["request"]["purpose"]) << 1)
