@@ -24,7 +24,12 @@ from ledger.chain.address import checksum_address
 from ledger.chain.eip712 import Signed, TypedMessage, sign
 from ledger.domain.identifiers import validate_uscc
 from ledger.errors import InvalidInput
-from ledger.release.request import MAX_AGREEMENT_ID, check_signature_form, domain_separator
+from ledger.release.request import (
+    MAX_AGREEMENT_ID,
+    check_signature_form,
+    domain_separator,
+    parse_signed_wire,
+)
 from ledger.request_auth import Unauthenticated
 
 DOMAIN_NAME = "credit-ledger EvaluationRequest"
@@ -93,10 +98,9 @@ def evaluation_request_to_json(signed: Signed[EvaluationRequestMessage]) -> dict
 
 def evaluation_request_from_json(data: dict[str, Any]) -> Signed[EvaluationRequestMessage]:
     """Parse the wire form; raises `InvalidInput` naming the field."""
-    try:
-        nonce = bytes.fromhex(str(data["nonce"]).removeprefix("0x"))
-        signature = bytes.fromhex(str(data["signature"]).removeprefix("0x"))
-        message = EvaluationRequestMessage(
+    return parse_signed_wire(
+        data,
+        lambda nonce: EvaluationRequestMessage(
             checksum_address(str(data["institution"])),
             str(data["subject"]),
             int(data["model_version"]),
@@ -104,19 +108,9 @@ def evaluation_request_from_json(data: dict[str, Any]) -> Signed[EvaluationReque
             int(data["agreement_id"]),
             nonce,
             int(data["deadline"]),
-        )
-    except KeyError as exc:
-        raise InvalidInput(f"request: missing field {exc.args[0]}") from None
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"request: malformed field: {exc}") from None
-    for name in ("model_version", "purpose", "agreement_id", "deadline"):
-        if not 0 <= getattr(message, name) < 2**256:
-            raise InvalidInput(f"request.{name} must fit a uint256")
-    if len(nonce) != 32:
-        raise InvalidInput(f"request.nonce must be 32 bytes, got {len(nonce)}")
-    if len(signature) != 65:
-        raise InvalidInput(f"request.signature must be 65 bytes, got {len(signature)}")
-    return Signed(message, signature)
+        ),
+        ("model_version", "purpose", "agreement_id", "deadline"),
+    )
 
 
 _REQUEST_TYPEHASH = keccak(text=EvaluationRequestMessage.type_string())

@@ -12,8 +12,9 @@ from __future__ import annotations
 import functools
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from coincurve import PublicKey
 from eth_abi import encode
@@ -26,6 +27,8 @@ from ledger.chain.membership import uscc_hash
 from ledger.domain.identifiers import validate_uscc
 from ledger.errors import InvalidInput
 from ledger.request_auth import Unauthenticated
+
+M = TypeVar("M", bound=TypedMessage)
 
 DOMAIN_NAME = "credit-ledger DataRequest"
 DOMAIN_VERSION = "1"
@@ -100,10 +103,9 @@ def request_to_json(signed: Signed[DataRequestMessage]) -> dict[str, Any]:
 
 def request_from_json(data: dict[str, Any]) -> Signed[DataRequestMessage]:
     """Parse the wire form; raises `InvalidInput` naming the field."""
-    try:
-        nonce = bytes.fromhex(str(data["nonce"]).removeprefix("0x"))
-        signature = bytes.fromhex(str(data["signature"]).removeprefix("0x"))
-        message = DataRequestMessage(
+    return parse_signed_wire(
+        data,
+        lambda nonce: DataRequestMessage(
             checksum_address(str(data["institution"])),
             str(data["subject"]),
             int(data["categories"]),
@@ -112,12 +114,26 @@ def request_from_json(data: dict[str, Any]) -> Signed[DataRequestMessage]:
             bool(data["raw"]),
             nonce,
             int(data["deadline"]),
-        )
+        ),
+        ("categories", "purpose", "agreement_id", "deadline"),
+    )
+
+
+def parse_signed_wire(
+    data: dict[str, Any], build: Callable[[bytes], M], uint_fields: tuple[str, ...]
+) -> Signed[M]:
+    """The wire form of any signed request (data, evaluation): `build` makes the message from
+    the body and its nonce; the named fields must fit a uint256, the nonce is 32 bytes and the
+    signature 65. Raises `InvalidInput` naming the field."""
+    try:
+        nonce = bytes.fromhex(str(data["nonce"]).removeprefix("0x"))
+        signature = bytes.fromhex(str(data["signature"]).removeprefix("0x"))
+        message = build(nonce)
     except KeyError as exc:
         raise InvalidInput(f"request: missing field {exc.args[0]}") from None
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"request: malformed field: {exc}") from None
-    for name in ("categories", "purpose", "agreement_id", "deadline"):
+    for name in uint_fields:
         if not 0 <= getattr(message, name) < 2**256:
             raise InvalidInput(f"request.{name} must fit a uint256")
     if len(nonce) != 32:
