@@ -1,0 +1,28 @@
+"""The delivery gate: the sender asks it once per alert, before the first attempt.
+
+The real gate (`ledger.alerts.authorize`, issue 19 part 1-2) checks on chain at a fresh
+block B, like the release path, and appends and commits the access-trail entry before it
+returns the `Clearance`. The sender stores B and the trail entry in the alert's row and
+builds the payload once from them, so every retry resends the same `webhook-id` and bytes.
+
+Contract: `clear` returns a `Clearance` or raises `Withheld`; any other exception counts
+as "not now" (the alert stays pending and is asked about again later). A withheld alert is
+never sent and never appears in the pull feed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from ledger.alerts.model import Clearance
+
+if TYPE_CHECKING:
+    from ledger.alerts.outbox import OutboxAlert
+
+__all__ = ["DeliveryGate"]
+
+
+class DeliveryGate(Protocol):
+    def clear(self, alert: OutboxAlert) -> Clearance:
+        """Authorize `alert` and log it in the access trail; raise `Withheld` to refuse it."""
+        ...
