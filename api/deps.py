@@ -20,6 +20,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from ledger.alerts.evasion import EvasionService
+from ledger.alerts.watches import WatchService
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
 from ledger.evaluation_release.service import EvaluationService
@@ -82,6 +84,14 @@ async def get_evaluation(request: Request) -> EvaluationService:
     return services_of(request.app).evaluation
 
 
+async def get_watches(request: Request) -> WatchService:
+    return services_of(request.app).watches
+
+
+async def get_evasion(request: Request) -> EvasionService:
+    return services_of(request.app).evasion
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 MembershipDep = Annotated[MembershipService, Depends(get_membership)]
@@ -92,6 +102,8 @@ BundlesDep = Annotated[ProofBundles, Depends(get_bundles)]
 AccessesDep = Annotated[AccessesService, Depends(get_accesses)]
 ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
+WatchesDep = Annotated[WatchService, Depends(get_watches)]
+EvasionDep = Annotated[EvasionService, Depends(get_evasion)]
 
 
 @dataclass(frozen=True)

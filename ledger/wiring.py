@@ -11,6 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ledger.alerts.authorize import AlertGate
+from ledger.alerts.evasion import EvasionService
+from ledger.alerts.rules import default_rules
+from ledger.alerts.triggers import AlertTriggers
+from ledger.alerts.watches import WatchService
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.model_registry import ModelCaller
 from ledger.domain.catalogue import default_catalogue
@@ -41,14 +46,18 @@ __all__ = [
     "Services",
     "accesses_service",
     "acts_service",
+    "alert_gate",
+    "alert_triggers",
     "anchor_worker",
     "catalogue_service",
     "evaluation_service",
+    "evasion_service",
     "membership_service",
     "proof_bundles",
     "records_service",
     "release_service",
     "selfservice",
+    "watch_service",
 ]
 
 
@@ -75,14 +84,56 @@ def catalogue_service(platform: Platform) -> CatalogueService:
 
 
 def records_service(platform: Platform, *, bundles: ProofBundles | None = None) -> RecordsService:
-    """Records sealed under the configured keyring (parsed here, once)."""
+    """Records sealed under the configured keyring (parsed here, once); every ingestion runs
+    the alert triggers in its transaction."""
     return RecordsService(
         platform.db,
         keyring=Keyring.from_settings(platform.settings),
         catalogues=catalogue_service(platform),
         bundles=bundles or proof_bundles(platform),
         encrypt_min_level=platform.settings.record_encrypt_min_level,
+        on_stored=alert_triggers().on_records,
     )
+
+
+def alert_triggers() -> AlertTriggers:
+    """The triggers of the packaged rules file (`ledger/alerts/rules-v1.json`)."""
+    return AlertTriggers(default_rules())
+
+
+def _authorizer(platform: Platform) -> AuthorizeCaller:
+    """A chain connection for authorization calls, every decision's block checked by the
+    chain watch when the platform is watched (whose thread is started here)."""
+    consents = platform.deployment.addresses.consents
+    if platform.watch is None:
+        return AuthorizeCaller(platform.chain.rpc_url, consents)
+    platform.watch.start()
+    return WatchedAuthorizer(platform.chain.rpc_url, consents, platform.watch)
+
+
+def watch_service(platform: Platform) -> WatchService:
+    """Watches, allowed on chain at a fresh block (its own chain connection; `close` releases it)."""
+    return WatchService(
+        platform.db,
+        authorizer=_authorizer(platform),
+        catalogue=default_catalogue(),
+        rules=default_rules(),
+        max_block_age_seconds=platform.settings.max_block_age_seconds,
+    )
+
+
+def alert_gate(platform: Platform) -> AlertGate:
+    """The delivery gate: each alert authorized at a fresh block B and logged before it leaves."""
+    return AlertGate(
+        platform.db,
+        authorizer=_authorizer(platform),
+        catalogue=default_catalogue(),
+        max_block_age_seconds=platform.settings.max_block_age_seconds,
+    )
+
+
+def evasion_service(platform: Platform) -> EvasionService:
+    return EvasionService(platform.db, triggers=alert_triggers())
 
 
 def accesses_service(platform: Platform, *, bundles: ProofBundles | None = None) -> AccessesService:
@@ -104,6 +155,7 @@ def selfservice(
         records=records,
         bundles=bundles or proof_bundles(platform),
         clock=clock or SystemClock(),
+        on_decided=alert_triggers().on_case_decided,
     )
     return SelfService.over(ctx)
 
@@ -142,7 +194,7 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
     else:
         platform.watch.start()
         authorizer = WatchedAuthorizer(platform.chain.rpc_url, consents, platform.watch)
-    return EvaluationService(
+    service = EvaluationService(
         platform.db,
         domain=evaluation_domain(platform.deployment.chain_id, platform.deployment.addresses.model_registry),
         reader=RecordReader(records or records_service(platform)),
@@ -155,6 +207,18 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
         max_block_age_seconds=platform.settings.max_block_age_seconds,
         max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
     )
+    triggers = alert_triggers()
+    service.on_evaluated = lambda session, institution, subject, grade, previous, categories: (
+        triggers.on_evaluation(
+            session,
+            institution=institution,
+            subject=subject,
+            grade=grade,
+            previous_grade=previous,
+            categories=categories,
+        )
+    )
+    return service
 
 
 def anchor_worker(
@@ -185,6 +249,8 @@ class Services:
     selfservice: SelfService
     release: ReleaseService
     evaluation: EvaluationService
+    watches: WatchService
+    evasion: EvasionService
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
@@ -202,8 +268,11 @@ class Services:
             selfservice=selfservice(platform, records=records, bundles=bundles, clock=clock),
             release=release_service(platform, records=records),
             evaluation=evaluation_service(platform, records=records),
+            watches=watch_service(platform),
+            evasion=evasion_service(platform),
         )
 
     def close(self) -> None:
+        self.watches.close()
         self.evaluation.close()
         self.release.close()

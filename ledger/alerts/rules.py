@@ -199,7 +199,9 @@ def _check_against(parsed: _File, catalogue: Catalogue) -> None:
         raise RulesError("; ".join(problems))
 
 
-def _check_condition(where: str, cond: Condition, rule: Rule, catalogue: Catalogue, names: set[str]) -> list[str]:
+def _check_condition(
+    where: str, cond: Condition, rule: Rule, catalogue: Catalogue, names: set[str]
+) -> list[str]:
     """The condition's field exists in every category of the rule, and its value fits the field."""
     problems = []
     for category in rule.categories:
