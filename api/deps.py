@@ -20,6 +20,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from ledger.alerts.endpoints import AlertEndpoints
+from ledger.alerts.feed import AlertFeed
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
 from ledger.evaluation_release.service import EvaluationService
@@ -82,6 +84,14 @@ async def get_evaluation(request: Request) -> EvaluationService:
     return services_of(request.app).evaluation
 
 
+async def get_alert_endpoints(request: Request) -> AlertEndpoints:
+    return services_of(request.app).alert_endpoints
+
+
+async def get_alert_feed(request: Request) -> AlertFeed:
+    return services_of(request.app).alert_feed
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 MembershipDep = Annotated[MembershipService, Depends(get_membership)]
@@ -92,6 +102,8 @@ BundlesDep = Annotated[ProofBundles, Depends(get_bundles)]
 AccessesDep = Annotated[AccessesService, Depends(get_accesses)]
 ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
+AlertEndpointsDep = Annotated[AlertEndpoints, Depends(get_alert_endpoints)]
+AlertFeedDep = Annotated[AlertFeed, Depends(get_alert_feed)]
 
 
 @dataclass(frozen=True)
@@ -164,3 +176,4 @@ class RequireSignedBody:
 
 ProviderBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.PROVIDER))]
 OperatorBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.OPERATOR))]
+InstitutionBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.INSTITUTION))]
