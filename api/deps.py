@@ -20,7 +20,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from ledger.alerts.endpoints import AlertEndpoints
 from ledger.alerts.evasion import EvasionService
+from ledger.alerts.feed import AlertFeed
 from ledger.alerts.watches import WatchService
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
@@ -92,6 +94,14 @@ async def get_evasion(request: Request) -> EvasionService:
     return services_of(request.app).evasion
 
 
+async def get_alert_endpoints(request: Request) -> AlertEndpoints:
+    return services_of(request.app).alert_endpoints
+
+
+async def get_alert_feed(request: Request) -> AlertFeed:
+    return services_of(request.app).alert_feed
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 MembershipDep = Annotated[MembershipService, Depends(get_membership)]
@@ -104,6 +114,8 @@ ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
 WatchesDep = Annotated[WatchService, Depends(get_watches)]
 EvasionDep = Annotated[EvasionService, Depends(get_evasion)]
+AlertEndpointsDep = Annotated[AlertEndpoints, Depends(get_alert_endpoints)]
+AlertFeedDep = Annotated[AlertFeed, Depends(get_alert_feed)]
 
 
 @dataclass(frozen=True)
@@ -176,3 +188,4 @@ class RequireSignedBody:
 
 ProviderBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.PROVIDER))]
 OperatorBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.OPERATOR))]
+InstitutionBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.INSTITUTION))]

@@ -12,8 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger.alerts.authorize import AlertGate
+from ledger.alerts.endpoints import AlertEndpoints
 from ledger.alerts.evasion import EvasionService
+from ledger.alerts.feed import AlertFeed
+from ledger.alerts.gate import DeliveryGate
+from ledger.alerts.policy import SenderPolicy
 from ledger.alerts.rules import default_rules
+from ledger.alerts.sender import AlertSender
 from ledger.alerts.triggers import AlertTriggers
 from ledger.alerts.watches import WatchService
 from ledger.chain.authorize_call import AuthorizeCaller
@@ -46,7 +51,10 @@ __all__ = [
     "Services",
     "accesses_service",
     "acts_service",
+    "alert_endpoints",
+    "alert_feed",
     "alert_gate",
+    "alert_sender",
     "alert_triggers",
     "anchor_worker",
     "catalogue_service",
@@ -235,6 +243,30 @@ def anchor_worker(
     )
 
 
+def alert_sender(
+    platform: Platform, *, gate: DeliveryGate | None = None, policy: SenderPolicy | None = None
+) -> AlertSender:
+    """The alert sender over the platform's database, under the configured policy."""
+    settings = platform.settings
+    return AlertSender(
+        db=platform.db,
+        gate=gate or alert_gate(platform),
+        policy=policy or SenderPolicy.from_settings(settings),
+        environment=settings.environment,
+    )
+
+
+def alert_endpoints(platform: Platform) -> AlertEndpoints:
+    settings = platform.settings
+    return AlertEndpoints(
+        platform.db, environment=settings.environment, overlap_seconds=settings.alerts_secret_overlap_seconds
+    )
+
+
+def alert_feed(platform: Platform) -> AlertFeed:
+    return AlertFeed(platform.db)
+
+
 @dataclass(frozen=True)
 class Services:
     """Every service the API serves, each built once over one platform (`build`)."""
@@ -251,6 +283,8 @@ class Services:
     evaluation: EvaluationService
     watches: WatchService
     evasion: EvasionService
+    alert_endpoints: AlertEndpoints
+    alert_feed: AlertFeed
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
@@ -270,6 +304,8 @@ class Services:
             evaluation=evaluation_service(platform, records=records),
             watches=watch_service(platform),
             evasion=evasion_service(platform),
+            alert_endpoints=alert_endpoints(platform),
+            alert_feed=alert_feed(platform),
         )
 
     def close(self) -> None:

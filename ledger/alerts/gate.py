@@ -14,15 +14,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from ledger.alerts.model import Clearance
+from ledger.alerts.model import Clearance, Withheld
 
 if TYPE_CHECKING:
     from ledger.alerts.outbox import OutboxAlert
 
-__all__ = ["DeliveryGate"]
+__all__ = ["DeliveryGate", "NoGate"]
 
 
 class DeliveryGate(Protocol):
     def clear(self, alert: OutboxAlert) -> Clearance:
         """Authorize `alert` and log it in the access trail; raise `Withheld` to refuse it."""
         ...
+
+
+class NoGate:
+    """The gate before a real one is plugged in: every alert waits (never sent, never lost)."""
+
+    def clear(self, alert: OutboxAlert) -> Clearance:
+        raise Withheld("no_gate", "no delivery gate is configured: the alert waits", final=False)

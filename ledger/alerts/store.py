@@ -1,0 +1,208 @@
+"""The sender's reads and writes of the outbox, each one short transaction.
+
+Only the leading sender (`ledger.alerts.sender`) calls these, so the pull feed's cursor
+(`feed_seq`) can be allocated as one more than the highest in use: alerts enter the feed
+in the order they were cleared and a reader's cursor never skips one committed later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from ledger.alerts.endpoint_model import ACTIVE, DISABLED, AlertEndpoint
+from ledger.alerts.gate import DeliveryGate
+from ledger.alerts.model import Clearance, Withheld
+from ledger.alerts.outbox import FED, PENDING, QUEUED, WITHHELD, OutboxAlert, now_ms
+from ledger.alerts.signing import alert_payload
+from ledger.storage.database import Database
+
+__all__ = ["Due", "EndpointView", "Result", "SenderStore"]
+
+
+@dataclass(frozen=True)
+class EndpointView:
+    """What a delivery needs of an endpoint: where, and the secrets that sign now."""
+
+    id: str
+    institution: str
+    url: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Due:
+    """A queued alert due for an attempt."""
+
+    seq: int
+    id: str
+    institution: str
+    payload: bytes
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one attempt changes in the alert's row (and perhaps its endpoint)."""
+
+    seq: int
+    state: str
+    attempts: int
+    next_attempt_ms: int
+    reason: str | None
+    delivered_ms: int | None = None
+    disable_endpoint: str | None = None  # an endpoint id answered 410
+
+
+@dataclass(frozen=True)
+class ClearedCount:
+    cleared: int
+    withheld: int
+    deferred: int
+
+
+class SenderStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- the gate ------------------------------------------------------------------------
+
+    def clear_pending(self, gate: DeliveryGate, *, limit: int, retry_ms: int) -> ClearedCount:
+        """Ask the gate about up to `limit` due pending alerts and record its answers."""
+        now = now_ms()
+        with self.db.session() as session:
+            alerts = list(
+                session.scalars(
+                    select(OutboxAlert)
+                    .where(OutboxAlert.state == PENDING, OutboxAlert.next_attempt_ms <= now)
+                    .order_by(OutboxAlert.seq)
+                    .limit(limit)
+                )
+            )
+            session.expunge_all()
+        if not alerts:
+            return ClearedCount(0, 0, 0)
+        answers: list[tuple[OutboxAlert, Clearance | Withheld | str]] = []
+        for alert in alerts:
+            try:
+                answers.append((alert, gate.clear(alert)))
+            except Withheld as refusal:
+                answers.append((alert, refusal if refusal.final else f"gate: {refusal.reason}"))
+            except Exception as exc:  # any failure of the gate: not now, never sent
+                answers.append((alert, f"gate: {exc.__class__.__name__}: {exc}"[:200]))
+        cleared = withheld = deferred = 0
+        with self.db.session() as session:
+            active = set(
+                session.scalars(select(AlertEndpoint.institution).where(AlertEndpoint.state == ACTIVE))
+            )
+            feed_seq = int(session.scalar(select(func.max(OutboxAlert.feed_seq))) or 0)
+            for alert, answer in answers:
+                values: dict[str, object]
+                if isinstance(answer, Clearance):
+                    feed_seq += 1
+                    cleared_ms = now_ms()
+                    values = {
+                        "state": QUEUED if alert.institution in active else FED,
+                        "block": answer.block,
+                        "trail_seq": answer.trail_seq,
+                        "cleared_ms": cleared_ms,
+                        "feed_seq": feed_seq,
+                        "payload": alert_payload(
+                            alert_id=alert.id,
+                            event=alert.event,
+                            subject=alert.subject,
+                            categories=alert.category_list,
+                            severity=alert.severity,
+                            block=answer.block,
+                            rule_id=alert.rule_id,
+                            rules_version=alert.rules_version,
+                            watch_id=alert.watch_id,
+                            trail_seq=answer.trail_seq,
+                            cleared_ms=cleared_ms,
+                        ),
+                        "next_attempt_ms": 0,
+                        "reason": None,
+                    }
+                    cleared += 1
+                elif isinstance(answer, Withheld):
+                    values = {"state": WITHHELD, "reason": f"{answer.reason}: {answer.message}"[:200]}
+                    withheld += 1
+                else:
+                    values = {"next_attempt_ms": now_ms() + retry_ms, "reason": answer}
+                    deferred += 1
+                session.execute(
+                    update(OutboxAlert)
+                    .where(OutboxAlert.seq == alert.seq, OutboxAlert.state == PENDING)
+                    .values(**values)
+                )
+        return ClearedCount(cleared, withheld, deferred)
+
+    # -- delivery ------------------------------------------------------------------------
+
+    def endpoints(self, now: int) -> dict[str, EndpointView]:
+        """Active endpoints by institution, with the secrets that sign at `now`."""
+        with self.db.session() as session:
+            rows = session.scalars(select(AlertEndpoint).where(AlertEndpoint.state == ACTIVE)).all()
+            views = {}
+            for row in rows:
+                keys = [row.secret]
+                if row.previous_secret and (row.previous_until_ms or 0) > now:
+                    keys.append(row.previous_secret)
+                views[row.institution] = EndpointView(row.id, row.institution, row.url, tuple(keys))
+            return views
+
+    def due(self, now: int, per_institution: int) -> list[Due]:
+        """Due queued alerts, at most `per_institution` (oldest first) for each institution.
+
+        Rows being sent stay queued until their result is written, so they fill an
+        institution's share: a slow endpoint's alerts never crowd out the others'.
+        """
+        rank = (
+            func.row_number()
+            .over(partition_by=OutboxAlert.institution, order_by=OutboxAlert.seq)
+            .label("rank")
+        )
+        inner = (
+            select(
+                OutboxAlert.seq,
+                OutboxAlert.id,
+                OutboxAlert.institution,
+                OutboxAlert.payload,
+                OutboxAlert.attempts,
+                rank,
+            )
+            .where(OutboxAlert.state == QUEUED, OutboxAlert.next_attempt_ms <= now)
+            .subquery()
+        )
+        query = select(inner).where(inner.c.rank <= per_institution).order_by(inner.c.seq)
+        with self.db.session() as session:
+            return [
+                Due(row.seq, row.id, row.institution, bytes(row.payload or b""), row.attempts)
+                for row in session.execute(query)
+            ]
+
+    def record(self, results: Sequence[Result]) -> None:
+        """Write a batch of attempts' results in one transaction (only over queued rows)."""
+        if not results:
+            return
+        with self.db.session() as session:
+            for result in results:
+                session.execute(
+                    update(OutboxAlert)
+                    .where(OutboxAlert.seq == result.seq, OutboxAlert.state == QUEUED)
+                    .values(
+                        state=result.state,
+                        attempts=result.attempts,
+                        next_attempt_ms=result.next_attempt_ms,
+                        reason=result.reason,
+                        delivered_ms=result.delivered_ms,
+                    )
+                )
+                if result.disable_endpoint is not None:
+                    session.execute(
+                        update(AlertEndpoint)
+                        .where(AlertEndpoint.id == result.disable_endpoint, AlertEndpoint.state == ACTIVE)
+                        .values(state=DISABLED, reason="answered 410 Gone", updated_ms=now_ms())
+                    )
