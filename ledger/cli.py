@@ -18,6 +18,7 @@ from ledger.cli_evaluation import evaluation_app
 from ledger.cli_model import model_app
 from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
 from ledger.cli_release import release_app
+from ledger.cli_watches import watch_app
 from ledger.errors import LedgerError
 from ledger.keystore import create_keystore
 from ledger.settings import Settings
@@ -37,6 +38,7 @@ app.add_typer(anchor_app, name="anchor")
 app.add_typer(audit_app, name="audit")  # the independent audit
 app.add_typer(release_app, name="release")  # data requests
 app.add_typer(alerts_app, name="alerts")  # alerts to institutions: the sender
+app.add_typer(watch_app, name="watch")  # watches (institutions) and evasion flags (operators)
 app.add_typer(chain_app, name="chain")  # the watermark and acts the chain lost
 app.add_typer(model_app, name="model")  # the credit scorecard and its governance on chain
 app.add_typer(evaluation_app, name="evaluation")  # evaluations as releases
