@@ -32,11 +32,11 @@ import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, String, column, insert, table
+from sqlalchemy import BigInteger, DateTime, String, column, insert, select, table
 
 from ledger.alerts.model import Clearance, Withheld
 from ledger.alerts.outbox import OutboxAlert
@@ -106,59 +106,55 @@ class AlertGate:
 
     def clear(self, alert: OutboxAlert) -> Clearance:
         """Clear `alert` (authorized at B, entry committed) or raise `Withheld`."""
-        done = self._cleared(alert.id)
-        if done is not None:
-            return done
-        watch = self._watch(alert)
-        names = self._categories(alert, watch)
-        mask = self.catalogue.category_mask(names)
+        (answer,) = self.clear_many([alert])
+        if isinstance(answer, Clearance):
+            return answer
+        raise answer
+
+    def clear_many(self, alerts: Sequence[OutboxAlert]) -> list[Clearance | Withheld]:
+        """Each alert's clearance or why it is withheld, in order, for the price of one.
+
+        The alerts' watches and earlier clearances are read in one statement, the chain
+        asked in one JSON-RPC batch (each query still answered alone, at its block B), and
+        the entries of all the allowed ones appended, with their index rows and clearances,
+        in one transaction: one commit serves the batch, and none is cleared before it.
+        A failure of the chain or the trail withholds the alerts concerned for now.
+        """
+        answers: dict[int, Clearance | Withheld] = {}
+        done, watches = self._read(alerts)
+        asking: list[tuple[int, OutboxAlert, Watch, list[str], AuthorizationQuery]] = []
         now = self.clock()
-        query = AuthorizationQuery(
-            watch.institution,
-            uscc_hash(alert.subject),
-            mask,
-            1 << watch.purpose_bit,
-            watch.agreement_id,
-            self.catalogue.max_level(names, raw=False),
-            int(now),
-        )
-        try:
-            decision = self.authorizer.authorize(query)
-        except LedgerError as exc:  # chain unreachable, behind: not now, never sent
-            raise Withheld(exc.code, f"not authorized now: {exc.message}", final=False) from exc
-        age = int(now) - decision.block_timestamp
-        if age > self.max_block_age_seconds:
-            raise Withheld(
-                "chain_stale",
-                f"the chain's latest block {decision.block_number} is {age} s old "
-                f"(at most {self.max_block_age_seconds} s): not sent",
-                final=False,
-            )
-        if not decision.allowed:
-            reason = decision.reason.name.lower()
-            self._audit(alert, "refused", f"{reason} at block {decision.block_number}")
-            raise Withheld(reason, f"refused on chain at block {decision.block_number}: {reason}")
-        try:
-            return self._log(alert, watch, names, query, decision, now)
-        except LedgerError as exc:
-            raise Withheld(
-                exc.code, f"access trail unavailable, not sent: {exc.message}", final=False
-            ) from exc
+        for i, alert in enumerate(alerts):
+            if alert.id in done:
+                answers[i] = done[alert.id]
+                continue
+            try:
+                watch = self._watch(alert, watches.get(alert.watch_id or ""))
+                names = self._categories(alert, watch)
+            except Withheld as refusal:
+                answers[i] = refusal
+                continue
+            asking.append((i, alert, watch, names, self._query(alert, watch, names, now)))
+        if asking:
+            self._decide(asking, now, answers)
+        return [answers[i] for i in range(len(alerts))]
 
     # -- steps --------------------------------------------------------------------------------
 
-    def _cleared(self, alert_id: str) -> Clearance | None:
+    def _read(self, alerts: Sequence[OutboxAlert]) -> tuple[dict[str, Clearance], dict[str, Watch]]:
+        """Earlier clearances by alert id and the watches by id, in one session."""
+        ids = [a.id for a in alerts]
+        watch_ids = sorted({a.watch_id for a in alerts if a.watch_id is not None})
         with self.db.session() as session:
-            row = session.get(AlertClearance, alert_id)
-            return None if row is None else Clearance(block=row.block, trail_seq=row.trail_seq)
+            cleared = session.scalars(select(AlertClearance).where(AlertClearance.alert_id.in_(ids))).all()
+            done = {c.alert_id: Clearance(block=c.block, trail_seq=c.trail_seq) for c in cleared}
+            found = list(session.scalars(select(Watch).where(Watch.id.in_(watch_ids)))) if watch_ids else []
+            session.expunge_all()
+        return done, {w.id: w for w in found}
 
-    def _watch(self, alert: OutboxAlert) -> Watch:
+    def _watch(self, alert: OutboxAlert, watch: Watch | None) -> Watch:
         if alert.watch_id is None:
             raise Withheld("watch_unknown", "an alert is authorized under a watch; this one names none")
-        with self.db.session() as session:
-            watch = session.get(Watch, alert.watch_id)
-            if watch is not None:
-                session.expunge(watch)
         if watch is None or watch.institution != alert.institution or watch.subject != alert.subject:
             raise Withheld(
                 "watch_unknown", f"no watch {alert.watch_id} of {alert.institution} on {alert.subject}"
@@ -176,57 +172,131 @@ class AlertGate:
             raise Withheld("category_not_watched", f"watch {watch.id} does not cover {', '.join(names)}")
         return names
 
-    def _log(
-        self,
-        alert: OutboxAlert,
-        watch: Watch,
-        names: list[str],
-        query: AuthorizationQuery,
-        decision: Decision,
-        now: float,
-    ) -> Clearance:
-        """The trail entry, its index row and the clearance in one transaction, committed."""
-        released_at = datetime.fromtimestamp(now, UTC)
-        facts = alert_facts(
-            alert.id, alert.event, alert.subject, names, alert.severity, decision.block_number
+    def _query(self, alert: OutboxAlert, watch: Watch, names: list[str], now: float) -> AuthorizationQuery:
+        """What the chain is asked: the watch's terms for the alert's categories, masked, now."""
+        return AuthorizationQuery(
+            watch.institution,
+            uscc_hash(alert.subject),
+            self.catalogue.category_mask(names),
+            1 << watch.purpose_bit,
+            watch.agreement_id,
+            self.catalogue.max_level(names, raw=False),
+            int(now),
         )
-        payload: Mapping[str, Any] = {
-            "kind": ALERT_ENTRY_TYPE,
-            "alert_id": alert.id,
-            "institution": watch.institution,
-            "subject": alert.subject,
-            "categories": str(query.categories),
-            "purpose": str(query.purpose),
-            "agreement_id": watch.agreement_id,
-            "grant_id": decision.grant_id,
-            "raw_categories": "0",
-            "level": query.level,
-            "block": decision.block_number,
-            "released_at": released_at.isoformat(),
-            "watch_id": watch.id,
-            "event": alert.event,
-            "rule_id": alert.rule_id,
-            "rules_version": alert.rules_version,
-            "severity": alert.severity,
-            "response_hash": "0x" + hashlib.sha256(canonical_json(facts)).hexdigest(),
-        }
-        with self.db.session() as session:
-            writer = open_for_append(session, ACCESS_TRAIL_LOG)
-            (entry,) = writer.append([(ALERT_ENTRY_TYPE, payload)])
-            session.execute(
-                insert(_ACCESS_INDEX).values(
-                    seq=entry.seq,
-                    subject=alert.subject,
-                    institution=watch.institution,
-                    released_at=released_at,
-                )
-            )
-            session.add(AlertClearance(alert_id=alert.id, trail_seq=entry.seq, block=decision.block_number))
-        return Clearance(block=decision.block_number, trail_seq=entry.seq)
 
-    def _audit(self, alert: OutboxAlert, outcome: str, why: str) -> None:
-        detail = f"{alert.id} {alert.event} subject={alert.subject} watch={alert.watch_id}: {why}"
-        with contextlib.suppress(LedgerError):  # the database is down: withheld all the same
-            audit_events.record(
-                self.db, actor=alert.institution, event="alert.clear", outcome=outcome, detail=detail
+    def _decide(
+        self,
+        asking: list[tuple[int, OutboxAlert, Watch, list[str], AuthorizationQuery]],
+        now: float,
+        answers: dict[int, Clearance | Withheld],
+    ) -> None:
+        """Steps 2-4 for the alerts that reached the chain."""
+        try:
+            decisions = self.authorizer.authorize_many([q for *_, q in asking])
+        except LedgerError as exc:  # chain unreachable, behind: not now, never sent
+            for i, *_ in asking:
+                answers[i] = Withheld(exc.code, f"not authorized now: {exc.message}", final=False)
+            return
+        allowed: list[tuple[int, OutboxAlert, Watch, list[str], AuthorizationQuery, Decision]] = []
+        refused: list[tuple[OutboxAlert, str]] = []
+        for (i, alert, watch, names, query), decision in zip(asking, decisions, strict=True):
+            age = int(now) - decision.block_timestamp
+            if age > self.max_block_age_seconds:
+                answers[i] = Withheld(
+                    "chain_stale",
+                    f"the chain's latest block {decision.block_number} is {age} s old "
+                    f"(at most {self.max_block_age_seconds} s): not sent",
+                    final=False,
+                )
+            elif not decision.allowed:
+                reason = decision.reason.name.lower()
+                answers[i] = Withheld(reason, f"refused on chain at block {decision.block_number}: {reason}")
+                refused.append((alert, f"{reason} at block {decision.block_number}"))
+            else:
+                allowed.append((i, alert, watch, names, query, decision))
+        if refused:
+            self._audit(refused)
+        if not allowed:
+            return
+        try:
+            cleared = self._log([(a, w, n, q, d) for _, a, w, n, q, d in allowed], now)
+        except LedgerError as exc:
+            for i, *_ in allowed:
+                answers[i] = Withheld(
+                    exc.code, f"access trail unavailable, not sent: {exc.message}", final=False
+                )
+            return
+        for (i, *_), clearance in zip(allowed, cleared, strict=True):
+            answers[i] = clearance
+
+    def _log(
+        self, allowed: list[tuple[OutboxAlert, Watch, list[str], AuthorizationQuery, Decision]], now: float
+    ) -> list[Clearance]:
+        """The entries, their index rows and the clearances in one transaction, committed."""
+        released_at = datetime.fromtimestamp(now, UTC)
+        items = [(ALERT_ENTRY_TYPE, _payload(*item, released_at)) for item in allowed]
+        with self.db.session() as session:
+            appended = open_for_append(session, ACCESS_TRAIL_LOG).append(items)
+            rows = []
+            out = []
+            for (alert, watch, _, _, decision), entry in zip(allowed, appended, strict=True):
+                rows.append(
+                    {
+                        "seq": entry.seq,
+                        "subject": alert.subject,
+                        "institution": watch.institution,
+                        "released_at": released_at,
+                    }
+                )
+                session.add(
+                    AlertClearance(alert_id=alert.id, trail_seq=entry.seq, block=decision.block_number)
+                )
+                out.append(Clearance(block=decision.block_number, trail_seq=entry.seq))
+            session.execute(insert(_ACCESS_INDEX), rows)
+        return out
+
+    def _audit(self, refused: list[tuple[OutboxAlert, str]]) -> None:
+        """The chain's refusals, in the MLPS audit records (the alerts are withheld all the same)."""
+        events = [
+            (
+                a.institution,
+                "alert.clear",
+                "refused",
+                f"{a.id} {a.event} subject={a.subject} watch={a.watch_id}: {why}",
             )
+            for a, why in refused
+        ]
+        with contextlib.suppress(LedgerError):  # the database is down: withheld all the same
+            audit_events.record_all(self.db, events)
+
+
+def _payload(
+    alert: OutboxAlert,
+    watch: Watch,
+    names: list[str],
+    query: AuthorizationQuery,
+    decision: Decision,
+    released_at: datetime,
+) -> dict[str, Any]:
+    """The alert's access-trail entry: a masked release of its categories to the watch's institution."""
+    facts = alert_facts(alert.id, alert.event, alert.subject, names, alert.severity, decision.block_number)
+    return {
+        "kind": ALERT_ENTRY_TYPE,
+        "alert_id": alert.id,
+        "institution": watch.institution,
+        "subject": alert.subject,
+        "categories": str(query.categories),
+        "purpose": str(query.purpose),
+        "agreement_id": watch.agreement_id,
+        "grant_id": decision.grant_id,
+        "raw_categories": "0",
+        "level": query.level,
+        "block": decision.block_number,
+        "released_at": released_at.isoformat(),
+        "watch_id": watch.id,
+        "event": alert.event,
+        "rule_id": alert.rule_id,
+        "rules_version": alert.rules_version,
+        "severity": alert.severity,
+        "response_hash": "0x" + hashlib.sha256(canonical_json(facts)).hexdigest(),
+    }

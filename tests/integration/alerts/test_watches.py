@@ -5,6 +5,7 @@ access-trail entry is already committed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -353,3 +354,45 @@ def test_an_operators_evasion_flag_reaches_every_watcher(world: World) -> None:
     assert all(c.trail_seq is not None for c in cleared)
     assert {e["grant_id"] for e in alert_entries(world)} == {0}  # a public category: no grant needed
     assert uscc_hash(SUBJECT)  # the subject is the registered enterprise
+
+
+# -- the auditor: alert entries are authorized as masked releases ---------------------------------
+
+
+def test_the_auditor_finds_alerts_authorized_and_catches_one_redated_past_the_revocation(
+    world: World,
+) -> None:
+    import rfc8785
+
+    from ledger.audit.export import ExportedEntry
+    from ledger.audit.findings import Step
+    from tests.integration.audit.conftest import export_of, verifier_for
+
+    agreement = world.agreement_for(world.bank, TAX | REGISTRATION, POST_LOAN)
+    grant = world.grant(world.bank, TAX, purposes=POST_LOAN)
+    watch(world, ["tax"], agreement)
+    world.sdk(world.provider).submit_records([arrears(1)])
+    (alert,) = outbox(world)
+    gate = alert_gate(world.platform)
+    try:
+        index = gate.clear(alert).trail_seq
+    finally:
+        gate.close()
+    world.sdk(world.enterprise).act(RevokeMessage, grant_id=grant)
+    after_revocation = int(world.platform.chain.w3.eth.block_number)
+    export = export_of(world.platform, openings=True)
+    clean = verifier_for(world.platform).verify(export)
+    assert clean.findings == [], [str(f) for f in clean.findings]
+    assert clean.to_json()["access"]["alerts_well_formed"] == 1
+
+    entries = []
+    for e in export.entries[ACCESS_TRAIL_LOG]:
+        if e.seq == index:
+            leaf = json.loads(e.leaf)
+            leaf["block"] = after_revocation
+            e = ExportedEntry(e.log, e.seq, rfc8785.dumps(leaf))
+        entries.append(e)
+    redated = dataclasses.replace(export, entries={**export.entries, ACCESS_TRAIL_LOG: entries})
+    found = [f for f in verifier_for(world.platform).verify(redated).findings if f.step is Step.AUTHORIZATION]
+    assert [(f.index, f.got) for f in found] == [(index, "NO_COVERING_GRANT")], [str(f) for f in found]
+    assert "alert not authorized" in found[0].what

@@ -46,6 +46,7 @@ class FakeAuthorizer:
         self.block_time = NOW - 2
         self.fail: Exception | None = None
         self.queries: list[AuthorizationQuery] = []
+        self.batches = 0
 
     def authorize(self, query: AuthorizationQuery, block_identifier: int | str = "latest") -> Decision:
         self.queries.append(query)
@@ -53,6 +54,12 @@ class FakeAuthorizer:
             raise self.fail
         allowed = self.reason is Reason.ALLOWED
         return Decision(allowed, self.reason, 7 if allowed else 0, 0, 42, self.block_time)
+
+    def authorize_many(
+        self, queries: Sequence[AuthorizationQuery], block_identifier: int | str = "latest"
+    ) -> list[Decision]:
+        self.batches += 1
+        return [self.authorize(q) for q in queries]
 
     def close(self) -> None:
         pass
@@ -246,3 +253,23 @@ def test_the_auditor_reads_an_alert_entry_as_a_masked_release(db: Database, gate
         parse_alert_authorization(0, {**payload, "raw_categories": "64"})
     with pytest.raises(PayloadProblem, match="institution"):
         parse_alert_authorization(0, {**payload, "institution": BANK.lower()})
+
+
+def test_a_batch_is_cleared_with_one_chain_call_and_one_trail_transaction(
+    db: Database, gate: AlertGate, chain: FakeAuthorizer
+) -> None:
+    add_watch(db)
+    add_watch(db, GUARANTOR, ("tax",))
+    with db.session() as session:
+        TRIGGERS.on_records(session, [arrears(), arrears(corrected=True)])
+    batch = alerts(db)
+    assert len(batch) == 4
+    with db.session() as session:  # the guarantor ends its watch: its alerts are withheld
+        for row in session.scalars(select(Watch).where(Watch.institution == GUARANTOR)):
+            row.ended_at = datetime.now(UTC)
+    answers = gate.clear_many(batch)
+    kinds = [type(a).__name__ if not isinstance(a, Withheld) else a.reason for a in answers]
+    assert kinds == ["Clearance", "watch_ended", "Clearance", "watch_ended"]
+    assert chain.batches == 1 and len(chain.queries) == 2
+    assert [e["alert_id"] for _, e in _entries(db)] == [batch[0].id, batch[2].id]
+    assert gate.clear_many(batch)[0] == answers[0] and chain.batches == 1  # cleared once
