@@ -37,7 +37,7 @@ def test_an_objection_found_right_alerts_the_watcher_and_one_found_wrong_does_no
     sw.provider.decide_objection(filed["id"], "corrected", "金额录入错误", {"fields": {"amount": 5000}})
     bank = sw.w.bank.address
     assert events(sw) == [("risk.administrative_penalty", bank), ("news.objection_upheld", bank)]
-    second = sw.submit({**_penalty_like(sw), "source_ref": "PEN-2"})  # a new penalty: one more risk alert
+    second = sw.submit(penalty("PEN-2", days_ago=10))  # a new penalty: one more risk alert
     filed = sw.ent.object_to(second, "不服")
     sw.provider.decide_objection(filed["id"], "upheld", "记录无误")  # the record stands: no good news
     assert [e for e, _ in events(sw)][2:] == ["risk.administrative_penalty"]
