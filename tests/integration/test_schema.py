@@ -10,6 +10,15 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import ledger.alerts.endpoint_model
+import ledger.alerts.outbox
+import ledger.alerts.watch_model
+import ledger.chain.journal
+import ledger.evaluation_release.models
+import ledger.logs.models
+import ledger.records.models
+import ledger.release.models
+import ledger.selfservice.models  # noqa: F401  (the mapped tables register with Base.metadata)
 from ledger.storage.database import Database
 from ledger.storage.models import Base
 
