@@ -181,7 +181,11 @@ def main() -> None:
         wait_for(warm + batches * BATCH, 60)
         received = log()[warm:]
         with psycopg.connect(db_url) as conn:
-            created = dict(conn.execute("SELECT id, created_ms FROM alert_outbox").fetchall())
+            rows = conn.execute("SELECT id, created_ms, cleared_ms FROM alert_outbox").fetchall()
+        created = {alert_id: made for alert_id, made, _ in rows}
+        cleared = {alert_id: done for alert_id, _, done in rows}
+        to_gate = [(cleared[e["webhook_id"]] - created[e["webhook_id"]]) / 1000 for e in received]
+        to_receiver = [e["at"] - cleared[e["webhook_id"]] / 1000 for e in received]
         latencies = []
         for entry in received:
             enqueued = created[entry["webhook_id"]] / 1000
@@ -201,6 +205,10 @@ def main() -> None:
         print(f"baseline, the submission's own round trip ({BATCH} records): "
               f"p50 {statistics.median(ingest) * 1000:.0f} ms, p99 {percentile(ingest, 0.99) * 1000:.0f} ms; "
               f"ratio p50 {statistics.median(latencies) / statistics.median(ingest):.1f}")  # fmt: skip
+        print(f"of which enqueued to cleared by the gate: p50 {statistics.median(to_gate) * 1000:.0f} ms, "
+              f"p99 {percentile(to_gate, 0.99) * 1000:.0f} ms; cleared to received: "
+              f"p50 {statistics.median(to_receiver) * 1000:.0f} ms, "
+              f"p99 {percentile(to_receiver, 0.99) * 1000:.0f} ms")  # fmt: skip
         print(f"load average {os.getloadavg()[0]:.1f} (this 2-core machine is shared)")
     finally:
         for process in reversed(processes):

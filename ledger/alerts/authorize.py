@@ -191,8 +191,14 @@ class AlertGate:
         answers: dict[int, Clearance | Withheld],
     ) -> None:
         """Steps 2-4 for the alerts that reached the chain."""
+        # the same question (institution, subject, categories, purpose, agreement, level, time)
+        # is asked once: its answer at block B serves every alert that asks it
+        unique: dict[AuthorizationQuery, int] = {}
+        for *_, query in asking:
+            unique.setdefault(query, len(unique))
         try:
-            decisions = self.authorizer.authorize_many([q for *_, q in asking])
+            answered = self.authorizer.authorize_many(list(unique))
+            decisions = [answered[unique[query]] for *_, query in asking]
         except LedgerError as exc:  # chain unreachable, behind: not now, never sent
             for i, *_ in asking:
                 answers[i] = Withheld(exc.code, f"not authorized now: {exc.message}", final=False)
