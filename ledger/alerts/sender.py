@@ -61,6 +61,9 @@ class _Lead:
     results: asyncio.Queue[Result] = field(default_factory=asyncio.Queue)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     in_flight: set[int] = field(default_factory=set)
+    #: results written since the last due-alert query; leave `in_flight` only before the next
+    #: query, so a query that was running while they were written cannot send them again
+    settled: set[int] = field(default_factory=set)
     lanes: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -152,6 +155,8 @@ class AlertSender:
                     logger.warning("alert sender: lost the lock, standing by")
                     return
                 checked = time.monotonic()
+            lead.in_flight -= lead.settled
+            lead.settled.clear()
             now = now_ms()
             endpoints = await asyncio.to_thread(self.store.endpoints, now)
             due = await asyncio.to_thread(self.store.due, now, 2 * policy.endpoint_concurrency)
@@ -234,8 +239,7 @@ class AlertSender:
                 await asyncio.sleep(min(30.0, 0.1 * 2 ** min(failures, 9)))
                 continue
             failures = 0
-            for result in pending:
-                lead.in_flight.discard(result.seq)
+            lead.settled.update(result.seq for result in pending)
             pending = []
             lead.wake.set()
 
