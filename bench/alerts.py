@@ -153,7 +153,7 @@ def _phase(
 def isolation(db_kind: str, total: int, rate: float) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with database(db_kind) as db, process("-m", "tests.alerts_receiver", str(port)):
+    with database(db_kind) as db, process("-m", "tests.alerts_receiver", str(port), "--no-bodies"):
         _wait(lambda: httpx.get(f"{base}/_control/log").status_code == 200)
         names = [f"e{i}" for i in range(100)]
         insts = [institution(2000 + i) for i in range(100)]

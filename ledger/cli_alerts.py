@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -48,6 +49,11 @@ def alerts_run() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    # What start-up built (web3, the ABIs, the catalogue …) lives as long as the process: kept
+    # out of the collector's full passes, which otherwise walked it all, pausing the sender
+    # for 0.5-0.9 s at a time (measured on a batch of 250 alerts through the gate).
+    gc.collect()
+    gc.freeze()
     sender.run(stop)
 
 

@@ -241,7 +241,8 @@ def main() -> None:
     """`python -m tests.alerts_receiver PORT`: the receiver as a process of its own (the bench)."""
     import sys
 
-    uvicorn.run(ReceiverApp(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", lifespan="off")
+    app = ReceiverApp(keep_bodies="--no-bodies" not in sys.argv)
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", lifespan="off")
 
 
 if __name__ == "__main__":

@@ -92,7 +92,19 @@ class SenderStore:
         if not alerts:
             return ClearedCount(0, 0, 0)
         answers: list[tuple[OutboxAlert, Clearance | Withheld | str]] = []
-        for alert in alerts:
+        clear_many = getattr(gate, "clear_many", None)  # a gate that clears a batch at once
+        if clear_many is not None:
+            try:
+                batch: list[Clearance | Withheld] = clear_many(alerts)
+            except Exception as exc:  # any failure of the gate: not now, never sent
+                failed = Withheld("gate", f"{exc.__class__.__name__}: {exc}"[:200], final=False)
+                batch = [failed] * len(alerts)
+            for alert, got in zip(alerts, batch, strict=True):
+                if isinstance(got, Withheld) and not got.final:
+                    answers.append((alert, f"gate: {got.reason}"))
+                else:
+                    answers.append((alert, got))
+        for alert in alerts if clear_many is None else ():
             try:
                 answers.append((alert, gate.clear(alert)))
             except Withheld as refusal:
