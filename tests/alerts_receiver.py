@@ -6,9 +6,8 @@ Each endpoint is a path `/ep/NAME` with a behaviour set through `PUT /_control/N
 - `ok`: verify the Standard Webhooks signature with the `standardwebhooks` library against
   the endpoint's secrets, record the message, answer 204 (a bad signature: 400, recorded);
 - `slow:SECONDS`: the same after waiting;  `fail`: 500;  `gone`: 410;
-- `hang`: never answer;  `garbage`: a 200 whose body is junk while the signature is not
-  even looked at is not useful, so `garbage` answers a malformed status line instead,
-  on a raw socket (see `GarbageServer`); `close`: the raw server closes the connection.
+- `hang`: never answer. Junk in place of an HTTP answer, or a connection closed at once,
+  come from a raw socket server instead (`GarbageServer`).
 
 A verification message (`endpoint.verification`) is answered by echoing its challenge
 when the endpoint's behaviour is `ok`/`slow`, so registration works through the API.
@@ -52,6 +51,7 @@ class _Endpoint:
 class ReceiverApp:
     endpoints: dict[str, _Endpoint] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
+    keep_bodies: bool = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -65,6 +65,8 @@ class ReceiverApp:
         body = b""
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the sender went away mid-request (killed): nothing was received
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
@@ -105,7 +107,10 @@ class ReceiverApp:
             await _answer(send, 410)
             return
         received = time.time()
-        document = json.loads(body)
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = {}
         if document.get("type") == "endpoint.verification":
             challenge = document["data"]["challenge"]
             await _answer(send, 200, json.dumps({"challenge": challenge}).encode())
@@ -125,7 +130,7 @@ class ReceiverApp:
                 "signatures": len(headers.get("webhook-signature", "").split()),
                 "at": received,
                 "verified": verified,
-                "body": body.decode(),
+                "body": body.decode() if self.keep_bodies else "",
             }
         )
         await _answer(send, 204 if verified else 400)
@@ -230,3 +235,15 @@ class GarbageServer:
 
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hook"
+
+
+def main() -> None:
+    """`python -m tests.alerts_receiver PORT`: the receiver as a process of its own (the bench)."""
+    import sys
+
+    app = ReceiverApp(keep_bodies="--no-bodies" not in sys.argv)
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", lifespan="off")
+
+
+if __name__ == "__main__":
+    main()

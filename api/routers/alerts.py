@@ -9,15 +9,16 @@ cursor; redelivery queues a dead (or delivered) alert again under the same `webh
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import AlertEndpointsDep, AlertFeedDep, CallerDep, InstitutionBody, require_role
-from ledger.alerts.endpoints import EndpointStatus
-from ledger.alerts.feed import MAX_PAGE, FeedItem
+from api.view_models import ViewModel, view_of
+from ledger.alerts.endpoints import EndpointStatus, Registered, Rotated
+from ledger.alerts.feed import MAX_PAGE, FeedItem, FeedPage
 from ledger.chain.membership import Role
 from ledger.errors import InvalidInput
 
@@ -30,57 +31,29 @@ class EndpointBody(BaseModel):
     url: str = Field(max_length=2048, description="https, outside private ranges (loopback in development)")
 
 
-class RegisteredOut(BaseModel):
-    endpoint_id: str
-    url: str
-    secret: str = Field(description="the whsec_ signing secret: shown only here")
+@view_of(Registered)
+class RegisteredOut(ViewModel):
+    pass
 
 
-class RotatedOut(BaseModel):
-    endpoint_id: str
-    secret: str = Field(description="the new whsec_ secret: shown only here")
-    previous_valid_until_ms: int = Field(description="the previous secret signs too until then")
+@view_of(Rotated)
+class RotatedOut(ViewModel):
+    pass
 
 
-class EndpointOut(BaseModel):
-    endpoint_id: str
-    url: str
-    state: str = Field(description="active or disabled")
-    reason: str | None
-    rotating_until_ms: int | None
+@view_of(EndpointStatus)
+class EndpointOut(ViewModel):
+    pass
 
 
-class AlertOut(BaseModel):
-    alert_id: str
-    cursor: str
-    state: str = Field(description="queued, delivered, dead (redeliverable) or fed (pull feed only)")
-    attempts: int
-    payload: dict[str, Any] = Field(description="the thin payload, exactly as pushed")
+@view_of(FeedItem)
+class AlertOut(ViewModel):
+    pass
 
 
-class FeedOut(BaseModel):
-    alerts: list[AlertOut]
-    next_cursor: str = Field(description="pass as `after` to continue")
-
-
-def _alert(item: FeedItem) -> AlertOut:
-    return AlertOut(
-        alert_id=item.alert_id,
-        cursor=item.cursor,
-        state=item.state,
-        attempts=item.attempts,
-        payload=item.payload,
-    )
-
-
-def _endpoint(s: EndpointStatus) -> EndpointOut:
-    return EndpointOut(
-        endpoint_id=s.endpoint_id,
-        url=s.url,
-        state=s.state,
-        reason=s.reason,
-        rotating_until_ms=s.rotating_until_ms,
-    )
+@view_of(FeedPage, nested={FeedItem: AlertOut})
+class FeedOut(ViewModel):
+    pass
 
 
 @router.post(
@@ -95,19 +68,18 @@ def _endpoint(s: EndpointStatus) -> EndpointOut:
         }
     },
 )
-async def register_endpoint(signed: InstitutionBody, endpoints: AlertEndpointsDep) -> RegisteredOut:
+async def register_endpoint(signed: InstitutionBody, endpoints: AlertEndpointsDep) -> Registered:
     try:
         body = EndpointBody.model_validate_json(signed.body)
     except ValueError as exc:
         raise InvalidInput(f"body: {exc}") from None
-    done = await run_in_threadpool(endpoints.register, signed.caller.address, body.url)
-    return RegisteredOut(endpoint_id=done.endpoint_id, url=done.url, secret=done.secret)
+    return await run_in_threadpool(endpoints.register, signed.caller.address, body.url)
 
 
 @router.get("/alerts/endpoints", response_model=EndpointOut, summary="The institution's endpoint")
-def endpoint_status(caller: CallerDep, endpoints: AlertEndpointsDep) -> EndpointOut:
+def endpoint_status(caller: CallerDep, endpoints: AlertEndpointsDep) -> EndpointStatus:
     require_role(caller, Role.INSTITUTION)
-    return _endpoint(endpoints.status(caller.address))
+    return endpoints.status(caller.address)
 
 
 @router.post(
@@ -116,11 +88,8 @@ def endpoint_status(caller: CallerDep, endpoints: AlertEndpointsDep) -> Endpoint
     summary="Rotate the signing secret; both sign during the overlap",
     responses={404: {"description": "no active endpoint"}},
 )
-def rotate_secret(signed: InstitutionBody, endpoints: AlertEndpointsDep) -> RotatedOut:
-    done = endpoints.rotate(signed.caller.address)
-    return RotatedOut(
-        endpoint_id=done.endpoint_id, secret=done.secret, previous_valid_until_ms=done.previous_valid_until_ms
-    )
+def rotate_secret(signed: InstitutionBody, endpoints: AlertEndpointsDep) -> Rotated:
+    return endpoints.rotate(signed.caller.address)
 
 
 @router.post(
@@ -139,16 +108,15 @@ def alert_feed(
     feed: AlertFeedDep,
     after: Annotated[str | None, Query(max_length=18, description="a cursor from an earlier page")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-) -> FeedOut:
+) -> FeedPage:
     require_role(caller, Role.INSTITUTION)
-    page = feed.feed(caller.address, after, limit)
-    return FeedOut(alerts=[_alert(i) for i in page.items], next_cursor=page.next_cursor)
+    return feed.feed(caller.address, after, limit)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, summary="One alert and its delivery state")
-def alert(alert_id: AlertId, caller: CallerDep, feed: AlertFeedDep) -> AlertOut:
+def alert(alert_id: AlertId, caller: CallerDep, feed: AlertFeedDep) -> FeedItem:
     require_role(caller, Role.INSTITUTION)
-    return _alert(feed.alert(caller.address, alert_id))
+    return feed.alert(caller.address, alert_id)
 
 
 @router.post(
@@ -160,5 +128,5 @@ def alert(alert_id: AlertId, caller: CallerDep, feed: AlertFeedDep) -> AlertOut:
         409: {"description": "not redeliverable now"},
     },
 )
-def redeliver(alert_id: AlertId, signed: InstitutionBody, feed: AlertFeedDep) -> AlertOut:
-    return _alert(feed.redeliver(signed.caller.address, alert_id))
+def redeliver(alert_id: AlertId, signed: InstitutionBody, feed: AlertFeedDep) -> FeedItem:
+    return feed.redeliver(signed.caller.address, alert_id)

@@ -19,8 +19,10 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Annotated
 
 import httpx
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,23 +42,23 @@ __all__ = ["AlertEndpoints", "EndpointStatus", "Registered", "Rotated"]
 class Registered:
     endpoint_id: str
     url: str
-    secret: str
+    secret: Annotated[str, Field(description="the whsec_ signing secret: shown only here")]
 
 
 @dataclass(frozen=True)
 class Rotated:
     endpoint_id: str
-    secret: str
-    previous_valid_until_ms: int
+    secret: Annotated[str, Field(description="the new whsec_ secret: shown only here")]
+    previous_valid_until_ms: Annotated[int, Field(description="the previous secret signs too until then")]
 
 
 @dataclass(frozen=True)
 class EndpointStatus:
     endpoint_id: str
     url: str
-    state: str
-    reason: str | None
-    rotating_until_ms: int | None
+    state: Annotated[str, Field(description="active or disabled")]
+    reason: Annotated[str | None, Field(description="why it is disabled")]
+    rotating_until_ms: Annotated[int | None, Field(description="the previous secret signs too until then")]
 
 
 class AlertEndpoints:

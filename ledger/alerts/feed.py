@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import select
 
 from ledger.alerts.endpoint_model import ACTIVE, AlertEndpoint
@@ -30,17 +31,17 @@ MAX_PAGE = 500
 
 @dataclass(frozen=True)
 class FeedItem:
-    alert_id: str
-    cursor: str
-    state: str
-    attempts: int
-    payload: dict[str, Any]
+    alert_id: Annotated[str, Field(description="the alert id, its webhook-id on every attempt")]
+    cursor: Annotated[str, Field(description="its place in the feed")]
+    state: Annotated[str, Field(description="queued, delivered, dead (redeliverable) or fed (feed only)")]
+    attempts: Annotated[int, Field(description="delivery attempts so far")]
+    payload: Annotated[dict[str, Any], Field(description="the thin payload, exactly as pushed")]
 
 
 @dataclass(frozen=True)
 class FeedPage:
     items: list[FeedItem]
-    next_cursor: str  # pass as `after` for the next page (the same cursor when nothing new)
+    next_cursor: Annotated[str, Field(description="pass as `after` for the next page (unchanged if none)")]
 
 
 def parse_cursor(after: str | None) -> int:

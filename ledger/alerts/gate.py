@@ -7,7 +7,9 @@ builds the payload once from them, so every retry resends the same `webhook-id` 
 
 Contract: `clear` returns a `Clearance` or raises `Withheld`; any other exception counts
 as "not now" (the alert stays pending and is asked about again later). A withheld alert is
-never sent and never appears in the pull feed.
+never sent and never appears in the pull feed. A gate may also offer
+`clear_many(alerts) -> list[Clearance | Withheld]` (one answer per alert, in order) to clear
+a batch at once; the sender then uses it.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ Properties, and how:
 4. A slow or dead receiver never delays the others: every endpoint has its own lane with
    at most `endpoint_concurrency` requests in flight, and the due-alert query gives each
    institution its own share (`SenderStore.due`), so one endpoint's backlog cannot fill
-   the window; the HTTP client has no global connection cap, and every attempt is bounded
-   by a timeout.
+   the window; each lane has its own HTTP client and connection pool (no shared cap to
+   queue behind, and no pool that grows with every endpoint's requests), and every
+   attempt is bounded by a timeout.
 5. Retries with exponential backoff and jitter over about three days (`SenderPolicy`),
    then the dead-letter state; a 410 disables the endpoint. Whatever a receiver does
    (garbage, hanging, closing the connection) is an outcome, never a crash of the worker.
@@ -28,11 +29,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import ssl
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+import certifi
 import httpx
 
 from ledger.alerts.gate import DeliveryGate
@@ -49,19 +56,31 @@ __all__ = ["LOCK_NAME", "AlertSender", "start_in_background"]
 
 logger = logging.getLogger("ledger.alerts")
 
+T = TypeVar("T")
+
 #: the name of the sender's leadership lock (`ledger.storage.locks.anchor_lock`)
 LOCK_NAME = "alert-sender"
+
+
+@dataclass
+class _Lane:
+    """One endpoint's share of the sender: its concurrency bound and its own client."""
+
+    slots: asyncio.Semaphore
+    client: httpx.AsyncClient
 
 
 @dataclass
 class _Lead:
     """One term as leader: what is in flight, and what waits to be written."""
 
-    client: httpx.AsyncClient
     results: asyncio.Queue[Result] = field(default_factory=asyncio.Queue)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     in_flight: set[int] = field(default_factory=set)
-    lanes: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    #: results written since the last due-alert query; leave `in_flight` only before the next
+    #: query, so a query that was running while they were written cannot send them again
+    settled: set[int] = field(default_factory=set)
+    lanes: dict[str, _Lane] = field(default_factory=dict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
@@ -89,6 +108,18 @@ class AlertSender:
         self._http_transport = http_transport
         #: set while this sender leads (tests and `credit-ledger alerts run` report it)
         self.leading = threading.Event()
+        # Threads of its own for the database and for name resolution, so that neither
+        # waits behind the other (nor behind anything else using the default executor).
+        self._db_pool: ThreadPoolExecutor | None = None
+        #: one TLS context for every lane's client (loading the CA store costs ~0.1 s each)
+        self._tls = ssl.create_default_context(cafile=certifi.where())
+        self._dns_pool: ThreadPoolExecutor | None = None
+
+    async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        assert self._db_pool is not None
+        return await asyncio.get_running_loop().run_in_executor(
+            self._db_pool, functools.partial(fn, *args, **kwargs)
+        )
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -97,10 +128,17 @@ class AlertSender:
         asyncio.run(self.serve(stop))
 
     async def serve(self, stop: threading.Event) -> None:
+        with (
+            ThreadPoolExecutor(2, thread_name_prefix="alert-db") as self._db_pool,
+            ThreadPoolExecutor(16, thread_name_prefix="alert-dns") as self._dns_pool,
+        ):
+            await self._serve(stop)
+
+    async def _serve(self, stop: threading.Event) -> None:
         logger.info("alert sender started")
         try:
             while not stop.is_set():
-                held = await asyncio.to_thread(self._lock.acquire)
+                held = await self._db(self._lock.acquire)
                 if not held:
                     await asyncio.sleep(self.policy.lock_check_seconds)
                     continue
@@ -111,22 +149,26 @@ class AlertSender:
                     await asyncio.sleep(self.policy.idle_poll_seconds)
         finally:
             self.leading.clear()
-            await asyncio.to_thread(self._lock.release)
+            await self._db(self._lock.release)
             logger.info("alert sender stopped")
 
     def _client(self) -> httpx.AsyncClient:
         policy = self.policy
         return httpx.AsyncClient(
             timeout=httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=256),
+            limits=httpx.Limits(
+                max_connections=policy.endpoint_concurrency,
+                max_keepalive_connections=policy.endpoint_concurrency,
+            ),
             follow_redirects=False,  # a redirect could lead anywhere, private ranges included
             trust_env=False,
+            verify=self._tls,
             transport=self._http_transport,
         )
 
     async def _lead(self, stop: threading.Event) -> None:
-        async with self._client() as client:
-            lead = _Lead(client)
+        lead = _Lead()
+        try:
             self.leading.set()
             logger.info("alert sender: leading")
             background = [
@@ -141,20 +183,26 @@ class AlertSender:
                     task.cancel()
                 await asyncio.gather(*background, *lead.tasks, return_exceptions=True)
                 with contextlib.suppress(Exception):  # what was settled is written; the rest resends
-                    await asyncio.to_thread(self.store.record, _drain(lead.results))
+                    await self._db(self.store.record, _drain(lead.results))
+        finally:
+            for lane in lead.lanes.values():
+                with contextlib.suppress(Exception):
+                    await lane.client.aclose()
 
     async def _dispatch_loop(self, lead: _Lead, stop: threading.Event) -> None:
         policy = self.policy
         checked = time.monotonic()
         while not stop.is_set():
             if time.monotonic() - checked >= policy.lock_check_seconds:
-                if not await asyncio.to_thread(self._lock.acquire):
+                if not await self._db(self._lock.acquire):
                     logger.warning("alert sender: lost the lock, standing by")
                     return
                 checked = time.monotonic()
+            lead.in_flight -= lead.settled
+            lead.settled.clear()
             now = now_ms()
-            endpoints = await asyncio.to_thread(self.store.endpoints, now)
-            due = await asyncio.to_thread(self.store.due, now, 2 * policy.endpoint_concurrency)
+            endpoints = await self._db(self.store.endpoints, now)
+            due = await self._db(self.store.due, now, 2 * policy.endpoint_concurrency)
             started = 0
             for alert in due:
                 if alert.seq in lead.in_flight:
@@ -166,7 +214,11 @@ class AlertSender:
                         Result(alert.seq, DEAD, alert.attempts, now, "no active endpoint (see the pull feed)")
                     )
                     continue
-                lane = lead.lanes.setdefault(endpoint.id, asyncio.Semaphore(policy.endpoint_concurrency))
+                lane = lead.lanes.get(endpoint.id)
+                if lane is None:
+                    lane = lead.lanes[endpoint.id] = _Lane(
+                        asyncio.Semaphore(policy.endpoint_concurrency), self._client()
+                    )
                 task = asyncio.create_task(self._deliver(lead, lane, endpoint, alert))
                 lead.tasks.add(task)
                 task.add_done_callback(lead.tasks.discard)
@@ -177,20 +229,19 @@ class AlertSender:
                     lead.wake.wait(), policy.poll_seconds if started or due else policy.idle_poll_seconds
                 )
 
-    async def _deliver(
-        self, lead: _Lead, lane: asyncio.Semaphore, endpoint: EndpointView, alert: Due
-    ) -> None:
-        async with lane:
+    async def _deliver(self, lead: _Lead, lane: _Lane, endpoint: EndpointView, alert: Due) -> None:
+        async with lane.slots:
             try:
                 headers = signed_headers(alert.id, alert.payload, endpoint.keys)
                 async with asyncio.timeout(self.policy.timeout_seconds + self.policy.resolve_timeout_seconds):
                     outcome = await attempt(
-                        lead.client,
+                        lane.client,
                         endpoint.url,
                         headers,
                         alert.payload,
                         environment=self.environment,
                         resolver=self.resolver,
+                        executor=self._dns_pool,
                     )
             except TimeoutError:
                 outcome = Outcome("failed", None, "timeout: the attempt took too long")
@@ -227,15 +278,14 @@ class AlertSender:
                 pending.append(await lead.results.get())
             pending.extend(_drain(lead.results))
             try:
-                await asyncio.to_thread(self.store.record, pending)
+                await self._db(self.store.record, pending)
             except Exception:
                 failures += 1
                 logger.exception("alert sender: could not record %d results; retrying", len(pending))
                 await asyncio.sleep(min(30.0, 0.1 * 2 ** min(failures, 9)))
                 continue
             failures = 0
-            for result in pending:
-                lead.in_flight.discard(result.seq)
+            lead.settled.update(result.seq for result in pending)
             pending = []
             lead.wake.set()
 
@@ -243,7 +293,7 @@ class AlertSender:
         policy = self.policy
         while not stop.is_set():
             try:
-                counts = await asyncio.to_thread(
+                counts = await self._db(
                     self.store.clear_pending,
                     self.gate,
                     limit=policy.clear_batch,

@@ -7,9 +7,9 @@ in the order they were cleared and a reader's cursor never skips one committed l
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 
@@ -21,6 +21,9 @@ from ledger.alerts.signing import alert_payload
 from ledger.storage.database import Database
 
 __all__ = ["Due", "EndpointView", "Result", "SenderStore"]
+
+#: the outbox as a Core table: batches of row updates are one compiled statement, executemany
+_TABLE: Table = OutboxAlert.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ class ClearedCount:
 class SenderStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # The sender's writers (clearing, results) take turns: on SQLite two writing
+        # connections would otherwise wait on each other in the busy handler's sleeps.
+        self._writing = threading.Lock()
 
     # -- the gate ------------------------------------------------------------------------
 
@@ -105,60 +111,79 @@ class SenderStore:
                 answers.append((alert, refusal if refusal.final else f"gate: {refusal.reason}"))
             except Exception as exc:  # any failure of the gate: not now, never sent
                 answers.append((alert, f"gate: {exc.__class__.__name__}: {exc}"[:200]))
-        cleared = withheld = deferred = 0
-        updates: dict[tuple[str, ...], list[dict[str, object]]] = {}
-        with self.db.session() as session:
+        cleared_rows: list[dict[str, object]] = []
+        withheld_rows: list[dict[str, object]] = []
+        deferred_rows: list[dict[str, object]] = []
+        with self._writing, self.db.session() as session:
             active = set(
                 session.scalars(select(AlertEndpoint.institution).where(AlertEndpoint.state == ACTIVE))
             )
             feed_seq = int(session.scalar(select(func.max(OutboxAlert.feed_seq))) or 0)
             for alert, answer in answers:
-                values: dict[str, object]
                 if isinstance(answer, Clearance):
                     feed_seq += 1
                     cleared_ms = now_ms()
-                    values = {
-                        "state": QUEUED if alert.institution in active else FED,
-                        "block": answer.block,
-                        "trail_seq": answer.trail_seq,
-                        "cleared_ms": cleared_ms,
-                        "feed_seq": feed_seq,
-                        "payload": alert_payload(
-                            alert_id=alert.id,
-                            event=alert.event,
-                            subject=alert.subject,
-                            categories=alert.category_list,
-                            severity=alert.severity,
-                            block=answer.block,
-                            rule_id=alert.rule_id,
-                            rules_version=alert.rules_version,
-                            watch_id=alert.watch_id,
-                            trail_seq=answer.trail_seq,
-                            cleared_ms=cleared_ms,
-                        ),
-                        "next_attempt_ms": 0,
-                        "reason": None,
-                    }
-                    cleared += 1
+                    cleared_rows.append(
+                        {
+                            "b_seq": alert.seq,
+                            "b_state": QUEUED if alert.institution in active else FED,
+                            "b_block": answer.block,
+                            "b_trail_seq": answer.trail_seq,
+                            "b_cleared_ms": cleared_ms,
+                            "b_feed_seq": feed_seq,
+                            "b_payload": alert_payload(
+                                alert_id=alert.id,
+                                event=alert.event,
+                                subject=alert.subject,
+                                categories=alert.category_list,
+                                severity=alert.severity,
+                                block=answer.block,
+                                rule_id=alert.rule_id,
+                                rules_version=alert.rules_version,
+                                watch_id=alert.watch_id,
+                                trail_seq=answer.trail_seq,
+                                cleared_ms=cleared_ms,
+                            ),
+                        }
+                    )
                 elif isinstance(answer, Withheld):
-                    values = {"state": WITHHELD, "reason": f"{answer.reason}: {answer.message}"[:200]}
-                    withheld += 1
+                    withheld_rows.append(
+                        {"b_seq": alert.seq, "b_reason": f"{answer.reason}: {answer.message}"[:200]}
+                    )
                 else:
-                    values = {"next_attempt_ms": now_ms() + retry_ms, "reason": answer}
-                    deferred += 1
-                updates.setdefault(tuple(sorted(values)), []).append(
-                    {"b_seq": alert.seq, **{f"b_{k}": v for k, v in values.items()}}
+                    deferred_rows.append(
+                        {"b_seq": alert.seq, "b_reason": answer, "b_next": now_ms() + retry_ms}
+                    )
+            pending = (_TABLE.c.seq == bindparam("b_seq")) & (_TABLE.c.state == PENDING)
+            if cleared_rows:
+                session.execute(
+                    _TABLE.update()
+                    .where(pending)
+                    .values(
+                        state=bindparam("b_state"),
+                        block=bindparam("b_block"),
+                        trail_seq=bindparam("b_trail_seq"),
+                        cleared_ms=bindparam("b_cleared_ms"),
+                        feed_seq=bindparam("b_feed_seq"),
+                        payload=bindparam("b_payload"),
+                        next_attempt_ms=0,
+                        reason=None,
+                    ),
+                    cleared_rows,
                 )
-            # one executemany per shape of update (cleared, withheld, deferred): a batch of
-            # 500 answers costs a few round trips, not 500
-            table = cast(Table, OutboxAlert.__table__)
-            for columns, rows in updates.items():
-                statement = (
-                    update(table)
-                    .where(table.c.seq == bindparam("b_seq"), table.c.state == PENDING)
-                    .values({c: bindparam(f"b_{c}") for c in columns})
+            if withheld_rows:
+                session.execute(
+                    _TABLE.update().where(pending).values(state=WITHHELD, reason=bindparam("b_reason")),
+                    withheld_rows,
                 )
-                session.execute(statement, rows)
+            if deferred_rows:
+                session.execute(
+                    _TABLE.update()
+                    .where(pending)
+                    .values(next_attempt_ms=bindparam("b_next"), reason=bindparam("b_reason")),
+                    deferred_rows,
+                )
+        cleared, withheld, deferred = len(cleared_rows), len(withheld_rows), len(deferred_rows)
         return ClearedCount(cleared, withheld, deferred)
 
     # -- delivery ------------------------------------------------------------------------
@@ -209,22 +234,34 @@ class SenderStore:
         """Write a batch of attempts' results in one transaction (only over queued rows)."""
         if not results:
             return
-        with self.db.session() as session:
-            for result in results:
+        rows = [
+            {
+                "b_seq": r.seq,
+                "b_state": r.state,
+                "b_attempts": r.attempts,
+                "b_next": r.next_attempt_ms,
+                "b_reason": r.reason,
+                "b_delivered": r.delivered_ms,
+            }
+            for r in results
+        ]
+        gone = sorted({r.disable_endpoint for r in results if r.disable_endpoint is not None})
+        with self._writing, self.db.session() as session:
+            session.execute(
+                _TABLE.update()
+                .where((_TABLE.c.seq == bindparam("b_seq")) & (_TABLE.c.state == QUEUED))
+                .values(
+                    state=bindparam("b_state"),
+                    attempts=bindparam("b_attempts"),
+                    next_attempt_ms=bindparam("b_next"),
+                    reason=bindparam("b_reason"),
+                    delivered_ms=bindparam("b_delivered"),
+                ),
+                rows,
+            )
+            if gone:
                 session.execute(
-                    update(OutboxAlert)
-                    .where(OutboxAlert.seq == result.seq, OutboxAlert.state == QUEUED)
-                    .values(
-                        state=result.state,
-                        attempts=result.attempts,
-                        next_attempt_ms=result.next_attempt_ms,
-                        reason=result.reason,
-                        delivered_ms=result.delivered_ms,
-                    )
+                    update(AlertEndpoint)
+                    .where(AlertEndpoint.id.in_(gone), AlertEndpoint.state == ACTIVE)
+                    .values(state=DISABLED, reason="answered 410 Gone", updated_ms=now_ms())
                 )
-                if result.disable_endpoint is not None:
-                    session.execute(
-                        update(AlertEndpoint)
-                        .where(AlertEndpoint.id == result.disable_endpoint, AlertEndpoint.state == ACTIVE)
-                        .values(state=DISABLED, reason="answered 410 Gone", updated_ms=now_ms())
-                    )

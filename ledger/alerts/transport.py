@@ -11,8 +11,12 @@ exception: the sender retries it and carries on with the others.
 from __future__ import annotations
 
 import asyncio
+import functools
+import ipaddress
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -44,6 +48,14 @@ def request_kwargs(target: Target, headers: dict[str, str]) -> dict[str, object]
     }
 
 
+def _literal_host(url: str) -> bool:
+    try:
+        ipaddress.ip_address(urlsplit(url).hostname or "")
+    except ValueError:
+        return False
+    return True
+
+
 def classify(status: int, body: bytes) -> Outcome:
     if 200 <= status < 300:
         return Outcome("delivered", status, body=body)
@@ -61,10 +73,19 @@ async def attempt(
     environment: Environment,
     resolver: Resolver = system_resolver,
     max_response_bytes: int = 64 * 1024,
+    executor: Executor | None = None,
 ) -> Outcome:
-    """POST `body` to `url` once; the outcome, whatever the receiver does."""
+    """POST `body` to `url` once; the outcome, whatever the receiver does.
+
+    The name is resolved in `executor` (a thread: the resolver blocks), unless it is an
+    address already.
+    """
     try:
-        target = await asyncio.to_thread(check_url, url, environment=environment, resolver=resolver)
+        check = functools.partial(check_url, url, environment=environment, resolver=resolver)
+        if _literal_host(url):
+            target = check()
+        else:
+            target = await asyncio.get_running_loop().run_in_executor(executor, check)
     except EndpointRefused as exc:
         return Outcome("refused", None, f"{exc.code}: {exc.message}")
     try:

@@ -86,12 +86,12 @@ def test_register_push_feed_and_redeliver(
     assert client.request("GET", "/alerts/endpoints")["state"] == "active"
     ids = add(platform.db, draft(bank.address), draft(bank.address))
     with running(platform.db, FakeGate()):
-        wait_for(lambda: {a["state"] for a in client.request("GET", "/alerts")["alerts"]} == {"dead"})
+        wait_for(lambda: {a["state"] for a in client.request("GET", "/alerts")["items"]} == {"dead"})
         page = client.request("GET", "/alerts?limit=1")
-        assert [a["alert_id"] for a in page["alerts"]] == ids[:1]
+        assert [a["alert_id"] for a in page["items"]] == ids[:1]
         rest = client.request("GET", f"/alerts?after={page['next_cursor']}")
-        assert [a["alert_id"] for a in rest["alerts"]] == ids[1:]
-        assert rest["alerts"][0]["payload"]["data"]["alert_id"] == ids[1]
+        assert [a["alert_id"] for a in rest["items"]] == ids[1:]
+        assert rest["items"][0]["payload"]["data"]["alert_id"] == ids[1]
         receiver.configure("bank", mode="ok")
         assert client.request("POST", f"/alerts/{ids[0]}/redeliver")["state"] == "queued"
         wait_for(lambda: client.request("GET", f"/alerts/{ids[0]}")["state"] == "delivered")

@@ -201,3 +201,54 @@ def test_after_the_overlap_only_the_new_secret_signs(database: Database, receive
         wait_for(lambda: len(receiver.received("bank21")) >= 1)
     assert receiver.received("bank21")[0]["verified"] is False  # the old secret no longer signs
     assert receiver.received("bank21")[0]["signatures"] == 1
+
+
+def test_one_sender_leads_at_a_time_and_another_takes_over(database: Database, receiver: Receiver) -> None:
+    from contextlib import ExitStack
+
+    from ledger.alerts.sender import LOCK_NAME
+    from ledger.storage.locks import anchor_lock
+
+    inst = institution(30)
+    register(database, receiver, inst, "bank30")
+    first = add(database, draft(inst))
+    with ExitStack() as first_term, ExitStack() as second_term:
+        one = first_term.enter_context(running(database, FakeGate(), lock=anchor_lock(database, LOCK_NAME)))
+        wait_for(one.leading.is_set)
+        two = second_term.enter_context(running(database, FakeGate(), lock=anchor_lock(database, LOCK_NAME)))
+        wait_for(lambda: states(database, first) == {first[0]: DELIVERED})
+        assert not two.leading.is_set()  # standing by while `one` holds the lock
+        first_term.close()  # the leader stops and releases the lock
+        wait_for(two.leading.is_set)
+        second = add(database, draft(inst))
+        wait_for(lambda: states(database, second) == {second[0]: DELIVERED})
+    assert [e["webhook_id"] for e in receiver.received("bank30")] == first + second
+
+
+def test_a_name_rebound_to_a_private_address_is_not_followed(database: Database, receiver: Receiver) -> None:
+    answers = {"hooks.bank.test": "127.0.0.1"}
+
+    def resolve(host: str, port: int) -> list[str]:
+        return [answers[host]]
+
+    inst = institution(31)
+    url = f"http://hooks.bank.test:{receiver.port}/ep/bank31"
+    receiver.configure("bank31", mode="ok")
+    secret = AlertEndpoints(database, environment="development", resolver=resolve).register(inst, url).secret
+    receiver.configure("bank31", secrets=[secret])
+    answers["hooks.bank.test"] = "10.0.0.7"  # DNS rebinding after registration
+    [alert] = add(database, draft(inst))
+    with running(database, FakeGate(), resolver=resolve):
+        wait_for(lambda: _attempts(database, alert) >= 2)
+        assert receiver.received("bank31") == []
+        with database.session() as session:
+            row = session.scalars(select(OutboxAlert).where(OutboxAlert.id == alert)).one()
+            assert row.reason is not None and "endpoint_private_address" in row.reason
+        answers["hooks.bank.test"] = "127.0.0.1"
+        wait_for(lambda: states(database, [alert]) == {alert: DELIVERED})
+    assert [e["webhook_id"] for e in receiver.received("bank31")] == [alert]
+
+
+def _attempts(db: Database, alert: str) -> int:
+    with db.session() as session:
+        return session.scalars(select(OutboxAlert.attempts).where(OutboxAlert.id == alert)).one()
