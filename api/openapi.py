@@ -83,7 +83,7 @@ def install(app: FastAPI) -> None:
 
 
 def document(app: FastAPI) -> dict[str, Any]:
-    doc = _integral(
+    doc: dict[str, Any] = _integral(
         get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     )
     components = doc.setdefault("components", {})
