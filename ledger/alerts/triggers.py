@@ -24,10 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.alerts.model import AlertDraft
-from ledger.alerts.outbox import enqueue
+from ledger.alerts.outbox import PENDING, OutboxAlert, enqueue
 from ledger.alerts.rules import Rule, RuleSet, Trigger
 from ledger.alerts.watch_model import Watch
 from ledger.records.ingest import StoredRecord
+from ledger.storage import driver_sql
 
 __all__ = ["AlertTriggers", "Recipient", "recipients"]
 
@@ -133,15 +134,29 @@ class AlertTriggers:
     ) -> list[str]:
         """A drop of the grade: `grade` worse than the same institution's previous evaluation
         of the subject (grades A best … E worst). Told only to that institution, through its
-        watch covering the model's input categories."""
+        watch covering the model's input categories.
+
+        Called inside the evaluation's access-trail transaction, which on PostgreSQL runs in
+        the driver's pipeline mode where ORM statements cannot run: the watches are read and
+        the alerts written as driver statements (`ledger.storage.driver_sql`), in the same
+        transaction all the same.
+        """
         if grade is None or previous_grade is None or not grade_dropped(previous_grade, grade):
             return []
-        told = [r for r in recipients(session, [subject])[subject] if r.institution == institution]
-        return [
-            i
-            for rule in self.rules.by_trigger(Trigger.GRADE_DROP)
-            for i in self._tell(session, rule, subject, categories, told)
-        ]
+        rows = driver_sql.query(
+            session,
+            "SELECT id, categories FROM alert_watches WHERE subject = :subject "
+            "AND institution = :institution AND ended_at IS NULL ORDER BY created_at",
+            {"subject": subject, "institution": institution},
+        )
+        told = [Recipient(institution, watch_id, frozenset(json.loads(cats))) for watch_id, cats in rows]
+        needed = set(categories)
+        ids = []
+        for rule in self.rules.by_trigger(Trigger.GRADE_DROP):
+            for r in told:
+                if needed <= r.categories:
+                    ids.append(enqueue_driver(session, self._draft(rule, r, subject, categories)))
+        return ids
 
     def on_evasion_flag(self, session: Session, subject: str) -> list[str]:
         """Malicious debt evasion flagged by an operator: every institution told about the subject."""
@@ -161,3 +176,38 @@ def grade_dropped(previous: str, latest: str) -> bool:
     if previous not in _GRADES or latest not in _GRADES:
         return False
     return _GRADES.index(latest) > _GRADES.index(previous)
+
+
+_INSERT_ALERT = (
+    "INSERT INTO alert_outbox (id, institution, subject, event, categories, severity, rule_id, "
+    "rules_version, watch_id, created_ms, state, attempts, next_attempt_ms) VALUES (:id, :institution, "
+    ":subject, :event, :categories, :severity, :rule_id, :rules_version, :watch_id, :created_ms, "
+    ":state, 0, 0)"
+)
+
+
+def enqueue_driver(session: Session, draft: AlertDraft) -> str:
+    """`enqueue` as one driver statement in the caller's transaction (for a transaction in
+    pipeline mode): the same checks and the same row as `ledger.alerts.outbox.enqueue`."""
+    with Session() as scratch:  # enqueue's checks and row, made without touching `session`
+        alert_id = enqueue(scratch, draft)
+        (row,) = [o for o in scratch.new if isinstance(o, OutboxAlert)]
+        scratch.expunge_all()
+    driver_sql.execute(
+        session,
+        _INSERT_ALERT,
+        {
+            "id": alert_id,
+            "institution": row.institution,
+            "subject": row.subject,
+            "event": row.event,
+            "categories": row.categories,
+            "severity": row.severity,
+            "rule_id": row.rule_id,
+            "rules_version": row.rules_version,
+            "watch_id": row.watch_id,
+            "created_ms": row.created_ms,
+            "state": PENDING,
+        },
+    )
+    return alert_id

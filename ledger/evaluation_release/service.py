@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.chain.authorize_call import AuthorizeCaller
@@ -64,13 +63,12 @@ from ledger.evaluation_release.request import (
     verify_evaluation_request,
 )
 from ledger.logs.canonical_json import canonical_json
-from ledger.logs.models import LogEntry
 from ledger.logs.store import AppendedEntry
-from ledger.release.models import AccessRelease
 from ledger.release.reader import CurrentRecord, RecordReader
 from ledger.release.trail import AccessTrail, TrailEntry, TrailTransaction, replayed
 from ledger.selfservice.context import audited, require_subject
 from ledger.services import audit_events
+from ledger.storage import driver_sql
 from ledger.storage.database import Database
 
 #: the leaf type of an evaluation in the access trail
@@ -470,20 +468,19 @@ PREVIOUS_SEARCH = 50
 
 
 def previous_grade(session: Session, institution: str, subject: str) -> str | None:
-    """The grade of `institution`'s latest scored evaluation of `subject` before now, from the trail."""
-    query = (
-        select(LogEntry.leaf)
-        .join(AccessRelease, AccessRelease.seq == LogEntry.seq)
-        .where(
-            LogEntry.log_name == ACCESS_TRAIL_LOG,
-            AccessRelease.institution == institution,
-            AccessRelease.subject == subject,
-        )
-        .order_by(AccessRelease.seq.desc())
-        .limit(PREVIOUS_SEARCH)
+    """The grade of `institution`'s latest scored evaluation of `subject` before now, from the trail.
+
+    A driver statement (`ledger.storage.driver_sql`): it runs inside the trail's transaction,
+    in pipeline mode on PostgreSQL.
+    """
+    rows = driver_sql.query(
+        session,
+        "SELECT l.leaf FROM access_releases a JOIN log_entries l ON l.log_name = :log AND l.seq = a.seq "
+        "WHERE a.institution = :institution AND a.subject = :subject ORDER BY a.seq DESC LIMIT :n",
+        {"log": ACCESS_TRAIL_LOG, "institution": institution, "subject": subject, "n": PREVIOUS_SEARCH},
     )
-    for (leaf,) in session.execute(query):
-        value = json.loads(leaf)
+    for (leaf,) in rows:
+        value = json.loads(bytes(leaf))
         if value.get("type") == EVALUATION_ENTRY_TYPE and isinstance(value.get("grade"), str):
             return str(value["grade"])
     return None

@@ -132,13 +132,13 @@ def test_good_news_grade_drops_and_evasion_flags_are_triggered(db: Database) -> 
         other = {**grade, "institution": GUARANTOR}  # its own evaluations only
         assert TRIGGERS.on_evaluation(session, grade="E", previous_grade="A", **other) == []
         assert len(TRIGGERS.on_evasion_flag(session, SUBJECT)) == 2
-    events = [(a.institution, a.event) for a in alerts(db)]
-    assert events == [
+    events = sorted((a.institution, a.event) for a in alerts(db))
+    assert events == sorted(
         (BANK, "news.objection_upheld"),
         (BANK, "risk.grade_drop"),
         (BANK, "risk.malicious_debt_evasion"),
         (GUARANTOR, "risk.malicious_debt_evasion"),
-    ]
+    ])
 
 
 @pytest.fixture
