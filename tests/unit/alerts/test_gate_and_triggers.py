@@ -134,11 +134,13 @@ def test_good_news_grade_drops_and_evasion_flags_are_triggered(db: Database) -> 
         assert len(TRIGGERS.on_evasion_flag(session, SUBJECT)) == 2
     events = sorted((a.institution, a.event) for a in alerts(db))
     assert events == sorted(
-        (BANK, "news.objection_upheld"),
-        (BANK, "risk.grade_drop"),
-        (BANK, "risk.malicious_debt_evasion"),
-        (GUARANTOR, "risk.malicious_debt_evasion"),
-    ])
+        [
+            (BANK, "news.objection_upheld"),
+            (BANK, "risk.grade_drop"),
+            (BANK, "risk.malicious_debt_evasion"),
+            (GUARANTOR, "risk.malicious_debt_evasion"),
+        ]
+    )
 
 
 @pytest.fixture
