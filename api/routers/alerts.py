@@ -88,8 +88,9 @@ def endpoint_status(caller: CallerDep, endpoints: AlertEndpointsDep) -> Endpoint
     summary="Rotate the signing secret; both sign during the overlap",
     responses={404: {"description": "no active endpoint"}},
 )
-def rotate_secret(signed: InstitutionBody, endpoints: AlertEndpointsDep) -> Rotated:
-    return endpoints.rotate(signed.caller.address)
+def rotate_secret(caller: CallerDep, endpoints: AlertEndpointsDep) -> Rotated:
+    require_role(caller, Role.INSTITUTION)
+    return endpoints.rotate(caller.address)
 
 
 @router.post(
@@ -98,8 +99,9 @@ def rotate_secret(signed: InstitutionBody, endpoints: AlertEndpointsDep) -> Rota
     summary="Stop pushing to the endpoint (the pull feed goes on)",
     responses={404: {"description": "no active endpoint"}},
 )
-def remove_endpoint(signed: InstitutionBody, endpoints: AlertEndpointsDep) -> None:
-    endpoints.remove(signed.caller.address)
+def remove_endpoint(caller: CallerDep, endpoints: AlertEndpointsDep) -> None:
+    require_role(caller, Role.INSTITUTION)
+    endpoints.remove(caller.address)
 
 
 @router.get("/alerts", response_model=FeedOut, summary="The pull feed: alerts after a cursor")
@@ -128,5 +130,6 @@ def alert(alert_id: AlertId, caller: CallerDep, feed: AlertFeedDep) -> FeedItem:
         409: {"description": "not redeliverable now"},
     },
 )
-def redeliver(alert_id: AlertId, signed: InstitutionBody, feed: AlertFeedDep) -> FeedItem:
-    return feed.redeliver(signed.caller.address, alert_id)
+def redeliver(alert_id: AlertId, caller: CallerDep, feed: AlertFeedDep) -> FeedItem:
+    require_role(caller, Role.INSTITUTION)
+    return feed.redeliver(caller.address, alert_id)

@@ -109,7 +109,9 @@ class AlertSender:
         #: set while this sender leads (tests and `credit-ledger alerts run` report it)
         self.leading = threading.Event()
         # Threads of its own for the database and for name resolution, so that neither
-        # waits behind the other (nor behind anything else using the default executor).
+        # waits behind the other (nor behind anything else using the default executor); four
+        # for the database, so the dispatcher's reads never wait behind the two writers
+        # (clearing and results), which take turns.
         self._db_pool: ThreadPoolExecutor | None = None
         #: one TLS context for every lane's client (loading the CA store costs ~0.1 s each)
         self._tls = ssl.create_default_context(cafile=certifi.where())
@@ -129,7 +131,7 @@ class AlertSender:
 
     async def serve(self, stop: threading.Event) -> None:
         with (
-            ThreadPoolExecutor(2, thread_name_prefix="alert-db") as self._db_pool,
+            ThreadPoolExecutor(4, thread_name_prefix="alert-db") as self._db_pool,
             ThreadPoolExecutor(16, thread_name_prefix="alert-dns") as self._dns_pool,
         ):
             await self._serve(stop)
