@@ -35,13 +35,11 @@ from ledger.chain.publications import PublicationKind
 from ledger.domain.catalogue import Catalogue
 from ledger.errors import Conflict, InvalidInput, NotAuthorized, NotFound
 from ledger.financing.models import ApplicationRow, DemandRow
+from ledger.financing.products import LOAN_APPLICATION_PURPOSE
 from ledger.financing.store import StoredDocument
 from ledger.selfservice.context import require_subject
 from ledger.services import audit_events
 from ledger.storage.database import Database, DatabaseUnavailable
-
-#: the catalogue purpose a loan application's grant is for (授信审批)
-LOAN_APPLICATION_PURPOSE = "credit_assessment"
 
 
 class ApplicationInvalid(InvalidInput):

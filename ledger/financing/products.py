@@ -25,6 +25,9 @@ class ProductInvalid(InvalidInput):
     code = "product_invalid"
 
 
+#: the catalogue purpose a loan application's consent grant is for (授信审批)
+LOAN_APPLICATION_PURPOSE = "credit_assessment"
+
 #: the product kinds named by the work plan, and others
 PRODUCT_KINDS = ("科技贷", "创业担保贷", "专精特新贷", "信用贷", "税易贷", "知识产权质押贷", "其他")
 
