@@ -26,6 +26,7 @@ from ledger.chain.eip712 import Signed
 from ledger.chain.membership import Role
 from ledger.chain.publications import PublicationKind
 from ledger.errors import NotAuthorized
+from ledger.financing.matching import matches_json
 from ledger.financing.service import PublishSignature
 from ledger.financing.store import StoredDocument
 
@@ -188,8 +189,8 @@ def matches(
     found, results = financing.match(caller.address, caller.member, subject, demand_id)
     return {
         "subject": subject, "demand_id": demand_id, "profile": _plain(found.values),
-        "eligible": [r.to_json() for r in results if r.eligible],
-        "not_eligible": [r.to_json() for r in results if not r.eligible],
+        "eligible": matches_json(r for r in results if r.eligible),
+        "not_eligible": matches_json(r for r in results if not r.eligible),
     }  # fmt: skip
 
 
