@@ -49,7 +49,16 @@ def test_the_cli_publishes_matches_and_applies(world: World, live_api: str, tmp_
     code, out = run("ENT_KEY", "listings", SUBJECT)
     assert code == 0 and json.loads(out)[0]["on_list"]
     code, out = run(
-        "ENT_KEY", "demand", "--subject", SUBJECT, "--amount", "500000", "--term-months", "12", "--use", "研发"
+        "ENT_KEY",
+        "demand",
+        "--subject",
+        SUBJECT,
+        "--amount",
+        "500000",
+        "--term-months",
+        "12",
+        "--use",
+        "研发",
     )
     assert code == 0, out
     demand_id = json.loads(out)["id"]
