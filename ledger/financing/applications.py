@@ -66,6 +66,8 @@ class Application:
     grant_id: int
     grant_block: int
     created_at: datetime
+    #: the demand the enterprise applied with (amount, term, use, collateral), shared by applying
+    demand: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,18 +77,33 @@ class Application:
             "institution": self.institution,
             "product": {"key": self.product_key, "version": self.product_version},
             "demand_id": self.demand_id,
+            "demand": self.demand,
             "grant_id": self.grant_id,
             "grant_block": self.grant_block,
             "created_at": self.created_at.isoformat(),
         }
 
 
-def _application(row: ApplicationRow) -> Application:
+def _application(row: ApplicationRow, demand: DemandRow | None = None) -> Application:
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    shared = None
+    if demand is not None:
+        shared = {
+            "amount": demand.amount, "term_months": demand.term_months, "use": demand.use,
+            "collateral": demand.collateral,
+        }  # fmt: skip
     return Application(
         row.id, row.subject, row.enterprise, row.institution, row.product_key, row.product_version,
-        row.demand_id, row.grant_id, row.grant_block, created,
+        row.demand_id, row.grant_id, row.grant_block, created, shared,
     )  # fmt: skip
+
+
+def _with_demands(session: Session, query: Any) -> list[Application]:
+    """The applications `query` selects, each with the demand it was made with (if any)."""
+    rows = session.execute(
+        query.add_columns(DemandRow).outerjoin(DemandRow, DemandRow.id == ApplicationRow.demand_id)
+    ).all()
+    return [_application(app, demand) for app, demand in rows]
 
 
 def has_application(session: Session, institution: str, subject: str) -> bool:
@@ -178,17 +195,12 @@ class Applications:
         if subject is not None:
             query = query.where(ApplicationRow.subject == subject)
         with self.db.session() as session:
-            rows = session.scalars(query.order_by(ApplicationRow.created_at.desc())).all()
-        return [_application(r) for r in rows]
+            return _with_demands(session, query.order_by(ApplicationRow.created_at.desc()))
 
     def of_enterprise(self, subject: str) -> list[Application]:
+        query = select(ApplicationRow).where(ApplicationRow.subject == subject)
         with self.db.session() as session:
-            rows = session.scalars(
-                select(ApplicationRow)
-                .where(ApplicationRow.subject == subject)
-                .order_by(ApplicationRow.created_at.desc())
-            ).all()
-        return [_application(r) for r in rows]
+            return _with_demands(session, query.order_by(ApplicationRow.created_at.desc()))
 
     def get(self, application_id: str) -> Application:
         with self.db.session() as session:
