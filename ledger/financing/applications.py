@@ -21,9 +21,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from eth_utils import to_checksum_address
+from pydantic import Field
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -56,32 +57,24 @@ class GrantAlreadyUsed(Conflict):
 
 @dataclass(frozen=True)
 class Application:
+    """A loan application, as the enterprise that made it and the institution it went to see it."""
+
     id: str
-    subject: str  # the enterprise's 统一社会信用代码
-    enterprise: str
-    institution: str
+    subject: Annotated[str, Field(description="the enterprise's 统一社会信用代码")]
+    enterprise: Annotated[str, Field(description="the enterprise's account that applied")]
+    institution: Annotated[str, Field(description="the institution offering the product")]
     product_key: str
     product_version: int
     demand_id: str | None
-    grant_id: int
-    grant_block: int
+    grant_id: Annotated[int, Field(description="the consent grant on chain that backs the application")]
+    grant_block: Annotated[int, Field(description="the block of the grant (or of its check, when named)")]
     created_at: datetime
-    #: the demand the enterprise applied with (amount, term, use, collateral), shared by applying
-    demand: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "subject": self.subject,
-            "enterprise": self.enterprise,
-            "institution": self.institution,
-            "product": {"key": self.product_key, "version": self.product_version},
-            "demand_id": self.demand_id,
-            "demand": self.demand,
-            "grant_id": self.grant_id,
-            "grant_block": self.grant_block,
-            "created_at": self.created_at.isoformat(),
-        }
+    demand: Annotated[
+        dict[str, Any] | None,
+        Field(
+            description="the demand applied with (amount, term_months, use, collateral), shared by applying"
+        ),
+    ] = None
 
 
 def _application(row: ApplicationRow, demand: DemandRow | None = None) -> Application:

@@ -157,7 +157,7 @@ def test_white_list_products_demand_match_and_application(world: World) -> None:
     # removal is a version: the enterprise is off the list from version 2, and matching says why
     op.publish_white_list(white_list(2, [OTHER]))
     (listing,) = ent.listings(SUBJECT)
-    assert not listing["on_list"] and listing["versions_naming_it"] == [1] and listing["since"] is None
+    assert not listing["on_list"] and listing["versions"] == [1] and listing["since"] is None
     rematched = ent.matches(SUBJECT, demand["id"])
     assert rematched["eligible"] == []
     off = next(
