@@ -10,12 +10,16 @@ An institution's signed evaluation request goes, failing closed at every step, t
    derived result never involves raw values); the model is checked active at B too, and
    B must be fresh (as for a release);
 4. in the access trail's transaction: the request's nonce spent (a replay is refused),
-   the subject's current records of those categories read, the portrait computed from
+   the credit-record log held still (`held_size`: no record, objection or repair can be
+   appended until the transaction ends) and its size n read, the subject's current
+   records of those categories read, the portrait computed from
    those the release rules let out (repaired records and dishonesty records past their
    publicity are never read, nor facts about them), the score made from it with the
    approved model document - or, short of data, the dimensions missing named - and the
    trail entry appended: model version and hashes, the record versions read (the leaves
-   of the inputs, each with its dispute flag as read), the output's hash with its score
+   of the inputs, each with its dispute flag as read), the record-log size n they were
+   read at (the auditor holds the inputs to the subject's whole releasable set among the
+   log's first n entries), the output's hash with its score
    and grade, block B, grant and the signed request - what the auditor needs to recompute
    the answer from the opened records (`ledger.audit.verify_evaluations`);
 5. only after that commit, the answer.
@@ -44,7 +48,7 @@ from ledger.chain.errors import ChainStale, ContractRevert
 from ledger.chain.membership import Member, uscc_hash
 from ledger.chain.model_registry import ModelCaller, ModelRegistryContract, ModelStatus, ModelVersion
 from ledger.domain.catalogue import Catalogue, CatalogueError
-from ledger.domain.log_names import ACCESS_TRAIL_LOG
+from ledger.domain.log_names import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
 from ledger.domain.publicity import publication_ended
 from ledger.errors import InvalidInput, LedgerError, NotAuthorized, NotFound, Unavailable
 from ledger.evaluation.guidance import guidance
@@ -60,7 +64,7 @@ from ledger.evaluation_release.request import (
     verify_evaluation_request,
 )
 from ledger.logs.canonical_json import canonical_json
-from ledger.logs.store import AppendedEntry
+from ledger.logs.store import AppendedEntry, held_size
 from ledger.release.reader import CurrentRecord, RecordReader
 from ledger.release.trail import AccessTrail, TrailEntry, TrailTransaction, replayed
 from ledger.selfservice.context import audited, require_subject
@@ -255,10 +259,12 @@ class EvaluationService:
         nonce = job.nonce
         with self.trail.transaction() as tx:
             fresh = tx.spend_nonces([(request.institution, nonce)])
+            # the record log held still: the records read are exactly those of its first n entries
+            size = held_size(tx.session, CREDIT_RECORDS_LOG)
             found = self.reader.current(tx.session, {request.subject}, set(categories))
             # a replay is raised once the transaction, which then holds nothing, is closed:
             # raised inside, it would read as the trail's failure
-            logged = self._log(tx, job, found.get(request.subject, [])) if fresh()[0] else None
+            logged = self._log(tx, job, found.get(request.subject, []), size()) if fresh()[0] else None
         if logged is None:
             raise replayed(request.institution, nonce)
         appended, digest, data_json = logged
@@ -268,7 +274,7 @@ class EvaluationService:
         return Evaluation(receipt, data_json)
 
     def _log(
-        self, tx: TrailTransaction, job: _Job, records: list[CurrentRecord]
+        self, tx: TrailTransaction, job: _Job, records: list[CurrentRecord], record_log_size: int
     ) -> tuple[AppendedEntry, bytes, bytes]:
         """Past the nonce: portrait, score, the answer and its hash, the trail entry appended in `tx`."""
         request, model, decision = job.signed.message, job.model, job.decision
@@ -300,6 +306,9 @@ class EvaluationService:
             "level": job.level,
             "block": decision.block_number,
             "as_of": today.isoformat(),
+            # the credit-record log's size the records were read at: the auditor holds the
+            # inputs to the subject's whole releasable set among its first n entries
+            "record_log_size": record_log_size,
             "inputs": [
                 {"record_id": r, "version": v, "disputed": disputed[(r, v)]} for r, v in portrait.inputs
             ],
