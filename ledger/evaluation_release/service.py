@@ -57,7 +57,6 @@ from ledger.evaluation.records import RecordView
 from ledger.evaluation.scoring import Scorer
 from ledger.evaluation_release.documents import ModelDocuments, StoredModel
 from ledger.evaluation_release.request import (
-    NONCE_PREFIX,
     EvaluationRequestMessage,
     check_evaluation_fields,
     evaluation_request_to_json,
@@ -66,6 +65,7 @@ from ledger.evaluation_release.request import (
 from ledger.logs.canonical_json import canonical_json
 from ledger.logs.store import AppendedEntry, held_size
 from ledger.release.reader import CurrentRecord, RecordReader
+from ledger.release.request import release_nonce
 from ledger.release.trail import AccessTrail, TrailEntry, TrailTransaction, replayed
 from ledger.selfservice.context import audited, require_subject
 from ledger.services import audit_events
@@ -160,7 +160,7 @@ class _Job:
 
     @property
     def nonce(self) -> str:
-        return NONCE_PREFIX + "0x" + self.signed.message.nonce.hex()
+        return release_nonce(self.signed.message.nonce)
 
 
 class EvaluationService:

@@ -65,6 +65,7 @@ from ledger.release.request import (
     DEFAULT_MAX_LIFETIME_SECONDS,
     DataRequestMessage,
     check_request_fields,
+    release_nonce,
     request_to_json,
     verify_data_request,
 )
@@ -448,7 +449,7 @@ def _built_entry(job: _Job) -> TrailEntry:
 
 def _nonce(job: _Job) -> tuple[str, str]:
     """The (signer, nonce) pair a release spends in the access trail."""
-    return job.signed.message.institution, "data:0x" + job.signed.message.nonce.hex()
+    return job.signed.message.institution, release_nonce(job.signed.message.nonce)
 
 
 def released_json(subject: str, block: int, records: list[bytes]) -> bytes:
