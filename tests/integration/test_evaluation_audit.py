@@ -292,11 +292,20 @@ def test_each_evaluation_is_authorized_as_a_release_is(ev: Evaluations) -> None:
 
 
 def test_through_the_api_the_auditor_gets_the_model_documents(ev: Evaluations) -> None:
-    export, _, _ = evaluated(ev)
+    export, _, second = evaluated(ev)
     platform = ev.w.platform
+    # a document stored but never proposed on chain: the operator's export holds it, the
+    # auditors' API does not serve it
+    unproposed = json.loads(ev.trained.document.canonical()) | {"model_version": "never-proposed"}
+    card = json.loads(ev.trained.card.canonical()) | {
+        "model_sha256": hashlib.sha256(rfc8785.dumps(unproposed)).hexdigest()
+    }
+    ev.w.sdk(ev.w.operators[0]).store_model_documents(unproposed, card)
     auditor = Onboarding(platform, ev.w.operators).admit(key("auditor"), Role.AUDITOR, name="auditor")
     with TestClient(create_app(platform)) as client:
-        through_api = ApiExportSource(http=client, auditor=auditor, deployment=platform.deployment).read()
+        source = ApiExportSource(http=client, auditor=auditor, deployment=platform.deployment)
+        through_api = source.read()
+        served = source._get("/audit/models")["models"]
         bank = ApiExportSource(http=client, auditor=ev.w.bank, deployment=platform.deployment)
         try:
             bank.read()
@@ -305,6 +314,13 @@ def test_through_the_api_the_auditor_gets_the_model_documents(ev: Evaluations) -
             assert "403" in exc.message
     assert through_api.evaluation_models == export.evaluation_models
     assert len(through_api.evaluation_models) == 2
+    assert [m.document["model_version"] for m in export_of(platform).evaluation_models][-1] == (
+        "never-proposed"
+    )
+    assert [m["versions"] for m in served] == [
+        [{"version": second - 1, "status": "active"}],
+        [{"version": second, "status": "active"}],
+    ]
     # the API serves no openings, so 6.2 is all that stays unchecked: 6.1 finds its models
     found = step6(ev, through_api)
     assert found and all(f.step is Step.EVALUATION_INPUTS for f in found), [str(f) for f in found]
