@@ -49,9 +49,18 @@ __all__ = [
 ]
 
 OBJECTION = "objection"
-OBJECTION_CLOSED = frozenset({"objection-withdrawal", "objection-decision"})
+OBJECTION_FORWARD = "objection-forward"
+OBJECTION_WITHDRAWAL = "objection-withdrawal"
+OBJECTION_DECISION = "objection-decision"
+REPAIR_APPLICATION = "repair-application"
 REPAIR_DECISION = "repair-decision"
 APPROVED = "approved"
+#: the fact kinds an evaluation reads (`ledger.evaluation.facts`), by the leaf that files them
+OBJECTION_FACT = "objection"
+REPAIR_FACT = "repair_application"
+#: a case's state after each leaf about it (a decision's: its outcome)
+_STATE_AFTER = {OBJECTION: "open", OBJECTION_FORWARD: "forwarded", OBJECTION_WITHDRAWAL: "withdrawn",
+                REPAIR_APPLICATION: "pending"}  # fmt: skip
 
 #: a catalogue document (the one in force at a block), by block
 CatalogueAt = Callable[[int], Mapping[str, Any] | None]
@@ -82,6 +91,16 @@ class _Current:
     severity: str | None
 
 
+@dataclass(slots=True)
+class _Case:
+    """An objection or a repair application as its leaves tell it."""
+
+    kind: str  # OBJECTION_FACT or REPAIR_FACT
+    record_id: str
+    filed_on: str
+    status: str
+
+
 @dataclass
 class _State:
     """The record log's state after its first `seq` entries."""
@@ -91,6 +110,7 @@ class _State:
     by_subject: dict[str, set[str]] = field(default_factory=dict)
     open_objections: dict[Any, str] = field(default_factory=dict)
     disputes: dict[str, int] = field(default_factory=dict)
+    cases: dict[str, _Case] = field(default_factory=dict)
     repaired: set[str] = field(default_factory=set)
     unopened: int = 0
     undecodable: int = 0
@@ -102,6 +122,8 @@ class Expected:
 
     inputs: Mapping[tuple[str, int], bool] | None  # (record id, version) -> disputed
     problem: str | None = None
+    #: case id -> the fact as the entry names it (kind, id, status, record_id, filed_on)
+    facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def catalogue_categories(document: Mapping[str, Any], mask: int) -> dict[str, Mapping[str, Any]] | None:
@@ -173,17 +195,35 @@ class _Sweep:
                 doc.get("severity"),
             )  # fmt: skip
             state.by_subject.setdefault(subject, set()).add(record_id)
-        elif leaf.type == OBJECTION:
-            key = p.get("objection_id")
-            if key not in state.open_objections:
+        else:
+            self._case(state, leaf.type, p, record_id)
+
+    @staticmethod
+    def _case(state: _State, type_: str, p: Mapping[str, Any], record_id: str) -> None:
+        """An objection's or repair application's leaf: its state, and the record's dispute."""
+        kind = OBJECTION_FACT if type_.startswith(OBJECTION) else REPAIR_FACT
+        key = p.get("objection_id" if kind == OBJECTION_FACT else "application_id")
+        if not isinstance(key, str):
+            return
+        if type_ in (OBJECTION, REPAIR_APPLICATION) and key not in state.cases:
+            state.cases[key] = _Case(kind, record_id, str(p.get("filed_on")), _STATE_AFTER[type_])
+        if type_ == REPAIR_DECISION and p.get("outcome") == APPROVED:
+            state.repaired.add(record_id)
+        case = state.cases.get(key)
+        if case is None:
+            return
+        if type_ in (OBJECTION_DECISION, REPAIR_DECISION):
+            case.status = str(p.get("outcome"))
+        elif type_ in _STATE_AFTER:
+            case.status = _STATE_AFTER[type_]
+        if kind == OBJECTION_FACT:  # disputed while an objection is open or forwarded
+            is_open = case.status in ("open", "forwarded")
+            was_open = key in state.open_objections
+            if is_open and not was_open:
                 state.open_objections[key] = record_id
                 state.disputes[record_id] = state.disputes.get(record_id, 0) + 1
-        elif leaf.type in OBJECTION_CLOSED:
-            about = state.open_objections.pop(p.get("objection_id"), None)
-            if about is not None:
-                state.disputes[about] -= 1
-        elif leaf.type == REPAIR_DECISION and p.get("outcome") == APPROVED:
-            state.repaired.add(record_id)
+            elif was_open and not is_open:
+                state.disputes[state.open_objections.pop(key)] -= 1
 
 
 def expected_inputs(
@@ -222,7 +262,14 @@ def expected_inputs(
             if publicity_ended(category, record.severity, record.event_date, as_of):
                 continue
             inputs[(record_id, record.version)] = state.disputes.get(record_id, 0) > 0
-        out[index] = Expected(inputs)
+        released = {record_id for record_id, _ in inputs}
+        facts = {
+            key: {"kind": case.kind, "id": key, "status": case.status, "record_id": case.record_id,
+                  "filed_on": case.filed_on}
+            for key, case in state.cases.items()
+            if case.record_id in released
+        }  # fmt: skip
+        out[index] = Expected(inputs, facts=facts)
     return out
 
 
@@ -328,4 +375,20 @@ def _check_complete(
                      f"input record {key[0]} v{key[1]} carries another dispute flag than its objections "
                      f"gave at record-log size {n}", expected.inputs[key], named[key])  # fmt: skip
             complete = False
+    facts = {str(f["id"]): {k: str(v) for k, v in f.items()} for f in payload.get("facts", [])}
+    for case in sorted(expected.facts.keys() | facts.keys()):
+        if facts.get(case) != expected.facts.get(case):
+            _finding(findings, index,
+                     f"conduct fact {case} is not as the record log's first {n} entries give it "
+                     "(an objection or repair application about an input, with its status)",
+                     _fact_text(expected.facts.get(case)), _fact_text(facts.get(case)))  # fmt: skip
+            complete = False
     return complete
+
+
+def _fact_text(fact: Mapping[str, str] | None) -> str:
+    if fact is None:
+        return "none"
+    return (
+        f"{fact.get('kind')} {fact.get('status')} about {fact.get('record_id')} filed {fact.get('filed_on')}"
+    )

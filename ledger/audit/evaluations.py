@@ -48,6 +48,7 @@ from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import ACCESS_TRAIL_LOG, EVALUATION_LEAF_TYPE, LeafProblem, decode_leaf
 from ledger.audit.request_sig import DOMAIN_TYPE, SignatureProblem, recover_signer
 from ledger.errors import LedgerError
+from ledger.evaluation.facts import RECORD_LINK, REPAIR
 from ledger.evaluation.indicators import IndicatorFile, load_indicators
 from ledger.evaluation.model import ModelDocument, parse_model
 from ledger.evaluation.portrait import PortraitEvaluator
@@ -308,10 +309,20 @@ def _check_one(
                     payload["subject"], doc.get("subject"))  # fmt: skip
     if len(views) != len(inputs):
         return False
+    # the conduct facts named (held to the record log's state at n in 6.2), as the core reads them
+    category = {v.record_id: v.category for v in views}
+    facts = list(payload.get("facts", []))
+    for f in facts:
+        fields: dict[str, Any] = {"status": str(f["status"]), RECORD_LINK: str(f["record_id"])}
+        if f["kind"] == REPAIR:
+            fields["category"] = category.get(str(f["record_id"]))
+        views.append(
+            PlainRecord(str(f["id"]), str(f["kind"]), date.fromisoformat(str(f["filed_on"])), fields)
+        )
     # 6.3 the result
     as_of = date.fromisoformat(str(payload["as_of"]))
     portrait = portraits.evaluate(views, as_of)
-    named = sorted((r, v) for r, v, _ in inputs)
+    named = sorted([(r, v) for r, v, _ in inputs] + [(str(f["id"]), 1) for f in facts])
     if list(portrait.inputs) != named:
         finding(Step.EVALUATION_RESULT, "the portrait does not read exactly the inputs named",
                 named, list(portrait.inputs))  # fmt: skip

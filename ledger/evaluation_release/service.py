@@ -27,9 +27,10 @@ An institution's signed evaluation request goes, failing closed at every step, t
 Every refusal is written to the MLPS audit records before the caller hears of it, and
 nothing is computed for a refused request.
 
-Credit-conduct facts (commitments, objections, repairs) are not read by this path yet:
-the conduct dimension of an evaluated portrait is empty, which the scorecard scores as
-its missing bins.
+Credit-conduct facts: the subject's objections and repair applications are read with its
+records, each covered by its record's category (`conduct.py`) and named in the trail
+entry; credit commitments (public, on chain) are not read yet, so their indicators are
+missing, which the scorecard scores as their missing bins.
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ from ledger.domain.publicity import publication_ended
 from ledger.errors import InvalidInput, LedgerError, NotAuthorized, NotFound, Unavailable
 from ledger.evaluation.guidance import guidance
 from ledger.evaluation.portrait import Portrait, PortraitEvaluator
-from ledger.evaluation.records import RecordView
+from ledger.evaluation.records import PlainRecord, RecordView
 from ledger.evaluation.scoring import Scorer
+from ledger.evaluation_release.conduct import conduct_facts, fact_json
 from ledger.evaluation_release.documents import ModelDocuments, StoredModel
 from ledger.evaluation_release.request import (
     EvaluationRequestMessage,
@@ -262,9 +264,11 @@ class EvaluationService:
             # the record log held still: the records read are exactly those of its first n entries
             size = held_size(tx.session, CREDIT_RECORDS_LOG)
             found = self.reader.current(tx.session, {request.subject}, set(categories))
+            records = found.get(request.subject, [])
+            facts = conduct_facts(tx.session, request.subject, records)
             # a replay is raised once the transaction, which then holds nothing, is closed:
             # raised inside, it would read as the trail's failure
-            logged = self._log(tx, job, found.get(request.subject, []), size()) if fresh()[0] else None
+            logged = self._log(tx, job, records, facts, size()) if fresh()[0] else None
         if logged is None:
             raise replayed(request.institution, nonce)
         appended, digest, data_json = logged
@@ -274,12 +278,20 @@ class EvaluationService:
         return Evaluation(receipt, data_json)
 
     def _log(
-        self, tx: TrailTransaction, job: _Job, records: list[CurrentRecord], record_log_size: int
+        self,
+        tx: TrailTransaction,
+        job: _Job,
+        records: list[CurrentRecord],
+        facts: list[PlainRecord],
+        record_log_size: int,
     ) -> tuple[AppendedEntry, bytes, bytes]:
         """Past the nonce: portrait, score, the answer and its hash, the trail entry appended in `tx`."""
         request, model, decision = job.signed.message, job.model, job.decision
         today = job.at.date()
-        portrait = self.portraits.evaluate(records, today, withheld=lambda r: self._expired(r, today))
+        portrait = self.portraits.evaluate(
+            [*records, *facts], today, withheld=lambda r: self._expired(r, today)
+        )
+        read = set(portrait.inputs)
         answer = {
             "kind": EVALUATION_ENTRY_TYPE,
             "subject": request.subject,
@@ -310,7 +322,13 @@ class EvaluationService:
             # inputs to the subject's whole releasable set among its first n entries
             "record_log_size": record_log_size,
             "inputs": [
-                {"record_id": r, "version": v, "disputed": disputed[(r, v)]} for r, v in portrait.inputs
+                {"record_id": r, "version": v, "disputed": disputed[(r, v)]}
+                for r, v in portrait.inputs
+                if (r, v) in disputed
+            ],
+            # the conduct facts read: objections and repair applications about the inputs
+            "facts": [
+                fact_json(f) for f in sorted(facts, key=lambda f: f.record_id) if (f.record_id, 1) in read
             ],
             "status": answer["status"],
             "score": answer.get("score"),
@@ -344,7 +362,10 @@ class EvaluationService:
             today = datetime.now(UTC).date()
             with self.db.session() as session:
                 records = self.reader.current(session, {subject}, set(categories)).get(subject, [])
-            portrait = self.portraits.evaluate(records, today, withheld=lambda r: self._expired(r, today))
+                facts = conduct_facts(session, subject, records)
+            portrait = self.portraits.evaluate(
+                [*records, *facts], today, withheld=lambda r: self._expired(r, today)
+            )
             answer: dict[str, Any] = {
                 "subject": subject,
                 "model": _model_json(model, stored),
@@ -450,6 +471,10 @@ class EvaluationService:
             audit_events.record(
                 self.db, actor=m.institution, event="evaluation", outcome="refused", detail=detail
             )
+
+
+def _fact_id(fact: PlainRecord) -> str:
+    return fact.record_id
 
 
 def _model_json(model: ModelVersion, stored: StoredModel) -> Mapping[str, Any]:

@@ -63,13 +63,19 @@ def at(log: Log, n: int, subject: str = SUBJECT) -> dict[tuple[str, int], bool] 
     return None if expected.inputs is None else dict(expected.inputs)
 
 
+def facts_at(log: Log, n: int) -> dict[str, str]:
+    """Case id -> "kind status record" of the facts an evaluation at size n reads."""
+    expected = expected_inputs(log.view(), [(0, n, SUBJECT, MASK, AS_OF, 10, READ)])[0]
+    return {k: f"{f['kind']} {f['status']} {f['record_id']}" for k, f in expected.facts.items()}
+
+
 def test_latest_versions_flags_repairs_and_publicity_at_each_size() -> None:
     log = Log()
     log.record("R1")
     log.record("R2", category="registration")  # not read by the indicator file
     log.record("R3", subject=OTHER)
     n_before = log.record("R1", 2)  # R1 v2 supersedes v1 after this size
-    log.leaf("objection", objection_id="O1", record_id="R1")
+    log.leaf("objection", objection_id="O1", record_id="R1", filed_on="2026-02-01")
     n_disputed = len(log.leaves)
     log.leaf("objection-forward", objection_id="O1", record_id="R1")  # still open
     n_forwarded = len(log.leaves)
@@ -77,8 +83,11 @@ def test_latest_versions_flags_repairs_and_publicity_at_each_size() -> None:
     n_closed = len(log.leaves)
     log.record("P1", category="administrative_penalty", severity="minor", event_date="2026-05-01")
     log.record("P2", category="administrative_penalty", severity="minor", event_date="2026-01-01")  # expired
+    log.leaf("repair-application", application_id="A1", record_id="P1", filed_on="2026-05-02")
+    n_applied = len(log.leaves)
     log.leaf("repair-decision", application_id="A1", record_id="P1", outcome="rejected")
     n_rejected = len(log.leaves)
+    log.leaf("repair-application", application_id="A2", record_id="P1", filed_on="2026-05-03")
     log.leaf("repair-decision", application_id="A2", record_id="P1", outcome="approved")
 
     assert at(log, n_before) == {("R1", 1): False}
@@ -88,6 +97,12 @@ def test_latest_versions_flags_repairs_and_publicity_at_each_size() -> None:
     assert at(log, n_rejected) == {("R1", 2): False, ("P1", 1): False}
     assert at(log, len(log.leaves)) == {("R1", 2): False}  # P1 repaired, P2 past its publicity
     assert at(log, len(log.leaves), OTHER) == {("R3", 1): False}
+    # the conduct facts: cases about the records read, in the state their leaves give
+    assert facts_at(log, n_before) == {}
+    assert facts_at(log, n_forwarded) == {"O1": "objection forwarded R1"}
+    assert facts_at(log, n_applied) == {"O1": "objection upheld R1", "A1": "repair_application pending P1"}
+    assert facts_at(log, n_rejected)["A1"] == "repair_application rejected P1"
+    assert facts_at(log, len(log.leaves)) == {"O1": "objection upheld R1"}  # P1 repaired: its facts go
 
 
 def test_a_record_the_export_cannot_open_leaves_completeness_unshown() -> None:
@@ -99,12 +114,18 @@ def test_a_record_the_export_cannot_open_leaves_completeness_unshown() -> None:
     assert at(log, 1) == {("R1", 1): False}
 
 
-def entry(n: Any, inputs: list[tuple[str, int, bool]], block: int = 10) -> dict[str, Any]:
+def entry(
+    n: Any, inputs: list[tuple[str, int, bool]], block: int = 10, facts: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {
         "record_log_size": n, "block": block, "categories": str(MASK), "as_of": AS_OF.isoformat(),
         "subject": SUBJECT,
         "inputs": [{"record_id": r, "version": v, "disputed": d} for r, v, d in inputs],
+        "facts": facts or [],
     }  # fmt: skip
+
+
+O1 = {"kind": "objection", "id": "O1", "status": "open", "record_id": "R2", "filed_on": "2026-03-01"}
 
 
 def findings_of(log: RecordLog, entries: list[tuple[int, dict[str, Any]]]) -> tuple[set[int], list[Finding]]:
@@ -118,16 +139,22 @@ def test_each_way_an_entry_departs_from_the_set_is_named() -> None:
     log = Log()
     log.record("R1")
     log.record("R2")
-    log.leaf("objection", objection_id="O1", record_id="R2")
+    log.leaf("objection", objection_id="O1", record_id="R2", filed_on="2026-03-01")
     view = log.view()
-    assert findings_of(view, [(5, entry(3, [("R1", 1, False), ("R2", 1, True)]))]) == ({5}, [])
+    assert findings_of(view, [(5, entry(3, [("R1", 1, False), ("R2", 1, True)], facts=[O1]))]) == ({5}, [])
 
-    complete, found = findings_of(view, [(5, entry(3, [("R2", 1, True)]))])  # R1 dropped
+    complete, found = findings_of(view, [(5, entry(3, [("R2", 1, True)], facts=[O1]))])  # R1 dropped
     assert complete == set() and [(f.index, f.what.split(":")[0], f.expected) for f in found] == [
         (5, "input left out", "R1 v1")
     ]
-    _, found = findings_of(view, [(5, entry(3, [("R1", 1, False), ("R2", 1, False)]))])
+    _, found = findings_of(view, [(5, entry(3, [("R1", 1, False), ("R2", 1, False)], facts=[O1]))])
     assert [f.what.split(" carries")[0] for f in found] == ["input record R2 v1"]
+    # a conduct fact left out, or named in another state
+    _, found = findings_of(view, [(5, entry(3, [("R1", 1, False), ("R2", 1, True)]))])
+    assert [(f.expected, f.got) for f in found] == [("objection open about R2 filed 2026-03-01", "none")]
+    upheld = O1 | {"status": "upheld"}
+    _, found = findings_of(view, [(5, entry(3, [("R1", 1, False), ("R2", 1, True)], facts=[upheld]))])
+    assert [f.got for f in found] == ["objection upheld about R2 filed 2026-03-01"]
     _, found = findings_of(view, [(5, entry(1, [("R1", 1, False), ("R2", 1, False)]))])
     assert [f.got for f in found] == ["R2 v1"] and "not a releasable record" in found[0].what
 
