@@ -288,7 +288,7 @@ class Verifier:
             max_block_age=self._options.max_block_age_seconds,
         )
         result.seconds["chain"] = chain_seconds
-        self.recompute_evaluations(export, result)
+        result.evaluations = self.recompute_evaluations(export, result)
         checks = self.confirm(result)
         result.seconds["total"] = time.perf_counter() - started
         return build_report(

@@ -88,6 +88,7 @@ def test_the_auditor_recomputes_each_evaluation_and_catches_each_tampering(ev: E
     assert len(export.evaluation_models) == 2
     clean = verifier_for(ev.w.platform).verify(export)
     assert clean.findings == [], [str(f) for f in clean.findings]
+    assert clean.to_json()["evaluations"] == {"run": True, "checked": 1, "recomputed": 1}
 
     def score(p: dict[str, Any]) -> None:
         p["score"] = int(p["score"]) + 7
