@@ -27,29 +27,45 @@ from ledger.evaluation.records import PlainRecord, RecordView
 from ledger.selfservice.models import Objection
 from ledger.storage import driver_sql
 
-__all__ = ["conduct_facts", "fact_json"]
+__all__ = ["conduct_facts", "conduct_facts_of", "fact_json"]
 
 _FACTS = (
-    "SELECT 'objection', o.id, o.record_id, o.status, o.filed_on FROM objections o WHERE o.subject = :subject"
+    "SELECT o.subject, 'objection', o.id, o.record_id, o.status, o.filed_on FROM objections o"
+    " WHERE o.subject IN {subjects}"
     " UNION ALL"
-    " SELECT 'repair', a.id, a.record_id, a.status, a.filed_on FROM repair_applications a"
-    " WHERE a.subject = :subject"
+    " SELECT a.subject, 'repair', a.id, a.record_id, a.status, a.filed_on FROM repair_applications a"
+    " WHERE a.subject IN {subjects}"
 )
 
 
 def conduct_facts(session: Session, subject: str, records: Iterable[RecordView]) -> list[PlainRecord]:
     """The objection and repair facts about `records` (the subject's records being read)."""
-    category = {r.record_id: r.category for r in records}
+    return conduct_facts_of(session, {subject: list(records)}).get(subject, [])
+
+
+def conduct_facts_of(
+    session: Session, records: Mapping[str, Iterable[RecordView]]
+) -> dict[str, list[PlainRecord]]:
+    """Per subject, the objection and repair facts about its records being read, in one statement."""
+    category = {(s, r.record_id): r.category for s, rs in records.items() for r in rs}
+    if not records:
+        return {}
     as_date = driver_sql.from_driver(session, Objection.__table__.c.filed_on.type)
-    facts = []
-    for kind, case_id, record_id, status, filed_on in driver_sql.query(session, _FACTS, {"subject": subject}):
-        if record_id not in category:
+    subjects_sql, params = driver_sql.in_list("subject", sorted(records))
+    facts: dict[str, list[PlainRecord]] = {}
+    for subject, kind, case_id, record_id, status, filed_on in driver_sql.query(
+        session, _FACTS.format(subjects=subjects_sql), params
+    ):
+        read = category.get((subject, record_id))
+        if read is None:
             continue  # a fact about a record of a category the evaluation does not read
         fields: dict[str, Any] = {"status": status, RECORD_LINK: record_id}
         if kind == "repair":
-            fields["category"] = category[record_id]
-        facts.append(PlainRecord(str(case_id), OBJECTION if kind == "objection" else REPAIR,
-                                 as_date(filed_on), fields))  # fmt: skip
+            fields["category"] = read
+        fact = PlainRecord(
+            str(case_id), OBJECTION if kind == "objection" else REPAIR, as_date(filed_on), fields
+        )
+        facts.setdefault(subject, []).append(fact)
     return facts
 
 

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision, Reason
 from ledger.chain.eip712 import Signed
@@ -53,10 +55,11 @@ from ledger.domain.log_names import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
 from ledger.domain.publicity import publication_ended
 from ledger.errors import InvalidInput, LedgerError, NotAuthorized, NotFound, Unavailable
 from ledger.evaluation.guidance import guidance
+from ledger.evaluation.monitoring import WARNING, stability
 from ledger.evaluation.portrait import Portrait, PortraitEvaluator
 from ledger.evaluation.records import PlainRecord, RecordView
 from ledger.evaluation.scoring import Scorer
-from ledger.evaluation_release.conduct import conduct_facts, fact_json
+from ledger.evaluation_release.conduct import conduct_facts, conduct_facts_of, fact_json
 from ledger.evaluation_release.documents import ModelDocuments, StoredModel
 from ledger.evaluation_release.request import (
     EvaluationRequestMessage,
@@ -71,12 +74,15 @@ from ledger.release.request import release_nonce
 from ledger.release.trail import AccessTrail, TrailEntry, TrailTransaction, replayed
 from ledger.selfservice.context import audited, require_subject
 from ledger.services import audit_events
+from ledger.storage import driver_sql
 from ledger.storage.database import Database
 
 #: the leaf type of an evaluation in the access trail
 EVALUATION_ENTRY_TYPE = "evaluation"
 #: how many reason codes an evaluation names
 REASONS = 4
+#: enterprises whose records monitoring reads in one statement
+MONITOR_BATCH = 500
 
 
 class ModelUnknown(NotFound):
@@ -376,6 +382,51 @@ class EvaluationService:
                 answer["guidance"] = guidance(scorer, scorer.score(portrait.values)).to_json()
         audit_events.record(self.db, actor=caller, event="self.evaluation", outcome="served", detail=subject)
         return answer
+
+    def monitoring(self, caller: str, version: int, *, batch: int = MONITOR_BATCH) -> dict[str, Any]:
+        """Population stability of model `version` online (operators): PSI of the score and of
+        each indicator between the model's training population (its card) and today's - every
+        enterprise's portrait from its current records and conduct facts, read as an evaluation
+        reads them - with the grades today and a warning for each PSI past 0.25.
+
+        Aggregates only: no enterprise's portrait or score leaves. Written to the audit records.
+        """
+        with audited(self.db, caller, "model.monitor"):
+            model = self.model_version(version)
+            stored = self._stored(model)
+            scorer = self._scorer(stored)
+            categories = set(self._input_categories(model))
+            today = datetime.now(UTC).date()
+            population = []
+            with self.db.session() as session:
+                subjects = self._subjects(session, categories)
+                for start in range(0, len(subjects), batch):
+                    found = self.reader.current(session, subjects[start : start + batch], categories)
+                    facts = conduct_facts_of(session, found)
+                    for subject, records in found.items():
+                        portrait = self.portraits.evaluate(
+                            [*records, *facts.get(subject, [])], today,
+                            withheld=lambda r: self._expired(r, today),
+                        )  # fmt: skip
+                        if portrait.sufficient:
+                            population.append(portrait.values)
+            report = stability(scorer, stored.card, population)
+        detail = f"model version {version}: {len(report.warnings)} warning(s)"
+        audit_events.record(self.db, actor=caller, event="model.monitor", outcome="served", detail=detail)
+        return {
+            "model": _model_json(model, stored),
+            "status": model.status.name.lower(),
+            "as_of": today.isoformat(),
+            "warning_psi": WARNING,
+            **report.to_json(),
+        }
+
+    @staticmethod
+    def _subjects(session: Session, categories: set[str]) -> list[str]:
+        """Every enterprise with a record of `categories`."""
+        names, params = driver_sql.in_list("category", sorted(categories))
+        sql = f"SELECT DISTINCT subject FROM credit_records WHERE category IN {names} ORDER BY subject"
+        return [str(row[0]) for row in driver_sql.query(session, sql, params)]
 
     def model_version(self, version: int) -> ModelVersion:
         """Model `version` on chain whatever its status (404 `model_unknown` if never proposed)."""

@@ -323,6 +323,23 @@ def test_one_nonce_namespace_for_data_and_evaluation_requests(ev: Evaluations) -
     assert all("replayed_request" in (e.detail or "") for e in refusals[:2])
 
 
+def test_operators_see_the_population_stability_and_its_warnings_online(ev: Evaluations) -> None:
+    version = ev.active()
+    report = ev.w.sdk(ev.w.operators[0]).model_monitoring(version)
+    assert (report["status"], report["warning_psi"], report["population"]) == ("active", 0.25, 1)
+    assert report["model"]["synthetic"] is True and report["model"]["version"] == version
+    assert {i["name"] for i in report["indicators"]} == {i.id for i in ev.trained.document.indicators}
+    assert sum(report["grades"].values()) == pytest.approx(1.0)
+    # one enterprise against the training population: the score's distribution has shifted
+    assert report["score"]["level"] == "warning" and report["score"]["psi"] > 0.25
+    assert any(w.startswith("PSI of score is") for w in report["warnings"])
+    error = refused(lambda: ev.w.sdk(ev.w.bank).model_monitoring(version))
+    assert error.status == 403
+    assert refused(lambda: ev.w.sdk(ev.w.operators[0]).model_monitoring(version + 9)).status == 404
+    served = [e for e in audit_events.recent(ev.w.platform.db, 20) if e.event == "model.monitor"]
+    assert [e.outcome for e in served] == ["refused", "served"]
+
+
 def test_too_little_data_is_named_not_scored_and_still_logged(ev: Evaluations) -> None:
     version = ev.active()
     thin = sample_uscc(4242)
