@@ -45,9 +45,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ledger.chain.authorize_call import AuthorizeCaller
-from ledger.chain.consents import AuthorizationQuery, Decision, Reason
+from ledger.chain.consents import AuthorizationQuery, Decision
 from ledger.chain.eip712 import Signed
-from ledger.chain.errors import ChainStale, ContractRevert
+from ledger.chain.errors import ContractRevert
 from ledger.chain.membership import Member, uscc_hash
 from ledger.chain.model_registry import ModelCaller, ModelRegistryContract, ModelStatus, ModelVersion
 from ledger.domain.catalogue import Catalogue, CatalogueError
@@ -69,6 +69,7 @@ from ledger.evaluation_release.request import (
 )
 from ledger.logs.canonical_json import canonical_json
 from ledger.logs.store import AppendedEntry, held_size
+from ledger.release.outcome import ChainRefused, Receipt, Released, check_fresh
 from ledger.release.reader import CurrentRecord, RecordReader
 from ledger.release.request import release_nonce
 from ledger.release.trail import AccessTrail, TrailEntry, TrailTransaction, replayed
@@ -95,38 +96,17 @@ class ModelNotActive(NotAuthorized):
     code = "model_not_active"
 
 
-class EvaluationRefused(NotAuthorized):
+class EvaluationRefused(ChainRefused):
     """The chain refused the evaluation; `reason` is the contract's reason code."""
 
     code = "evaluation_refused"
-
-    def __init__(self, reason: Reason, block: int) -> None:
-        super().__init__(f"evaluation refused at block {block}: {reason.name.lower()}")
-        self.reason = reason
-        self.block = block
+    noun = "evaluation"
 
 
-@dataclass(frozen=True)
-class EvaluationReceipt:
-    log: str
-    index: int
-    leaf_hash: bytes
-    block: int
-    response_hash: bytes
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    receipt: EvaluationReceipt
-    #: the answer as RFC 8785 canonical JSON: the bytes `receipt.response_hash` covers
-    data_json: bytes
-
-    @property
-    def data(self) -> dict[str, Any]:
-        import json
-
-        data: dict[str, Any] = json.loads(self.data_json)
-        return data
+#: where the evaluation's trail entry landed, block B and the answer's hash
+EvaluationReceipt = Receipt
+#: the answer (score, grade, reasons, portrait) as canonical JSON, and its receipt
+Evaluation = Released
 
 
 def portrait_json(portrait: Portrait) -> dict[str, Any]:
@@ -253,12 +233,7 @@ class EvaluationService:
             int(at.timestamp()),
         )
         decision = self.authorizer.authorize(query)
-        age = int(at.timestamp()) - decision.block_timestamp
-        if age > self.max_block_age_seconds:
-            raise ChainStale(
-                f"the chain's latest block {decision.block_number} is {age} s old "
-                f"(at most {self.max_block_age_seconds} s): nothing evaluated"
-            )
+        check_fresh(decision, int(at.timestamp()), self.max_block_age_seconds, nothing="evaluated")
         if not decision.allowed:
             raise EvaluationRefused(decision.reason, decision.block_number)
         model = self._active_at(model, decision.block_number)
