@@ -59,6 +59,9 @@ __all__ = ["AnchorPolicy", "AnchorResult", "AnchorWorker", "LogForked", "start_i
 
 logger = logging.getLogger("ledger.anchor")
 
+#: entries checked against their tiles per read before anchoring (256 tiles of level 0)
+_CHECK_CHUNK = 65_536
+
 
 class LogForked(LedgerError):
     """The chain and the stored log disagree about anchored history; anchoring stops."""
@@ -294,19 +297,23 @@ class AnchorWorker:
         return result
 
     def _check_pending(self, name: str, start: int, stop: int) -> None:
-        """Refuse to anchor entries whose leaf hashes are not the tiles' (O(stop - start)).
+        """Refuse to anchor entries whose leaf hashes are not the tiles' (O(stop - start), in chunks).
 
         The tiles are what gets anchored; an entry rewritten after its append would no
         longer be provable, so it is caught here, before the chain vouches for it."""
-        with self.db.session() as session:
-            hashes = leaf_hashes(session, name, start, stop)
-        tiles = self.cache.reader(self.db).fetch(
-            name, {(0, i) for i in range(start // TILE_WIDTH, (stop - 1) // TILE_WIDTH + 1)}, cached=False
-        )
-        for seq, digest in enumerate(hashes, start):
-            index, offset = divmod(seq, TILE_WIDTH)
-            if tiles.get((0, index), b"")[offset * 32 : offset * 32 + 32] != digest:
-                raise LogForked(f"log {name}: stored entry {seq} does not match the leaf hash in its tile")
+        reader = self.cache.reader(self.db)
+        for lo in range(start, stop, _CHECK_CHUNK):
+            hi = min(stop, lo + _CHECK_CHUNK)
+            with self.db.session() as session:
+                hashes = leaf_hashes(session, name, lo, hi)
+            first, last = lo // TILE_WIDTH, (hi - 1) // TILE_WIDTH
+            tiles = reader.fetch(name, {(0, i) for i in range(first, last + 1)}, cached=False)
+            for seq, digest in enumerate(hashes, lo):
+                index, offset = divmod(seq, TILE_WIDTH)
+                if tiles.get((0, index), b"")[offset * 32 : offset * 32 + 32] != digest:
+                    raise LogForked(
+                        f"log {name}: stored entry {seq} does not match the leaf hash in its tile"
+                    )
 
     def _reconcile(self, name: str, state: _LogState) -> None:
         """Make the worker's and the database's view of log `name` match the chain."""
