@@ -13,7 +13,8 @@ size. At each size:
   fresh tile cache, median and p99 of random entries (and over HTTP, signed, median);
 - resident memory of that API process after the proofs (VmRSS, and its peak VmHWM);
 - ingestion: records acknowledged per second through the API (2 bulk requests of 5,000);
-- release latency: `ReleaseService.release` in this process, one at a time, median.
+- release latency: `ReleaseService.release` in this process, one at a time, median;
+- the log append alone: one entry appended to the record log and committed, median.
 
 For comparison, at the first size only, the in-memory tree the platform kept before the
 tiles: the time and memory to load it from the table (what every API process paid on a
@@ -56,7 +57,7 @@ from ledger.devnet import devnet_key
 from ledger.domain.catalogue import default_catalogue
 from ledger.domain.log_names import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
 from ledger.logs.proofs import LogProofs
-from ledger.logs.store import committed_size, leaf_hashes
+from ledger.logs.store import committed_size, leaf_hashes, open_for_append
 from ledger.logs.tiles import TILE_WIDTH, extend
 from ledger.logs.tree import TreeCache
 from ledger.merkle.rfc9162 import MerkleTree, hash_leaf
@@ -230,7 +231,7 @@ class Bench:
             env=self.env, cwd=HERE.parent,
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
-        wait_ready(f"{url}/healthz")
+        wait_ready(f"{url}/healthz", timeout=600)
         return process, url, time.perf_counter() - began
 
     def measure(self, samples: int) -> dict[str, float]:
@@ -282,6 +283,15 @@ class Bench:
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+        appends = []
+        for n in range(120):  # the append alone: lock, entry, tiles, head; one commit
+            began = time.perf_counter()
+            with self.platform.db.session() as session:
+                open_for_append(session, CREDIT_RECORDS_LOG).append([("bench-append", {"n": n})])
+            if n >= 20:
+                appends.append(time.perf_counter() - began)
+        out["log append of 1 entry ms"] = 1000 * statistics.median(appends)
 
         service = release_service(self.platform)
         try:
@@ -345,7 +355,7 @@ def main() -> None:
              "--port", str(port), "--log-level", "warning", "--no-access-log"],
             env=env, cwd=HERE,
         )  # fmt: skip
-        wait_ready(f"http://127.0.0.1:{port}/healthz")
+        wait_ready(f"http://127.0.0.1:{port}/healthz", timeout=600)
         bench = Bench(env, f"http://127.0.0.1:{port}")
         bench.setup()
         setup_api.terminate()
