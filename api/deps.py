@@ -23,6 +23,7 @@ from fastapi import Depends, Request
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
 from ledger.evaluation_release.service import EvaluationService
+from ledger.financing.service import FinancingService
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.tlog import TlogTiles
 from ledger.platform import Platform
@@ -87,6 +88,10 @@ async def get_evaluation(request: Request) -> EvaluationService:
     return services_of(request.app).evaluation
 
 
+async def get_financing(request: Request) -> FinancingService:
+    return services_of(request.app).financing
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 MembershipDep = Annotated[MembershipService, Depends(get_membership)]
@@ -98,6 +103,7 @@ TlogDep = Annotated[TlogTiles, Depends(get_tlog)]
 AccessesDep = Annotated[AccessesService, Depends(get_accesses)]
 ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
+FinancingDep = Annotated[FinancingService, Depends(get_financing)]
 
 
 @dataclass(frozen=True)
