@@ -25,6 +25,7 @@ from ledger.errors import NotAuthorized
 from ledger.evaluation_release.service import EvaluationService
 from ledger.financing.service import FinancingService
 from ledger.logs.bundles import ProofBundles
+from ledger.logs.tlog import TlogTiles
 from ledger.platform import Platform
 from ledger.records.catalogues import CatalogueService
 from ledger.records.service import RecordsService
@@ -71,6 +72,10 @@ async def get_bundles(request: Request) -> ProofBundles:
     return services_of(request.app).bundles
 
 
+async def get_tlog(request: Request) -> TlogTiles:
+    return services_of(request.app).tlog
+
+
 async def get_accesses(request: Request) -> AccessesService:
     return services_of(request.app).accesses
 
@@ -94,6 +99,7 @@ ActsDep = Annotated[ActsService, Depends(get_acts)]
 CataloguesDep = Annotated[CatalogueService, Depends(get_catalogues)]
 RecordsDep = Annotated[RecordsService, Depends(get_records)]
 BundlesDep = Annotated[ProofBundles, Depends(get_bundles)]
+TlogDep = Annotated[TlogTiles, Depends(get_tlog)]
 AccessesDep = Annotated[AccessesService, Depends(get_accesses)]
 ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]

@@ -25,6 +25,7 @@ from ledger.financing.store import DocumentStore
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import LogProofs
+from ledger.logs.tlog import TlogTiles
 from ledger.platform import Platform
 from ledger.records.catalogues import CatalogueService
 from ledger.records.crypto import Keyring
@@ -54,6 +55,7 @@ __all__ = [
     "records_service",
     "release_service",
     "selfservice",
+    "tlog_tiles",
 ]
 
 
@@ -63,6 +65,13 @@ def proof_bundles(platform: Platform) -> ProofBundles:
         LogProofs(platform.db, watch=platform.watch),
         chain_id=platform.deployment.chain_id,
         checkpoints_contract=platform.deployment.addresses.checkpoints,
+    )
+
+
+def tlog_tiles(bundles: ProofBundles) -> TlogTiles:
+    """The logs as tlog-tiles resources, over the same proofs (and chain watch) as the bundles."""
+    return TlogTiles(
+        bundles.proofs, chain_id=bundles.chain_id, checkpoints_contract=bundles.checkpoints_contract
     )
 
 
@@ -210,6 +219,7 @@ class Services:
     catalogues: CatalogueService
     records: RecordsService
     bundles: ProofBundles
+    tlog: TlogTiles
     accesses: AccessesService
     selfservice: SelfService
     release: ReleaseService
@@ -229,6 +239,7 @@ class Services:
             catalogues=records.catalogues,
             records=records,
             bundles=bundles,
+            tlog=tlog_tiles(bundles),
             accesses=accesses_service(platform, bundles=bundles),
             selfservice=selfservice(platform, records=records, bundles=bundles, clock=clock),
             release=release_service(platform, records=records),
