@@ -23,6 +23,8 @@ from fastapi import Depends, Request
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
 from ledger.evaluation_release.service import EvaluationService
+from ledger.financing.kpis import KpiService
+from ledger.financing.loans import LoanReports
 from ledger.logs.bundles import ProofBundles
 from ledger.platform import Platform
 from ledger.records.catalogues import CatalogueService
@@ -82,6 +84,14 @@ async def get_evaluation(request: Request) -> EvaluationService:
     return services_of(request.app).evaluation
 
 
+async def get_loans(request: Request) -> LoanReports:
+    return services_of(request.app).loans
+
+
+async def get_kpis(request: Request) -> KpiService:
+    return services_of(request.app).kpis
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 MembershipDep = Annotated[MembershipService, Depends(get_membership)]
@@ -92,6 +102,8 @@ BundlesDep = Annotated[ProofBundles, Depends(get_bundles)]
 AccessesDep = Annotated[AccessesService, Depends(get_accesses)]
 ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
+LoansDep = Annotated[LoanReports, Depends(get_loans)]
+KpisDep = Annotated[KpiService, Depends(get_kpis)]
 
 
 @dataclass(frozen=True)
@@ -164,3 +176,4 @@ class RequireSignedBody:
 
 ProviderBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.PROVIDER))]
 OperatorBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.OPERATOR))]
+InstitutionBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.INSTITUTION))]

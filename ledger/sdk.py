@@ -358,6 +358,35 @@ class LedgerClient:
     # Consent listings, free self-query, self-declared information, objections, credit
     # repair, the working-day calendar and notices. Imports are local to this section.
 
+    # -- loan reporting and the KPIs (ledger.financing) -----------------------------------
+
+    def report_loan(self, report: dict[str, Any]) -> dict[str, Any]:
+        """Send one loan report (a decision or a repayment status); its receipt."""
+        result: dict[str, Any] = self.request("POST", "/loans/reports", report)
+        return result
+
+    def loan_versions(self, loan_ref: str) -> list[dict[str, Any]]:
+        from urllib.parse import quote
+
+        result: list[dict[str, Any]] = self.request("GET", f"/loans/{quote(loan_ref, safe='')}/versions")
+        return result
+
+    def kpis(
+        self,
+        *,
+        month: str | None = None,
+        district: str | None = None,
+        industry: str | None = None,
+        format: str = "json",
+    ) -> Any:
+        """The KPI report (a dict), or its CSV text with `format="csv"`."""
+        return self._get("/kpis", month=month, district=district, industry=industry, format=format)
+
+    def kpi_export(self, month: str) -> dict[str, Any]:
+        """The canonical export of `month`'s KPI snapshot (operators)."""
+        result: dict[str, Any] = self._get("/kpis/export", month=month)
+        return result
+
     def _get(self, path: str, **query: Any) -> Any:
         from urllib.parse import urlencode
 

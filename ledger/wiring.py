@@ -18,6 +18,8 @@ from ledger.evaluation.schema import default_indicators
 from ledger.evaluation_release.documents import ModelDocuments
 from ledger.evaluation_release.request import evaluation_domain
 from ledger.evaluation_release.service import EvaluationService
+from ledger.financing.kpis import KpiService
+from ledger.financing.loans import ApplicationLookup, ChainAgreements, LoanReports
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import LogProofs
@@ -44,6 +46,8 @@ __all__ = [
     "anchor_worker",
     "catalogue_service",
     "evaluation_service",
+    "kpi_service",
+    "loan_reports",
     "membership_service",
     "proof_bundles",
     "records_service",
@@ -154,6 +158,20 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
         catalogue=default_catalogue(),
         max_block_age_seconds=platform.settings.max_block_age_seconds,
         max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
+    )
+
+
+def loan_reports(platform: Platform, *, applications: ApplicationLookup) -> LoanReports:
+    """Loan reporting: agreements checked on chain, applications in the financing market."""
+    return LoanReports(
+        platform.db, agreements=ChainAgreements(platform.contracts.agreements), applications=applications
+    )
+
+
+def kpi_service(platform: Platform) -> KpiService:
+    settings = platform.settings
+    return KpiService(
+        platform.db, market_entities=settings.kpi_market_entities, timely_days=settings.kpi_timely_days
     )
 
 
