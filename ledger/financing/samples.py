@@ -33,6 +33,7 @@ def record_rows(
 ) -> Iterator[dict[str, Any]]:
     """`count` first-version credit records over `enterprises` subjects, received over `days`."""
     rng = random.Random(seed)
+    subjects = [sample_uscc(k) for k in range(enterprises)]
     for n in range(first_id, first_id + count):
         received = start + timedelta(seconds=rng.randrange(days * 86400))
         lag = rng.choice((0, 1, 2, 3, 5, 8, 15, 40))
@@ -42,7 +43,7 @@ def record_rows(
             "provider": providers[n % len(providers)],
             "source_ref": f"S-{n}",
             "category": CATEGORIES[n % len(CATEGORIES)],
-            "subject": sample_uscc(rng.randrange(enterprises)),
+            "subject": subjects[rng.randrange(enterprises)],
             "event_date": (received - timedelta(days=lag)).date(),
             "severity": None,
             "catalogue_version": 1,
@@ -70,8 +71,9 @@ def loan_rows(
     """`count` loans in their current state: about four in five approved, a third on credit."""
     rng = random.Random(seed)
     now = datetime(2026, 12, 1, tzinfo=UTC)
+    subjects = [sample_uscc(k) for k in range(enterprises)]
     for n in range(count):
-        subject = sample_uscc(rng.randrange(enterprises))
+        subject = subjects[rng.randrange(enterprises)]
         applied = start + timedelta(days=rng.randrange(days))
         decided = applied + timedelta(days=rng.randrange(1, 30))
         approved = rng.random() < 0.8

@@ -7,20 +7,40 @@ in the database on both. Timestamps are UTC (the ledger stores them so).
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-__all__ = ["days_after", "year_month"]
+__all__ = ["days_after", "district_of", "month_text", "year_month"]
 
 
-class year_month(FunctionElement[str]):
-    """`YYYY-MM` of a UTC timestamp column."""
+class year_month(FunctionElement[Any]):
+    """The month of a UTC timestamp column: its first instant on PostgreSQL (`date_trunc`,
+    about half the cost of formatting every row with `to_char` when measured), `YYYY-MM`
+    on SQLite; `month_text` writes either as `YYYY-MM`."""
+
+    inherit_cache = True
+
+
+class district_of(FunctionElement[str]):
+    """The GB/T 2260 region code in a USCC column (its 3rd to 8th characters), with literal
+    positions: the same expression text as the statistics of migration 0009 name."""
 
     type = String()
     inherit_cache = True
+
+
+@compiles(district_of)
+def _district_of(element: district_of, compiler: Any, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 3, 6)"
+
+
+def month_text(value: Any) -> str:
+    """A `year_month` value as `YYYY-MM`."""
+    return value.strftime("%Y-%m") if isinstance(value, datetime | date) else str(value)
 
 
 class days_after(FunctionElement[int]):
@@ -32,7 +52,7 @@ class days_after(FunctionElement[int]):
 
 @compiles(year_month, "postgresql")
 def _pg_year_month(element: year_month, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM')"
+    return f"date_trunc('month', {compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC')"
 
 
 @compiles(year_month, "sqlite")

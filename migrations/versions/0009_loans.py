@@ -65,9 +65,22 @@ def upgrade() -> None:
     )
     op.create_index("ix_loans_subject", "loans", ["subject"])
     op.create_index("ix_loans_month", "loans", ["decided_month", "district", "industry"])
+    op.create_index("ix_credit_records_created_at", "credit_records", ["created_at"])
+    if op.get_bind().dialect.name == "postgresql":
+        # The KPIs group the records by category, provider, district and month in one scan;
+        # without these statistics the planner guesses ~1 group a row and sorts a million
+        # rows by collated text instead of hashing ~1,000 groups (3.3 s of CPU against 0.7 s
+        # over 10^6 records, bench/kpi.py). The expressions are those of ledger.financing.kpis.
+        op.execute(
+            "CREATE STATISTICS credit_records_kpi (ndistinct) ON category, provider, "
+            "substr(subject, 3, 6), date_trunc('month', created_at AT TIME ZONE 'UTC') FROM credit_records"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP STATISTICS IF EXISTS credit_records_kpi")
+    op.drop_index("ix_credit_records_created_at", table_name="credit_records")
     op.drop_index("ix_loans_month", table_name="loans")
     op.drop_index("ix_loans_subject", table_name="loans")
     op.drop_table("loans")
