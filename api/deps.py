@@ -23,8 +23,10 @@ from fastapi import Depends, Request
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
 from ledger.evaluation_release.service import EvaluationService
+from ledger.financing.kpi_publish import KpiSnapshots
 from ledger.financing.kpis import KpiService
 from ledger.financing.loans import LoanReports
+from ledger.financing.service import FinancingService
 from ledger.logs.bundles import ProofBundles
 from ledger.platform import Platform
 from ledger.records.catalogues import CatalogueService
@@ -92,6 +94,14 @@ async def get_kpis(request: Request) -> KpiService:
     return services_of(request.app).kpis
 
 
+async def get_snapshots(request: Request) -> KpiSnapshots:
+    return services_of(request.app).snapshots
+
+
+async def get_financing(request: Request) -> FinancingService:
+    return services_of(request.app).financing
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 MembershipDep = Annotated[MembershipService, Depends(get_membership)]
@@ -104,6 +114,8 @@ ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
 LoansDep = Annotated[LoanReports, Depends(get_loans)]
 KpisDep = Annotated[KpiService, Depends(get_kpis)]
+SnapshotsDep = Annotated[KpiSnapshots, Depends(get_snapshots)]
+FinancingDep = Annotated[FinancingService, Depends(get_financing)]
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger.chain.authorize_call import AuthorizeCaller
+from ledger.chain.membership import Member
 from ledger.chain.model_registry import ModelCaller
 from ledger.domain.catalogue import default_catalogue
 from ledger.evaluation.schema import default_indicators
 from ledger.evaluation_release.documents import ModelDocuments
 from ledger.evaluation_release.request import evaluation_domain
-from ledger.evaluation_release.service import EvaluationService
+from ledger.evaluation_release.service import EvaluationService, ModelNotActive, ModelUnknown
+from ledger.financing.applications import Applications
+from ledger.financing.kpi_publish import KpiSnapshots
 from ledger.financing.kpis import KpiService
 from ledger.financing.loans import ApplicationLookup, ChainAgreements, LoanReports
+from ledger.financing.service import FinancingService
+from ledger.financing.store import DocumentStore
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import LogProofs
@@ -46,6 +51,7 @@ __all__ = [
     "anchor_worker",
     "catalogue_service",
     "evaluation_service",
+    "financing_service",
     "kpi_service",
     "loan_reports",
     "membership_service",
@@ -175,6 +181,30 @@ def kpi_service(platform: Platform) -> KpiService:
     )
 
 
+def financing_service(
+    platform: Platform, *, records: RecordsService, evaluation: EvaluationService
+) -> FinancingService:
+    """White lists, loan products, demands, matching and applications; the evaluation grade
+    of an enterprise's profile is its own evaluation's (none while no model is active)."""
+
+    def grade_of(caller: str, member: Member, subject: str) -> str | None:
+        try:
+            grade = evaluation.self_evaluation(caller, member, subject).get("grade")
+        except (ModelUnknown, ModelNotActive):
+            return None
+        return None if grade is None else str(grade)
+
+    catalogue = default_catalogue()
+    store = DocumentStore(platform.db, platform.contracts.publications)
+    return FinancingService(
+        store,
+        Applications(platform.db, platform.contracts.consents, catalogue),
+        reader=RecordReader(records),
+        catalogue=catalogue,
+        grade_of=grade_of,
+    )
+
+
 def anchor_worker(
     platform: Platform, *, logs: Sequence[str] | None = None, policy: AnchorPolicy | None = None
 ) -> AnchorWorker:
@@ -203,12 +233,18 @@ class Services:
     selfservice: SelfService
     release: ReleaseService
     evaluation: EvaluationService
+    financing: FinancingService
+    loans: LoanReports
+    kpis: KpiService
+    snapshots: KpiSnapshots
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
         """The services of `platform`; starts the release service's chain watch (`close` stops it)."""
         bundles = proof_bundles(platform)
         records = records_service(platform, bundles=bundles)
+        evaluation = evaluation_service(platform, records=records)
+        financing = financing_service(platform, records=records, evaluation=evaluation)
         return cls(
             platform=platform,
             membership=membership_service(platform),
@@ -219,7 +255,11 @@ class Services:
             accesses=accesses_service(platform, bundles=bundles),
             selfservice=selfservice(platform, records=records, bundles=bundles, clock=clock),
             release=release_service(platform, records=records),
-            evaluation=evaluation_service(platform, records=records),
+            evaluation=evaluation,
+            financing=financing,
+            loans=loan_reports(platform, applications=financing.applications),
+            kpis=kpi_service(platform),
+            snapshots=KpiSnapshots(platform.db, financing.store),
         )
 
     def close(self) -> None:

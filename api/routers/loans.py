@@ -14,12 +14,16 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.deps import CallerDep, InstitutionBody, KpisDep, LoansDep, require_role
+from api.deps import CallerDep, InstitutionBody, KpisDep, LoansDep, OperatorBody, SnapshotsDep, require_role
+from api.routers.financing import DocumentOut, PublishBody
+from api.schemas import to_bytes
 from api.view_models import ViewModel, view_of
 from ledger.chain.membership import Role
+from ledger.errors import InvalidInput
 from ledger.financing.kpi_snapshot import export_document, report_csv
 from ledger.financing.kpis import KpiFilter
 from ledger.financing.loans import ReportReceipt
+from ledger.financing.service import PublishSignature
 
 router = APIRouter(tags=["financing"])
 
@@ -122,3 +126,45 @@ def kpi_export(
     require_role(caller, Role.OPERATOR)
     document = export_document(service, month)
     return Response(document, media_type="application/json")
+
+
+@router.post(
+    "/kpis/snapshots",
+    response_model=DocumentOut,
+    status_code=201,
+    summary="Publish a month's KPI snapshot (operators): checked, anchored on chain, stored",
+    description=(
+        "The body names a `KpiSnapshotDocument` (key: the month; body: the export of `GET /kpis/export`) and "
+        "the operator's signed `Publish` act over its hash. The figures must recompute from the export's "
+        "own rows, or nothing is anchored."
+    ),
+    responses={
+        403: {"description": "not an operator, or the act is not the caller's"},
+        409: {"description": "version_conflict: that version is published with other content"},
+        422: {"description": "kpi_snapshot_mismatch or document_mismatch, named"},
+    },
+)
+def publish_snapshot(signed: OperatorBody, snapshots: SnapshotsDep) -> DocumentOut:
+    try:
+        body = PublishBody.model_validate_json(signed.body)
+    except ValueError as exc:
+        raise InvalidInput(f"body: {exc}") from None
+    signature = PublishSignature(
+        to_bytes(body.content_hash), body.nonce, body.deadline, to_bytes(body.signature)
+    )
+    return DocumentOut.of(snapshots.publish(signed.caller.address, body.document, signature))
+
+
+@router.get(
+    "/kpis/snapshots/{month}",
+    response_model=DocumentOut,
+    summary="A published KPI snapshot: the document as anchored (its export in `body`) and its anchor",
+    responses={404: {"description": "no snapshot of that month (or version)"}},
+)
+def kpi_snapshot(
+    month: Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")],
+    _caller: CallerDep,
+    snapshots: SnapshotsDep,
+    version: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> DocumentOut:
+    return DocumentOut.of(snapshots.version(month, version))

@@ -42,7 +42,9 @@ __all__ = [
     "SNAPSHOT_FORMAT",
     "SnapshotCheck",
     "check_export",
+    "check_export_document",
     "export_document",
+    "export_of",
     "recompute",
     "report_csv",
     "snapshot_hash",
@@ -82,15 +84,22 @@ def snapshot_hash(document: bytes | dict[str, Any]) -> bytes:
 
 
 def parse_export(raw: bytes) -> dict[str, Any]:
+    """A snapshot file: the bare export, or the published document wrapping it in `body`."""
     import json
 
     try:
         document = json.loads(raw)
     except ValueError as exc:
         raise InvalidSnapshot(f"the export is not JSON: {exc}") from None
-    if not isinstance(document, dict) or document.get("format") != SNAPSHOT_FORMAT:
-        raise InvalidSnapshot(f"the export is not a {SNAPSHOT_FORMAT} document")
+    if not isinstance(document, dict) or export_of(document).get("format") != SNAPSHOT_FORMAT:
+        raise InvalidSnapshot(f"the file is not a {SNAPSHOT_FORMAT} export (bare or published)")
     return document
+
+
+def export_of(document: dict[str, Any]) -> dict[str, Any]:
+    """The export inside a published document (its `body`), or the document itself."""
+    body = document.get("body")
+    return body if isinstance(body, dict) and "key" in document else document
 
 
 # -- the independent recomputation ----------------------------------------------------------
@@ -219,13 +228,26 @@ def _differences(published: Any, recomputed: Any, path: str = "figures") -> list
     return [] if published == recomputed else [f"{path}: published {published!r}, recomputed {recomputed!r}"]
 
 
+def check_export_document(export: dict[str, Any]) -> list[str]:
+    """Every figure of `export` that its rows do not recompute to (empty: all agree)."""
+    try:
+        return _differences(export.get("figures"), recompute(export))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidSnapshot(f"the export's rows cannot be read: {exc!r}") from None
+
+
 def check_export(raw: bytes, anchored_hash: bytes | None) -> SnapshotCheck:
-    """Recompute the figures from the export's rows and match its hash to the anchored one."""
+    """Recompute the figures from the file's rows and match its hash to the anchored one.
+
+    The hash is of the whole file as published (the document wrapping the export), in its
+    RFC 8785 form.
+    """
     document = parse_export(raw)
+    export = export_of(document)
     digest = snapshot_hash(document)
-    differences = _differences(document.get("figures"), recompute(document))
+    differences = check_export_document(export)
     return SnapshotCheck(
-        month=str(document.get("month")),
+        month=str(export.get("month")),
         content_hash="0x" + digest.hex(),
         figures_match=not differences,
         differences=differences[:50],

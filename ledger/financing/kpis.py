@@ -297,7 +297,9 @@ class KpiService:
         )
         found["month"] = [(month_text(k), sums) for k, sums in found["month"]]
         rows = {
-            name: by_key([{"key": k, "collected": int(n), "timely": int(t or 0)} for k, (n, t) in groups])
+            name: by_key(
+                [{"key": k, "collected": int(n or 0), "timely": int(t or 0)} for k, (n, t) in groups]
+            )
             for name, groups in found.items()
         }
         (_, (total, on_time)), *_ = found[TOTAL] or [(None, (0, 0))]

@@ -1,0 +1,257 @@
+"""Financing services (issue 18): white lists, loan products, demands, matching, applications.
+
+Publishing (`POST /financing/white-lists`, operators; `POST /financing/products`,
+institutions) takes the document and its publisher's signature of the `Publish` act
+under the `Publications` domain of `GET /chain` (nonce from `GET /members/{address}`);
+the act's kind, id, version and validity are the document's own, so only the hash the
+publisher signed travels beside it. Lists and products are public to members.
+
+Demands, the eligibility profile and matching are the enterprise's own view (403 for
+anyone else); applying is one signed `Grant` to the product's institution for the
+loan-application purpose, which the institution then sees in `GET /financing/applications`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from api.deps import CallerDep, FinancingDep
+from api.routers.selfservice_deps import Subject
+from api.schemas import INT32_MAX, Address, Bytes32, Signature, Strict, Uint, to_bytes
+from ledger.chain.consents import GrantMessage
+from ledger.chain.eip712 import Signed
+from ledger.chain.membership import Role
+from ledger.chain.publications import PublicationKind
+from ledger.errors import NotAuthorized
+from ledger.financing.service import PublishSignature
+from ledger.financing.store import StoredDocument
+
+router = APIRouter(prefix="/financing", tags=["financing"])
+
+KeyPath = Annotated[str, Path(min_length=1, max_length=128, description="the document's key")]
+VersionQuery = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="a version; the newest if absent")]
+
+
+class PublishBody(Strict):
+    document: dict[str, Any] = Field(description="the document; its key, version and validity are the act's")
+    content_hash: Bytes32 = Field(description="SHA-256 of the document's RFC 8785 form, as signed")
+    nonce: Uint
+    deadline: Uint
+    signature: Signature
+
+
+class DocumentOut(BaseModel):
+    anchor: dict[str, Any] = Field(
+        description="kind, key, version, content hash, publisher, block, transaction"
+    )
+    document: dict[str, Any]
+
+    @classmethod
+    def of(cls, stored: StoredDocument) -> DocumentOut:
+        return cls(anchor=stored.anchor_json(), document=stored.content)
+
+
+def _signature(body: PublishBody) -> PublishSignature:
+    return PublishSignature(to_bytes(body.content_hash), body.nonce, body.deadline, to_bytes(body.signature))
+
+
+def _require(caller: CallerDep, role: Role, what: str) -> None:
+    if caller.member.role is not role:
+        raise NotAuthorized(f"{caller.address} is a {caller.member.role.name.lower()}: {what}")
+
+
+# -- white lists ----------------------------------------------------------------------------
+
+
+@router.post(
+    "/white-lists", response_model=DocumentOut, status_code=201,
+    summary="Publish a white-list version (operators): anchored on chain, then stored",
+    responses={422: {"description": "an invalid USCC (position and rule named), or a bad document"}},
+)  # fmt: skip
+def publish_white_list(body: PublishBody, caller: CallerDep, financing: FinancingDep) -> DocumentOut:
+    _require(caller, Role.OPERATOR, "white lists are published by operators")
+    return DocumentOut.of(financing.publish_white_list(caller.address, body.document, _signature(body)))
+
+
+@router.get("/white-lists", summary="Every white list's newest version (without its enterprises)")
+def white_lists(_caller: CallerDep, financing: FinancingDep) -> list[dict[str, Any]]:
+    out = []
+    for stored in financing.store.all_latest(PublicationKind.WHITE_LIST):
+        summary = {k: v for k, v in stored.content.items() if k != "enterprises"}
+        out.append(
+            {"anchor": stored.anchor_json(), **summary, "enterprises": len(stored.content["enterprises"])}
+        )
+    return out
+
+
+@router.get(
+    "/white-lists/{key}", response_model=DocumentOut, summary="A white list (a version, or the newest)"
+)
+def white_list(
+    key: KeyPath, _caller: CallerDep, financing: FinancingDep, version: VersionQuery = None
+) -> DocumentOut:
+    kind = PublicationKind.WHITE_LIST
+    stored = (
+        financing.store.latest(kind, key) if version is None else financing.store.version(kind, key, version)
+    )
+    return DocumentOut.of(stored)
+
+
+@router.get(
+    "/enterprises/{uscc}/white-lists",
+    summary="The white lists that named an enterprise: whether it is on each now, and since when",
+)
+def listings(
+    uscc: Annotated[str, Path(max_length=32)], caller: CallerDep, financing: FinancingDep
+) -> list[dict[str, Any]]:
+    return [listing.to_json() for listing in financing.listings_of(caller.address, uscc)]
+
+
+# -- loan products --------------------------------------------------------------------------
+
+
+@router.post(
+    "/products", response_model=DocumentOut, status_code=201,
+    summary="Publish a loan-product version (the institution offering it)",
+    responses={422: {"description": "an eligibility rule over a field the platform does not hold (named)"}},
+)  # fmt: skip
+def publish_product(body: PublishBody, caller: CallerDep, financing: FinancingDep) -> DocumentOut:
+    _require(caller, Role.INSTITUTION, "loan products are published by the institution offering them")
+    return DocumentOut.of(financing.publish_product(caller.address, body.document, _signature(body)))
+
+
+@router.get("/products", response_model=list[DocumentOut], summary="Every loan product's newest version")
+def products(_caller: CallerDep, financing: FinancingDep) -> list[DocumentOut]:
+    return [DocumentOut.of(stored) for stored, _ in financing.products()]
+
+
+@router.get(
+    "/products/{key}", response_model=DocumentOut, summary="A loan product (a version, or the newest)"
+)
+def product(
+    key: KeyPath, _caller: CallerDep, financing: FinancingDep, version: VersionQuery = None
+) -> DocumentOut:
+    kind = PublicationKind.LOAN_PRODUCT
+    stored = (
+        financing.store.latest(kind, key) if version is None else financing.store.version(kind, key, version)
+    )
+    return DocumentOut.of(stored)
+
+
+# -- demands and matching (the enterprise's own) --------------------------------------------
+
+
+class DemandBody(Strict):
+    subject: str = Field(max_length=32, description="the enterprise's own USCC")
+    amount: int = Field(gt=0, le=10**12, description="yuan")
+    term_months: int = Field(gt=0, le=360)
+    use: str = Field(min_length=1, max_length=2000)
+    collateral: str = Field(default="", max_length=2000)
+
+
+@router.post("/demands", status_code=201, summary="Post a financing demand (the enterprise itself)")
+def post_demand(body: DemandBody, caller: CallerDep, financing: FinancingDep) -> dict[str, Any]:
+    demand = financing.post_demand(
+        caller.address, caller.member, body.subject, amount=body.amount, term_months=body.term_months,
+        use=body.use, collateral=body.collateral,
+    )  # fmt: skip
+    return demand.to_json()
+
+
+@router.get("/demands", summary="The enterprise's own demands")
+def demands(subject: Subject, caller: CallerDep, financing: FinancingDep) -> list[dict[str, Any]]:
+    return [d.to_json() for d in financing.demands_of(caller.address, caller.member, subject)]
+
+
+@router.get(
+    "/profile", summary="The enterprise's eligibility profile: the facts products' rules are checked on"
+)
+def profile(subject: Subject, caller: CallerDep, financing: FinancingDep) -> dict[str, Any]:
+    found = financing.profile(caller.address, caller.member, subject)
+    return {"subject": found.subject, "values": _plain(found.values)}
+
+
+@router.get(
+    "/demands/{demand_id}/matches",
+    summary="Match a demand against every product in force: per criterion met or not, with reasons (zh/en)",
+    description="The enterprise's own view, computed from its data; never shown to institutions.",
+)
+def matches(
+    demand_id: Annotated[str, Path(max_length=36)],
+    subject: Subject,
+    caller: CallerDep,
+    financing: FinancingDep,
+) -> dict[str, Any]:
+    found, results = financing.match(caller.address, caller.member, subject, demand_id)
+    return {
+        "subject": subject, "demand_id": demand_id, "profile": _plain(found.values),
+        "eligible": [r.to_json() for r in results if r.eligible],
+        "not_eligible": [r.to_json() for r in results if not r.eligible],
+    }  # fmt: skip
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: sorted(v) if isinstance(v, set | frozenset) else v for k, v in values.items()}
+
+
+# -- applications ---------------------------------------------------------------------------
+
+
+class GrantBody(Strict):
+    """The `Grant` act of `Consents` (see `POST /acts/Grant`), signed by the enterprise."""
+
+    uscc_hash: Bytes32
+    institution: Address
+    agreement_id: Uint
+    categories: Uint
+    purposes: Uint
+    raw_categories: Uint
+    expires_at: Uint
+    enterprise: Address
+    nonce: Uint
+    deadline: Uint
+    signature: Signature
+
+
+class ApplicationBody(Strict):
+    subject: str = Field(max_length=32, description="the enterprise's own USCC")
+    product_key: str = Field(min_length=1, max_length=128)
+    product_version: int = Field(ge=1, le=INT32_MAX)
+    demand_id: str | None = Field(default=None, max_length=36)
+    grant: GrantBody | None = Field(default=None, description="the signed grant to relay")
+    grant_id: int | None = Field(
+        default=None, ge=1, le=2**63 - 1, description="or: a grant already on chain (after a lost answer)"
+    )
+
+
+@router.post(
+    "/applications", status_code=201,
+    summary="Apply to a loan product: one signed consent grant to its institution (the enterprise)",
+)  # fmt: skip
+def apply(body: ApplicationBody, caller: CallerDep, financing: FinancingDep) -> dict[str, Any]:
+    grant = None
+    if body.grant is not None:
+        g = body.grant
+        message = GrantMessage(
+            to_bytes(g.uscc_hash), g.institution, g.agreement_id, g.categories, g.purposes, g.raw_categories,
+            g.expires_at, g.enterprise, g.nonce, g.deadline,
+        )  # fmt: skip
+        grant = Signed(message, to_bytes(g.signature))
+    application = financing.apply(
+        caller.address, caller.member, body.subject, product_key=body.product_key,
+        product_version=body.product_version, demand_id=body.demand_id, grant=grant, grant_id=body.grant_id,
+    )  # fmt: skip
+    return application.to_json()
+
+
+@router.get(
+    "/applications",
+    summary="Applications received (an institution; `subject` names one enterprise) or made (the enterprise)",
+)
+def applications(
+    caller: CallerDep, financing: FinancingDep, subject: Annotated[str | None, Query(max_length=32)] = None
+) -> list[dict[str, Any]]:
+    return [a.to_json() for a in financing.applications_of(caller.address, caller.member, subject)]

@@ -1,0 +1,97 @@
+"""Financing demands (融资需求): what an enterprise wants - amount, term, use, collateral.
+
+A demand is the enterprise's private business: only the enterprise posts and reads its
+demands; matching runs over them for the enterprise alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger.errors import InvalidInput, NotFound
+from ledger.financing.models import DemandRow
+from ledger.storage.database import Database
+
+MAX_AMOUNT = 10**12  # yuan
+MAX_TERM_MONTHS = 360
+MAX_TEXT = 2000
+
+
+class DemandInvalid(InvalidInput):
+    code = "demand_invalid"
+
+
+class DemandUnknown(NotFound):
+    code = "demand_unknown"
+
+
+@dataclass(frozen=True)
+class DemandRecord:
+    id: str
+    subject: str
+    amount: int
+    term_months: int
+    use: str
+    collateral: str
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "subject": self.subject, "amount": self.amount, "term_months": self.term_months,
+            "use": self.use, "collateral": self.collateral, "created_at": self.created_at.isoformat(),
+        }  # fmt: skip
+
+
+def _record(row: DemandRow) -> DemandRecord:
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    return DemandRecord(row.id, row.subject, row.amount, row.term_months, row.use, row.collateral, created)
+
+
+def check_demand(amount: int, term_months: int, use: str, collateral: str) -> None:
+    """Refuse (422 `demand_invalid`, naming the field) a demand out of range."""
+    if isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
+        raise DemandInvalid(f"amount: a whole number of yuan between 1 and {MAX_AMOUNT}")
+    if isinstance(term_months, bool) or not 0 < term_months <= MAX_TERM_MONTHS:
+        raise DemandInvalid(f"term_months: between 1 and {MAX_TERM_MONTHS}")
+    if not 0 < len(use.strip()) <= MAX_TEXT:
+        raise DemandInvalid(f"use: say what the money is for, in at most {MAX_TEXT} characters")
+    if len(collateral) > MAX_TEXT:
+        raise DemandInvalid(f"collateral: at most {MAX_TEXT} characters")
+
+
+class Demands:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def post(
+        self, subject: str, enterprise: str, amount: int, term_months: int, use: str, collateral: str
+    ) -> DemandRecord:
+        check_demand(amount, term_months, use, collateral)
+        row = DemandRow(
+            id=str(uuid.uuid4()), subject=subject, enterprise=enterprise, amount=amount,
+            term_months=term_months, use=use.strip(), collateral=collateral.strip(),
+            created_at=datetime.now(UTC),
+        )  # fmt: skip
+        with self.db.session() as session:
+            session.add(row)
+        return _record(row)
+
+    def get(self, subject: str, demand_id: str) -> DemandRecord:
+        """Demand `demand_id` of `subject`; another enterprise's is answered as none (404)."""
+        with self.db.session() as session:
+            row = session.get(DemandRow, demand_id)
+        if row is None or row.subject != subject:
+            raise DemandUnknown(f"no demand {demand_id}")
+        return _record(row)
+
+    def of(self, subject: str) -> list[DemandRecord]:
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(DemandRow).where(DemandRow.subject == subject).order_by(DemandRow.created_at.desc())
+            ).all()
+        return [_record(r) for r in rows]
