@@ -14,6 +14,7 @@ import typer
 from ledger.cli_audit import audit_app
 from ledger.cli_chain import chain_app
 from ledger.cli_evaluation import evaluation_app
+from ledger.cli_financing import financing_app
 from ledger.cli_loans import kpi_app, loans_app
 from ledger.cli_model import model_app
 from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
@@ -41,6 +42,7 @@ app.add_typer(model_app, name="model")  # the credit scorecard and its governanc
 app.add_typer(evaluation_app, name="evaluation")  # evaluations as releases
 app.add_typer(loans_app, name="loans")  # loan reporting and its outcomes
 app.add_typer(kpi_app, name="kpi")  # the KPIs of 四(四) and their anchored snapshots
+app.add_typer(financing_app, name="financing")  # white lists, loan products, demands, applications
 
 
 def _fail(exc: LedgerError) -> typer.Exit:

@@ -16,9 +16,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, FinancingDep
+from api.deps import CallerDep, FinancingDep, OperatorBody
+from api.errors import InvalidRequest
 from api.routers.selfservice_deps import Subject
 from api.schemas import INT32_MAX, Address, Bytes32, Signature, Strict, Uint, to_bytes
 from ledger.chain.consents import GrantMessage
@@ -26,6 +28,7 @@ from ledger.chain.eip712 import Signed
 from ledger.chain.membership import Role
 from ledger.chain.publications import PublicationKind
 from ledger.errors import NotAuthorized
+from ledger.financing.matching import matches_json
 from ledger.financing.service import PublishSignature
 from ledger.financing.store import StoredDocument
 
@@ -54,6 +57,14 @@ class DocumentOut(BaseModel):
         return cls(anchor=stored.anchor_json(), document=stored.content)
 
 
+_PUBLISH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": PublishBody.model_json_schema()}},
+    }
+}
+
+
 def _signature(body: PublishBody) -> PublishSignature:
     return PublishSignature(to_bytes(body.content_hash), body.nonce, body.deadline, to_bytes(body.signature))
 
@@ -69,11 +80,22 @@ def _require(caller: CallerDep, role: Role, what: str) -> None:
 @router.post(
     "/white-lists", response_model=DocumentOut, status_code=201,
     summary="Publish a white-list version (operators): anchored on chain, then stored",
-    responses={422: {"description": "an invalid USCC (position and rule named), or a bad document"}},
+    responses={
+        413: {"description": "body over LEDGER_INGEST_MAX_SINGLE_BYTES"},
+        422: {"description": "an invalid USCC (position and rule named), or a bad document"},
+    },
+    openapi_extra=_PUBLISH_BODY,
 )  # fmt: skip
-def publish_white_list(body: PublishBody, caller: CallerDep, financing: FinancingDep) -> DocumentOut:
-    _require(caller, Role.OPERATOR, "white lists are published by operators")
-    return DocumentOut.of(financing.publish_white_list(caller.address, body.document, _signature(body)))
+async def publish_white_list(signed_body: OperatorBody, financing: FinancingDep) -> DocumentOut:
+    """A list may name many enterprises: its body is bounded by the edge for operators
+    (`api.edge.BODY_ROUTES`) and parsed by pydantic's JSON parser, like a catalogue's."""
+    try:
+        body = PublishBody.model_validate_json(signed_body.body)
+    except ValidationError as exc:
+        raise InvalidRequest(exc.errors()) from None
+    caller = signed_body.caller.address
+    stored = await run_in_threadpool(financing.publish_white_list, caller, body.document, _signature(body))
+    return DocumentOut.of(stored)
 
 
 @router.get("/white-lists", summary="Every white list's newest version (without its enterprises)")
@@ -188,8 +210,8 @@ def matches(
     found, results = financing.match(caller.address, caller.member, subject, demand_id)
     return {
         "subject": subject, "demand_id": demand_id, "profile": _plain(found.values),
-        "eligible": [r.to_json() for r in results if r.eligible],
-        "not_eligible": [r.to_json() for r in results if not r.eligible],
+        "eligible": matches_json(r for r in results if r.eligible),
+        "not_eligible": matches_json(r for r in results if not r.eligible),
     }  # fmt: skip
 
 

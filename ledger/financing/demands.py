@@ -7,11 +7,13 @@ demands; matching runs over them for the enterprise alone.
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ledger.errors import InvalidInput, NotFound
 from ledger.financing.models import DemandRow
@@ -81,9 +83,9 @@ class Demands:
             session.add(row)
         return _record(row)
 
-    def get(self, subject: str, demand_id: str) -> DemandRecord:
+    def get(self, subject: str, demand_id: str, *, session: Session | None = None) -> DemandRecord:
         """Demand `demand_id` of `subject`; another enterprise's is answered as none (404)."""
-        with self.db.session() as session:
+        with nullcontext(session) if session is not None else self.db.session() as session:
             row = session.get(DemandRow, demand_id)
         if row is None or row.subject != subject:
             raise DemandUnknown(f"no demand {demand_id}")

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -132,9 +132,11 @@ class Profile:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One rule checked: met, not met, or unknown (no value held: not met)."""
+class Outcome(NamedTuple):
+    """One rule checked: met, not met, or unknown (no value held: not met).
+
+    A tuple (cheap to make: matching makes thousands), shared between the products whose
+    rule is the same within one match (`rule_key`)."""
 
     field: str
     met: bool
@@ -147,6 +149,12 @@ class Outcome:
             "field": self.field, "met": self.met, "known": self.known,
             "reason": {"zh": self.reason_zh, "en": self.reason_en},
         }  # fmt: skip
+
+
+def rule_key(rule: Rule) -> tuple[str, str, Any]:
+    """A hashable key of the rule: equal rules give equal outcomes on one profile."""
+    v = rule.value
+    return (rule.field, rule.op, tuple(v) if isinstance(v, list) else v)
 
 
 def _show(v: Any) -> str:

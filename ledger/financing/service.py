@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from eth_utils import to_checksum_address
+from sqlalchemy.orm import Session
 
 from ledger.chain.consents import GrantMessage
 from ledger.chain.eip712 import Signed
@@ -85,6 +86,7 @@ class FinancingService:
         self.grade_of = grade_of
         self.clock = clock
         self._products: dict[tuple[str, int], LoanProductDocument] = {}
+        self._offered: tuple[int, list[OfferedProduct]] | None = None
 
     # -- publication ------------------------------------------------------------------------
 
@@ -113,8 +115,17 @@ class FinancingService:
         """The newest version of every product (withdrawn ones included, flagged)."""
         return [(s, self._product(s)) for s in self.store.all_latest(PublicationKind.LOAN_PRODUCT)]
 
-    def offered(self) -> list[OfferedProduct]:
-        return [OfferedProduct(doc, stored.publisher) for stored, doc in self.products()]
+    def offered(self, session: Session | None = None) -> list[OfferedProduct]:
+        """The newest version of every product, as matching needs them: kept in memory and
+        read again only when the number of stored product versions changed (versions are
+        only ever added, by any worker), so a match reads one count, not a thousand rows."""
+        count = self.store.count(PublicationKind.LOAN_PRODUCT, session=session)
+        cached = self._offered
+        if cached is None or cached[0] != count:
+            latest = self.store.all_latest(PublicationKind.LOAN_PRODUCT, session=session)
+            offered = [OfferedProduct(self._product(stored), stored.publisher) for stored in latest]
+            cached = self._offered = (count, offered)
+        return cached[1]
 
     def _product(self, stored: StoredDocument) -> LoanProductDocument:
         key = (stored.key, stored.version)
@@ -151,14 +162,21 @@ class FinancingService:
             require_subject(caller, member, subject, "see its eligibility profile")
             return self._profile(caller, member, subject)
 
-    def _profile(self, caller: str, member: Member, subject: str) -> Profile:
+    def _profile(
+        self, caller: str, member: Member, subject: str, session: Session | None = None, *,
+        grade: str | None = None,
+    ) -> Profile:  # fmt: skip
+        """The profile; the grade is asked here unless a transaction is given (the grade is
+        its own audited act, so a caller holding a transaction asks it first and passes it)."""
         now = self.clock()
-        with self.db.session() as session:
+        if session is None:
+            grade = self.grade_of(caller, member, subject)
+        with self.store.session(session) as session:
             records = self.reader.current(session, {subject}, set(PROFILE_CATEGORIES)).get(subject, [])
+            lists = self.white_lists.current_lists_of(subject, now, session=session)
         return profile_of(
-            subject, records, today=now.date(), catalogue=self.catalogue,
-            white_lists=self.white_lists.current_lists_of(subject, now),
-            evaluation_grade=self.grade_of(caller, member, subject),
+            subject, records, today=now.date(), catalogue=self.catalogue, white_lists=lists,
+            evaluation_grade=grade,
         )  # fmt: skip
 
     def match(
@@ -168,14 +186,19 @@ class FinancingService:
         view, computed from its private data and shown to it alone."""
         with audited(self.db, caller, "financing.match"):
             require_subject(caller, member, subject, "match its financing demand")
-            demand = self.demands.get(subject, demand_id)
-            profile = self._profile(caller, member, subject)
-            results = match(Demand(demand.amount, demand.term_months), profile, self.offered(), self.clock())
-        eligible = sum(1 for r in results if r.eligible)
-        audit_events.record(
-            self.db, actor=caller, event="financing.match", outcome="served",
-            detail=f"{subject} demand {demand_id}: {eligible} of {len(results)} eligible",
-        )  # fmt: skip
+            grade = self.grade_of(caller, member, subject)  # its own act: before the transaction
+            with self.db.session() as session:  # every read, and the audit record, in one transaction
+                demand = self.demands.get(subject, demand_id, session=session)
+                profile = self._profile(caller, member, subject, session, grade=grade)
+                offered = self.offered(session)
+                results = match(Demand(demand.amount, demand.term_months), profile, offered, self.clock())
+                eligible = sum(1 for r in results if r.eligible)
+                session.add(
+                    audit_events.row(
+                        datetime.now(UTC), caller, "financing.match", "served",
+                        f"{subject} demand {demand_id}: {eligible} of {len(results)} eligible",
+                    )
+                )  # fmt: skip
         return profile, results
 
     def apply(

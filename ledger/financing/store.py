@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -167,6 +168,17 @@ class DocumentStore:
             )  # fmt: skip
         return _stored(row)
 
+    def session(self, session: Session | None = None) -> AbstractContextManager[Session]:
+        """`session` if the caller has one (several reads in one transaction), else a new one."""
+        return nullcontext(session) if session is not None else self.db.session()
+
+    def count(self, kind: PublicationKind, *, session: Session | None = None) -> int:
+        """How many versions of documents of `kind` are stored: rows are only ever added, so
+        an unchanged count means unchanged documents (what a reader's cache checks)."""
+        with self.session(session) as session:
+            n = session.scalar(select(func.count()).where(FinancingDocumentRow.kind == _kind_name(kind)))
+        return int(n or 0)
+
     def next_version(self, kind: PublicationKind, key: str) -> int:
         with self.db.session() as session:
             count = session.scalar(
@@ -183,9 +195,11 @@ class DocumentStore:
             raise DocumentUnknown(f"no {_kind_name(kind)} {key} version {version}")
         return _stored(row)
 
-    def versions(self, kind: PublicationKind, key: str) -> list[StoredDocument]:
+    def versions(
+        self, kind: PublicationKind, key: str, *, session: Session | None = None
+    ) -> list[StoredDocument]:
         """Every version of the document, oldest first (404 if none)."""
-        with self.db.session() as session:
+        with self.session(session) as session:
             rows = session.scalars(
                 select(FinancingDocumentRow)
                 .where(
@@ -200,7 +214,7 @@ class DocumentStore:
     def latest(self, kind: PublicationKind, key: str) -> StoredDocument:
         return self.versions(kind, key)[-1]
 
-    def all_latest(self, kind: PublicationKind) -> list[StoredDocument]:
+    def all_latest(self, kind: PublicationKind, *, session: Session | None = None) -> list[StoredDocument]:
         """The newest version of every document of `kind`, by key."""
         newest = (
             select(FinancingDocumentRow.document_key, func.max(FinancingDocumentRow.version).label("v"))
@@ -208,7 +222,7 @@ class DocumentStore:
             .group_by(FinancingDocumentRow.document_key)
             .subquery()
         )
-        with self.db.session() as session:
+        with self.session(session) as session:
             rows = session.scalars(
                 select(FinancingDocumentRow)
                 .join(

@@ -62,29 +62,28 @@ class WhiteLists:
     def __init__(self, store: DocumentStore) -> None:
         self.store = store
 
-    def listings_of(self, uscc: str, at: datetime) -> list[Listing]:
+    def listings_of(self, uscc: str, at: datetime, *, session: Session | None = None) -> list[Listing]:
         """Every list that ever named enterprise `uscc`, with whether it is on it at `at`."""
         code = validate_uscc(uscc, field="subject").code
-        with self.store.db.session() as session:
+        with self.store.session(session) as session:
             rows = session.execute(
                 select(WhiteListEntryRow.list_key, WhiteListEntryRow.version).where(
                     WhiteListEntryRow.uscc == code
                 )
             ).all()
-        named: dict[str, set[int]] = {}
-        for key, version in rows:
-            named.setdefault(key, set()).add(version)
-        out = []
-        for key in sorted(named):
-            out.append(self._listing(key, named[key], at))
-        return out
+            named: dict[str, set[int]] = {}
+            for key, version in rows:
+                named.setdefault(key, set()).add(version)
+            return [self._listing(session, key, named[key], at) for key in sorted(named)]
 
-    def current_lists_of(self, uscc: str, at: datetime) -> set[str]:
+    def current_lists_of(self, uscc: str, at: datetime, *, session: Session | None = None) -> set[str]:
         """The keys of the lists enterprise `uscc` is on at `at` (for eligibility)."""
-        return {listing.list_key for listing in self.listings_of(uscc, at) if listing.on_list}
+        return {
+            listing.list_key for listing in self.listings_of(uscc, at, session=session) if listing.on_list
+        }
 
-    def _listing(self, key: str, versions: set[int], at: datetime) -> Listing:
-        history = self.store.versions(PublicationKind.WHITE_LIST, key)
+    def _listing(self, session: Session, key: str, versions: set[int], at: datetime) -> Listing:
+        history = self.store.versions(PublicationKind.WHITE_LIST, key, session=session)
         latest = history[-1]
         since: datetime | None = None
         on = latest.version in versions and _in_force(latest, at)
