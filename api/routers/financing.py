@@ -23,14 +23,18 @@ from api.deps import CallerDep, FinancingDep, OperatorBody
 from api.errors import InvalidRequest
 from api.routers.selfservice_deps import Subject
 from api.schemas import INT32_MAX, Address, Bytes32, Signature, Strict, Uint, to_bytes
+from api.view_models import IsoText, ViewModel, view_of
 from ledger.chain.consents import GrantMessage
 from ledger.chain.eip712 import Signed
 from ledger.chain.membership import Role
 from ledger.chain.publications import PublicationKind
 from ledger.errors import NotAuthorized
+from ledger.financing.applications import Application
+from ledger.financing.demands import DemandRecord
 from ledger.financing.matching import matches_json
 from ledger.financing.service import PublishSignature
 from ledger.financing.store import StoredDocument
+from ledger.financing.whitelists import Listing
 
 router = APIRouter(prefix="/financing", tags=["financing"])
 
@@ -63,6 +67,21 @@ _PUBLISH_BODY = {
         "content": {"application/json": {"schema": PublishBody.model_json_schema()}},
     }
 }
+
+
+@view_of(Listing, wire={"since": IsoText | None})
+class ListingOut(ViewModel):
+    pass
+
+
+@view_of(DemandRecord, wire={"created_at": IsoText})
+class DemandOut(ViewModel):
+    pass
+
+
+@view_of(Application, wire={"created_at": IsoText})
+class ApplicationOut(ViewModel):
+    pass
 
 
 def _signature(body: PublishBody) -> PublishSignature:
@@ -123,13 +142,13 @@ def white_list(
 
 
 @router.get(
-    "/enterprises/{uscc}/white-lists",
+    "/enterprises/{uscc}/white-lists", response_model=list[ListingOut],
     summary="The white lists that named an enterprise: whether it is on each now, and since when",
-)
+)  # fmt: skip
 def listings(
     uscc: Annotated[str, Path(max_length=32)], caller: CallerDep, financing: FinancingDep
-) -> list[dict[str, Any]]:
-    return [listing.to_json() for listing in financing.listings_of(caller.address, uscc)]
+) -> list[Listing]:
+    return financing.listings_of(caller.address, uscc)
 
 
 # -- loan products --------------------------------------------------------------------------
@@ -174,18 +193,23 @@ class DemandBody(Strict):
     collateral: str = Field(default="", max_length=2000)
 
 
-@router.post("/demands", status_code=201, summary="Post a financing demand (the enterprise itself)")
-def post_demand(body: DemandBody, caller: CallerDep, financing: FinancingDep) -> dict[str, Any]:
+@router.post(
+    "/demands",
+    response_model=DemandOut,
+    status_code=201,
+    summary="Post a financing demand (the enterprise itself)",
+)
+def post_demand(body: DemandBody, caller: CallerDep, financing: FinancingDep) -> DemandRecord:
     demand = financing.post_demand(
         caller.address, caller.member, body.subject, amount=body.amount, term_months=body.term_months,
         use=body.use, collateral=body.collateral,
     )  # fmt: skip
-    return demand.to_json()
+    return demand
 
 
-@router.get("/demands", summary="The enterprise's own demands")
-def demands(subject: Subject, caller: CallerDep, financing: FinancingDep) -> list[dict[str, Any]]:
-    return [d.to_json() for d in financing.demands_of(caller.address, caller.member, subject)]
+@router.get("/demands", response_model=list[DemandOut], summary="The enterprise's own demands")
+def demands(subject: Subject, caller: CallerDep, financing: FinancingDep) -> list[DemandRecord]:
+    return financing.demands_of(caller.address, caller.member, subject)
 
 
 @router.get(
@@ -250,10 +274,10 @@ class ApplicationBody(Strict):
 
 
 @router.post(
-    "/applications", status_code=201,
+    "/applications", response_model=ApplicationOut, status_code=201,
     summary="Apply to a loan product: one signed consent grant to its institution (the enterprise)",
 )  # fmt: skip
-def apply(body: ApplicationBody, caller: CallerDep, financing: FinancingDep) -> dict[str, Any]:
+def apply(body: ApplicationBody, caller: CallerDep, financing: FinancingDep) -> Application:
     grant = None
     if body.grant is not None:
         g = body.grant
@@ -266,14 +290,15 @@ def apply(body: ApplicationBody, caller: CallerDep, financing: FinancingDep) -> 
         caller.address, caller.member, body.subject, product_key=body.product_key,
         product_version=body.product_version, demand_id=body.demand_id, grant=grant, grant_id=body.grant_id,
     )  # fmt: skip
-    return application.to_json()
+    return application
 
 
 @router.get(
     "/applications",
+    response_model=list[ApplicationOut],
     summary="Applications received (an institution; `subject` names one enterprise) or made (the enterprise)",
 )
 def applications(
     caller: CallerDep, financing: FinancingDep, subject: Annotated[str | None, Query(max_length=32)] = None
-) -> list[dict[str, Any]]:
-    return [a.to_json() for a in financing.applications_of(caller.address, caller.member, subject)]
+) -> list[Application]:
+    return financing.applications_of(caller.address, caller.member, subject)

@@ -21,9 +21,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from eth_utils import to_checksum_address
+from pydantic import Field
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -56,37 +57,46 @@ class GrantAlreadyUsed(Conflict):
 
 @dataclass(frozen=True)
 class Application:
+    """A loan application, as the enterprise that made it and the institution it went to see it."""
+
     id: str
-    subject: str  # the enterprise's 统一社会信用代码
-    enterprise: str
-    institution: str
+    subject: Annotated[str, Field(description="the enterprise's 统一社会信用代码")]
+    enterprise: Annotated[str, Field(description="the enterprise's account that applied")]
+    institution: Annotated[str, Field(description="the institution offering the product")]
     product_key: str
     product_version: int
     demand_id: str | None
-    grant_id: int
-    grant_block: int
+    grant_id: Annotated[int, Field(description="the consent grant on chain that backs the application")]
+    grant_block: Annotated[int, Field(description="the block of the grant (or of its check, when named)")]
     created_at: datetime
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "subject": self.subject,
-            "enterprise": self.enterprise,
-            "institution": self.institution,
-            "product": {"key": self.product_key, "version": self.product_version},
-            "demand_id": self.demand_id,
-            "grant_id": self.grant_id,
-            "grant_block": self.grant_block,
-            "created_at": self.created_at.isoformat(),
-        }
+    demand: Annotated[
+        dict[str, Any] | None,
+        Field(
+            description="the demand applied with (amount, term_months, use, collateral), shared by applying"
+        ),
+    ] = None
 
 
-def _application(row: ApplicationRow) -> Application:
+def _application(row: ApplicationRow, demand: DemandRow | None = None) -> Application:
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    shared = None
+    if demand is not None:
+        shared = {
+            "amount": demand.amount, "term_months": demand.term_months, "use": demand.use,
+            "collateral": demand.collateral,
+        }  # fmt: skip
     return Application(
         row.id, row.subject, row.enterprise, row.institution, row.product_key, row.product_version,
-        row.demand_id, row.grant_id, row.grant_block, created,
+        row.demand_id, row.grant_id, row.grant_block, created, shared,
     )  # fmt: skip
+
+
+def _with_demands(session: Session, query: Any) -> list[Application]:
+    """The applications `query` selects, each with the demand it was made with (if any)."""
+    rows = session.execute(
+        query.add_columns(DemandRow).outerjoin(DemandRow, DemandRow.id == ApplicationRow.demand_id)
+    ).all()
+    return [_application(app, demand) for app, demand in rows]
 
 
 def has_application(session: Session, institution: str, subject: str) -> bool:
@@ -178,17 +188,12 @@ class Applications:
         if subject is not None:
             query = query.where(ApplicationRow.subject == subject)
         with self.db.session() as session:
-            rows = session.scalars(query.order_by(ApplicationRow.created_at.desc())).all()
-        return [_application(r) for r in rows]
+            return _with_demands(session, query.order_by(ApplicationRow.created_at.desc()))
 
     def of_enterprise(self, subject: str) -> list[Application]:
+        query = select(ApplicationRow).where(ApplicationRow.subject == subject)
         with self.db.session() as session:
-            rows = session.scalars(
-                select(ApplicationRow)
-                .where(ApplicationRow.subject == subject)
-                .order_by(ApplicationRow.created_at.desc())
-            ).all()
-        return [_application(r) for r in rows]
+            return _with_demands(session, query.order_by(ApplicationRow.created_at.desc()))
 
     def get(self, application_id: str) -> Application:
         with self.db.session() as session:

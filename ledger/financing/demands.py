@@ -10,8 +10,9 @@ import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,19 +35,15 @@ class DemandUnknown(NotFound):
 
 @dataclass(frozen=True)
 class DemandRecord:
+    """A financing demand, as its enterprise sees it."""
+
     id: str
-    subject: str
-    amount: int
-    term_months: int
-    use: str
+    subject: Annotated[str, Field(description="the enterprise's 统一社会信用代码")]
+    amount: Annotated[int, Field(description="yuan", examples=[800_000])]
+    term_months: Annotated[int, Field(examples=[12])]
+    use: Annotated[str, Field(examples=["研发设备采购"])]
     collateral: str
     created_at: datetime
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "subject": self.subject, "amount": self.amount, "term_months": self.term_months,
-            "use": self.use, "collateral": self.collateral, "created_at": self.created_at.isoformat(),
-        }  # fmt: skip
 
 
 def _record(row: DemandRow) -> DemandRecord:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,17 +44,14 @@ class Listing:
     list_key: str
     name: str
     district: str
-    on_list: bool  # named by the latest version, and that version in force
-    since: datetime | None  # start of the unbroken run of versions naming it, if on the list
+    on_list: Annotated[
+        bool, Field(description="named by the list's latest version, and that version in force")
+    ]
+    since: Annotated[
+        datetime | None, Field(description="start of the unbroken run of versions naming it, if on the list")
+    ]
     latest_version: int
-    versions: tuple[int, ...]  # every version naming it
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "list": self.list_key, "name": self.name, "district": self.district, "on_list": self.on_list,
-            "since": None if self.since is None else self.since.isoformat(),
-            "latest_version": self.latest_version, "versions_naming_it": list(self.versions),
-        }  # fmt: skip
+    versions: Annotated[tuple[int, ...], Field(description="every version of the list naming it")]
 
 
 class WhiteLists:

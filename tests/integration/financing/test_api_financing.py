@@ -135,6 +135,12 @@ def test_white_list_products_demand_match_and_application(world: World) -> None:
     assert grant is not None and grant.terms.institution == w.bank.address and grant.terms.purposes == CREDIT
     received = bank.loan_applications()
     assert [a["id"] for a in received] == [application["id"]] and received[0]["subject"] == SUBJECT
+    assert received[0]["demand"] == {
+        "amount": 500_000,
+        "term_months": 12,
+        "use": "研发设备采购",
+        "collateral": "无",
+    }
     assert other_bank.loan_applications() == []
     assert [a["id"] for a in ent.loan_applications(SUBJECT)] == [application["id"]]
     # the grant is what lets the bank read the enterprise's data, through the ordinary release path
@@ -151,7 +157,7 @@ def test_white_list_products_demand_match_and_application(world: World) -> None:
     # removal is a version: the enterprise is off the list from version 2, and matching says why
     op.publish_white_list(white_list(2, [OTHER]))
     (listing,) = ent.listings(SUBJECT)
-    assert not listing["on_list"] and listing["versions_naming_it"] == [1] and listing["since"] is None
+    assert not listing["on_list"] and listing["versions"] == [1] and listing["since"] is None
     rematched = ent.matches(SUBJECT, demand["id"])
     assert rematched["eligible"] == []
     off = next(
