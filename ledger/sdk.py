@@ -403,7 +403,23 @@ class LedgerClient:
             key=month, version=version, valid_from=datetime.now(UTC).replace(microsecond=0),
             body=self.kpi_export(month),
         )  # fmt: skip
-        return self._publish("/kpis/snapshots", document)
+        return self.send_kpi_snapshot(document)
+
+    def send_kpi_snapshot(self, document: Any) -> dict[str, Any]:
+        """Sign `Publish` over a `KpiSnapshotDocument` under the Publications domain and send both."""
+        from ledger.chain.publications import PublishMessage
+
+        message = PublishMessage(
+            **document.message_fields(), publisher=self.account.address,
+            nonce=self._nonce("Publications"), deadline=self._deadline(),
+        )  # fmt: skip
+        signed = sign(self.account, self._domain("Publications"), message)
+        body = {
+            "document": document.model_dump(mode="json"), "content_hash": "0x" + message.content_hash.hex(),
+            "nonce": message.nonce, "deadline": message.deadline, "signature": "0x" + signed.signature.hex(),
+        }  # fmt: skip
+        result: dict[str, Any] = self.request("POST", "/kpis/snapshots", body)
+        return result
 
     def _get(self, path: str, **query: Any) -> Any:
         from urllib.parse import urlencode
@@ -558,7 +574,7 @@ class LedgerClient:
     # White lists, loan products, demands, matching and loan applications. Imports are
     # local to this section (the document models are pure; nothing of the server).
 
-    def _publish(self, path: str, document: Any) -> dict[str, Any]:
+    def _publish(self, kind: str, document: Any) -> dict[str, Any]:
         """Sign `Publish` over the (already parsed) document under the Publications domain and send both."""
         from ledger.chain.publications import PublishMessage
 
@@ -568,23 +584,24 @@ class LedgerClient:
         )  # fmt: skip
         signed = sign(self.account, self._domain("Publications"), message)
         body = {
-            "document": document.model_dump(mode="json"), "content_hash": "0x" + message.content_hash.hex(),
+            "kind": kind, "document": document.model_dump(mode="json"),
+            "content_hash": "0x" + message.content_hash.hex(),
             "nonce": message.nonce, "deadline": message.deadline, "signature": "0x" + signed.signature.hex(),
         }  # fmt: skip
-        result: dict[str, Any] = self.request("POST", path, body)
+        result: dict[str, Any] = self.request("POST", "/financing/publications", body)
         return result
 
     def publish_white_list(self, document: dict[str, Any]) -> dict[str, Any]:
         """Publish a white-list version (operators); codes are checked and normalised here first."""
         from ledger.financing.whitelist_document import parse_white_list
 
-        return self._publish("/financing/white-lists", parse_white_list(document))
+        return self._publish("white_list", parse_white_list(document))
 
     def publish_product(self, document: dict[str, Any]) -> dict[str, Any]:
         """Publish a loan-product version (its institution); eligibility rules are checked here first."""
         from ledger.financing.products import parse_product
 
-        return self._publish("/financing/products", parse_product(document))
+        return self._publish("loan_product", parse_product(document))
 
     def white_lists(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._get("/financing/white-lists")

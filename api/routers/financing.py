@@ -1,7 +1,7 @@
 """Financing services (issue 18): white lists, loan products, demands, matching, applications.
 
-Publishing (`POST /financing/white-lists`, operators; `POST /financing/products`,
-institutions) takes the document and its publisher's signature of the `Publish` act
+Publishing (`POST /financing/publications`: white lists by operators, loan products by
+the institution offering them) takes the document and its publisher's signature of the `Publish` act
 under the `Publications` domain of `GET /chain` (nonce from `GET /members/{address}`);
 the act's kind, id, version and validity are the document's own, so only the hash the
 publisher signed travels beside it. Lists and products are public to members.
@@ -13,16 +13,16 @@ loan-application purpose, which the institution then sees in `GET /financing/app
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, FinancingDep, OperatorBody
+from api.deps import Caller, CallerDep, FinancingDep, RequireSignedBody, SignedBody
 from api.errors import InvalidRequest
 from api.routers.selfservice_deps import Subject
-from api.schemas import INT32_MAX, Address, Bytes32, Signature, Strict, Uint, to_bytes
+from api.schemas import INT32_MAX, Address, Bytes32, Signature, Strict, Uint, UintRule, to_bytes
 from api.view_models import IsoText, ViewModel, view_of
 from ledger.chain.consents import GrantMessage
 from ledger.chain.eip712 import Signed
@@ -43,6 +43,9 @@ VersionQuery = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="a ve
 
 
 class PublishBody(Strict):
+    kind: Literal["white_list", "loan_product"] = Field(
+        description="white_list (operators) or loan_product (the institution offering it)"
+    )
     document: dict[str, Any] = Field(description="the document; its key, version and validity are the act's")
     content_hash: Bytes32 = Field(description="SHA-256 of the document's RFC 8785 form, as signed")
     nonce: Uint
@@ -88,33 +91,46 @@ def _signature(body: PublishBody) -> PublishSignature:
     return PublishSignature(to_bytes(body.content_hash), body.nonce, body.deadline, to_bytes(body.signature))
 
 
-def _require(caller: CallerDep, role: Role, what: str) -> None:
+PublisherBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.OPERATOR, Role.INSTITUTION))]
+
+
+def _require(caller: Caller, role: Role, what: str) -> None:
     if caller.member.role is not role:
         raise NotAuthorized(f"{caller.address} is a {caller.member.role.name.lower()}: {what}")
 
 
-# -- white lists ----------------------------------------------------------------------------
+# -- publishing -----------------------------------------------------------------------------
 
 
 @router.post(
-    "/white-lists", response_model=DocumentOut, status_code=201,
-    summary="Publish a white-list version (operators): anchored on chain, then stored",
+    "/publications", response_model=DocumentOut, status_code=201,
+    summary="Publish a white-list version (operators) or a loan-product version (its institution)",
     responses={
         413: {"description": "body over LEDGER_INGEST_MAX_SINGLE_BYTES"},
-        422: {"description": "an invalid USCC (position and rule named), or a bad document"},
+        422: {"description": "an invalid USCC or eligibility rule (position, field named) or document"},
     },
     openapi_extra=_PUBLISH_BODY,
 )  # fmt: skip
-async def publish_white_list(signed_body: OperatorBody, financing: FinancingDep) -> DocumentOut:
-    """A list may name many enterprises: its body is bounded by the edge for operators
+async def publish(signed_body: PublisherBody, financing: FinancingDep) -> DocumentOut:
+    """The document is anchored on chain by the signed `Publish` act, then stored. A white
+    list may name many enterprises: the body is bounded by the edge for the publishing roles
     (`api.edge.BODY_ROUTES`) and parsed by pydantic's JSON parser, like a catalogue's."""
     try:
         body = PublishBody.model_validate_json(signed_body.body)
     except ValidationError as exc:
         raise InvalidRequest(exc.errors()) from None
-    caller = signed_body.caller.address
-    stored = await run_in_threadpool(financing.publish_white_list, caller, body.document, _signature(body))
+    caller = signed_body.caller
+    if body.kind == "white_list":
+        _require(caller, Role.OPERATOR, "white lists are published by operators")
+        fn = financing.publish_white_list
+    else:
+        _require(caller, Role.INSTITUTION, "loan products are published by the institution offering them")
+        fn = financing.publish_product
+    stored = await run_in_threadpool(fn, caller.address, body.document, _signature(body))
     return DocumentOut.of(stored)
+
+
+# -- white lists ----------------------------------------------------------------------------
 
 
 @router.get("/white-lists", summary="Every white list's newest version (without its enterprises)")
@@ -152,16 +168,6 @@ def listings(
 
 
 # -- loan products --------------------------------------------------------------------------
-
-
-@router.post(
-    "/products", response_model=DocumentOut, status_code=201,
-    summary="Publish a loan-product version (the institution offering it)",
-    responses={422: {"description": "an eligibility rule over a field the platform does not hold (named)"}},
-)  # fmt: skip
-def publish_product(body: PublishBody, caller: CallerDep, financing: FinancingDep) -> DocumentOut:
-    _require(caller, Role.INSTITUTION, "loan products are published by the institution offering them")
-    return DocumentOut.of(financing.publish_product(caller.address, body.document, _signature(body)))
 
 
 @router.get("/products", response_model=list[DocumentOut], summary="Every loan product's newest version")
@@ -268,8 +274,8 @@ class ApplicationBody(Strict):
     product_version: int = Field(ge=1, le=INT32_MAX)
     demand_id: str | None = Field(default=None, max_length=36)
     grant: GrantBody | None = Field(default=None, description="the signed grant to relay")
-    grant_id: int | None = Field(
-        default=None, ge=1, le=2**63 - 1, description="or: a grant already on chain (after a lost answer)"
+    grant_id: Annotated[int, UintRule(63, minimum=1)] | None = Field(
+        default=None, description="or: a grant already on chain (after a lost answer)"
     )
 
 

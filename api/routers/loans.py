@@ -13,10 +13,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import Field
 
 from api.deps import CallerDep, InstitutionBody, KpisDep, LoansDep, OperatorBody, SnapshotsDep, require_role
-from api.routers.financing import DocumentOut, PublishBody
-from api.schemas import to_bytes
+from api.routers.financing import DocumentOut
+from api.schemas import Bytes32, Signature, Strict, Uint, to_bytes
 from api.view_models import ViewModel, view_of
 from ledger.chain.membership import Role
 from ledger.errors import InvalidInput
@@ -128,6 +129,14 @@ def kpi_export(
     return Response(document, media_type="application/json")
 
 
+class SnapshotBody(Strict):
+    document: dict[str, Any] = Field(description="the KpiSnapshotDocument: key (the month), version, body")
+    content_hash: Bytes32 = Field(description="SHA-256 of the document's RFC 8785 form, as signed")
+    nonce: Uint
+    deadline: Uint
+    signature: Signature
+
+
 @router.post(
     "/kpis/snapshots",
     response_model=DocumentOut,
@@ -146,7 +155,7 @@ def kpi_export(
 )
 def publish_snapshot(signed: OperatorBody, snapshots: SnapshotsDep) -> DocumentOut:
     try:
-        body = PublishBody.model_validate_json(signed.body)
+        body = SnapshotBody.model_validate_json(signed.body)
     except ValueError as exc:
         raise InvalidInput(f"body: {exc}") from None
     signature = PublishSignature(

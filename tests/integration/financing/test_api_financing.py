@@ -70,7 +70,7 @@ def test_white_list_products_demand_match_and_application(world: World) -> None:
     # a list naming an invalid code: refused, named, nothing anchored or stored, recorded
     bad = SUBJECT[:17] + ("0" if SUBJECT[17] != "0" else "1")
     with pytest.raises(ApiError) as info:
-        op._publish("/financing/white-lists", _unchecked_white_list([SUBJECT, bad]))
+        op._publish("white_list", _unchecked_white_list([SUBJECT, bad]))
     assert info.value.status == 422 and "enterprises[1]" in str(info.value.body)
     assert "check_char" in str(info.value.body)
     assert pubs.version_count(PublicationKind.WHITE_LIST, document_id(PublicationKind.WHITE_LIST, LIST)) == 0
@@ -91,7 +91,7 @@ def test_white_list_products_demand_match_and_application(world: World) -> None:
 
     # a product with a rule over a field the platform does not hold: refused, named
     body = refused(
-        lambda: bank._publish("/financing/products", _unchecked_product(
+        lambda: bank._publish("loan_product", _unchecked_product(
             product("zz-tech", [{"field": "industry", "op": "in", "value": ["C"]}])
         )),
         422, "eligibility_invalid",

@@ -153,7 +153,7 @@ def test_kpis_snapshot_anchored_and_verified(applied: World, tmp_path: Path) -> 
     from ledger.financing.documents import KpiSnapshotDocument
 
     forged = KpiSnapshotDocument(key=MONTH, version=3, valid_from=START, body=export)
-    refused(lambda: op._publish("/kpis/snapshots", forged), 422, "kpi_snapshot_mismatch")
+    refused(lambda: op.send_kpi_snapshot(forged), 422, "kpi_snapshot_mismatch")
     assert (
         pubs.version_count(PublicationKind.KPI_SNAPSHOT, document_id(PublicationKind.KPI_SNAPSHOT, MONTH))
         == 2
