@@ -323,6 +323,11 @@ class LedgerClient:
         result: dict[str, Any] = self.request("GET", f"/models/proposals/{proposal}")
         return result
 
+    def model_monitoring(self, version: int) -> dict[str, Any]:
+        """Population stability of a model version today, with its warnings (operators)."""
+        result: dict[str, Any] = self.request("GET", f"/models/versions/{version}/monitoring")
+        return result
+
     def evaluate(self, subject: str, model_version: int, purpose: int, agreement_id: int) -> dict[str, Any]:
         """Sign an evaluation request for this institution and ask for the evaluation."""
         from ledger.evaluation_release.request import (

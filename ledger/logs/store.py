@@ -33,6 +33,7 @@ __all__ = [
     "LogWriter",
     "committed_size",
     "entry",
+    "held_size",
     "leaf_hashes",
     "open_for_append",
 ]
@@ -141,6 +142,24 @@ def open_for_append(session: Session, name: str) -> LogWriter:
     if not driver_sql.in_pipeline(session):
         _ = writer.size  # takes the lock now
     return writer
+
+
+def held_size(session: Session, name: str) -> Callable[[], int]:
+    """Hold log `name` still for the rest of the transaction; its size when the returned
+    function is called.
+
+    A reader's lock: on PostgreSQL the head row is locked `FOR SHARE`, which waits for a
+    writer holding it and keeps any new writer (`open_for_append` locks it `FOR UPDATE`) out
+    until this transaction ends, so the statements sent after this one see exactly the
+    log's first `size` entries and the rows written with them. On SQLite the caller's
+    transaction must hold the database's write lock already (`driver_sql.transaction`
+    begins IMMEDIATE), which keeps every writer out. Sent at once (pipeline mode: its
+    answer shares the round trip of what follows); a log never written has size 0.
+    """
+    check_log_name(name)
+    sql = _HEAD + (" FOR SHARE" if driver_sql.is_postgres(session) else "")
+    rows = driver_sql.query_deferred(session, sql, {"log_name": name})
+    return lambda: int(next(iter(rows()), (0,))[0])
 
 
 def committed_size(session: Session, name: str) -> int:
