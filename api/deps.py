@@ -23,6 +23,9 @@ from fastapi import Depends, Request
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
 from ledger.evaluation_release.service import EvaluationService
+from ledger.financing.kpi_publish import KpiSnapshots
+from ledger.financing.kpis import KpiService
+from ledger.financing.loans import LoanReports
 from ledger.financing.service import FinancingService
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.tlog import TlogTiles
@@ -88,6 +91,18 @@ async def get_evaluation(request: Request) -> EvaluationService:
     return services_of(request.app).evaluation
 
 
+async def get_loans(request: Request) -> LoanReports:
+    return services_of(request.app).loans
+
+
+async def get_kpis(request: Request) -> KpiService:
+    return services_of(request.app).kpis
+
+
+async def get_snapshots(request: Request) -> KpiSnapshots:
+    return services_of(request.app).snapshots
+
+
 async def get_financing(request: Request) -> FinancingService:
     return services_of(request.app).financing
 
@@ -103,6 +118,9 @@ TlogDep = Annotated[TlogTiles, Depends(get_tlog)]
 AccessesDep = Annotated[AccessesService, Depends(get_accesses)]
 ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
+LoansDep = Annotated[LoanReports, Depends(get_loans)]
+KpisDep = Annotated[KpiService, Depends(get_kpis)]
+SnapshotsDep = Annotated[KpiSnapshots, Depends(get_snapshots)]
 FinancingDep = Annotated[FinancingService, Depends(get_financing)]
 
 
@@ -176,3 +194,4 @@ class RequireSignedBody:
 
 ProviderBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.PROVIDER))]
 OperatorBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.OPERATOR))]
+InstitutionBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.INSTITUTION))]

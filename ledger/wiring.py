@@ -20,6 +20,9 @@ from ledger.evaluation_release.documents import ModelDocuments
 from ledger.evaluation_release.request import evaluation_domain
 from ledger.evaluation_release.service import EvaluationService, ModelNotActive, ModelUnknown
 from ledger.financing.applications import Applications
+from ledger.financing.kpi_publish import KpiSnapshots
+from ledger.financing.kpis import KpiService
+from ledger.financing.loans import ApplicationLookup, ChainAgreements, LoanReports
 from ledger.financing.service import FinancingService
 from ledger.financing.store import DocumentStore
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
@@ -50,6 +53,8 @@ __all__ = [
     "catalogue_service",
     "evaluation_service",
     "financing_service",
+    "kpi_service",
+    "loan_reports",
     "membership_service",
     "proof_bundles",
     "records_service",
@@ -171,6 +176,20 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
     )
 
 
+def loan_reports(platform: Platform, *, applications: ApplicationLookup) -> LoanReports:
+    """Loan reporting: agreements checked on chain, applications in the financing market."""
+    return LoanReports(
+        platform.db, agreements=ChainAgreements(platform.contracts.agreements), applications=applications
+    )
+
+
+def kpi_service(platform: Platform) -> KpiService:
+    settings = platform.settings
+    return KpiService(
+        platform.db, market_entities=settings.kpi_market_entities, timely_days=settings.kpi_timely_days
+    )
+
+
 def financing_service(
     platform: Platform, *, records: RecordsService, evaluation: EvaluationService
 ) -> FinancingService:
@@ -225,6 +244,9 @@ class Services:
     release: ReleaseService
     evaluation: EvaluationService
     financing: FinancingService
+    loans: LoanReports
+    kpis: KpiService
+    snapshots: KpiSnapshots
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
@@ -232,6 +254,7 @@ class Services:
         bundles = proof_bundles(platform)
         records = records_service(platform, bundles=bundles)
         evaluation = evaluation_service(platform, records=records)
+        financing = financing_service(platform, records=records, evaluation=evaluation)
         return cls(
             platform=platform,
             membership=membership_service(platform),
@@ -244,7 +267,10 @@ class Services:
             selfservice=selfservice(platform, records=records, bundles=bundles, clock=clock),
             release=release_service(platform, records=records),
             evaluation=evaluation,
-            financing=financing_service(platform, records=records, evaluation=evaluation),
+            financing=financing,
+            loans=loan_reports(platform, applications=financing.applications),
+            kpis=kpi_service(platform),
+            snapshots=KpiSnapshots(platform.db, financing.store),
         )
 
     def close(self) -> None:
