@@ -25,7 +25,9 @@ from ledger.alerts.feed import AlertFeed
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
 from ledger.evaluation_release.service import EvaluationService
+from ledger.financing.service import FinancingService
 from ledger.logs.bundles import ProofBundles
+from ledger.logs.tlog import TlogTiles
 from ledger.platform import Platform
 from ledger.records.catalogues import CatalogueService
 from ledger.records.service import RecordsService
@@ -72,6 +74,10 @@ async def get_bundles(request: Request) -> ProofBundles:
     return services_of(request.app).bundles
 
 
+async def get_tlog(request: Request) -> TlogTiles:
+    return services_of(request.app).tlog
+
+
 async def get_accesses(request: Request) -> AccessesService:
     return services_of(request.app).accesses
 
@@ -92,6 +98,10 @@ async def get_alert_feed(request: Request) -> AlertFeed:
     return services_of(request.app).alert_feed
 
 
+async def get_financing(request: Request) -> FinancingService:
+    return services_of(request.app).financing
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 MembershipDep = Annotated[MembershipService, Depends(get_membership)]
@@ -99,11 +109,13 @@ ActsDep = Annotated[ActsService, Depends(get_acts)]
 CataloguesDep = Annotated[CatalogueService, Depends(get_catalogues)]
 RecordsDep = Annotated[RecordsService, Depends(get_records)]
 BundlesDep = Annotated[ProofBundles, Depends(get_bundles)]
+TlogDep = Annotated[TlogTiles, Depends(get_tlog)]
 AccessesDep = Annotated[AccessesService, Depends(get_accesses)]
 ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
 AlertEndpointsDep = Annotated[AlertEndpoints, Depends(get_alert_endpoints)]
 AlertFeedDep = Annotated[AlertFeed, Depends(get_alert_feed)]
+FinancingDep = Annotated[FinancingService, Depends(get_financing)]
 
 
 @dataclass(frozen=True)

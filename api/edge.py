@@ -68,6 +68,9 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
     ("POST", "/evaluations"): BodyRoute("release_max_body_bytes"),
     ("POST", "/models/documents"): BodyRoute("ingest_max_single_bytes", (Role.OPERATOR,)),
     ("POST", "/alerts/endpoints"): BodyRoute("release_max_body_bytes", (Role.INSTITUTION,)),
+    ("POST", "/financing/publications"): BodyRoute(
+        "ingest_max_single_bytes", (Role.OPERATOR, Role.INSTITUTION)
+    ),
 }
 
 

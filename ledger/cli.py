@@ -15,6 +15,7 @@ from ledger.cli_alerts import alerts_app, start_alert_sender
 from ledger.cli_audit import audit_app
 from ledger.cli_chain import chain_app
 from ledger.cli_evaluation import evaluation_app
+from ledger.cli_financing import financing_app
 from ledger.cli_model import model_app
 from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
 from ledger.cli_release import release_app
@@ -40,6 +41,7 @@ app.add_typer(alerts_app, name="alerts")  # alerts to institutions: the sender
 app.add_typer(chain_app, name="chain")  # the watermark and acts the chain lost
 app.add_typer(model_app, name="model")  # the credit scorecard and its governance on chain
 app.add_typer(evaluation_app, name="evaluation")  # evaluations as releases
+app.add_typer(financing_app, name="financing")  # white lists, loan products, demands, applications
 
 
 def _fail(exc: LedgerError) -> typer.Exit:

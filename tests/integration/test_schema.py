@@ -14,6 +14,7 @@ import ledger.alerts.endpoint_model
 import ledger.alerts.outbox
 import ledger.chain.journal
 import ledger.evaluation_release.models
+import ledger.financing.models
 import ledger.logs.models
 import ledger.records.models
 import ledger.release.models
