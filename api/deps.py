@@ -20,6 +20,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from ledger.alerts.endpoints import AlertEndpoints
+from ledger.alerts.feed import AlertFeed
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
 from ledger.evaluation_release.service import EvaluationService
@@ -103,6 +105,14 @@ async def get_snapshots(request: Request) -> KpiSnapshots:
     return services_of(request.app).snapshots
 
 
+async def get_alert_endpoints(request: Request) -> AlertEndpoints:
+    return services_of(request.app).alert_endpoints
+
+
+async def get_alert_feed(request: Request) -> AlertFeed:
+    return services_of(request.app).alert_feed
+
+
 async def get_financing(request: Request) -> FinancingService:
     return services_of(request.app).financing
 
@@ -121,6 +131,8 @@ EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
 LoansDep = Annotated[LoanReports, Depends(get_loans)]
 KpisDep = Annotated[KpiService, Depends(get_kpis)]
 SnapshotsDep = Annotated[KpiSnapshots, Depends(get_snapshots)]
+AlertEndpointsDep = Annotated[AlertEndpoints, Depends(get_alert_endpoints)]
+AlertFeedDep = Annotated[AlertFeed, Depends(get_alert_feed)]
 FinancingDep = Annotated[FinancingService, Depends(get_financing)]
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from ledger.cli_alerts import alerts_app, start_alert_sender
 from ledger.cli_audit import audit_app
 from ledger.cli_chain import chain_app
 from ledger.cli_evaluation import evaluation_app
@@ -37,6 +38,7 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(anchor_app, name="anchor")
 app.add_typer(audit_app, name="audit")  # the independent audit
 app.add_typer(release_app, name="release")  # data requests
+app.add_typer(alerts_app, name="alerts")  # alerts to institutions: the sender
 app.add_typer(chain_app, name="chain")  # the watermark and acts the chain lost
 app.add_typer(model_app, name="model")  # the credit scorecard and its governance on chain
 app.add_typer(evaluation_app, name="evaluation")  # evaluations as releases
@@ -71,6 +73,7 @@ def up(
         platform, _ = bootstrap(settings, on_step=lambda msg: typer.echo(f"· {msg}"))
         if serve:
             start_anchoring(platform, say=lambda msg: typer.echo(f"· {msg}"))  # LEDGER_ANCHOR_IN_UP
+            start_alert_sender(platform, say=lambda msg: typer.echo(f"· {msg}"))  # LEDGER_ALERTS_IN_UP
             typer.echo(f"· serving the API on http://{settings.api_host}:{settings.api_port} (docs at /docs)")
             uvicorn.run(
                 "api.main:create",

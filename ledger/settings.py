@@ -214,6 +214,19 @@ class Settings(BaseSettings):
         default=0.25, gt=0, description="how often the chain is compared with the highest block relied on"
     )
 
+    # -- alerts to institutions: the sender (ledger.alerts) ---------------------------------
+    alerts_in_up: bool = Field(default=True, description="`credit-ledger up` runs the alert sender too")
+    alerts_endpoint_concurrency: int = Field(
+        default=4, ge=1, le=64, description="requests in flight to one endpoint at a time"
+    )
+    alerts_timeout_seconds: float = Field(default=10.0, gt=0, description="one delivery attempt's bound")
+    alerts_retry_horizon_seconds: float = Field(
+        default=3 * 24 * 3600.0, gt=0, description="retries span this long before an alert is dead"
+    )
+    alerts_secret_overlap_seconds: int = Field(
+        default=24 * 3600, ge=0, description="after a rotation the previous secret signs too for this long"
+    )
+
     @property
     def effective_finality(self) -> str:
         if self.finality != "auto":

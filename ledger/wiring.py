@@ -11,6 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ledger.alerts.endpoints import AlertEndpoints
+from ledger.alerts.feed import AlertFeed
+from ledger.alerts.gate import DeliveryGate, NoGate
+from ledger.alerts.policy import SenderPolicy
+from ledger.alerts.sender import AlertSender
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.membership import Member
 from ledger.chain.model_registry import ModelCaller
@@ -49,6 +54,10 @@ __all__ = [
     "Services",
     "accesses_service",
     "acts_service",
+    "alert_endpoints",
+    "alert_feed",
+    "alert_gate",
+    "alert_sender",
     "anchor_worker",
     "catalogue_service",
     "evaluation_service",
@@ -228,6 +237,36 @@ def anchor_worker(
     )
 
 
+def alert_gate(platform: Platform) -> DeliveryGate:
+    """The gate every alert passes before it is sent or fed (issue 19: on chain at block B,
+    logged in the access trail). Until the real one is plugged in here, alerts wait."""
+    return NoGate()
+
+
+def alert_sender(
+    platform: Platform, *, gate: DeliveryGate | None = None, policy: SenderPolicy | None = None
+) -> AlertSender:
+    """The alert sender over the platform's database, under the configured policy."""
+    settings = platform.settings
+    return AlertSender(
+        db=platform.db,
+        gate=gate or alert_gate(platform),
+        policy=policy or SenderPolicy.from_settings(settings),
+        environment=settings.environment,
+    )
+
+
+def alert_endpoints(platform: Platform) -> AlertEndpoints:
+    settings = platform.settings
+    return AlertEndpoints(
+        platform.db, environment=settings.environment, overlap_seconds=settings.alerts_secret_overlap_seconds
+    )
+
+
+def alert_feed(platform: Platform) -> AlertFeed:
+    return AlertFeed(platform.db)
+
+
 @dataclass(frozen=True)
 class Services:
     """Every service the API serves, each built once over one platform (`build`)."""
@@ -243,6 +282,8 @@ class Services:
     selfservice: SelfService
     release: ReleaseService
     evaluation: EvaluationService
+    alert_endpoints: AlertEndpoints
+    alert_feed: AlertFeed
     financing: FinancingService
     loans: LoanReports
     kpis: KpiService
@@ -271,6 +312,8 @@ class Services:
             loans=loan_reports(platform, applications=financing.applications),
             kpis=kpi_service(platform),
             snapshots=KpiSnapshots(platform.db, financing.store),
+            alert_endpoints=alert_endpoints(platform),
+            alert_feed=alert_feed(platform),
         )
 
     def close(self) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import ledger.alerts.endpoint_model
+import ledger.alerts.outbox
 import ledger.chain.journal
 import ledger.evaluation_release.models
 import ledger.financing.loan_models
