@@ -21,6 +21,7 @@ from api.routers import (
     evaluations,
     financing,
     health,
+    loans,
     members,
     releases,
     signing,
@@ -78,6 +79,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(selfservice_router.router)
     app.include_router(evaluations.router)
     app.include_router(watches.router)
+    app.include_router(loans.router)
     app.include_router(alerts.router)
     app.include_router(financing.router)
     app.include_router(tiles.router)

@@ -16,6 +16,7 @@ from ledger.cli_audit import audit_app
 from ledger.cli_chain import chain_app
 from ledger.cli_evaluation import evaluation_app
 from ledger.cli_financing import financing_app
+from ledger.cli_loans import kpi_app, loans_app
 from ledger.cli_model import model_app
 from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
 from ledger.cli_release import release_app
@@ -43,6 +44,8 @@ app.add_typer(watch_app, name="watch")  # watches (institutions) and evasion fla
 app.add_typer(chain_app, name="chain")  # the watermark and acts the chain lost
 app.add_typer(model_app, name="model")  # the credit scorecard and its governance on chain
 app.add_typer(evaluation_app, name="evaluation")  # evaluations as releases
+app.add_typer(loans_app, name="loans")  # loan reporting and its outcomes
+app.add_typer(kpi_app, name="kpi")  # the KPIs of 四(四) and their anchored snapshots
 app.add_typer(financing_app, name="financing")  # white lists, loan products, demands, applications
 
 

@@ -181,6 +181,20 @@ class Settings(BaseSettings):
         default=480, ge=-720, le=840, description="offset of the calendar the working days are counted in"
     )
 
+    # -- loan reporting and the KPIs of 四(四) (ledger.financing) -----------------------------
+    kpi_market_entities: int | None = Field(
+        default=None, ge=1, description="the city's market-entity total the onboarded SMEs are set against"
+    )
+    kpi_timely_days: int = Field(
+        default=7, ge=0, le=3650, description="a record received within this many days of its event is timely"
+    )
+    loan_default_days_overdue: int = Field(
+        default=90, ge=1, description="a loan this many days overdue (ever) is a default in the outcomes"
+    )
+    loan_outcome_window_months: int = Field(
+        default=12, ge=1, le=120, description="a loan observed this long without default is a non-default"
+    )
+
     # -- durable acknowledgements and a chain that comes back behind ------------------------
     # See ledger.chain.finality and ledger.services.chain_watch for the reasoning.
     finality: str = Field(

@@ -30,6 +30,9 @@ from ledger.evaluation_release.documents import ModelDocuments
 from ledger.evaluation_release.request import evaluation_domain
 from ledger.evaluation_release.service import EvaluationService, ModelNotActive, ModelUnknown
 from ledger.financing.applications import Applications
+from ledger.financing.kpi_publish import KpiSnapshots
+from ledger.financing.kpis import KpiService
+from ledger.financing.loans import ApplicationLookup, ChainAgreements, LoanReports
 from ledger.financing.service import FinancingService
 from ledger.financing.store import DocumentStore
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
@@ -66,6 +69,8 @@ __all__ = [
     "evaluation_service",
     "evasion_service",
     "financing_service",
+    "kpi_service",
+    "loan_reports",
     "membership_service",
     "proof_bundles",
     "records_service",
@@ -243,6 +248,20 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
     return service
 
 
+def loan_reports(platform: Platform, *, applications: ApplicationLookup) -> LoanReports:
+    """Loan reporting: agreements checked on chain, applications in the financing market."""
+    return LoanReports(
+        platform.db, agreements=ChainAgreements(platform.contracts.agreements), applications=applications
+    )
+
+
+def kpi_service(platform: Platform) -> KpiService:
+    settings = platform.settings
+    return KpiService(
+        platform.db, market_entities=settings.kpi_market_entities, timely_days=settings.kpi_timely_days
+    )
+
+
 def financing_service(
     platform: Platform, *, records: RecordsService, evaluation: EvaluationService
 ) -> FinancingService:
@@ -325,6 +344,9 @@ class Services:
     alert_endpoints: AlertEndpoints
     alert_feed: AlertFeed
     financing: FinancingService
+    loans: LoanReports
+    kpis: KpiService
+    snapshots: KpiSnapshots
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
@@ -332,6 +354,7 @@ class Services:
         bundles = proof_bundles(platform)
         records = records_service(platform, bundles=bundles)
         evaluation = evaluation_service(platform, records=records)
+        financing = financing_service(platform, records=records, evaluation=evaluation)
         return cls(
             platform=platform,
             membership=membership_service(platform),
@@ -344,7 +367,10 @@ class Services:
             selfservice=selfservice(platform, records=records, bundles=bundles, clock=clock),
             release=release_service(platform, records=records),
             evaluation=evaluation,
-            financing=financing_service(platform, records=records, evaluation=evaluation),
+            financing=financing,
+            loans=loan_reports(platform, applications=financing.applications),
+            kpis=kpi_service(platform),
+            snapshots=KpiSnapshots(platform.db, financing.store),
             watches=watch_service(platform),
             evasion=evasion_service(platform),
             alert_endpoints=alert_endpoints(platform),

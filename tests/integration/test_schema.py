@@ -15,6 +15,7 @@ import ledger.alerts.outbox
 import ledger.alerts.watch_model
 import ledger.chain.journal
 import ledger.evaluation_release.models
+import ledger.financing.loan_models
 import ledger.financing.models
 import ledger.logs.models
 import ledger.records.models
