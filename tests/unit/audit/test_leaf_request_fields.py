@@ -1,0 +1,205 @@
+"""The signed request inside an access or evaluation entry, field by field: each bad value is
+named with its `request.` prefix, what was expected and what was there; each good value is
+read into its own field.
+
+A finding in step 4.1 shows the reader the field, the expected form and the value found
+(`examine` turns a `PayloadProblem` into that finding), so all three are compared exactly,
+for every field of the data request and of the evaluation request."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from ledger.audit.leaves import (
+    PayloadProblem,
+    SignedRequest,
+    parse_access,
+    parse_evaluation_authorization,
+)
+from tests.unit.audit.test_leaves import ADDRESS, PAYLOAD
+
+NATURAL = "a non-negative integer"
+UINT256 = "a uint256 as a decimal string"
+ADDRESS_FORM = "a 0x-prefixed 20-byte address"
+TEXT = "a non-empty string"
+NONCE = "0x + 32 bytes of lower-case hex"
+SIGNATURE = "0x + 65 bytes of lower-case hex"
+
+#: (request field, bad value, expected) shared by the data request and the evaluation request
+COMMON: list[tuple[str, object, str]] = [
+    ("institution", "0x" + "ab" * 19, ADDRESS_FORM),
+    ("institution", ADDRESS + "00", ADDRESS_FORM),
+    ("institution", 1, ADDRESS_FORM),
+    ("subject", "", TEXT),
+    ("subject", 7, TEXT),
+    ("purpose", "01", UINT256),
+    ("purpose", 1, UINT256),
+    ("purpose", str(2**256), UINT256),
+    ("agreement_id", -1, NATURAL),
+    ("agreement_id", True, NATURAL),
+    ("agreement_id", "1", NATURAL),
+    ("nonce", "0x01", NONCE),
+    ("nonce", "0x" + "AB" * 32, NONCE),
+    ("nonce", 1, NONCE),
+    ("deadline", -1, NATURAL),
+    ("deadline", False, NATURAL),
+    ("deadline", 1.5, NATURAL),
+    ("signature", "0x" + "AB" * 65, SIGNATURE),
+    ("signature", "0x" + "ab" * 64, SIGNATURE),
+    ("signature", None, SIGNATURE),
+]
+#: the data request's own fields: the categories it asks for and whether raw
+DATA_ONLY: list[tuple[str, object, str]] = [
+    ("categories", "064", UINT256),
+    ("categories", 64, UINT256),
+    ("categories", str(2**256), UINT256),
+    ("raw", "no", "true or false"),
+    ("raw", 0, "true or false"),
+    ("raw", None, "true or false"),
+]
+DATA_FIELDS = [
+    "institution",
+    "subject",
+    "categories",
+    "purpose",
+    "agreement_id",
+    "raw",
+    "nonce",
+    "deadline",
+    "signature",
+]
+EVALUATION_FIELDS = ["institution", "subject", "purpose", "agreement_id", "nonce", "deadline", "signature"]
+
+
+def access(**request: Any) -> dict[str, Any]:
+    payload = copy.deepcopy(PAYLOAD)
+    payload["request"].update(request)
+    return payload
+
+
+def evaluation(**request: Any) -> dict[str, Any]:
+    """An evaluation entry's payload (after the leaf's type and seq)."""
+    payload = {k: v for k, v in copy.deepcopy(PAYLOAD).items() if k not in ("raw_categories", "record_count")}
+    payload["request"] = {k: v for k, v in payload["request"].items() if k not in ("categories", "raw")} | {
+        "model_version": 1
+    }
+    payload["inputs"] = [{"record_id": "r1", "version": 1, "disputed": False}]
+    payload["request"].update(request)
+    return payload
+
+
+def refusal(parse: Any, payload: dict[str, Any]) -> tuple[str, str, str, str]:
+    with pytest.raises(PayloadProblem) as info:
+        parse(0, payload)
+    p = info.value
+    return p.field, p.expected, p.got, str(p)
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), COMMON + DATA_ONLY)
+def test_a_bad_data_request_field_is_named_with_its_prefix_and_what_was_expected(
+    field: str, value: object, expected: str
+) -> None:
+    got = repr(value)[:120]  # a long value is shown cut
+    assert refusal(parse_access, access(**{field: value})) == (
+        f"request.{field}",
+        expected,
+        got,
+        f"request.{field}: expected {expected}, got {got}",
+    )
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), COMMON)
+def test_a_bad_evaluation_request_field_is_named_with_its_prefix_and_what_was_expected(
+    field: str, value: object, expected: str
+) -> None:
+    got = repr(value)[:120]  # a long value is shown cut
+    assert refusal(parse_evaluation_authorization, evaluation(**{field: value})) == (
+        f"request.{field}",
+        expected,
+        got,
+        f"request.{field}: expected {expected}, got {got}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("parse", "payload", "field"),
+    [(parse_access, access, f) for f in DATA_FIELDS]
+    + [(parse_evaluation_authorization, evaluation, f) for f in EVALUATION_FIELDS],
+)
+def test_a_missing_request_field_is_named_with_its_prefix(parse: Any, payload: Any, field: str) -> None:
+    body = payload()
+    del body["request"][field]
+    assert refusal(parse, body) == (
+        f"request.{field}",
+        "a value",
+        "'nothing'",
+        f"request.{field}: expected a value, got 'nothing'",
+    )
+
+
+@pytest.mark.parametrize(
+    "parse, payload", [(parse_access, access), (parse_evaluation_authorization, evaluation)]
+)
+def test_a_missing_or_malformed_request_is_named_request(parse: Any, payload: Any) -> None:
+    body = payload()
+    del body["request"]
+    assert refusal(parse, body) == (
+        "request",
+        "a value",
+        "'nothing'",
+        "request: expected a value, got 'nothing'",
+    )
+    for bad in ([], "request", None):
+        body["request"] = bad
+        assert refusal(parse, body) == (
+            "request",
+            "an object",
+            repr(bad),
+            f"request: expected an object, got {bad!r}",
+        )
+
+
+def test_each_data_request_field_is_read_into_its_own_place() -> None:
+    lower = ADDRESS.lower()  # the request as signed: its address need not be checksummed
+    request = access(
+        institution=lower,
+        subject="S",
+        categories=str(2**256 - 1),
+        purpose="0",
+        agreement_id=0,
+        raw=True,
+        nonce="0x" + "0f" * 32,
+        deadline=0,
+        signature="0x" + "e1" * 65,
+    )
+    assert parse_access(3, request).request == SignedRequest(
+        lower, "S", 2**256 - 1, 0, 0, True, b"\x0f" * 32, 0, b"\xe1" * 65
+    )
+    assert parse_access(
+        3, access(raw=False, purpose="8", categories="5", agreement_id=9, deadline=77)
+    ).request == (SignedRequest(ADDRESS, PAYLOAD["subject"], 5, 8, 9, False, b"\x01" * 32, 77, b"\x02" * 65))
+
+
+def test_each_evaluation_request_field_is_read_into_its_own_place() -> None:
+    lower = ADDRESS.lower()
+    payload = evaluation(
+        institution=lower,
+        subject="S",
+        purpose=str(2**256 - 1),
+        agreement_id=0,
+        nonce="0x" + "0f" * 32,
+        deadline=0,
+        signature="0x" + "e1" * 65,
+    )
+    payload["categories"] = "96"
+    entry = parse_evaluation_authorization(4, payload)
+    # no categories of its own (the model's inputs are what is authorized), never raw
+    assert entry.request == SignedRequest(lower, "S", 96, 2**256 - 1, 0, False, b"\x0f" * 32, 0, b"\xe1" * 65)
+    assert (entry.index, entry.categories, entry.raw_categories, entry.record_count) == (4, 96, 0, 1)
+    payload = evaluation(agreement_id=9, deadline=77, purpose="8")
+    assert parse_evaluation_authorization(4, payload).request == SignedRequest(
+        ADDRESS, PAYLOAD["subject"], 64, 8, 9, False, b"\x01" * 32, 77, b"\x02" * 65
+    )
