@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from eth_utils import to_checksum_address
+from sqlalchemy import text
 
 from ledger.chain.membership import InstitutionKind, Member, Role, Status, uscc_hash
 from ledger.domain.log_names import ACCESS_TRAIL_LOG
@@ -21,6 +22,7 @@ from ledger.logs.store import open_for_append
 from ledger.merkle.rfc9162 import root, verify_inclusion
 from ledger.records.samples import sample_uscc
 from ledger.release.accesses import AccessesService
+from ledger.release.models import AccessRelease
 from ledger.release.trail import AccessTrail, TrailEntry
 from ledger.storage.database import Database
 
@@ -185,3 +187,33 @@ def test_only_the_access_trail_leaves_are_served(trail: list[bytes], sqlite_db: 
         writer.append([("other", {"secret": n}) for n in range(len(RELEASES))])
     entries = [a.entry for a in service(sqlite_db).visible_to(member(Role.OPERATOR))]
     assert [(e["institution"], e["subject"]) for e in entries] == RELEASES
+
+
+@pytest.fixture
+def unindexed(trail: list[bytes], sqlite_db: Database) -> Iterator[None]:
+    """The trail's index rows stored newest first in a table with no index at all (as after
+    a restore that left the indexes out): only the page query's own ORDER BY puts them in
+    seq order. The real table is put back afterwards."""
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(
+            text("CREATE TABLE access_releases_bare AS SELECT * FROM access_releases ORDER BY seq DESC")
+        )
+        conn.execute(text("DROP TABLE access_releases"))
+        conn.execute(text("ALTER TABLE access_releases_bare RENAME TO access_releases"))
+        stored = [row[0] for row in conn.execute(text("SELECT seq FROM access_releases"))]
+    assert stored == [4, 3, 2, 1, 0]  # a scan meets them newest first
+    try:
+        yield
+    finally:
+        with sqlite_db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE access_releases"))
+        AccessRelease.__table__.create(sqlite_db.engine)  # type: ignore[attr-defined]
+
+
+def test_a_page_is_in_seq_order_however_the_rows_are_stored(unindexed: None, sqlite_db: Database) -> None:
+    operator = member(Role.OPERATOR)
+    assert seen(sqlite_db, operator) == [0, 1, 2, 3, 4]
+    assert seen(sqlite_db, operator, limit=2) == [0, 1]
+    assert seen(sqlite_db, operator, after=1, limit=2) == [2, 3]
+    assert seen(sqlite_db, member(Role.INSTITUTION, BANK), limit=2) == [0, 2]
+    assert seen(sqlite_db, member(Role.ENTERPRISE, uscc=ACME), subject=ACME, limit=2) == [0, 1]
