@@ -33,6 +33,7 @@ from ledger.audit.evaluations import (
 from ledger.audit.export import EvaluationModelDocument, Opening, StoredVersion
 from ledger.audit.findings import Finding, Step
 from ledger.chain.eip712 import sign
+from ledger.evaluation.indicators import parse_indicators
 from ledger.evaluation.model import parse_model
 from ledger.evaluation.portrait import PortraitEvaluator
 from ledger.evaluation.records import PlainRecord
@@ -66,17 +67,17 @@ def model_hash(document: dict[str, Any]) -> bytes:
     return hashlib.sha256(rfc8785.dumps(document)).digest()
 
 
-def documents(i: int, category: str, when: str, *, subject: str = SUBJECT, **fields: Any) -> dict[str, Any]:
+def documents(category: str, when: str, *, subject: str = SUBJECT, **fields: Any) -> dict[str, Any]:
     return {"subject": subject, "category": category, "event_date": when, "fields": fields, "severity": None}
 
 
 #: a registration, two tax years and a penalty: enough for a score under the test model
 RECORDS: dict[str, dict[str, Any]] = {
-    "r-reg": documents(0, "registration", "2020-03-15", established_on="2020-03-15", status="in_business",
+    "r-reg": documents("registration", "2020-03-15", established_on="2020-03-15", status="in_business",
                        registered_capital="1000000"),
-    "r-tax1": documents(1, "tax", "2024-04-30", tax_year=2023, credit_grade="B"),
-    "r-tax2": documents(2, "tax", "2025-04-30", tax_year=2024, credit_grade="A"),
-    "r-pen": documents(3, "administrative_penalty", "2025-01-10", amount="5000"),
+    "r-tax1": documents("tax", "2024-04-30", tax_year=2023, credit_grade="B"),
+    "r-tax2": documents("tax", "2025-04-30", tax_year=2024, credit_grade="A"),
+    "r-pen": documents("administrative_penalty", "2025-01-10", amount="5000"),
 }  # fmt: skip
 
 
@@ -239,6 +240,22 @@ def test_an_evaluation_short_of_data_is_recomputed_as_insufficient() -> None:
         )
     ]
     assert result.recomputed == 1  # the answer's hash still agrees: the status alone was changed
+
+
+def test_the_packaged_indicator_file_is_read_unless_another_is_given(clean: dict[str, Any]) -> None:
+    findings: list[Finding] = []
+    models = [EvaluationModelDocument(model_dict(), {})]
+    result = check_evaluations(
+        [(0, clean)], stored(RECORDS), models, Registry(), findings, separator=SEPARATOR
+    )
+    assert findings == [] and result.recomputed == 1
+    # an auditor given another indicator file finds the model reads another one
+    other = parse_indicators(INDICATORS.model_dump(mode="json") | {"version": 2})
+    check_evaluations(
+        [(0, clean)], stored(RECORDS), models, Registry(), findings, separator=SEPARATOR, indicators=other
+    )
+    expected = f"v2 {other.content_hash().hex()}"
+    assert [(f.what, f.expected) for f in findings] == [("the model reads another indicator file", expected)]
 
 
 def test_no_evaluation_no_work() -> None:
@@ -436,20 +453,20 @@ def test_a_model_reading_another_indicator_file_is_found() -> None:
 # -- 6.2 the inputs --------------------------------------------------------------------------
 
 
-def test_an_input_without_an_opening_is_found_by_name(clean: dict[str, Any]) -> None:
-    records = [v for v in stored(RECORDS) if v.record_id != "r-tax1"]
+def test_each_input_without_an_opening_is_found_by_name(clean: dict[str, Any]) -> None:
+    records = [v for v in stored(RECORDS) if v.record_id not in ("r-reg", "r-tax1")]
     records.append(StoredVersion("r-tax1", 1, 9, b"\x00" * 32, b"\x00" * 32, None))  # stored, not opened
     findings, result = audit([(5, clean)], records=records)
     assert seen(findings) == [
-        (Step.EVALUATION_INPUTS, 5, "input record r-tax1 v1 has no opening in the export", None, None)
+        (Step.EVALUATION_INPUTS, 5, "input record r-reg v1 has no opening in the export", None, None),
+        (Step.EVALUATION_INPUTS, 5, "input record r-tax1 v1 has no opening in the export", None, None),
     ]
     assert result.recomputed == 0
     # another version of it opened is not the one named
-    findings, _ = audit(
-        [(5, clean)],
-        records=[v for v in records if v.record_id != "r-tax1"]
-        + stored({"r-tax1": RECORDS["r-tax1"]}, version=2),
+    records = [v for v in stored(RECORDS) if v.record_id != "r-tax1"] + stored(
+        {"r-tax1": RECORDS["r-tax1"]}, version=2
     )
+    findings, _ = audit([(5, clean)], records=records)
     assert [f.what for f in findings] == ["input record r-tax1 v1 has no opening in the export"]
 
 
@@ -528,7 +545,7 @@ def test_a_dropped_input_changes_the_answer(clean: dict[str, Any]) -> None:
 
 
 def test_an_input_the_portrait_does_not_read_is_found(clean: dict[str, Any]) -> None:
-    records = dict(RECORDS) | {"r-x": documents(9, "not_a_category", "2025-01-01")}
+    records = dict(RECORDS) | {"r-x": documents("not_a_category", "2025-01-01")}
     payload = entry(clean, inputs=[*clean["inputs"], {"record_id": "r-x", "version": 1, "disputed": False}])
     findings, _ = audit([(6, payload)], records=stored(records))
     named = sorted([("r-pen", 1), ("r-reg", 1), ("r-tax1", 1), ("r-tax2", 1), ("r-x", 1)])
@@ -561,6 +578,31 @@ def test_an_entry_that_cannot_be_recomputed_is_found_not_raised(clean: dict[str,
 def test_each_finding_names_its_own_entry(clean: dict[str, Any]) -> None:
     findings, _ = audit([(1, clean), (2, entry(clean, score=1)), (3, clean), (4, entry(clean, score=2))])
     assert [f.index for f in findings] == [2, 4]
+
+
+def test_the_answer_gives_the_four_reasons_furthest_short_of_five(clean: dict[str, Any]) -> None:
+    model = model_dict()
+    for indicator in ("registration_age_months", "registered_capital", "tax_paid"):
+        model["indicators"].append(
+            model["indicators"][2]
+            | {"id": indicator, "splits": [10**9], "points": [0, 35], "training_shares": [0.5, 0.5]}
+        )
+    payload = platform_entry(model=model)
+    scorer = Scorer(parse_model(rfc8785.dumps(model)))
+    values = (
+        PortraitEvaluator(INDICATORS)
+        .evaluate(
+            [
+                PlainRecord(r, d["category"], date.fromisoformat(d["event_date"]), d["fields"])
+                for r, d in RECORDS.items()
+            ],
+            date.fromisoformat(AS_OF),
+        )
+        .values
+    )
+    assert len(scorer.reasons(scorer.score(values), 6)) == 5  # five indicators short of their best
+    findings, result = audit([(6, payload)], models=[model], registry=Registry(model))
+    assert findings == [] and result.recomputed == 1
 
 
 # -- the model applied, the entries found, the chain read ------------------------------------
