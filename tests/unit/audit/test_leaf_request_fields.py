@@ -203,3 +203,59 @@ def test_each_evaluation_request_field_is_read_into_its_own_place() -> None:
     assert parse_evaluation_authorization(4, payload).request == SignedRequest(
         ADDRESS, PAYLOAD["subject"], 64, 8, 9, False, b"\x01" * 32, 77, b"\x02" * 65
     )
+
+
+#: (evaluation entry field, bad value, expected): the entry's own terms besides its request
+EVALUATION_ENTRY: list[tuple[str, object, str]] = [
+    ("institution", "0x12", ADDRESS_FORM),
+    ("subject", "", TEXT),
+    ("categories", 64, UINT256),
+    ("purpose", "1.0", UINT256),
+    ("agreement_id", -1, NATURAL),
+    ("grant_id", "3", NATURAL),
+    ("level", None, NATURAL),
+    ("block", -5, NATURAL),
+    ("response_hash", "0x" + "AB" * 32, "0x + a 32-byte SHA-256 in lower-case hex"),
+    ("response_hash", "0x" + "ab" * 31, "0x + a 32-byte SHA-256 in lower-case hex"),
+    ("released_at", "", TEXT),
+    ("released_at", "yesterday", "an ISO 8601 time"),
+    ("released_at", "2025-01-01T00:00:00", "an ISO 8601 time with its UTC offset"),
+    ("inputs", {"record_id": "r1"}, "a list"),
+    ("inputs", "r1", "a list"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), EVALUATION_ENTRY)
+def test_a_bad_evaluation_entry_field_is_named_with_what_was_expected(
+    field: str, value: object, expected: str
+) -> None:
+    payload = evaluation()
+    payload[field] = value
+    got = repr(value)
+    assert refusal(parse_evaluation_authorization, payload) == (
+        field,
+        expected,
+        got,
+        f"{field}: expected {expected}, got {got}",
+    )
+    del payload[field]
+    assert refusal(parse_evaluation_authorization, payload) == (
+        field,
+        "a value",
+        "'nothing'",
+        f"{field}: expected a value, got 'nothing'",
+    )
+
+
+def test_an_evaluation_entry_is_read_as_the_masked_release_of_its_inputs() -> None:
+    payload = evaluation()
+    payload["institution"] = ADDRESS.lower()  # an evaluation's institution need not be checksummed
+    payload["inputs"] = [{"record_id": f"r{i}", "version": 1, "disputed": False} for i in range(3)]
+    payload |= {"grant_id": 8, "level": 4, "block": 99, "agreement_id": 6, "purpose": "2", "categories": "96"}
+    payload["response_hash"] = "0x" + "cd" * 32
+    entry = parse_evaluation_authorization(11, payload)
+    assert (entry.index, entry.institution, entry.subject) == (11, ADDRESS.lower(), PAYLOAD["subject"])
+    assert (entry.categories, entry.purpose, entry.agreement_id, entry.grant_id) == (96, 2, 6, 8)
+    assert (entry.raw_categories, entry.level, entry.block, entry.record_count) == (0, 4, 99, 3)
+    assert entry.response_hash == b"\xcd" * 32
+    assert (entry.released_at, entry.at) == (PAYLOAD["released_at"], 1_735_689_600)
