@@ -259,3 +259,46 @@ def test_an_evaluation_entry_is_read_as_the_masked_release_of_its_inputs() -> No
     assert (entry.raw_categories, entry.level, entry.block, entry.record_count) == (0, 4, 99, 3)
     assert entry.response_hash == b"\xcd" * 32
     assert (entry.released_at, entry.at) == (PAYLOAD["released_at"], 1_735_689_600)
+
+
+#: (access entry field, bad value, expected): the release's own terms besides its request
+ACCESS_ENTRY: list[tuple[str, object, str]] = [
+    ("institution", ADDRESS.lower(), "an EIP-55 checksummed address"),  # as the trail writes it
+    ("institution", "0x12", ADDRESS_FORM),
+    ("subject", 5, TEXT),
+    ("categories", "-1", UINT256),
+    ("purpose", None, UINT256),
+    ("agreement_id", 1.0, NATURAL),
+    ("grant_id", -3, NATURAL),
+    ("raw_categories", "0x40", UINT256),
+    ("level", True, NATURAL),
+    ("block", "123", NATURAL),
+    ("response_hash", "0x" + "AB" * 32, "0x + a 32-byte SHA-256 in lower-case hex"),
+    ("response_hash", "ab" * 32, "0x + a 32-byte SHA-256 in lower-case hex"),
+    ("released_at", 0, TEXT),
+    ("released_at", "2025-13-01T00:00:00+00:00", "an ISO 8601 time"),
+    ("released_at", "2025-01-01", "an ISO 8601 time with its UTC offset"),
+    ("record_count", -1, NATURAL),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), ACCESS_ENTRY)
+def test_a_bad_access_entry_field_is_named_with_what_was_expected(
+    field: str, value: object, expected: str
+) -> None:
+    payload = access()
+    payload[field] = value
+    got = repr(value)
+    assert refusal(parse_access, payload) == (
+        field,
+        expected,
+        got,
+        f"{field}: expected {expected}, got {got}",
+    )
+    del payload[field]
+    assert refusal(parse_access, payload) == (
+        field,
+        "a value",
+        "'nothing'",
+        f"{field}: expected a value, got 'nothing'",
+    )
