@@ -10,6 +10,7 @@ score, reasons and hash; the model's on-chain terms come from a fake `model(vers
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -30,8 +31,12 @@ from ledger.audit.evaluations import (
     evaluation_separator,
     model_reader,
 )
-from ledger.audit.export import EvaluationModelDocument, Opening, StoredVersion
+from ledger.audit.export import AuditExport, EvaluationModelDocument, ExportedEntry, Opening, StoredVersion
 from ledger.audit.findings import Finding, Step
+from ledger.audit.result import OfflineResult
+from ledger.audit.verifier import Verifier
+from ledger.audit.verify_access import AccessResult
+from ledger.audit.verify_records import RecordsResult
 from ledger.chain.eip712 import sign
 from ledger.evaluation.indicators import parse_indicators
 from ledger.evaluation.model import parse_model
@@ -47,6 +52,7 @@ from ledger.evaluation_release.request import (
 from ledger.evaluation_release.service import evaluation_result, portrait_json
 from ledger.logs.leaves import encode_leaf
 from ledger.release.request import domain_separator
+from tests.unit.audit import world
 from tests.unit.evaluation.conftest import model_dict
 
 CHAIN_ID = 31337
@@ -674,3 +680,63 @@ def test_a_model_read_that_reverts_or_answers_short_is_no_model() -> None:
     assert model_reader(call, REGISTRY)(1, 1) is None
     call, _ = _rpc("0x")
     assert model_reader(call, REGISTRY)(1, 1) is None
+
+
+class ModelRpc:
+    """The node's JSON-RPC as the verifier's chain reader holds it: `model(version)` answered
+    with the terms `Registry` would give, every call recorded."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, Any]] = []
+
+    def call(self, method: str, params: Sequence[Any]) -> Any:
+        self.asked.append((method, params))
+        terms = Registry().model
+        assert terms is not None
+        words = encode(
+            ["bytes32", "bytes32", "uint256", "uint256", "uint8"],
+            [
+                terms.model_hash,
+                terms.card_hash,
+                terms.indicator_version,
+                terms.input_categories,
+                terms.status,
+            ],
+        )
+        return "0x" + words.hex()
+
+
+def test_the_verifier_recomputes_each_evaluation_of_the_trail_reading_the_model_at_b(
+    clean: dict[str, Any],
+) -> None:
+    chain = world.FakeChain()
+    rpc = ModelRpc()
+    chain.rpc = rpc  # type: ignore[assignment]
+    verifier = Verifier(chain=chain, authorizer=None, deployment=world.DEPLOYMENT)
+    leaves = [
+        *world.access_leaves(),
+        encode_leaf("evaluation", 3, clean),
+        encode_leaf("evaluation", 4, entry(clean, score=1)),
+    ]
+    export = AuditExport(
+        entries={"access-trail": [ExportedEntry("access-trail", i, leaf) for i, leaf in enumerate(leaves)]},
+        records=stored(RECORDS),
+        evaluation_models=[EvaluationModelDocument(model_dict(), {})],
+    )
+    result = OfflineResult(world.snapshot(), [], {}, AccessResult(), RecordsResult())
+    checked = verifier.recompute_evaluations(export, result)
+    assert (checked.checked, checked.recomputed, checked.indices) == (2, 2, [3, 4])
+    assert [(f.step, f.index, f.what) for f in result.findings] == [
+        (Step.EVALUATION_RESULT, 4, "recomputed score and grade differ from the entry's")
+    ]
+    assert list(result.seconds) == ["evaluations"] and result.seconds["evaluations"] >= 0
+    data = "0x" + (keccak(text="model(uint256)")[:4] + (VERSION).to_bytes(32, "big")).hex()
+    call = ("eth_call", [{"to": world.DEPLOYMENT.addresses.model_registry, "data": data}, hex(BLOCK)])
+    assert rpc.asked == [call, call]
+    # under another deployment's chain id the requests are no longer the institution's
+    other = dataclasses.replace(world.DEPLOYMENT, chain_id=CHAIN_ID + 1)
+    result = OfflineResult(world.snapshot(), [], {}, AccessResult(), RecordsResult())
+    Verifier(chain=chain, authorizer=None, deployment=other).recompute_evaluations(export, result)
+    assert [f.what for f in result.findings if f.step is Step.EVALUATION_REQUEST] == [
+        "the evaluation request is not signed by its institution"
+    ] * 2
