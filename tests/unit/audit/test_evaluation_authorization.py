@@ -189,3 +189,24 @@ def test_the_enterprise_itself_is_no_institution_to_evaluate_for() -> None:
     leaf = evaluation_leaf(0, institution=ENTERPRISE, request_institution=ENTERPRISE)
     findings, _ = audit(examined(leaf))
     assert steps(findings) == [(Step.AUTHORIZATION, 0, "REQUESTER_NOT_ACTIVE_INSTITUTION")]
+
+
+def test_an_evaluation_naming_another_grant_is_named_an_evaluation_and_a_release_a_release() -> None:
+    findings, result = audit(examined(evaluation_leaf(0, grant_id=GRANT + 1)))
+    assert [(f.step, f.index, f.what, f.expected, f.got) for f in findings] == [
+        (
+            Step.AUTHORIZATION,
+            0,
+            f"evaluation names another grant than the one covering it at block {B}",
+            str(GRANT),
+            str(GRANT + 1),
+        )
+    ]
+    assert result.unauthorized == [0]
+    # a release beside it, with the same fault, is named a release
+    release = entry(1, grant_id=GRANT + 1)
+    (evaluation,) = examined(evaluation_leaf(0))
+    findings, _ = audit([evaluation, release])
+    assert [(f.index, f.what) for f in findings] == [
+        (1, f"release names another grant than the one covering it at block {B}")
+    ]
