@@ -302,3 +302,17 @@ def test_a_bad_access_entry_field_is_named_with_what_was_expected(
         "'nothing'",
         f"{field}: expected a value, got 'nothing'",
     )
+
+
+@pytest.mark.parametrize(
+    "parse, payload", [(parse_access, access), (parse_evaluation_authorization, evaluation)]
+)
+def test_a_release_time_in_utc_may_be_written_with_z_but_not_with_a_lower_case_z(
+    parse: Any, payload: Any
+) -> None:
+    body = payload()
+    body["released_at"] = "2025-01-01T00:00:01Z"
+    entry = parse(0, body)
+    assert (entry.released_at, entry.at) == ("2025-01-01T00:00:01Z", 1_735_689_601)
+    body["released_at"] = "2025-01-01T00:00:01z"
+    assert refusal(parse, body)[:3] == ("released_at", "an ISO 8601 time", "'2025-01-01T00:00:01z'")

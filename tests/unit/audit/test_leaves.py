@@ -201,3 +201,13 @@ def test_a_bad_record_leaf_field_is_named_with_what_was_expected(
     with pytest.raises(PayloadProblem) as info:
         parse_record_leaf(0, {**RECORD, key: value})
     assert (info.value.field, info.value.expected, info.value.got) == (key, expected, repr(value))
+
+
+def test_an_integer_beyond_2_53_is_not_canonical_however_many_digits_it_has() -> None:
+    """RFC 8785 has no form for an integer beyond ±(2^53 - 1), which `json.dumps` writes all
+    the same: the fast path must not decide on one (16 digits here, as 2^53 itself has)."""
+    for n in (2**53, 9_999_999_999_999_999, -(2**53), 10**16):
+        with pytest.raises(LeafProblem, match=r"^leaf bytes are not RFC 8785 canonical JSON$"):
+            decode_leaf(b'{"n":%d,"seq":1,"type":"t"}' % n)
+    for n in (2**53 - 1, 10**15, 999_999_999_999_999, -(2**53 - 1)):
+        assert decode_leaf(b'{"n":%d,"seq":1,"type":"t"}' % n).payload == {"n": n}
