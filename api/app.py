@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from api import errors, openapi
 from api.edge import Edge
-from api.routers import acts, evaluations, health, members, releases
+from api.routers import acts, evaluations, health, members, releases, signing
 from api.routers import audit as audit_router
 from api.routers import records as records_router
 from api.routers import selfservice as selfservice_router
@@ -48,7 +48,10 @@ def create_app(platform: Platform) -> FastAPI:
         description=(
             "Permissioned credit-data sharing. Member requests carry an EIP-712 signature in the "
             "X-Ledger-Signer, X-Ledger-Timestamp, X-Ledger-Nonce and X-Ledger-Signature headers; "
-            "acts that change the chain carry the member's own EIP-712 signature of the act."
+            "acts that change the chain carry the member's own EIP-712 signature of the act. "
+            "GET /signing publishes every domain and type, where each signed value is in the "
+            "request, and worked examples; the README's 'Signing requests' walks through them. "
+            "Numbers: every uint in a body is a decimal string, or a JSON integer up to 2**53-1."
         ),
     )
     errors.install(app)
@@ -57,6 +60,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(releases.router)  # first: the hot path is matched before the others
     app.include_router(health.router)
     app.include_router(members.router)
+    app.include_router(signing.router)
     app.include_router(acts.router)
     app.include_router(records_router.router)
     app.include_router(audit_router.router)

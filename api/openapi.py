@@ -31,15 +31,30 @@ ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
 #: the signed-request scheme: four headers, every one required together
 SIGNATURE_SCHEMES: dict[str, dict[str, str]] = {
-    "LedgerSigner": {"header": HEADER_SIGNER, "what": "the member's address (checksummed or lower case)"},
-    "LedgerTimestamp": {"header": HEADER_TIMESTAMP, "what": "unix seconds; stale beyond the allowed age"},
-    "LedgerNonce": {"header": HEADER_NONCE, "what": "32 random bytes, hex; never reused"},
+    "LedgerSigner": {
+        "header": HEADER_SIGNER,
+        "what": "the member's address, 0x + 40 hex digits (checksummed or lower case)",
+    },
+    "LedgerTimestamp": {
+        "header": HEADER_TIMESTAMP,
+        "what": "unix seconds in decimal digits (e.g. 1767225600); stale beyond the allowed age",
+    },
+    "LedgerNonce": {
+        "header": HEADER_NONCE,
+        "what": "0x + 64 hex digits: 32 random bytes, never reused (a reuse is refused 409)",
+    },
     "LedgerSignature": {
         "header": HEADER_SIGNATURE,
         "what": (
-            "65-byte EIP-712 signature (v 27 or 28, low s) of ApiRequest(method, path, bodyHash, "
-            "timestamp, nonce): path and query exactly as sent, percent-encoding included; bodyHash "
-            "keccak256 of the exact body"
+            "0x + 130 hex digits: the 65-byte EIP-712 signature r ‖ s ‖ v (v 27 or 28, low s) of "
+            "ApiRequest(string method,string path,bytes32 bodyHash,uint256 timestamp,bytes32 nonce) "
+            "under the `api` domain of GET /signing (name 'credit-ledger API', version '1', the "
+            "chain id, the Membership contract). method: upper case. path: the path exactly as sent "
+            "(percent-encoding included, not decoded), then '?' and the raw query when there is one. "
+            "bodyHash: keccak-256 of the exact body bytes (keccak-256 of no bytes when there is no "
+            "body), not SHA-256. Every type, domain and rule, with worked examples: GET /signing; "
+            "step by step: the README, section 'Signing requests'. A signature that recovers to "
+            "another address is refused 401 naming the type and domain it was verified under."
         ),
     },
 }
@@ -68,7 +83,9 @@ def install(app: FastAPI) -> None:
 
 
 def document(app: FastAPI) -> dict[str, Any]:
-    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    doc: dict[str, Any] = _integral(
+        get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    )
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -91,6 +108,21 @@ def document(app: FastAPI) -> dict[str, Any]:
             if operation is not None:
                 _complete(operation, path, signed)
     return doc
+
+
+def _integral(node: Any) -> Any:
+    """`node` with every whole float that is exact as a float turned back into an integer.
+
+    FastAPI's OpenAPI models type bounds (`minimum`, `maximum` …) as floats, so an integer
+    bound leaves as `9007199254740991.0`; a client comparing an integer with it, or a
+    schema validator demanding an integer, is misled. No bound here is beyond 2**53."""
+    if isinstance(node, dict):
+        return {key: _integral(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_integral(value) for value in node]
+    if isinstance(node, float) and node.is_integer() and abs(node) <= 2**53:
+        return int(node)
+    return node
 
 
 def _signed(dependant: Dependant) -> bool:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
-from typing import Annotated
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from eth_utils import is_address
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from ledger.chain.address import checksum_address
 
@@ -38,7 +42,66 @@ Address = Annotated[
 ]
 Bytes32 = Annotated[str, _hex_bytes(32), Field(examples=["0x" + "ab" * 32])]
 Signature = Annotated[str, _hex_bytes(65), Field(description="65-byte EIP-712 signature r‖s‖v, hex")]
-Uint = Annotated[int, Field(ge=0, lt=2**256)]
+#: the largest integer a JSON number carries exactly everywhere (JavaScript's Number.MAX_SAFE_INTEGER)
+MAX_SAFE_INTEGER = 2**53 - 1
+#: a uint as a decimal string: digits only (no sign, exponent, hex or spaces), at most 78 of them
+DECIMAL_PATTERN = r"^[0-9]{1,78}$"
+NUMBER_RULE = (
+    "A uint travels as a decimal string (digits only); a JSON integer is accepted too up to "
+    "2**53-1 (JavaScript's Number.MAX_SAFE_INTEGER). A larger JSON integer, a float, a sign, an "
+    "exponent or hex is refused: 422 invalid_input naming the field."
+)
+
+
+@dataclass(frozen=True)
+class UintRule:
+    """Annotation: an unsigned integer of `bits` bits, at least `minimum`, in its one wire form.
+
+    `Annotated[int, UintRule(48)]` accepts a decimal string, or a JSON integer up to 2**53-1
+    (`NUMBER_RULE`), and yields an `int`. Its JSON schema says exactly that (a pattern, or an
+    integer with integer bounds): no float bound that a client cannot compare with.
+    """
+
+    bits: int = 256
+    minimum: int = 0
+
+    def parse(self, value: object) -> int:
+        if isinstance(value, str):
+            if re.fullmatch(DECIMAL_PATTERN, value) is None:
+                raise ValueError("a uint string is decimal digits only (no sign, exponent, hex or spaces)")
+            number = int(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if value > MAX_SAFE_INTEGER:
+                raise ValueError(
+                    "a JSON integer above 2**53-1 loses precision in JavaScript: send it as a decimal string"
+                )
+            number = value
+        else:
+            raise ValueError("a uint is a decimal string or a JSON integer up to 2**53-1")
+        if not self.minimum <= number < 2**self.bits:
+            raise ValueError(f"must be from {self.minimum} to 2**{self.bits}-1")
+        return number
+
+    def __get_pydantic_core_schema__(self, _source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(self.parse)
+
+    def __get_pydantic_json_schema__(
+        self, _schema: CoreSchema, _handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        largest = min(MAX_SAFE_INTEGER, 2**self.bits - 1)
+        lowest = f" from {self.minimum}" if self.minimum else ""
+        return {
+            "anyOf": [
+                {"type": "string", "pattern": DECIMAL_PATTERN},
+                {"type": "integer", "minimum": self.minimum, "maximum": largest},
+            ],
+            "description": f"uint{self.bits}{lowest}: {NUMBER_RULE}",
+            "x-uint-bits": self.bits,
+        }
+
+
+Uint = Annotated[int, UintRule()]
+PositiveUint = Annotated[int, UintRule(minimum=1)]
 
 #: the largest integer a database column (BIGINT) holds: positions, versions, cursors
 INT64_MAX = 2**63 - 1
@@ -95,7 +158,13 @@ class ChainInfo(BaseModel):
     chain_id: int
     deployment_block: int
     contracts: dict[str, ContractDomain]
-    api_domain: dict[str, object]
+    api_domain: dict[str, object] = Field(description="the domain of every request's ApiRequest signature")
+    request_domains: dict[str, dict[str, object]] = Field(
+        description="the domains of the signed bodies of POST /releases (DataRequest) and POST /evaluations"
+    )
+    signing: str = Field(
+        description="where the whole signing specification is (every domain, type and wire rule)"
+    )
 
 
 class MemberPublic(BaseModel):

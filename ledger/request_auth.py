@@ -16,7 +16,7 @@ from typing import Any
 
 from eth_utils import keccak, to_checksum_address
 
-from ledger.chain.eip712 import recover_typed_data, sign_typed_data
+from ledger.chain.eip712 import describe_verification, recover_typed_data, sign_typed_data
 from ledger.errors import InvalidInput, NotAuthorized
 
 HEADER_SIGNER = "X-Ledger-Signer"
@@ -171,5 +171,8 @@ def verify_request(
     except Exception:
         raise Unauthenticated("signature cannot be recovered") from None
     if recovered != signer:
-        raise Unauthenticated(f"signature is by {recovered}, not by the claimed signer {signer}")
+        raise Unauthenticated(
+            f"signature is by {recovered}, not by the claimed signer {signer}: "
+            + describe_verification("ApiRequest", domain)
+        )
     return VerifiedRequest(signer=signer, nonce="0x" + nonce.hex(), timestamp=timestamp)

@@ -16,7 +16,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.act_specs import ACTS
-from ledger.chain.eip712 import TypedMessage, sign
+from ledger.chain.eip712 import Signed, TypedMessage, sign
 from ledger.chain.membership import (
     Action,
     ApproveMessage,
@@ -107,12 +107,7 @@ class LedgerClient:
             deadline=self._deadline(),
         )
         signed = sign(self.account, self._domain(spec.contract), message)
-        body: dict[str, Any] = {}
-        for field in fields(message):
-            value = getattr(message, field.name)
-            body[field.name] = "0x" + value.hex() if isinstance(value, bytes) else value
-        body["signature"] = "0x" + signed.signature.hex()
-        result: dict[str, Any] = self.request("POST", f"/acts/{spec.name}", body)
+        result: dict[str, Any] = self.request("POST", f"/acts/{spec.name}", act_body(signed))
         return result
 
     @staticmethod
@@ -265,7 +260,7 @@ class LedgerClient:
         signed = sign(self.account, dict(signing["domain"]), message)
         body = {
             "catalogue": document, "content_hash": "0x" + message.content_hash.hex(),
-            "public_categories": message.public_categories, "operator": self.account.address,
+            "public_categories": str(message.public_categories), "operator": self.account.address,
             "nonce": message.nonce, "deadline": message.deadline, "signature": "0x" + signed.signature.hex(),
         }  # fmt: skip
         result: dict[str, Any] = self.request("POST", "/catalogue/versions", body)
@@ -506,6 +501,23 @@ class LedgerClient:
         """The notification feed: dishonesty information recorded, objections and repairs changing state."""
         result: list[dict[str, Any]] = self._get("/notices", subject=subject, since=since, limit=limit)
         return result
+
+
+def act_body(signed: Signed[Any]) -> dict[str, Any]:
+    """The wire form of a signed act (`POST /acts/{name}`): each message field under its
+    snake_case name, bytes as 0x hex, every uint as a decimal string (the one form that is
+    exact in every JSON parser, `GET /signing` -> numbers), and the signature."""
+    body: dict[str, Any] = {}
+    for field, solidity_type in zip(fields(signed.message), signed.message.EIP712_TYPES, strict=True):
+        value = getattr(signed.message, field.name)
+        if isinstance(value, bytes):
+            body[field.name] = "0x" + value.hex()
+        elif solidity_type.startswith("uint"):
+            body[field.name] = str(int(value))
+        else:
+            body[field.name] = value
+    body["signature"] = "0x" + signed.signature.hex()
+    return body
 
 
 def _as_sent(path: str) -> str:

@@ -8,13 +8,13 @@ every act's exact fields and the API cannot drift from what the contracts verify
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, create_model
 
 from api.deps import ActsDep, CallerDep
-from api.schemas import Address, Bytes32, Signature, Uint, to_bytes
+from api.schemas import Address, Bytes32, Signature, UintRule, to_bytes
 from ledger.chain.act_specs import ACTS, ActSpec, build_message
 from ledger.chain.eip712 import Signed
 from ledger.services.acts import ActResult
@@ -31,9 +31,18 @@ class ActResultPublic(BaseModel):
     created_id: int | None
 
 
+def _field_type(solidity_type: str) -> Any:
+    """The body field's type for a message member of `solidity_type` (uintN: its own width)."""
+    if solidity_type in _FIELD_TYPES:
+        return _FIELD_TYPES[solidity_type]
+    if solidity_type.startswith("uint"):
+        return Annotated[int, UintRule(int(solidity_type[4:]))]
+    raise TypeError(f"no body type for EIP-712 member type {solidity_type}")
+
+
 def _body_model(spec: ActSpec) -> type[BaseModel]:
     definitions: dict[str, Any] = {
-        field.name: (_FIELD_TYPES.get(solidity_type, Uint), ...)
+        field.name: (_field_type(solidity_type), ...)
         for field, solidity_type in zip(fields(spec.message), spec.message.EIP712_TYPES, strict=True)
     }
     definitions["signature"] = (Signature, ...)

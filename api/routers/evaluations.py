@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CallerDep, EvaluationDep, OperatorBody
 from api.routers.releases import ReceiptOut
-from api.schemas import INT64_MAX, Address, Bytes32, Signature
+from api.schemas import INT64_MAX, Address, Bytes32, PositiveUint, Signature, Uint
 from ledger.errors import InvalidInput
 from ledger.evaluation_release.request import evaluation_request_from_json
 
@@ -114,11 +114,11 @@ def model_proposal(
 class EvaluationRequestBody(BaseModel):
     institution: Address
     subject: str = Field(examples=["91410100MA44TL7G2F"], description="the enterprise's 统一社会信用代码")
-    model_version: int = Field(ge=1, lt=2**256, description="an active version of the ModelRegistry")
-    purpose: str = Field(pattern=r"^[0-9]{1,78}$", description="one purpose bit, decimal")
-    agreement_id: int = Field(ge=1, lt=2**256)
+    model_version: PositiveUint = Field(description="an active version of the ModelRegistry")
+    purpose: Uint = Field(description="one purpose bit")
+    agreement_id: PositiveUint
     nonce: Bytes32
-    deadline: int = Field(ge=0, lt=2**256)
+    deadline: Uint = Field(description="unix seconds")
     signature: Signature
 
 

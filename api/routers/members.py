@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from api.deps import CallerDep, MembershipDep, PlatformDep, require_role
+from api.routers.signing import contract_domains
 from api.schemas import (
     ApproveBody,
     ChainInfo,
@@ -20,10 +18,11 @@ from api.schemas import (
     RegisterEnterpriseBody,
     RotateKeyBody,
     TxResult,
+    Uint,
     parse_address,
     to_bytes,
 )
-from ledger.chain.eip712 import Signed, domain_of
+from ledger.chain.eip712 import Signed
 from ledger.chain.membership import (
     Action,
     ApproveMessage,
@@ -41,6 +40,8 @@ from ledger.chain.membership import (
 )
 from ledger.domain.identifiers import validate_uscc
 from ledger.errors import InvalidInput
+from ledger.evaluation_release.request import evaluation_domain
+from ledger.release.request import request_domain
 from ledger.request_auth import api_domain
 
 router = APIRouter(tags=["membership"])
@@ -80,17 +81,21 @@ def _proposal_result(outcome: ProposalOutcome) -> ProposalResult:
     "/chain", response_model=ChainInfo, summary="Chain id, contracts and the EIP-712 domains to sign under"
 )
 def chain_info(platform: PlatformDep) -> ChainInfo:
-    contracts = {}
-    for name, address in platform.deployment.addresses.by_name().items():
-        contract = platform.chain.contract(name, address)
-        signed_acts = any(entry.get("name") == "eip712Domain" for entry in contract.abi)
-        domain = platform.chain.guard(partial(domain_of, contract)) if signed_acts else None
-        contracts[name] = ContractDomain(address=address, eip712_domain=domain)
+    addresses = platform.deployment.addresses.by_name()
+    contracts = {
+        name: ContractDomain(address=addresses[name], eip712_domain=domain)
+        for name, domain in contract_domains(platform).items()
+    }
     return ChainInfo(
         chain_id=platform.deployment.chain_id,
         deployment_block=platform.deployment.block,
         contracts=contracts,
         api_domain=api_domain(platform.deployment.chain_id, platform.deployment.addresses.membership),
+        request_domains={
+            "DataRequest": request_domain(platform.deployment.chain_id, addresses["Consents"]),
+            "EvaluationRequest": evaluation_domain(platform.deployment.chain_id, addresses["ModelRegistry"]),
+        },
+        signing="/signing",
     )
 
 
@@ -131,7 +136,7 @@ def propose(body: ProposeBody, caller: CallerDep, membership: MembershipDep) -> 
     summary="Approve a proposal (operator); the approval reaching the quorum executes it",
 )
 def approve(
-    proposal_id: Annotated[int, Path(ge=0, lt=2**256)],
+    proposal_id: Uint,
     body: ApproveBody,
     caller: CallerDep,
     membership: MembershipDep,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import AccessesDep, CallerDep, ReleaseDep
-from api.schemas import INT64_MAX, Address, Bytes32, PositionPath, Signature
+from api.schemas import INT64_MAX, Address, Bytes32, PositionPath, PositiveUint, Signature, Uint
 from ledger.release.accesses import MAX_PAGE as ACCESS_PAGE
 from ledger.release.request import request_from_json
 
@@ -22,12 +22,12 @@ router = APIRouter(tags=["release"])
 class DataRequestBody(BaseModel):
     institution: Address
     subject: str = Field(examples=["91410100MA44TL7G2F"], description="the enterprise's 统一社会信用代码")
-    categories: str = Field(pattern=r"^[0-9]{1,78}$", description="bit mask of catalogue categories, decimal")
-    purpose: str = Field(pattern=r"^[0-9]{1,78}$", description="one purpose bit, decimal")
-    agreement_id: int = Field(ge=1, lt=2**256)
+    categories: Uint = Field(description="bit mask of catalogue categories")
+    purpose: Uint = Field(description="one purpose bit")
+    agreement_id: PositiveUint
     raw: bool = Field(description="unmasked values where the enterprise's grant allows them")
     nonce: Bytes32
-    deadline: int = Field(ge=0, lt=2**256)
+    deadline: Uint = Field(description="unix seconds")
     signature: Signature
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import STATUS_BY_CLASS
-from api.schemas import Address, Bytes32
+from api.schemas import Address, Bytes32, PositiveUint
 from api.view_models import DecimalText, Hex, ViewModel, view_of
 from ledger.domain.publicity import PublicityWindow
 from ledger.errors import LedgerError
@@ -221,8 +221,8 @@ class DeclarationBody(BaseModel):
         "contract_performance, social_good, honour or other; title; declared_on …); "
         "`credit_commitment_signed` is set by the platform after checking the commitment"
     )
-    commitment_id: int = Field(
-        ge=1, lt=2**256, description="the enterprise's EnterpriseTruthfulness commitment on chain"
+    commitment_id: PositiveUint = Field(
+        description="the enterprise's EnterpriseTruthfulness commitment on chain"
     )
     event_date: date | None = Field(default=None, description="default: declared_on, else today")
     corrects: int | None = Field(
@@ -346,9 +346,7 @@ class RepairBody(BaseModel):
     proofs: list[Bytes32] = Field(
         min_length=1, max_length=50, description="hashes of the proof of fulfilment (payment receipts …)"
     )
-    commitment_id: int = Field(
-        ge=1, lt=2**256, description="the enterprise's RepairApplicant commitment on chain"
-    )
+    commitment_id: PositiveUint = Field(description="the enterprise's RepairApplicant commitment on chain")
     statement: str | None = Field(default=None, max_length=4000)
 
 

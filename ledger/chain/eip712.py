@@ -23,6 +23,18 @@ EIP712_DOMAIN_TYPE = [
 ]
 
 
+def describe_verification(primary_type: str, domain: dict[str, Any]) -> str:
+    """What a signature was verified as, for a refusal: the type and every field of the domain.
+
+    A signature made under another domain or type recovers to some unrelated address, so a
+    refusal that names the signer alone sends an integrator looking in the wrong place."""
+    return (
+        f"verified as EIP-712 {primary_type} under domain name {domain['name']!r}, version "
+        f"{domain['version']!r}, chainId {domain['chainId']}, verifyingContract "
+        f"{domain['verifyingContract']} (GET /signing)"
+    )
+
+
 def domain_of(contract: Any) -> dict[str, Any]:
     """The contract's EIP-712 domain as it reports it (ERC-5267 `eip712Domain()`)."""
     _fields, name, version, chain_id, verifying_contract, _salt, _ext = (
@@ -71,9 +83,13 @@ def recover_typed_data(
     return str(Account.recover_message(signable, signature=signature))
 
 
-def _camel(name: str) -> str:
+def camel(name: str) -> str:
+    """The EIP-712 member name of a snake_case field: `uscc_hash` -> `usccHash`."""
     head, *rest = name.split("_")
     return head + "".join(part.capitalize() for part in rest)
+
+
+_camel = camel
 
 
 @dataclass(frozen=True)

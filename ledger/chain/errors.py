@@ -32,6 +32,13 @@ class ContractRevert(LedgerError):
         self.error_name = error_name
         self.error_args = error_args
 
+    def explained(self, note: str) -> ContractRevert:
+        """The same refusal, its message followed by `note` (name and arguments unchanged)."""
+        explained = ContractRevert(self.error_name, self.error_args)
+        explained.message = f"{self.message}: {note}"
+        explained.args = (explained.message,)
+        return explained
+
 
 class ChainUnavailable(Unavailable):
     """The JSON-RPC endpoint cannot be reached or answered with a transport error."""

@@ -20,7 +20,8 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from ledger.chain.client import ChainClient
-from ledger.chain.eip712 import Signed, TypedMessage, domain_of, sign
+from ledger.chain.eip712 import Signed, TypedMessage, describe_verification, domain_of, sign
+from ledger.chain.errors import ContractRevert
 
 #: validity of a signature when the caller names no deadline
 DEFAULT_VALIDITY_SECONDS = 3600
@@ -72,7 +73,13 @@ class SignedActsContract:
     def relay(self, function_name: str, signed: Signed[Any]) -> TxReceipt:
         """Send `function_name(*message fields, signature)` from the client's account."""
         args = [getattr(signed.message, f.name) for f in fields(signed.message)]
-        return self.client.transact(self.contract.functions[function_name](*args, signed.signature))
+        try:
+            return self.client.transact(self.contract.functions[function_name](*args, signed.signature))
+        except ContractRevert as exc:
+            if exc.error_name != "InvalidSigner":
+                raise
+            note = describe_verification(signed.message.PRIMARY_TYPE, self.domain)
+            raise exc.explained(note) from None
 
     def events(self, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
         """The arguments of this contract's `name` events in `receipt`, in log order."""

@@ -21,7 +21,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from ledger.chain.address import checksum_address
-from ledger.chain.eip712 import Signed, TypedMessage, sign
+from ledger.chain.eip712 import Signed, TypedMessage, describe_verification, sign
 from ledger.domain.identifiers import validate_uscc
 from ledger.errors import InvalidInput
 from ledger.release.request import (
@@ -170,7 +170,8 @@ def verify_evaluation_request(
         raise Unauthenticated("evaluation request signature cannot be recovered") from None
     if checksum_address(signer) != m.institution:
         raise Unauthenticated(
-            f"evaluation request is signed by {signer}, not by the institution {m.institution}"
+            f"evaluation request is signed by {signer}, not by the institution {m.institution}: "
+            + describe_verification(EvaluationRequestMessage.PRIMARY_TYPE, domain)
         )
     if now > m.deadline:
         raise Unauthenticated(f"evaluation request deadline {m.deadline} has passed (now {int(now)})")

@@ -22,7 +22,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from ledger.chain.address import checksum_address
-from ledger.chain.eip712 import Signed, TypedMessage, sign
+from ledger.chain.eip712 import Signed, TypedMessage, describe_verification, sign
 from ledger.chain.membership import uscc_hash
 from ledger.domain.identifiers import validate_uscc
 from ledger.errors import InvalidInput
@@ -230,7 +230,10 @@ def verify_data_request(signed: Signed[DataRequestMessage], domain: dict[str, An
     except Exception:
         raise Unauthenticated("data request signature cannot be recovered") from None
     if signer != m.institution:
-        raise Unauthenticated(f"data request is signed by {signer}, not by the institution {m.institution}")
+        raise Unauthenticated(
+            f"data request is signed by {signer}, not by the institution {m.institution}: "
+            + describe_verification(DataRequestMessage.PRIMARY_TYPE, domain)
+        )
     if now > m.deadline:
         raise Unauthenticated(f"data request deadline {m.deadline} has passed (now {int(now)})")
 
