@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, cast
@@ -724,12 +725,14 @@ def test_the_verifier_recomputes_each_evaluation_of_the_trail_reading_the_model_
         evaluation_models=[EvaluationModelDocument(model_dict(), {})],
     )
     result = OfflineResult(world.snapshot(), [], {}, AccessResult(), RecordsResult())
+    started = time.perf_counter()
     checked = verifier.recompute_evaluations(export, result)
+    elapsed = time.perf_counter() - started
     assert (checked.checked, checked.recomputed, checked.indices) == (2, 2, [3, 4])
     assert [(f.step, f.index, f.what) for f in result.findings] == [
         (Step.EVALUATION_RESULT, 4, "recomputed score and grade differ from the entry's")
     ]
-    assert list(result.seconds) == ["evaluations"] and result.seconds["evaluations"] >= 0
+    assert list(result.seconds) == ["evaluations"] and 0 <= result.seconds["evaluations"] <= elapsed
     data = "0x" + (keccak(text="model(uint256)")[:4] + (VERSION).to_bytes(32, "big")).hex()
     call = ("eth_call", [{"to": world.DEPLOYMENT.addresses.model_registry, "data": data}, hex(BLOCK)])
     assert rpc.asked == [call, call]
@@ -740,3 +743,11 @@ def test_the_verifier_recomputes_each_evaluation_of_the_trail_reading_the_model_
     assert [f.what for f in result.findings if f.step is Step.EVALUATION_REQUEST] == [
         "the evaluation request is not signed by its institution"
     ] * 2
+
+
+def test_an_export_without_an_access_trail_has_no_evaluation_to_recompute() -> None:
+    chain = world.FakeChain()  # its node answers no model read: none may be asked
+    verifier = Verifier(chain=chain, authorizer=None, deployment=world.DEPLOYMENT)
+    result = OfflineResult(world.snapshot(), [], {}, AccessResult(), RecordsResult())
+    checked = verifier.recompute_evaluations(AuditExport(), result)
+    assert (checked.checked, checked.indices, result.findings) == (0, [], [])
