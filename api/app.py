@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from api import errors, openapi
 from api.edge import Edge
-from api.routers import acts, evaluations, health, members, releases, signing
+from api.routers import acts, evaluations, financing, health, members, releases, signing, tiles
 from api.routers import audit as audit_router
 from api.routers import records as records_router
 from api.routers import selfservice as selfservice_router
@@ -66,4 +66,6 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(audit_router.router)
     app.include_router(selfservice_router.router)
     app.include_router(evaluations.router)
+    app.include_router(financing.router)
+    app.include_router(tiles.router)
     return app

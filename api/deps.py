@@ -23,7 +23,9 @@ from fastapi import Depends, Request
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
 from ledger.evaluation_release.service import EvaluationService
+from ledger.financing.service import FinancingService
 from ledger.logs.bundles import ProofBundles
+from ledger.logs.tlog import TlogTiles
 from ledger.platform import Platform
 from ledger.records.catalogues import CatalogueService
 from ledger.records.service import RecordsService
@@ -70,6 +72,10 @@ async def get_bundles(request: Request) -> ProofBundles:
     return services_of(request.app).bundles
 
 
+async def get_tlog(request: Request) -> TlogTiles:
+    return services_of(request.app).tlog
+
+
 async def get_accesses(request: Request) -> AccessesService:
     return services_of(request.app).accesses
 
@@ -82,6 +88,10 @@ async def get_evaluation(request: Request) -> EvaluationService:
     return services_of(request.app).evaluation
 
 
+async def get_financing(request: Request) -> FinancingService:
+    return services_of(request.app).financing
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 MembershipDep = Annotated[MembershipService, Depends(get_membership)]
@@ -89,9 +99,11 @@ ActsDep = Annotated[ActsService, Depends(get_acts)]
 CataloguesDep = Annotated[CatalogueService, Depends(get_catalogues)]
 RecordsDep = Annotated[RecordsService, Depends(get_records)]
 BundlesDep = Annotated[ProofBundles, Depends(get_bundles)]
+TlogDep = Annotated[TlogTiles, Depends(get_tlog)]
 AccessesDep = Annotated[AccessesService, Depends(get_accesses)]
 ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
+FinancingDep = Annotated[FinancingService, Depends(get_financing)]
 
 
 @dataclass(frozen=True)

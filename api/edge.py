@@ -67,6 +67,9 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
     ("POST", "/releases"): BodyRoute("release_max_body_bytes"),
     ("POST", "/evaluations"): BodyRoute("release_max_body_bytes"),
     ("POST", "/models/documents"): BodyRoute("ingest_max_single_bytes", (Role.OPERATOR,)),
+    ("POST", "/financing/publications"): BodyRoute(
+        "ingest_max_single_bytes", (Role.OPERATOR, Role.INSTITUTION)
+    ),
 }
 
 

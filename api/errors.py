@@ -107,6 +107,7 @@ FORBIDDEN_REVERTS = {
     "UnauthorizedTerminator",
     "CommitmentNotOwned",
     "NotEnterpriseAccount",
+    "NotDocumentOwner",
 }
 #: refusals naming something that does not exist (UnknownProposal, NonexistentGrant …)
 NOT_FOUND_PREFIXES = ("Unknown", "Nonexistent")
@@ -121,6 +122,9 @@ UNPROCESSABLE_REVERTS = {
     "InvalidProposalLifetime",
     "EmptyModelHash",
     "NoModelInputs",
+    "InvalidPublicationKind",
+    "EmptyPublication",
+    "InvalidValidity",
 }
 
 

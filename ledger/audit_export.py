@@ -39,6 +39,7 @@ from ledger.audit.export import (
     refusal_line,
 )
 from ledger.chain.deploy import Deployment
+from ledger.chain.model_registry import ModelRegistryContract
 from ledger.domain.catalogue import Catalogue, default_catalogue
 from ledger.evaluation_release.models import EvaluationModelRow
 from ledger.logs.leaves import check_log_name
@@ -168,6 +169,37 @@ def evaluation_models(db: Database) -> list[EvaluationModelDocument]:
     with db.session() as session:
         rows = session.scalars(select(EvaluationModelRow).order_by(EvaluationModelRow.stored_at)).all()
         return [EvaluationModelDocument(json.loads(r.document), json.loads(r.card)) for r in rows]
+
+
+@dataclass(frozen=True)
+class GovernedModel:
+    """A model document held here whose hash the ModelRegistry names, with each version
+    proposed for it and that version's status on chain (proposed, active or retired)."""
+
+    model: EvaluationModelDocument
+    versions: tuple[tuple[int, str], ...]
+
+
+def governed_models(db: Database, registry: ModelRegistryContract) -> list[GovernedModel]:
+    """The model documents held here that were proposed on chain, each with its versions'
+    statuses; a document stored but never proposed is left out (it was never approved for
+    any evaluation, and an auditor recomputes only what the chain names).
+
+    Retired versions are kept: evaluations made while they were active are recomputed
+    with them (step 6.1 checks the status at each evaluation's block B).
+    """
+    versions: dict[bytes, list[tuple[int, str]]] = {}
+    for version in range(1, registry.version_count() + 1):
+        model = registry.model(version)
+        versions.setdefault(model.model_hash, []).append((version, model.status.name.lower()))
+    with db.session() as session:
+        rows = session.scalars(select(EvaluationModelRow).order_by(EvaluationModelRow.stored_at)).all()
+        return [
+            GovernedModel(EvaluationModelDocument(json.loads(r.document), json.loads(r.card)),
+                          tuple(versions[bytes(r.model_hash)]))
+            for r in rows
+            if bytes(r.model_hash) in versions
+        ]  # fmt: skip
 
 
 def _pages(fetch: Callable[[int], tuple[list[Any], int | None]]) -> Iterator[Any]:

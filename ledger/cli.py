@@ -14,6 +14,7 @@ import typer
 from ledger.cli_audit import audit_app
 from ledger.cli_chain import chain_app
 from ledger.cli_evaluation import evaluation_app
+from ledger.cli_financing import financing_app
 from ledger.cli_model import model_app
 from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
 from ledger.cli_release import release_app
@@ -38,6 +39,7 @@ app.add_typer(release_app, name="release")  # data requests
 app.add_typer(chain_app, name="chain")  # the watermark and acts the chain lost
 app.add_typer(model_app, name="model")  # the credit scorecard and its governance on chain
 app.add_typer(evaluation_app, name="evaluation")  # evaluations as releases
+app.add_typer(financing_app, name="financing")  # white lists, loan products, demands, applications
 
 
 def _fail(exc: LedgerError) -> typer.Exit:

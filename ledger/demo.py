@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -228,6 +228,7 @@ class Demo:
         self.guarantor_agreement = 0
         self.grants: list[int] = []
         self.first_receipt: dict[str, Any] = {}
+        self.application: dict[str, Any] = {}  # the financing step's loan application
         self.clients: dict[str, LedgerClient] = {}
 
     def client(self, account: LocalAccount) -> LedgerClient:
@@ -514,6 +515,60 @@ class Demo:
         say(f"    {e.name} sees its own evaluation, free: {own['status']}"
             + (f", grade {own['grade']}" if own["status"] == "scored" else ""))  # fmt: skip
 
+    def financing(self) -> None:
+        self.step("融资服务 · a district white list, a bank's 科技贷, a demand matched, an application")
+        now = datetime.now(UTC).replace(microsecond=0)
+        valid_from = (now - timedelta(minutes=1)).isoformat()
+        listed, other = self.enterprises[0], self.enterprises[1]
+        key = f"金水区-科技型中小企业-{self.run_id}"
+        published = self.client(self.operators[0]).publish_white_list({
+            "key": key, "version": 1, "valid_from": valid_from, "name": "金水区科技型中小企业白名单",
+            "district": "金水区", "criteria": "经区科技部门认定的科技型中小企业，无严重失信记录",
+            "enterprises": [listed.uscc, other.uscc],
+        })  # fmt: skip
+        anchor = published["anchor"]
+        digest = short(anchor["content_hash"])
+        say(f"    operator 1 publishes white list {key} v1 (2 enterprises), hash {digest}")
+        say(f"      tx {short(anchor['transaction'])} · block {anchor['block']}")
+        product_key = f"郑州银行-科技贷-{self.run_id}"
+        rules = [
+            {"field": "white_lists", "op": "includes", "value": key},
+            {"field": "years_in_operation", "op": "min", "value": 3},
+            {"field": "no_dishonesty_record", "op": "equals", "value": True},
+        ]
+        product = self.client(self.bank.account).publish_product({
+            "key": product_key, "version": 1, "valid_from": valid_from, "name": "科技贷（白名单专享）",
+            "product_kind": "科技贷", "amount": {"min": 100_000, "max": 3_000_000},
+            "term_months": {"min": 6, "max": 36}, "annual_rate_percent": {"min": 3.45, "max": 4.2},
+            "guarantee": "credit", "eligibility": rules,
+        })  # fmt: skip
+        say(f"    郑州银行 publishes product {product_key} v1 with {len(rules)} eligibility rules")
+        say(f"      tx {short(product['anchor']['transaction'])} · block {product['anchor']['block']}")
+        ent = self.client(listed.account)
+        since = ent.listings(listed.uscc)[0]
+        say(f"    {listed.name} sees itself on the list since {since['since']}")
+        demand = ent.post_demand(listed.uscc, 800_000, 12, "研发设备采购", "无（信用）")
+        say(f"    {listed.name} posts a demand: 800,000 yuan, 12 months, 研发设备采购")
+        found = ent.matches(listed.uscc, demand["id"])
+        for m in found["eligible"] + found["not_eligible"]:
+            if m["product"]["key"] != product_key:
+                continue
+            say(f"    matching (its own view, never shown to banks): {product_key} "
+                f"{'eligible' if m['eligible'] else 'not eligible'}")  # fmt: skip
+            for c in m["criteria"]:
+                say(f"      {'✓' if c['met'] else '✗'} {c['reason']['zh']}")
+        application = ent.apply_for_loan(
+            listed.uscc, product_key, 1, categories=["registration", "tax"],
+            expires_at=int(time.time()) + 90 * 86400, demand_id=demand["id"],
+        )  # fmt: skip
+        self.application = application
+        say(f"    {listed.name} applies: one signed grant to 郑州银行 (registration+tax, credit_assessment) "
+            f"→ grant #{application['grant_id']}")  # fmt: skip
+        received = self.client(self.bank.account).loan_applications()
+        say(f"    郑州银行 sees {len(received)} application(s) naming the grant; it reads the data through "
+            "the ordinary release path")  # fmt: skip
+        # finloans: the reported loan decision and the KPIs follow this step (`self.application`).
+
     def anchored(self, wait_seconds: float = PROOF_WAIT_SECONDS) -> None:
         index = int(self.first_receipt["index"])
         self.step(f"访问留痕上链 · access-trail entry #{index} (the first release) anchored on chain")
@@ -557,7 +612,8 @@ class Demo:
         steps = (
             self.catalogue, self.admit_members, self.register_enterprises, self.ingest, self.agreements,
             self.masked_release, self.raw_release, self.public_release, self.guarantor_refused, self.revoke,
-            self.evaluation, self.anchored,
+            self.evaluation, self.financing,  # finloans: loan reporting and KPI steps go right here
+            self.anchored,
         )  # fmt: skip
         began = time.monotonic()
         for step in steps:

@@ -323,6 +323,11 @@ class LedgerClient:
         result: dict[str, Any] = self.request("GET", f"/models/proposals/{proposal}")
         return result
 
+    def model_monitoring(self, version: int) -> dict[str, Any]:
+        """Population stability of a model version today, with its warnings (operators)."""
+        result: dict[str, Any] = self.request("GET", f"/models/versions/{version}/monitoring")
+        return result
+
     def evaluate(self, subject: str, model_version: int, purpose: int, agreement_id: int) -> dict[str, Any]:
         """Sign an evaluation request for this institution and ask for the evaluation."""
         from ledger.evaluation_release.request import (
@@ -500,6 +505,126 @@ class LedgerClient:
     def notices(self, subject: str, *, since: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """The notification feed: dishonesty information recorded, objections and repairs changing state."""
         result: list[dict[str, Any]] = self._get("/notices", subject=subject, since=since, limit=limit)
+        return result
+
+    # -- financing services (issue 18) -----------------------------------------------------
+    # White lists, loan products, demands, matching and loan applications. Imports are
+    # local to this section (the document models are pure; nothing of the server).
+
+    def _publish(self, kind: str, document: Any) -> dict[str, Any]:
+        """Sign `Publish` over the (already parsed) document under the Publications domain and send both."""
+        from ledger.chain.publications import PublishMessage
+
+        message = PublishMessage(
+            **document.message_fields(), publisher=self.account.address,
+            nonce=self._nonce("Publications"), deadline=self._deadline(),
+        )  # fmt: skip
+        signed = sign(self.account, self._domain("Publications"), message)
+        body = {
+            "kind": kind, "document": document.model_dump(mode="json"),
+            "content_hash": "0x" + message.content_hash.hex(),
+            "nonce": message.nonce, "deadline": message.deadline, "signature": "0x" + signed.signature.hex(),
+        }  # fmt: skip
+        result: dict[str, Any] = self.request("POST", "/financing/publications", body)
+        return result
+
+    def publish_white_list(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Publish a white-list version (operators); codes are checked and normalised here first."""
+        from ledger.financing.whitelist_document import parse_white_list
+
+        return self._publish("white_list", parse_white_list(document))
+
+    def publish_product(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Publish a loan-product version (its institution); eligibility rules are checked here first."""
+        from ledger.financing.products import parse_product
+
+        return self._publish("loan_product", parse_product(document))
+
+    def white_lists(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/financing/white-lists")
+        return result
+
+    def white_list(self, key: str, version: int | None = None) -> dict[str, Any]:
+        from urllib.parse import quote
+
+        result: dict[str, Any] = self._get(f"/financing/white-lists/{quote(key, safe='')}", version=version)
+        return result
+
+    def listings(self, uscc: str) -> list[dict[str, Any]]:
+        """The white lists that named enterprise `uscc`: on it now or not, and since when."""
+        result: list[dict[str, Any]] = self._get(f"/financing/enterprises/{uscc}/white-lists")
+        return result
+
+    def products(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/financing/products")
+        return result
+
+    def product(self, key: str, version: int | None = None) -> dict[str, Any]:
+        from urllib.parse import quote
+
+        result: dict[str, Any] = self._get(f"/financing/products/{quote(key, safe='')}", version=version)
+        return result
+
+    def post_demand(
+        self, subject: str, amount: int, term_months: int, use: str, collateral: str = ""
+    ) -> dict[str, Any]:
+        body = {
+            "subject": subject,
+            "amount": amount,
+            "term_months": term_months,
+            "use": use,
+            "collateral": collateral,
+        }
+        result: dict[str, Any] = self.request("POST", "/financing/demands", body)
+        return result
+
+    def demands(self, subject: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/financing/demands", subject=subject)
+        return result
+
+    def eligibility_profile(self, subject: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._get("/financing/profile", subject=subject)
+        return result
+
+    def matches(self, subject: str, demand_id: str) -> dict[str, Any]:
+        """The demand matched against every product in force (the enterprise's own view)."""
+        result: dict[str, Any] = self._get(f"/financing/demands/{demand_id}/matches", subject=subject)
+        return result
+
+    def apply_for_loan(
+        self, subject: str, product_key: str, product_version: int, *, categories: list[str],
+        expires_at: int, demand_id: str | None = None, agreement_id: int = 0,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Apply to a product: sign one grant of `categories` to the product's institution for
+        the loan-application purpose, until `expires_at`, and send it with the application."""
+        from ledger.chain.consents import GrantMessage
+        from ledger.domain.catalogue import default_catalogue
+        from ledger.financing.products import LOAN_APPLICATION_PURPOSE
+
+        catalogue = default_catalogue()
+        institution = self.product(product_key, product_version)["anchor"]["publisher"]
+        message = GrantMessage(
+            uscc_hash(subject), institution, agreement_id, catalogue.category_mask(categories),
+            catalogue.purpose_mask([LOAN_APPLICATION_PURPOSE]), 0, expires_at, self.account.address,
+            self._nonce("Consents"), self._deadline(),
+        )  # fmt: skip
+        signed = sign(self.account, self._domain("Consents"), message)
+        grant: dict[str, Any] = {
+            f.name: ("0x" + v.hex() if isinstance(v, bytes) else v)
+            for f in fields(message)
+            for v in [getattr(message, f.name)]
+        }
+        grant["signature"] = "0x" + signed.signature.hex()
+        body = {
+            "subject": subject, "product_key": product_key, "product_version": product_version,
+            "demand_id": demand_id, "grant": grant,
+        }  # fmt: skip
+        result: dict[str, Any] = self.request("POST", "/financing/applications", body)
+        return result
+
+    def loan_applications(self, subject: str | None = None) -> list[dict[str, Any]]:
+        """Applications received (institutions) or made (the enterprise, naming itself)."""
+        result: list[dict[str, Any]] = self._get("/financing/applications", subject=subject)
         return result
 
 

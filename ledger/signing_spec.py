@@ -31,6 +31,7 @@ from ledger.chain.membership import (
     RotateKeyMessage,
     SuspendEnterpriseMessage,
 )
+from ledger.chain.publications import PublicationKind, PublishMessage
 from ledger.evaluation_release.request import EvaluationRequestMessage, evaluation_domain
 from ledger.release.request import DataRequestMessage, request_domain
 from ledger.request_auth import (
@@ -55,6 +56,12 @@ TRANSFORMS = {
     "enum": "the integer of the lower-case name in `enum` (a uint8)",
     "upper": "the string in upper case (the HTTP method: GET, POST …)",
     "decimal": "the header's decimal digits as an integer (unix seconds)",
+    "publication_document_id": (
+        "keccak-256 of the UTF-8 bytes of '<kind>:<key>', kind one of white_list, loan_product, "
+        "kpi_snapshot (ledger.chain.publications.document_id)"
+    ),
+    "unix_seconds": "the ISO 8601 instant (with its offset) as integer unix seconds",
+    "unix_seconds_or_zero": "the ISO 8601 instant as integer unix seconds; absent or null: 0 (open-ended)",
     "raw_path_and_query": (
         "the path exactly as sent on the request line, percent-encoding included (not decoded), "
         "then, when there is a query, '?' and the raw query string as sent"
@@ -251,6 +258,30 @@ _OVERRIDES: tuple[SignedThing, ...] = (
 )
 
 
+def _publish() -> SignedThing:
+    """`Publish` of a financing document: the act's fields are the document's own."""
+    return _message_thing(
+        PublishMessage,
+        "Publications",
+        "POST",
+        "/financing/publications",
+        _contract_nonce("Publications"),
+        "contentHash is SHA-256 of the RFC 8785 JSON of the document (after the platform's own "
+        "normalisation, e.g. a white list's codes upper-cased and sorted); the publisher is the "
+        "request's signer",
+        kind=Source("body", "kind", "enum", PublicationKind),
+        documentId=Source("body", "document.key", "publication_document_id"),
+        version=Source("body", "document.version"),
+        validFrom=Source("body", "document.valid_from", "unix_seconds"),
+        validUntil=Source("body", "document.valid_until", "unix_seconds_or_zero"),
+        publisher=Source("header", HEADER_SIGNER),
+    )
+
+
+#: the financing documents' publications (issue 18): white lists and loan products
+_PUBLICATIONS: tuple[SignedThing, ...] = (_publish(),)
+
+
 def signed_things() -> list[SignedThing]:
     """Every signed thing the API takes, in a stable order."""
     things = [
@@ -285,6 +316,7 @@ def signed_things() -> list[SignedThing]:
         for spec in ACTS.values()
     )
     things.extend(_OVERRIDES)
+    things.extend(_PUBLICATIONS)
     return things
 
 

@@ -12,15 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger.chain.authorize_call import AuthorizeCaller
+from ledger.chain.membership import Member
 from ledger.chain.model_registry import ModelCaller
 from ledger.domain.catalogue import default_catalogue
 from ledger.evaluation.schema import default_indicators
 from ledger.evaluation_release.documents import ModelDocuments
 from ledger.evaluation_release.request import evaluation_domain
-from ledger.evaluation_release.service import EvaluationService
+from ledger.evaluation_release.service import EvaluationService, ModelNotActive, ModelUnknown
+from ledger.financing.applications import Applications
+from ledger.financing.service import FinancingService
+from ledger.financing.store import DocumentStore
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import LogProofs
+from ledger.logs.tlog import TlogTiles
 from ledger.platform import Platform
 from ledger.records.catalogues import CatalogueService
 from ledger.records.crypto import Keyring
@@ -44,11 +49,13 @@ __all__ = [
     "anchor_worker",
     "catalogue_service",
     "evaluation_service",
+    "financing_service",
     "membership_service",
     "proof_bundles",
     "records_service",
     "release_service",
     "selfservice",
+    "tlog_tiles",
 ]
 
 
@@ -58,6 +65,13 @@ def proof_bundles(platform: Platform) -> ProofBundles:
         LogProofs(platform.db, watch=platform.watch),
         chain_id=platform.deployment.chain_id,
         checkpoints_contract=platform.deployment.addresses.checkpoints,
+    )
+
+
+def tlog_tiles(bundles: ProofBundles) -> TlogTiles:
+    """The logs as tlog-tiles resources, over the same proofs (and chain watch) as the bundles."""
+    return TlogTiles(
+        bundles.proofs, chain_id=bundles.chain_id, checkpoints_contract=bundles.checkpoints_contract
     )
 
 
@@ -157,6 +171,30 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
     )
 
 
+def financing_service(
+    platform: Platform, *, records: RecordsService, evaluation: EvaluationService
+) -> FinancingService:
+    """White lists, loan products, demands, matching and applications; the evaluation grade
+    of an enterprise's profile is its own evaluation's (none while no model is active)."""
+
+    def grade_of(caller: str, member: Member, subject: str) -> str | None:
+        try:
+            grade = evaluation.self_evaluation(caller, member, subject).get("grade")
+        except (ModelUnknown, ModelNotActive):
+            return None
+        return None if grade is None else str(grade)
+
+    catalogue = default_catalogue()
+    store = DocumentStore(platform.db, platform.contracts.publications)
+    return FinancingService(
+        store,
+        Applications(platform.db, platform.contracts.consents, catalogue),
+        reader=RecordReader(records),
+        catalogue=catalogue,
+        grade_of=grade_of,
+    )
+
+
 def anchor_worker(
     platform: Platform, *, logs: Sequence[str] | None = None, policy: AnchorPolicy | None = None
 ) -> AnchorWorker:
@@ -181,16 +219,19 @@ class Services:
     catalogues: CatalogueService
     records: RecordsService
     bundles: ProofBundles
+    tlog: TlogTiles
     accesses: AccessesService
     selfservice: SelfService
     release: ReleaseService
     evaluation: EvaluationService
+    financing: FinancingService
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
         """The services of `platform`; starts the release service's chain watch (`close` stops it)."""
         bundles = proof_bundles(platform)
         records = records_service(platform, bundles=bundles)
+        evaluation = evaluation_service(platform, records=records)
         return cls(
             platform=platform,
             membership=membership_service(platform),
@@ -198,10 +239,12 @@ class Services:
             catalogues=records.catalogues,
             records=records,
             bundles=bundles,
+            tlog=tlog_tiles(bundles),
             accesses=accesses_service(platform, bundles=bundles),
             selfservice=selfservice(platform, records=records, bundles=bundles, clock=clock),
             release=release_service(platform, records=records),
-            evaluation=evaluation_service(platform, records=records),
+            evaluation=evaluation,
+            financing=financing_service(platform, records=records, evaluation=evaluation),
         )
 
     def close(self) -> None:

@@ -29,8 +29,8 @@ from ledger.audit.export import (
 from ledger.audit_export import (
     catalogue_documents,
     entries_page,
-    evaluation_models,
     export_header,
+    governed_models,
     records_page,
     refusals_page,
 )
@@ -77,9 +77,20 @@ class CataloguesOut(BaseModel):
     )
 
 
+class ModelVersionOut(BaseModel):
+    version: int
+    status: str = Field(description="on chain now: proposed, active or retired")
+
+
+class GovernedModelOut(BaseModel):
+    evaluation_model: dict[str, Any] = Field(description="{document, card}, as an export line holds them")
+    versions: list[ModelVersionOut] = Field(description="the ModelRegistry versions naming this document")
+
+
 class ModelsOut(BaseModel):
-    models: list[dict[str, Any]] = Field(
-        description="export evaluation-model lines: {evaluation_model: {document, card}}"
+    models: list[GovernedModelOut] = Field(
+        description="the model documents proposed on chain (an export's evaluation-model lines, with "
+        "their versions); documents stored but never proposed are not served"
     )
 
 
@@ -157,13 +168,23 @@ def catalogues(caller: CallerDep, platform: PlatformDep) -> CataloguesOut:
 @router.get(
     "/models",
     response_model=ModelsOut,
-    summary="Every scorecard model document the platform holds, with its card (auditors)",
+    summary="The scorecard model documents proposed on chain, with their cards and versions (auditors)",
 )
 def models(caller: CallerDep, platform: PlatformDep) -> ModelsOut:
-    """The published model documents evaluations are made with (governance documents whose
-    hashes the ModelRegistry anchors; no credit data), for recomputing evaluations (step 6)."""
+    """The model documents evaluations may be made with (governance documents whose hashes
+    the ModelRegistry names; no credit data), for recomputing evaluations (step 6), each
+    with its versions' on-chain status. A document stored but never proposed is not served."""
     require_role(caller, Role.AUDITOR)
-    return ModelsOut(models=[json.loads(evaluation_model_line(m)) for m in evaluation_models(platform.db)])
+    governed = governed_models(platform.db, platform.contracts.model_registry)
+    return ModelsOut(
+        models=[
+            GovernedModelOut(
+                evaluation_model=json.loads(evaluation_model_line(g.model))["evaluation_model"],
+                versions=[ModelVersionOut(version=v, status=s) for v, s in g.versions],
+            )
+            for g in governed
+        ]
+    )
 
 
 @router.get(

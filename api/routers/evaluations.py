@@ -10,17 +10,21 @@ receipt of the access-trail entry logged before the answer.
 from __future__ import annotations
 
 import json
+from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
-from api.deps import CallerDep, EvaluationDep, OperatorBody
-from api.routers.releases import ReceiptOut
+from api.deps import CallerDep, EvaluationDep, OperatorBody, require_role
 from api.schemas import INT64_MAX, Address, Bytes32, PositiveUint, Signature, Uint
+from api.view_models import DecimalText, ViewModel, view_of
+from ledger.chain.membership import Role
+from ledger.chain.model_registry import ModelProposal, ModelVersion
 from ledger.errors import InvalidInput
 from ledger.evaluation_release.request import evaluation_request_from_json
+from ledger.evaluation_release.service import EvaluationReceipt
 
 router = APIRouter(tags=["evaluation"])
 
@@ -61,37 +65,30 @@ def store_model_documents(signed_body: OperatorBody, service: EvaluationDep) -> 
     )
 
 
-class ModelVersionOut(BaseModel):
-    version: int
-    model_hash: str
-    card_hash: str
-    indicator_version: int
-    input_categories: str = Field(description="bit mask of catalogue categories, decimal")
-    status: str = Field(description="proposed, active or retired")
+def _enum_name(value: Any) -> Any:
+    return value.name.lower() if isinstance(value, Enum) else value
 
 
-class ModelProposalOut(BaseModel):
-    id: int
-    action: str = Field(description="activate or retire")
-    version: int
-    executed: bool
-    approvals: int
-    expires_at: int
+#: an on-chain enum (status, action) as its lower-case name
+EnumName = Annotated[str, BeforeValidator(_enum_name)]
+
+
+@view_of(ModelVersion, wire={"input_categories": DecimalText, "status": EnumName})
+class ModelVersionOut(ViewModel):
+    """A model version as the ModelRegistry holds it: hashes, indicator file version, the input
+    categories as a decimal bit mask, and its status (proposed, active or retired)."""
+
+
+@view_of(ModelProposal, wire={"action": EnumName})
+class ModelProposalOut(ViewModel):
+    """A proposal to activate or retire a model version, and how far its approval went."""
 
 
 @router.get("/models/versions/{version}", response_model=ModelVersionOut, summary="A model version on chain")
 def model_version(
     version: Annotated[int, Path(ge=1, le=INT64_MAX)], _caller: CallerDep, service: EvaluationDep
-) -> ModelVersionOut:
-    m = service.model_version(version)
-    return ModelVersionOut(
-        version=m.version,
-        model_hash="0x" + m.model_hash.hex(),
-        card_hash="0x" + m.card_hash.hex(),
-        indicator_version=m.indicator_version,
-        input_categories=str(m.input_categories),
-        status=m.status.name.lower(),
-    )
+) -> ModelVersion:
+    return service.model_version(version)
 
 
 @router.get(
@@ -99,16 +96,44 @@ def model_version(
 )
 def model_proposal(
     proposal: Annotated[int, Path(ge=1, le=INT64_MAX)], _caller: CallerDep, service: EvaluationDep
-) -> ModelProposalOut:
-    p = service.models.proposal(proposal)
-    return ModelProposalOut(
-        id=p.id,
-        action=p.action.name.lower(),
-        version=p.version,
-        executed=p.executed,
-        approvals=p.approvals,
-        expires_at=p.expires_at,
-    )
+) -> ModelProposal:
+    return service.models.proposal(proposal)
+
+
+class MonitoringOut(BaseModel):
+    model: dict[str, Any] = Field(description="the model version and its document's identity")
+    status: str = Field(description="the version's status on chain now")
+    as_of: str
+    warning_psi: float = Field(description="a PSI above this is a warning (0.25)")
+    model_version: str
+    population: int = Field(description="enterprises with a sufficient portrait today")
+    score: dict[str, Any] = Field(description="PSI of the score: name, psi, level, bins")
+    indicators: list[dict[str, Any]] = Field(description="PSI of each model indicator")
+    grades: dict[str, float] = Field(description="share of today's population per grade")
+    warnings: list[str] = Field(description="one line per PSI past 0.25: the model may no longer fit")
+
+
+@router.get(
+    "/models/versions/{version}/monitoring",
+    response_model=MonitoringOut,
+    summary="Population stability of a model version today, with its warnings (operators)",
+    description=(
+        "PSI of the score and of each indicator between the model's training population (its card) "
+        "and today's enterprises (each portrait read as an evaluation reads it), the grades today, and "
+        "a warning for each PSI past 0.25. Aggregates only; written to the audit records."
+    ),
+    responses={403: {"description": "not an operator"}, 404: {"description": "unknown model version"}},
+)
+def model_monitoring(
+    version: Annotated[int, Path(ge=1, le=INT64_MAX)], caller: CallerDep, service: EvaluationDep
+) -> dict[str, Any]:
+    require_role(caller, Role.OPERATOR)
+    return service.monitoring(caller.address, version)
+
+
+@view_of(EvaluationReceipt)
+class EvaluationReceiptOut(ViewModel):
+    """Where the evaluation's access-trail entry landed, block B, and the hash of `data`."""
 
 
 class EvaluationRequestBody(BaseModel):
@@ -126,7 +151,7 @@ class EvaluationOut(BaseModel):
     data: dict[str, Any] = Field(
         description="status (scored or insufficient_data), score, grade, probability band, reasons, portrait"
     )
-    receipt: ReceiptOut
+    receipt: EvaluationReceiptOut
 
 
 @router.post(
@@ -143,14 +168,7 @@ class EvaluationOut(BaseModel):
 )
 async def evaluate(body: EvaluationRequestBody, service: EvaluationDep) -> Response:
     result = await run_in_threadpool(service.evaluate, evaluation_request_from_json(dict(body)))
-    r = result.receipt
-    receipt = ReceiptOut(
-        log=r.log,
-        index=r.index,
-        leaf_hash="0x" + r.leaf_hash.hex(),
-        block=r.block,
-        response_hash="0x" + r.response_hash.hex(),
-    )
+    receipt = EvaluationReceiptOut.of(result.receipt)
     content = b'{"data":' + result.data_json + b',"receipt":' + receipt.model_dump_json().encode() + b"}"
     return Response(content, media_type="application/json")
 

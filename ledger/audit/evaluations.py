@@ -6,7 +6,11 @@ For each `evaluation` leaf of the access trail, from the export and the chain al
     the model and card hashes the entry names (an `eth_call` of `model(version)` at B), and
     the export holds the model document hashing to that (SHA-256 of its RFC 8785 form);
 6.2 every input record version the entry names is in the export with its opening (an
-    operator's `--openings` export; the opening is checked against its commitment in 5.3);
+    operator's `--openings` export; the opening is checked against its commitment in 5.3),
+    and the inputs are exactly the subject's releasable records of the model's categories
+    among the first `record_log_size` entries of the credit-record log, that size not
+    stale (`ledger.audit.evaluation_inputs`): a dropped input is caught even when its
+    absence changes nothing recomputed;
 6.4 (checked first) the signed request names exactly the entry's institution, subject, model
     version, purpose and agreement, and is the institution's signature under the domain of
     the chain and the ModelRegistry (EIP-712 re-declared here from the documentation);
@@ -21,6 +25,8 @@ The portrait and the reason texts come from `ledger.evaluation`, the published p
 interpreter of the indicator file and the scorecard (no storage, chain or HTTP; an
 import-linter contract keeps it so); the score and grade are applied here on their own,
 so a changed score, a swapped model or a dropped input each shows as its own finding.
+The completeness of the inputs (6.2) is re-derived from the record log's leaves as
+documented, not from anything the evaluation path wrote besides its entry.
 """
 
 from __future__ import annotations
@@ -36,11 +42,13 @@ import rfc8785
 from eth_abi import decode, encode
 from eth_utils import keccak
 
+from ledger.audit.evaluation_inputs import RecordLog, check_complete
 from ledger.audit.export import EvaluationModelDocument, StoredVersion
 from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import ACCESS_TRAIL_LOG, EVALUATION_LEAF_TYPE, LeafProblem, decode_leaf
 from ledger.audit.request_sig import DOMAIN_TYPE, SignatureProblem, recover_signer
 from ledger.errors import LedgerError
+from ledger.evaluation.facts import RECORD_LINK, REPAIR
 from ledger.evaluation.indicators import IndicatorFile, load_indicators
 from ledger.evaluation.model import ModelDocument, parse_model
 from ledger.evaluation.portrait import PortraitEvaluator
@@ -51,6 +59,7 @@ __all__ = [
     "ChainModel",
     "EvaluationsResult",
     "ModelAt",
+    "RecordLog",
     "apply_model",
     "check_evaluations",
     "evaluation_entries",
@@ -201,15 +210,19 @@ def check_evaluations(
     findings: list[Finding],
     *,
     separator: bytes,
+    record_log: RecordLog,
     indicators: IndicatorFile | None = None,
 ) -> EvaluationsResult:
     """Steps 6.1-6.4 for each (trail index, evaluation payload); `separator` is the EIP-712
-    domain separator of evaluation requests (`evaluation_separator`)."""
+    domain separator of evaluation requests (`evaluation_separator`); `record_log` the
+    credit-record log, against which each entry's inputs are held to the subject's whole
+    releasable set at the record-log size it names (`ledger.audit.evaluation_inputs`)."""
     indicators = indicators or load_indicators()  # the packaged file; its hash is checked per model
     portraits = PortraitEvaluator(indicators)
     documents = {_sha256_canonical(m.document): m.document for m in models}
     opened = {(v.record_id, v.version): v for v in records if v.opening is not None}
     result = EvaluationsResult()
+    complete = check_complete(entries, record_log, set(indicators.categories()), findings)
     for index, payload in entries:
         result.checked += 1
         result.indices.append(index)
@@ -222,7 +235,8 @@ def check_evaluations(
 
         try:
             _check_request(payload, separator, finding)
-            if _check_one(payload, documents, opened, model_at, indicators, portraits, finding):
+            recomputed = _check_one(payload, documents, opened, model_at, indicators, portraits, finding)
+            if recomputed and index in complete:
                 result.recomputed += 1
         except (KeyError, TypeError, ValueError, LedgerError) as exc:
             finding(Step.EVALUATION_RESULT, f"evaluation entry cannot be recomputed: {exc!r}")
@@ -295,10 +309,20 @@ def _check_one(
                     payload["subject"], doc.get("subject"))  # fmt: skip
     if len(views) != len(inputs):
         return False
+    # the conduct facts named (held to the record log's state at n in 6.2), as the core reads them
+    category = {v.record_id: v.category for v in views}
+    facts = list(payload.get("facts", []))
+    for f in facts:
+        fields: dict[str, Any] = {"status": str(f["status"]), RECORD_LINK: str(f["record_id"])}
+        if f["kind"] == REPAIR:
+            fields["category"] = category.get(str(f["record_id"]))
+        views.append(
+            PlainRecord(str(f["id"]), str(f["kind"]), date.fromisoformat(str(f["filed_on"])), fields)
+        )
     # 6.3 the result
     as_of = date.fromisoformat(str(payload["as_of"]))
     portrait = portraits.evaluate(views, as_of)
-    named = sorted((r, v) for r, v, _ in inputs)
+    named = sorted([(r, v) for r, v, _ in inputs] + [(str(f["id"]), 1) for f in facts])
     if list(portrait.inputs) != named:
         finding(Step.EVALUATION_RESULT, "the portrait does not read exactly the inputs named",
                 named, list(portrait.inputs))  # fmt: skip

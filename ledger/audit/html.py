@@ -161,6 +161,19 @@ def _records(r: dict[str, Any]) -> str:
     )
 
 
+def _evaluations(r: dict[str, Any]) -> str:
+    ev = r.get("evaluations") or {"run": False, "checked": 0, "recomputed": 0}
+    if not ev["run"]:
+        return '<p class="muted">Not recomputed in this run (step 6 needs the chain).</p>'
+    return _table(
+        ("", ""),
+        [
+            ("evaluations checked (step 6)", ev["checked"]),
+            ("recomputed from their inputs, complete, with no finding", ev["recomputed"]),
+        ],
+    )
+
+
 def _refusals(r: dict[str, Any]) -> str:
     ref = r["refusals"]
     by_event = _table(
@@ -206,6 +219,7 @@ def render_html(report: dict[str, Any]) -> str:
         f"<h2>Logs and on-chain checkpoints</h2>{_logs(report)}"
         f"<h2>Releases (access trail)</h2>{_access(report)}"
         f"<h2>Credit records</h2>{_records(report)}"
+        f"<h2>Credit evaluations (recomputed)</h2>{_evaluations(report)}"
         f"<h2>Refusals (platform audit records)</h2>{_refusals(report)}"
         "</body></html>\n"
     )

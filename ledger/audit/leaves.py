@@ -385,7 +385,7 @@ def parse_evaluation_authorization(index: int, payload: dict[str, Any]) -> Acces
         raise PayloadProblem("inputs", "a list", inputs)
     return AccessEntry(
         index=index,
-        institution=_address(payload, "institution", checksummed=False),
+        institution=_address(payload, "institution", checksummed=True),
         subject=_text(payload, "subject"),
         categories=categories,
         purpose=_uint256(payload, "purpose"),

@@ -153,6 +153,14 @@ def _rate(count: int, seconds: float) -> float | None:
     return round(count / seconds, 1) if seconds > 0 else None
 
 
+def _evaluations(result: OfflineResult) -> dict[str, Any]:
+    """Step 6: the evaluations of the trail checked, and those recomputed without a finding."""
+    done = result.evaluations
+    if done is None:
+        return {"run": False, "checked": 0, "recomputed": 0}
+    return {"run": True, "checked": done.checked, "recomputed": done.recomputed}
+
+
 def _performance(result: OfflineResult) -> dict[str, Any]:
     s = result.seconds
     entries = sum(log.served for log in result.logs.values())
@@ -208,6 +216,7 @@ def build_report(
             "openings_checked": result.records.openings,
             "checked": result.records.checked,
         },
+        "evaluations": _evaluations(result),
         "refusals": _refusals(export),
         "findings_by_step": dict(sorted(by_step.items())),
         "findings": [f.to_json() for f in findings],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ledger.audit.chain import ChainSnapshot
+from ledger.audit.evaluations import EvaluationsResult
 from ledger.audit.findings import Finding
 from ledger.audit.verify_access import AccessResult
 from ledger.audit.verify_logs import LogResult
@@ -23,3 +24,5 @@ class OfflineResult:
     access: AccessResult
     records: RecordsResult
     seconds: dict[str, float] = field(default_factory=dict)
+    #: step 6, once run (`Verifier.recompute_evaluations`); None: not run (offline steps only)
+    evaluations: EvaluationsResult | None = None

@@ -30,9 +30,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from ledger.audit.catalogue import content_hash
 from ledger.audit.chain import ChainReader, ChainSnapshot
+from ledger.audit.evaluation_inputs import RecordLog
 from ledger.audit.evaluations import (
     EvaluationsResult,
     check_evaluations,
@@ -286,7 +288,7 @@ class Verifier:
             max_block_age=self._options.max_block_age_seconds,
         )
         result.seconds["chain"] = chain_seconds
-        self.recompute_evaluations(export, result)
+        result.evaluations = self.recompute_evaluations(export, result)
         checks = self.confirm(result)
         result.seconds["total"] = time.perf_counter() - started
         return build_report(
@@ -304,6 +306,20 @@ class Verifier:
         trail = [(e.seq, e.leaf) for e in export.entries.get(ACCESS_TRAIL_LOG, [])]
         model_at = model_reader(self._chain.rpc.call, self._deployment.addresses.model_registry)
         registry = self._deployment.addresses.model_registry
+        catalogues = {content_hash(c.document): c.document for c in export.catalogues}
+        published = [e for e in result.snapshot.events if e.name == "CataloguePublished"]
+
+        def catalogue_at(block: int) -> Mapping[str, Any] | None:
+            """The catalogue document in force at `block`: the last one published by then."""
+            found = [e for e in published if e.block <= block]
+            return catalogues.get(bytes(found[-1].args["contentHash"])) if found else None
+
+        record_log = RecordLog(
+            leaves=result.logs[CREDIT_RECORDS_LOG].leaves,
+            anchored=result.snapshot.checkpoints.get(CREDIT_RECORDS_LOG, ()),
+            versions=export.records,
+            catalogue_at=catalogue_at,
+        )
         checked = check_evaluations(
             evaluation_entries(trail),
             export.records,
@@ -311,6 +327,7 @@ class Verifier:
             model_at,
             result.findings,
             separator=evaluation_separator(self._deployment.chain_id, registry),
+            record_log=record_log,
         )
         result.seconds["evaluations"] = time.perf_counter() - started
         return checked

@@ -16,6 +16,7 @@ from ledger.chain.consents import ConsentsContract
 from ledger.chain.deploy import ContractAddresses
 from ledger.chain.membership import MembershipContract
 from ledger.chain.model_registry import ModelRegistryContract
+from ledger.chain.publications import PublicationsContract
 from ledger.chain.signed_acts import SignedActsContract
 
 __all__ = ["Contracts"]
@@ -29,6 +30,7 @@ class Contracts:
     consents: ConsentsContract
     checkpoints: CheckpointsContract
     model_registry: ModelRegistryContract
+    publications: PublicationsContract
 
     @classmethod
     def bind(cls, client: ChainClient, addresses: ContractAddresses) -> Contracts:
@@ -40,10 +42,17 @@ class Contracts:
             consents=ConsentsContract(client, addresses.consents),
             checkpoints=CheckpointsContract(client, addresses.checkpoints),
             model_registry=ModelRegistryContract(client, addresses.model_registry),
+            publications=PublicationsContract(client, addresses.publications),
         )
 
     def signed_acts(self) -> tuple[SignedActsContract, ...]:
         """The contracts besides Membership that take members' signed acts through
         `SignedActions`, in the order their nonces are listed (Membership's acts and nonces
         have a service of their own, `ledger.services.membership`)."""
-        return (self.agreements, self.consents, self.catalogue_registry, self.model_registry)
+        return (
+            self.agreements,
+            self.consents,
+            self.catalogue_registry,
+            self.model_registry,
+            self.publications,
+        )

@@ -19,7 +19,10 @@ from ledger.chain.client import ChainClient
 from ledger.errors import LedgerError
 
 #: deployment order; each entry's constructor arguments are built in `deploy_all`
-CONTRACTS = ("Membership", "Agreements", "CatalogueRegistry", "Consents", "Checkpoints", "ModelRegistry")
+CONTRACTS = (
+    "Membership", "Agreements", "CatalogueRegistry", "Consents", "Checkpoints", "ModelRegistry",
+    "Publications",
+)  # fmt: skip
 
 
 class ManifestMismatch(LedgerError):
@@ -50,6 +53,7 @@ class ContractAddresses:
     consents: str
     checkpoints: str
     model_registry: str
+    publications: str
 
     @classmethod
     def from_names(cls, by_name: Mapping[str, str]) -> ContractAddresses:
@@ -126,6 +130,7 @@ def deploy_all(client: ChainClient, governance: Governance) -> Deployment:
     )
     addr["Checkpoints"] = client.deploy("Checkpoints", addr["Membership"])
     addr["ModelRegistry"] = client.deploy("ModelRegistry", addr["Membership"])
+    addr["Publications"] = client.deploy("Publications", addr["Membership"])
     return Deployment(
         chain_id=client.chain_id(),
         block=first_block,

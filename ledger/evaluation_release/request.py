@@ -26,6 +26,7 @@ from ledger.domain.identifiers import validate_uscc
 from ledger.errors import InvalidInput
 from ledger.release.request import (
     MAX_AGREEMENT_ID,
+    RELEASE_NONCE_PREFIX,
     check_signature_form,
     domain_separator,
     parse_signed_wire,
@@ -35,8 +36,9 @@ from ledger.request_auth import Unauthenticated
 DOMAIN_NAME = "credit-ledger EvaluationRequest"
 DOMAIN_VERSION = "1"
 DEFAULT_VALIDITY_SECONDS = 120
-#: the nonce's namespace in the request-nonce table (a data request's is `data:`)
-NONCE_PREFIX = "evaluation:"
+#: the nonce's namespace in the request-nonce table: the data requests' own, so a nonce an
+#: institution spent on either kind of request refuses the other (`release_nonce`)
+NONCE_PREFIX = RELEASE_NONCE_PREFIX
 
 
 def evaluation_domain(chain_id: int, model_registry_address: str) -> dict[str, Any]:

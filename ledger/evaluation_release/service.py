@@ -10,12 +10,16 @@ An institution's signed evaluation request goes, failing closed at every step, t
    derived result never involves raw values); the model is checked active at B too, and
    B must be fresh (as for a release);
 4. in the access trail's transaction: the request's nonce spent (a replay is refused),
-   the subject's current records of those categories read, the portrait computed from
+   the credit-record log held still (`held_size`: no record, objection or repair can be
+   appended until the transaction ends) and its size n read, the subject's current
+   records of those categories read, the portrait computed from
    those the release rules let out (repaired records and dishonesty records past their
    publicity are never read, nor facts about them), the score made from it with the
    approved model document - or, short of data, the dimensions missing named - and the
    trail entry appended: model version and hashes, the record versions read (the leaves
-   of the inputs, each with its dispute flag as read), the output's hash with its score
+   of the inputs, each with its dispute flag as read), the record-log size n they were
+   read at (the auditor holds the inputs to the subject's whole releasable set among the
+   log's first n entries), the output's hash with its score
    and grade, block B, grant and the signed request - what the auditor needs to recompute
    the answer from the opened records (`ledger.audit.verify_evaluations`);
 5. only after that commit, the answer.
@@ -23,9 +27,10 @@ An institution's signed evaluation request goes, failing closed at every step, t
 Every refusal is written to the MLPS audit records before the caller hears of it, and
 nothing is computed for a refused request.
 
-Credit-conduct facts (commitments, objections, repairs) are not read by this path yet:
-the conduct dimension of an evaluated portrait is empty, which the scorecard scores as
-its missing bins.
+Credit-conduct facts: the subject's objections and repair applications are read with its
+records, each covered by its record's category (`conduct.py`) and named in the trail
+entry; credit commitments (public, on chain) are not read yet, so their indicators are
+missing, which the scorecard scores as their missing bins.
 """
 
 from __future__ import annotations
@@ -37,40 +42,48 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from ledger.chain.authorize_call import AuthorizeCaller
-from ledger.chain.consents import AuthorizationQuery, Decision, Reason
+from ledger.chain.consents import AuthorizationQuery, Decision
 from ledger.chain.eip712 import Signed
-from ledger.chain.errors import ChainStale, ContractRevert
+from ledger.chain.errors import ContractRevert
 from ledger.chain.membership import Member, uscc_hash
 from ledger.chain.model_registry import ModelCaller, ModelRegistryContract, ModelStatus, ModelVersion
 from ledger.domain.catalogue import Catalogue, CatalogueError
-from ledger.domain.log_names import ACCESS_TRAIL_LOG
+from ledger.domain.log_names import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
 from ledger.domain.publicity import publication_ended
 from ledger.errors import InvalidInput, LedgerError, NotAuthorized, NotFound, Unavailable
 from ledger.evaluation.guidance import guidance
+from ledger.evaluation.monitoring import WARNING, stability
 from ledger.evaluation.portrait import Portrait, PortraitEvaluator
-from ledger.evaluation.records import RecordView
+from ledger.evaluation.records import PlainRecord, RecordView
 from ledger.evaluation.scoring import Scorer
+from ledger.evaluation_release.conduct import conduct_facts, conduct_facts_of, fact_json
 from ledger.evaluation_release.documents import ModelDocuments, StoredModel
 from ledger.evaluation_release.request import (
-    NONCE_PREFIX,
     EvaluationRequestMessage,
     check_evaluation_fields,
     evaluation_request_to_json,
     verify_evaluation_request,
 )
 from ledger.logs.canonical_json import canonical_json
-from ledger.logs.store import AppendedEntry
+from ledger.logs.store import AppendedEntry, held_size
+from ledger.release.outcome import ChainRefused, Receipt, Released, check_fresh
 from ledger.release.reader import CurrentRecord, RecordReader
+from ledger.release.request import release_nonce
 from ledger.release.trail import AccessTrail, TrailEntry, TrailTransaction, replayed
 from ledger.selfservice.context import audited, require_subject
 from ledger.services import audit_events
+from ledger.storage import driver_sql
 from ledger.storage.database import Database
 
 #: the leaf type of an evaluation in the access trail
 EVALUATION_ENTRY_TYPE = "evaluation"
 #: how many reason codes an evaluation names
 REASONS = 4
+#: enterprises whose records monitoring reads in one statement
+MONITOR_BATCH = 500
 
 
 class ModelUnknown(NotFound):
@@ -83,38 +96,17 @@ class ModelNotActive(NotAuthorized):
     code = "model_not_active"
 
 
-class EvaluationRefused(NotAuthorized):
+class EvaluationRefused(ChainRefused):
     """The chain refused the evaluation; `reason` is the contract's reason code."""
 
     code = "evaluation_refused"
-
-    def __init__(self, reason: Reason, block: int) -> None:
-        super().__init__(f"evaluation refused at block {block}: {reason.name.lower()}")
-        self.reason = reason
-        self.block = block
+    noun = "evaluation"
 
 
-@dataclass(frozen=True)
-class EvaluationReceipt:
-    log: str
-    index: int
-    leaf_hash: bytes
-    block: int
-    response_hash: bytes
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    receipt: EvaluationReceipt
-    #: the answer as RFC 8785 canonical JSON: the bytes `receipt.response_hash` covers
-    data_json: bytes
-
-    @property
-    def data(self) -> dict[str, Any]:
-        import json
-
-        data: dict[str, Any] = json.loads(self.data_json)
-        return data
+#: where the evaluation's trail entry landed, block B and the answer's hash
+EvaluationReceipt = Receipt
+#: the answer (score, grade, reasons, portrait) as canonical JSON, and its receipt
+Evaluation = Released
 
 
 def portrait_json(portrait: Portrait) -> dict[str, Any]:
@@ -156,7 +148,7 @@ class _Job:
 
     @property
     def nonce(self) -> str:
-        return NONCE_PREFIX + "0x" + self.signed.message.nonce.hex()
+        return release_nonce(self.signed.message.nonce)
 
 
 class EvaluationService:
@@ -241,12 +233,7 @@ class EvaluationService:
             int(at.timestamp()),
         )
         decision = self.authorizer.authorize(query)
-        age = int(at.timestamp()) - decision.block_timestamp
-        if age > self.max_block_age_seconds:
-            raise ChainStale(
-                f"the chain's latest block {decision.block_number} is {age} s old "
-                f"(at most {self.max_block_age_seconds} s): nothing evaluated"
-            )
+        check_fresh(decision, int(at.timestamp()), self.max_block_age_seconds, nothing="evaluated")
         if not decision.allowed:
             raise EvaluationRefused(decision.reason, decision.block_number)
         model = self._active_at(model, decision.block_number)
@@ -255,10 +242,14 @@ class EvaluationService:
         nonce = job.nonce
         with self.trail.transaction() as tx:
             fresh = tx.spend_nonces([(request.institution, nonce)])
+            # the record log held still: the records read are exactly those of its first n entries
+            size = held_size(tx.session, CREDIT_RECORDS_LOG)
             found = self.reader.current(tx.session, {request.subject}, set(categories))
+            records = found.get(request.subject, [])
+            facts = conduct_facts(tx.session, request.subject, records)
             # a replay is raised once the transaction, which then holds nothing, is closed:
             # raised inside, it would read as the trail's failure
-            logged = self._log(tx, job, found.get(request.subject, [])) if fresh()[0] else None
+            logged = self._log(tx, job, records, facts, size()) if fresh()[0] else None
         if logged is None:
             raise replayed(request.institution, nonce)
         appended, digest, data_json = logged
@@ -268,12 +259,20 @@ class EvaluationService:
         return Evaluation(receipt, data_json)
 
     def _log(
-        self, tx: TrailTransaction, job: _Job, records: list[CurrentRecord]
+        self,
+        tx: TrailTransaction,
+        job: _Job,
+        records: list[CurrentRecord],
+        facts: list[PlainRecord],
+        record_log_size: int,
     ) -> tuple[AppendedEntry, bytes, bytes]:
         """Past the nonce: portrait, score, the answer and its hash, the trail entry appended in `tx`."""
         request, model, decision = job.signed.message, job.model, job.decision
         today = job.at.date()
-        portrait = self.portraits.evaluate(records, today, withheld=lambda r: self._expired(r, today))
+        portrait = self.portraits.evaluate(
+            [*records, *facts], today, withheld=lambda r: self._expired(r, today)
+        )
+        read = set(portrait.inputs)
         answer = {
             "kind": EVALUATION_ENTRY_TYPE,
             "subject": request.subject,
@@ -300,8 +299,17 @@ class EvaluationService:
             "level": job.level,
             "block": decision.block_number,
             "as_of": today.isoformat(),
+            # the credit-record log's size the records were read at: the auditor holds the
+            # inputs to the subject's whole releasable set among its first n entries
+            "record_log_size": record_log_size,
             "inputs": [
-                {"record_id": r, "version": v, "disputed": disputed[(r, v)]} for r, v in portrait.inputs
+                {"record_id": r, "version": v, "disputed": disputed[(r, v)]}
+                for r, v in portrait.inputs
+                if (r, v) in disputed
+            ],
+            # the conduct facts read: objections and repair applications about the inputs
+            "facts": [
+                fact_json(f) for f in sorted(facts, key=lambda f: f.record_id) if (f.record_id, 1) in read
             ],
             "status": answer["status"],
             "score": answer.get("score"),
@@ -335,7 +343,10 @@ class EvaluationService:
             today = datetime.now(UTC).date()
             with self.db.session() as session:
                 records = self.reader.current(session, {subject}, set(categories)).get(subject, [])
-            portrait = self.portraits.evaluate(records, today, withheld=lambda r: self._expired(r, today))
+                facts = conduct_facts(session, subject, records)
+            portrait = self.portraits.evaluate(
+                [*records, *facts], today, withheld=lambda r: self._expired(r, today)
+            )
             answer: dict[str, Any] = {
                 "subject": subject,
                 "model": _model_json(model, stored),
@@ -346,6 +357,51 @@ class EvaluationService:
                 answer["guidance"] = guidance(scorer, scorer.score(portrait.values)).to_json()
         audit_events.record(self.db, actor=caller, event="self.evaluation", outcome="served", detail=subject)
         return answer
+
+    def monitoring(self, caller: str, version: int, *, batch: int = MONITOR_BATCH) -> dict[str, Any]:
+        """Population stability of model `version` online (operators): PSI of the score and of
+        each indicator between the model's training population (its card) and today's - every
+        enterprise's portrait from its current records and conduct facts, read as an evaluation
+        reads them - with the grades today and a warning for each PSI past 0.25.
+
+        Aggregates only: no enterprise's portrait or score leaves. Written to the audit records.
+        """
+        with audited(self.db, caller, "model.monitor"):
+            model = self.model_version(version)
+            stored = self._stored(model)
+            scorer = self._scorer(stored)
+            categories = set(self._input_categories(model))
+            today = datetime.now(UTC).date()
+            population = []
+            with self.db.session() as session:
+                subjects = self._subjects(session, categories)
+                for start in range(0, len(subjects), batch):
+                    found = self.reader.current(session, subjects[start : start + batch], categories)
+                    facts = conduct_facts_of(session, found)
+                    for subject, records in found.items():
+                        portrait = self.portraits.evaluate(
+                            [*records, *facts.get(subject, [])], today,
+                            withheld=lambda r: self._expired(r, today),
+                        )  # fmt: skip
+                        if portrait.sufficient:
+                            population.append(portrait.values)
+            report = stability(scorer, stored.card, population)
+        detail = f"model version {version}: {len(report.warnings)} warning(s)"
+        audit_events.record(self.db, actor=caller, event="model.monitor", outcome="served", detail=detail)
+        return {
+            "model": _model_json(model, stored),
+            "status": model.status.name.lower(),
+            "as_of": today.isoformat(),
+            "warning_psi": WARNING,
+            **report.to_json(),
+        }
+
+    @staticmethod
+    def _subjects(session: Session, categories: set[str]) -> list[str]:
+        """Every enterprise with a record of `categories`."""
+        names, params = driver_sql.in_list("category", sorted(categories))
+        sql = f"SELECT DISTINCT subject FROM credit_records WHERE category IN {names} ORDER BY subject"
+        return [str(row[0]) for row in driver_sql.query(session, sql, params)]
 
     def model_version(self, version: int) -> ModelVersion:
         """Model `version` on chain whatever its status (404 `model_unknown` if never proposed)."""
@@ -441,6 +497,10 @@ class EvaluationService:
             audit_events.record(
                 self.db, actor=m.institution, event="evaluation", outcome="refused", detail=detail
             )
+
+
+def _fact_id(fact: PlainRecord) -> str:
+    return fact.record_id
 
 
 def _model_json(model: ModelVersion, stored: StoredModel) -> Mapping[str, Any]:

@@ -14,7 +14,9 @@ the RFC 9162 consistency proof from the size anchored before. Properties, and ho
    Checkpoints anchored but not yet recorded in the database (a crash between the
    receipt and the insert) are recovered from the contract's events.
 4. Fail closed on a fork: if the chain's root for an anchored size is not the root of
-   the stored entries, the worker refuses to anchor that log and says so loudly.
+   the stored tiles, or an entry about to be anchored is not the leaf its tile holds,
+   the worker refuses to anchor that log and says so loudly. Roots and proofs are read
+   from the tiles (`ledger.logs.tiles`): O(log n) reads, nothing held in memory.
 5. A chain that comes back behind (lost blocks): the checkpoints recorded here above
    the size the chain holds name transactions the chain lacks; they are forgotten (no
    proof is served against them) and the worker anchors again from the chain's size,
@@ -43,7 +45,8 @@ from ledger.errors import LedgerError, Unavailable
 from ledger.logs.leaves import check_log_name
 from ledger.logs.models import LogCheckpoint
 from ledger.logs.proofs import AnchoredCheckpoint, latest_checkpoint, record_checkpoint
-from ledger.logs.store import committed_size
+from ledger.logs.store import committed_size, leaf_hashes
+from ledger.logs.tiles import TILE_WIDTH, TileMissing
 from ledger.logs.tree import TreeCache, default_cache
 from ledger.merkle.rfc9162 import EMPTY_ROOT
 from ledger.storage.database import Database
@@ -55,6 +58,9 @@ if TYPE_CHECKING:
 __all__ = ["AnchorPolicy", "AnchorResult", "AnchorWorker", "LogForked", "start_in_background"]
 
 logger = logging.getLogger("ledger.anchor")
+
+#: entries checked against their tiles per read before anchoring (256 tiles of level 0)
+_CHECK_CHUNK = 65_536
 
 
 class LogForked(LedgerError):
@@ -261,9 +267,13 @@ class AnchorWorker:
             self._reconcile(name, state)
 
     def _anchor(self, name: str, state: _LogState, size: int) -> AnchorResult | None:
-        tree = self.cache.tree(self.db, name, size)
-        root = tree.root(size)
-        proof = tree.consistency_proof(state.anchored_size, size)
+        self._check_pending(name, state.anchored_size, size)
+        tree = self.cache.tree(self.db, name, size, cached=False)
+        try:
+            root = tree.root(size)
+            proof = tree.consistency_proof(state.anchored_size, size)
+        except TileMissing as exc:
+            raise LogForked(f"log {name}: {exc}") from exc
         lid = log_id(name)
         try:
             receipt = self.checkpoints.submit(lid, size, root, proof)
@@ -286,6 +296,25 @@ class AnchorWorker:
         logger.info("log %s: anchored %d -> %d in block %d", name, result.previous_size, size, block)
         return result
 
+    def _check_pending(self, name: str, start: int, stop: int) -> None:
+        """Refuse to anchor entries whose leaf hashes are not the tiles' (O(stop - start), in chunks).
+
+        The tiles are what gets anchored; an entry rewritten after its append would no
+        longer be provable, so it is caught here, before the chain vouches for it."""
+        reader = self.cache.reader(self.db)
+        for lo in range(start, stop, _CHECK_CHUNK):
+            hi = min(stop, lo + _CHECK_CHUNK)
+            with self.db.session() as session:
+                hashes = leaf_hashes(session, name, lo, hi)
+            first, last = lo // TILE_WIDTH, (hi - 1) // TILE_WIDTH
+            tiles = reader.fetch(name, {(0, i) for i in range(first, last + 1)}, cached=False)
+            for seq, digest in enumerate(hashes, lo):
+                index, offset = divmod(seq, TILE_WIDTH)
+                if tiles.get((0, index), b"")[offset * 32 : offset * 32 + 32] != digest:
+                    raise LogForked(
+                        f"log {name}: stored entry {seq} does not match the leaf hash in its tile"
+                    )
+
     def _reconcile(self, name: str, state: _LogState) -> None:
         """Make the worker's and the database's view of log `name` match the chain."""
         lid = log_id(name)
@@ -303,11 +332,15 @@ class AnchorWorker:
             raise LogForked(
                 f"log {name}: the chain anchors {on_chain.size} entries, the database holds {committed}"
             )
-        tree = self.cache.tree(self.db, name, on_chain.size)
-        if tree.root(on_chain.size) != on_chain.root:
+        tree = self.cache.tree(self.db, name, on_chain.size, cached=False)
+        try:
+            stored_root = tree.root(on_chain.size)
+        except TileMissing as exc:
+            raise LogForked(f"log {name}: {exc}") from exc
+        if stored_root != on_chain.root:
             raise LogForked(
                 f"log {name}: anchored root {on_chain.root.hex()} at size {on_chain.size} is not the root "
-                f"{tree.root(on_chain.size).hex()} of the stored entries"
+                f"{stored_root.hex()} of the stored tiles"
             )
         if recorded is not None and recorded.size > on_chain.size:
             self._forget_lost(name, recorded.size, on_chain.size)
@@ -341,7 +374,7 @@ class AnchorWorker:
     def _recover_checkpoints(self, name: str, size: int, root: bytes, known: int) -> None:
         """Record checkpoints found on chain but missing here (crash between receipt and insert)."""
         events = self.checkpoints.history(log_id(name), from_block=self.from_block)
-        tree = self.cache.tree(self.db, name, size)
+        tree = self.cache.tree(self.db, name, size, cached=False)
         found = False
         with self.db.session() as session:
             for event in events:

@@ -3,11 +3,12 @@
 A proof is only worth something against a root the prover cannot change, so inclusion
 proofs are built against the latest checkpoint anchored on chain (never the live tree),
 and the checkpoint's transaction is named so a verifier can find it on chain. Before a
-proof is handed out, the cached tree's root at the checkpoint size is compared with the
-anchored root: a mismatch means the stored log is not the anchored one, and nothing is
-served (fail closed). Nor is one served while the chain watch (`ledger.services.chain_watch`)
-finds the chain behind: the checkpoint's transaction may be among the lost blocks until
-the anchoring worker has re-anchored from what the chain holds.
+proof is handed out, the path read from the tiles (`ledger.logs.tiles`) is verified
+against the anchored root with the entry's leaf hash: a failure means the stored log is
+not the anchored one, and nothing is served (fail closed). Nor is one served while the
+chain watch (`ledger.services.chain_watch`) finds the chain behind: the checkpoint's
+transaction may be among the lost blocks until the anchoring worker has re-anchored from
+what the chain holds.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.logs.leaves import check_log_name
 from ledger.logs.models import LogCheckpoint, LogEntry
 from ledger.logs.store import LogCorrupted, committed_size
+from ledger.logs.tiles import TileMissing
 from ledger.logs.tree import TreeCache, default_cache
-from ledger.merkle.rfc9162 import MerkleTree, hash_leaf
+from ledger.merkle.rfc9162 import MerkleError, hash_leaf, verify_inclusion
 from ledger.storage.database import Database, DatabaseUnavailable
 
 __all__ = [
@@ -167,25 +169,36 @@ class LogProofs:
         with self.db.session() as session:
             return committed_size(session, name)
 
-    def _anchored_tree(
+    def _anchored_path(
         self, name: str, checkpoint: AnchoredCheckpoint, index: int, leaf_hash: bytes
-    ) -> MerkleTree:
-        """A tree whose root at the checkpoint size is the anchored root and whose leaf
-        `index` is `leaf_hash`; the cache is used as is first, rebuilt once on a mismatch."""
-        tree = self.cache.cached(self.db, name, checkpoint.size)
-        if tree is not None and _matches(tree, checkpoint, index, leaf_hash):
-            return tree
-        self.cache.forget(self.db, name)
-        tree = self.cache.tree(self.db, name, checkpoint.size)
-        computed = tree.root(checkpoint.size)
+    ) -> list[bytes]:
+        """The audit path of `index` at the checkpoint's size, read from tiles and checked
+        against the anchored root before it is handed out; read again without the cache of
+        full tiles once if it fails, then refused (`LogCorrupted`) naming what disagrees."""
+        reader = self.cache.reader(self.db)
+        size = checkpoint.size
+        for cached in (True, False):
+            view = reader.view(name, size, cached=cached)
+            try:
+                path = view.inclusion_proof(index, size)
+                verify_inclusion(leaf_hash, index, size, path, checkpoint.root)
+            except (TileMissing, MerkleError):
+                reader.forget()
+                continue
+            return path
+        try:
+            computed = view.root(size)
+        except TileMissing as exc:
+            raise LogCorrupted(f"log {name}: {exc}") from exc
         if computed != checkpoint.root:
             raise LogCorrupted(
-                f"log {name}: stored entries give root {computed.hex()} at size {checkpoint.size}, "
+                f"log {name}: stored tiles give root {computed.hex()} at size {size}, "
                 f"the anchored root is {checkpoint.root.hex()}"
             )
-        if tree.leaf_hash(index) != leaf_hash:
-            raise LogCorrupted(f"log {name}: stored entry {index} is not the entry that was anchored")
-        return tree
+        raise LogCorrupted(
+            f"log {name}: stored entry {index} is not the entry that was anchored "
+            f"(its leaf hash is not in the tree whose root {checkpoint.root.hex()} the chain holds)"
+        )
 
     def inclusion(self, name: str, index: int) -> InclusionProof:
         """The audit path of entry `index` to the latest anchored checkpoint."""
@@ -204,13 +217,12 @@ class LogProofs:
             )
         if hash_leaf(leaf) != digest:
             raise LogCorrupted(f"log {name}: stored entry {index} does not hash to its leaf hash")
-        tree = self._anchored_tree(name, checkpoint, index, digest)
         return InclusionProof(
             log=name,
             index=index,
             leaf=leaf,
             leaf_hash=digest,
-            path=tree.inclusion_proof(index, checkpoint.size),
+            path=self._anchored_path(name, checkpoint, index, digest),
             checkpoint=checkpoint,
         )
 
@@ -246,9 +258,9 @@ class LogProofs:
         size = self.size(name)
         if second > size:
             raise InvalidInput(f"log {name} has {size} entries; no tree of size {second}")
-        tree = self.cache.tree(self.db, name, second)
-        return tree.root(first), tree.root(second), tree.consistency_proof(first, second)
-
-
-def _matches(tree: MerkleTree, checkpoint: AnchoredCheckpoint, index: int, leaf_hash: bytes) -> bool:
-    return tree.root(checkpoint.size) == checkpoint.root and tree.leaf_hash(index) == leaf_hash
+        # not from cached tiles: no anchored root checks this answer (the inclusion path's does)
+        tree = self.cache.tree(self.db, name, second, cached=False)
+        try:
+            return tree.root(first), tree.root(second), tree.consistency_proof(first, second)
+        except TileMissing as exc:
+            raise LogCorrupted(f"log {name}: {exc}") from exc

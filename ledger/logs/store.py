@@ -9,6 +9,11 @@ releases its sequence numbers with everything else: no gap, no duplicate.
 
 Take the lock *before* reading anything the append depends on (e.g. whether a record
 already exists): reads made after it see every earlier writer's committed rows.
+
+The locked head row also carries the tree's frontier, so an append writes the tiles its
+entries complete or extend (`ledger.logs.tiles`, `ledger.logs.tile_store`) in the same
+transaction, under the same lock, without reading a tile: the round trips of an append
+are the ones it had before.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from sqlalchemy.orm import Session
 from ledger.errors import Unavailable
 from ledger.logs.leaves import check_log_name, encode_leaf
 from ledger.logs.models import LogEntry, LogHead
+from ledger.logs.tile_store import write_tiles
+from ledger.logs.tiles import FrontierError, extend
 from ledger.merkle.rfc9162 import hash_leaf
 from ledger.storage import driver_sql
 from ledger.storage.bulk import bulk_insert
@@ -33,6 +40,7 @@ __all__ = [
     "LogWriter",
     "committed_size",
     "entry",
+    "held_size",
     "leaf_hashes",
     "open_for_append",
 ]
@@ -41,9 +49,11 @@ _ENTRIES = cast(Table, LogEntry.__table__)  # Core inserts: the ORM bulk path is
 
 
 # Sent to the driver (`storage.driver_sql`): every release batch and ingestion runs them.
-_HEAD = "SELECT size FROM log_heads WHERE name = :log_name"
-_ENSURE_HEAD = "INSERT INTO log_heads (name, size) VALUES (:log_name, 0) ON CONFLICT DO NOTHING"
-_SET_HEAD = "UPDATE log_heads SET size = :new_size WHERE name = :log_name"
+_HEAD = "SELECT size, frontier FROM log_heads WHERE name = :log_name"
+_ENSURE_HEAD = (
+    "INSERT INTO log_heads (name, size, frontier) VALUES (:log_name, 0, :empty) ON CONFLICT DO NOTHING"
+)
+_SET_HEAD = "UPDATE log_heads SET size = :new_size, frontier = :frontier WHERE name = :log_name"
 
 _LEAF_HASHES = text(
     "SELECT leaf_hash FROM log_entries WHERE log_name = :name AND seq >= :start AND seq < :stop ORDER BY seq"
@@ -78,17 +88,19 @@ def _begin_write(session: Session) -> None:
 class LogWriter:
     """Appends to one log within the transaction that opened it (see `open_for_append`)."""
 
-    def __init__(self, session: Session, name: str, head: Callable[[], int]) -> None:
+    def __init__(self, session: Session, name: str, head: Callable[[], tuple[int, bytes]]) -> None:
         self._session = session
         self.name = name
         self._head = head
         self._size: int | None = None
+        self._frontier = b""
 
     @property
     def size(self) -> int:
         """The log's size including what this transaction appended so far."""
         if self._size is None:
-            self._size = self._head()  # the locked head, read when first needed (see open_for_append)
+            # the locked head, read when first needed (see open_for_append)
+            self._size, self._frontier = self._head()
         return self._size
 
     def append(self, items: Sequence[tuple[str, Mapping[str, Any]]]) -> list[AppendedEntry]:
@@ -104,9 +116,16 @@ class LogWriter:
             digest = hash_leaf(leaf)
             appended.append(AppendedEntry(seq, leaf, digest))
             rows.append({"log_name": self.name, "seq": seq, "leaf": leaf, "leaf_hash": digest})
+        try:
+            frontier, tiles = extend(start, self._frontier, [a.leaf_hash for a in appended])
+        except FrontierError as exc:
+            raise LogCorrupted(f"log {self.name}: {exc}") from exc
         bulk_insert(self._session, _ENTRIES, rows)
-        self._size = start + len(items)
-        driver_sql.execute(self._session, _SET_HEAD, {"log_name": self.name, "new_size": self._size})
+        write_tiles(self._session, self.name, tiles)
+        self._size, self._frontier = start + len(items), frontier
+        driver_sql.execute(
+            self._session, _SET_HEAD, {"log_name": self.name, "new_size": self._size, "frontier": frontier}
+        )
         return appended
 
 
@@ -130,17 +149,35 @@ def open_for_append(session: Session, name: str) -> LogWriter:
     params = {"log_name": name}
     locked = driver_sql.query_deferred(session, _locked_head(session), params)
 
-    def head() -> int:
+    def head() -> tuple[int, bytes]:
         rows = locked()
         if not rows:
-            driver_sql.execute(session, _ENSURE_HEAD, params)
+            driver_sql.execute(session, _ENSURE_HEAD, {**params, "empty": b""})
             rows = driver_sql.query(session, _locked_head(session), params)
-        return int(rows[0][0])
+        return int(rows[0][0]), bytes(rows[0][1])
 
     writer = LogWriter(session, name, head)
     if not driver_sql.in_pipeline(session):
         _ = writer.size  # takes the lock now
     return writer
+
+
+def held_size(session: Session, name: str) -> Callable[[], int]:
+    """Hold log `name` still for the rest of the transaction; its size when the returned
+    function is called.
+
+    A reader's lock: on PostgreSQL the head row is locked `FOR SHARE`, which waits for a
+    writer holding it and keeps any new writer (`open_for_append` locks it `FOR UPDATE`) out
+    until this transaction ends, so the statements sent after this one see exactly the
+    log's first `size` entries and the rows written with them. On SQLite the caller's
+    transaction must hold the database's write lock already (`driver_sql.transaction`
+    begins IMMEDIATE), which keeps every writer out. Sent at once (pipeline mode: its
+    answer shares the round trip of what follows); a log never written has size 0.
+    """
+    check_log_name(name)
+    sql = _HEAD + (" FOR SHARE" if driver_sql.is_postgres(session) else "")
+    rows = driver_sql.query_deferred(session, sql, {"log_name": name})
+    return lambda: int(next(iter(rows()), (0,))[0])
 
 
 def committed_size(session: Session, name: str) -> int:

@@ -1,73 +1,54 @@
-"""A per-process cache of each log's Merkle tree, extended from the table as it grows.
+"""Each log's Merkle tree as this process sees it: read from tiles, never held whole.
 
-Proofs must cost O(log n) even at 10^6 entries, so each process keeps a `MerkleTree`
-(about 64 bytes a leaf) per (database, log) and loads only the leaf hashes it has not
-seen. Before use the cache checks its last leaf against the table: if the table was
-replaced (a restore, a test that emptied it) the tree is rebuilt rather than trusted.
+A `TreeCache` hands out `TileView`s (`ledger.logs.tiles`) over the tiles stored with
+the entries (`ledger.logs.tile_store`), so a root or a proof at any size reads O(log n)
+tiles, a cold start reads nothing, and memory is bounded by the cache of full tiles
+(32 MiB per database at most), whatever the logs' size. It keeps the name and the
+calls of the in-memory cache it replaced (`tree`, `forget`).
 """
 
 from __future__ import annotations
 
 import threading
 
-from sqlalchemy import select
-
-from ledger.logs.models import LogEntry
-from ledger.logs.store import LogCorrupted, committed_size, leaf_hashes
-from ledger.merkle.rfc9162 import MerkleTree
+from ledger.logs.store import LogCorrupted, committed_size
+from ledger.logs.tile_store import TileReader
+from ledger.logs.tiles import TileView
 from ledger.storage.database import Database
 
 __all__ = ["TreeCache", "default_cache"]
 
-_LOAD_CHUNK = 200_000
-
 
 class TreeCache:
-    """Merkle trees of the logs, shared by every thread of the process."""
+    """Tile readers of the logs' databases, shared by every thread of the process."""
 
     def __init__(self) -> None:
-        self._trees: dict[tuple[str, str], MerkleTree] = {}
+        self._readers: dict[str, TileReader] = {}
         self._lock = threading.Lock()
 
-    def tree(self, db: Database, name: str, size: int | None = None) -> MerkleTree:
-        """The tree of log `name` holding at least `size` leaves (default: every committed one).
-
-        The returned tree may hold more leaves than asked for; callers pass the size they
-        mean to `root`/`inclusion_proof`/`consistency_proof`. Raises `LogCorrupted` when
-        the table holds fewer entries than `size`.
-        """
-        key = (db.url, name)
-        with self._lock, db.session() as session:
-            tree = self._trees.get(key)
-            if tree is not None and tree.size:
-                last = session.execute(
-                    select(LogEntry.leaf_hash).where(LogEntry.log_name == name, LogEntry.seq == tree.size - 1)
-                ).scalar_one_or_none()
-                if last is None or bytes(last) != tree.leaf_hash(tree.size - 1):
-                    tree = None  # the table changed under us: rebuild from scratch
-            if tree is None:
-                tree = MerkleTree()
-            want = committed_size(session, name) if size is None else size
-            while tree.size < want:
-                stop = min(want, tree.size + _LOAD_CHUNK)
-                tree.extend(leaf_hashes(session, name, tree.size, stop))
-            self._trees[key] = tree
-        if tree.size < want:  # pragma: no cover - leaf_hashes raises first
-            raise LogCorrupted(f"log {name} has {tree.size} entries, {want} needed")
-        return tree
-
-    def cached(self, db: Database, name: str, size: int) -> MerkleTree | None:
-        """The cached tree if it already holds `size` leaves, without touching the database.
-
-        For hot paths that check the result against an anchored root anyway (and call
-        `tree` to rebuild when that check fails)."""
+    def reader(self, db: Database) -> TileReader:
         with self._lock:
-            tree = self._trees.get((db.url, name))
-        return tree if tree is not None and tree.size >= size else None
+            reader = self._readers.get(db.url)
+            if reader is None:
+                reader = self._readers[db.url] = TileReader(db)
+            return reader
+
+    def tree(self, db: Database, name: str, size: int | None = None, *, cached: bool = True) -> TileView:
+        """The tree of log `name` at sizes up to `size` (default: every committed entry).
+
+        Raises `LogCorrupted` when fewer than `size` entries are committed.
+        """
+        with db.session() as session:
+            committed = committed_size(session, name)
+        want = committed if size is None else size
+        if want > committed:
+            raise LogCorrupted(f"log {name} has {committed} entries, {want} needed")
+        return self.reader(db).view(name, want, cached=cached)
 
     def forget(self, db: Database, name: str) -> None:
-        with self._lock:
-            self._trees.pop((db.url, name), None)
+        """Read the tiles afresh from now on (a cached tile proved wrong)."""
+        del name  # tiles are cached per database; one wrong tile casts doubt on all of them
+        self.reader(db).forget()
 
 
 _DEFAULT = TreeCache()

@@ -39,6 +39,16 @@ DEFAULT_MAX_LIFETIME_SECONDS = 3600
 MAX_AGREEMENT_ID = 2**48 - 1
 #: signatures with s above this are refused (EIP-2), as OpenZeppelin's ECDSA does
 SECP256K1_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+#: the one namespace, in the request-nonce table, of the nonces an institution signs into
+#: the requests that release its subjects' data or a result derived from it (data
+#: requests and evaluation requests alike): a nonce spent by either refuses the other, as
+#: the auditor holds nonces unique across the access trail (step 4.4)
+RELEASE_NONCE_PREFIX = "data:"
+
+
+def release_nonce(nonce: bytes) -> str:
+    """A signed release request's nonce as the request-nonce table keeps it (with its signer)."""
+    return RELEASE_NONCE_PREFIX + "0x" + nonce.hex()
 
 
 def request_domain(chain_id: int, consents_address: str) -> dict[str, Any]:

@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
@@ -50,21 +49,22 @@ from typing import Any
 from ledger.batching import BatchWorker
 from ledger.bounded_cache import BoundedCache
 from ledger.chain.authorize_call import AuthorizeCaller
-from ledger.chain.consents import AuthorizationQuery, Decision, Reason
+from ledger.chain.consents import AuthorizationQuery, Decision
 from ledger.chain.eip712 import Signed
-from ledger.chain.errors import ChainStale
 from ledger.chain.membership import uscc_hash
 from ledger.domain.catalogue import Catalogue, CatalogueError, default_catalogue
 from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.domain.masking import mask_record
 from ledger.domain.publicity import publication_ended
-from ledger.errors import InvalidInput, LedgerError, NotAuthorized, Unavailable
+from ledger.errors import InvalidInput, LedgerError, Unavailable
 from ledger.logs.canonical_json import canonical_json
+from ledger.release.outcome import ChainRefused, Receipt, Released, check_fresh
 from ledger.release.reader import CurrentRecord, RecordReader
 from ledger.release.request import (
     DEFAULT_MAX_LIFETIME_SECONDS,
     DataRequestMessage,
     check_request_fields,
+    release_nonce,
     request_to_json,
     verify_data_request,
 )
@@ -82,38 +82,15 @@ RELEASE_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_BLOCK_AGE_SECONDS = 30
 
 
-class ReleaseRefused(NotAuthorized):
+class ReleaseRefused(ChainRefused):
     """The chain refused the release; `reason` is the contract's reason code."""
 
     code = "release_refused"
-
-    def __init__(self, reason: Reason, block: int) -> None:
-        super().__init__(f"release refused at block {block}: {reason.name.lower()}")
-        self.reason = reason
-        self.block = block
+    noun = "release"
 
 
-@dataclass(frozen=True)
-class Receipt:
-    log: str
-    index: int
-    leaf_hash: bytes
-    block: int
-    response_hash: bytes
-
-
-@dataclass(frozen=True)
-class Release:
-    receipt: Receipt
-    #: the released data as RFC 8785 canonical JSON: the bytes `receipt.response_hash`
-    #: covers, which the API sends as they are
-    data_json: bytes
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The released data: subject, block B and the records, as a fresh object."""
-        data: dict[str, Any] = json.loads(self.data_json)
-        return data
+#: the released data (subject, block B and the records) and its receipt
+Release = Released
 
 
 def response_hash(data: dict[str, Any]) -> bytes:
@@ -335,21 +312,12 @@ class ReleaseService:
             job.result.set_result(Release(receipt=receipt, data_json=job.data_json))
 
     def _check_fresh(self, jobs: list[_Job], decisions: list[Decision]) -> None:
-        """Refuse the batch when a decision rests on a block too old for its release's time.
-
-        The chain's latest block on an idle or lagging node can be minutes old; a decision
-        there may miss a revocation or suspension the network already holds. Expiries are
-        judged at the release's time whatever the block's (`at`), so only the block's age is
-        bounded here. The chain's state is shared by the batch, so the batch is refused:
+        """Refuse the batch when a decision rests on a block too old for its release's time
+        (`check_fresh`). The chain's state is shared by the batch, so the batch is refused:
         raised inside the trail transaction, which then keeps nothing (nonces unspent).
         """
         for job, decision in zip(jobs, decisions, strict=True):
-            age = job.at - decision.block_timestamp
-            if age > self.max_block_age_seconds:
-                raise ChainStale(
-                    f"the chain's latest block {decision.block_number} is {age} s old "
-                    f"(at most {self.max_block_age_seconds} s): nothing released"
-                )
+            check_fresh(decision, job.at, self.max_block_age_seconds, nothing="released")
 
     def _entry(self, job: _Job) -> TrailEntry:
         """The access-trail entry of a release: who, what, why, under which grant, at B."""
@@ -448,7 +416,7 @@ def _built_entry(job: _Job) -> TrailEntry:
 
 def _nonce(job: _Job) -> tuple[str, str]:
     """The (signer, nonce) pair a release spends in the access trail."""
-    return job.signed.message.institution, "data:0x" + job.signed.message.nonce.hex()
+    return job.signed.message.institution, release_nonce(job.signed.message.nonce)
 
 
 def released_json(subject: str, block: int, records: list[bytes]) -> bytes:

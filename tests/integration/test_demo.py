@@ -68,6 +68,11 @@ def test_demo_walks_the_whole_story_and_runs_again(platform_up: Up) -> None:
     assert "operator 2 approves: quorum reached" in evaluation
     assert re.search(r"receipt: access-trail #\d+, authorized at block B=\d+", evaluation)
     assert "sees its own evaluation, free" in evaluation
+    financing = section(out, "融资服务")
+    assert "white list 金水区-科技型中小企业-" in financing and "sees itself on the list since" in financing
+    assert "eligible" in financing and "✓ 已列入白名单" in financing and "✗" not in financing
+    assert re.search(r"applies: one signed grant to 郑州银行 .* → grant #\d+", financing)
+    assert "郑州银行 sees 1 application(s)" in financing
     assert "checked here (RFC 9162)" in out.split("access-trail entry #0")[-1]
     assert "done in" in out
 

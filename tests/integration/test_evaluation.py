@@ -8,6 +8,8 @@ evaluated enterprise is one of that generator's, its records ingested through th
 from __future__ import annotations
 
 import json
+import secrets
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from eth_account.signers.local import LocalAccount
 from typer.testing import CliRunner
 
 from ledger.chain.consents import RevokeMessage
+from ledger.chain.eip712 import sign
 from ledger.chain.model_registry import (
     ApproveModelProposalMessage,
     ProposeModelMessage,
@@ -39,6 +42,7 @@ from ledger.evaluation_release.request import (
 from ledger.logs.leaves import decode_leaf
 from ledger.logs.models import LogEntry
 from ledger.records.samples import sample_uscc
+from ledger.release.request import request_domain, request_to_json, sign_data_request
 from ledger.release.service import response_hash
 from ledger.release.trail import ACCESS_TRAIL_LOG
 from ledger.sdk import ApiError
@@ -280,6 +284,60 @@ def test_a_replayed_request_is_refused(ev: Evaluations) -> None:
         client.send_evaluation(forged)
     assert info.value.status == 401
     assert trail_size(ev.w.platform) == 1
+
+
+def test_one_nonce_namespace_for_data_and_evaluation_requests(ev: Evaluations) -> None:
+    """A nonce the institution spent on a data request refuses an evaluation request carrying
+    it, and the other way round: the auditor holds nonces unique across the trail (4.4)."""
+    version = ev.active()
+    ev.grant()
+    client = ev.w.sdk(ev.w.bank)
+    chain = client.chain()
+    evaluations = evaluation_domain(chain["chain_id"], chain["contracts"]["ModelRegistry"]["address"])
+    releases = request_domain(chain["chain_id"], chain["contracts"]["Consents"]["address"])
+
+    def evaluation(nonce: bytes) -> dict[str, Any]:
+        signed = sign_evaluation_request(
+            ev.w.bank, evaluations, subject=ev.subject, model_version=version, purpose=CREDIT,
+            agreement_id=ev.agreement,
+        )  # fmt: skip
+        return evaluation_request_to_json(sign(ev.w.bank, evaluations, replace(signed.message, nonce=nonce)))
+
+    def release(nonce: bytes) -> dict[str, Any]:
+        signed = sign_data_request(
+            ev.w.bank, releases, subject=ev.subject, categories=ev.inputs, purpose=CREDIT,
+            agreement_id=ev.agreement,
+        )  # fmt: skip
+        return request_to_json(sign(ev.w.bank, releases, replace(signed.message, nonce=nonce)))
+
+    first, second = secrets.token_bytes(32), secrets.token_bytes(32)
+    assert client.send_release(release(first))["data"]["subject"] == ev.subject
+    error = refused(lambda: client.send_evaluation(evaluation(first)))
+    assert (error.status, error.body["error"]) == (409, "replayed_request")
+    assert client.send_evaluation(evaluation(second))["data"]["status"] == "scored"
+    error = refused(lambda: client.send_release(release(second)))
+    assert (error.status, error.body["error"]) == (409, "replayed_request")
+    assert trail_size(ev.w.platform) == 2
+    refusals = [e for e in audit_events.recent(ev.w.platform.db, 10) if e.outcome == "refused"]
+    assert {e.event for e in refusals} >= {"evaluation", "release"}
+    assert all("replayed_request" in (e.detail or "") for e in refusals[:2])
+
+
+def test_operators_see_the_population_stability_and_its_warnings_online(ev: Evaluations) -> None:
+    version = ev.active()
+    report = ev.w.sdk(ev.w.operators[0]).model_monitoring(version)
+    assert (report["status"], report["warning_psi"], report["population"]) == ("active", 0.25, 1)
+    assert report["model"]["synthetic"] is True and report["model"]["version"] == version
+    assert {i["name"] for i in report["indicators"]} == {i.id for i in ev.trained.document.indicators}
+    assert sum(report["grades"].values()) == pytest.approx(1.0)
+    # one enterprise against the training population: the score's distribution has shifted
+    assert report["score"]["level"] == "warning" and report["score"]["psi"] > 0.25
+    assert any(w.startswith("PSI of score is") for w in report["warnings"])
+    error = refused(lambda: ev.w.sdk(ev.w.bank).model_monitoring(version))
+    assert error.status == 403
+    assert refused(lambda: ev.w.sdk(ev.w.operators[0]).model_monitoring(version + 9)).status == 404
+    served = [e for e in audit_events.recent(ev.w.platform.db, 20) if e.event == "model.monitor"]
+    assert [e.outcome for e in served] == ["refused", "served"]
 
 
 def test_too_little_data_is_named_not_scored_and_still_logged(ev: Evaluations) -> None:

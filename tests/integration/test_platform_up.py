@@ -85,6 +85,7 @@ def test_up_serves_a_ready_platform_and_restarts_with_its_state(up: Up) -> None:
         "Consents",
         "Checkpoints",
         "ModelRegistry",
+        "Publications",
     }
 
     operators = [Account.from_key(devnet_key(i)) for i in (1, 2)]  # DEVNET ONLY keys

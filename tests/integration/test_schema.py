@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 
 import ledger.chain.journal
 import ledger.evaluation_release.models
+import ledger.financing.models
 import ledger.logs.models
 import ledger.records.models
 import ledger.release.models

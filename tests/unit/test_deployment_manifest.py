@@ -20,6 +20,7 @@ def test_each_contract_has_its_field() -> None:
     assert addresses.consents == BY_NAME["Consents"]
     assert addresses.checkpoints == BY_NAME["Checkpoints"]
     assert addresses.model_registry == BY_NAME["ModelRegistry"]
+    assert addresses.publications == BY_NAME["Publications"]
     assert addresses.by_name() == BY_NAME
     assert list(addresses.by_name()) == sorted(CONTRACTS)
 

@@ -22,7 +22,7 @@ from ledger.devnet import devnet_key
 from ledger.domain.catalogue import Catalogue
 from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
-from ledger.logs.models import LogCheckpoint, LogEntry
+from ledger.logs.models import LogCheckpoint, LogEntry, LogTile
 from ledger.logs.proofs import LogProofs
 from ledger.logs.store import LogCorrupted
 from ledger.logs.tree import TreeCache
@@ -250,20 +250,43 @@ def test_a_rewritten_entry_stops_anchoring_and_proofs(
     receipts = _ingest(sdk, provider, 4)
     worker = workers(max_entries=1)
     worker.tick()
-    with platform.db.session() as session:  # someone rewrites history in the database
+    with platform.db.session() as session:  # someone rewrites anchored history in the database
         session.execute(
             update(LogEntry).where(LogEntry.seq == 2).values(leaf_hash=hash_leaf(FORGED), leaf=FORGED)
         )
     assert sdk(provider).record_proof(str(receipts[0]["record_id"]), 1)["index"] == 0  # untouched entry
     with pytest.raises(ApiError) as refused:
         sdk(provider).record_proof(str(receipts[2]["record_id"]), 1)
-    assert refused.value.status == 503 and "the anchored root is" in refused.value.message
+    assert refused.value.status == 503 and "stored entry 2 is not the entry that was anchored" in (
+        refused.value.message
+    )
     _ingest(sdk, provider, 2, start=4)
+    with platform.db.session() as session:  # and an entry not anchored yet
+        session.execute(
+            update(LogEntry).where(LogEntry.seq == 5).values(leaf_hash=hash_leaf(FORGED), leaf=FORGED)
+        )
     worker.close()
-    fresh = workers(cache=TreeCache(), max_entries=1)  # as after a restart: the tree is read from the table
+    fresh = workers(cache=TreeCache(), max_entries=1)  # as after a restart
     assert fresh.tick() == []
     fatal = fresh._state[LOG].fatal
-    assert fatal is not None and "not the root" in fatal
+    assert fatal is not None and "stored entry 5 does not match the leaf hash in its tile" in fatal
+    assert _checkpoints(platform).latest(log_id(LOG)).size == 4
+
+
+def test_a_rewritten_tile_stops_anchoring(
+    sdk: SdkFor, workers: MakeWorker, platform: Platform, provider: LocalAccount, catalogue_v1: Catalogue
+) -> None:
+    _ingest(sdk, provider, 4)
+    worker = workers(max_entries=1)
+    worker.tick()
+    with platform.db.session() as session:  # the tree itself is rewritten
+        session.execute(update(LogTile).values(hashes=hash_leaf(FORGED) * 4))
+    _ingest(sdk, provider, 2, start=4)
+    worker.close()
+    fresh = workers(cache=TreeCache(), max_entries=1)
+    assert fresh.tick() == []
+    fatal = fresh._state[LOG].fatal
+    assert fatal is not None and "is not the root" in fatal and "of the stored tiles" in fatal
     assert _checkpoints(platform).latest(log_id(LOG)).size == 4
 
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import delete, select, update
 
-from ledger.logs.models import LogEntry, LogHead
+from ledger.logs.models import LogCheckpoint, LogEntry, LogHead, LogTile
 from ledger.logs.proofs import LogProofs, record_checkpoint
 from ledger.logs.store import committed_size, open_for_append
 from ledger.logs.tree import TreeCache
@@ -67,31 +67,50 @@ def test_concurrent_writers_get_contiguous_sequence_numbers(database: Database) 
     assert [r.seq for r in rows] == every
     assert all(hash_leaf(r.leaf) == r.leaf_hash for r in rows)
     assert all(f'"seq":{r.seq},'.encode() in r.leaf for r in rows)
+    # the tiles, written by each writer in its own transaction, are the tree of what committed
+    hashes = [bytes(r.leaf_hash) for r in rows]
+    tree = TreeCache().tree(database, LOG)
+    for size in {1, len(hashes) // 3, len(hashes)}:
+        assert tree.root(size) == root(hashes[:size])
+        assert tree.inclusion_proof(size - 1, len(hashes)) == inclusion_proof(hashes, size - 1, len(hashes))
 
 
-def test_proofs_from_the_cache_equal_the_reference_and_survive_a_table_reset(database: Database) -> None:
+def _reset(db: Database) -> None:
+    """What a restore of an empty backup does to the log tables."""
+    with db.session() as session:
+        session.execute(delete(LogEntry))
+        session.execute(delete(LogTile))
+        session.execute(delete(LogCheckpoint))
+        session.execute(update(LogHead).values(size=0, frontier=b""))
+
+
+def _hashes(db: Database) -> list[bytes]:
+    with db.session() as session:
+        return [bytes(h) for h in session.scalars(select(LogEntry.leaf_hash).order_by(LogEntry.seq))]
+
+
+def test_proofs_from_tiles_equal_the_reference_and_survive_a_table_reset(database: Database) -> None:
     _append(database, 1, 37)
+    _append(database, 1, 263)  # 300: one full tile at level 0, one partial
     cache = TreeCache()
-    with database.session() as session:
-        hashes = [bytes(h) for h in session.scalars(select(LogEntry.leaf_hash).order_by(LogEntry.seq))]
+    hashes = _hashes(database)
     tree = cache.tree(database, LOG)
-    for size in (1, 2, 16, 17, 37):
+    for size in (1, 2, 16, 17, 37, 256, 257, 300):
         assert tree.root(size) == root(hashes[:size])
         assert tree.inclusion_proof(size - 1, size) == inclusion_proof(hashes, size - 1, size)
         assert tree.consistency_proof(size // 2, size) == consistency_proof(hashes, size // 2, size)
     with database.session() as session:
-        record_checkpoint(session, LOG, 37, tree.root(37), None, None)
+        record_checkpoint(session, LOG, 300, tree.root(300), None, None)
     proofs = LogProofs(database, cache)
-    proof = proofs.inclusion(LOG, 20)
-    assert proof.path == inclusion_proof(hashes, 20, 37)
+    assert proofs.inclusion(LOG, 20).path == inclusion_proof(hashes, 20, 300)  # full tile 0/0 now cached
 
-    # the table is emptied and refilled with other entries: the cache notices
-    with database.engine.begin() as conn:
-        conn.execute(delete(LogEntry))
+    # the tables are emptied and refilled with other entries: the cached full tile is caught
+    _reset(database)
+    _append(database, 2, 300)
+    other = _hashes(database)
     with database.session() as session:
-        session.execute(update(LogHead).values(size=0))
-    _append(database, 2, 5)
-    assert cache.tree(database, LOG).root(5) != tree.root(5)
+        record_checkpoint(session, LOG, 300, root(other), None, None)
+    assert proofs.inclusion(LOG, 20).path == inclusion_proof(other, 20, 300)
 
 
 def test_consistency_needs_committed_sizes(database: Database) -> None:

@@ -28,6 +28,7 @@ ADDRESSES = {
     "Consents": "0x" + "4D" * 20,
     "Checkpoints": "0x" + "5E" * 20,
     "ModelRegistry": "0x" + "6F" * 20,
+    "Publications": "0x" + "7A" * 20,
 }
 BANK = "0x" + "ab" * 20
 

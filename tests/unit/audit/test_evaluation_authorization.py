@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import rfc8785
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from ledger.audit.catalogue import content_hash
 from ledger.audit.chain import ChainSnapshot
@@ -56,7 +56,7 @@ def evaluation_leaf(seq: int, **changes: Any) -> bytes:
         "type": "evaluation",
         "seq": seq,
         "kind": "evaluation",
-        "institution": INSTITUTION,
+        "institution": to_checksum_address(INSTITUTION),  # EIP-55, as the platform writes it
         "subject": SUBJECT,
         "model_version": 1,
         "model_hash": "0x" + "22" * 32,
@@ -140,7 +140,7 @@ def test_an_evaluation_after_its_grant_was_revoked_is_unauthorized() -> None:
 
 
 def test_an_evaluation_by_an_institution_outside_the_agreement_is_unauthorized() -> None:
-    leaf = evaluation_leaf(0, institution=OTHER, request_institution=OTHER)
+    leaf = evaluation_leaf(0, institution=to_checksum_address(OTHER), request_institution=OTHER)
     findings, _ = audit(examined(leaf))
     assert steps(findings) == [(Step.AUTHORIZATION, 0, "AGREEMENT_NOT_OWNED")]
 
@@ -186,8 +186,18 @@ def test_a_malformed_evaluation_payload_is_named_in_step_4_1() -> None:
     assert [(f.step, f.what) for f in findings] == [(Step.ACCESS_PAYLOAD, "field request.nonce")]
 
 
+def test_an_evaluation_entry_names_its_institution_in_eip55_form_as_a_release_does() -> None:
+    lower = INSTITUTION.lower()
+    assert to_checksum_address(lower) != lower  # the check below would not bite otherwise
+    findings, result = audit(examined(evaluation_leaf(0, institution=lower)))
+    assert [(f.step, f.what, f.expected, f.got) for f in findings] == [
+        (Step.ACCESS_PAYLOAD, "field institution", "an EIP-55 checksummed address", repr(lower))
+    ]
+    assert result.evaluations == []
+
+
 def test_the_enterprise_itself_is_no_institution_to_evaluate_for() -> None:
-    leaf = evaluation_leaf(0, institution=ENTERPRISE, request_institution=ENTERPRISE)
+    leaf = evaluation_leaf(0, institution=to_checksum_address(ENTERPRISE), request_institution=ENTERPRISE)
     findings, _ = audit(examined(leaf))
     assert steps(findings) == [(Step.AUTHORIZATION, 0, "REQUESTER_NOT_ACTIVE_INSTITUTION")]
 

@@ -145,6 +145,7 @@ def test_a_clean_report_shows_the_verdict_and_the_summary() -> None:
         "Logs and on-chain checkpoints",
         "Releases (access trail)",
         "Credit records",
+        "Credit evaluations (recomputed)",
         "Refusals (platform audit records)",
     ]
     summary, contracts = page.tables("Summary", nested=True)

@@ -296,3 +296,20 @@ def test_both_forms_are_written_as_utf_8_whatever_the_locale() -> None:
         write(path)  # type: ignore[arg-type]
         ((_, encoding),) = path.written
         assert encoding is not None and encoding.lower() == "utf-8"
+
+
+def test_the_report_and_its_html_count_the_evaluations_checked() -> None:
+    from ledger.audit.evaluations import EvaluationsResult
+    from ledger.audit.html import render_html
+
+    export = world.export()
+    result = verify_offline(export, world.snapshot(), world.DEPLOYMENT)
+    offline = build_report(export, result, world.DEPLOYMENT, [], generated_at=NOW).to_json()
+    assert offline["evaluations"] == {"run": False, "checked": 0, "recomputed": 0}
+    assert "Not recomputed in this run" in render_html(offline)
+    result.evaluations = EvaluationsResult(checked=7, recomputed=5, indices=list(range(7)))
+    data = build_report(export, result, world.DEPLOYMENT, [], generated_at=NOW).to_json()
+    assert data["evaluations"] == {"run": True, "checked": 7, "recomputed": 5}
+    html = render_html(data)
+    assert '<td>evaluations checked (step 6)</td><td class="num">7</td>' in html
+    assert '<td>recomputed from their inputs, complete, with no finding</td><td class="num">5</td>' in html

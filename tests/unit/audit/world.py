@@ -56,6 +56,7 @@ ADDRESSES = {
     "Consents": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
     "Checkpoints": "0x" + "5E" * 20,
     "ModelRegistry": "0x" + "6F" * 20,
+    "Publications": "0x" + "7A" * 20,
 }
 DEPLOYMENT = Deployment(31337, 1, ContractAddresses.from_names(ADDRESSES), {})
 HEAD = 100
