@@ -23,6 +23,7 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
 
+from ledger.audit.evaluation_inputs import RecordLog
 from ledger.audit.evaluations import (
     ACTIVE,
     ChainModel,
@@ -32,11 +33,19 @@ from ledger.audit.evaluations import (
     evaluation_separator,
     model_reader,
 )
-from ledger.audit.export import AuditExport, EvaluationModelDocument, ExportedEntry, Opening, StoredVersion
+from ledger.audit.export import (
+    AuditExport,
+    CatalogueDocument,
+    EvaluationModelDocument,
+    ExportedEntry,
+    Opening,
+    StoredVersion,
+)
 from ledger.audit.findings import Finding, Step
 from ledger.audit.result import OfflineResult
 from ledger.audit.verifier import Verifier
 from ledger.audit.verify_access import AccessResult
+from ledger.audit.verify_logs import LogResult
 from ledger.audit.verify_records import RecordsResult
 from ledger.chain.eip712 import sign
 from ledger.evaluation.indicators import parse_indicators
@@ -64,7 +73,8 @@ SUBJECT = "91410100100000008U"
 AS_OF = "2025-06-30"
 BLOCK = 20
 VERSION = 1
-INPUT_CATEGORIES = 0b1011
+#: registration, administrative_penalty and tax in the packaged catalogue (`world.DOCUMENT`)
+INPUT_CATEGORIES = 1 << 0 | 1 << 2 | 1 << 6
 CARD_HASH = b"\xcc" * 32
 INDICATORS = default_indicators()
 SEPARATOR = evaluation_separator(CHAIN_ID, REGISTRY)
@@ -86,6 +96,18 @@ RECORDS: dict[str, dict[str, Any]] = {
     "r-tax2": documents("tax", "2025-04-30", tax_year=2024, credit_grade="A"),
     "r-pen": documents("administrative_penalty", "2025-01-10", amount="5000"),
 }  # fmt: skip
+
+
+def record_log(versions: Sequence[StoredVersion]) -> RecordLog:
+    """The credit-record log holding `versions` at their `log_seq`, the packaged catalogue in force."""
+    leaves = [
+        rfc8785.dumps(
+            {"type": "credit-record", "seq": v.log_seq, "record_id": v.record_id, "version": v.version,
+             "commitment": "0x" + v.commitment.hex()}
+        )
+        for v in sorted(versions, key=lambda v: v.log_seq)
+    ]  # fmt: skip
+    return RecordLog(leaves, (), versions, lambda block: world.DOCUMENT)
 
 
 def stored(records: dict[str, dict[str, Any]], *, version: int = 1) -> list[StoredVersion]:
@@ -145,7 +167,9 @@ def platform_entry(
         "level": 2,
         "block": BLOCK,
         "as_of": AS_OF,
+        "record_log_size": len(records),
         "inputs": [{"record_id": r, "version": v, "disputed": r in disputed} for r, v in portrait.inputs],
+        "facts": [],
         "status": answer["status"],
         "score": answer.get("score"),
         "grade": answer.get("grade"),
@@ -182,22 +206,38 @@ def audit(
     registry: Callable[[int, int], ChainModel | None] | None = None,
 ) -> tuple[list[Finding], Any]:
     findings: list[Finding] = []
+    versions = stored(RECORDS) if records is None else records
     result = check_evaluations(
         entries,
-        stored(RECORDS) if records is None else records,
+        versions,
         [EvaluationModelDocument(m, {}) for m in ([model_dict()] if models is None else models)],
         registry or Registry(),
         findings,
         separator=SEPARATOR,
+        record_log=record_log(versions),
         indicators=INDICATORS,
     )
     return findings, result
 
 
+#: what the completeness check of 6.2 (`ledger.audit.evaluation_inputs`, tested on its own in
+#: `test_evaluation_inputs.py`) says of an entry whose inputs a test changed
+_COMPLETENESS = ("is not a releasable record", "input left out", "record-log size", "in the record log",
+                 "another dispute flag")  # fmt: skip
+
+
+def besides_completeness(findings: list[Finding]) -> list[Finding]:
+    return [
+        f
+        for f in findings
+        if not (f.step is Step.EVALUATION_INPUTS and any(c in f.what for c in _COMPLETENESS))
+    ]
+
+
 def seen(findings: list[Finding]) -> list[tuple[Step, int | None, str, str | None, str | None]]:
     for f in findings:
         assert f.log == "access-trail"
-    return [(f.step, f.index, f.what, f.expected, f.got) for f in findings]
+    return [(f.step, f.index, f.what, f.expected, f.got) for f in besides_completeness(findings)]
 
 
 @pytest.fixture(scope="module")
@@ -252,14 +292,22 @@ def test_an_evaluation_short_of_data_is_recomputed_as_insufficient() -> None:
 def test_the_packaged_indicator_file_is_read_unless_another_is_given(clean: dict[str, Any]) -> None:
     findings: list[Finding] = []
     models = [EvaluationModelDocument(model_dict(), {})]
+    log = record_log(stored(RECORDS))
     result = check_evaluations(
-        [(0, clean)], stored(RECORDS), models, Registry(), findings, separator=SEPARATOR
+        [(0, clean)], stored(RECORDS), models, Registry(), findings, separator=SEPARATOR, record_log=log
     )
     assert findings == [] and result.recomputed == 1
     # an auditor given another indicator file finds the model reads another one
     other = parse_indicators(INDICATORS.model_dump(mode="json") | {"version": 2})
     check_evaluations(
-        [(0, clean)], stored(RECORDS), models, Registry(), findings, separator=SEPARATOR, indicators=other
+        [(0, clean)],
+        stored(RECORDS),
+        models,
+        Registry(),
+        findings,
+        separator=SEPARATOR,
+        record_log=record_log(stored(RECORDS)),
+        indicators=other,
     )
     expected = f"v2 {other.content_hash().hex()}"
     assert [(f.what, f.expected) for f in findings] == [("the model reads another indicator file", expected)]
@@ -339,6 +387,7 @@ def test_a_request_under_another_deployments_domain_is_not_the_institutions(clea
             Registry(),
             findings,
             separator=separator,
+            record_log=record_log(stored(RECORDS)),
             indicators=INDICATORS,
         )
         assert [f.what for f in findings] == ["the evaluation request is not signed by its institution"]
@@ -474,7 +523,9 @@ def test_each_input_without_an_opening_is_found_by_name(clean: dict[str, Any]) -
         {"r-tax1": RECORDS["r-tax1"]}, version=2
     )
     findings, _ = audit([(5, clean)], records=records)
-    assert [f.what for f in findings] == ["input record r-tax1 v1 has no opening in the export"]
+    assert [f.what for f in besides_completeness(findings)] == [
+        "input record r-tax1 v1 has no opening in the export"
+    ]
 
 
 def test_an_input_about_another_enterprise_is_found(clean: dict[str, Any]) -> None:
@@ -496,11 +547,17 @@ def test_a_disputed_input_is_read_as_disputed(clean: dict[str, Any]) -> None:
     payload = platform_entry(disputed=["r-tax2"])
     assert payload["response_hash"] != clean["response_hash"]  # the portrait names its disputed values
     findings, _ = audit([(5, payload)])
-    assert findings == []
+    # recomputed as logged; that no objection in the record log disputes it is 6.2's finding
+    assert seen(findings) == []
+    assert [f.what for f in findings] == [
+        "input record r-tax2 v1 carries another dispute flag than its objections gave at record-log size 4"
+    ]
     # the entry's flag is what the auditor reads: the same inputs logged undisputed differ
     payload["inputs"] = clean["inputs"]
     findings, _ = audit([(5, payload)])
-    assert [f.what for f in findings] == ["the recomputed answer does not hash to the entry's response hash"]
+    assert [f.what for f in besides_completeness(findings)] == [
+        "the recomputed answer does not hash to the entry's response hash"
+    ]
 
 
 # -- 6.3 the result --------------------------------------------------------------------------
@@ -545,6 +602,10 @@ def test_a_dropped_input_changes_the_answer(clean: dict[str, Any]) -> None:
     payload = entry(clean, inputs=[i for i in clean["inputs"] if i["record_id"] != "r-tax2"])
     findings, result = audit([(6, payload)])
     assert [(f.step, f.what) for f in findings] == [
+        (
+            Step.EVALUATION_INPUTS,
+            "input left out: record r-tax2 v1 of the subject was releasable at record-log size 4",
+        ),
         (Step.EVALUATION_RESULT, "the inputs are insufficient, yet the entry is scored"),
         (Step.EVALUATION_RESULT, "the recomputed answer does not hash to the entry's response hash"),
     ]
@@ -577,7 +638,7 @@ def test_an_entry_that_cannot_be_recomputed_is_found_not_raised(clean: dict[str,
     ]
     assert (result.checked, result.recomputed, result.indices) == (2, 1, [8, 9])
     findings, _ = audit([(8, entry(clean, block="B"))])
-    assert [f.what for f in findings] == [
+    assert [f.what for f in besides_completeness(findings)] == [
         "evaluation entry cannot be recomputed: ValueError(\"invalid literal for int() with base 10: 'B'\")"
     ]
 
@@ -683,6 +744,16 @@ def test_a_model_read_that_reverts_or_answers_short_is_no_model() -> None:
     assert model_reader(call, REGISTRY)(1, 1) is None
 
 
+def credit_records(versions: Sequence[StoredVersion] | None = None) -> dict[str, LogResult]:
+    """Steps 1-3's result for the credit-record log: its leaves, as step 6.2 reads them."""
+    leaves = list(record_log(stored(RECORDS) if versions is None else versions).leaves)
+    return {
+        "credit-records": LogResult(
+            "credit-records", len(leaves), len(leaves), 0, len(leaves), [], leaves=leaves
+        )
+    }
+
+
 class ModelRpc:
     """The node's JSON-RPC as the verifier's chain reader holds it: `model(version)` answered
     with the terms `Registry` would give, every call recorded."""
@@ -722,9 +793,10 @@ def test_the_verifier_recomputes_each_evaluation_of_the_trail_reading_the_model_
     export = AuditExport(
         entries={"access-trail": [ExportedEntry("access-trail", i, leaf) for i, leaf in enumerate(leaves)]},
         records=stored(RECORDS),
+        catalogues=[CatalogueDocument(1, world.DOCUMENT)],
         evaluation_models=[EvaluationModelDocument(model_dict(), {})],
     )
-    result = OfflineResult(world.snapshot(), [], {}, AccessResult(), RecordsResult())
+    result = OfflineResult(world.snapshot(), [], credit_records(), AccessResult(), RecordsResult())
     started = time.perf_counter()
     checked = verifier.recompute_evaluations(export, result)
     elapsed = time.perf_counter() - started
@@ -738,7 +810,7 @@ def test_the_verifier_recomputes_each_evaluation_of_the_trail_reading_the_model_
     assert rpc.asked == [call, call]
     # under another deployment's chain id the requests are no longer the institution's
     other = dataclasses.replace(world.DEPLOYMENT, chain_id=CHAIN_ID + 1)
-    result = OfflineResult(world.snapshot(), [], {}, AccessResult(), RecordsResult())
+    result = OfflineResult(world.snapshot(), [], credit_records(), AccessResult(), RecordsResult())
     Verifier(chain=chain, authorizer=None, deployment=other).recompute_evaluations(export, result)
     assert [f.what for f in result.findings if f.step is Step.EVALUATION_REQUEST] == [
         "the evaluation request is not signed by its institution"
@@ -748,6 +820,6 @@ def test_the_verifier_recomputes_each_evaluation_of_the_trail_reading_the_model_
 def test_an_export_without_an_access_trail_has_no_evaluation_to_recompute() -> None:
     chain = world.FakeChain()  # its node answers no model read: none may be asked
     verifier = Verifier(chain=chain, authorizer=None, deployment=world.DEPLOYMENT)
-    result = OfflineResult(world.snapshot(), [], {}, AccessResult(), RecordsResult())
+    result = OfflineResult(world.snapshot(), [], credit_records([]), AccessResult(), RecordsResult())
     checked = verifier.recompute_evaluations(AuditExport(), result)
     assert (checked.checked, checked.indices, result.findings) == (0, [], [])

@@ -249,12 +249,18 @@ def test_a_bad_evaluation_entry_field_is_named_with_what_was_expected(
 
 def test_an_evaluation_entry_is_read_as_the_masked_release_of_its_inputs() -> None:
     payload = evaluation()
-    payload["institution"] = ADDRESS.lower()  # an evaluation's institution need not be checksummed
+    # the entry's institution is written checksummed, as a release's is
+    payload["institution"] = ADDRESS.lower()
+    assert refusal(parse_evaluation_authorization, payload)[:2] == (
+        "institution",
+        "an EIP-55 checksummed address",
+    )
+    payload["institution"] = ADDRESS
     payload["inputs"] = [{"record_id": f"r{i}", "version": 1, "disputed": False} for i in range(3)]
     payload |= {"grant_id": 8, "level": 4, "block": 99, "agreement_id": 6, "purpose": "2", "categories": "96"}
     payload["response_hash"] = "0x" + "cd" * 32
     entry = parse_evaluation_authorization(11, payload)
-    assert (entry.index, entry.institution, entry.subject) == (11, ADDRESS.lower(), PAYLOAD["subject"])
+    assert (entry.index, entry.institution, entry.subject) == (11, ADDRESS, PAYLOAD["subject"])
     assert (entry.categories, entry.purpose, entry.agreement_id, entry.grant_id) == (96, 2, 6, 8)
     assert (entry.raw_categories, entry.level, entry.block, entry.record_count) == (0, 4, 99, 3)
     assert entry.response_hash == b"\xcd" * 32
