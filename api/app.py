@@ -15,7 +15,19 @@ from fastapi import FastAPI
 
 from api import errors, openapi
 from api.edge import Edge
-from api.routers import acts, evaluations, financing, health, members, releases, signing, tiles
+from api.routers import (
+    acts,
+    alerts,
+    evaluations,
+    financing,
+    health,
+    loans,
+    members,
+    releases,
+    signing,
+    tiles,
+    watches,
+)
 from api.routers import audit as audit_router
 from api.routers import records as records_router
 from api.routers import selfservice as selfservice_router
@@ -66,6 +78,9 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(audit_router.router)
     app.include_router(selfservice_router.router)
     app.include_router(evaluations.router)
+    app.include_router(watches.router)
+    app.include_router(loans.router)
+    app.include_router(alerts.router)
     app.include_router(financing.router)
     app.include_router(tiles.router)
     return app

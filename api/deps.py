@@ -20,9 +20,16 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from ledger.alerts.endpoints import AlertEndpoints
+from ledger.alerts.evasion import EvasionService
+from ledger.alerts.feed import AlertFeed
+from ledger.alerts.watches import WatchService
 from ledger.chain.membership import Member, Role, Status
 from ledger.errors import NotAuthorized
 from ledger.evaluation_release.service import EvaluationService
+from ledger.financing.kpi_publish import KpiSnapshots
+from ledger.financing.kpis import KpiService
+from ledger.financing.loans import LoanReports
 from ledger.financing.service import FinancingService
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.tlog import TlogTiles
@@ -88,6 +95,34 @@ async def get_evaluation(request: Request) -> EvaluationService:
     return services_of(request.app).evaluation
 
 
+async def get_watches(request: Request) -> WatchService:
+    return services_of(request.app).watches
+
+
+async def get_evasion(request: Request) -> EvasionService:
+    return services_of(request.app).evasion
+
+
+async def get_loans(request: Request) -> LoanReports:
+    return services_of(request.app).loans
+
+
+async def get_kpis(request: Request) -> KpiService:
+    return services_of(request.app).kpis
+
+
+async def get_snapshots(request: Request) -> KpiSnapshots:
+    return services_of(request.app).snapshots
+
+
+async def get_alert_endpoints(request: Request) -> AlertEndpoints:
+    return services_of(request.app).alert_endpoints
+
+
+async def get_alert_feed(request: Request) -> AlertFeed:
+    return services_of(request.app).alert_feed
+
+
 async def get_financing(request: Request) -> FinancingService:
     return services_of(request.app).financing
 
@@ -103,6 +138,13 @@ TlogDep = Annotated[TlogTiles, Depends(get_tlog)]
 AccessesDep = Annotated[AccessesService, Depends(get_accesses)]
 ReleaseDep = Annotated[ReleaseService, Depends(get_release)]
 EvaluationDep = Annotated[EvaluationService, Depends(get_evaluation)]
+WatchesDep = Annotated[WatchService, Depends(get_watches)]
+EvasionDep = Annotated[EvasionService, Depends(get_evasion)]
+LoansDep = Annotated[LoanReports, Depends(get_loans)]
+KpisDep = Annotated[KpiService, Depends(get_kpis)]
+SnapshotsDep = Annotated[KpiSnapshots, Depends(get_snapshots)]
+AlertEndpointsDep = Annotated[AlertEndpoints, Depends(get_alert_endpoints)]
+AlertFeedDep = Annotated[AlertFeed, Depends(get_alert_feed)]
 FinancingDep = Annotated[FinancingService, Depends(get_financing)]
 
 
@@ -176,3 +218,4 @@ class RequireSignedBody:
 
 ProviderBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.PROVIDER))]
 OperatorBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.OPERATOR))]
+InstitutionBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.INSTITUTION))]

@@ -67,6 +67,10 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
     ("POST", "/releases"): BodyRoute("release_max_body_bytes"),
     ("POST", "/evaluations"): BodyRoute("release_max_body_bytes"),
     ("POST", "/models/documents"): BodyRoute("ingest_max_single_bytes", (Role.OPERATOR,)),
+    ("POST", "/loans/reports"): BodyRoute("ingest_max_single_bytes", (Role.INSTITUTION,)),
+    # a month's snapshot carries its rows: every loan decided by then (~120 bytes each)
+    ("POST", "/kpis/snapshots"): BodyRoute("ingest_max_body_bytes", (Role.OPERATOR,)),
+    ("POST", "/alerts/endpoints"): BodyRoute("release_max_body_bytes", (Role.INSTITUTION,)),
     ("POST", "/financing/publications"): BodyRoute(
         "ingest_max_single_bytes", (Role.OPERATOR, Role.INSTITUTION)
     ),

@@ -11,13 +11,16 @@ from typing import Annotated
 
 import typer
 
+from ledger.cli_alerts import alerts_app, start_alert_sender
 from ledger.cli_audit import audit_app
 from ledger.cli_chain import chain_app
 from ledger.cli_evaluation import evaluation_app
 from ledger.cli_financing import financing_app
+from ledger.cli_loans import kpi_app, loans_app
 from ledger.cli_model import model_app
 from ledger.cli_records import anchor_app, catalogue_app, records_app, start_anchoring
 from ledger.cli_release import release_app
+from ledger.cli_watches import watch_app
 from ledger.errors import LedgerError
 from ledger.keystore import create_keystore
 from ledger.settings import Settings
@@ -36,9 +39,13 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(anchor_app, name="anchor")
 app.add_typer(audit_app, name="audit")  # the independent audit
 app.add_typer(release_app, name="release")  # data requests
+app.add_typer(alerts_app, name="alerts")  # alerts to institutions: the sender
+app.add_typer(watch_app, name="watch")  # watches (institutions) and evasion flags (operators)
 app.add_typer(chain_app, name="chain")  # the watermark and acts the chain lost
 app.add_typer(model_app, name="model")  # the credit scorecard and its governance on chain
 app.add_typer(evaluation_app, name="evaluation")  # evaluations as releases
+app.add_typer(loans_app, name="loans")  # loan reporting and its outcomes
+app.add_typer(kpi_app, name="kpi")  # the KPIs of 四(四) and their anchored snapshots
 app.add_typer(financing_app, name="financing")  # white lists, loan products, demands, applications
 
 
@@ -68,6 +75,7 @@ def up(
         platform, _ = bootstrap(settings, on_step=lambda msg: typer.echo(f"· {msg}"))
         if serve:
             start_anchoring(platform, say=lambda msg: typer.echo(f"· {msg}"))  # LEDGER_ANCHOR_IN_UP
+            start_alert_sender(platform, say=lambda msg: typer.echo(f"· {msg}"))  # LEDGER_ALERTS_IN_UP
             typer.echo(f"· serving the API on http://{settings.api_host}:{settings.api_port} (docs at /docs)")
             uvicorn.run(
                 "api.main:create",

@@ -75,42 +75,90 @@ def synth(
     typer.echo(json.dumps({"written": written, "out": str(out), **header}, ensure_ascii=False))
 
 
+#: observed outcomes needed before a model is trained on them rather than on a synthetic cohort
+MIN_OUTCOMES = 500
+
+
+def _training_set(data: Any) -> tuple[list[Any], Any]:
+    """The labelled rows of a cohort file and the card's description of their source."""
+    from ledger.evaluation.training import TrainingRow, TrainingSource
+
+    rows = [
+        TrainingRow(e.subject, e.values, e.default)
+        for e in data.entries
+        if e.default is not None and not e.insufficient
+    ]
+    details = {
+        k: v
+        for k, v in data.header.items()
+        if isinstance(v, str | int | bool) and not k.startswith("description")
+    }
+    source = TrainingSource(
+        synthetic=data.synthetic,
+        description_en=str(data.header.get("description_en", SYNTHETIC_EN if data.synthetic else "")),
+        description_zh=str(data.header.get("description_zh", SYNTHETIC_ZH if data.synthetic else "")),
+        details=details,
+        excluded_insufficient=sum(1 for e in data.entries if e.insufficient),
+    )
+    return rows, source
+
+
 @model_app.command("train")
 def train_model(
-    cohort: Annotated[Path, typer.Option(help="a cohort file (from `model synth`)")],
     out: Annotated[Path, typer.Option(help="directory for model.json and card.json")],
+    cohort: Annotated[
+        Path | None, typer.Option(help="a SYNTHETIC cohort file (from `model synth`): the fallback")
+    ] = None,
+    outcomes: Annotated[
+        Path | None, typer.Option(help="observed outcomes (from `loans outcomes`), used when enough")
+    ] = None,
+    min_outcomes: Annotated[
+        int, typer.Option(min=50, help="observed outcomes (both labels present) needed to train on them")
+    ] = MIN_OUTCOMES,
     model_version: Annotated[str, typer.Option(help="the model's version label")] = "1",
     model_id: Annotated[str, typer.Option(help="the model's id")] = "sme_scorecard",
 ) -> None:
-    """Fit the scorecard on a cohort; write the model document and its card."""
+    """Fit the scorecard; write the model document and its card.
+
+    With `--outcomes`, the observed loan outcomes are used when there are at least
+    `--min-outcomes` of them with both labels; otherwise the synthetic `--cohort` is, and
+    the model and its card say SYNTHETIC.
+    """
     from ledger.evaluation.cohort_file import read_cohort
     from ledger.evaluation.schema import default_indicators
-    from ledger.evaluation.training import TrainingConfig, TrainingRow, TrainingSource, train
+    from ledger.evaluation.training import TrainingConfig, train
 
+    if cohort is None and outcomes is None:
+        raise _fail("give --cohort (synthetic), --outcomes (observed), or both")
     indicators = default_indicators()
     try:
-        data = read_cohort(cohort)
+        chosen = None
+        if outcomes is not None:
+            observed = read_cohort(outcomes)
+            rows, source = _training_set(observed)
+            labels = {r.default for r in rows}
+            if len(rows) >= min_outcomes and labels == {0, 1}:
+                chosen = (outcomes, observed, rows, source)
+            elif cohort is None:
+                raise _fail(
+                    f"{outcomes}: {len(rows)} usable observed outcome(s) with labels {sorted(labels)}; "
+                    f"at least {min_outcomes} with both labels are needed (or give a synthetic --cohort)"
+                )
+            else:
+                typer.secho(
+                    f"warning: {len(rows)} usable observed outcome(s) (labels {sorted(labels)}), fewer than "
+                    f"{min_outcomes} with both labels: training on the SYNTHETIC cohort {cohort}",
+                    fg=typer.colors.YELLOW,
+                    err=True,
+                )
+        if chosen is None:
+            assert cohort is not None
+            synthetic = read_cohort(cohort)
+            chosen = (cohort, synthetic, *_training_set(synthetic))
+        path, data, rows, source = chosen
         version = data.header.get("indicator_version")
         if version != indicators.version:
-            raise _fail(f"{cohort}: portraits of indicator file v{version}, not v{indicators.version}")
-        rows = [
-            TrainingRow(e.subject, e.values, e.default)
-            for e in data.entries
-            if e.default is not None and not e.insufficient
-        ]
-        excluded = sum(1 for e in data.entries if e.insufficient)
-        details = {
-            k: v
-            for k, v in data.header.items()
-            if isinstance(v, str | int | bool) and not k.startswith("description")
-        }
-        source = TrainingSource(
-            synthetic=data.synthetic,
-            description_en=str(data.header.get("description_en", SYNTHETIC_EN if data.synthetic else "")),
-            description_zh=str(data.header.get("description_zh", SYNTHETIC_ZH if data.synthetic else "")),
-            details=details,
-            excluded_insufficient=excluded,
-        )
+            raise _fail(f"{path}: portraits of indicator file v{version}, not v{indicators.version}")
         trained = train(
             rows, indicators, source, TrainingConfig(model_id=model_id, model_version=model_version)
         )
@@ -127,6 +175,7 @@ def train_model(
             "card": str(out / "card.json"),
             "card_sha256": card.content_hash().hex(),
             "synthetic": card.synthetic,
+            "trained_on": str(path),
             "rows": card.training_data.rows,
             "auc_test": card.metrics_test.auc,
             "ks_test": card.metrics_test.ks,

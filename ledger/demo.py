@@ -567,7 +567,42 @@ class Demo:
         received = self.client(self.bank.account).loan_applications()
         say(f"    郑州银行 sees {len(received)} application(s) naming the grant; it reads the data through "
             "the ordinary release path")  # fmt: skip
-        # finloans: the reported loan decision and the KPIs follow this step (`self.application`).
+
+    def loans(self) -> None:
+        self.step("贷款报送与四(四)指标 · the bank reports its decision; the KPIs; a snapshot anchored")
+        listed = self.enterprises[0]
+        bank = self.client(self.bank.account)
+        today = datetime.now(UTC).date()
+        report = {
+            "idempotency_key": f"demo-{self.run_id}-decision", "loan_ref": f"ZZB-{self.run_id}",
+            "kind": "decision", "subject": listed.uscc, "agreement_id": self.bank_agreement,
+            "outcome": "approved", "amount": "800000.00", "annual_rate": "3.85", "term_months": 12,
+            "applied_on": today.isoformat(), "decided_on": today.isoformat(), "guarantee": "credit",
+            "first_loan": True, "industry": "I",
+        }  # fmt: skip
+        receipt = bank.report_loan(report)
+        say("    郑州银行 reports: approved, 800,000 yuan at 3.85 % for 12 months, credit, first loan (首贷)")
+        say(f"      → version {receipt['version']}, agreement checked active at block {receipt['block']}")
+        again = bank.report_loan(report)
+        say(f"    sent again with the same idempotency key: the same answer (replayed={again['replayed']})")
+        try:
+            bank.report_loan({**report, "amount": "900000.00"})
+        except ApiError as exc:
+            say(f"    the same key, another amount: refused {exc.status} ({exc.message[:50]}…)")
+        month = today.strftime("%Y-%m")
+        kpis = bank.kpis(month=month)
+        loans, ents, recs = kpis["loans"], kpis["enterprises"], kpis["records"]
+        say(f"    KPIs of {month}: {recs['collected']} records ({recs['timely_share']} timely); "
+            f"{ents['onboarded']} SMEs onboarded, {ents['with_loan']} with a loan")  # fmt: skip
+        say(f"      {loans['approved']} loan(s) approved, {loans['volume_fen'] / 100:,.2f} yuan; credit "
+            f"{loans['credit_loans']}; first-time borrowers {loans['first_time_borrowers']}; "
+            f"average rate {loans['average_rate_percent']} %")  # fmt: skip
+        snapshot = self.client(self.operators[0]).publish_kpi_snapshot(month)
+        anchor = snapshot["anchor"]
+        say(f"    operator 1 publishes the {month} snapshot v{anchor['version']} (figures + the rows they "
+            f"recompute from), hash {short(anchor['content_hash'])}")  # fmt: skip
+        say(f"      tx {short(anchor['transaction'])} · block {anchor['block']}; "
+            "`credit-ledger kpi verify FILE` recomputes it and matches the chain")  # fmt: skip
 
     def anchored(self, wait_seconds: float = PROOF_WAIT_SECONDS) -> None:
         index = int(self.first_receipt["index"])
@@ -612,7 +647,7 @@ class Demo:
         steps = (
             self.catalogue, self.admit_members, self.register_enterprises, self.ingest, self.agreements,
             self.masked_release, self.raw_release, self.public_release, self.guarantor_refused, self.revoke,
-            self.evaluation, self.financing,  # finloans: loan reporting and KPI steps go right here
+            self.evaluation, self.financing, self.loans,
             self.anchored,
         )  # fmt: skip
         began = time.monotonic()

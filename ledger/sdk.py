@@ -358,6 +358,74 @@ class LedgerClient:
     # Consent listings, free self-query, self-declared information, objections, credit
     # repair, the working-day calendar and notices. Imports are local to this section.
 
+    # -- loan reporting and the KPIs (ledger.financing) -----------------------------------
+
+    def report_loan(self, report: dict[str, Any]) -> dict[str, Any]:
+        """Send one loan report (a decision or a repayment status); its receipt."""
+        result: dict[str, Any] = self.request("POST", "/loans/reports", report)
+        return result
+
+    def loan_versions(self, loan_ref: str) -> list[dict[str, Any]]:
+        from urllib.parse import quote
+
+        result: list[dict[str, Any]] = self.request("GET", f"/loans/{quote(loan_ref, safe='')}/versions")
+        return result
+
+    def kpis(
+        self,
+        *,
+        month: str | None = None,
+        district: str | None = None,
+        industry: str | None = None,
+        format: str = "json",
+    ) -> Any:
+        """The KPI report (a dict), or its CSV text with `format="csv"`."""
+        return self._get("/kpis", month=month, district=district, industry=industry, format=format)
+
+    def kpi_export(self, month: str) -> dict[str, Any]:
+        """The canonical export of `month`'s KPI snapshot (operators)."""
+        result: dict[str, Any] = self._get("/kpis/export", month=month)
+        return result
+
+    def kpi_snapshot(self, month: str, version: int | None = None) -> dict[str, Any]:
+        """A published KPI snapshot: `document` (as anchored, the export in its body) and `anchor`."""
+        result: dict[str, Any] = self._get(f"/kpis/snapshots/{month}", version=version)
+        return result
+
+    def publish_kpi_snapshot(self, month: str) -> dict[str, Any]:
+        """Export a month's KPIs as the next version of its snapshot, sign and publish it (operators)."""
+        from datetime import UTC, datetime
+
+        from ledger.financing.documents import KpiSnapshotDocument
+
+        try:
+            version = int(self.kpi_snapshot(month)["anchor"]["version"]) + 1
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            version = 1
+        document = KpiSnapshotDocument(
+            key=month, version=version, valid_from=datetime.now(UTC).replace(microsecond=0),
+            body=self.kpi_export(month),
+        )  # fmt: skip
+        return self.send_kpi_snapshot(document)
+
+    def send_kpi_snapshot(self, document: Any) -> dict[str, Any]:
+        """Sign `Publish` over a `KpiSnapshotDocument` under the Publications domain and send both."""
+        from ledger.chain.publications import PublishMessage
+
+        message = PublishMessage(
+            **document.message_fields(), publisher=self.account.address,
+            nonce=self._nonce("Publications"), deadline=self._deadline(),
+        )  # fmt: skip
+        signed = sign(self.account, self._domain("Publications"), message)
+        body = {
+            "document": document.model_dump(mode="json"), "content_hash": "0x" + message.content_hash.hex(),
+            "nonce": message.nonce, "deadline": message.deadline, "signature": "0x" + signed.signature.hex(),
+        }  # fmt: skip
+        result: dict[str, Any] = self.request("POST", "/kpis/snapshots", body)
+        return result
+
     def _get(self, path: str, **query: Any) -> Any:
         from urllib.parse import urlencode
 

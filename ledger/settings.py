@@ -181,6 +181,20 @@ class Settings(BaseSettings):
         default=480, ge=-720, le=840, description="offset of the calendar the working days are counted in"
     )
 
+    # -- loan reporting and the KPIs of 四(四) (ledger.financing) -----------------------------
+    kpi_market_entities: int | None = Field(
+        default=None, ge=1, description="the city's market-entity total the onboarded SMEs are set against"
+    )
+    kpi_timely_days: int = Field(
+        default=7, ge=0, le=3650, description="a record received within this many days of its event is timely"
+    )
+    loan_default_days_overdue: int = Field(
+        default=90, ge=1, description="a loan this many days overdue (ever) is a default in the outcomes"
+    )
+    loan_outcome_window_months: int = Field(
+        default=12, ge=1, le=120, description="a loan observed this long without default is a non-default"
+    )
+
     # -- durable acknowledgements and a chain that comes back behind ------------------------
     # See ledger.chain.finality and ledger.services.chain_watch for the reasoning.
     finality: str = Field(
@@ -198,6 +212,19 @@ class Settings(BaseSettings):
     )
     chain_watch_poll_seconds: float = Field(
         default=0.25, gt=0, description="how often the chain is compared with the highest block relied on"
+    )
+
+    # -- alerts to institutions: the sender (ledger.alerts) ---------------------------------
+    alerts_in_up: bool = Field(default=True, description="`credit-ledger up` runs the alert sender too")
+    alerts_endpoint_concurrency: int = Field(
+        default=4, ge=1, le=64, description="requests in flight to one endpoint at a time"
+    )
+    alerts_timeout_seconds: float = Field(default=10.0, gt=0, description="one delivery attempt's bound")
+    alerts_retry_horizon_seconds: float = Field(
+        default=3 * 24 * 3600.0, gt=0, description="retries span this long before an alert is dead"
+    )
+    alerts_secret_overlap_seconds: int = Field(
+        default=24 * 3600, ge=0, description="after a rotation the previous secret signs too for this long"
     )
 
     @property

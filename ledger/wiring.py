@@ -11,6 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ledger.alerts.authorize import AlertGate
+from ledger.alerts.endpoints import AlertEndpoints
+from ledger.alerts.evasion import EvasionService
+from ledger.alerts.feed import AlertFeed
+from ledger.alerts.gate import DeliveryGate
+from ledger.alerts.policy import SenderPolicy
+from ledger.alerts.rules import default_rules
+from ledger.alerts.sender import AlertSender
+from ledger.alerts.triggers import AlertTriggers
+from ledger.alerts.watches import WatchService
 from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.membership import Member
 from ledger.chain.model_registry import ModelCaller
@@ -20,6 +30,9 @@ from ledger.evaluation_release.documents import ModelDocuments
 from ledger.evaluation_release.request import evaluation_domain
 from ledger.evaluation_release.service import EvaluationService, ModelNotActive, ModelUnknown
 from ledger.financing.applications import Applications
+from ledger.financing.kpi_publish import KpiSnapshots
+from ledger.financing.kpis import KpiService
+from ledger.financing.loans import ApplicationLookup, ChainAgreements, LoanReports
 from ledger.financing.service import FinancingService
 from ledger.financing.store import DocumentStore
 from ledger.logs.anchor_worker import AnchorPolicy, AnchorWorker
@@ -46,16 +59,25 @@ __all__ = [
     "Services",
     "accesses_service",
     "acts_service",
+    "alert_endpoints",
+    "alert_feed",
+    "alert_gate",
+    "alert_sender",
+    "alert_triggers",
     "anchor_worker",
     "catalogue_service",
     "evaluation_service",
+    "evasion_service",
     "financing_service",
+    "kpi_service",
+    "loan_reports",
     "membership_service",
     "proof_bundles",
     "records_service",
     "release_service",
     "selfservice",
     "tlog_tiles",
+    "watch_service",
 ]
 
 
@@ -89,14 +111,56 @@ def catalogue_service(platform: Platform) -> CatalogueService:
 
 
 def records_service(platform: Platform, *, bundles: ProofBundles | None = None) -> RecordsService:
-    """Records sealed under the configured keyring (parsed here, once)."""
+    """Records sealed under the configured keyring (parsed here, once); every ingestion runs
+    the alert triggers in its transaction."""
     return RecordsService(
         platform.db,
         keyring=Keyring.from_settings(platform.settings),
         catalogues=catalogue_service(platform),
         bundles=bundles or proof_bundles(platform),
         encrypt_min_level=platform.settings.record_encrypt_min_level,
+        on_stored=alert_triggers().on_records,
     )
+
+
+def alert_triggers() -> AlertTriggers:
+    """The triggers of the packaged rules file (`ledger/alerts/rules-v1.json`)."""
+    return AlertTriggers(default_rules())
+
+
+def _authorizer(platform: Platform) -> AuthorizeCaller:
+    """A chain connection for authorization calls, every decision's block checked by the
+    chain watch when the platform is watched (whose thread is started here)."""
+    consents = platform.deployment.addresses.consents
+    if platform.watch is None:
+        return AuthorizeCaller(platform.chain.rpc_url, consents)
+    platform.watch.start()
+    return WatchedAuthorizer(platform.chain.rpc_url, consents, platform.watch)
+
+
+def watch_service(platform: Platform) -> WatchService:
+    """Watches, allowed on chain at a fresh block (its own chain connection; `close` releases it)."""
+    return WatchService(
+        platform.db,
+        authorizer=_authorizer(platform),
+        catalogue=default_catalogue(),
+        rules=default_rules(),
+        max_block_age_seconds=platform.settings.max_block_age_seconds,
+    )
+
+
+def alert_gate(platform: Platform) -> AlertGate:
+    """The delivery gate: each alert authorized at a fresh block B and logged before it leaves."""
+    return AlertGate(
+        platform.db,
+        authorizer=_authorizer(platform),
+        catalogue=default_catalogue(),
+        max_block_age_seconds=platform.settings.max_block_age_seconds,
+    )
+
+
+def evasion_service(platform: Platform) -> EvasionService:
+    return EvasionService(platform.db, triggers=alert_triggers())
 
 
 def accesses_service(platform: Platform, *, bundles: ProofBundles | None = None) -> AccessesService:
@@ -118,6 +182,7 @@ def selfservice(
         records=records,
         bundles=bundles or proof_bundles(platform),
         clock=clock or SystemClock(),
+        on_decided=alert_triggers().on_case_decided,
     )
     return SelfService.over(ctx)
 
@@ -156,7 +221,7 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
     else:
         platform.watch.start()
         authorizer = WatchedAuthorizer(platform.chain.rpc_url, consents, platform.watch)
-    return EvaluationService(
+    service = EvaluationService(
         platform.db,
         domain=evaluation_domain(platform.deployment.chain_id, platform.deployment.addresses.model_registry),
         reader=RecordReader(records or records_service(platform)),
@@ -168,6 +233,32 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
         catalogue=default_catalogue(),
         max_block_age_seconds=platform.settings.max_block_age_seconds,
         max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
+    )
+    triggers = alert_triggers()
+    service.on_evaluated = lambda session, institution, subject, grade, previous, categories: (
+        triggers.on_evaluation(
+            session,
+            institution=institution,
+            subject=subject,
+            grade=grade,
+            previous_grade=previous,
+            categories=categories,
+        )
+    )
+    return service
+
+
+def loan_reports(platform: Platform, *, applications: ApplicationLookup) -> LoanReports:
+    """Loan reporting: agreements checked on chain, applications in the financing market."""
+    return LoanReports(
+        platform.db, agreements=ChainAgreements(platform.contracts.agreements), applications=applications
+    )
+
+
+def kpi_service(platform: Platform) -> KpiService:
+    settings = platform.settings
+    return KpiService(
+        platform.db, market_entities=settings.kpi_market_entities, timely_days=settings.kpi_timely_days
     )
 
 
@@ -209,6 +300,30 @@ def anchor_worker(
     )
 
 
+def alert_sender(
+    platform: Platform, *, gate: DeliveryGate | None = None, policy: SenderPolicy | None = None
+) -> AlertSender:
+    """The alert sender over the platform's database, under the configured policy."""
+    settings = platform.settings
+    return AlertSender(
+        db=platform.db,
+        gate=gate or alert_gate(platform),
+        policy=policy or SenderPolicy.from_settings(settings),
+        environment=settings.environment,
+    )
+
+
+def alert_endpoints(platform: Platform) -> AlertEndpoints:
+    settings = platform.settings
+    return AlertEndpoints(
+        platform.db, environment=settings.environment, overlap_seconds=settings.alerts_secret_overlap_seconds
+    )
+
+
+def alert_feed(platform: Platform) -> AlertFeed:
+    return AlertFeed(platform.db)
+
+
 @dataclass(frozen=True)
 class Services:
     """Every service the API serves, each built once over one platform (`build`)."""
@@ -224,7 +339,14 @@ class Services:
     selfservice: SelfService
     release: ReleaseService
     evaluation: EvaluationService
+    watches: WatchService
+    evasion: EvasionService
+    alert_endpoints: AlertEndpoints
+    alert_feed: AlertFeed
     financing: FinancingService
+    loans: LoanReports
+    kpis: KpiService
+    snapshots: KpiSnapshots
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
@@ -232,6 +354,7 @@ class Services:
         bundles = proof_bundles(platform)
         records = records_service(platform, bundles=bundles)
         evaluation = evaluation_service(platform, records=records)
+        financing = financing_service(platform, records=records, evaluation=evaluation)
         return cls(
             platform=platform,
             membership=membership_service(platform),
@@ -244,9 +367,17 @@ class Services:
             selfservice=selfservice(platform, records=records, bundles=bundles, clock=clock),
             release=release_service(platform, records=records),
             evaluation=evaluation,
-            financing=financing_service(platform, records=records, evaluation=evaluation),
+            financing=financing,
+            loans=loan_reports(platform, applications=financing.applications),
+            kpis=kpi_service(platform),
+            snapshots=KpiSnapshots(platform.db, financing.store),
+            watches=watch_service(platform),
+            evasion=evasion_service(platform),
+            alert_endpoints=alert_endpoints(platform),
+            alert_feed=alert_feed(platform),
         )
 
     def close(self) -> None:
+        self.watches.close()
         self.evaluation.close()
         self.release.close()

@@ -17,6 +17,7 @@ from typing import Any
 
 from ledger.audit.leaves import (
     ACCESS_LEAF_TYPE,
+    ALERT_LEAF_TYPE,
     EVALUATION_LEAF_TYPE,
     AccessEntry,
     DecodedLeaf,
@@ -25,6 +26,7 @@ from ledger.audit.leaves import (
     SignedRequest,
     decode_leaf,
     parse_access,
+    parse_alert_authorization,
     parse_evaluation_authorization,
 )
 from ledger.audit.request_sig import SignatureProblem, recover_signer, request_digest
@@ -61,20 +63,22 @@ def examine(separator: bytes, items: Sequence[tuple[int, bytes]]) -> list[Examin
             out.append(Examined(seq, None, str(exc)))
             continue
         head = DecodedLeaf(decoded.type, decoded.seq, {})
-        if decoded.type not in (ACCESS_LEAF_TYPE, EVALUATION_LEAF_TYPE):
+        if decoded.type not in (ACCESS_LEAF_TYPE, EVALUATION_LEAF_TYPE, ALERT_LEAF_TYPE):
             out.append(Examined(seq, head, None))
             continue
         try:
             if decoded.type == EVALUATION_LEAF_TYPE:
                 entry = parse_evaluation_authorization(seq, decoded.payload)
+            elif decoded.type == ALERT_LEAF_TYPE:
+                entry = parse_alert_authorization(seq, decoded.payload)
             else:
                 entry = parse_access(seq, decoded.payload)
         except PayloadProblem as exc:
             out.append(Examined(seq, head, None, payload_problem=(exc.field, exc.expected, exc.got)))
             continue
-        if decoded.type == EVALUATION_LEAF_TYPE:
-            # authorized like a release (step 4); its signature, under the evaluation
-            # domain, is step 6.4's
+        if decoded.type in (EVALUATION_LEAF_TYPE, ALERT_LEAF_TYPE):
+            # authorized like a release (step 4); an evaluation's signature, under the
+            # evaluation domain, is step 6.4's; an alert has none (it is pushed to a watch)
             out.append(Examined(seq, head, None, entry))
             continue
         request = entry.request

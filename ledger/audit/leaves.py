@@ -32,6 +32,7 @@ from eth_utils import to_checksum_address
 __all__ = [
     "ACCESS_LEAF_TYPE",
     "ACCESS_TRAIL_LOG",
+    "ALERT_LEAF_TYPE",
     "CREDIT_RECORDS_LOG",
     "EVALUATION_LEAF_TYPE",
     "LEAF_TYPES",
@@ -45,6 +46,7 @@ __all__ = [
     "SignedRequest",
     "decode_leaf",
     "parse_access",
+    "parse_alert_authorization",
     "parse_evaluation_authorization",
     "parse_record_leaf",
 ]
@@ -54,6 +56,7 @@ ACCESS_TRAIL_LOG = "access-trail"
 RECORD_LEAF_TYPE = "credit-record"
 ACCESS_LEAF_TYPE = "access"
 EVALUATION_LEAF_TYPE = "evaluation"
+ALERT_LEAF_TYPE = "alert"
 #: the type tag every leaf of a known log must carry
 LEAF_TYPES = {CREDIT_RECORDS_LOG: RECORD_LEAF_TYPE, ACCESS_TRAIL_LOG: ACCESS_LEAF_TYPE}
 #: other documented leaf types a log may hold besides its own: the state changes of the
@@ -74,7 +77,8 @@ OTHER_LEAF_TYPES = {
         }
     ),
     # evaluations (a score and portrait released as a derived result, `ledger/evaluation_release/`)
-    ACCESS_TRAIL_LOG: frozenset({EVALUATION_LEAF_TYPE}),
+    # and alerts (a risk alert released to a watching institution, `ledger/alerts/authorize.py`)
+    ACCESS_TRAIL_LOG: frozenset({EVALUATION_LEAF_TYPE, ALERT_LEAF_TYPE}),
 }
 
 _UINT256 = 2**256
@@ -408,6 +412,46 @@ class RecordLeaf:
     record_id: str
     version: int
     commitment: bytes
+
+
+def parse_alert_authorization(index: int, payload: dict[str, Any]) -> AccessEntry:
+    """What an alert entry at `index` says was authorized, as an access entry.
+
+    An alert is a release of a derived result to an institution that watches the subject:
+    authorized like a masked release of the alert's ``categories`` for the watch's purpose
+    and agreement, nothing raw, at block B. It has no signed request of its own (the
+    institution's signed request created the watch, and the alert is pushed): the request
+    fields are the entry's own, with no nonce and no signature, and the steps that check a
+    request (4.2-4.4) and its deadline (4.5) pass alerts by; 4.5's freshness, 4.6 and 4.8
+    hold them as any release.
+    """
+    released_at, at = _moment(payload)
+    institution = _address(payload, "institution", checksummed=True)
+    subject = _text(payload, "subject")
+    categories = _uint256(payload, "categories")
+    purpose = _uint256(payload, "purpose")
+    agreement_id = _nat(payload, "agreement_id")
+    _text(payload, "alert_id")
+    _text(payload, "event")
+    if _uint256(payload, "raw_categories") != 0:
+        raise PayloadProblem("raw_categories", "0: an alert releases nothing raw", payload["raw_categories"])
+    return AccessEntry(
+        index=index,
+        institution=institution,
+        subject=subject,
+        categories=categories,
+        purpose=purpose,
+        agreement_id=agreement_id,
+        grant_id=_nat(payload, "grant_id"),
+        raw_categories=0,
+        level=_nat(payload, "level"),
+        block=_nat(payload, "block"),
+        response_hash=_hex(payload, "response_hash", _HEX32, "0x + a 32-byte SHA-256 in lower-case hex"),
+        released_at=released_at,
+        at=at,
+        record_count=0,
+        request=SignedRequest(institution, subject, categories, purpose, agreement_id, False, b"", at, b""),
+    )
 
 
 def parse_record_leaf(index: int, payload: dict[str, Any]) -> RecordLeaf:

@@ -130,6 +130,7 @@ def _access(result: OfflineResult, labels: Mapping[str, Mapping[int, str]]) -> d
         "entries": 0 if trail is None else trail.served,
         "well_formed": len(result.access.entries),
         "evaluations_well_formed": len(result.access.evaluations),
+        "alerts_well_formed": len(result.access.alerts),
         "not_authorized": len(result.access.unauthorized),
         "levels_checked": result.access.levels_checked,
         "levels_not_checked": result.access.levels_unchecked,

@@ -36,7 +36,7 @@ from ledger.audit.catalogue import release_level
 from ledger.audit.chain import ChainSnapshot
 from ledger.audit.examine import Examined
 from ledger.audit.findings import Finding, Step
-from ledger.audit.leaves import ACCESS_TRAIL_LOG, EVALUATION_LEAF_TYPE, AccessEntry
+from ledger.audit.leaves import ACCESS_TRAIL_LOG, ALERT_LEAF_TYPE, EVALUATION_LEAF_TYPE, AccessEntry
 from ledger.audit.progress import NO_PROGRESS, Progress
 from ledger.audit.rules import AuthorizationState, LocalDecision, Query
 from ledger.audit.subject import subject_problem
@@ -65,6 +65,8 @@ class AccessResult:
     entries: list[AccessEntry] = field(default_factory=list)
     #: well-formed evaluations (``evaluation`` leaves), authorized as releases are
     evaluations: list[AccessEntry] = field(default_factory=list)
+    #: well-formed alerts (``alert`` leaves), authorized as masked releases are
+    alerts: list[AccessEntry] = field(default_factory=list)
     replayed: dict[int, Replayed] = field(default_factory=dict)
     #: entries whose replay did not allow exactly what was released
     unauthorized: list[int] = field(default_factory=list)
@@ -77,18 +79,22 @@ class AccessResult:
 
 def _payloads(
     examined: Sequence[Examined], findings: list[Finding]
-) -> tuple[list[AccessEntry], list[AccessEntry]]:
-    """4.1 well-formed payloads: (releases, evaluations); leaves of other types fail step 3.2."""
+) -> tuple[list[AccessEntry], list[AccessEntry], list[AccessEntry]]:
+    """4.1 well-formed payloads: (releases, evaluations, alerts); leaves of other types fail step 3.2."""
     releases: list[AccessEntry] = []
     evaluations: list[AccessEntry] = []
+    alerts: list[AccessEntry] = []
     for x in examined:
         if x.payload_problem is not None:
             field_name, expected, got = x.payload_problem
             findings.append(Finding(Step.ACCESS_PAYLOAD, LOG, x.seq, f"field {field_name}", expected, got))
         elif x.entry is not None:
-            kind = evaluations if x.leaf is not None and x.leaf.type == EVALUATION_LEAF_TYPE else releases
+            tag = x.leaf.type if x.leaf is not None else None
+            kind = (
+                evaluations if tag == EVALUATION_LEAF_TYPE else alerts if tag == ALERT_LEAF_TYPE else releases
+            )
             kind.append(x.entry)
-    return releases, evaluations
+    return releases, evaluations, alerts
 
 
 def _request_match(e: AccessEntry, findings: list[Finding]) -> None:
@@ -172,12 +178,17 @@ def _nonces(entries: list[AccessEntry], findings: list[Finding]) -> None:
 
 
 def _blocks(
-    entries: list[AccessEntry], snapshot: ChainSnapshot, findings: list[Finding], max_block_age: int
+    entries: list[AccessEntry],
+    snapshot: ChainSnapshot,
+    findings: list[Finding],
+    max_block_age: int,
+    pushed: frozenset[int] = frozenset(),
 ) -> list[AccessEntry]:
     """4.5 block B on chain, not past the deadline, fresh at the release's time.
 
     Returns the entries that can be replayed (a stale block is a finding, and the
-    replay still runs: it judges expiries at the release's time).
+    replay still runs: it judges expiries at the release's time). `pushed` are the indices
+    of alerts, which answer no request and so have no deadline.
     """
     out: list[AccessEntry] = []
     for e in entries:
@@ -197,7 +208,7 @@ def _blocks(
         if timestamp is None:
             findings.append(Finding(Step.BLOCK, LOG, e.index, f"timestamp of block {e.block} unknown"))
             continue
-        if timestamp > e.request.deadline:
+        if e.index not in pushed and timestamp > e.request.deadline:
             findings.append(
                 Finding(
                     Step.BLOCK,
@@ -226,8 +237,8 @@ def _blocks(
 _uscc_hashes: dict[str, bytes] = {}
 
 
-def _kind(e: AccessEntry, evaluated: frozenset[int]) -> str:
-    return "evaluation" if e.index in evaluated else "release"
+def _kind(e: AccessEntry, evaluated: frozenset[int], pushed: frozenset[int] = frozenset()) -> str:
+    return "evaluation" if e.index in evaluated else "alert" if e.index in pushed else "release"
 
 
 def _query(e: AccessEntry) -> Query:
@@ -278,10 +289,12 @@ def _replay(
     findings: list[Finding],
     progress: Progress,
     evaluated: frozenset[int] = frozenset(),
+    pushed: frozenset[int] = frozenset(),
 ) -> None:
     """4.6 authorization at B allowed exactly this release; 4.8 at the right level.
 
-    `evaluated` are the indices of evaluations among `entries` (named so in findings).
+    `evaluated` and `pushed` are the indices of evaluations and alerts among `entries`
+    (named so in findings).
     """
     state = AuthorizationState()
     events = snapshot.events
@@ -304,7 +317,8 @@ def _replay(
                         Step.AUTHORIZATION,
                         LOG,
                         e.index,
-                        f"{_kind(e, evaluated)} not authorized at block {e.block}: {decision.reason.name}",
+                        f"{_kind(e, evaluated, pushed)} not authorized at block {e.block}: "
+                        f"{decision.reason.name}",
                         "ALLOWED",
                         decision.reason.name,
                     )
@@ -318,7 +332,7 @@ def _replay(
                             Step.AUTHORIZATION,
                             LOG,
                             e.index,
-                            f"{_kind(e, evaluated)} names another grant than the one covering it "
+                            f"{_kind(e, evaluated, pushed)} names another grant than the one covering it "
                             f"at block {e.block}",
                             str(decision.grant_id),
                             str(e.grant_id),
@@ -356,19 +370,20 @@ def check_access(
     `catalogues` are catalogue documents by content hash, for step 4.8; `max_block_age`
     the oldest (seconds) a decision's block may be at the release's time (4.5).
     """
-    releases, evaluations = _payloads(examined, findings)
-    result = AccessResult(entries=releases, evaluations=evaluations)
+    releases, evaluations, alerts = _payloads(examined, findings)
+    result = AccessResult(entries=releases, evaluations=evaluations, alerts=alerts)
     for e in releases:
         _request_match(e, findings)
         result.per_institution_purpose[(e.institution, e.purpose)] += 1
     for e in evaluations:
         _request_match(e, findings)
     _signatures(examined, findings)
-    entries = sorted(releases + evaluations, key=lambda e: e.index)
-    _nonces(entries, findings)
+    _nonces(sorted(releases + evaluations, key=lambda e: e.index), findings)
+    entries = sorted(releases + evaluations + alerts, key=lambda e: e.index)  # alerts answer no request
     started = time.perf_counter()
-    replayable = _blocks(entries, snapshot, findings, max_block_age)
+    pushed = frozenset(e.index for e in alerts)
+    replayable = _blocks(entries, snapshot, findings, max_block_age, pushed)
     evaluated = frozenset(e.index for e in evaluations)
-    _replay(replayable, snapshot, catalogues or {}, result, findings, progress, evaluated)
+    _replay(replayable, snapshot, catalogues or {}, result, findings, progress, evaluated, pushed)
     result.replay_seconds = time.perf_counter() - started
     return result

@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -187,6 +188,10 @@ class EvaluationService:
         self.max_lifetime_seconds = max_lifetime_seconds
         self.portraits = PortraitEvaluator(documents.indicators)
         self._scorers: dict[bytes, Scorer] = {}
+        #: called in the trail's transaction with (session, institution, subject, grade,
+        #: previous grade of that institution's evaluations of the subject or None, the
+        #: model's input categories): the grade-drop alert trigger
+        self.on_evaluated: EvaluatedHook | None = None
 
     def input_mask(self) -> int:
         """The categories a model under this indicator file reads, as the on-chain mask
@@ -318,6 +323,14 @@ class EvaluationService:
             "released_at": job.at.isoformat(),
             "request": evaluation_request_to_json(job.signed),
         }
+        if self.on_evaluated is not None and answer.get("grade") is not None:
+            # the grade-drop trigger, in the trail's transaction: the alert exists exactly
+            # when the evaluation's entry does
+            previous = previous_grade(tx.session, request.institution, request.subject)
+            categories = self.catalogue.categories_in_mask(model.input_categories)
+            self.on_evaluated(
+                tx.session, request.institution, request.subject, answer["grade"], previous, categories
+            )
         (appended,) = tx.append([TrailEntry(payload, request.institution, job.nonce, EVALUATION_ENTRY_TYPE)])
         return appended, digest, data_json
 
@@ -497,6 +510,33 @@ class EvaluationService:
             audit_events.record(
                 self.db, actor=m.institution, event="evaluation", outcome="refused", detail=detail
             )
+
+
+#: (session, institution, subject, grade, previous grade, input categories) -> anything
+EvaluatedHook = Callable[[Session, str, str, str, str | None, list[str]], object]
+
+#: how many of an institution's latest trail entries about a subject are searched for its
+#: previous evaluation
+PREVIOUS_SEARCH = 50
+
+
+def previous_grade(session: Session, institution: str, subject: str) -> str | None:
+    """The grade of `institution`'s latest scored evaluation of `subject` before now, from the trail.
+
+    A driver statement (`ledger.storage.driver_sql`): it runs inside the trail's transaction,
+    in pipeline mode on PostgreSQL.
+    """
+    rows = driver_sql.query(
+        session,
+        "SELECT l.leaf FROM access_releases a JOIN log_entries l ON l.log_name = :log AND l.seq = a.seq "
+        "WHERE a.institution = :institution AND a.subject = :subject ORDER BY a.seq DESC LIMIT :n",
+        {"log": ACCESS_TRAIL_LOG, "institution": institution, "subject": subject, "n": PREVIOUS_SEARCH},
+    )
+    for (leaf,) in rows:
+        value = json.loads(bytes(leaf))
+        if value.get("type") == EVALUATION_ENTRY_TYPE and isinstance(value.get("grade"), str):
+            return str(value["grade"])
+    return None
 
 
 def _fact_id(fact: PlainRecord) -> str:

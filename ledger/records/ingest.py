@@ -25,7 +25,7 @@ import base64
 import json
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, cast
@@ -169,6 +169,23 @@ def _warnings_from(text: str | None) -> tuple[FieldError, ...]:
     return tuple(FieldError(w["field"], w["rule"], w["message"]) for w in json.loads(text))
 
 
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record version an ingestion is storing, as handed to `RecordsHook` in its transaction."""
+
+    record_id: str
+    version: int
+    subject: str
+    category: str
+    corrected: bool  # a later version of a stored record
+    fields: Mapping[str, Any]  # in clear: the hook must never store or send them
+
+
+#: called in the ingestion's transaction with the versions it stores, before it commits
+#: (the alert triggers, `ledger.alerts.triggers`, enqueue in it: both commit or neither)
+RecordsHook = Callable[[Session, Sequence[StoredRecord]], object]
+
+
 class IngestService:
     """Validated, sealed, logged ingestion for one platform."""
 
@@ -180,8 +197,10 @@ class IngestService:
         *,
         encrypt_min_level: int = 3,
         today: date | None = None,
+        on_stored: RecordsHook | None = None,
     ) -> None:
         self.db = db
+        self.on_stored = on_stored
         self.catalogues = catalogues
         self.keyring = keyring
         self.encrypt_min_level = encrypt_min_level
@@ -278,6 +297,8 @@ class IngestService:
                     cand.rec.warnings,
                 )
             bulk_insert(session, _RECORDS, rows)
+            if self.on_stored is not None and to_create:
+                self.on_stored(session, [_stored(c) for c in to_create])
             errors_of = {r.line: r.errors for r in late}
             for cand in candidates:
                 if cand.receipt is not None:
@@ -408,6 +429,14 @@ class IngestService:
             "commitment": cand.commitment,
             "warnings": _warnings_json(rec.warnings),
         }
+
+
+def _stored(cand: _Candidate) -> StoredRecord:
+    assert cand.row is not None
+    rec = cand.rec
+    return StoredRecord(
+        cand.row["record_id"], rec.version, rec.subject, rec.category, rec.corrects is not None, rec.fields
+    )
 
 
 def _conflict(line: int, source_ref: str, why: str) -> Rejection:

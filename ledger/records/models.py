@@ -46,6 +46,8 @@ class CreditRecord(Base):
         UniqueConstraint("record_id", "version", name="uq_credit_record_version"),
         UniqueConstraint("log_seq", name="uq_credit_record_log_seq"),
         Index("ix_credit_records_subject", "subject", "category"),
+        # the KPIs of a month read the records received in it (ledger.financing.kpis, migration 0009)
+        Index("ix_credit_records_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -26,7 +26,7 @@ from ledger.logs.store import LogCorrupted
 from ledger.records import canonical as canon
 from ledger.records.catalogues import CatalogueService
 from ledger.records.crypto import Keyring
-from ledger.records.ingest import IngestReport, IngestService
+from ledger.records.ingest import IngestReport, IngestService, RecordsHook
 from ledger.records.models import CreditRecord
 from ledger.records.opening import open_version
 from ledger.records.submission import Mode, Submission
@@ -91,11 +91,14 @@ class RecordsService:
         catalogues: CatalogueService,
         bundles: ProofBundles,
         encrypt_min_level: int,
+        on_stored: RecordsHook | None = None,
     ) -> None:
         self.db = db
         self.keyring = keyring
         self.catalogues = catalogues
-        self.ingestion = IngestService(db, catalogues, keyring, encrypt_min_level=encrypt_min_level)
+        self.ingestion = IngestService(
+            db, catalogues, keyring, encrypt_min_level=encrypt_min_level, on_stored=on_stored
+        )
         self.bundles = bundles
 
     def ingest(

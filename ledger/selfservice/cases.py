@@ -279,6 +279,11 @@ class CaseWorkflow(Generic[Row, View]):
                 setattr(row, column, value)
             self._notify(session, row, outcome.value, what)
             audit(session, caller, f"{words.name}.decide", outcome.value, f"{words.short} {row.id}")
+            if self.ctx.on_decided is not None:  # the alert triggers, in this transaction
+                category = session.scalar(
+                    select(CreditRecord.category).where(CreditRecord.record_id == row.record_id).limit(1)
+                )
+                self.ctx.on_decided(session, words.name, outcome.value, row.subject, str(category))
             return self._view(row, today)
 
     def _leaf(self, writer: LogWriter, tag: str, row: Row, fields: Mapping[str, Any]) -> AppendedEntry:

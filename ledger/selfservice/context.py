@@ -7,7 +7,7 @@ the composition root (`ledger.wiring`) builds the production one.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,10 @@ __all__ = [
 ]
 
 
+#: (session, kind "objection" or "repair", outcome, subject, record category) -> anything
+CaseHook = Callable[[Session, str, str, str, str], object]
+
+
 @dataclass(kw_only=True)
 class SelfServiceContext:
     db: Database
@@ -65,6 +69,9 @@ class SelfServiceContext:
     bundles: ProofBundles
     clock: Clock = field(default_factory=SystemClock)
     catalogue: Catalogue = field(default_factory=default_catalogue)
+    #: called in a case decision's transaction, before it commits, with (session, kind,
+    #: outcome, subject, category of the record): the alert triggers enqueue in it
+    on_decided: CaseHook | None = None
 
     def now(self) -> datetime:
         """Now, in UTC: what is stored (SQLite keeps no offset)."""

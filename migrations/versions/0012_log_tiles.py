@@ -4,7 +4,7 @@ Existing entries are tiled here once (read in chunks, so memory stays bounded): 
 then on every append writes its tiles in its own transaction (`ledger.logs.store`).
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from ledger.logs.tiles import extend
 
 revision: str = "0012"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

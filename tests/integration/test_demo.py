@@ -73,12 +73,18 @@ def test_demo_walks_the_whole_story_and_runs_again(platform_up: Up) -> None:
     assert "eligible" in financing and "✓ 已列入白名单" in financing and "✗" not in financing
     assert re.search(r"applies: one signed grant to 郑州银行 .* → grant #\d+", financing)
     assert "郑州银行 sees 1 application(s)" in financing
+    loans = section(out, "贷款报送")
+    assert re.search(r"→ version 1, agreement checked active at block \d+", loans)
+    assert "(replayed=True)" in loans and "refused 409" in loans
+    assert "1 loan(s) approved, 800,000.00 yuan" in loans and "first-time borrowers 1" in loans
+    assert re.search(r"publishes the \d{4}-\d\d snapshot v1 .*hash 0x", loans)
     assert "checked here (RFC 9162)" in out.split("access-trail entry #0")[-1]
     assert "done in" in out
 
     again = demo(platform_up.url)  # a second run against the same platform: new names, same story
     assert "already published: v1 in force" in again
     assert "released RAW" in again and again.count("REFUSED (403)") == 2
+    assert re.search(r"publishes the \d{4}-\d\d snapshot v2 ", section(again, "贷款报送"))
     run_ids = {re.search(r"run ([0-9A-F]{6})", text).group(1) for text in (out, again)}  # type: ignore[union-attr]
     assert len(run_ids) == 2
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import ledger.alerts.endpoint_model
+import ledger.alerts.outbox
+import ledger.alerts.watch_model
 import ledger.chain.journal
 import ledger.evaluation_release.models
+import ledger.financing.loan_models
 import ledger.financing.models
 import ledger.logs.models
 import ledger.records.models

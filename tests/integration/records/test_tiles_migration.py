@@ -21,17 +21,17 @@ from tests.integration.conftest import POSTGRES_ADMIN_URL
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_schema(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database at revision 0008, the one before the tiles."""
+    """A database at revision 0009, the one before the tiles."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.db'}"
-        command.upgrade(alembic_config(url), "0008")
+        command.upgrade(alembic_config(url), "0009")
         yield url
         return
     name = f"ledger_mig_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    command.upgrade(alembic_config(url), "0008")
+    command.upgrade(alembic_config(url), "0009")
     yield url
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

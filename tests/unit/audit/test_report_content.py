@@ -81,6 +81,7 @@ def test_a_clean_report_holds_chain_logs_releases_records_and_refusals() -> None
         "entries": 3,
         "well_formed": 3,
         "evaluations_well_formed": 0,  # this world holds no evaluation
+        "alerts_well_formed": 0,  # nor any alert
         "not_authorized": 0,
         "levels_checked": 3,
         "levels_not_checked": 0,
