@@ -48,12 +48,14 @@ from ledger.audit.verify_access import AccessResult
 from ledger.audit.verify_logs import LogResult
 from ledger.audit.verify_records import RecordsResult
 from ledger.chain.eip712 import sign
+from ledger.evaluation.facts import OBJECTION, REPAIR
 from ledger.evaluation.indicators import parse_indicators
 from ledger.evaluation.model import parse_model
 from ledger.evaluation.portrait import PortraitEvaluator
 from ledger.evaluation.records import PlainRecord
 from ledger.evaluation.schema import default_indicators
 from ledger.evaluation.scoring import Scorer
+from ledger.evaluation_release.conduct import fact_json
 from ledger.evaluation_release.request import (
     EvaluationRequestMessage,
     evaluation_domain,
@@ -123,9 +125,11 @@ def platform_entry(
     model: dict[str, Any] | None = None,
     signer: Any = BANK,
     disputed: Sequence[str] = (),
+    facts: Sequence[PlainRecord] = (),
 ) -> dict[str, Any]:
     """The evaluation payload the platform logs for `records` under `model` (the leaf less
-    its type and seq), with the answer it hashes."""
+    its type and seq), with the answer it hashes; `facts` are the conduct facts read with
+    them (`ledger.evaluation_release.conduct`), named in the entry as the platform names them."""
     model = model or model_dict()
     document = parse_model(rfc8785.dumps(model))
     views = [
@@ -133,7 +137,7 @@ def platform_entry(
                     doc["severity"], rid in disputed)
         for rid, doc in records.items()
     ]  # fmt: skip
-    portrait = PortraitEvaluator(INDICATORS).evaluate(views, date.fromisoformat(AS_OF))
+    portrait = PortraitEvaluator(INDICATORS).evaluate([*views, *facts], date.fromisoformat(AS_OF))
     answer = {
         "kind": "evaluation",
         "subject": SUBJECT,
@@ -168,8 +172,12 @@ def platform_entry(
         "block": BLOCK,
         "as_of": AS_OF,
         "record_log_size": len(records),
-        "inputs": [{"record_id": r, "version": v, "disputed": r in disputed} for r, v in portrait.inputs],
-        "facts": [],
+        "inputs": [
+            {"record_id": r, "version": v, "disputed": r in disputed}
+            for r, v in portrait.inputs
+            if r in records
+        ],
+        "facts": [dict(fact_json(f)) for f in facts],
         "status": answer["status"],
         "score": answer.get("score"),
         "grade": answer.get("grade"),
@@ -223,7 +231,7 @@ def audit(
 #: what the completeness check of 6.2 (`ledger.audit.evaluation_inputs`, tested on its own in
 #: `test_evaluation_inputs.py`) says of an entry whose inputs a test changed
 _COMPLETENESS = ("is not a releasable record", "input left out", "record-log size", "in the record log",
-                 "another dispute flag")  # fmt: skip
+                 "another dispute flag", "conduct fact")  # fmt: skip
 
 
 def besides_completeness(findings: list[Finding]) -> list[Finding]:
@@ -560,6 +568,83 @@ def test_a_disputed_input_is_read_as_disputed(clean: dict[str, Any]) -> None:
     ]
 
 
+#: conduct facts about the inputs: an objection decided against the enterprise (the penalty
+#: upheld), one that corrected a tax year, and a credit-repair application pending for the penalty
+CONDUCT = (
+    PlainRecord("obj-7", OBJECTION, date(2024, 9, 2), {"status": "upheld", "record_id": "r-pen"}),
+    PlainRecord("obj-8", OBJECTION, date(2025, 2, 3), {"status": "corrected", "record_id": "r-tax1"}),
+    PlainRecord("rep-9", REPAIR, date(2025, 3, 4),
+                {"status": "pending", "record_id": "r-pen", "category": "administrative_penalty"}),
+)  # fmt: skip
+
+
+def _fact(
+    fact: PlainRecord, *, kind: str | None = None, when: date | None = None, **fields: Any
+) -> PlainRecord:
+    return dataclasses.replace(
+        fact,
+        category=kind or fact.category,
+        event_date=when or fact.event_date,
+        fields=dict(fact.fields) | fields,
+    )
+
+
+def test_an_evaluation_with_conduct_facts_is_recomputed_and_each_damaged_fact_found(
+    clean: dict[str, Any],
+) -> None:
+    payload = platform_entry(facts=CONDUCT)
+    assert payload["response_hash"] != clean["response_hash"]  # the test's premise: the facts are read
+    assert [f["id"] for f in payload["facts"]] == ["obj-7", "obj-8", "rep-9"]
+    findings, _ = audit([(4, payload)])
+    assert seen(findings) == []  # each fact read as the platform read it, named once
+    # each fact of the entry changed as a forger would, the auditor reads the entry's facts and
+    # finds the answer the platform would have given for them, not the one logged
+    upheld, corrected, pending = CONDUCT
+    for damaged in (
+        (_fact(upheld, status="withdrawn"), corrected, pending),  # its outcome
+        (_fact(upheld, when=date(2021, 1, 4)), corrected, pending),  # filed outside the window
+        (upheld, _fact(corrected, status="upheld"), pending),
+        (upheld, corrected, _fact(pending, status="approved")),
+        (upheld, corrected),  # left out
+        # another kind: a repair application pending for the penalty, not an objection upheld
+        (_fact(upheld, kind=REPAIR, status="pending", category="administrative_penalty"), corrected, pending),
+    ):
+        facts = tuple(damaged)
+        forged = entry(payload, facts=[dict(fact_json(f)) for f in facts])
+        findings, result = audit([(4, forged)])
+        other = platform_entry(facts=facts)
+        assert other["response_hash"] != payload["response_hash"]
+        assert seen(findings)[-1] == (
+            Step.EVALUATION_RESULT,
+            4,
+            "the recomputed answer does not hash to the entry's response hash",
+            other["response_hash"],
+            payload["response_hash"],
+        ), damaged
+        assert result.recomputed == 0
+
+
+def test_a_fact_is_named_by_its_own_id_and_read_once(clean: dict[str, Any]) -> None:
+    payload = platform_entry(facts=CONDUCT)
+    renamed = copy.deepcopy(payload)
+    renamed["facts"][0]["id"] = "obj-70"  # another case: the portrait names the case read
+    findings, _ = audit([(4, renamed)])
+    assert seen(findings) == []  # that no such case is in the record log is 6.2's finding
+    assert any("conduct fact obj-70" in f.what for f in findings)
+    # a fact named twice is read twice: the portrait reads what the entry names
+    twice = entry(payload, facts=[*payload["facts"], payload["facts"][0]])
+    findings, _ = audit([(4, twice)])
+    assert seen(findings)[-1][2] == "the recomputed answer does not hash to the entry's response hash"
+    # a fact of a kind the evaluation does not read is named but not read
+    odd = copy.deepcopy(payload)
+    odd["facts"][1]["kind"] = "commendation"
+    findings, _ = audit([(4, odd)])
+    assert [f.what for f in besides_completeness(findings)] == [
+        "the portrait does not read exactly the inputs named",
+        "the recomputed answer does not hash to the entry's response hash",
+    ]
+
+
 # -- 6.3 the result --------------------------------------------------------------------------
 
 
@@ -823,3 +908,56 @@ def test_an_export_without_an_access_trail_has_no_evaluation_to_recompute() -> N
     result = OfflineResult(world.snapshot(), [], credit_records([]), AccessResult(), RecordsResult())
     checked = verifier.recompute_evaluations(AuditExport(), result)
     assert (checked.checked, checked.indices, result.findings) == (0, [], [])
+
+
+def test_the_verifier_holds_each_evaluation_to_the_catalogue_and_record_log_anchored_by_b(
+    clean: dict[str, Any],
+) -> None:
+    """6.2 as the verifier wires it: the catalogue in force at B is the last one published at
+    or before B; the record-log size an evaluation read is held to the log's checkpoints
+    anchored by B, and a chain that anchored none holds it to nothing."""
+    chain = world.FakeChain()
+    chain.rpc = ModelRpc()  # type: ignore[assignment]
+    verifier = Verifier(chain=chain, authorizer=None, deployment=world.DEPLOYMENT)
+    leaves = [*world.access_leaves(), encode_leaf("evaluation", 3, clean)]
+    export = AuditExport(
+        entries={"access-trail": [ExportedEntry("access-trail", i, leaf) for i, leaf in enumerate(leaves)]},
+        records=stored(RECORDS),
+        catalogues=[CatalogueDocument(1, world.DOCUMENT)],
+        evaluation_models=[EvaluationModelDocument(model_dict(), {})],
+    )
+
+    def audited(**changes: Any) -> list[tuple[Step, str, str | None, str | None]]:
+        result = OfflineResult(
+            world.snapshot(**changes), [], credit_records(), AccessResult(), RecordsResult()
+        )
+        verifier.recompute_evaluations(export, result)
+        return [(f.step, f.what, f.expected, f.got) for f in result.findings]
+
+    def published_at(block: int) -> tuple[Any, ...]:
+        return tuple(
+            dataclasses.replace(e, block=block) if e.name == "CataloguePublished" else e for e in world.EVENTS
+        )
+
+    assert audited() == []
+    assert audited(events=published_at(BLOCK)) == []  # published in block B itself: in force at B
+    no_catalogue = "the inputs cannot be shown complete: the export holds no catalogue document in force"
+    no_catalogue += f" at block {BLOCK}"
+    assert [what for _, what, _, _ in audited(events=published_at(BLOCK + 1))] == [no_catalogue]
+    # the record log anchored at 5 entries by block B, when the entry read 4 of them
+    records = world.snapshot().checkpoints["credit-records"]
+    anchored = (*records, dataclasses.replace(records[-1], previous_size=2, size=5, block=BLOCK))
+    checkpoints = world.snapshot().checkpoints | {"credit-records": anchored}
+    assert audited(checkpoints=checkpoints) == [
+        (
+            Step.EVALUATION_INPUTS,
+            f"the record-log size read is below the size anchored on chain by block {BLOCK}",
+            "at least 5",
+            "4",
+        )
+    ]
+    later = (*records, dataclasses.replace(records[-1], previous_size=2, size=5, block=BLOCK + 1))
+    assert audited(checkpoints=world.snapshot().checkpoints | {"credit-records": later}) == []
+    # a chain on which the record log has no checkpoint yet anchors no size
+    access_only = {"access-trail": world.snapshot().checkpoints["access-trail"]}
+    assert audited(checkpoints=access_only) == []

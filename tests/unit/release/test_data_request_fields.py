@@ -18,6 +18,7 @@ from ledger.release.request import (
     SECP256K1_HALF_ORDER,
     DataRequestMessage,
     check_request_fields,
+    release_nonce,
     request_domain,
     request_from_json,
     request_to_json,
@@ -182,3 +183,12 @@ def test_only_an_s_above_half_the_curve_order_is_refused_as_malleable() -> None:
         said = refusal.value.message
         assert (said == MALLEABLE) is malleable
         assert said.startswith("data request is signed by ") is not malleable
+
+
+def test_a_release_nonce_is_kept_as_data_and_its_hex() -> None:
+    """The request-nonce table keeps a signed release request's nonce as "data:0x" and its
+    32 bytes in lower-case hex, the key a data request and an evaluation request share (a nonce
+    an institution spent on one refuses the other)."""
+    nonce = bytes(range(0xE0, 0x100))
+    assert release_nonce(nonce) == "data:0x" + "".join(f"{b:02x}" for b in range(0xE0, 0x100))
+    assert release_nonce(b"\x00" * 32) == "data:0x" + "00" * 32
