@@ -126,6 +126,7 @@ def platform_entry(
     signer: Any = BANK,
     disputed: Sequence[str] = (),
     facts: Sequence[PlainRecord] = (),
+    indicators: Any = INDICATORS,
 ) -> dict[str, Any]:
     """The evaluation payload the platform logs for `records` under `model` (the leaf less
     its type and seq), with the answer it hashes; `facts` are the conduct facts read with
@@ -137,7 +138,7 @@ def platform_entry(
                     doc["severity"], rid in disputed)
         for rid, doc in records.items()
     ]  # fmt: skip
-    portrait = PortraitEvaluator(INDICATORS).evaluate([*views, *facts], date.fromisoformat(AS_OF))
+    portrait = PortraitEvaluator(indicators).evaluate([*views, *facts], date.fromisoformat(AS_OF))
     answer = {
         "kind": "evaluation",
         "subject": SUBJECT,
@@ -147,7 +148,7 @@ def platform_entry(
             "model_hash": "0x" + model_hash(model).hex(),
             "model_id": document.model_id,
             "model_version": document.model_version,
-            "indicator_version": INDICATORS.version,
+            "indicator_version": indicators.version,
             "synthetic": document.synthetic,
         },
         "portrait": portrait_json(portrait),
@@ -163,7 +164,7 @@ def platform_entry(
         "model_version": VERSION,
         "model_hash": "0x" + model_hash(model).hex(),
         "card_hash": "0x" + CARD_HASH.hex(),
-        "indicator_version": INDICATORS.version,
+        "indicator_version": indicators.version,
         "categories": str(INPUT_CATEGORIES),
         "purpose": "1",
         "agreement_id": 3,
@@ -212,6 +213,7 @@ def audit(
     records: Sequence[StoredVersion] | None = None,
     models: Sequence[dict[str, Any]] | None = None,
     registry: Callable[[int, int], ChainModel | None] | None = None,
+    indicators: Any = INDICATORS,
 ) -> tuple[list[Finding], Any]:
     findings: list[Finding] = []
     versions = stored(RECORDS) if records is None else records
@@ -223,7 +225,7 @@ def audit(
         findings,
         separator=SEPARATOR,
         record_log=record_log(versions),
-        indicators=INDICATORS,
+        indicators=indicators,
     )
     return findings, result
 
@@ -643,6 +645,38 @@ def test_a_fact_is_named_by_its_own_id_and_read_once(clean: dict[str, Any]) -> N
         "the portrait does not read exactly the inputs named",
         "the recomputed answer does not hash to the entry's response hash",
     ]
+
+
+def test_a_repair_application_is_read_with_the_category_of_its_record() -> None:
+    """The entry names a repair application's record, not its category: the auditor takes the
+    category from the record read, as the platform did, for an indicator file that reads it."""
+    data = INDICATORS.model_dump(mode="json")
+    (pending_repairs,) = [i for i in data["indicators"] if i["id"] == "repairs_pending"]
+    pending_repairs["fields"] = ["status", "category"]
+    pending_repairs["formula"]["where"].append({"field": "category", "one_of": ["administrative_penalty"]})
+    indicators = parse_indicators(data)
+    model = model_dict() | {
+        "indicator_file": {"version": indicators.version, "sha256": indicators.content_hash().hex()}
+    }
+    upheld, corrected, pending = CONDUCT
+    payload = platform_entry(model=model, facts=CONDUCT, indicators=indicators)
+    registry = Registry(model)
+    findings, _ = audit([(4, payload)], models=[model], registry=registry, indicators=indicators)
+    assert seen(findings) == []
+    # the same application named for the tax year: not a pending repair of a penalty
+    on_tax = (upheld, corrected, _fact(pending, record_id="r-tax1", category="tax"))
+    other = platform_entry(model=model, facts=on_tax, indicators=indicators)
+    assert other["response_hash"] != payload["response_hash"]  # the premise: the category is read
+    forged = copy.deepcopy(payload)
+    forged["facts"][2]["record_id"] = "r-tax1"
+    findings, _ = audit([(4, forged)], models=[model], registry=registry, indicators=indicators)
+    assert seen(findings)[-1] == (
+        Step.EVALUATION_RESULT,
+        4,
+        "the recomputed answer does not hash to the entry's response hash",
+        other["response_hash"],
+        payload["response_hash"],
+    )
 
 
 # -- 6.3 the result --------------------------------------------------------------------------
