@@ -647,6 +647,15 @@ def test_a_fact_is_named_by_its_own_id_and_read_once(clean: dict[str, Any]) -> N
     ]
 
 
+def test_an_entry_naming_no_facts_is_read_as_one_without_any(clean: dict[str, Any]) -> None:
+    """An entry without a "facts" member is recomputed as one naming none, as the completeness
+    check of 6.2 reads it (not refused as one that cannot be recomputed)."""
+    payload = entry(clean)
+    del payload["facts"]
+    findings, result = audit([(4, payload)])
+    assert findings == [] and result.recomputed == 1
+
+
 def test_a_repair_application_is_read_with_the_category_of_its_record() -> None:
     """The entry names a repair application's record, not its category: the auditor takes the
     category from the record read, as the platform did, for an indicator file that reads it."""
