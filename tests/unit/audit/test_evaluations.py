@@ -538,6 +538,27 @@ def test_each_input_without_an_opening_is_found_by_name(clean: dict[str, Any]) -
     ]
 
 
+def test_an_entry_with_an_input_not_opened_is_not_counted_recomputed(clean: dict[str, Any]) -> None:
+    """Even where the record log given for 6.2 shows the entry's inputs complete, an input the
+    export's openings lack leaves the entry not recomputed (and its result unchecked)."""
+    findings: list[Finding] = []
+    opened = [v for v in stored(RECORDS) if v.record_id != "r-reg"]
+    result = check_evaluations(
+        [(5, clean)],
+        opened,
+        [EvaluationModelDocument(model_dict(), {})],
+        Registry(),
+        findings,
+        separator=SEPARATOR,
+        record_log=record_log(stored(RECORDS)),
+        indicators=INDICATORS,
+    )
+    assert [(f.step, f.what) for f in findings] == [
+        (Step.EVALUATION_INPUTS, "input record r-reg v1 has no opening in the export")
+    ]
+    assert (result.checked, result.recomputed) == (1, 0)
+
+
 def test_an_input_about_another_enterprise_is_found(clean: dict[str, Any]) -> None:
     records = dict(RECORDS)
     records["r-pen"] = records["r-pen"] | {"subject": "91350200776049653A"}
