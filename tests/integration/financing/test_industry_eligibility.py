@@ -42,7 +42,8 @@ def test_industry_rules_over_the_registration_record(world: World) -> None:  # n
     registration["source_ref"] = "REF-industry"
     registration["event_date"] = "2026-01-05"
     registration["fields"]["industry"] = "C39"
-    assert w.sdk(w.provider).submit_record(registration)["catalogue_version"] == 2
+    filed = w.sdk(w.provider).submit_record(registration)
+    assert w.sdk(w.provider).open_record(filed["record_id"], 1)["catalogue_version"] == 2
 
     assert ent.eligibility_profile(SUBJECT)["values"]["industry"] == "C39"
     matched = ent.matches(SUBJECT, demand["id"])
