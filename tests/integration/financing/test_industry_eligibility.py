@@ -11,7 +11,7 @@ from typing import Any
 from ledger.domain.catalogue import newest_catalogue
 from ledger.records.samples import sample_record
 from tests.integration.financing.test_api_financing import product
-from tests.integration.test_release import SUBJECT, World, world  # noqa: F401  (fixture)
+from tests.integration.test_release import REGISTRATION, SUBJECT, World, world  # noqa: F401  (fixture)
 
 
 def _criterion(matched: dict[str, Any], key: str) -> tuple[bool, dict[str, Any]]:
@@ -52,3 +52,19 @@ def test_industry_rules_over_the_registration_record(world: World) -> None:  # n
     eligible, unmet = _criterion(matched, "zz-software")
     assert not eligible and not unmet["met"] and unmet["known"]
     assert unmet["reason"]["en"] == "industry (GB/T 4754) is C39; required I65"
+
+
+def test_a_v2_registration_record_is_released_with_its_industry(world: World) -> None:  # noqa: F811
+    """The release path renders with the newest shipped catalogue: the v2 field is released
+    (public, unmasked), v1 records alongside it unchanged."""
+    w = world
+    w.sdk(w.operators[0]).publish_catalogue(newest_catalogue().model_dump(mode="json"))
+    registration = sample_record(0)
+    registration.update(source_ref="REF-industry", event_date="2026-01-05")
+    registration["fields"]["industry"] = "I65"
+    w.sdk(w.provider).submit_record(registration)
+    w.grant(w.bank, REGISTRATION)
+    released: Any = w.release(categories=REGISTRATION)
+    records = released["data"]["records"]
+    assert sorted(r["fields"].get("industry", "-") for r in records) == ["-", "I65"]
+    assert all(r["detail"] == "masked" and "*" in r["fields"]["legal_representative_id"] for r in records)
