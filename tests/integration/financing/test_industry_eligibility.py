@@ -10,6 +10,7 @@ from typing import Any
 
 from ledger.domain.catalogue import newest_catalogue
 from ledger.records.samples import sample_record
+from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.financing.test_api_financing import product
 from tests.integration.test_release import REGISTRATION, SUBJECT, World, world  # noqa: F401  (fixture)
 
@@ -56,7 +57,8 @@ def test_industry_rules_over_the_registration_record(world: World) -> None:  # n
 
 def test_a_v2_registration_record_is_released_with_its_industry(world: World) -> None:  # noqa: F811
     """The release path renders with the newest shipped catalogue: the v2 field is released
-    (public, unmasked), v1 records alongside it unchanged."""
+    (public, unmasked), v1 records alongside it unchanged; the auditor, recomputing each
+    release's level from the catalogue in force at its block, finds nothing."""
     w = world
     w.sdk(w.operators[0]).publish_catalogue(newest_catalogue().model_dump(mode="json"))
     registration = sample_record(0)
@@ -68,3 +70,7 @@ def test_a_v2_registration_record_is_released_with_its_industry(world: World) ->
     records = released["data"]["records"]
     assert sorted(r["fields"].get("industry", "-") for r in records) == ["-", "I65"]
     assert all(r["detail"] == "masked" and "*" in r["fields"]["legal_representative_id"] for r in records)
+
+    report = verifier_for(w.platform).verify(export_of(w.platform, openings=True))
+    assert [str(f) for f in report.findings] == []
+    assert report.to_json()["access"]["levels_checked"] >= 1
