@@ -318,13 +318,17 @@ def alert_sender(
         gate=gate or alert_gate(platform),
         policy=policy or SenderPolicy.from_settings(settings),
         environment=settings.environment,
+        keyring=Keyring.from_settings(settings),
     )
 
 
 def alert_endpoints(platform: Platform) -> AlertEndpoints:
     settings = platform.settings
     return AlertEndpoints(
-        platform.db, environment=settings.environment, overlap_seconds=settings.alerts_secret_overlap_seconds
+        platform.db,
+        environment=settings.environment,
+        overlap_seconds=settings.alerts_secret_overlap_seconds,
+        keyring=Keyring.from_settings(settings),
     )
 
 
