@@ -20,12 +20,14 @@ from ledger.audit.api_source import ApiExportSource
 from ledger.audit.errors import AuditError, ExportFormatError
 from ledger.audit.export import (
     CatalogueDocument,
+    EvaluationModelDocument,
     ExportedEntry,
     ExportHeader,
     Refusal,
     StoredVersion,
     catalogue_line,
     entry_line,
+    evaluation_model_line,
     header_line,
     record_line,
     refusal_line,
@@ -53,6 +55,10 @@ ENTRIES = {
 RECORDS = [StoredVersion(f"r-{i}", 1, i, bytes([i]) * 32, bytes([9]) * 32) for i in range(5)]
 REFUSALS = [Refusal(f"t{i}", None, "release", "refused", str(i)) for i in range(3)]
 CATALOGUES = [CatalogueDocument(1, {"v": 1}), CatalogueDocument(2, {"v": 2})]
+MODELS = [
+    EvaluationModelDocument({"model_id": "m", "v": 1}, {"card": 1}),
+    EvaluationModelDocument({"v": 2}, {}),
+]
 
 
 def _page(items: list[str], start: int, limit: int) -> tuple[list[Any], int | None]:
@@ -74,6 +80,8 @@ class FakeApi:
         body = response.json()
         if url.path == "/audit/header":
             body["chain_id"] = -1
+        elif url.path == "/audit/models":
+            body["models"][0]["evaluation_model"]["card"] = []
         else:
             kind = next(k for k in body if k != "next")
             item = body[kind][0]
@@ -121,7 +129,9 @@ class FakeApi:
                 200, json={"catalogues": [json.loads(catalogue_line(c)) for c in CATALOGUES]}
             )
         if url.path == "/audit/models":
-            return httpx.Response(200, json={"models": []})  # no evaluation model held
+            return httpx.Response(
+                200, json={"models": [json.loads(evaluation_model_line(m)) for m in MODELS]}
+            )
         return httpx.Response(404, text="no such page")
 
 
@@ -138,6 +148,7 @@ def test_every_page_is_read_signed_and_parsed_as_the_file_would_be() -> None:
     assert export.header == HEADER
     assert export.entries == {"a-log": ENTRIES["a-log"], "b-log": ENTRIES["b-log"]}
     assert export.records == RECORDS and export.refusals == REFUSALS and export.catalogues == CATALOGUES
+    assert export.evaluation_models == MODELS
     assert api.paths == [
         "/audit/header",
         "/audit/logs/a-log/entries?start=0&limit=2",
@@ -200,6 +211,7 @@ def test_a_page_that_is_not_json_is_an_export_format_error() -> None:
         ("/audit/records", "record.version: expected a non-negative integer, got -1"),
         ("/audit/catalogues", "catalogue.version: expected a non-negative integer, got -1"),
         ("/audit/refusals", "audit_event.at: expected a string, got int"),
+        ("/audit/models", "evaluation_model: expected {document, card}"),
     ],
 )
 def test_a_malformed_item_of_a_page_is_refused_naming_its_field(broken: str, message: str) -> None:

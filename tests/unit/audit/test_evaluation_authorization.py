@@ -16,6 +16,7 @@ from ledger.audit.events import ChainEvent
 from ledger.audit.examine import Examined, examine
 from ledger.audit.findings import Finding, Step
 from ledger.audit.verify_access import AccessResult, check_access
+from tests.unit.audit import world
 from tests.unit.audit.test_access_findings import (
     DOCUMENT,
     ENTERPRISE,
@@ -199,3 +200,37 @@ def test_the_enterprise_itself_is_no_institution_to_evaluate_for() -> None:
     leaf = evaluation_leaf(0, institution=to_checksum_address(ENTERPRISE), request_institution=ENTERPRISE)
     findings, _ = audit(examined(leaf))
     assert steps(findings) == [(Step.AUTHORIZATION, 0, "REQUESTER_NOT_ACTIVE_INSTITUTION")]
+
+
+def test_an_evaluation_naming_another_grant_is_named_an_evaluation_and_a_release_a_release() -> None:
+    findings, result = audit(examined(evaluation_leaf(0, grant_id=GRANT + 1)))
+    assert [(f.step, f.index, f.what, f.expected, f.got) for f in findings] == [
+        (
+            Step.AUTHORIZATION,
+            0,
+            f"evaluation names another grant than the one covering it at block {B}",
+            str(GRANT),
+            str(GRANT + 1),
+        )
+    ]
+    assert result.unauthorized == [0]
+    # a release beside it, with the same fault, is named a release
+    release = entry(1, grant_id=GRANT + 1)
+    (evaluation,) = examined(evaluation_leaf(0))
+    findings, _ = audit([evaluation, release])
+    assert [(f.index, f.what) for f in findings] == [
+        (1, f"release names another grant than the one covering it at block {B}")
+    ]
+
+
+def test_an_evaluation_leaf_is_examined_at_its_index_and_the_leaves_after_it_too() -> None:
+    release = world.access_leaves()[0]
+    out = examine(bytes(32), [(5, evaluation_leaf(5)), (6, release), (7, evaluation_leaf(7))])
+    assert [(x.seq, x.leaf.type if x.leaf else None) for x in out] == [
+        (5, "evaluation"),
+        (6, "access"),
+        (7, "evaluation"),
+    ]
+    assert [x.entry.index if x.entry else None for x in out] == [5, 6, 7]
+    assert (out[0].signer, out[2].signer) == (None, None)  # an evaluation's signature is step 6.4's
+    assert out[1].signer is not None

@@ -17,6 +17,7 @@ from ledger.audit.export import (
     EXPORT_FORMAT,
     AuditExport,
     CatalogueDocument,
+    EvaluationModelDocument,
     ExportedEntry,
     ExportHeader,
     Opening,
@@ -24,6 +25,7 @@ from ledger.audit.export import (
     StoredVersion,
     catalogue_line,
     entry_line,
+    evaluation_model_line,
     header_line,
     parse_header,
     parse_lines,
@@ -198,3 +200,30 @@ def test_read_export_reads_a_file_and_names_an_unreadable_one(tmp_path: Path) ->
     with pytest.raises(ExportFormatError, match=f"^cannot read {missing}: ") as info:
         read_export(missing)
     assert info.value.line is None
+
+
+def test_an_evaluation_model_line_is_written_as_documented_and_reads_back() -> None:
+    model = EvaluationModelDocument({"model_id": "m", "名": 1}, {"model_sha256": "ab"})
+    line = evaluation_model_line(model)
+    assert line == '{"evaluation_model":{"document":{"model_id":"m","名":1},"card":{"model_sha256":"ab"}}}'
+    export = parse_lines([header_line(HEADER), line, evaluation_model_line(EvaluationModelDocument({}, {}))])
+    assert export.evaluation_models == [model, EvaluationModelDocument({}, {})]
+    assert export.catalogues == [] and export.refusals == [] and export.records == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"document": {}},
+        {"card": {}},
+        {"document": [], "card": {}},
+        {"document": {}, "card": "c"},
+    ],
+)
+def test_a_malformed_evaluation_model_is_refused_naming_its_line(body: object) -> None:
+    line = json.dumps({"evaluation_model": body})
+    with pytest.raises(ExportFormatError) as info:
+        parse_lines([entry_line("a", 0, b""), line])
+    assert str(info.value) == "line 2: evaluation_model: expected {document, card}"
+    assert info.value.line == 2

@@ -201,3 +201,47 @@ def test_a_bad_record_leaf_field_is_named_with_what_was_expected(
     with pytest.raises(PayloadProblem) as info:
         parse_record_leaf(0, {**RECORD, key: value})
     assert (info.value.field, info.value.expected, info.value.got) == (key, expected, repr(value))
+
+
+def test_an_integer_beyond_2_53_is_not_canonical_however_many_digits_it_has() -> None:
+    """RFC 8785 has no form for an integer beyond ±(2^53 - 1), which `json.dumps` writes all
+    the same: the fast path must not decide on one (16 digits here, as 2^53 itself has)."""
+    for n in (2**53, 9_999_999_999_999_999, -(2**53), 10**16):
+        with pytest.raises(LeafProblem, match=r"^leaf bytes are not RFC 8785 canonical JSON$"):
+            decode_leaf(b'{"n":%d,"seq":1,"type":"t"}' % n)
+    for n in (2**53 - 1, 10**15, 999_999_999_999_999, -(2**53 - 1)):
+        assert decode_leaf(b'{"n":%d,"seq":1,"type":"t"}' % n).payload == {"n": n}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\xff", "leaf is not UTF-8 JSON"),
+        (b'{"seq":1,"type":"t"', "leaf is not UTF-8 JSON"),
+        (b'{"n":NaN,"seq":1,"type":"t"}', "leaf is not UTF-8 JSON"),
+        (b'["seq",1]', "leaf is not a JSON object"),
+        (b'"leaf"', "leaf is not a JSON object"),
+        (b'{"seq":1}', "leaf has no string type tag"),
+        (b'{"seq":1,"type":7}', "leaf has no string type tag"),
+        (b'{"seq":1,"type":null}', "leaf has no string type tag"),
+        (b'{"type":"t"}', "leaf has no non-negative integer seq"),
+        (b'{"seq":"1","type":"t"}', "leaf has no non-negative integer seq"),
+        (b'{"seq":true,"type":"t"}', "leaf has no non-negative integer seq"),
+        (b'{"seq":false,"type":"t"}', "leaf has no non-negative integer seq"),
+        (b'{"seq":-1,"type":"t"}', "leaf has no non-negative integer seq"),
+        (b'{"seq":1.5,"type":"t"}', "leaf has no non-negative integer seq"),
+        (b'{"seq":1,"type":"t","n":1}', "leaf bytes are not RFC 8785 canonical JSON"),
+        # a float RFC 8785 writes otherwise than `json.dumps` (1, not 1.0)
+        (b'{"n":1.0,"seq":1,"type":"t"}', "leaf bytes are not RFC 8785 canonical JSON"),
+        (b'{"n":1E+21,"seq":1,"type":"t"}', "leaf bytes are not RFC 8785 canonical JSON"),
+    ],
+)
+def test_each_refused_leaf_is_refused_with_its_reason(data: bytes, message: str) -> None:
+    with pytest.raises(LeafProblem) as info:
+        decode_leaf(data)
+    assert str(info.value) == message
+
+
+def test_floats_in_their_rfc_8785_form_are_canonical() -> None:
+    for text, value in ((b"1.5", 1.5), (b"1e+21", 1e21), (b"-0.25", -0.25), (b"1", 1)):
+        assert decode_leaf(b'{"n":%s,"seq":0,"type":"t"}' % text).payload == {"n": value}

@@ -11,16 +11,18 @@ from collections.abc import Iterator
 
 import pytest
 from eth_utils import to_checksum_address
+from sqlalchemy import text
 
 from ledger.chain.membership import InstitutionKind, Member, Role, Status, uscc_hash
 from ledger.domain.log_names import ACCESS_TRAIL_LOG
-from ledger.errors import NotAuthorized, Unavailable
+from ledger.errors import NotAuthorized, NotFound, Unavailable
 from ledger.logs.bundles import ProofBundles
-from ledger.logs.proofs import LogProofs, record_checkpoint
+from ledger.logs.proofs import LogProofs, NotYetAnchored, record_checkpoint
 from ledger.logs.store import open_for_append
 from ledger.merkle.rfc9162 import root, verify_inclusion
 from ledger.records.samples import sample_uscc
 from ledger.release.accesses import AccessesService
+from ledger.release.models import AccessRelease
 from ledger.release.trail import AccessTrail, TrailEntry
 from ledger.storage.database import Database
 
@@ -185,3 +187,66 @@ def test_only_the_access_trail_leaves_are_served(trail: list[bytes], sqlite_db: 
         writer.append([("other", {"secret": n}) for n in range(len(RELEASES))])
     entries = [a.entry for a in service(sqlite_db).visible_to(member(Role.OPERATOR))]
     assert [(e["institution"], e["subject"]) for e in entries] == RELEASES
+
+
+@pytest.fixture
+def unindexed(trail: list[bytes], sqlite_db: Database) -> Iterator[None]:
+    """The trail's index rows stored newest first in a table with no index at all (as after
+    a restore that left the indexes out): only the page query's own ORDER BY puts them in
+    seq order. The real table is put back afterwards."""
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(
+            text("CREATE TABLE access_releases_bare AS SELECT * FROM access_releases ORDER BY seq DESC")
+        )
+        conn.execute(text("DROP TABLE access_releases"))
+        conn.execute(text("ALTER TABLE access_releases_bare RENAME TO access_releases"))
+        stored = [row[0] for row in conn.execute(text("SELECT seq FROM access_releases"))]
+    assert stored == [4, 3, 2, 1, 0]  # a scan meets them newest first
+    try:
+        yield
+    finally:
+        with sqlite_db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE access_releases"))
+        AccessRelease.__table__.create(sqlite_db.engine)  # type: ignore[attr-defined]
+
+
+def test_a_page_is_in_seq_order_however_the_rows_are_stored(unindexed: None, sqlite_db: Database) -> None:
+    operator = member(Role.OPERATOR)
+    assert seen(sqlite_db, operator) == [0, 1, 2, 3, 4]
+    assert seen(sqlite_db, operator, limit=2) == [0, 1]
+    assert seen(sqlite_db, operator, after=1, limit=2) == [2, 3]
+    assert seen(sqlite_db, member(Role.INSTITUTION, BANK), limit=2) == [0, 2]
+    assert seen(sqlite_db, member(Role.ENTERPRISE, uscc=ACME), subject=ACME, limit=2) == [0, 1]
+
+
+def test_a_single_entrys_proof_goes_to_who_may_see_it(trail: list[bytes], sqlite_db: Database) -> None:
+    """Entry 1 is the insurer's release of ACME's data: the insurer, ACME, operators and
+    auditors get its bundle; the bank, another enterprise and a provider do not, each
+    refusal naming who and which entry; an entry that does not exist is refused as well
+    to all but operators and auditors (who learn it does not exist)."""
+    anchored = root(trail[:3])
+    with sqlite_db.session() as session:
+        record_checkpoint(session, ACCESS_TRAIL_LOG, 3, anchored, b"\x7a" * 32, 99)
+    accesses = service(sqlite_db)
+    allowed = [
+        member(Role.INSTITUTION, INSURER),
+        member(Role.ENTERPRISE, uscc=ACME),
+        member(Role.OPERATOR),
+        member(Role.AUDITOR),
+    ]
+    for who in allowed:
+        bundle = accesses.proof(who, 1)
+        assert (bundle["index"], bundle["tree_size"], bundle["root"]) == (1, 3, "0x" + anchored.hex())
+        path = [bytes.fromhex(h[2:]) for h in bundle["inclusion_proof"]]
+        verify_inclusion(trail[1], 1, 3, path, anchored)
+    for who in (member(Role.INSTITUTION, BANK), member(Role.ENTERPRISE, uscc=OTHER)):
+        with pytest.raises(NotAuthorized, match=f"^{who.account} may not see access-trail entry 1$"):
+            accesses.proof(who, 1)
+    with pytest.raises(NotAuthorized, match=f"^{BANK} may not see access-trail entry 99$"):
+        accesses.proof(member(Role.INSTITUTION, BANK), 99)
+    # not yet anchored: entry 4 (the bank's), to the bank and to an operator
+    for who in (member(Role.INSTITUTION, BANK), member(Role.OPERATOR)):
+        with pytest.raises(NotYetAnchored):
+            accesses.proof(who, 4)
+    with pytest.raises(NotFound, match=r"^log access-trail has no entry 99$"):
+        accesses.proof(member(Role.OPERATOR), 99)  # an operator may ask of any index
