@@ -40,7 +40,7 @@ from ledger.audit.export import (
 )
 from ledger.chain.deploy import Deployment
 from ledger.chain.model_registry import ModelRegistryContract
-from ledger.domain.catalogue import Catalogue, default_catalogue
+from ledger.domain.catalogue import Catalogue, packaged_catalogues
 from ledger.evaluation_release.models import EvaluationModelRow
 from ledger.logs.leaves import check_log_name
 from ledger.logs.models import LogEntry, LogHead
@@ -149,11 +149,11 @@ def refusals_page(db: Database, after: int, limit: int) -> tuple[list[Refusal], 
 
 
 def catalogue_documents(db: Database) -> list[CatalogueDocument]:
-    """Every catalogue version the platform knows (the packaged one and those stored), in
+    """Every catalogue version the platform knows (the packaged ones and those stored), in
     the form whose RFC 8785 hash the chain anchored (defaults filled in)."""
     known: dict[bytes, CatalogueDocument] = {}
-    packaged = default_catalogue()
-    known[packaged.content_hash()] = CatalogueDocument(packaged.version, packaged.model_dump(mode="json"))
+    for packaged in packaged_catalogues():
+        known[packaged.content_hash()] = CatalogueDocument(packaged.version, packaged.model_dump(mode="json"))
     with db.session() as session:
         rows = session.scalars(select(CatalogueVersionRow).order_by(CatalogueVersionRow.version)).all()
     for row in rows:

@@ -105,3 +105,21 @@ def start_alert_sender(
     atexit.register(_stop)
     say("alert sender running")
     return stop
+
+
+@alerts_app.command("seal-secrets")
+def alerts_seal_secrets() -> None:
+    """Seal the webhook secrets still stored plain (rows from before migration 0013) under
+    the records' keyring; registration and rotation seal new ones."""
+    from ledger.alerts.secret_seal import seal_stored_secrets
+    from ledger.records.crypto import Keyring
+    from ledger.storage.database import Database
+
+    settings = Settings()
+    try:
+        sealed = seal_stored_secrets(
+            Database(settings.effective_database_url), Keyring.from_settings(settings)
+        )
+    except LedgerError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"sealed {sealed} secret(s)")

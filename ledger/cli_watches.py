@@ -81,5 +81,6 @@ def watch_flag_evasion(
     keystore: KeystoreOption = None,
     key_env: KeyEnvOption = None,
 ) -> None:
-    """Operators: flag SUBJECT for malicious debt evasion; every watcher is alerted."""
+    """Operators: flag SUBJECT for malicious debt evasion; every institution that watches it,
+    holds an application of it or reported a loan to it is alerted (joint action)."""
     _send(api, keystore, key_env, "POST", "/evasion-flags", {"subject": subject, "reference": reference})

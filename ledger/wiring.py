@@ -29,6 +29,7 @@ from ledger.evaluation.schema import default_indicators
 from ledger.evaluation_release.documents import ModelDocuments
 from ledger.evaluation_release.request import evaluation_domain
 from ledger.evaluation_release.service import EvaluationService, ModelNotActive, ModelUnknown
+from ledger.financing.alert_holdings import FinancingHoldings
 from ledger.financing.applications import Applications
 from ledger.financing.kpi_publish import KpiSnapshots
 from ledger.financing.kpis import KpiService
@@ -123,9 +124,15 @@ def records_service(platform: Platform, *, bundles: ProofBundles | None = None) 
     )
 
 
-def alert_triggers() -> AlertTriggers:
-    """The triggers of the packaged rules file (`ledger/alerts/rules-v1.json`)."""
-    return AlertTriggers(default_rules())
+def alert_triggers(platform: Platform | None = None) -> AlertTriggers:
+    """The triggers of the packaged rules file (`ledger/alerts/rules-v1.json`); with the
+    platform, an evasion flag also reaches application holders and lenders (joint action)."""
+    return AlertTriggers(default_rules(), holdings=None if platform is None else alert_holdings(platform))
+
+
+def alert_holdings(platform: Platform) -> FinancingHoldings:
+    """Loan applications and reported loans as alert holdings (joint action), grants read on chain."""
+    return FinancingHoldings(platform.contracts.consents, default_catalogue())
 
 
 def _authorizer(platform: Platform) -> AuthorizeCaller:
@@ -156,11 +163,12 @@ def alert_gate(platform: Platform) -> AlertGate:
         authorizer=_authorizer(platform),
         catalogue=default_catalogue(),
         max_block_age_seconds=platform.settings.max_block_age_seconds,
+        holdings=alert_holdings(platform),
     )
 
 
 def evasion_service(platform: Platform) -> EvasionService:
-    return EvasionService(platform.db, triggers=alert_triggers())
+    return EvasionService(platform.db, triggers=alert_triggers(platform))
 
 
 def accesses_service(platform: Platform, *, bundles: ProofBundles | None = None) -> AccessesService:
@@ -310,13 +318,17 @@ def alert_sender(
         gate=gate or alert_gate(platform),
         policy=policy or SenderPolicy.from_settings(settings),
         environment=settings.environment,
+        keyring=Keyring.from_settings(settings),
     )
 
 
 def alert_endpoints(platform: Platform) -> AlertEndpoints:
     settings = platform.settings
     return AlertEndpoints(
-        platform.db, environment=settings.environment, overlap_seconds=settings.alerts_secret_overlap_seconds
+        platform.db,
+        environment=settings.environment,
+        overlap_seconds=settings.alerts_secret_overlap_seconds,
+        keyring=Keyring.from_settings(settings),
     )
 
 

@@ -22,6 +22,14 @@ release path does (`ledger.release.service`), failing closed at every step:
    what the webhook says) appended and COMMITTED, with its index row and the alert's
    clearance, in one transaction; only then the `Clearance` is returned.
 
+An alert of joint action (an evasion flag) told to an institution through its loan
+application or reported loan names that holding instead of a watch
+(`ledger.alerts.holdings`): step 1 reads the holding from the source the wiring provides
+(`holding_unknown` when it is gone), step 2 asks the chain with the holding's terms (its
+agreement, the loan-application or post-loan purpose), and for an application the
+holding's consent grant must also be live at the same block B (`grant_revoked`, final):
+the application's grant is what the institution is told under.
+
 Asked again about an alert it already cleared (a sender that died before storing the
 clearance), the gate answers the same entry instead of logging the alert twice.
 """
@@ -51,6 +59,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from ledger.alerts.holdings import Holding, HoldingSource, is_holding_ref
 from ledger.alerts.model import Clearance, Withheld
 from ledger.alerts.outbox import OutboxAlert
 from ledger.alerts.watch_model import AlertClearance, Watch
@@ -116,8 +125,11 @@ class AlertGate:
         catalogue: Catalogue,
         max_block_age_seconds: int,
         clock: Callable[[], float] = time.time,
+        holdings: HoldingSource | None = None,
     ) -> None:
         self.db = db
+        #: where alerts of joint action find their application or loan (None: such alerts are withheld)
+        self.holdings = holdings
         self.authorizer = authorizer
         self.catalogue = catalogue
         self.max_block_age_seconds = max_block_age_seconds
@@ -172,13 +184,23 @@ class AlertGate:
                 select(AlertClearance).where(_among(session, AlertClearance.alert_id, ids))
             )
             done = {c.alert_id: Clearance(block=c.block, trail_seq=c.trail_seq) for c in cleared}
-            found = list(session.scalars(select(Watch).where(_among(session, Watch.id, watch_ids))))
+            plain = [w for w in watch_ids if not is_holding_ref(w)]
+            found = list(session.scalars(select(Watch).where(_among(session, Watch.id, plain))))
+            held = [w for w in watch_ids if is_holding_ref(w)]
+            if held and self.holdings is not None:
+                found.extend(_as_watch(h) for h in self.holdings.resolve(session, held).values())
             session.expunge_all()
         return done, {w.id: w for w in found}
 
     def _watch(self, alert: OutboxAlert, watch: Watch | None) -> Watch:
         if alert.watch_id is None:
             raise Withheld("watch_unknown", "an alert is authorized under a watch; this one names none")
+        if is_holding_ref(alert.watch_id) and (
+            watch is None or watch.institution != alert.institution or watch.subject != alert.subject
+        ):
+            raise Withheld(
+                "holding_unknown", f"no {alert.watch_id} of {alert.institution} on {alert.subject}"
+            )
         if watch is None or watch.institution != alert.institution or watch.subject != alert.subject:
             raise Withheld(
                 "watch_unknown", f"no watch {alert.watch_id} of {alert.institution} on {alert.subject}"
@@ -243,7 +265,13 @@ class AlertGate:
                 answers[i] = Withheld(reason, f"refused on chain at block {decision.block_number}: {reason}")
                 refused.append((alert, f"{reason} at block {decision.block_number}"))
             else:
-                allowed.append((i, alert, watch, names, query, decision))
+                refusal = self._holding_grant(watch, decision, now)
+                if refusal is None:
+                    allowed.append((i, alert, watch, names, query, decision))
+                    continue
+                answers[i] = refusal
+                if refusal.final:
+                    refused.append((alert, f"{refusal.reason}: {refusal.message}"))
         if refused:
             self._audit(refused)
         if not allowed:
@@ -258,6 +286,20 @@ class AlertGate:
             return
         for (i, *_), clearance in zip(allowed, cleared, strict=True):
             answers[i] = clearance
+
+    def _holding_grant(self, watch: Watch, decision: Decision, now: float) -> Withheld | None:
+        """For an application's holding: None when its consent grant is live at the decision's
+        block B, else why not (revoked or expired: final; the chain not answering: not now)."""
+        if not (watch.grant_id and is_holding_ref(watch.id) and self.holdings is not None):
+            return None
+        block = decision.block_number
+        try:
+            live = self.holdings.grant_live(watch.grant_id, block, int(now))
+        except LedgerError as exc:
+            return Withheld(exc.code, f"not authorized now: {exc.message}", final=False)
+        if live:
+            return None
+        return Withheld("grant_revoked", f"grant {watch.grant_id} of {watch.id} is not live at block {block}")
 
     def _log(
         self, allowed: list[tuple[OutboxAlert, Watch, list[str], AuthorizationQuery, Decision]], now: float
@@ -298,6 +340,24 @@ class AlertGate:
         ]
         with contextlib.suppress(LedgerError):  # the database is down: withheld all the same
             audit_events.record_all(self.db, events)
+
+
+def _as_watch(holding: Holding) -> Watch:
+    """A holding in the shape of a watch (never stored): the terms its alerts are authorized under."""
+    names = sorted(holding.categories)
+    return Watch(
+        id=holding.ref,
+        institution=holding.institution,
+        subject=holding.subject,
+        categories=json.dumps(names),
+        category_mask="0",
+        agreement_id=holding.agreement_id,
+        purpose_bit=holding.purpose_bit,
+        created_at=datetime.fromtimestamp(0, UTC),
+        created_block=0,
+        grant_id=holding.grant_id,
+        ended_at=None,
+    )
 
 
 def _payload(

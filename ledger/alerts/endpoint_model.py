@@ -3,7 +3,8 @@
 A row exists only for an endpoint that passed the verification handshake
 (`ledger.alerts.endpoints`). `secret` signs every message; during a rotation the
 `previous_secret` signs too until `previous_until_ms`, so the receiver can switch keys
-without losing a message (Standard Webhooks: several space-separated signatures).
+without losing a message (Standard Webhooks: several space-separated signatures). Both
+are stored sealed under the records' keyring (`ledger.alerts.secret_seal`).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ class AlertEndpoint(Base):
     url: Mapped[str] = mapped_column(Text, nullable=False)
     state: Mapped[str] = mapped_column(String(16), nullable=False)
     reason: Mapped[str | None] = mapped_column(String(200))
-    secret: Mapped[str] = mapped_column(String(100), nullable=False)
-    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    #: sealed at rest (`ledger.alerts.secret_seal`, migration 0013)
+    secret: Mapped[str] = mapped_column(Text, nullable=False)
+    previous_secret: Mapped[str | None] = mapped_column(Text)
     previous_until_ms: Mapped[int | None] = mapped_column(BigInteger)
     created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
     updated_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)

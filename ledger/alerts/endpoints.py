@@ -28,11 +28,13 @@ from sqlalchemy.orm import Session
 
 from ledger.alerts.endpoint_model import ACTIVE, DISABLED, AlertEndpoint
 from ledger.alerts.outbox import now_ms
+from ledger.alerts.secret_seal import development_keyring, open_secret, seal_secret
 from ledger.alerts.signing import new_secret, signed_headers, verification_payload
 from ledger.alerts.transport import request_kwargs
 from ledger.alerts.urls import EndpointRefused, Environment, Resolver, check_url, system_resolver
 from ledger.chain.address import checksum_address
 from ledger.errors import NotFound
+from ledger.records.crypto import Keyring
 from ledger.storage.database import Database
 
 __all__ = ["AlertEndpoints", "EndpointStatus", "Registered", "Rotated"]
@@ -71,8 +73,15 @@ class AlertEndpoints:
         resolver: Resolver = system_resolver,
         timeout_seconds: float = 5.0,
         http_transport: httpx.BaseTransport | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
         self.db = db
+        #: seals the secrets at rest (the records' keyring; the development one by default)
+        if keyring is None and environment != "development":
+            raise ValueError(
+                "webhook secrets are sealed under the records' keyring: pass it outside development"
+            )
+        self.keyring = keyring or development_keyring()
         self.environment = environment
         self.overlap_seconds = overlap_seconds
         self.resolver = resolver
@@ -124,7 +133,8 @@ class AlertEndpoints:
                 row = AlertEndpoint(id=f"ep_{uuid.uuid4().hex}", institution=institution, created_ms=now)
                 session.add(row)
             row.url, row.state, row.reason = url, ACTIVE, None
-            row.secret, row.previous_secret, row.previous_until_ms = secret, None, None
+            row.secret = seal_secret(self.keyring, row.id, "secret", secret)
+            row.previous_secret, row.previous_until_ms = None, None
             row.updated_ms = now
             return Registered(row.id, url, secret)
 
@@ -134,8 +144,10 @@ class AlertEndpoints:
             row = self._active(session, institution)
             secret = new_secret()
             now = now_ms()
-            row.previous_secret, row.previous_until_ms = row.secret, now + self.overlap_seconds * 1000
-            row.secret, row.updated_ms = secret, now
+            current = open_secret(self.keyring, row.id, "secret", row.secret)
+            row.previous_secret = seal_secret(self.keyring, row.id, "previous_secret", current)
+            row.previous_until_ms = now + self.overlap_seconds * 1000
+            row.secret, row.updated_ms = seal_secret(self.keyring, row.id, "secret", secret), now
             return Rotated(row.id, secret, row.previous_until_ms)
 
     def remove(self, institution: str) -> None:

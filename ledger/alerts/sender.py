@@ -49,6 +49,7 @@ from ledger.alerts.signing import signed_headers
 from ledger.alerts.store import Due, EndpointView, Result, SenderStore
 from ledger.alerts.transport import Outcome, attempt
 from ledger.alerts.urls import Environment, Resolver, system_resolver
+from ledger.records.crypto import Keyring
 from ledger.storage.database import Database
 from ledger.storage.locks import AnchorLock, anchor_lock
 
@@ -97,13 +98,18 @@ class AlertSender:
         resolver: Resolver = system_resolver,
         lock: AnchorLock | None = None,
         http_transport: httpx.AsyncBaseTransport | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
+        if keyring is None and environment != "development":
+            raise ValueError(
+                "webhook secrets are sealed under the records' keyring: pass it outside development"
+            )
         self.db = db
         self.gate = gate
         self.policy = policy or SenderPolicy()
         self.environment = environment
         self.resolver = resolver
-        self.store = SenderStore(db)
+        self.store = SenderStore(db, keyring)
         self._lock = lock if lock is not None else anchor_lock(db, LOCK_NAME)
         self._http_transport = http_transport
         #: set while this sender leads (tests and `credit-ledger alerts run` report it)
@@ -215,6 +221,10 @@ class AlertSender:
                     lead.results.put_nowait(
                         Result(alert.seq, DEAD, alert.attempts, now, "no active endpoint (see the pull feed)")
                     )
+                    continue
+                if endpoint.problem is not None:
+                    reason = f"endpoint secret unusable: {endpoint.problem}"[:200]
+                    lead.results.put_nowait(Result(alert.seq, DEAD, alert.attempts, now, reason))
                     continue
                 lane = lead.lanes.get(endpoint.id)
                 if lane is None:

@@ -17,7 +17,9 @@ from ledger.alerts.endpoint_model import ACTIVE, DISABLED, AlertEndpoint
 from ledger.alerts.gate import DeliveryGate
 from ledger.alerts.model import Clearance, Withheld
 from ledger.alerts.outbox import FED, PENDING, QUEUED, WITHHELD, OutboxAlert, now_ms
+from ledger.alerts.secret_seal import development_keyring, open_secret
 from ledger.alerts.signing import alert_payload
+from ledger.records.crypto import Keyring, SealedDataError
 from ledger.storage.database import Database
 
 __all__ = ["Due", "EndpointView", "Result", "SenderStore"]
@@ -34,6 +36,8 @@ class EndpointView:
     institution: str
     url: str
     keys: tuple[str, ...]
+    #: why nothing can be signed for it (its secret does not open); None when it can
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,10 @@ class ClearedCount:
 
 
 class SenderStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keyring: Keyring | None = None) -> None:
         self.db = db
+        #: opens the endpoints' sealed secrets (`ledger.alerts.secret_seal`)
+        self.keyring = keyring or development_keyring()
         # The sender's writers (clearing, results) take turns: on SQLite two writing
         # connections would otherwise wait on each other in the busy handler's sleeps.
         self._writing = threading.Lock()
@@ -189,14 +195,22 @@ class SenderStore:
     # -- delivery ------------------------------------------------------------------------
 
     def endpoints(self, now: int) -> dict[str, EndpointView]:
-        """Active endpoints by institution, with the secrets that sign at `now`."""
+        """Active endpoints by institution, with the secrets that sign at `now`, opened.
+
+        An endpoint whose secret does not open (key not configured, tampered, copied from
+        another row) has no keys and names the problem: nothing is pushed to it, signed with
+        a wrong key or not at all; its alerts are dead letters saying why (and in the pull feed)."""
         with self.db.session() as session:
             rows = session.scalars(select(AlertEndpoint).where(AlertEndpoint.state == ACTIVE)).all()
             views = {}
             for row in rows:
-                keys = [row.secret]
-                if row.previous_secret and (row.previous_until_ms or 0) > now:
-                    keys.append(row.previous_secret)
+                try:
+                    keys = [open_secret(self.keyring, row.id, "secret", row.secret)]
+                    if row.previous_secret and (row.previous_until_ms or 0) > now:
+                        keys.append(open_secret(self.keyring, row.id, "previous_secret", row.previous_secret))
+                except SealedDataError as exc:
+                    views[row.institution] = EndpointView(row.id, row.institution, row.url, (), exc.message)
+                    continue
                 views[row.institution] = EndpointView(row.id, row.institution, row.url, tuple(keys))
             return views
 

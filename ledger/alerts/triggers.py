@@ -8,10 +8,10 @@ when the change does: both commit, or neither.
 Who is told (`recipients`): every institution whose active watch of the subject covers
 the alert's categories. Consent is not judged here: every alert is authorized again at
 delivery, on chain at a fresh block B (`ledger.alerts.authorize`), so a watch whose grant
-was revoked meanwhile yields nothing. Once the financing issue's applications and
-reported loans land, the institutions holding one for the subject are added in
-`recipients` (joint action against malicious debt evasion): each such holder needs the
-agreement its alerts are authorized under, as a watch has.
+was revoked meanwhile yields nothing. For joint action against malicious debt evasion,
+`recipients` also adds every institution holding a loan application of the subject or a
+reported loan to it (`ledger.alerts.holdings`, filled by the wiring from the financing
+tables), each with the holding its alerts are authorized under in place of a watch.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.alerts.holdings import HoldingSource
 from ledger.alerts.model import AlertDraft
 from ledger.alerts.outbox import PENDING, OutboxAlert, enqueue
 from ledger.alerts.rules import Rule, RuleSet, Trigger
@@ -42,12 +43,13 @@ class Recipient:
     categories: frozenset[str]
 
 
-def recipients(session: Session, subjects: Iterable[str]) -> dict[str, list[Recipient]]:
-    """Per subject, who is told about it: every institution with an active watch.
-
-    The one place to extend for joint action: applications and reported loans (the
-    financing issue) add their holders here, each with the agreement and categories its
-    alerts are authorized under.
+def recipients(
+    session: Session, subjects: Iterable[str], holdings: HoldingSource | None = None
+) -> dict[str, list[Recipient]]:
+    """Per subject, who is told about it: every institution with an active watch, and
+    with `holdings` (joint action) every institution holding an application or a reported
+    loan of it. One recipient per institution: its watch first, else its first holding
+    whose categories suit (the caller checks its rule's categories against them).
     """
     wanted = sorted(set(subjects))
     out: dict[str, list[Recipient]] = {s: [] for s in wanted}
@@ -58,14 +60,19 @@ def recipients(session: Session, subjects: Iterable[str]) -> dict[str, list[Reci
     )
     for subject, institution, watch_id, categories in session.execute(query.order_by(Watch.created_at)):
         out[subject].append(Recipient(institution, watch_id, frozenset(json.loads(categories))))
+    if holdings is not None:
+        for h in holdings.holdings(session, wanted):
+            out[h.subject].append(Recipient(h.institution, h.ref, h.categories))
     return out
 
 
 class AlertTriggers:
     """The rules' triggers, each enqueueing in the caller's transaction; returns the alert ids."""
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, *, holdings: HoldingSource | None = None) -> None:
         self.rules = rules
+        #: applications and reported loans, told of an evasion flag (joint action)
+        self.holdings = holdings
 
     def _draft(self, rule: Rule, to: Recipient, subject: str, categories: Sequence[str]) -> AlertDraft:
         return AlertDraft(
@@ -159,13 +166,19 @@ class AlertTriggers:
         return ids
 
     def on_evasion_flag(self, session: Session, subject: str) -> list[str]:
-        """Malicious debt evasion flagged by an operator: every institution told about the subject."""
-        told = recipients(session, [subject])[subject]
-        return [
-            i
-            for rule in self.rules.by_trigger(Trigger.EVASION_FLAG)
-            for i in self._tell(session, rule, subject, rule.categories, told)
-        ]
+        """Malicious debt evasion flagged by an operator (joint action): every institution
+        that watches the subject, holds an application of it or reported a loan to it; one
+        alert per institution and rule, through the first of its bases that covers the rule."""
+        told = recipients(session, [subject], self.holdings)[subject]
+        ids: list[str] = []
+        for rule in self.rules.by_trigger(Trigger.EVASION_FLAG):
+            needed = set(rule.categories)
+            first: dict[str, Recipient] = {}
+            for r in told:
+                if needed <= r.categories:
+                    first.setdefault(r.institution, r)
+            ids.extend(self._tell(session, rule, subject, rule.categories, first.values()))
+        return ids
 
 
 _GRADES = "ABCDE"

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic import Field as Constraint
 
 from ledger.domain.identifiers import InvalidIdentifierError, validate_resident_id, validate_uscc
+from ledger.domain.industry import InvalidIndustryCode, check_industry
 from ledger.errors import InvalidInput, LedgerError
 
 __all__ = [
@@ -54,9 +55,15 @@ __all__ = [
     "Severity",
     "default_catalogue",
     "load_catalogue",
+    "newest_catalogue",
+    "packaged_catalogues",
 ]
 
 DEFAULT_CATALOGUE = "catalogue-v1.json"
+#: every catalogue version shipped with the platform, oldest first. The default stays v1
+#: (approved indicator files and models pin it); later versions take effect for new
+#: records once an operator publishes them on chain (`credit-ledger catalogue publish`).
+PACKAGED_CATALOGUES = ("catalogue-v1.json", "catalogue-v2.json")
 MAX_BIT = 255
 _NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -98,6 +105,7 @@ class FieldType(StrEnum):
     ENUM = "enum"
     USCC = "uscc"
     RESIDENT_ID = "resident_id"
+    INDUSTRY = "industry"  # GB/T 4754-2017 section letter + division, e.g. C39 (catalogue v2)
 
 
 class MaskingRule(StrEnum):
@@ -456,6 +464,11 @@ def _check_value(f: Field, value: object, errors: list[FieldError], warnings: li
             bad("enum", f"{value!r} is not one of {list(f.enum_values or ())}")
     elif not isinstance(value, str):  # the identifier types
         bad("type", f"expected a string, got {type(value).__name__}")
+    elif t is FieldType.INDUSTRY:
+        try:
+            check_industry(value)
+        except InvalidIndustryCode as e:
+            bad(f"industry.{e.rule}", e.detail)
     elif t is FieldType.USCC:
         try:
             check = validate_uscc(value, field=f.name)
@@ -504,21 +517,21 @@ def _check_severity(cat: Category, severity: str | None, errors: list[FieldError
 # --------------------------------------------------------------------------- loading
 
 
-def load_catalogue(path: str | Path | None = None) -> Catalogue:
-    """Load and validate a catalogue file; None loads the packaged default.
+def load_catalogue(path: str | Path | None = None, *, packaged: str = DEFAULT_CATALOGUE) -> Catalogue:
+    """Load and validate a catalogue file; None loads the packaged file `packaged` (the default v1).
 
     Every failure (missing file, bad JSON, inconsistent content) is a CatalogueError,
     so start-up code has one thing to catch.
     """
     try:
         if path is None:
-            text = resources.files("ledger").joinpath("catalogue", DEFAULT_CATALOGUE).read_text("utf-8")
+            text = resources.files("ledger").joinpath("catalogue", packaged).read_text("utf-8")
         else:
             text = Path(path).read_text("utf-8")
         data: Any = json.loads(text)
         return Catalogue.model_validate(data)
     except (OSError, ValueError) as e:  # json and pydantic errors are ValueErrors
-        where = path or DEFAULT_CATALOGUE
+        where = path or packaged
         detail = _describe(e) if isinstance(e, ValidationError) else str(e)
         raise CatalogueError(f"catalogue {where}: {detail}") from e
 
@@ -531,3 +544,23 @@ def _describe(e: ValidationError) -> str:
 def default_catalogue() -> Catalogue:
     """The packaged catalogue, loaded once: it is immutable and read on every release."""
     return load_catalogue()
+
+
+@cache
+def packaged_catalogues() -> tuple[Catalogue, ...]:
+    """Every catalogue version shipped with the platform, oldest first (v1, v2, ...).
+
+    Shipping a version does not put it in force: the chain's `CatalogueRegistry` does.
+    The platform counts a shipped version as known content when its hash is the one the
+    chain anchored for that version number.
+    """
+    return tuple(
+        default_catalogue() if name == DEFAULT_CATALOGUE else load_catalogue(packaged=name)
+        for name in PACKAGED_CATALOGUES
+    )
+
+
+def newest_catalogue() -> Catalogue:
+    """The newest packaged version. Each version only adds fields and categories to the one
+    before (same bits, same field definitions), so it describes records of every version."""
+    return packaged_catalogues()[-1]

@@ -10,15 +10,19 @@ platform cannot check. Each field has a type, which fixes the operators it takes
 - grade (ordered, best first): `min` (at least as good), `in`;
 - text: `in`, `equals`;
 - flag: `equals` (true or false);
-- set (the enterprise's white lists): `includes` (a list key, or `*` for any list).
+- set (the enterprise's white lists): `includes` (a list key, or `*` for any list);
+- industry (GB/T 4754-2017): `in`, `equals`, over division codes (`C39`) or whole
+  sections (`C`); a division meets a rule naming its section.
 
 `evaluate` checks an enterprise's `Profile` against the rules and says, per rule, met or
 not met - or unknown when the platform holds no value (an unknown fact is not met) -
 with a reason in Chinese and English. It is pure and allocation-light: matching one
 demand against a thousand products is a few milliseconds (`bench/matching.py`).
 
-Not in the set: the enterprise's industry (行业, GB/T 4754) - the catalogue's records carry
-no industry code, so a rule over `industry` is refused like any unknown field.
+`industry` comes from the registration record's `industry` field, which catalogue v2
+added: an enterprise whose registration record was filed under v1, or without the
+field, has no industry, and a rule over it is not met with a reason naming the missing
+registration data.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from ledger.domain.industry import InvalidIndustryCode, check_industry_or_section, in_industry
 from ledger.errors import InvalidInput
 
 
@@ -39,6 +44,7 @@ class FieldType(StrEnum):
     TEXT = "text"
     FLAG = "flag"
     SET = "set"
+    INDUSTRY = "industry"
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class FieldSpec:
     zh: str
     en: str
     grades: tuple[str, ...] = ()  # GRADE: best first
+    #: reason when the platform holds no value, if more specific than the generic one
+    missing: tuple[str, str] | None = None
 
 
 #: the closed set of facts a rule may name, and where the platform gets each (see `profile.py`)
@@ -63,6 +71,13 @@ FIELDS: dict[str, FieldSpec] = {
     "no_dishonesty_record": FieldSpec(FieldType.FLAG, "无严重失信记录", "no serious-dishonesty record"),
     "no_abnormal_operation": FieldSpec(FieldType.FLAG, "未列入经营异常名录", "not on the abnormal list"),
     "white_lists": FieldSpec(FieldType.SET, "白名单", "white lists"),
+    "industry": FieldSpec(
+        FieldType.INDUSTRY, "所属行业(GB/T 4754)", "industry (GB/T 4754)",
+        missing=(
+            "企业注册登记记录未载明所属行业(GB/T 4754)，无法判断",
+            "the enterprise's registration record carries no industry (GB/T 4754), so this cannot be checked",
+        ),
+    ),
 }  # fmt: skip
 
 _OPS: dict[FieldType, frozenset[str]] = {
@@ -71,6 +86,7 @@ _OPS: dict[FieldType, frozenset[str]] = {
     FieldType.TEXT: frozenset({"in", "equals"}),
     FieldType.FLAG: frozenset({"equals"}),
     FieldType.SET: frozenset({"includes"}),
+    FieldType.INDUSTRY: frozenset({"in", "equals"}),
 }
 
 
@@ -114,6 +130,8 @@ class Rule(BaseModel):
             ok = isinstance(v, str) if self.op == "equals" else _strings(v)
         elif spec.type is FieldType.FLAG:
             ok = isinstance(v, bool)
+        elif spec.type is FieldType.INDUSTRY:
+            ok = _industries(v if self.op == "in" else [v])
         else:
             ok = isinstance(v, str) and 0 < len(v) <= 128
         if not ok:
@@ -122,6 +140,18 @@ class Rule(BaseModel):
 
 def _strings(v: Any) -> bool:
     return isinstance(v, list) and 0 < len(v) <= 100 and all(isinstance(s, str) for s in v)
+
+
+def _industries(v: Any) -> bool:
+    """GB/T 4754-2017 section letters or division codes, e.g. ["C", "I65"]."""
+    if not _strings(v):
+        return False
+    try:
+        for code in v:
+            check_industry_or_section(code)
+    except InvalidIndustryCode:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -170,11 +200,18 @@ def check_rule(rule: Rule, profile: Profile) -> Outcome:
     spec = FIELDS[rule.field]
     have = profile.values.get(rule.field)
     if have is None:
-        return Outcome(
-            rule.field, False, False,
+        zh, en = spec.missing or (
             f"平台未掌握{spec.zh}信息，无法判断", f"the platform holds no {spec.en} for the enterprise",
         )  # fmt: skip
+        return Outcome(rule.field, False, False, zh, en)
     v, op = rule.value, rule.op
+    if spec.type is FieldType.INDUSTRY:
+        wanted = [v] if op == "equals" else v
+        met = any(in_industry(have, w) for w in wanted)
+        return Outcome(
+            rule.field, met, True,
+            f"{spec.zh}为{have}，要求{_show(wanted)}", f"{spec.en} is {have}; required {_show(wanted)}",
+        )  # fmt: skip
     if spec.type is FieldType.NUMBER:
         met = have >= v if op == "min" else have <= v
         word_zh, word_en = ("不低于", "at least") if op == "min" else ("不高于", "at most")

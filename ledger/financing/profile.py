@@ -5,11 +5,13 @@ white lists it is on and its evaluation grade in, the profile out. Where each fa
 from:
 
 - years_in_operation, registered_capital, entity_type: the registration record;
+- industry: the registration record's GB/T 4754 division (`C39`), a field of catalogue v2
+  onwards; absent from v1 registration records, so unknown for them;
 - region: positions 3-8 of the 统一社会信用代码 (the registering authority's area code);
 - employees: insured headcount of the latest social-insurance period; size from it by
   the headcount bands of 工信部联企业〔2011〕300号 for industry (micro < 20, small < 300,
-  medium < 1000) - a simplification, since the platform holds no industry (see
-  `eligibility`);
+  medium < 1000) - a simplification: the standard's bands differ by industry, and
+  industry is known only for enterprises registered under catalogue v2;
 - high_tech_enterprise: the latest R&D year's flag; tax_credit_grade: the latest tax year's;
 - no_dishonesty_record: no serious-dishonesty listing still published (not removed, not
   past its publicity, not repaired); no_abnormal_operation: no abnormal-operation listing
@@ -103,6 +105,9 @@ def profile_of(
             values["registered_capital"] = capital
         if registration.fields.get("entity_type"):
             values["entity_type"] = str(registration.fields["entity_type"])
+        industry = registration.fields.get("industry")
+        if isinstance(industry, str) and industry:  # validated on ingestion (catalogue v2)
+            values["industry"] = industry
     social = _latest(by_category.get("social_insurance", []), "period")
     if social is not None:
         headcount = _number(social.fields.get("insured_headcount"))

@@ -2,8 +2,9 @@
 
 The chain decides which version is current (`CatalogueRegistry`, published by an
 operator's EIP-712 signature); the database keeps each version's exact content so any
-record can be re-read under the version it was validated against. The packaged
-catalogue counts as known content when its hash is the one on chain.
+record can be re-read under the version it was validated against. A packaged
+catalogue (ledger/catalogue/catalogue-vN.json) counts as known content when its hash is
+the one on chain for its version number.
 
 Publishing writes the content first and relays the operator's signed act second, so a
 crash in between leaves content without a chain version (harmless, retried) rather than
@@ -25,7 +26,7 @@ from sqlalchemy import select
 
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, PublishCatalogueMessage
 from ledger.chain.eip712 import Signed
-from ledger.domain.catalogue import Catalogue, default_catalogue
+from ledger.domain.catalogue import Catalogue, packaged_catalogues
 from ledger.errors import Conflict, InvalidInput, NotAuthorized, NotFound, Unavailable
 from ledger.records.models import CatalogueVersionRow
 from ledger.storage.database import Database
@@ -134,11 +135,11 @@ class CatalogueService:
             if row is not None and bytes(row.content_hash) == content_hash:
                 tx = None if row.transaction_hash is None else bytes(row.transaction_hash)
                 return _parse(row.content, content_hash), (tx, row.block_number)
-        packaged = default_catalogue()
-        if packaged.version == version and packaged.content_hash() == content_hash:
-            with _lock:
-                _by_hash[content_hash] = packaged
-            return packaged, None
+        for packaged in packaged_catalogues():  # v1, v2, ... shipped in ledger/catalogue
+            if packaged.version == version and packaged.content_hash() == content_hash:
+                with _lock:
+                    _by_hash[content_hash] = packaged
+                return packaged, None
         raise Unavailable(
             f"catalogue v{version} (hash 0x{content_hash.hex()}) is current on chain but its content "
             "is not held by this platform"

@@ -52,7 +52,7 @@ from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision
 from ledger.chain.eip712 import Signed
 from ledger.chain.membership import uscc_hash
-from ledger.domain.catalogue import Catalogue, CatalogueError, default_catalogue
+from ledger.domain.catalogue import Catalogue, CatalogueError, newest_catalogue
 from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.domain.masking import mask_record
 from ledger.domain.publicity import publication_ended
@@ -156,7 +156,11 @@ class ReleaseService:
         self.reader = reader
         self.trail = trail
         self.authorizer = authorizer
-        self.catalogue = catalogue or default_catalogue()
+        # the newest packaged version: each version only adds fields to the one before
+        # (same bits, same levels, same masking; tests/unit/test_catalogue_v2.py),
+        # so it renders records of every version - a v2 record's `industry` included -
+        # at the level any version in force gives
+        self.catalogue = catalogue or newest_catalogue()
         self.domain = domain
         # a released record's rendering depends only on its version, its flags and the
         # detail level: masking and encoding it once serves every later release of it

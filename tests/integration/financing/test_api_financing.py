@@ -92,13 +92,13 @@ def test_white_list_products_demand_match_and_application(world: World) -> None:
     # a product with a rule over a field the platform does not hold: refused, named
     body = refused(
         lambda: bank._publish("loan_product", _unchecked_product(
-            product("zz-tech", [{"field": "industry", "op": "in", "value": ["C"]}])
+            product("zz-tech", [{"field": "listed", "op": "equals", "value": True}])
         )),
         422, "eligibility_invalid",
     )  # fmt: skip
-    assert "industry" in body["detail"]
+    assert "listed" in body["detail"]
     assert count(w, FinancingDocumentRow) == 1  # the list only
-    assert any("industry" in r for r in refusals(w, "financing.publish.loan_product"))
+    assert any("listed" in r for r in refusals(w, "financing.publish.loan_product"))
     refused(lambda: op.publish_product(product("zz-tech", [])), 403, "not_authorized")
 
     fits = bank.publish_product(product("zz-tech", [

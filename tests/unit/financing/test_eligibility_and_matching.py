@@ -38,9 +38,9 @@ def product(key: str = "p", rules: list[dict[str, Any]] | None = None, **changes
 
 
 def test_a_rule_over_a_field_the_platform_does_not_hold_is_refused_naming_it() -> None:
-    with pytest.raises(RuleInvalid, match=r"eligibility\[1\].*'industry'"):
+    with pytest.raises(RuleInvalid, match=r"eligibility\[1\].*'listed'"):
         parse_product(product(rules=[{"field": "size", "op": "in", "value": ["micro"]},
-                                     {"field": "industry", "op": "in", "value": ["C"]}]))  # fmt: skip
+                                     {"field": "listed", "op": "equals", "value": True}]))  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -54,6 +54,11 @@ def test_a_rule_over_a_field_the_platform_does_not_hold_is_refused_naming_it() -
         ({"field": "no_dishonesty_record", "op": "equals", "value": "yes"}, "does not fit"),
         ({"field": "white_lists", "op": "includes", "value": ""}, "does not fit"),
         ({"field": "region", "op": "min", "value": "41"}, "takes"),
+        ({"field": "industry", "op": "min", "value": "C"}, "takes"),
+        ({"field": "industry", "op": "in", "value": ["C01"]}, "does not fit"),  # 01 is in section A
+        ({"field": "industry", "op": "in", "value": ["Z"]}, "does not fit"),
+        ({"field": "industry", "op": "equals", "value": "c39"}, "does not fit"),
+        ({"field": "industry", "op": "in", "value": "C"}, "does not fit"),
     ],
 )
 def test_an_operator_or_value_the_field_does_not_take_is_refused(rule: dict[str, Any], why: str) -> None:
@@ -161,6 +166,43 @@ def test_dishonesty_counts_while_published_and_a_repaired_record_is_never_read()
         USCC, [removed], today=date(2026, 12, 7), catalogue=cat, white_lists=set(), evaluation_grade=None
     )
     assert p.values["no_dishonesty_record"] is True
+
+
+def _profile(registration: dict[str, Any] | None) -> Profile:
+    records = [] if registration is None else [record("registration", registration)]
+    return profile_of(USCC, records, today=date(2026, 12, 7), catalogue=default_catalogue(),
+                      white_lists=set(), evaluation_grade=None)  # fmt: skip
+
+
+def test_industry_comes_from_a_v2_registration_record_and_rules_match_division_or_section() -> None:
+    p = _profile({"established_on": "2020-01-01", "industry": "C39"})
+    assert p.values["industry"] == "C39"
+    cases = ((["C"], True), (["C39"], True), (["I", "C39"], True), (["C38"], False), (["I"], False))
+    for value, met in cases:
+        outcome = check_rule(Rule(field="industry", op="in", value=value), p)
+        assert (outcome.met, outcome.known) == (met, True), value
+        assert "C39" in outcome.reason_zh and "C39" in outcome.reason_en
+    assert check_rule(Rule(field="industry", op="equals", value="C"), p).met
+    assert not check_rule(Rule(field="industry", op="equals", value="C13"), p).met
+
+
+@pytest.mark.parametrize("registration", [None, {"established_on": "2020-01-01"}])
+def test_an_industry_rule_without_the_registration_industry_is_not_met_naming_the_missing_data(
+    registration: dict[str, Any] | None,
+) -> None:
+    p = _profile(registration)  # no registration record, or a v1 one (no industry field)
+    assert "industry" not in p.values
+    outcome = check_rule(Rule(field="industry", op="in", value=["C"]), p)
+    assert (outcome.met, outcome.known) == (False, False)
+    assert "注册登记记录未载明所属行业" in outcome.reason_zh
+    assert "registration record carries no industry" in outcome.reason_en
+
+
+def test_a_product_with_an_industry_rule_is_published_and_matched() -> None:
+    parsed = parse_product(product(rules=[{"field": "industry", "op": "in", "value": ["C", "I65"]}]))
+    rule = parsed.eligibility[0]
+    assert check_rule(rule, _profile({"industry": "I65"})).met
+    assert not check_rule(rule, _profile({"industry": "F51"})).met
 
 
 def test_size_bands() -> None:
