@@ -114,6 +114,18 @@ def test_a_record_the_export_cannot_open_leaves_completeness_unshown() -> None:
     assert at(log, 1) == {("R1", 1): False}
 
 
+def test_a_record_leaf_naming_no_record_leaves_completeness_unshown() -> None:
+    log = Log()
+    log.record("R1")
+    log.leaf("objection", objection_id="O9", filed_on="2026-02-01")  # about no record: no fact
+    assert at(log, 2) == {("R1", 1): False} and facts_at(log, 2) == {}
+    log.leaf("credit-record", record_id=7, version=1, commitment="0x" + "00" * 32)
+    log.leaf("credit-record", version=1, commitment="0x" + "00" * 32)
+    expected = expected_inputs(log.view(), [(0, 4, SUBJECT, MASK, AS_OF, 10, READ)])[0]
+    assert expected.inputs is None
+    assert expected.problem == "the first 4 record-log entries hold 0 unopened and 2 unreadable record leaves"
+
+
 def entry(
     n: Any, inputs: list[tuple[str, int, bool]], block: int = 10, facts: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
