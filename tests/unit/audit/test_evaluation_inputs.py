@@ -195,3 +195,19 @@ def test_the_size_is_bounded_by_the_anchor_the_earlier_evaluations_and_the_log()
     for bad in (None, -1, True, "3"):
         complete, found = findings_of(view, [(1, entry(bad, everything))])
         assert complete == set() and "names no record-log size" in found[0].what
+
+
+def test_an_evaluation_of_an_empty_record_log_is_complete_when_nothing_is_anchored() -> None:
+    """No checkpoint of the record log by block B bounds nothing: an evaluation that read the
+    log empty (size 0, no input) is complete, and one below an anchored size is stale."""
+    empty = Log()
+    complete, found = findings_of(empty.view(), [(3, entry(0, []))])
+    assert (complete, found) == ({3}, [])
+    log = Log()
+    log.record("R1")
+    anchored = (CheckpointRecord(0, 1, bytes(32), "0x" + "00" * 20, 10, bytes(32), 0),)
+    complete, found = findings_of(log.view(anchored), [(3, entry(0, []))])
+    assert complete == set()
+    assert [(f.what, f.expected, f.got) for f in found] == [
+        ("the record-log size read is below the size anchored on chain by block 10", "at least 1", "0")
+    ]
