@@ -76,7 +76,12 @@ async def register_endpoint(signed: InstitutionBody, endpoints: AlertEndpointsDe
     return await run_in_threadpool(endpoints.register, signed.caller.address, body.url)
 
 
-@router.get("/alerts/endpoints", response_model=EndpointOut, summary="The institution's endpoint")
+@router.get(
+    "/alerts/endpoints",
+    response_model=EndpointOut,
+    summary="The institution's endpoint",
+    responses={404: {"description": "no endpoint registered for this institution"}},
+)
 def endpoint_status(caller: CallerDep, endpoints: AlertEndpointsDep) -> EndpointStatus:
     require_role(caller, Role.INSTITUTION)
     return endpoints.status(caller.address)
@@ -115,7 +120,12 @@ def alert_feed(
     return feed.feed(caller.address, after, limit)
 
 
-@router.get("/alerts/{alert_id}", response_model=AlertOut, summary="One alert and its delivery state")
+@router.get(
+    "/alerts/{alert_id}",
+    response_model=AlertOut,
+    summary="One alert and its delivery state",
+    responses={404: {"description": "no such alert for this institution"}},
+)
 def alert(alert_id: AlertId, caller: CallerDep, feed: AlertFeedDep) -> FeedItem:
     require_role(caller, Role.INSTITUTION)
     return feed.alert(caller.address, alert_id)
