@@ -40,14 +40,11 @@ from typing import Any
 import httpx
 import psycopg
 from eth_account import Account
-from eth_utils import keccak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.release import ADMIN_URL, HERE, free_port, serve, wait_ready
-from ledger.chain.agreements import CommitmentKind, CommitMessage, CountersignMessage, ProposeAgreementMessage
-from ledger.chain.consents import GrantMessage
-from ledger.chain.membership import Action, InstitutionKind, Role, uscc_hash
+from bench.release import ADMIN_URL, HERE, agree_and_grant, free_port, serve, wait_ready
+from ledger.chain.membership import Action, InstitutionKind, Role
 from ledger.devnet import devnet_key
 from ledger.domain.catalogue import default_catalogue
 from ledger.records.samples import sample_record, sample_uscc
@@ -121,19 +118,7 @@ def main() -> None:
             json.loads((HERE.parent / "ledger/catalogue/catalogue-v1.json").read_text())
         )
         bank, enterprise = LedgerClient(api, bank_key), LedgerClient(api, enterprise_key)
-        commitment = bank.act(
-            CommitMessage, kind=CommitmentKind.INSTITUTION_USAGE, document_hash=keccak(text="c")
-        )
-        now = int(time.time())
-        agreement = bank.act(
-            ProposeAgreementMessage, categories=tax, purposes=post_loan, max_level=4, valid_from=now - 60,
-            valid_until=now + 86400, document_hash=keccak(text="a"), commitment_id=commitment["created_id"],
-        )["created_id"]  # fmt: skip
-        operators[0].act(CountersignMessage, agreement_id=agreement)
-        enterprise.act(
-            GrantMessage, uscc_hash=uscc_hash(subject), institution=bank_key.address, agreement_id=agreement,
-            categories=tax, purposes=post_loan, raw_categories=0, expires_at=now + 86400,
-        )  # fmt: skip
+        agreement = agree_and_grant(bank, enterprise, operators[0], subject, tax, post_loan)
         bank.request(
             "POST", "/watches", {"subject": subject, "categories": ["tax"], "agreement_id": agreement}
         )

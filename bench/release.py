@@ -245,6 +245,32 @@ def release_alone(
     )
 
 
+def agree_and_grant(
+    bank: LedgerClient,
+    enterprise: LedgerClient,
+    operator: LedgerClient,
+    subject: str,
+    categories: int,
+    purposes: int,
+) -> int:
+    """The bank's commitment and agreement (countersigned by `operator`) and the enterprise's
+    grant to the bank over `categories` for `purposes`, valid a day: the agreement id."""
+    commitment = bank.act(
+        CommitMessage, kind=CommitmentKind.INSTITUTION_USAGE, document_hash=keccak(text="c")
+    )
+    now = int(time.time())
+    agreement = int(bank.act(
+        ProposeAgreementMessage, categories=categories, purposes=purposes, max_level=4, valid_from=now - 60,
+        valid_until=now + 86400, document_hash=keccak(text="a"), commitment_id=commitment["created_id"],
+    )["created_id"])  # fmt: skip
+    operator.act(CountersignMessage, agreement_id=agreement)
+    enterprise.act(
+        GrantMessage, uscc_hash=uscc_hash(subject), institution=bank.account.address, agreement_id=agreement,
+        categories=categories, purposes=purposes, raw_categories=0, expires_at=now + 86400,
+    )  # fmt: skip
+    return agreement
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk round")
@@ -297,19 +323,7 @@ def main() -> None:
         ]
         provider.submit_records(records)  # five tax records of the subject
         bank, enterprise = LedgerClient(api, bank_key), LedgerClient(api, enterprise_key)
-        commitment = bank.act(
-            CommitMessage, kind=CommitmentKind.INSTITUTION_USAGE, document_hash=keccak(text="c")
-        )
-        now = int(time.time())
-        agreement = bank.act(
-            ProposeAgreementMessage, categories=tax, purposes=credit, max_level=4, valid_from=now - 60,
-            valid_until=now + 86400, document_hash=keccak(text="a"), commitment_id=commitment["created_id"],
-        )["created_id"]  # fmt: skip
-        operators[0].act(CountersignMessage, agreement_id=agreement)
-        enterprise.act(
-            GrantMessage, uscc_hash=uscc_hash(subject), institution=bank_key.address, agreement_id=agreement,
-            categories=tax, purposes=credit, raw_categories=0, expires_at=now + 86400,
-        )  # fmt: skip
+        agreement = agree_and_grant(bank, enterprise, operators[0], subject, tax, credit)
         check = bank.release(subject, tax, credit, agreement)
         assert len(check["data"]["records"]) == 5, check
 
