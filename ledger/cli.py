@@ -50,6 +50,10 @@ app.add_typer(kpi_app, name="kpi")  # the KPIs of 四(四) and their anchored sn
 app.add_typer(financing_app, name="financing")  # white lists, loan products, demands, applications
 
 
+#: how long `up`'s supervisor waits for an API process's answer before replacing it
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 def _fail(exc: LedgerError) -> typer.Exit:
     typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
@@ -102,6 +106,10 @@ def up(
                 host=settings.api_host,
                 port=settings.api_port,
                 workers=settings.api_workers,
+                # uvicorn's 5 s default also bounds a new API process's start (re-importing
+                # the CLI, then the app): on a loaded machine that took longer, and the
+                # supervisor killed and restarted its API processes in a loop, never serving
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
                 log_level="warning",
             )
     except LedgerError as exc:
