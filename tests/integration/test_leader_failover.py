@@ -135,7 +135,8 @@ def test_killing_the_leading_node_hands_anchoring_and_alerts_to_another_losing_n
     with Receiver() as receiver:
         receiver.configure("bank", mode="ok")
         secret = world.sdk(world.bank).request("POST", "/alerts/endpoints", {"url": receiver.url("bank")})
-        receiver.configure("bank", secrets=[secret["secret"]])
+        # each webhook answered after 0.2 s: an alert is likelier to be in flight at the kill
+        receiver.configure("bank", mode="slow:0.2", secrets=[secret["secret"]])
         a = Node("a", world, devnet, tmp_path, processes=2)
         b = Node("b", world, devnet, tmp_path, processes=1)
         try:
