@@ -12,11 +12,9 @@ import json
 import os
 import re
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from ledger.backup import BackupError, create_backup, restore_backup, verify_backup_files
@@ -26,22 +24,15 @@ from ledger.storage.database import Database
 from tests.conftest import free_port
 from tests.integration.audit.conftest import export_of, export_text, verifier_for
 from tests.integration.audit.trail import Trail
-from tests.integration.conftest import POSTGRES_ADMIN_URL
+from tests.integration.conftest import new_database
 from tests.integration.test_platform_up import CLI
 
 
 @pytest.fixture
 def empty_database_url(platform: Platform, tmp_path: Path) -> Iterator[str]:
     """A new, empty database of the platform's kind (a restore never merges into a live one)."""
-    if platform.db.url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    name = f"ledger_restore_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_database("sqlite" if platform.db.url.startswith("sqlite") else "postgresql", tmp_path) as url:
+        yield url
 
 
 def _undated(export: str) -> str:

@@ -7,7 +7,7 @@ import tomllib
 from eth_account import Account
 
 from ledger.chain.membership import InstitutionKind, MembershipContract, Role
-from ledger.chain.node_permissions import declare_node, decide_nodes, render_besu_allowlist
+from ledger.chain.node_permissions import decide_nodes, declare_node, render_besu_allowlist
 from ledger.platform import Platform
 from tests.integration.conftest import Onboarding
 
