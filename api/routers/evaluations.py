@@ -41,6 +41,7 @@ class ModelDocumentsOut(BaseModel):
     card_hash: str = Field(description="SHA-256 of the card's RFC 8785 form: `cardHash` of ProposeModel")
     indicator_version: int
     input_categories: str = Field(description="bit mask of the catalogue categories the indicator file reads")
+    input_category_names: list[str] = Field(description="the same categories by name")
 
 
 @router.post(
@@ -62,6 +63,7 @@ def store_model_documents(signed_body: OperatorBody, service: EvaluationDep) -> 
         card_hash="0x" + stored.card_hash.hex(),
         indicator_version=stored.model.indicator_file.version,
         input_categories=str(service.input_mask()),
+        input_category_names=service.catalogue.names_in_mask(service.input_mask()),
     )
 
 

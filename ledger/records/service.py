@@ -121,6 +121,17 @@ class RecordsService:
             raise NotFound(f"no {what}")
         return row
 
+    def at_log_index(self, log_index: int) -> RecordVersion:
+        """The record version that is entry `log_index` of the credit-record log (its receipt's
+        `log_index`), for those who hold the index but not the record's id."""
+        with self.db.session() as session:
+            row = session.execute(
+                select(CreditRecord).where(CreditRecord.log_seq == log_index)
+            ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"no record at credit-record log index {log_index}")
+        return _version(row)
+
     def versions(self, record_id: str) -> list[RecordVersion]:
         with self.db.session() as session:
             rows = session.scalars(
