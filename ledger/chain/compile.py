@@ -134,7 +134,7 @@ def compile_contracts(
     _require_toolchain()
     progress(
         f"compiling {len(sources)} Solidity files with solc {SOLC_VERSION} (first start, or the "
-        f"contracts changed): about 20 s, then cached in {cache_file}"
+        f"contracts changed): about 20 s on a quiet machine, then cached in {cache_file}"
     )
     began = time.monotonic()
     try:
