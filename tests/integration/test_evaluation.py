@@ -230,7 +230,9 @@ def test_unapproved_unknown_and_retired_models_are_refused_with_nothing_logged(e
     ev.grant()
     proposal = ev.propose()  # one approval of a quorum of two
     proposed = ev.version_of(proposal)
-    assert ev.w.sdk(ev.w.bank).model_version(proposed)["status"] == "proposed"
+    shown = ev.w.sdk(ev.w.bank).model_version(proposed)
+    assert shown["status"] == "proposed" and shown["input_categories"] == str(ev.inputs)
+    assert shown["input_category_names"] == ev.stored["input_category_names"]
     error = refused(lambda: ev.evaluate(proposed))
     assert error.status == 403 and error.body["error"] == "model_not_active"
     error = refused(lambda: ev.evaluate(99))
