@@ -82,6 +82,7 @@ def devnet_for(settings: Settings) -> Devnet:
         port=settings.devnet_port,
         chain_id=settings.chain_id,
         block_time=settings.devnet_block_time_seconds or None,
+        mixed_mining=settings.devnet_mixed_mining,
     )
 
 

@@ -210,6 +210,11 @@ class Settings(BaseSettings):
         ge=0,
         description="the devnet seals a block this often besides mining each transaction (0: off)",
     )
+    devnet_mixed_mining: bool = Field(
+        default=True,
+        description="the devnet mines each transaction at once as well (false: transactions wait for "
+        "the next sealed block, as on a real network)",
+    )
     chain_watch_poll_seconds: float = Field(
         default=0.25, gt=0, description="how often the chain is compared with the highest block relied on"
     )

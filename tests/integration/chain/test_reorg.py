@@ -1,0 +1,120 @@
+"""Blocks the platform relied on, reorganized away, on a chain counting confirmations.
+
+The node is anvil sealing a block every second; the platform acknowledges an act after
+`confirmations:N` and reaches the node through a recording proxy. The test alone calls
+`anvil_reorg` (on the node's own address): it replaces the last blocks with empty ones of
+other hashes and drops their transactions, as a real network's reorganization can. What
+the platform does (the README's "Finality and reorganizations"):
+
+- a reorganization deeper than the rule takes an *acknowledged* act: the chain watch
+  finds the watermark's block with another hash, refuses releases (503) until the act is
+  sent again from the journal, and the revocation holds again;
+- a reorganization within the rule takes an act *not yet acknowledged*: the act is
+  refused (503, not acknowledged) and its member may sign it again;
+- through the whole story the platform asked the node for no anvil-only method.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+
+from ledger.chain.consents import ConsentsContract, RevokeMessage
+from ledger.chain.finality import parse_finality
+from ledger.chain.journal import RelayedCall
+from ledger.devnet import Devnet, _rpc
+from ledger.sdk import ApiError
+from ledger.storage.database import Database
+from tests.integration.chain.conftest import eventually, release_answer
+from tests.integration.chain.rpc_recorder import RecordingProxy
+from tests.integration.test_release import TAX, World, refused
+
+# one database is enough here: the journal and the watermark are tested on both elsewhere
+pytestmark = pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+
+
+@pytest.fixture
+def recorder(durable_devnet: Devnet) -> Iterator[RecordingProxy]:
+    proxy = RecordingProxy(durable_devnet.url).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def rpc_url(recorder: RecordingProxy) -> str:
+    return recorder.url
+
+
+def counting_confirmations(world: World, depth: int) -> None:
+    """From now on an act is acknowledged once `depth` blocks were built on it."""
+    chain = world.platform.chain
+    chain.finality = parse_finality(f"confirmations:{depth}", state_file=None, block_at=chain.block_at)
+
+
+def reorganize_from(devnet: Devnet, block: int) -> None:
+    """Replace blocks `block`..head with empty ones of other hashes (devnet only, test only)."""
+    head = int(str(_rpc(devnet.url, "eth_blockNumber")), 16)
+    _rpc(devnet.url, "anvil_reorg", [head - block + 1, []])
+
+
+def grant_calls(db: Database) -> list[RelayedCall]:
+    with db.session() as session:
+        return list(session.scalars(select(RelayedCall).where(RelayedCall.function == "grant")))
+
+
+def test_an_acknowledged_revocation_reorganized_away_is_sent_again(
+    world: World, durable_devnet: Devnet, recorder: RecordingProxy
+) -> None:
+    platform, watch = world.platform, world.platform.watch
+    assert watch is not None
+    consents = ConsentsContract(platform.chain, platform.deployment.addresses.consents)
+    counting_confirmations(world, 2)
+    grant = world.grant(world.bank, TAX)
+    assert world.release()["data"]["records"]  # type: ignore[index]
+
+    revoked = world.sdk(world.enterprise).act(RevokeMessage, grant_id=grant)
+    assert platform.chain.block_number() >= revoked["block"] + 2  # acknowledged after two confirmations
+    assert release_answer(world) == 403
+
+    reorganize_from(durable_devnet, revoked["block"])
+    found = consents.get_grant(grant)
+    assert found is not None and not found.revoked  # the chain no longer holds the revocation
+    behind = eventually(lambda: watch.behind, what="the watch to find the reorganization")
+    assert "another hash" in behind
+    assert refused(world.release).status == 503  # never the withdrawn data meanwhile
+
+    eventually(lambda: None if watch.behind else True, what="the reconciliation")
+    again = consents.get_grant(grant)
+    assert again is not None and again.revoked
+    assert eventually(lambda: release_answer(world)) == 403
+    assert not recorder.anvil_only(), recorder.methods
+    assert recorder.methods["eth_call"] > 0 and recorder.methods["eth_sendRawTransaction"] > 0
+
+
+def test_an_act_reorganized_away_before_its_confirmations_is_not_acknowledged(
+    world: World, durable_devnet: Devnet, recorder: RecordingProxy
+) -> None:
+    counting_confirmations(world, 3)
+    before = {c.id for c in grant_calls(world.platform.db)}
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(world.grant, world.bank, TAX)
+        included = eventually(
+            lambda: next((c for c in grant_calls(world.platform.db) if c.id not in before), None),
+            what="the grant in a block",
+        )
+        reorganize_from(durable_devnet, included.block_number)
+        with pytest.raises(ApiError) as refusal:
+            pending.result(timeout=60)
+    assert refusal.value.status == 503
+    assert "replaced on chain before it became durable" in refusal.value.message
+    assert release_answer(world) == 403  # the grant is not on chain
+
+    started = time.monotonic()
+    world.grant(world.bank, TAX)  # signed again, it takes effect
+    assert time.monotonic() - started < 30
+    assert release_answer(world) == 200
+    assert not recorder.anvil_only(), recorder.methods
