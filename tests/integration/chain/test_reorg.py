@@ -6,9 +6,10 @@ The node is anvil sealing a block every second; the platform acknowledges an act
 other hashes and drops their transactions, as a real network's reorganization can. What
 the platform does (the README's "Finality and reorganizations"):
 
-- a reorganization deeper than the rule takes an *acknowledged* act: the chain watch
-  finds the watermark's block with another hash, refuses releases (503) until the act is
-  sent again from the journal, and the revocation holds again;
+- a reorganization deeper than the rule takes an *acknowledged* act and anchor: the chain
+  watch finds the watermark's block with another hash, refuses releases (503) until the
+  act is sent again from the journal (the revocation holds again) and the lost checkpoint
+  is forgotten (no proof names it), and the anchoring worker anchors again;
 - a reorganization within the rule takes an act *not yet acknowledged*: the act is
   refused (503, not acknowledged) and its member may sign it again;
 - through the whole story the platform asked the node for no anvil-only method.
@@ -27,8 +28,10 @@ from ledger.chain.consents import ConsentsContract, RevokeMessage
 from ledger.chain.finality import parse_finality
 from ledger.chain.journal import RelayedCall
 from ledger.devnet import Devnet, _rpc
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.sdk import ApiError
 from ledger.storage.database import Database
+from ledger.wiring import anchor_worker
 from tests.integration.chain.conftest import eventually, release_answer
 from tests.integration.chain.rpc_recorder import RecordingProxy
 from tests.integration.test_release import TAX, World, refused
@@ -56,9 +59,22 @@ def counting_confirmations(world: World, depth: int) -> None:
 
 
 def reorganize_from(devnet: Devnet, block: int) -> None:
-    """Replace blocks `block`..head with empty ones of other hashes (devnet only, test only)."""
-    head = int(str(_rpc(devnet.url, "eth_blockNumber")), 16)
-    _rpc(devnet.url, "anvil_reorg", [head - block + 1, []])
+    """Replace blocks `block`..head with empty ones of other hashes (devnet only, test only).
+
+    The node seals a block every second: one sealed between reading the head and the
+    reorganization leaves `block` in place, so its hash is compared and the move repeated.
+    """
+
+    def hash_at() -> object:
+        return _rpc(devnet.url, "eth_getBlockByNumber", [hex(block), False])["hash"]  # type: ignore[index]
+
+    before = hash_at()
+    for _ in range(3):
+        head = int(str(_rpc(devnet.url, "eth_blockNumber")), 16)
+        _rpc(devnet.url, "anvil_reorg", [head - block + 1, []])
+        if hash_at() != before:
+            return
+    raise AssertionError(f"block {block} survived three reorganizations")
 
 
 def grant_calls(db: Database) -> list[RelayedCall]:
@@ -66,21 +82,26 @@ def grant_calls(db: Database) -> list[RelayedCall]:
         return list(session.scalars(select(RelayedCall).where(RelayedCall.function == "grant")))
 
 
-def test_an_acknowledged_revocation_reorganized_away_is_sent_again(
+def test_an_acknowledged_revocation_and_anchor_reorganized_away_are_done_again(
     world: World, durable_devnet: Devnet, recorder: RecordingProxy
 ) -> None:
     platform, watch = world.platform, world.platform.watch
     assert watch is not None
     consents = ConsentsContract(platform.chain, platform.deployment.addresses.consents)
+    worker = anchor_worker(platform, logs=[ACCESS_TRAIL_LOG])
     counting_confirmations(world, 2)
     grant = world.grant(world.bank, TAX)
-    assert world.release()["data"]["records"]  # type: ignore[index]
+    released = world.release()["receipt"]["index"]  # type: ignore[index]
 
     revoked = world.sdk(world.enterprise).act(RevokeMessage, grant_id=grant)
     assert platform.chain.block_number() >= revoked["block"] + 2  # acknowledged after two confirmations
     assert release_answer(world) == 403
+    anchored = worker.anchor_now(ACCESS_TRAIL_LOG)
+    assert anchored is not None and platform.chain.block_number() >= anchored.block_number + 2
+    lost = world.sdk(world.bank).release_proof(released)["anchor"]
+    assert lost["transaction"] == "0x" + anchored.transaction_hash.hex()
 
-    reorganize_from(durable_devnet, revoked["block"])
+    reorganize_from(durable_devnet, revoked["block"])  # the revocation and the anchor with it
     found = consents.get_grant(grant)
     assert found is not None and not found.revoked  # the chain no longer holds the revocation
     behind = eventually(lambda: watch.behind, what="the watch to find the reorganization")
@@ -91,6 +112,12 @@ def test_an_acknowledged_revocation_reorganized_away_is_sent_again(
     again = consents.get_grant(grant)
     assert again is not None and again.revoked
     assert eventually(lambda: release_answer(world)) == 403
+    # no proof names the lost anchor; the worker anchors again from what the chain holds
+    assert refused(lambda: world.sdk(world.bank).release_proof(released)).status == 409
+    redone = worker.anchor_now(ACCESS_TRAIL_LOG)
+    assert redone is not None and (redone.previous_size, redone.size) == (0, released + 1)
+    anchor = world.sdk(world.bank).release_proof(released)["anchor"]
+    assert anchor["transaction"] == "0x" + redone.transaction_hash.hex() != lost["transaction"]
     assert not recorder.anvil_only(), recorder.methods
     assert recorder.methods["eth_call"] > 0 and recorder.methods["eth_sendRawTransaction"] > 0
 
