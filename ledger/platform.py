@@ -94,6 +94,7 @@ def connect_chain(settings: Settings) -> ChainClient:
         settings.effective_finality, state_file=state_file, block_at=chain.block_at
     )
     chain.durable_timeout = settings.finality_timeout_seconds
+    chain.receipt_timeout = settings.receipt_timeout_seconds
     return chain
 
 

@@ -202,6 +202,9 @@ class Settings(BaseSettings):
         description="when an act is acknowledged: devnet-state, finalized, confirmations:N, inclusion "
         "(auto: devnet-state on the local devnet, finalized otherwise)",
     )
+    receipt_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="a relayed transaction not in a block by then is refused (503)"
+    )
     finality_timeout_seconds: float = Field(
         default=30.0, gt=0, description="an act not durable by then is refused (503) and reconciled later"
     )
