@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.test_demo import demo, section
+from tests.integration.test_demo import demo, running_up, section
 from tests.integration.test_platform_up import CLI, Up
 
 BLOCK_SECONDS = 1
@@ -28,15 +28,11 @@ BLOCK_SECONDS = 1
 
 @pytest.fixture
 def interval_platform(tmp_path: Path) -> Iterator[Up]:
-    up = Up(tmp_path / "data")
-    up.env["LEDGER_DEVNET_BLOCK_TIME_SECONDS"] = str(BLOCK_SECONDS)
-    up.env["LEDGER_DEVNET_MIXED_MINING"] = "false"
-    up.env["LEDGER_ANCHOR_MAX_DELAY_SECONDS"] = "2"  # the worker anchors sooner; the story is the same
-    up.start()
-    yield up
-    if up.process is not None and up.process.poll() is None:
-        up.stop()
-    subprocess.run([CLI, "devnet", "down"], env=up.env, check=False, capture_output=True)
+    yield from running_up(
+        tmp_path / "data",
+        LEDGER_DEVNET_BLOCK_TIME_SECONDS=str(BLOCK_SECONDS),
+        LEDGER_DEVNET_MIXED_MINING="false",
+    )
 
 
 def head(up: Up) -> tuple[int, int]:
