@@ -54,7 +54,7 @@ def test_the_story_and_its_audit_on_one_second_blocks(interval_platform: Up, tmp
     assert idle > first and idle_time > first_time  # blocks are sealed on the timer, with nothing sent
 
     began = time.monotonic()
-    out = demo(interval_platform.url)
+    out = demo(interval_platform)
     elapsed = time.monotonic() - began
     last, _ = head(interval_platform)
     # one block a second, however many transactions the story sent: no block per transaction
