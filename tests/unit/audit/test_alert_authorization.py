@@ -99,3 +99,7 @@ def test_an_alert_releasing_anything_raw_or_missing_a_field_is_named_in_step_4_1
         payload = {k: v for k, v in alert_payload(0).items() if k != field}
         findings, _ = audit(examined(rfc8785.dumps(payload)))
         assert [(f.step, f.what) for f in findings] == [(Step.ACCESS_PAYLOAD, f"field {field}")], field
+    findings, _ = audit(examined(alert_leaf(0, response_hash="0x" + "AB" * 32)))
+    assert [(f.what, f.expected) for f in findings] == [
+        ("field response_hash", "0x + a 32-byte SHA-256 in lower-case hex")
+    ]
