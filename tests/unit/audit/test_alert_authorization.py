@@ -87,6 +87,10 @@ def test_alerts_answer_no_request_so_no_nonce_or_deadline_is_asked_of_them() -> 
     assert [e.index for e in result.alerts] == [0, 1] and [e.index for e in result.evaluations] == [2]
     findings, _ = audit(examined(evaluation_leaf(0, request_deadline=999), alert_leaf(1)))
     assert steps(findings) == [(Step.BLOCK, 0, "1000")]  # the evaluation authorized after its deadline
+    # block 30 is stamped 10 s after the alert's own time (the node's clock ahead): an alert
+    # has no deadline to be past, and a block younger than the release is not stale
+    findings, _ = audit(examined(alert_leaf(0, block=30)))
+    assert findings == []
 
 
 def test_an_alert_releasing_anything_raw_or_missing_a_field_is_named_in_step_4_1() -> None:
