@@ -107,3 +107,14 @@ def test_an_alert_releasing_anything_raw_or_missing_a_field_is_named_in_step_4_1
     assert [(f.what, f.expected) for f in findings] == [
         ("field response_hash", "0x + a 32-byte SHA-256 in lower-case hex")
     ]
+
+
+def test_an_alert_institution_not_in_eip55_form_is_named_in_step_4_1() -> None:
+    """The trail keeps one spelling of each address, as the releases' and evaluations' do."""
+    lower = to_checksum_address(INSTITUTION).lower()
+    assert lower != to_checksum_address(INSTITUTION)  # the spelling differs, not just the case rule
+    findings, result = audit(examined(alert_leaf(0, institution=lower)))
+    assert [(f.step, f.what, f.expected, f.got) for f in findings] == [
+        (Step.ACCESS_PAYLOAD, "field institution", "an EIP-55 checksummed address", repr(lower))
+    ]
+    assert result.alerts == []
