@@ -217,6 +217,7 @@ class Demo:
         self.guarantor = Member("郑州中小企业融资担保有限公司", Role.INSTITUTION, InstitutionKind.GUARANTOR)
         self.market = Member("郑州市市场监督管理局", Role.PROVIDER)
         self.tax = Member("国家税务总局郑州市税务局", Role.PROVIDER)
+        self.district = Member("郑州市金水区发展和改革委员会", Role.DISTRICT_OPERATOR)
         self.enterprises = [
             Enterprise("郑州金水云数科技有限公司", "410105", "金水区", "刘建国"),
             Enterprise("郑州中原精工机械有限公司", "410102", "中原区", "王海涛"),
@@ -279,7 +280,7 @@ class Demo:
 
     def admit_members(self) -> None:
         self.step("成员准入 · governance: any 2 of the 3 operators admit each member")
-        for n, member in enumerate((self.bank, self.guarantor, self.market, self.tax)):
+        for n, member in enumerate((self.bank, self.guarantor, self.market, self.tax, self.district)):
             proposer, approver = n % 3, (n + 1) % 3
             kind = f"/{member.kind.name.lower()}" if member.kind is not InstitutionKind.NONE else ""
             say(f"    {member.name} ({member.role.name.lower()}{kind}, key {member.account.address})")
@@ -521,14 +522,15 @@ class Demo:
         valid_from = (now - timedelta(minutes=1)).isoformat()
         listed, other = self.enterprises[0], self.enterprises[1]
         key = f"金水区-科技型中小企业-{self.run_id}"
-        published = self.client(self.operators[0]).publish_white_list({
+        published = self.client(self.district.account).publish_white_list({
             "key": key, "version": 1, "valid_from": valid_from, "name": "金水区科技型中小企业白名单",
             "district": "金水区", "criteria": "经区科技部门认定的科技型中小企业，无严重失信记录",
             "enterprises": [listed.uscc, other.uscc],
         })  # fmt: skip
         anchor = published["anchor"]
         digest = short(anchor["content_hash"])
-        say(f"    operator 1 publishes white list {key} v1 (2 enterprises), hash {digest}")
+        say(f"    {self.district.name} (district operator) publishes white list {key} v1 (2 enterprises), "
+            f"hash {digest}")  # fmt: skip
         say(f"      tx {short(anchor['transaction'])} · block {anchor['block']}")
         product_key = f"郑州银行-科技贷-{self.run_id}"
         rules = [
