@@ -592,14 +592,22 @@ class Demo:
         except ApiError as exc:
             say(f"    the same key, another amount: refused {exc.status} ({exc.message[:50]}…)")
         month = today.strftime("%Y-%m")
-        kpis = bank.kpis(month=month)
+        operator = self.client(self.operators[0])
+        kpis = operator.kpis(month=month)  # operators see the exact figures
         loans, ents, recs = kpis["loans"], kpis["enterprises"], kpis["records"]
-        say(f"    KPIs of {month}: {recs['collected']} records ({recs['timely_share']} timely); "
+        say(f"    KPIs of {month} (operator 1): {recs['collected']} records ({recs['timely_share']} timely); "
             f"{ents['onboarded']} SMEs onboarded, {ents['with_loan']} with a loan")  # fmt: skip
         say(f"      {loans['approved']} loan(s) approved, {loans['volume_fen'] / 100:,.2f} yuan; credit "
             f"{loans['credit_loans']}; first-time borrowers {loans['first_time_borrowers']}; "
             f"average rate {loans['average_rate_percent']} %")  # fmt: skip
-        snapshot = self.client(self.operators[0]).publish_kpi_snapshot(month)
+        public = bank.kpis(month=month)
+        minimum, loans = public["disclosure"]["min_enterprises"], public["loans"]
+        shown = "suppressed" if loans["suppressed"] else f"{loans['volume_fen'] / 100:,.2f} yuan"
+        say(
+            f"    郑州银行 sees the loan volume as: {shown} "
+            f"(cells of fewer than {minimum} enterprises are withheld)"
+        )
+        snapshot = operator.publish_kpi_snapshot(month)
         anchor = snapshot["anchor"]
         say(f"    operator 1 publishes the {month} snapshot v{anchor['version']} (figures + the rows they "
             f"recompute from), hash {short(anchor['content_hash'])}")  # fmt: skip

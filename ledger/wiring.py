@@ -266,7 +266,10 @@ def loan_reports(platform: Platform, *, applications: ApplicationLookup) -> Loan
 def kpi_service(platform: Platform) -> KpiService:
     settings = platform.settings
     return KpiService(
-        platform.db, market_entities=settings.kpi_market_entities, timely_days=settings.kpi_timely_days
+        platform.db,
+        market_entities=settings.kpi_market_entities,
+        timely_days=settings.kpi_timely_days,
+        min_cell_enterprises=settings.kpi_min_cell_enterprises,
     )
 
 

@@ -77,6 +77,7 @@ def test_demo_walks_the_whole_story_and_runs_again(platform_up: Up) -> None:
     assert re.search(r"→ version 1, agreement checked active at block \d+", loans)
     assert "(replayed=True)" in loans and "refused 409" in loans
     assert "1 loan(s) approved, 800,000.00 yuan" in loans and "first-time borrowers 1" in loans
+    assert "郑州银行 sees the loan volume as: suppressed" in loans  # one enterprise's loan
     assert re.search(r"publishes the \d{4}-\d\d snapshot v1 .*hash 0x", loans)
     assert "checked here (RFC 9162)" in out.split("access-trail entry #0")[-1]
     assert "done in" in out
