@@ -175,6 +175,7 @@ _SNAPSHOT_BODY = {
     responses={
         403: {"description": "not an operator, or the act is not the caller's"},
         409: {"description": "version_conflict: that version is published with other content"},
+        413: {"description": "body over LEDGER_INGEST_MAX_BODY_BYTES"},
         422: {"description": "kpi_snapshot_mismatch or document_mismatch, named"},
     },
     openapi_extra=_SNAPSHOT_BODY,

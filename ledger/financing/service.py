@@ -25,6 +25,7 @@ from ledger.chain.consents import GrantMessage
 from ledger.chain.eip712 import Signed
 from ledger.chain.membership import Member, Role
 from ledger.chain.publications import PublicationKind, PublishMessage
+from ledger.domain.business_day import BUSINESS_UTC_OFFSET_MINUTES, business_day
 from ledger.domain.catalogue import Catalogue
 from ledger.domain.identifiers import validate_uscc
 from ledger.errors import InvalidInput
@@ -81,7 +82,9 @@ class FinancingService:
         catalogue: Catalogue,
         grade_of: GradeOf,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        utc_offset_minutes: int = BUSINESS_UTC_OFFSET_MINUTES,
     ) -> None:
+        self.utc_offset_minutes = utc_offset_minutes  # of the business day years in operation count to
         self.store = store
         self.db = store.db
         self.white_lists = WhiteLists(store)
@@ -183,7 +186,8 @@ class FinancingService:
             records = self.reader.current(session, {subject}, set(PROFILE_CATEGORIES)).get(subject, [])
             lists = self.white_lists.current_lists_of(subject, now, session=session)
         return profile_of(
-            subject, records, today=now.date(), catalogue=self.catalogue, white_lists=lists,
+            subject, records, today=business_day(now, self.utc_offset_minutes), catalogue=self.catalogue,
+            white_lists=lists,
             evaluation_grade=grade,
         )  # fmt: skip
 
