@@ -44,7 +44,8 @@ def test_demo_walks_the_whole_story_and_runs_again(platform_up: Up) -> None:
 
     assert "operator 1 published v1" in section(out, "catalogue")
     governance = section(out, "governance")
-    assert governance.count("2/2, admitted") == 4 and "郑州银行" in governance
+    assert governance.count("2/2, admitted") == 5 and "郑州银行" in governance
+    assert "(district_operator, key" in governance  # who publishes the white list
     assert section(out, "registers three enterprises").count("tx 0x") == 3
     ingest = section(out, "providers submit records")
     assert "行政处罚" in ingest and "社保" in ingest and "纳税" in ingest and "注册登记" in ingest
@@ -69,7 +70,8 @@ def test_demo_walks_the_whole_story_and_runs_again(platform_up: Up) -> None:
     assert re.search(r"receipt: access-trail #\d+, authorized at block B=\d+", evaluation)
     assert "sees its own evaluation, free" in evaluation
     financing = section(out, "融资服务")
-    assert "white list 金水区-科技型中小企业-" in financing and "sees itself on the list since" in financing
+    assert "(district operator) publishes white list 金水区-科技型中小企业-" in financing
+    assert "sees itself on the list since" in financing
     assert "eligible" in financing and "✓ 已列入白名单" in financing and "✗" not in financing
     assert re.search(r"applies: one signed grant to 郑州银行 .* → grant #\d+", financing)
     assert "郑州银行 sees 1 application(s)" in financing
