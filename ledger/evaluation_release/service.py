@@ -383,8 +383,10 @@ class EvaluationService:
     ) -> ModelDocumentsReceipt:
         """Check and keep a model document with its card (`POST /models/documents`, operators)."""
         stored = self.documents.store(document, card, operator=operator)
+        mask = self.input_mask()
+        version = stored.model.indicator_file.version
         return ModelDocumentsReceipt(
-            stored.model_hash, stored.card_hash, stored.model.indicator_file.version, self.input_mask()
+            stored.model_hash, stored.card_hash, version, mask, self.catalogue.names_in_mask(mask)
         )
 
     def monitoring(self, caller: str, version: int, *, batch: int = MONITOR_BATCH) -> dict[str, Any]:

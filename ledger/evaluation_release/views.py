@@ -28,6 +28,7 @@ class ModelDocumentsReceipt:
     input_categories: Annotated[
         int, Field(description="bit mask of the catalogue categories the indicator file reads")
     ]
+    input_category_names: Annotated[list[str], Field(description="the same categories by name")]
 
 
 @dataclass(frozen=True)
