@@ -132,10 +132,12 @@ def test_the_evaluation_routes_answer_through_their_views(doc: dict[str, Any]) -
     ):
         content = doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]
         assert content["schema"]["$ref"].endswith("/" + model.__name__)
-    stored = evaluations.ModelDocumentsOut.of(ModelDocumentsReceipt(b"\x01" * 32, b"\x02" * 32, 1, 2**200))
+    stored = evaluations.ModelDocumentsOut.of(
+        ModelDocumentsReceipt(b"\x01" * 32, b"\x02" * 32, 1, 2**200, ["tax"])
+    )
     assert stored.model_dump() == {
         "model_hash": "0x" + "01" * 32, "card_hash": "0x" + "02" * 32, "indicator_version": 1,
-        "input_categories": str(2**200),
+        "input_categories": str(2**200), "input_category_names": ["tax"],
     }  # fmt: skip
     thin = SelfEvaluation(
         subject="91410100MA44TL7G2F", model={"version": 1}, status="insufficient_data",
