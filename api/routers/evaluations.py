@@ -66,9 +66,15 @@ EnumName = Annotated[str, BeforeValidator(_enum_name)]
 
 
 @view_of(ModelVersion, wire={"input_categories": DecimalText, "status": EnumName})
-class ModelVersionOut(ViewModel):
+class ModelVersionOnChain(ViewModel):
     """A model version as the ModelRegistry holds it: hashes, indicator file version, the input
     categories as a decimal bit mask, and its status (proposed, active or retired)."""
+
+
+class ModelVersionOut(ModelVersionOnChain):
+    """A model version as the ModelRegistry holds it, its input categories also by name."""
+
+    input_category_names: list[str] = Field(description="the input categories by catalogue name")
 
 
 @view_of(ModelProposal, wire={"action": EnumName})
@@ -79,8 +85,12 @@ class ModelProposalOut(ViewModel):
 @router.get("/models/versions/{version}", response_model=ModelVersionOut, summary="A model version on chain")
 def model_version(
     version: Annotated[int, Path(ge=1, le=INT64_MAX)], _caller: CallerDep, service: EvaluationDep
-) -> ModelVersion:
-    return service.model_version(version)
+) -> ModelVersionOut:
+    found = service.model_version(version)
+    return ModelVersionOut(
+        **ModelVersionOnChain.of(found).model_dump(),
+        input_category_names=service.catalogue.names_in_mask(found.input_categories),
+    )
 
 
 @router.get(
