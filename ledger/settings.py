@@ -216,6 +216,10 @@ class Settings(BaseSettings):
     kpi_timely_days: int = Field(
         default=7, ge=0, le=3650, description="a record received within this many days of its event is timely"
     )
+    kpi_min_cell_enterprises: int = Field(
+        default=3, ge=1, le=1000,
+        description="a KPI cell resting on fewer enterprises is suppressed (but for operators and auditors)",
+    )  # fmt: skip
     loan_default_days_overdue: int = Field(
         default=90, ge=1, description="a loan this many days overdue (ever) is a default in the outcomes"
     )

@@ -121,6 +121,7 @@ def records_service(platform: Platform, *, bundles: ProofBundles | None = None) 
         bundles=bundles or proof_bundles(platform),
         encrypt_min_level=platform.settings.record_encrypt_min_level,
         on_stored=alert_triggers().on_records,
+        utc_offset_minutes=platform.settings.calendar_utc_offset_minutes,
     )
 
 
@@ -218,6 +219,7 @@ def release_service(platform: Platform, *, records: RecordsService | None = None
         authorizer=authorizer,
         max_block_age_seconds=platform.settings.max_block_age_seconds,
         max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
+        utc_offset_minutes=platform.settings.calendar_utc_offset_minutes,
     )
 
 
@@ -243,6 +245,7 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
         catalogue=default_catalogue(),
         max_block_age_seconds=platform.settings.max_block_age_seconds,
         max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
+        utc_offset_minutes=platform.settings.calendar_utc_offset_minutes,
     )
     triggers = alert_triggers()
     service.on_evaluated = lambda session, institution, subject, grade, previous, categories: (
@@ -268,7 +271,10 @@ def loan_reports(platform: Platform, *, applications: ApplicationLookup) -> Loan
 def kpi_service(platform: Platform) -> KpiService:
     settings = platform.settings
     return KpiService(
-        platform.db, market_entities=settings.kpi_market_entities, timely_days=settings.kpi_timely_days
+        platform.db,
+        market_entities=settings.kpi_market_entities,
+        timely_days=settings.kpi_timely_days,
+        min_cell_enterprises=settings.kpi_min_cell_enterprises,
     )
 
 
@@ -280,7 +286,7 @@ def financing_service(
 
     def grade_of(caller: str, member: Member, subject: str) -> str | None:
         try:
-            grade = evaluation.self_evaluation(caller, member, subject).get("grade")
+            grade = evaluation.self_evaluation(caller, member, subject).grade
         except (ModelUnknown, ModelNotActive):
             return None
         return None if grade is None else str(grade)
@@ -293,6 +299,7 @@ def financing_service(
         reader=RecordReader(records),
         catalogue=catalogue,
         grade_of=grade_of,
+        utc_offset_minutes=platform.settings.calendar_utc_offset_minutes,
     )
 
 
