@@ -1,8 +1,8 @@
 """The portal's languages: zh-CN by default, English on request; one Jinja2 environment for each.
 
 Strings are written in English in the templates (`{{ _("...") }}`) and in Python
-(`gettext_noop`-style `N_` markers here); `locales/zh_CN/LC_MESSAGES/messages.po` holds their
-Chinese. The catalogue is compiled in memory when first used (Babel reads the .po and writes
+(`gettext_noop`-style `N_` markers here); the .po files of `locales/zh_CN/LC_MESSAGES/` hold
+their Chinese (`messages.po`, and one file per role's pages, so that each adds its own). The catalogue is compiled in memory when first used (Babel reads the .po and writes
 the .mo to a buffer), so there is no build step and no compiled file to drift from its
 source. `tests/unit/portal/test_catalogue.py` extracts every marked string (pybabel's own
 extractors) and fails on any without its Chinese.
@@ -15,6 +15,7 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -35,8 +36,20 @@ def N_(message: str) -> str:
     return message
 
 
-def catalogue_path(locale: str) -> Path:
-    return LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
+def catalogue_files(locale: str) -> list[Path]:
+    """The .po files of `locale`: `messages.po` (the skeleton's), one more per role's pages."""
+    return sorted((LOCALES_DIR / locale / "LC_MESSAGES").glob("*.po"))
+
+
+def catalogue(locale: str) -> Catalog:
+    """Every .po file of `locale` in one catalogue (a message in two files: the later wins)."""
+    merged = Catalog(locale=locale)
+    for path in catalogue_files(locale):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale=locale):
+                if message.id:
+                    merged[message.id] = message
+    return merged
 
 
 @cache
@@ -44,10 +57,8 @@ def translations(locale: str) -> gettext.NullTranslations:
     """The compiled catalogue of `locale`; English is the source language and needs none."""
     if locale == "en":
         return gettext.NullTranslations()
-    with catalogue_path(locale).open("rb") as handle:
-        catalogue = read_po(handle, locale=locale)
     compiled = BytesIO()
-    write_mo(compiled, catalogue)
+    write_mo(compiled, catalogue(locale))
     compiled.seek(0)
     return Translations(fp=compiled)
 

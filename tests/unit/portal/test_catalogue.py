@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 
-from api.portal.i18n import catalogue_path, environment, translations
+from api.portal.i18n import catalogue, catalogue_files, environment, translations
 
 ROOT = Path(__file__).resolve().parents[3]
 METHODS = [
@@ -28,17 +27,16 @@ def extracted() -> set[str]:
 
 
 def test_every_marked_string_has_its_chinese_and_none_is_fuzzy_or_stale() -> None:
-    with catalogue_path("zh_CN").open("rb") as handle:
-        catalogue = read_po(handle, locale="zh_CN")
     marked = extracted()
     assert len(marked) > 20  # the extraction found the templates
-    held = {m.id: m for m in catalogue if m.id}
+    held = {m.id: m for m in catalogue("zh_CN") if m.id}
     assert sorted(marked - held.keys()) == [], "untranslated: add them to messages.po"
     assert sorted(held.keys() - marked) == [], "stale: no longer in any template or module"
     assert [m.id for m in held.values() if not m.string or m.fuzzy] == []
 
 
 def test_pages_render_in_chinese_by_default_and_in_english_on_request() -> None:
+    assert [p.name for p in catalogue_files("zh_CN")][0] == "messages.po"
     assert translations("zh_CN").gettext("Sign in") == "登录"
     assert translations("en").gettext("Sign in") == "Sign in"
     assert environment("zh_CN").from_string("{{ _('Sign out') }}").render() == "退出登录"
