@@ -1,11 +1,12 @@
 """The portal's languages: zh-CN by default, English on request; one Jinja2 environment for each.
 
-Strings are written in English in the templates (`{{ _("...") }}`) and in Python
-(`gettext_noop`-style `N_` markers here); the .po files of `locales/zh_CN/LC_MESSAGES/` hold
-their Chinese (`messages.po`, and one file per role's pages, so that each adds its own). The catalogue is compiled in memory when first used (Babel reads the .po and writes
-the .mo to a buffer), so there is no build step and no compiled file to drift from its
-source. `tests/unit/portal/test_catalogue.py` extracts every marked string (pybabel's own
-extractors) and fails on any without its Chinese.
+Strings are written in English in the templates (`{{ _("...") }}`) and in Python (`N_`
+markers here); the .po files of `locales/zh_CN/LC_MESSAGES/` hold their Chinese
+(`messages.po`, and one file per role's pages, so that each adds its own). The catalogue is
+compiled in memory when first used (Babel reads the .po files and writes the .mo to a
+buffer), so there is no build step and no compiled file to drift from its source.
+`tests/unit/portal/test_catalogue.py` extracts every marked string (pybabel's own extractors)
+and fails on any without its Chinese.
 """
 
 from __future__ import annotations

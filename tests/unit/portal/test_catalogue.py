@@ -36,7 +36,7 @@ def test_every_marked_string_has_its_chinese_and_none_is_fuzzy_or_stale() -> Non
 
 
 def test_pages_render_in_chinese_by_default_and_in_english_on_request() -> None:
-    assert [p.name for p in catalogue_files("zh_CN")][0] == "messages.po"
+    assert catalogue_files("zh_CN")[0].name == "messages.po"
     assert translations("zh_CN").gettext("Sign in") == "登录"
     assert translations("en").gettext("Sign in") == "Sign in"
     assert environment("zh_CN").from_string("{{ _('Sign out') }}").render() == "退出登录"
