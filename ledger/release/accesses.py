@@ -58,11 +58,27 @@ class AccessesService:
         self.bundles = bundles
 
     def visible_to(
-        self, member: Member, *, subject: str | None = None, after: int = -1, limit: int = 100
+        self,
+        member: Member,
+        *,
+        subject: str | None = None,
+        after: int = -1,
+        limit: int = 100,
+        newest_first_before: int | None = None,
     ) -> list[Access]:
-        """Entries `member` may see, oldest first, from index `after + 1`."""
+        """Entries `member` may see, oldest first, from index `after + 1`.
+
+        `newest_first_before`: instead, the newest entries below that index (a timeline's pages).
+        """
         limit = max(1, min(limit, MAX_PAGE))
-        query = select(AccessRelease.seq).where(AccessRelease.seq > after)
+        if newest_first_before is None:
+            query = select(AccessRelease.seq).where(AccessRelease.seq > after).order_by(AccessRelease.seq)
+        else:
+            query = (
+                select(AccessRelease.seq)
+                .where(AccessRelease.seq < newest_first_before)
+                .order_by(AccessRelease.seq.desc())
+            )
         if member.role is Role.ENTERPRISE:
             if subject is None or uscc_hash(subject) != member.uscc_hash:
                 raise NotAuthorized("an enterprise sees the releases of its own data only: name its USCC")
@@ -74,7 +90,7 @@ class AccessesService:
         if subject is not None and member.role is not Role.ENTERPRISE:
             query = query.where(AccessRelease.subject == subject)
         with self.db.session() as session:
-            seqs = list(session.scalars(query.order_by(AccessRelease.seq).limit(limit)))
+            seqs = list(session.scalars(query.limit(limit)))
             leaves = {
                 int(e.seq): bytes(e.leaf)
                 for e in session.scalars(
