@@ -21,6 +21,7 @@ from api.portal.render import render
 from api.portal.session import EnterpriseUser, PortalUser
 from ledger.errors import InvalidInput
 from ledger.financing.matching import matches_json
+from ledger.portal.enterprise import PAGE
 
 router = APIRouter(prefix="/portal/enterprise", include_in_schema=False)
 
@@ -108,7 +109,9 @@ def accesses(
 ) -> HTMLResponse:
     pages = services.enterprise_pages
     lines = pages.who_read(user.member, _subject(user), before)
-    return render(request, "enterprise/accesses.html", user, page="accesses", lines=lines, before=before)
+    return render(
+        request, "enterprise/accesses.html", user, page="accesses", lines=lines, before=before, page_size=PAGE
+    )
 
 
 @router.get("/accesses/{index}/proof.json")
@@ -177,7 +180,7 @@ def cases(request: Request, user: EnterpriseUser, services: ServicesDep) -> HTML
 
 @router.get("/notices", response_class=HTMLResponse)
 def notices(request: Request, user: EnterpriseUser, services: ServicesDep) -> HTMLResponse:
-    found = services.selfservice.notices.feed(user.address, user.member, _subject(user), limit=500)
+    found = services.selfservice.notices.feed(user.address, user.member, _subject(user), limit=100)
     return render(request, "enterprise/notices.html", user, page="notices", notices=list(reversed(found)))
 
 

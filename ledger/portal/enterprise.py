@@ -23,7 +23,7 @@ from ledger.selfservice.service import SelfService
 from ledger.services.membership import MembershipService
 
 #: records and accesses shown on one page
-PAGE = 50
+PAGE = 25
 
 
 @dataclass(frozen=True)
@@ -137,11 +137,13 @@ class EnterprisePages:
             subject=subject,
             limit=PAGE,
             newest_first_before=before if before is not None else 2**63 - 1,
+            with_proofs=False,  # a proof is downloaded from its entry; the page says which have one
         )
+        anchored = self.accesses.anchored_size()
         kinds: dict[str, str] = {}
-        return [self._line(a, kinds) for a in found]
+        return [self._line(a, kinds, anchored) for a in found]
 
-    def _line(self, access: Access, kinds: dict[str, str]) -> AccessLine:
+    def _line(self, access: Access, kinds: dict[str, str], anchored: int) -> AccessLine:
         entry = access.entry
         institution = str(entry.get("institution", ""))
         if institution not in kinds:
@@ -159,7 +161,7 @@ class EnterprisePages:
             released_at=datetime.fromisoformat(released) if isinstance(released, str) else None,
             block=entry.get("block") if isinstance(entry.get("block"), int) else None,
             record_count=entry.get("record_count") if isinstance(entry.get("record_count"), int) else None,
-            anchored=access.proof is not None,
+            anchored=access.index < anchored,
         )
 
     def access_proof(self, member: Member, index: int) -> dict[str, Any]:

@@ -65,10 +65,12 @@ class AccessesService:
         after: int = -1,
         limit: int = 100,
         newest_first_before: int | None = None,
+        with_proofs: bool = True,
     ) -> list[Access]:
         """Entries `member` may see, oldest first, from index `after + 1`.
 
-        `newest_first_before`: instead, the newest entries below that index (a timeline's pages).
+        `newest_first_before`: instead, the newest entries below that index (a timeline's pages);
+        `with_proofs=False`: no inclusion proofs (`anchored_size` tells which have one).
         """
         limit = max(1, min(limit, MAX_PAGE))
         if newest_first_before is None:
@@ -98,9 +100,18 @@ class AccessesService:
                 )
             }
         return [
-            Access(seq, decode_leaf(leaves[seq]).payload, self.bundles.anchored(ACCESS_TRAIL_LOG, seq))
+            Access(
+                seq,
+                decode_leaf(leaves[seq]).payload,
+                self.bundles.anchored(ACCESS_TRAIL_LOG, seq) if with_proofs else None,
+            )
             for seq in seqs
         ]
+
+    def anchored_size(self) -> int:
+        """How many access-trail entries the latest checkpoint covers (each has a proof)."""
+        latest = self.bundles.proofs.latest_checkpoint(ACCESS_TRAIL_LOG)
+        return 0 if latest is None else latest.size
 
     def proof(self, member: Member, index: int) -> dict[str, Any]:
         """The inclusion bundle of access-trail entry `index`, for a member who may see it.
