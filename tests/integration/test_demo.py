@@ -18,15 +18,21 @@ from tests.conftest import free_port
 from tests.integration.test_platform_up import CLI, Up
 
 
-@pytest.fixture
-def platform_up(tmp_path: Path) -> Iterator[Up]:
-    up = Up(tmp_path / "data")
+def running_up(data_dir: Path, **env: str) -> Iterator[Up]:
+    """`credit-ledger up` with `env` on top, stopped (and its devnet with it) afterwards."""
+    up = Up(data_dir)
     up.env["LEDGER_ANCHOR_MAX_DELAY_SECONDS"] = "2"  # the worker anchors sooner; the story is the same
+    up.env.update(env)
     up.start()
     yield up
     if up.process is not None and up.process.poll() is None:
         up.stop()
     subprocess.run([CLI, "devnet", "down"], env=up.env, check=False, capture_output=True)
+
+
+@pytest.fixture
+def platform_up(tmp_path: Path) -> Iterator[Up]:
+    yield from running_up(tmp_path / "data")
 
 
 def demo(up: Up) -> str:
