@@ -41,6 +41,8 @@ from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import LogProofs
 from ledger.logs.tlog import TlogTiles
 from ledger.platform import Platform
+from ledger.portal.enterprise import EnterprisePages
+from ledger.portal.sessions import PortalSessions
 from ledger.records.catalogues import CatalogueService
 from ledger.records.crypto import Keyring
 from ledger.records.service import RecordsService
@@ -345,6 +347,14 @@ def alert_feed(platform: Platform) -> AlertFeed:
     return AlertFeed(platform.db)
 
 
+def portal_sessions(platform: Platform) -> PortalSessions:
+    return PortalSessions(
+        platform.db,
+        lifetime_seconds=platform.settings.portal_session_seconds,
+        chain_id=platform.deployment.chain_id,
+    )
+
+
 @dataclass(frozen=True)
 class Services:
     """Every service the API serves, each built once over one platform (`build`)."""
@@ -368,6 +378,8 @@ class Services:
     loans: LoanReports
     kpis: KpiService
     snapshots: KpiSnapshots
+    portal: PortalSessions
+    enterprise_pages: EnterprisePages
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
@@ -376,16 +388,19 @@ class Services:
         records = records_service(platform, bundles=bundles)
         evaluation = evaluation_service(platform, records=records)
         financing = financing_service(platform, records=records, evaluation=evaluation)
+        membership = membership_service(platform)
+        accesses = accesses_service(platform, bundles=bundles)
+        self_service = selfservice(platform, records=records, bundles=bundles, clock=clock)
         return cls(
             platform=platform,
-            membership=membership_service(platform),
+            membership=membership,
             acts=acts_service(platform),
             catalogues=records.catalogues,
             records=records,
             bundles=bundles,
             tlog=tlog_tiles(bundles),
-            accesses=accesses_service(platform, bundles=bundles),
-            selfservice=selfservice(platform, records=records, bundles=bundles, clock=clock),
+            accesses=accesses,
+            selfservice=self_service,
             release=release_service(platform, records=records),
             evaluation=evaluation,
             financing=financing,
@@ -396,6 +411,8 @@ class Services:
             evasion=evasion_service(platform),
             alert_endpoints=alert_endpoints(platform),
             alert_feed=alert_feed(platform),
+            portal=portal_sessions(platform),
+            enterprise_pages=EnterprisePages(self_service, accesses, evaluation, financing, membership),
         )
 
     def close(self) -> None:
