@@ -17,10 +17,14 @@ from typing import Any, Protocol
 
 from ledger.chain.agreements import Agreement, AgreementStatus, Commitment
 from ledger.domain.catalogue import Catalogue
+from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.errors import LedgerError
+from ledger.logs.bundles import ProofBundles
 from ledger.logs.leaves import LeafError, decode_leaf
+from ledger.logs.store import entry
 from ledger.merkle.rfc9162 import hash_leaf
 from ledger.portal.labels import Choice, mask_choices, named_labels
+from ledger.storage.database import Database
 
 __all__ = [
     "AgreementReads",
@@ -28,6 +32,7 @@ __all__ = [
     "AlertView",
     "Check",
     "CommitmentView",
+    "DatabaseTrail",
     "ReleaseCheck",
     "RequestForm",
     "TrailReads",
@@ -148,6 +153,22 @@ class TrailReads(Protocol):
 
     def anchored_proof(self, index: int) -> Mapping[str, Any] | None:
         """The entry's inclusion bundle, None until a checkpoint covers it."""
+
+
+class DatabaseTrail:
+    """`TrailReads` over the platform's database and its proof bundles."""
+
+    def __init__(self, db: Database, bundles: ProofBundles) -> None:
+        self.db = db
+        self.bundles = bundles
+
+    def leaf(self, index: int) -> bytes | None:
+        with self.db.session() as session:
+            row = entry(session, ACCESS_TRAIL_LOG, index)
+            return None if row is None else bytes(row.leaf)
+
+    def anchored_proof(self, index: int) -> Mapping[str, Any] | None:
+        return self.bundles.anchored(ACCESS_TRAIL_LOG, index)
 
 
 @dataclass(frozen=True)
