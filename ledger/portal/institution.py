@@ -23,7 +23,7 @@ from ledger.logs.bundles import ProofBundles
 from ledger.logs.leaves import LeafError, decode_leaf
 from ledger.logs.store import entry
 from ledger.merkle.rfc9162 import hash_leaf
-from ledger.portal.labels import Choice, mask_choices, named_labels
+from ledger.portal.labels import Choice, field_labels, mask_choices, named_labels
 from ledger.storage.database import Database
 
 __all__ = [
@@ -284,7 +284,12 @@ def check_release(
         checks.append(Check("leaf_hash", _hex(hash_leaf(leaf)) == receipt.get("leaf_hash")))
         checks.append(_anchored(trail, index, verify_proof) if entry.passed else Check("anchored", False))
     records = [
-        {**r, "label": (named_labels(catalogue, [str(r.get("category"))], "categories", locale) or [""])[0]}
+        {
+            "category": str(r.get("category")),
+            "label": named_labels(catalogue, [str(r.get("category"))], "categories", locale)[0],
+            "detail": r.get("detail"),
+            "fields": field_labels(catalogue, str(r.get("category")), r.get("fields") or {}, locale),
+        }
         for r in (data.get("records") or [])
         if isinstance(r, dict)
     ]

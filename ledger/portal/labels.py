@@ -9,14 +9,17 @@ hidden: a mask that names unknown data is itself worth seeing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
+
+from ledger.domain.catalogue import Catalogue, CatalogueError
 
 __all__ = [
     "Choice",
     "Kind",
     "Named",
+    "field_labels",
     "is_chinese",
     "join_labels",
     "localized",
@@ -97,6 +100,19 @@ def mask_choices(catalogue: CatalogueNames, mask: int, kind: Kind, locale: str) 
         for item in sorted(_items(catalogue, kind), key=lambda i: i.bit)
         if mask >> item.bit & 1
     ]
+
+
+def field_labels(
+    catalogue: Catalogue, category: str, fields: Mapping[str, Any], locale: str
+) -> list[tuple[str, Any]]:
+    """A record's fields as (label, value): the catalogue's Chinese field name in Chinese, the
+    field's own name otherwise (the catalogue gives fields no English name)."""
+    try:
+        known = {f.name: f.name_zh for f in catalogue.category(category).fields}
+    except CatalogueError:
+        known = {}
+    chinese = is_chinese(locale)
+    return [(known.get(name, name) if chinese else name, value) for name, value in fields.items()]
 
 
 def join_labels(labels: Sequence[str], locale: str) -> str:

@@ -94,7 +94,7 @@ def test_the_request_form_offers_active_agreements_only_with_a_deadline_inside_t
 
 NONCE = "0x" + "33" * 32
 DATA = {
-    "records": [{"category": CATALOGUE.categories[0].name, "fields": {"x": 1}}],
+    "records": [{"category": CATALOGUE.categories[0].name, "fields": {"enterprise_name": "样例", "x": 1}}],
     "subject": "91350200776049653A",
 }
 
@@ -169,6 +169,8 @@ def test_an_honest_release_passes_and_waits_for_its_anchor() -> None:
     }
     assert result.ok
     assert result.records[0]["label"] == CATALOGUE.categories[0].name_zh
+    named = CATALOGUE.categories[0].field("enterprise_name").name_zh
+    assert result.records[0]["fields"] == [(named, "样例"), ("x", 1)]  # an unknown field keeps its name
 
 
 def test_an_anchored_release_is_checked_against_its_proof() -> None:
@@ -185,6 +187,7 @@ def test_an_anchored_release_is_checked_against_its_proof() -> None:
 def test_data_changed_on_the_way_fails_the_response_hash() -> None:
     body, trail, _ = _release()
     tampered = body.replace(b'"x":1', b'"x":2')
+    assert tampered != body
     checks = _check(tampered, trail)
     assert checks["response_hash"] is False
     assert checks["entry"] is True
