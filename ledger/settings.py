@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     request_max_age_seconds: int = Field(
         default=300, description="signed API requests older than this are stale"
     )
+    portal_session_seconds: int = Field(
+        default=8 * 3600, gt=0, description="a portal session (its cookie) lasts this long after sign-in"
+    )
     # -- the release path's clocks ----------------------------------------------------------
     max_block_age_seconds: int = Field(
         default=30,

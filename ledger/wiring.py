@@ -41,6 +41,7 @@ from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import LogProofs
 from ledger.logs.tlog import TlogTiles
 from ledger.platform import Platform
+from ledger.portal.sessions import PortalSessions
 from ledger.records.catalogues import CatalogueService
 from ledger.records.crypto import Keyring
 from ledger.records.service import RecordsService
@@ -336,6 +337,14 @@ def alert_feed(platform: Platform) -> AlertFeed:
     return AlertFeed(platform.db)
 
 
+def portal_sessions(platform: Platform) -> PortalSessions:
+    return PortalSessions(
+        platform.db,
+        lifetime_seconds=platform.settings.portal_session_seconds,
+        chain_id=platform.deployment.chain_id,
+    )
+
+
 @dataclass(frozen=True)
 class Services:
     """Every service the API serves, each built once over one platform (`build`)."""
@@ -359,6 +368,7 @@ class Services:
     loans: LoanReports
     kpis: KpiService
     snapshots: KpiSnapshots
+    portal: PortalSessions
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
@@ -387,6 +397,7 @@ class Services:
             evasion=evasion_service(platform),
             alert_endpoints=alert_endpoints(platform),
             alert_feed=alert_feed(platform),
+            portal=portal_sessions(platform),
         )
 
     def close(self) -> None:
