@@ -29,6 +29,7 @@ FILES: dict[str, Path] = {
     "swagger-favicon.png": WEB_MODULES / "swagger-ui-dist" / "favicon-32x32.png",
     "portal.js": STATIC / "portal.js",
     "portal.css": STATIC / "portal.css",
+    "roles.js": STATIC / "roles.js",
 }
 MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",

@@ -20,6 +20,8 @@ __all__ = ["bar_chart"]
 for _attribute in ("title", "tick", "legend", "axis_title"):
     setattr(leather.theme, f"{_attribute}_font_family", "sans-serif")
 
+#: the portal's accent (static/portal.css `--accent`)
+BAR_COLOUR = "#0b5cad"
 _BAR_HEIGHT = 26
 _CHROME = 70  # title, axis and margins
 
@@ -29,7 +31,7 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], *, width: int = 560
     if not bars:
         return ""
     chart = leather.Chart()
-    chart.add_bars([(float(value), label) for label, value in bars])
+    chart.add_bars([(float(value), label) for label, value in bars], fill_color=BAR_COLOUR)
     out = io.StringIO()
     chart.to_svg(out, width=width, height=_CHROME + _BAR_HEIGHT * len(bars))
     svg = out.getvalue()

@@ -243,7 +243,7 @@ def check_release(
     institution: str,
     nonce: str,
     trail: TrailReads,
-    verify_proof: Callable[[Mapping[str, Any]], None],
+    verify_proof: Callable[[Mapping[str, Any]], object],
     catalogue: Catalogue,
     locale: str,
 ) -> ReleaseCheck:
@@ -296,7 +296,7 @@ def check_release(
     return ReleaseCheck(receipt, data, checks, records)
 
 
-def _anchored(trail: TrailReads, index: int, verify_proof: Callable[[Mapping[str, Any]], None]) -> Check:
+def _anchored(trail: TrailReads, index: int, verify_proof: Callable[[Mapping[str, Any]], object]) -> Check:
     bundle = trail.anchored_proof(index)
     if bundle is None:
         return Check("anchored", None)
