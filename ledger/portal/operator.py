@@ -92,7 +92,7 @@ def proposals(contract: ProposalReads, operator: str, *, now: int) -> list[Propo
                 quorum,
                 datetime.fromtimestamp(p.expires_at, UTC),
                 status,
-                contract.has_approved(pid, operator) if status == "open" else False,
+                contract.has_approved(pid, operator),
             )
         )
     return out

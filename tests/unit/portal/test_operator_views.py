@@ -29,7 +29,7 @@ class FakeMembership:
             3: _proposal(3),
             4: _proposal(4),
         }
-        self.approved = {(3, OPERATOR)}
+        self.approved = {(3, OPERATOR), (1, OPERATOR)}
 
     def quorum(self) -> int:
         return 2
@@ -50,7 +50,7 @@ def test_proposals_newest_first_with_quorum_progress_and_what_this_operator_may_
         (4, "open", False, True),
         (3, "open", True, False),
         (2, "expired", False, False),
-        (1, "executed", False, False),
+        (1, "executed", True, False),
     ]
     assert [v.percent for v in views] == [50, 50, 50, 100]
     assert (views[0].action, views[0].role, views[0].kind) == ("admit", "institution", "bank")
