@@ -41,6 +41,7 @@ from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import LogProofs
 from ledger.logs.tlog import TlogTiles
 from ledger.platform import Platform
+from ledger.portal.enterprise import EnterprisePages
 from ledger.portal.sessions import PortalSessions
 from ledger.records.catalogues import CatalogueService
 from ledger.records.crypto import Keyring
@@ -369,6 +370,7 @@ class Services:
     kpis: KpiService
     snapshots: KpiSnapshots
     portal: PortalSessions
+    enterprise_pages: EnterprisePages
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
@@ -377,16 +379,19 @@ class Services:
         records = records_service(platform, bundles=bundles)
         evaluation = evaluation_service(platform, records=records)
         financing = financing_service(platform, records=records, evaluation=evaluation)
+        membership = membership_service(platform)
+        accesses = accesses_service(platform, bundles=bundles)
+        self_service = selfservice(platform, records=records, bundles=bundles, clock=clock)
         return cls(
             platform=platform,
-            membership=membership_service(platform),
+            membership=membership,
             acts=acts_service(platform),
             catalogues=records.catalogues,
             records=records,
             bundles=bundles,
             tlog=tlog_tiles(bundles),
-            accesses=accesses_service(platform, bundles=bundles),
-            selfservice=selfservice(platform, records=records, bundles=bundles, clock=clock),
+            accesses=accesses,
+            selfservice=self_service,
             release=release_service(platform, records=records),
             evaluation=evaluation,
             financing=financing,
@@ -398,6 +403,7 @@ class Services:
             alert_endpoints=alert_endpoints(platform),
             alert_feed=alert_feed(platform),
             portal=portal_sessions(platform),
+            enterprise_pages=EnterprisePages(self_service, accesses, evaluation, financing, membership),
         )
 
     def close(self) -> None:

@@ -19,18 +19,21 @@ from ledger.paths import WEB_MODULES
 
 STATIC = Path(__file__).resolve().parent / "static"
 
-#: name served under /portal/assets/ → the file, from web/node_modules or static/
-FILES: dict[str, Path] = {
+#: the vendored files served under /portal/assets/ → where they are in web/node_modules
+VENDORED: dict[str, Path] = {
     "htmx.min.js": WEB_MODULES / "htmx.org" / "dist" / "htmx.min.js",
     "ethers.umd.min.js": WEB_MODULES / "ethers" / "dist" / "ethers.umd.min.js",
     "axe.min.js": WEB_MODULES / "axe-core" / "axe.min.js",
     "swagger-ui-bundle.js": WEB_MODULES / "swagger-ui-dist" / "swagger-ui-bundle.js",
     "swagger-ui.css": WEB_MODULES / "swagger-ui-dist" / "swagger-ui.css",
     "swagger-favicon.png": WEB_MODULES / "swagger-ui-dist" / "favicon-32x32.png",
-    "portal.js": STATIC / "portal.js",
-    "portal.css": STATIC / "portal.css",
-    "roles.js": STATIC / "roles.js",
 }
+#: the portal's own files: every file of static/ (a role's pages add their script there)
+OWN: dict[str, Path] = {p.name: p for p in sorted(STATIC.iterdir()) if p.suffix in (".js", ".css")}
+FILES: dict[str, Path] = {**VENDORED, **OWN}
+#: the portal's own scripts every page loads after portal.js (each registers its form hooks)
+PAGE_SCRIPTS = [name for name in OWN if name.endswith(".js") and name != "portal.js"]
+
 MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",

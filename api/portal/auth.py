@@ -18,8 +18,8 @@ from api.deps import ServicesDep
 from api.portal.i18n import LOCALES
 from api.portal.render import render
 from api.portal.session import LANG_COOKIE, SESSION_COOKIE, CsrfChecked, PortalUserDep
-from ledger.chain.membership import Role
-from ledger.errors import NotAuthorized
+from ledger.chain.membership import Role, uscc_hash
+from ledger.errors import InvalidInput, NotAuthorized
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,6 +30,7 @@ ROLE_HOMES: dict[Role, str] = {}
 class SignInBody(BaseModel):
     message: str = Field(max_length=2000, description="the challenge exactly as it was given")
     signature: str = Field(max_length=200, description="its EIP-191 signature, 0x and 130 hex digits")
+    subject: str | None = Field(default=None, max_length=18, description="an enterprise's USCC")
 
 
 def origin_of(request: Request) -> str:
@@ -72,13 +73,18 @@ def signin_challenge(
 
 @router.post("/portal/signin")
 def sign_in(request: Request, body: SignInBody, services: ServicesDep) -> Response:
-    opened = services.portal.sign_in(body.message, body.signature, origin=origin_of(request))
-    member = services.membership.member(opened.address)
+    address = services.portal.verify(body.message, body.signature, origin=origin_of(request))
+    member = services.membership.member(address)
     if member.role in (Role.NONE, Role.PLATFORM) or not member.active:
-        services.portal.sign_out(opened.token)
-        raise NotAuthorized(f"{opened.address} is not an active member: the portal is closed to it")
+        raise NotAuthorized(f"{address} is not an active member: the portal is closed to it")
+    subject = None
+    if member.role is Role.ENTERPRISE:
+        subject = (body.subject or "").strip().upper()
+        if uscc_hash(subject) != member.uscc_hash:
+            raise InvalidInput(f"subject: {subject or 'nothing'} is not the USCC of enterprise {address}")
+    opened = services.portal.open(address, subject=subject)
     response = JSONResponse(
-        {"address": opened.address, "role": member.role.name.lower(), "next": home_of(member.role)}
+        {"address": address, "role": member.role.name.lower(), "next": home_of(member.role)}
     )
     settings = services.platform.settings
     response.set_cookie(

@@ -12,6 +12,7 @@ and fails on any without its Chinese.
 from __future__ import annotations
 
 import gettext
+from datetime import UTC, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -75,7 +76,13 @@ def environment(locale: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["datetime"] = _datetime
     return env
+
+
+def _datetime(seconds: int) -> str:
+    """Unix seconds (a chain timestamp) as a UTC date and time."""
+    return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def locale_of(cookie: str | None) -> str:

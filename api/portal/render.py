@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from api.portal.assets import asset_url
+from api.portal import words
+from api.portal.assets import PAGE_SCRIPTS, asset_url
 from api.portal.i18n import HTML_LANG, LOCALES, N_, environment
 from api.portal.session import CSRF_FIELD, CSRF_HEADER, PortalUser, locale
 
@@ -48,7 +49,12 @@ def render(
         csrf_field=CSRF_FIELD,
         csrf_header=CSRF_HEADER,
         asset=asset_url,
+        page_scripts=PAGE_SCRIPTS,
         role_names=ROLE_NAMES,
+        status_words=words.STATUS_WORDS,
+        kind_words=words.KIND_WORDS,
+        masking_words=words.MASKING_WORDS,
+        notice_words=words.NOTICE_WORDS,
         partial=request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true",
         **context,
     )

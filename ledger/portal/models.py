@@ -20,6 +20,7 @@ class PortalSession(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     address: Mapped[str] = mapped_column(String(42), nullable=False, index=True)
+    subject: Mapped[str | None] = mapped_column(String(18))  # an enterprise's USCC
     csrf_token: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)

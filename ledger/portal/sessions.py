@@ -37,6 +37,7 @@ class OpenSession:
     address: str
     csrf_token: str
     expires_at: datetime
+    subject: str | None = None  # an enterprise's USCC, checked against its hash on chain at sign-in
     token: str = ""
 
     def check_csrf(self, sent: str | None) -> None:
@@ -49,7 +50,7 @@ def _hash(token: str) -> str:
 
 
 class PortalSessions:
-    """Opens sessions from signed challenges, finds them by cookie, closes them."""
+    """Verifies signed challenges, opens sessions, finds them by cookie, closes them."""
 
     def __init__(self, db: Database, *, lifetime_seconds: int, chain_id: int) -> None:
         self.db = db
@@ -59,31 +60,35 @@ class PortalSessions:
     def challenge(self, origin: str, address: str, *, now: datetime | None = None) -> signin.Challenge:
         return signin.challenge(origin, address, self.chain_id, now=now or datetime.now(UTC))
 
-    def sign_in(
-        self, message: str, signature: str, *, origin: str, now: datetime | None = None
-    ) -> OpenSession:
-        """A new session for the signer of `message`, once it is verified and its nonce spent.
+    def verify(self, message: str, signature: str, *, origin: str, now: datetime | None = None) -> str:
+        """The signer of the sign-in challenge `message`, once it is verified and its nonce spent.
 
-        Whether the signer may use the portal (an active member) is the caller's check:
-        the chain answers it, not this table.
+        Whether the signer may use the portal (an active member) is the caller's check: the
+        chain answers it, not this table.
         """
         at = now or datetime.now(UTC)
         found = signin.verify(message, signature, origin=origin, chain_id=self.chain_id, now=at)
         remember_nonce(self.db, found.address, signin.NONCE_PREFIX + found.nonce)
+        return found.address
+
+    def open(self, address: str, *, subject: str | None = None, now: datetime | None = None) -> OpenSession:
+        """A new session for `address` (verified by `verify`); `subject`: an enterprise's USCC."""
+        at = now or datetime.now(UTC)
         token = secrets.token_urlsafe(32)
-        opened = OpenSession(found.address, secrets.token_urlsafe(32), at + self.lifetime, token)
+        opened = OpenSession(address, secrets.token_urlsafe(32), at + self.lifetime, subject, token)
         with self.db.session() as session:
             session.execute(delete(PortalSession).where(PortalSession.expires_at < at))
             session.add(
                 PortalSession(
                     token_hash=_hash(token),
-                    address=opened.address,
+                    address=address,
+                    subject=subject,
                     csrf_token=opened.csrf_token,
                     created_at=at,
                     expires_at=opened.expires_at,
                 )
             )
-        audit_events.record(self.db, actor=opened.address, event="portal sign-in", outcome="ok")
+        audit_events.record(self.db, actor=address, event="portal sign-in", outcome="ok")
         return opened
 
     def find(self, token: str | None, *, now: datetime | None = None) -> OpenSession | None:
@@ -97,7 +102,7 @@ class PortalSessions:
         expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
         if expires <= (now or datetime.now(UTC)):
             return None
-        return OpenSession(row.address, row.csrf_token, expires)
+        return OpenSession(row.address, row.csrf_token, expires, row.subject)
 
     def sign_out(self, token: str | None) -> None:
         found = self.find(token)

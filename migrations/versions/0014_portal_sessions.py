@@ -21,6 +21,7 @@ def upgrade() -> None:
         "portal_sessions",
         sa.Column("token_hash", sa.String(64), primary_key=True),
         sa.Column("address", sa.String(42), nullable=False),
+        sa.Column("subject", sa.String(18), nullable=True),
         sa.Column("csrf_token", sa.String(64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),

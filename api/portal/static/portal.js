@@ -271,7 +271,7 @@
       const response = await fetch("/portal/signin", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ message: challenge.message, signature }),
+        body: JSON.stringify({ message: challenge.message, signature, subject: $("input[name=subject]", form).value || null }),
       });
       const got = await answer(response);
       if (!got.ok) throw new Error(`${got.status} ${got.body ? got.body.detail : ""}`);

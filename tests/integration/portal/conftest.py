@@ -109,10 +109,13 @@ def keystore(account: LocalAccount, directory: Path) -> Path:
     return path
 
 
-def sign_in(visit: Visit, keystore_path: Path, *, expect: str = "/portal/") -> None:
+def sign_in(visit: Visit, keystore_path: Path, *, expect: str = "/portal/", subject: str = "") -> None:
+    """Sign in on the sign-in page; an enterprise gives its USCC (`subject`)."""
     visit.goto("/portal/signin")
     visit.page.set_input_files("#keystore", str(keystore_path))
     visit.page.fill("#password", PASSWORD)
+    if subject:
+        visit.page.fill("#subject", subject)
     visit.page.click("form[data-signin] button[type=submit]")
     if expect:
         visit.page.wait_for_url(f"**{expect}**")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ledger.portal.models import PortalSession
 from ledger.services import audit_events
 from tests.integration.portal.conftest import PASSWORD, Visit, axe, keystore, shoot, sign_in
-from tests.integration.test_release import World
+from tests.integration.test_release import SUBJECT, World
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
@@ -25,7 +25,7 @@ def test_an_enterprise_signs_in_with_its_keystore_and_its_key_stays_in_the_brows
     world: World, visit: Visit, tmp_path: Path
 ) -> None:
     stored = keystore(world.enterprise, tmp_path)
-    sign_in(visit, stored, expect="/portal/enterprise/")
+    sign_in(visit, stored, expect="/portal/enterprise/", subject=SUBJECT)
     page = visit.page
     page.wait_for_selector("h1")
     assert page.locator("h1").inner_text() == "您的企业"  # zh-CN by default

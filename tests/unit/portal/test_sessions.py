@@ -31,13 +31,15 @@ def test_a_signed_challenge_opens_one_session_which_its_cookie_finds_until_it_en
     now = datetime.now(UTC)
     text = sessions.challenge(ORIGIN, MEMBER.address, now=now).text
     signature = MEMBER.sign_message(encode_defunct(text=text)).signature.hex()
-    opened = sessions.sign_in(text, signature, origin=ORIGIN, now=now)
+    assert sessions.verify(text, signature, origin=ORIGIN, now=now) == MEMBER.address
+    with pytest.raises(ReplayedRequest):  # the same signed challenge is accepted once
+        sessions.verify(text, signature, origin=ORIGIN, now=now)
+    opened = sessions.open(MEMBER.address, subject="91350200776049653A", now=now)
     assert opened.address == MEMBER.address and opened.token and opened.expires_at == now + timedelta(hours=1)
-    with pytest.raises(ReplayedRequest):  # the same signed challenge opens nothing twice
-        sessions.sign_in(text, signature, origin=ORIGIN, now=now)
 
     found = sessions.find(opened.token)
     assert found is not None and found.address == MEMBER.address and found.token == ""
+    assert found.subject == "91350200776049653A"
     found.check_csrf(opened.csrf_token)
     for wrong in (None, "", opened.token):
         with pytest.raises(CsrfRefused):
