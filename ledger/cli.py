@@ -13,6 +13,7 @@ import typer
 
 from ledger.cli_alerts import alerts_app, start_alert_sender
 from ledger.cli_audit import audit_app
+from ledger.cli_backup import backup_app
 from ledger.cli_chain import chain_app
 from ledger.cli_evaluation import evaluation_app
 from ledger.cli_financing import financing_app
@@ -47,6 +48,7 @@ app.add_typer(evaluation_app, name="evaluation")  # evaluations as releases
 app.add_typer(loans_app, name="loans")  # loan reporting and its outcomes
 app.add_typer(kpi_app, name="kpi")  # the KPIs of 四(四) and their anchored snapshots
 app.add_typer(financing_app, name="financing")  # white lists, loan products, demands, applications
+app.add_typer(backup_app, name="backup")  # the database dump plus the chain, and restore
 
 
 def _fail(exc: LedgerError) -> typer.Exit:
