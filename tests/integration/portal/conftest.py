@@ -1,7 +1,8 @@
 """Browser tests of the portal: Debian's Chromium driven by Playwright (pytest-playwright).
 
-One browser per test session (pytest-playwright's session `browser`, launched from
-`/usr/bin/chromium`: no browser download), a fresh context per test. The platform is the
+One browser for these tests (pytest-playwright's fixtures, with `playwright` and `browser`
+scoped to this package: see below), launched from `/usr/bin/chromium` (no browser
+download), a fresh context per test. The platform is the
 release tests' `world` (anvil, SQLite, members admitted, sample records) served over
 real HTTP (`live_api`). Helpers:
 
@@ -19,7 +20,7 @@ real HTTP (`live_api`). Helpers:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from urllib.parse import urlsplit
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from playwright.sync_api import Page, Request
+from playwright.sync_api import Browser, BrowserType, Page, Playwright, Request, sync_playwright
 
 from tests.integration.test_release import World, live_api, world  # noqa: F401
 
@@ -38,15 +39,46 @@ PASSWORD = "correct horse battery staple"  # a test keystore's password
 AXE_BLOCKING = ("serious", "critical")
 
 
+# One browser for the portal's tests, not for the whole session: pytest-playwright's session
+# fixtures would keep Playwright's event loop set as running in this thread after the last
+# browser test, and a later test of the same worker calling asyncio.run() would be refused.
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="package")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    return getattr(playwright, browser_name)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="package")
+def launch_browser(
+    browser_type_launch_args: dict[str, Any], browser_type: BrowserType
+) -> Callable[..., Browser]:
+    def launch(**kwargs: Any) -> Browser:
+        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+    return launch
+
+
+@pytest.fixture(scope="package")
+def browser(launch_browser: Callable[..., Browser]) -> Iterator[Browser]:
+    opened = launch_browser()
+    yield opened
+    opened.close()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     assert Path(CHROMIUM).is_file(), "Debian's chromium is needed (scripts/bootstrap installs it as root)"
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ["--no-sandbox"]}
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "locale": "zh-CN", "viewport": {"width": 1280, "height": 900}}
+@pytest.fixture(scope="package")
+def browser_context_args() -> dict[str, Any]:
+    return {"locale": "zh-CN", "viewport": {"width": 1280, "height": 900}}
 
 
 @dataclass

@@ -69,6 +69,10 @@ def test_an_enterprise_grants_in_the_browser_and_then_sees_who_read_its_data(
     page.wait_for_selector("text=下载证明")
     axe(page)
     shoot(page, "enterprise-record")
+    download = page.get_by_role("link", name="下载证明").first.get_attribute("href")
+    proof = page.request.get(visit.base + str(download))  # the session's cookie goes with it
+    assert proof.ok and "attachment" in proof.headers["content-disposition"]
+    assert proof.json()["log"] == "credit-records" and proof.json()["leaf_hash"].startswith("0x")
 
     # revoking, signed in the page after a full reload: the key is asked for again
     visit.goto("/portal/enterprise/consents")

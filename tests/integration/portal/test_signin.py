@@ -91,7 +91,7 @@ def test_a_key_that_is_no_member_is_refused_and_opens_no_session(
 def test_swagger_ui_is_served_from_the_platform(world: World, visit: Visit) -> None:
     del world
     visit.goto("/docs")
-    visit.page.wait_for_selector(".swagger-ui .information-container")
+    visit.page.wait_for_selector(".swagger-ui .information-container", timeout=60_000)  # 1.5 MB of script
     assert "credit-ledger" in visit.page.locator(".swagger-ui .title").inner_text()
     shoot(visit.page, "docs")
     visit.local_only()
