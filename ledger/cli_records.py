@@ -141,8 +141,12 @@ def records_ingest(
 
 @records_app.command("proof")
 def records_proof(
-    record_id: str,
+    record_id: Annotated[str | None, typer.Argument(help="the record's id (or give --log-index)")] = None,
     version: Annotated[int, typer.Option(help="record version")] = 1,
+    log_index: Annotated[
+        int | None,
+        typer.Option(min=0, help="instead of an id: the record's credit-record log index (its receipt's)"),
+    ] = None,
     with_opening: Annotated[
         bool, typer.Option(help="include salt and canonical record (your own records)")
     ] = False,
@@ -152,9 +156,15 @@ def records_proof(
     key_env: KeyEnvOption = None,
 ) -> None:
     """Fetch a record's proof bundle: leaf, inclusion proof, anchored checkpoint and transaction."""
+    if (record_id is None) == (log_index is None):
+        raise fail("name the record by its id or by --log-index, not both or neither")
     try:
         client = member_client(api, keystore, key_env)
-        bundle = client.record_proof(record_id, version, with_opening=with_opening)
+        if log_index is not None:
+            bundle = client.record_proof_at(log_index, with_opening=with_opening)
+            record_id, version = bundle["record"]["record_id"], bundle["record"]["version"]
+        else:
+            bundle = client.record_proof(record_id, version, with_opening=with_opening)
     except LedgerError as exc:
         raise fail(exc.message) from None
     write_bundle(bundle, out, f"record {record_id} v{version}")
@@ -301,10 +311,11 @@ def anchor_run(
 
 @anchor_app.command("status")
 def anchor_status() -> None:
-    """Per log: entries stored, checkpoint recorded, checkpoint on chain."""
+    """Per log: entries stored, checkpoint recorded, checkpoint on chain, the leading worker."""
     from ledger.chain.checkpoints import log_id
     from ledger.logs.proofs import LogProofs
     from ledger.platform import Platform
+    from ledger.storage.locks import lock_holder
 
     try:
         platform = Platform.open(Settings())
@@ -315,7 +326,8 @@ def anchor_status() -> None:
             on_chain = contract.latest(log_id(name))
             typer.echo(
                 f"{name}: {proofs.size(name)} entries; recorded checkpoint "
-                f"{recorded.size if recorded else 0}; on chain {on_chain.size}"
+                f"{recorded.size if recorded else 0}; on chain {on_chain.size}; "
+                f"leader {lock_holder(platform.db, name) or 'none'}"
             )
     except LedgerError as exc:
         raise fail(exc.message) from None
@@ -323,10 +335,11 @@ def anchor_status() -> None:
 
 def start_anchoring(
     platform: Platform, say: Callable[[str], None] = lambda _m: None
-) -> threading.Event | None:
+) -> Callable[[], None] | None:
     """Run the anchoring worker in a daemon thread of `credit-ledger up` (unless
     LEDGER_ANCHOR_IN_UP=false, e.g. when `credit-ledger anchor run` runs as its own service).
-    Several `up` processes are safe: the database lock lets one anchor at a time."""
+    Several `up` processes are safe: the database lock lets one anchor at a time. Returns the
+    function that stops it (and waits for it), to call before the interpreter shuts down."""
     import atexit
 
     from ledger.logs.anchor_worker import start_in_background
@@ -343,6 +356,6 @@ def start_anchoring(
         stop.set()
         thread.join(timeout=5)
 
-    atexit.register(_stop)
+    atexit.register(_stop)  # in case the caller does not stop it first
     say(f"anchoring worker running for {', '.join(platform.settings.anchor_logs)}")
-    return stop
+    return _stop

@@ -241,6 +241,12 @@ class LedgerClient:
         result: dict[str, Any] = self.request("GET", f"/records/{record_id}/versions/{version}/proof{query}")
         return result
 
+    def record_proof_at(self, log_index: int, *, with_opening: bool = False) -> dict[str, Any]:
+        """The same bundle, found by the record's credit-record log index (its receipt's `log_index`)."""
+        query = "?with_opening=true" if with_opening else ""
+        result: dict[str, Any] = self.request("GET", f"/records/by-log-index/{log_index}/proof{query}")
+        return result
+
     def catalogue(self, version: int | None = None) -> dict[str, Any]:
         path = "/catalogue" if version is None else f"/catalogue/versions/{version}"
         result: dict[str, Any] = self.request("GET", path)
