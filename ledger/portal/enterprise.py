@@ -85,16 +85,13 @@ class ConsentSummary:
     agreement_id: int
 
 
-def bits(items: tuple[Any, ...] | list[Any], mask: int) -> list[Any]:
-    """The catalogue items (categories or purposes) whose bits are set in `mask`."""
-    return [i for i in items if mask >> i.bit & 1]
+def categories_named(catalogue: Catalogue, names: list[str]) -> list[Category]:
+    """The catalogue's categories of `names` (as `Catalogue.names_in_mask` gives them)."""
+    return [catalogue.category(n) for n in names]
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return 0
+def purposes_named(catalogue: Catalogue, names: list[str]) -> list[Purpose]:
+    return [catalogue.purpose(n) for n in names]
 
 
 class EnterprisePages:
@@ -149,15 +146,14 @@ class EnterprisePages:
         if institution not in kinds:
             kinds[institution] = self.membership.member(institution).kind.name.lower() if institution else ""
         released = entry.get("released_at")
-        categories = self.catalogue.categories
         return AccessLine(
             index=access.index,
             kind="evaluation" if "evaluation" in entry or "model_version" in entry else "release",
             institution=institution,
             institution_kind=kinds[institution],
-            purposes=bits(self.catalogue.purposes, _int(entry.get("purpose", 0))),
-            categories=bits(categories, _int(entry.get("categories", 0))),
-            raw=bits(categories, _int(entry.get("raw_categories", 0))),
+            purposes=purposes_named(self.catalogue, access.names.purpose),
+            categories=categories_named(self.catalogue, access.names.categories),
+            raw=categories_named(self.catalogue, access.names.raw_categories),
             released_at=datetime.fromisoformat(released) if isinstance(released, str) else None,
             block=entry.get("block") if isinstance(entry.get("block"), int) else None,
             record_count=entry.get("record_count") if isinstance(entry.get("record_count"), int) else None,
@@ -190,14 +186,14 @@ class EnterprisePages:
                     is not MaskingRule.NEVER  # never released, raw or masked (ledger.domain.masking)
                 ],
             )
-            for c in bits(self.catalogue.categories, categories)
+            for c in categories_named(self.catalogue, self.catalogue.names_in_mask(categories))
         ]
         kind = self.membership.member(institution).kind.name.lower() if institution else ""
         return ConsentSummary(
             institution=institution,
             institution_kind=kind,
             shares=shares,
-            purposes=bits(self.catalogue.purposes, purposes),
+            purposes=purposes_named(self.catalogue, self.catalogue.names_in_mask(purposes, purposes=True)),
             expires_at=datetime.fromtimestamp(expires_at, UTC) if expires_at else None,
             agreement_id=agreement_id,
         )
