@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api import errors
-from api.portal import assets, auth, docs, enterprise
+from api.portal import assets, auditor, auth, docs, enterprise, institution, operator
 from api.portal.render import render
 from api.portal.session import SignInRequired
 from ledger.chain.membership import Role
@@ -26,6 +26,9 @@ from ledger.errors import LedgerError
 #: each role's pages: the role, its router, its home page
 ROLE_PAGES: list[tuple[Role, APIRouter, str]] = [
     (Role.ENTERPRISE, enterprise.router, "/portal/enterprise/"),
+    (Role.INSTITUTION, institution.router, "/portal/institution/"),
+    (Role.AUDITOR, auditor.router, "/portal/auditor/"),
+    (Role.OPERATOR, operator.router, "/portal/operator/"),
 ]
 
 

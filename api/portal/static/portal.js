@@ -166,14 +166,17 @@
       else if (field.type === "address") filled[field.field] = wallet.address;
     }
     const body = wire(t, filled);
-    body[t.signature.field] = await wallet.signTypedData(domainOf(s, t), t.types, messageOf(t, { body }));
+    // a field carried in the path (Approve's id: /governance/proposals/{proposal_id}/approvals)
+    const message = messageOf(t, { body, path: values });
+    body[t.signature.field] = await wallet.signTypedData(domainOf(s, t), t.types, message);
     return { t, body };
   }
 
   // An act: its typed body signed by the member, sent as a signed API request to its route.
   async function act(primaryType, values) {
     const { t, body } = await signed(primaryType, values);
-    return send(t.endpoint.method, t.endpoint.path, body);
+    const path = t.endpoint.path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(values[name]));
+    return send(t.endpoint.method, path, body);
   }
 
   // A typed body that is its own authentication (a data or evaluation request).

@@ -131,6 +131,13 @@ def test_a_correction_is_a_new_version_and_the_loan_takes_it(loans: LoanReports,
     with pytest.raises(LoanSubjectChanged):
         loans.report(BANK, decision("k3", "L1", subject=B))
     assert stored(database) == (2, 1)
+    loans.report(BANK, decision("k4", "L2", subject=B))
+    recent = loans.recent(BANK, limit=2)  # the institution's latest, any loan, newest first
+    assert [(r["loan_ref"], r["version"], r["content"]["amount"]) for r in recent] == [
+        ("L2", 1, "500000.00"),
+        ("L1", 2, "450000.00"),
+    ]
+    assert loans.recent(OTHER_BANK) == []
 
 
 def test_repayment_status_needs_an_approved_decision(loans: LoanReports, database: Database) -> None:
