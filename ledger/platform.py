@@ -93,6 +93,7 @@ def connect_chain(settings: Settings) -> ChainClient:
         settings.effective_finality, state_file=state_file, block_at=chain.block_at
     )
     chain.durable_timeout = settings.finality_timeout_seconds
+    chain.priority_fee = settings.priority_fee_wei
     return chain
 
 

@@ -210,6 +210,11 @@ class Settings(BaseSettings):
         ge=0,
         description="the devnet seals a block this often besides mining each transaction (0: off)",
     )
+    priority_fee_wei: int | None = Field(
+        default=None,
+        ge=0,
+        description="tip per gas of relayed transactions (default: the node's eth_maxPriorityFeePerGas)",
+    )
     chain_watch_poll_seconds: float = Field(
         default=0.25, gt=0, description="how often the chain is compared with the highest block relied on"
     )

@@ -37,7 +37,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 from web3.middleware import ExtraDataToPOAMiddleware
-from web3.types import BlockIdentifier, Nonce, TxParams, TxReceipt
+from web3.types import BlockIdentifier, Nonce, TxParams, TxReceipt, Wei
 
 from ledger.chain.compile import CompiledContract, compile_contracts
 from ledger.chain.errors import ChainUnavailable, ContractRevert, ErrorTable
@@ -98,6 +98,10 @@ class ChainClient:
         self.gate: Callable[[], None] | None = None
         self._nonce_lock = threading.Lock()
         self._next_nonce: int | None = None
+        #: tip per gas of every transaction; None: the node's `eth_maxPriorityFeePerGas`,
+        #: which some nodes lack (ethereumjs), where web3's fallback asks a `pending` fee
+        #: history they refuse too; so the tip can be set (`LEDGER_PRIORITY_FEE_WEI`)
+        self.priority_fee: int | None = None
 
     @classmethod
     def connect(
@@ -232,7 +236,10 @@ class ChainClient:
         )
 
     def _tx_fields(self, nonce: int) -> TxParams:
-        return {"from": self.relayer.address, "nonce": Nonce(nonce)}
+        fields: TxParams = {"from": self.relayer.address, "nonce": Nonce(nonce)}
+        if self.priority_fee is not None:
+            fields["maxPriorityFeePerGas"] = Wei(self.priority_fee)
+        return fields
 
     def _sign_and_send(self, build: Callable[[int], Any], nonce: int) -> Any:
         # build_transaction estimates gas, which surfaces a revert before sending

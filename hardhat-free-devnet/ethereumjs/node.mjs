@@ -1,0 +1,242 @@
+#!/usr/bin/env node
+// One node of credit-ledger's second-client devnet: @ethereumjs/client sealing Clique on
+// 127.0.0.1. It takes the client's own command-line options (`ethereumjs --help`) and
+// starts the client as its CLI does (bin/cli.js, which runs on import and so cannot be
+// reused), with two changes the stock CLI cannot make, each written by hand because no
+// option of the client does it:
+//
+// 1. Opcodes. Clique is a pre-Merge engine (the client's miner stops at the Merge), so the
+//    chain runs London rules; the platform's contracts are compiled for Cancun, whose code
+//    uses PUSH0 (EIP-3855) and MCOPY (EIP-5656). Those EIPs, and the other execution-only
+//    EIPs of Shanghai and Cancun, are switched on in the chain's Common. The client's
+//    `setEIPs` refuses MCOPY below Shanghai by a hardfork check alone, so the list is set
+//    the way `setEIPs` sets it, without that check.
+// 2. Start order. The stock miner seals from the moment the client starts; a signer that
+//    seals before its peers are connected builds a chain of its own that never merges
+//    back (measured; see the README). With SEAL_AFTER_PEERS=N the miner starts only once
+//    the node has N peers.
+//
+// And three repairs of the client's own Clique support:
+// - its EVM is created without the `cliqueSigner` function that the EVM requires under
+//   proof of authority (for COINBASE), so every contract call or deployment failed with
+//   "Must include cliqueSigner function"; the launcher hands it the block library's;
+// - its block builder runs each transaction in a trial block without Clique's extra data,
+//   which the block library's header check refuses ("extraData must be 97 bytes"), so the
+//   miner skipped every transaction and sealed only empty blocks; the trial block now
+//   skips that format check (the sealed block is checked in full, by every node). The
+//   trial block has no seal, so in it the signer is the zero address: a tip would be
+//   credited there while the importing nodes credit the real signer, and the block's
+//   state root would not match. So this network runs with a zero tip (the platform's
+//   LEDGER_PRIORITY_FEE_WEI=0), and contracts must not read block.coinbase (ours do not);
+// - it indexes a sealed block's receipts before it stores the block, and imports a block
+//   as the chain's head before it has executed it: a receipt asked for, a transaction
+//   sent or a call made in between failed with "value for 0x… not found in DB" (the
+//   platform's receipt polls hit it often). Those reads wait for the node to catch up
+//   (milliseconds), at most `STATE_WAIT_MS`; a receipt still unknown then is answered
+//   as not yet mined (null), as a node does for a transaction in no block;
+// - its `eth_getTransactionCount` at `pending` looks its pool up by the address as given,
+//   but the pool is keyed in lower case: for a checksummed address (web3 sends those) it
+//   never counted pooled transactions, and a client checking that its transaction is
+//   still counted (the platform's nonce-gap check) thought it lost; the address is
+//   lower-cased first;
+// - its `eth_estimateGas` builds its trial block without Clique's extra data, which its
+//   own header check refuses ("extraData must be 97 bytes"), so every estimate failed on
+//   a Clique chain; and it returned a gas figure for a call that reverts. The copy below skips that check for the trial block and answers a revert as
+//   `eth_call` does (code 3 with the revert data), as geth and anvil do.
+import { mkdirSync } from 'node:fs'
+
+import { cliqueSigner, createBlock } from '@ethereumjs/block'
+import { CliqueConsensus, createBlockchain } from '@ethereumjs/blockchain'
+import { ConsensusAlgorithm } from '@ethereumjs/common'
+import { createTx } from '@ethereumjs/tx'
+import { BIGINT_1, bytesToHex, createAddressFromString, createZeroAddress } from '@ethereumjs/util'
+import { BlockBuilder, runTx } from '@ethereumjs/vm'
+import { Level } from 'level'
+
+import { startRPCServers } from '@ethereumjs/client/dist/esm/bin/startRPC.js'
+import { generateClientConfig, getArgs } from '@ethereumjs/client/dist/esm/bin/utils.js'
+import { EthereumClient } from '@ethereumjs/client/dist/esm/src/client.js'
+import { DataDirectory } from '@ethereumjs/client/dist/esm/src/config.js'
+import { LevelDB } from '@ethereumjs/client/dist/esm/src/execution/level.js'
+import { Miner } from '@ethereumjs/client/dist/esm/src/miner/miner.js'
+import { getBlockByOption } from '@ethereumjs/client/dist/esm/src/rpc/helpers.js'
+import { Eth } from '@ethereumjs/client/dist/esm/src/rpc/modules/eth.js'
+import { TxPool } from '@ethereumjs/client/dist/esm/src/service/txpool.js'
+
+// PUSH0, initcode limit, warm coinbase (Shanghai); transient storage, MCOPY, SELFDESTRUCT
+// only in the same transaction (Cancun). Blob opcodes need blob transactions: not here.
+const EXECUTION_EIPS = [3855, 3860, 3651, 1153, 5656, 6780]
+
+function enableExecutionEips(common) {
+  common._eips = [...new Set([...common._eips, ...EXECUTION_EIPS])]
+  common._buildParamsCache()
+  common._buildActivatedEIPsCache()
+  // a hardfork switch rebuilds the caches from `_eips`, which now holds ours
+}
+
+const sealAfterPeers = Number(process.env.SEAL_AFTER_PEERS ?? '0')
+const startMiner = Miner.prototype.start
+Miner.prototype.start = function () {
+  if (!this.config.mine) return false
+  const wait = () => {
+    const peers = this.service.pool.peers.length
+    if (peers >= sealAfterPeers) {
+      this.config.logger?.info(`sealing: ${peers} peer(s) connected`)
+      startMiner.call(this)
+    } else {
+      setTimeout(wait, 100)
+    }
+  }
+  wait()
+  return true
+}
+
+const STATE_WAIT_MS = 2000
+
+function waitingForState(method, { answerNull = false } = {}) {
+  return async function (...args) {
+    const deadline = Date.now() + STATE_WAIT_MS
+    for (;;) {
+      try {
+        return await method.apply(this, args)
+      } catch (err) {
+        if (!/not found in DB/.test(err?.message ?? '')) throw err
+        if (Date.now() > deadline) {
+          if (answerNull) return null
+          throw err
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
+  }
+}
+
+TxPool.prototype.validate = waitingForState(TxPool.prototype.validate)
+const getTransactionCount = Eth.prototype.getTransactionCount
+Eth.prototype.getTransactionCount = function ([address, ...rest]) {
+  return getTransactionCount.call(this, [address.toLowerCase(), ...rest])
+}
+for (const name of ['call', 'getBalance', 'getTransactionCount', 'getCode', 'getStorageAt', 'getProof']) {
+  Eth.prototype[name] = waitingForState(Eth.prototype[name])
+}
+for (const name of ['getTransactionReceipt', 'getTransactionByHash']) {
+  Eth.prototype[name] = waitingForState(Eth.prototype[name], { answerNull: true })
+}
+
+const addTransaction = BlockBuilder.prototype.addTransaction
+BlockBuilder.prototype.addTransaction = async function (tx, opts) {
+  const blockOpts = this.blockOpts
+  this.blockOpts = { ...blockOpts, skipConsensusFormatValidation: true }
+  try {
+    return await addTransaction.call(this, tx, opts)
+  } finally {
+    this.blockOpts = blockOpts
+  }
+}
+
+// The client's estimateGas (rpc/modules/eth.js), with the two changes named above.
+Eth.prototype.estimateGas = waitingForState(async function (params) {
+  const [transaction, blockOpt] = params
+  const block = await getBlockByOption(blockOpt ?? 'latest', this._chain)
+  const vm = await this._vm.shallowCopy()
+  await vm.stateManager.setStateRoot(block.header.stateRoot)
+  if (transaction.gas === undefined) {
+    transaction.gas = `0x${(await this._chain.getCanonicalHeadHeader()).gasLimit.toString(16)}`
+  }
+  if (transaction.gasPrice === undefined && transaction.maxFeePerGas === undefined) {
+    const fee = `0x${block.header.calcNextBaseFee().toString(16)}`
+    if (transaction.type !== undefined && parseInt(transaction.type) === 2) transaction.maxFeePerGas = fee
+    else transaction.gasPrice = fee
+  }
+  const trial = createBlock(
+    {
+      header: {
+        parentHash: block.hash(),
+        number: block.header.number + BIGINT_1,
+        timestamp: block.header.timestamp + BIGINT_1,
+        baseFeePerGas: block.header.calcNextBaseFee(),
+      },
+    },
+    { common: vm.common, setHardfork: true, skipConsensusFormatValidation: true },
+  )
+  vm.common.setHardforkBy({ timestamp: trial.header.timestamp, blockNumber: trial.header.number })
+  const tx = createTx({ ...transaction, gasLimit: transaction.gas }, { common: vm.common, freeze: false })
+  const from = transaction.from !== undefined ? createAddressFromString(transaction.from) : createZeroAddress()
+  tx.getSenderAddress = () => from
+  const { totalGasSpent, execResult } = await runTx(vm, {
+    tx,
+    skipNonce: true,
+    skipBalance: true,
+    skipBlockGasLimitValidation: true,
+    block: trial,
+  })
+  if (execResult.exceptionError !== undefined) {
+    throw { code: 3, data: bytesToHex(execResult.returnValue), message: execResult.exceptionError.error }
+  }
+  return `0x${totalGasSpent.toString(16)}`
+})
+
+function openDatabases(config) {
+  const open = (kind) => {
+    const dir = config.getDataDirectory(kind)
+    mkdirSync(dir, { recursive: true })
+    return new Level(dir)
+  }
+  return {
+    chainDB: open(DataDirectory.Chain),
+    stateDB: open(DataDirectory.State),
+    metaDB: open(DataDirectory.Meta),
+  }
+}
+
+async function main() {
+  const args = getArgs()
+  const { config, customGenesisState } = await generateClientConfig(args)
+  enableExecutionEips(config.chainCommon)
+  enableExecutionEips(config.execCommon)
+  const dbs = openDatabases(config)
+  let blockchain
+  if (customGenesisState !== undefined) {
+    const clique = config.chainCommon.consensusAlgorithm() === ConsensusAlgorithm.Clique
+    blockchain = await createBlockchain({
+      db: new LevelDB(dbs.chainDB),
+      genesisState: customGenesisState,
+      common: config.chainCommon,
+      hardforkByHeadBlockNumber: true,
+      validateBlocks: true,
+      validateConsensus: clique,
+      consensusDict: clique ? { [ConsensusAlgorithm.Clique]: new CliqueConsensus() } : {},
+    })
+    config.chainCommon.setForkHashes(blockchain.genesisBlock.hash())
+  }
+  const client = await EthereumClient.create({
+    config,
+    blockchain,
+    genesisState: customGenesisState,
+    ...dbs,
+  })
+  await client.open()
+  if (config.chainCommon.consensusAlgorithm() === ConsensusAlgorithm.Clique) {
+    // copies of the VM (mining, calls, estimates) take the EVM's options from here
+    client.service.execution.vm.evm._optsCached.cliqueSigner = cliqueSigner
+  }
+  client.config.updateSynchronizedState(client.chain.headers.latest)
+  if (client.config.synchronized === true) client.service.txPool?.checkRunState()
+  await client.start()
+  const servers = startRPCServers(client, args)
+  config.superMsg('Client started successfully')
+  const stop = async () => {
+    for (const server of servers) {
+      server.http !== undefined ? server.http().close() : server.close()
+    }
+    await client.stop()
+    process.exit(0)
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
