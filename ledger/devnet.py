@@ -290,7 +290,8 @@ def ensure_port_free(port: int, setting: str) -> None:
 
 def stop_process(pid: int, name: str, timeout: float) -> None:
     """SIGTERM `pid` and wait until it is gone (reaped if it is our child)."""
-    os.kill(pid, signal.SIGTERM)
+    with contextlib.suppress(ProcessLookupError):  # gone already
+        os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -12,9 +12,12 @@ What the network is, and what shaped it (measured; see the README):
   `CLIQUE_PERIOD_SECONDS`, one Clique signer per node (keys from the devnet mnemonic at
   `SIGNER_KEY_BASE + i`: DEVNET ONLY), devnet accounts 0-9 funded as on anvil;
 - start order: a signer that seals before its peers are connected builds a chain of its
-  own that never merges back. So node 0 starts first, the others boot from its enode
-  (read with `admin_nodeInfo`) over discv4, and each node's miner waits until it has
-  every other node as a peer (the launcher's `SEAL_AFTER_PEERS`);
+  own that never merges back. So each node's miner waits until it has every other node
+  as a peer (the launcher's `SEAL_AFTER_PEERS`). The nodes' identities are fixed keys
+  (`NODE_KEY_BASE`, DEVNET ONLY), so every enode is known beforehand: all nodes start
+  at once, each booting from the others over discv4; as discovery retries only every
+  30 s, a node that was not listening yet when a peer first dialled is added once every
+  node answers (`admin_addPeer`; measured: peering in 60 s without it);
 - ready: every node sees the others and all agree on the block at a height every signer
   has sealed at (with Clique's rule, a signer cannot seal twice in a row);
 - durability: Clique has no `finalized` block (the client answers null for the tag), so
@@ -23,9 +26,11 @@ What the network is, and what shaped it (measured; see the README):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Sequence
@@ -34,6 +39,7 @@ from pathlib import Path
 
 import httpx
 from eth_account import Account
+from eth_keys.datatypes import PrivateKey
 
 from ledger.devnet import (
     DEVNET_ACCOUNTS,
@@ -53,8 +59,10 @@ __all__ = ["CLIQUE_PERIOD_SECONDS", "EthereumjsNetwork", "EthereumjsNode"]
 CLIQUE_PERIOD_SECONDS = 1
 #: devnet mnemonic index of node i's Clique signer key (DEVNET ONLY), clear of accounts 0-9
 SIGNER_KEY_BASE = 100
+#: devnet mnemonic index of node i's peer-to-peer identity key (DEVNET ONLY)
+NODE_KEY_BASE = 200
 #: the durability rule the platform uses on this network (no `finalized` tag under Clique)
-FINALITY = "confirmations:2"
+FINALITY = "confirmations:1"
 #: the tip relayed transactions offer: the client lacks `eth_maxPriorityFeePerGas`
 PRIORITY_FEE_WEI = 0
 _POLL_SECONDS = 0.2
@@ -85,6 +93,15 @@ class EthereumjsNode:
     @property
     def key_file(self) -> Path:
         return self.data_dir / "signer.key"
+
+    @property
+    def node_key(self) -> str:
+        return devnet_key(NODE_KEY_BASE + self.index).removeprefix("0x")
+
+    @property
+    def enode(self) -> str:
+        public = PrivateKey(bytes.fromhex(self.node_key)).public_key.to_bytes().hex()
+        return f"enode://{public}@127.0.0.1:{self.p2p_port}"
 
     @property
     def signer(self) -> str:
@@ -147,13 +164,14 @@ class EthereumjsNetwork:
     def genesis(self) -> dict[str, object]:
         """The geth-format genesis: London at block 0, Clique with one signer per node."""
         signers = "".join(sorted(n.signer.lower().removeprefix("0x") for n in self.nodes))
-        forks = ("homestead", "eip150", "eip155", "eip158", "byzantium", "constantinople")
-        forks += ("petersburg", "istanbul", "berlin", "london")
-        funded = {Account.from_key(devnet_key(i)).address: {"balance": hex(10**24)} for i in range(DEVNET_ACCOUNTS)}
+        forks = "homestead eip150 eip155 eip158 byzantium constantinople petersburg istanbul berlin london"
+        funded = {
+            Account.from_key(devnet_key(i)).address: {"balance": hex(10**24)} for i in range(DEVNET_ACCOUNTS)
+        }
         return {
             "config": {
                 "chainId": self.chain_id,
-                **{f"{fork}Block": 0 for fork in forks},
+                **{f"{fork}Block": 0 for fork in forks.split()},
                 "clique": {"period": CLIQUE_PERIOD_SECONDS, "epoch": 30_000},
             },
             "nonce": "0x0",
@@ -183,8 +201,9 @@ class EthereumjsNetwork:
             "LEDGER_OPERATORS": json.dumps(operators),
         }
 
-    def command(self, node: EthereumjsNode, bootnode: str | None) -> list[str]:
-        boot = ["--bootnodes", bootnode] if bootnode else []
+    def command(self, node: EthereumjsNode) -> list[str]:
+        others = [other.enode for other in self.nodes if other is not node]
+        boot = ["--bootnodes", ",".join(others)] if others else []
         return [
             _node_binary(),
             str(self.launcher),
@@ -220,8 +239,8 @@ class EthereumjsNetwork:
             node.key_file.write_text(devnet_key(SIGNER_KEY_BASE + node.index).removeprefix("0x"))
 
     def start(self, timeout: float = 90.0) -> None:
-        """Start every node (node 0 first, the others booting from it) and wait until the
-        nodes are peered and agree on a block every signer sealed at. No-op if running."""
+        """Start every node at once and wait until the nodes are peered and agree on a
+        block every signer sealed at. No-op if the whole network runs already."""
         if all(node.pid() is not None for node in self.nodes):
             return
         self.stop()  # a partial network from an interrupted start: begin again cleanly
@@ -229,41 +248,49 @@ class EthereumjsNetwork:
         for node in self.nodes:
             ensure_port_free(node.rpc_port, "LEDGER_DEVNET_PORT")
             ensure_port_free(node.p2p_port, "LEDGER_DEVNET_P2P_PORT")
-        deadline = time.monotonic() + timeout
-        processes: list[subprocess.Popen[bytes]] = []
         try:
-            bootnode = None
-            for node in self.nodes:
-                processes.append(self._spawn(node, bootnode))
-                if bootnode is None:
-                    self._wait_answering(node, processes[-1], deadline)
-                    bootnode = str(_rpc(node.url, "admin_nodeInfo")["enode"])  # type: ignore[index]
+            processes = [self._spawn(node) for node in self.nodes]
+            deadline = time.monotonic() + timeout
+            self._connect(processes, deadline)
             self._wait_agreeing(processes, deadline)
         except BaseException:
             self.stop()
             raise
 
-    def _spawn(self, node: EthereumjsNode, bootnode: str | None) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "SEAL_AFTER_PEERS": str(len(self.nodes) - 1), "NO_COLOR": "1"}
+    def _spawn(self, node: EthereumjsNode) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "SEAL_AFTER_PEERS": str(len(self.nodes) - 1),
+            "NODE_KEY": node.node_key,
+            "NO_COLOR": "1",
+        }
         with node.log_file.open("ab") as log:
             process = subprocess.Popen(
-                self.command(node, bootnode), stdout=log, stderr=subprocess.STDOUT,
+                self.command(node), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, env=env, start_new_session=True, cwd=node.data_dir,
             )  # fmt: skip
         node.pid_file.write_text(str(process.pid))
         return process
 
-    def _wait_answering(self, node: EthereumjsNode, process: subprocess.Popen[bytes], deadline: float) -> None:
-        while True:
-            self._check_alive([process])
-            try:
-                _rpc(node.url, "eth_chainId")
-                return
-            except (httpx.HTTPError, DevnetError):
-                pass
-            if time.monotonic() > deadline:
-                raise DevnetError(f"ethereumjs node 0 did not answer on {node.url}:\n{node.log_tail()}")
-            time.sleep(_POLL_SECONDS)
+    def _connect(self, processes: list[subprocess.Popen[bytes]], deadline: float) -> None:
+        """Once every node answers, have each add the nodes before it as peers."""
+        for node in self.nodes:
+            while True:
+                self._check_alive(processes)
+                try:
+                    _rpc(node.url, "eth_chainId")
+                    break
+                except (httpx.HTTPError, DevnetError):
+                    if time.monotonic() > deadline:
+                        raise DevnetError(
+                            f"ethereumjs node {node.index} did not answer:\n{node.log_tail()}"
+                        ) from None
+                    time.sleep(_POLL_SECONDS)
+        for later in self.nodes:
+            for earlier in self.nodes[: later.index]:
+                peer = {"address": "127.0.0.1", "tcpPort": earlier.p2p_port, "udpPort": earlier.p2p_port}
+                with contextlib.suppress(httpx.HTTPError, DevnetError):  # discovery may win the race
+                    _rpc(later.url, "admin_addPeer", [peer])
 
     def _wait_agreeing(self, processes: list[subprocess.Popen[bytes]], deadline: float) -> None:
         others = len(self.nodes) - 1
@@ -299,11 +326,13 @@ class EthereumjsNetwork:
         return None if block is None else str(block["hash"])  # type: ignore[index]
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop every node (SIGTERM: the client closes its databases)."""
-        for node in reversed(self.nodes):
-            pid = node.pid()
-            if pid is not None:
-                stop_process(pid, f"ethereumjs node {node.index}", timeout)
+        """Stop every node (SIGTERM: the client closes its databases), all at once."""
+        running = [(node, pid) for node in self.nodes if (pid := node.pid()) is not None]
+        for _, pid in running:
+            os.kill(pid, signal.SIGTERM)
+        for node, pid in running:
+            stop_process(pid, f"ethereumjs node {node.index}", timeout)
+        for node in self.nodes:
             node.pid_file.unlink(missing_ok=True)
 
     def status(self) -> list[DevnetStatus]:
@@ -317,7 +346,9 @@ class EthereumjsNetwork:
                     chain_id = int(str(_rpc(node.url, "eth_chainId")), 16)
                 except (httpx.HTTPError, DevnetError):
                     pass
-            found.append(DevnetStatus(pid is not None, pid, node.url, block, chain_id, dir_size(node.data_dir)))
+            found.append(
+                DevnetStatus(pid is not None, pid, node.url, block, chain_id, dir_size(node.data_dir))
+            )
         return found
 
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         default=False, description="inject the extra-data middleware of PoA (Clique/QBFT/IBFT) chains"
     )
     devnet_port: int = 8545
+    devnet_p2p_port: int = Field(
+        default=30303, description="first peer-to-peer port of the ethereumjs devnet's nodes (one each)"
+    )
     chain_id: int = 31337
     relayer_key: SecretStr | None = Field(default=None, description="key of the platform account that relays")
     operators: list[str] = Field(

@@ -14,7 +14,9 @@
 // 2. Start order. The stock miner seals from the moment the client starts; a signer that
 //    seals before its peers are connected builds a chain of its own that never merges
 //    back (measured; see the README). With SEAL_AFTER_PEERS=N the miner starts only once
-//    the node has N peers.
+//    the node has N peers. With NODE_KEY (hex) the node's identity is that key rather
+//    than one it makes up, so every node's enode is known before any starts and all
+//    nodes can start at once, each booting from the others.
 //
 // And three repairs of the client's own Clique support:
 // - its EVM is created without the `cliqueSigner` function that the EVM requires under
@@ -27,18 +29,24 @@
 //   trial block has no seal, so in it the signer is the zero address: a tip would be
 //   credited there while the importing nodes credit the real signer, and the block's
 //   state root would not match. So this network runs with a zero tip (the platform's
-//   LEDGER_PRIORITY_FEE_WEI=0), and contracts must not read block.coinbase (ours do not);
+//   LEDGER_PRIORITY_FEE_WEI=0), and contracts must not read block.coinbase (ours do not).
+//   The client refuses zero-tip transactions from its peers (below 0.1 gwei) though it
+//   takes them over RPC, so only the node a transaction was sent to would include it;
+//   the nodes take each other's as their own, as a free-gas permissioned network does;
 // - it indexes a sealed block's receipts before it stores the block, and imports a block
 //   as the chain's head before it has executed it: a receipt asked for, a transaction
-//   sent or a call made in between failed with "value for 0x… not found in DB" (the
-//   platform's receipt polls hit it often). Those reads wait for the node to catch up
+//   sent or a call made in between failed with "value for 0x… not found in DB" or "State
+//   trie does not contain state root" (the platform's receipt polls hit it often), and the miner, assembling on a head not yet
+//   executed, crashed the node ("State trie does not contain state root"). The miner
+//   waits for the head's state and tries again; those reads wait for the node to catch up
 //   (milliseconds), at most `STATE_WAIT_MS`; a receipt still unknown then is answered
 //   as not yet mined (null), as a node does for a transaction in no block;
-// - its `eth_getTransactionCount` at `pending` looks its pool up by the address as given,
-//   but the pool is keyed in lower case: for a checksummed address (web3 sends those) it
-//   never counted pooled transactions, and a client checking that its transaction is
-//   still counted (the platform's nonce-gap check) thought it lost; the address is
-//   lower-cased first;
+// - its `eth_getTransactionCount` at `pending` adds the number of the sender's pooled
+//   transactions to its nonce: it looked the pool up by the address as given while the
+//   pool is keyed in lower case (so a checksummed address, as web3 sends, never counted
+//   them), and a node keeps transactions that a peer's block included in its pool (so
+//   the count ran ahead, and a transaction sent at it waited forever). It answers as geth
+//   does: the nonce at the head, past the pooled transactions that follow it without gap;
 // - its `eth_estimateGas` builds its trial block without Clique's extra data, which its
 //   own header check refuses ("extraData must be 97 bytes"), so every estimate failed on
 //   a Clique chain; and it returned a gas figure for a call that reverts. The copy below skips that check for the trial block and answers a revert as
@@ -49,15 +57,15 @@ import { cliqueSigner, createBlock } from '@ethereumjs/block'
 import { CliqueConsensus, createBlockchain } from '@ethereumjs/blockchain'
 import { ConsensusAlgorithm } from '@ethereumjs/common'
 import { createTx } from '@ethereumjs/tx'
-import { BIGINT_1, bytesToHex, createAddressFromString, createZeroAddress } from '@ethereumjs/util'
+import { BIGINT_1, bytesToHex, createAddressFromString, createZeroAddress, hexToBytes } from '@ethereumjs/util'
 import { BlockBuilder, runTx } from '@ethereumjs/vm'
 import { Level } from 'level'
 
 import { startRPCServers } from '@ethereumjs/client/dist/esm/bin/startRPC.js'
 import { generateClientConfig, getArgs } from '@ethereumjs/client/dist/esm/bin/utils.js'
 import { EthereumClient } from '@ethereumjs/client/dist/esm/src/client.js'
-import { DataDirectory } from '@ethereumjs/client/dist/esm/src/config.js'
 import { LevelDB } from '@ethereumjs/client/dist/esm/src/execution/level.js'
+import { Config, DataDirectory } from '@ethereumjs/client/dist/esm/src/config.js'
 import { Miner } from '@ethereumjs/client/dist/esm/src/miner/miner.js'
 import { getBlockByOption } from '@ethereumjs/client/dist/esm/src/rpc/helpers.js'
 import { Eth } from '@ethereumjs/client/dist/esm/src/rpc/modules/eth.js'
@@ -72,6 +80,11 @@ function enableExecutionEips(common) {
   common._buildParamsCache()
   common._buildActivatedEIPsCache()
   // a hardfork switch rebuilds the caches from `_eips`, which now holds ours
+}
+
+if (process.env.NODE_KEY !== undefined) {
+  const key = hexToBytes(`0x${process.env.NODE_KEY}`)
+  Config.getClientKey = async () => key
 }
 
 const sealAfterPeers = Number(process.env.SEAL_AFTER_PEERS ?? '0')
@@ -100,7 +113,7 @@ function waitingForState(method, { answerNull = false } = {}) {
       try {
         return await method.apply(this, args)
       } catch (err) {
-        if (!/not found in DB/.test(err?.message ?? '')) throw err
+        if (!/not found in DB|does not contain state root/.test(err?.message ?? '')) throw err
         if (Date.now() > deadline) {
           if (answerNull) return null
           throw err
@@ -112,15 +125,40 @@ function waitingForState(method, { answerNull = false } = {}) {
 }
 
 TxPool.prototype.validate = waitingForState(TxPool.prototype.validate)
+const addToPool = TxPool.prototype.add
+TxPool.prototype.add = function (tx) {
+  return addToPool.call(this, tx, true)
+}
 const getTransactionCount = Eth.prototype.getTransactionCount
-Eth.prototype.getTransactionCount = function ([address, ...rest]) {
-  return getTransactionCount.call(this, [address.toLowerCase(), ...rest])
+Eth.prototype.getTransactionCount = async function ([address, blockOpt]) {
+  const pending = blockOpt === 'pending'
+  const count = await getTransactionCount.call(this, [address, pending ? 'latest' : blockOpt])
+  if (!pending) return count
+  const pooled = this.service.txPool.pool.get(address.toLowerCase().slice(2)) ?? []
+  const nonces = new Set(pooled.map((entry) => entry.tx.nonce))
+  let nonce = BigInt(count)
+  while (nonces.has(nonce)) nonce += 1n
+  return `0x${nonce.toString(16)}`
 }
 for (const name of ['call', 'getBalance', 'getTransactionCount', 'getCode', 'getStorageAt', 'getProof']) {
   Eth.prototype[name] = waitingForState(Eth.prototype[name])
 }
 for (const name of ['getTransactionReceipt', 'getTransactionByHash']) {
   Eth.prototype[name] = waitingForState(Eth.prototype[name], { answerNull: true })
+}
+
+const assembleBlock = Miner.prototype.assembleBlock
+Miner.prototype.assembleBlock = async function () {
+  const head = this.service.chain.blocks.latest
+  try {
+    if (this.assembling || (await this.execution.vm.stateManager.hasStateRoot(head.header.stateRoot))) {
+      return await assembleBlock.call(this)
+    }
+  } catch (err) {
+    this.assembling = false
+    this.config.logger?.warn(`Miner: could not assemble a block (${err.message}): trying again`)
+  }
+  setTimeout(() => void this.assembleBlock(), 20)
 }
 
 const addTransaction = BlockBuilder.prototype.addTransaction
@@ -225,7 +263,10 @@ async function main() {
   await client.start()
   const servers = startRPCServers(client, args)
   config.superMsg('Client started successfully')
+  let stopping = false
   const stop = async () => {
+    if (stopping) return
+    stopping = true
     for (const server of servers) {
       server.http !== undefined ? server.http().close() : server.close()
     }

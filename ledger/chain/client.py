@@ -334,8 +334,13 @@ class ChainClient:
 
 
 def _nonce_taken(exc: Exception) -> bool:
+    """The node refused a transaction because its nonce is used: mined, or pending in its
+    pool (geth: "replacement transaction underpriced"; ethereumjs: "replacement gas too low")."""
     message = str(exc).lower()
-    return "nonce too low" in message or "already known" in message or "replacement transaction" in message
+    return any(
+        sign in message
+        for sign in ("nonce too low", "already known", "replacement transaction", "replacement gas")
+    )
 
 
 def _revert_data(exc: Exception) -> str:
