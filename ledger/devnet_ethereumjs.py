@@ -52,7 +52,7 @@ from ledger.devnet import (
     running_pid,
     stop_process,
 )
-from ledger.paths import ETHEREUMJS_DIR, ETHEREUMJS_NODE
+from ledger.paths import ETHEREUMJS_NODE
 
 __all__ = ["CLIQUE_PERIOD_SECONDS", "EthereumjsNetwork", "EthereumjsNode"]
 
@@ -223,8 +223,7 @@ class EthereumjsNetwork:
         if not (self.launcher.parent / "node_modules").exists():
             raise DevnetError(
                 f"@ethereumjs/client is not installed in {self.launcher.parent}: run "
-                f"`npm ci --prefix {self.launcher.parent.relative_to(ETHEREUMJS_DIR.parent.parent)}`"
-                " (scripts/bootstrap does)"
+                f"`npm ci --prefix {self.launcher.parent}` (scripts/bootstrap does)"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         wanted = json.dumps(self.genesis(), indent=1)
