@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ import typer
 
 from ledger.cli_alerts import alerts_app, start_alert_sender
 from ledger.cli_audit import audit_app
+from ledger.cli_backup import backup_app
 from ledger.cli_chain import chain_app
 from ledger.cli_evaluation import evaluation_app
 from ledger.cli_financing import financing_app
@@ -49,6 +51,11 @@ app.add_typer(evaluation_app, name="evaluation")  # evaluations as releases
 app.add_typer(loans_app, name="loans")  # loan reporting and its outcomes
 app.add_typer(kpi_app, name="kpi")  # the KPIs of 四(四) and their anchored snapshots
 app.add_typer(financing_app, name="financing")  # white lists, loan products, demands, applications
+app.add_typer(backup_app, name="backup")  # the database dump plus the chain, and restore
+
+
+#: how long `up`'s supervisor waits for an API process's answer before replacing it
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def _fail(exc: LedgerError) -> typer.Exit:
@@ -59,13 +66,23 @@ def _fail(exc: LedgerError) -> typer.Exit:
 @app.command()
 def up(
     serve: Annotated[bool, typer.Option(help="serve the API after bringing everything up")] = True,
+    api_processes: Annotated[
+        int | None,
+        typer.Option(min=1, help="API processes to serve with (default: LEDGER_API_WORKERS, 1)"),
+    ] = None,
 ) -> None:
-    """Bring up the whole platform: devnet (unless LEDGER_RPC_URL), contracts, database, API."""
+    """Bring up the whole platform: devnet (unless LEDGER_RPC_URL), contracts, database, API.
+
+    One `up` is one node: its own process runs the anchoring worker and the alert sender,
+    each leading while it holds its database lock (standing by otherwise), and serves the
+    API itself or, with several API processes, supervises them (README: Several processes)."""
     import uvicorn
 
     from ledger.platform import bootstrap, devnet_for
 
     settings = Settings()
+    if api_processes is not None:
+        settings = settings.model_copy(update={"api_workers": api_processes})
     devnet = devnet_for(settings) if settings.uses_devnet else None
     # A devnet started here is stopped (cleanly, so its state is written) when `up` ends;
     # one started beforehand with `credit-ledger devnet up` is left running.
@@ -73,23 +90,38 @@ def up(
     # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into an exit so the
     # `finally` below runs instead of the process dying on the default handler.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    background: list[Callable[[], None] | None] = []
+
+    def say(msg: str) -> None:
+        typer.echo(f"· {msg}")
+
     try:
-        platform, _ = bootstrap(settings, on_step=lambda msg: typer.echo(f"· {msg}"))
+        platform, _ = bootstrap(settings, on_step=say)
         if serve:
-            start_anchoring(platform, say=lambda msg: typer.echo(f"· {msg}"))  # LEDGER_ANCHOR_IN_UP
-            start_alert_sender(platform, say=lambda msg: typer.echo(f"· {msg}"))  # LEDGER_ALERTS_IN_UP
-            typer.echo(f"· serving the API on http://{settings.api_host}:{settings.api_port} (docs at /docs)")
+            background.append(start_anchoring(platform, say=say))  # unless LEDGER_ANCHOR_IN_UP=false
+            background.append(start_alert_sender(platform, say=say))  # unless LEDGER_ALERTS_IN_UP=false
+            typer.echo(
+                f"· serving the API on http://{settings.api_host}:{settings.api_port} (docs at /docs)"
+                + (f" from {settings.api_workers} processes" if settings.api_workers > 1 else "")
+            )
             uvicorn.run(
                 "api.main:create",
                 factory=True,
                 host=settings.api_host,
                 port=settings.api_port,
                 workers=settings.api_workers,
+                # uvicorn's 5 s default also bounds a new API process's start (re-importing
+                # the CLI, then the app): on a loaded machine that took longer, and the
+                # supervisor killed and restarted its API processes in a loop, never serving
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
                 log_level="warning",
             )
     except LedgerError as exc:
         raise _fail(exc) from exc
     finally:
+        for stop in background:  # leaders hand over at once: their locks are released
+            if stop is not None:
+                stop()
         if devnet is not None and owns_devnet and serve:
             typer.echo("· stopping the local chain (state is kept)")
             devnet.stop()

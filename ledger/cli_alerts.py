@@ -59,12 +59,14 @@ def alerts_run() -> None:
 
 @alerts_app.command("status")
 def alerts_status() -> None:
-    """Alerts in the outbox by state, and endpoints by state."""
+    """Alerts in the outbox by state, endpoints by state, and the leading sender."""
     from sqlalchemy import func, select
 
     from ledger.alerts.endpoint_model import AlertEndpoint
     from ledger.alerts.outbox import OutboxAlert
+    from ledger.alerts.sender import LOCK_NAME
     from ledger.storage.database import Database
+    from ledger.storage.locks import lock_holder
 
     db = Database(Settings().effective_database_url)
     try:
@@ -75,19 +77,23 @@ def alerts_status() -> None:
             endpoints = session.execute(
                 select(AlertEndpoint.state, func.count()).group_by(AlertEndpoint.state)
             ).all()
+        leader = lock_holder(db, LOCK_NAME)
     except LedgerError as exc:
         raise _fail(exc.message) from None
     for state, count in alerts:
         typer.echo(f"alerts {state}: {count}")
     for state, count in endpoints:
         typer.echo(f"endpoints {state}: {count}")
+    typer.echo(f"sender leader: {leader or 'none'}")
 
 
 def start_alert_sender(
     platform: Platform, say: Callable[[str], None] = lambda _m: None
-) -> threading.Event | None:
+) -> Callable[[], None] | None:
     """Run the alert sender in a daemon thread of `credit-ledger up` (unless
-    LEDGER_ALERTS_IN_UP=false, e.g. when `credit-ledger alerts run` runs as its own service)."""
+    LEDGER_ALERTS_IN_UP=false, e.g. when `credit-ledger alerts run` runs as its own service).
+    Returns the function that stops it (and waits for it), to call before the interpreter shuts
+    down: its executors refuse work from then on, and it could not release its lock."""
     import atexit
 
     from ledger.alerts.sender import start_in_background
@@ -102,9 +108,9 @@ def start_alert_sender(
         stop.set()
         thread.join(timeout=5)
 
-    atexit.register(_stop)
+    atexit.register(_stop)  # in case the caller does not stop it first
     say("alert sender running")
-    return stop
+    return _stop
 
 
 @alerts_app.command("seal-secrets")

@@ -301,10 +301,11 @@ def anchor_run(
 
 @anchor_app.command("status")
 def anchor_status() -> None:
-    """Per log: entries stored, checkpoint recorded, checkpoint on chain."""
+    """Per log: entries stored, checkpoint recorded, checkpoint on chain, the leading worker."""
     from ledger.chain.checkpoints import log_id
     from ledger.logs.proofs import LogProofs
     from ledger.platform import Platform
+    from ledger.storage.locks import lock_holder
 
     try:
         platform = Platform.open(Settings())
@@ -315,7 +316,8 @@ def anchor_status() -> None:
             on_chain = contract.latest(log_id(name))
             typer.echo(
                 f"{name}: {proofs.size(name)} entries; recorded checkpoint "
-                f"{recorded.size if recorded else 0}; on chain {on_chain.size}"
+                f"{recorded.size if recorded else 0}; on chain {on_chain.size}; "
+                f"leader {lock_holder(platform.db, name) or 'none'}"
             )
     except LedgerError as exc:
         raise fail(exc.message) from None
@@ -323,10 +325,11 @@ def anchor_status() -> None:
 
 def start_anchoring(
     platform: Platform, say: Callable[[str], None] = lambda _m: None
-) -> threading.Event | None:
+) -> Callable[[], None] | None:
     """Run the anchoring worker in a daemon thread of `credit-ledger up` (unless
     LEDGER_ANCHOR_IN_UP=false, e.g. when `credit-ledger anchor run` runs as its own service).
-    Several `up` processes are safe: the database lock lets one anchor at a time."""
+    Several `up` processes are safe: the database lock lets one anchor at a time. Returns the
+    function that stops it (and waits for it), to call before the interpreter shuts down."""
     import atexit
 
     from ledger.logs.anchor_worker import start_in_background
@@ -343,6 +346,6 @@ def start_anchoring(
         stop.set()
         thread.join(timeout=5)
 
-    atexit.register(_stop)
+    atexit.register(_stop)  # in case the caller does not stop it first
     say(f"anchoring worker running for {', '.join(platform.settings.anchor_logs)}")
-    return stop
+    return _stop

@@ -180,6 +180,17 @@ class Devnet:
         if self.state_file.exists():
             shutil.copyfile(self.state_file, backup)
 
+    def durable_state_file(self) -> Path:
+        """The complete state file covering the most blocks: what a restart would resume from."""
+        candidates = [
+            (b, f)
+            for f in (self.state_file, acked_copy(self.state_file))
+            if (b := _complete_block(f)) is not None
+        ]
+        if not candidates:
+            raise DevnetError(f"the devnet has written no complete state under {self.data_dir} yet")
+        return max(candidates, key=lambda c: c[0])[1]
+
     def start(self, timeout: float = 30.0) -> None:
         """Start anvil in the background (no-op if already running) and wait until it answers."""
         if self.pid() is not None:

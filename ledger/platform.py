@@ -100,7 +100,7 @@ def ethereumjs_network_for(settings: Settings, nodes: int | None = None) -> Ethe
 
 def connect_chain(settings: Settings) -> ChainClient:
     """The relayer's client, acknowledging transactions under the configured finality rule."""
-    chain = ChainClient.connect(settings.effective_rpc_url, settings.relayer_private_key(), poa=settings.poa)
+    chain = ChainClient.connect(settings.effective_rpc_url, settings.relayer_signer(), poa=settings.poa)
     state_file = devnet_for(settings).state_file if settings.uses_devnet else None
     chain.finality = parse_finality(
         settings.effective_finality, state_file=state_file, block_at=chain.block_at
@@ -111,7 +111,7 @@ def connect_chain(settings: Settings) -> ChainClient:
 
 
 def governance_for(settings: Settings) -> Governance:
-    relayer = Account.from_key(settings.relayer_private_key()).address
+    relayer = settings.relayer_signer().address
     if settings.operators:
         operators = settings.operators
     elif settings.uses_devnet:

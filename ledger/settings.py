@@ -14,9 +14,11 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from eth_account import Account
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.chain.signer import SignerError, TransactionSigner, as_signer, keystore_signer
 from ledger.devnet import devnet_key
 from ledger.domain.log_names import STANDARD_LOGS
 
@@ -46,6 +48,13 @@ class Settings(BaseSettings):
     )
     chain_id: int = 31337
     relayer_key: SecretStr | None = Field(default=None, description="key of the platform account that relays")
+    relayer_keystore: Path | None = Field(
+        default=None,
+        description="the relayer's key as a Web3 secret-storage keystore (or relayer_key)",
+    )
+    relayer_keystore_password_file: Path | None = Field(
+        default=None, description="file holding the relayer keystore's password (a mounted secret)"
+    )
     operators: list[str] = Field(
         default_factory=list, description="initial operator addresses (first deployment)"
     )
@@ -74,8 +83,18 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if self.rpc_url is None:
                 raise ValueError("LEDGER_RPC_URL is required in production (the devnet is for development)")
-            if self.relayer_key is None or self.relayer_key.get_secret_value() in _devnet_keys():
-                raise ValueError("LEDGER_RELAYER_KEY must be set to a non-devnet key in production")
+            if self.relayer_keystore is None and (
+                self.relayer_key is None or self.relayer_key.get_secret_value() in _devnet_keys()
+            ):
+                raise ValueError(
+                    "production needs the relayer's key: LEDGER_RELAYER_KEYSTORE (with"
+                    " LEDGER_RELAYER_KEYSTORE_PASSWORD_FILE) or a non-devnet LEDGER_RELAYER_KEY"
+                )
+        if self.relayer_keystore is not None:
+            if self.relayer_key is not None:
+                raise ValueError("set LEDGER_RELAYER_KEY or LEDGER_RELAYER_KEYSTORE, not both")
+            if self.relayer_keystore_password_file is None:
+                raise ValueError("LEDGER_RELAYER_KEYSTORE needs LEDGER_RELAYER_KEYSTORE_PASSWORD_FILE")
         return self
 
     @property
@@ -98,10 +117,19 @@ class Settings(BaseSettings):
     def effective_rpc_url(self) -> str:
         return self.rpc_url or f"http://127.0.0.1:{self.devnet_port}"
 
-    def relayer_private_key(self) -> str:
+    def relayer_signer(self) -> TransactionSigner:
+        """The relayer's signer: a keystore, a configured key, or devnet account 0."""
+        if self.relayer_keystore is not None:
+            assert self.relayer_keystore_password_file is not None  # checked at load
+            signer: TransactionSigner = keystore_signer(
+                self.relayer_keystore, self.relayer_keystore_password_file
+            )
+            if self.environment == "production" and signer.address in _devnet_addresses():
+                raise SignerError("the relayer keystore holds a devnet key, refused in production")
+            return signer
         if self.relayer_key is not None:
-            return self.relayer_key.get_secret_value()
-        return devnet_key(0)  # DEVNET ONLY: account 0 of the public test mnemonic
+            return as_signer(self.relayer_key.get_secret_value())
+        return as_signer(devnet_key(0))  # DEVNET ONLY: account 0 of the public test mnemonic
 
     # -- credit records, Merkle logs and anchoring -------------------------------------------
     # Keys are configuration, never code: `record_keys` maps key ids to base64 keys so a new
@@ -252,6 +280,10 @@ class Settings(BaseSettings):
 
 def _devnet_keys() -> set[str]:
     return {devnet_key(i) for i in range(10)}
+
+
+def _devnet_addresses() -> set[str]:
+    return {Account.from_key(k).address for k in _devnet_keys()}
 
 
 #: bytes of a record key, per `record_cipher` (`ledger.records.crypto` seals with them)

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
 import requests
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
@@ -42,6 +41,7 @@ from web3.types import BlockIdentifier, Nonce, TxParams, TxReceipt, Wei
 from ledger.chain.compile import CompiledContract, compile_contracts
 from ledger.chain.errors import ChainUnavailable, ContractRevert, ErrorTable
 from ledger.chain.finality import Finality, Inclusion
+from ledger.chain.signer import TransactionSigner, as_signer
 
 T = TypeVar("T")
 
@@ -82,13 +82,13 @@ class ChainClient:
     def __init__(
         self,
         w3: Web3,
-        relayer: LocalAccount,
+        relayer: LocalAccount | TransactionSigner,
         artifacts: dict[str, CompiledContract],
         *,
         finality: Finality | None = None,
     ) -> None:
         self.w3 = w3
-        self.relayer = relayer
+        self.relayer: TransactionSigner = as_signer(relayer)
         self.artifacts = artifacts
         self.errors = ErrorTable(a.abi for a in artifacts.values())
         self.finality: Finality = finality or Inclusion()
@@ -107,7 +107,7 @@ class ChainClient:
     def connect(
         cls,
         rpc_url: str,
-        relayer_key: str,
+        relayer_key: str | TransactionSigner,
         *,
         poa: bool = False,
         timeout: float = 10.0,
@@ -125,7 +125,7 @@ class ChainClient:
         w3 = Web3(provider)
         if poa:
             w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
-        return cls(w3, Account.from_key(relayer_key), artifacts or compile_contracts(), finality=finality)
+        return cls(w3, as_signer(relayer_key), artifacts or compile_contracts(), finality=finality)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -244,8 +244,8 @@ class ChainClient:
     def _sign_and_send(self, build: Callable[[int], Any], nonce: int) -> Any:
         # build_transaction estimates gas, which surfaces a revert before sending
         tx = self.guard(lambda: build(nonce))
-        signed = self.relayer.sign_transaction(tx)
-        return self.guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
+        raw = self.relayer.sign_transaction(dict(tx))
+        return self.guard(lambda: self.w3.eth.send_raw_transaction(raw))
 
     def _send(self, build: Callable[[int], Any], fn: ContractFunction | None = None) -> TxReceipt:
         for attempt in range(NONCE_RETRIES + 1):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,22 @@ from ledger.storage.database import Database, migrate
 from ledger.storage.models import Base
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@contextlib.contextmanager
+def new_database(kind: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, empty database of `kind` (sqlite: a file in `directory`), dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / f'new-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    name = f"ledger_new_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

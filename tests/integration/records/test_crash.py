@@ -1,4 +1,4 @@
-"""Fault test: SIGKILL the API and the anchoring worker at random moments, 20+ rounds.
+"""Fault test: SIGKILL the API and the anchoring worker at random moments, round after round.
 
 A real uvicorn server and a real `credit-ledger anchor run` worker (subprocesses on the
 shared anvil, against a database of their own) take a bulk load while a timer kills one
@@ -58,7 +58,8 @@ from tests.conftest import free_port
 from tests.integration.conftest import POSTGRES_ADMIN_URL
 from tests.integration.records.conftest import admit, publish_on_chain
 
-ROUNDS = 20
+#: 6 rounds in the suite; the issue's must-show ran 20: LEDGER_TEST_CRASH_ROUNDS=20 (README)
+ROUNDS = int(os.environ.get("LEDGER_TEST_CRASH_ROUNDS", "6"))
 BATCH = 150
 LOG = CREDIT_RECORDS_LOG
 
