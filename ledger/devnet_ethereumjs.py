@@ -13,7 +13,9 @@ What the network is, and what shaped it (measured; see the README):
   `SIGNER_KEY_BASE + i`: DEVNET ONLY), devnet accounts 0-9 funded as on anvil;
 - start order: a signer that seals before its peers are connected builds a chain of its
   own that never merges back. So each node's miner waits until it has every other node
-  as a peer (the launcher's `SEAL_AFTER_PEERS`). The nodes' identities are fixed keys
+  as a peer (the launcher's `SEAL_AFTER_PEERS`), and block 1, which every signer may
+  seal, is node 0's alone (the others wait for it: `SEAL_AFTER_HEIGHT`; two nodes that
+  both sealed it deadlocked in 1 start of 4). The nodes' identities are fixed keys
   (`NODE_KEY_BASE`, DEVNET ONLY), so every enode is known beforehand: all nodes start
   at once, each booting from the others over discv4; as discovery retries only every
   30 s, a node that was not listening yet when a peer first dialled is added once every
@@ -237,7 +239,7 @@ class EthereumjsNetwork:
             node.data_dir.mkdir(exist_ok=True)
             node.key_file.write_text(devnet_key(SIGNER_KEY_BASE + node.index).removeprefix("0x"))
 
-    def start(self, timeout: float = 90.0) -> None:
+    def start(self, timeout: float = 180.0) -> None:
         """Start every node at once and wait until the nodes are peered and agree on a
         block every signer sealed at. No-op if the whole network runs already."""
         if all(node.pid() is not None for node in self.nodes):
@@ -260,6 +262,7 @@ class EthereumjsNetwork:
         env = {
             **os.environ,
             "SEAL_AFTER_PEERS": str(len(self.nodes) - 1),
+            "SEAL_AFTER_HEIGHT": "0" if node.index == 0 else "1",  # block 1: node 0's alone
             "NODE_KEY": node.node_key,
             "NO_COLOR": "1",
         }

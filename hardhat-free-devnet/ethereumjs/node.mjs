@@ -2,8 +2,8 @@
 // One node of credit-ledger's second-client devnet: @ethereumjs/client sealing Clique on
 // 127.0.0.1. It takes the client's own command-line options (`ethereumjs --help`) and
 // starts the client as its CLI does (bin/cli.js, which runs on import and so cannot be
-// reused), with two changes the stock CLI cannot make, each written by hand because no
-// option of the client does it:
+// reused), with two changes the stock CLI cannot make (written by hand: no option of the
+// client does them):
 //
 // 1. Opcodes. Clique is a pre-Merge engine (the client's miner stops at the Merge), so the
 //    chain runs London rules; the platform's contracts are compiled for Cancun, whose code
@@ -14,43 +14,50 @@
 // 2. Start order. The stock miner seals from the moment the client starts; a signer that
 //    seals before its peers are connected builds a chain of its own that never merges
 //    back (measured; see the README). With SEAL_AFTER_PEERS=N the miner starts only once
-//    the node has N peers. With NODE_KEY (hex) the node's identity is that key rather
+//    the node has N peers, and with SEAL_AFTER_HEIGHT=H only once its chain is H blocks
+//    high. The first block is the one every signer may seal (no one has signed recently):
+//    when two seal it, each keeps its own and neither may seal the next (measured: 1 start
+//    in 4 under load), so all nodes but one wait for block 1 to arrive. With NODE_KEY (hex) the node's identity is that key rather
 //    than one it makes up, so every node's enode is known before any starts and all
 //    nodes can start at once, each booting from the others.
 //
-// And three repairs of the client's own Clique support:
+// And repairs of the client's own Clique support (0.10.5), without which it ran no
+// contract at all:
 // - its EVM is created without the `cliqueSigner` function that the EVM requires under
-//   proof of authority (for COINBASE), so every contract call or deployment failed with
-//   "Must include cliqueSigner function"; the launcher hands it the block library's;
+//   proof of authority (for COINBASE): every call or deployment failed with "Must include
+//   cliqueSigner function". The launcher hands it the block library's.
 // - its block builder runs each transaction in a trial block without Clique's extra data,
-//   which the block library's header check refuses ("extraData must be 97 bytes"), so the
-//   miner skipped every transaction and sealed only empty blocks; the trial block now
-//   skips that format check (the sealed block is checked in full, by every node). The
-//   trial block has no seal, so in it the signer is the zero address: a tip would be
-//   credited there while the importing nodes credit the real signer, and the block's
-//   state root would not match. So this network runs with a zero tip (the platform's
-//   LEDGER_PRIORITY_FEE_WEI=0), and contracts must not read block.coinbase (ours do not).
-//   The client refuses zero-tip transactions from its peers (below 0.1 gwei) though it
-//   takes them over RPC, so only the node a transaction was sent to would include it;
-//   the nodes take each other's as their own, as a free-gas permissioned network does;
+//   which the block library's header check refuses ("extraData must be 97 bytes"): the
+//   miner skipped every transaction and sealed only empty blocks. The trial block now
+//   skips that format check (the sealed block is checked in full, by every node). In the
+//   unsealed trial block the signer is the zero address: a tip would be credited there
+//   while importing nodes credit the real signer, and the state roots would differ. So
+//   the network runs with a zero tip (the platform's LEDGER_PRIORITY_FEE_WEI=0), and
+//   contracts must not read block.coinbase (ours do not). The client takes zero-tip
+//   transactions over RPC but refuses them from peers (below 0.1 gwei), so only the node
+//   a transaction was sent to would include it: the nodes take each other's as their own,
+//   as a free-gas permissioned network does.
+// - `eth_estimateGas` builds its trial block the same way, so every estimate failed; and
+//   it gave a gas figure for a call that reverts. The copy below skips the check and
+//   answers a revert as `eth_call` does (code 3 with the revert data), as geth and anvil do.
 // - it indexes a sealed block's receipts before it stores the block, and imports a block
-//   as the chain's head before it has executed it: a receipt asked for, a transaction
-//   sent or a call made in between failed with "value for 0x… not found in DB" or "State
-//   trie does not contain state root" (the platform's receipt polls hit it often), and the miner, assembling on a head not yet
-//   executed, crashed the node ("State trie does not contain state root"). The miner
-//   waits for the head's state and tries again; those reads wait for the node to catch up
-//   (milliseconds), at most `STATE_WAIT_MS`; a receipt still unknown then is answered
-//   as not yet mined (null), as a node does for a transaction in no block;
-// - its `eth_getTransactionCount` at `pending` adds the number of the sender's pooled
-//   transactions to its nonce: it looked the pool up by the address as given while the
-//   pool is keyed in lower case (so a checksummed address, as web3 sends, never counted
-//   them), and a node keeps transactions that a peer's block included in its pool (so
-//   the count ran ahead, and a transaction sent at it waited forever). It answers as geth
-//   does: the nonce at the head, past the pooled transactions that follow it without gap;
-// - its `eth_estimateGas` builds its trial block without Clique's extra data, which its
-//   own header check refuses ("extraData must be 97 bytes"), so every estimate failed on
-//   a Clique chain; and it returned a gas figure for a call that reverts. The copy below skips that check for the trial block and answers a revert as
-//   `eth_call` does (code 3 with the revert data), as geth and anvil do.
+//   as the head before executing it: a receipt asked for, a transaction sent or a call
+//   made in between failed ("value for 0x… not found in DB", "State trie does not
+//   contain state root"; the platform's receipt polls hit it often), and the miner,
+//   assembling on a head not yet executed, crashed the node. The miner now waits for the
+//   head's state; those reads wait for the node to catch up (milliseconds; at most
+//   `STATE_WAIT_MS`), and a receipt still unknown then is answered as not yet mined (null).
+// - `eth_getTransactionCount` at `pending` added the sender's pooled transactions to its
+//   nonce, but looked the pool up by the address as given while the pool is keyed in
+//   lower case (a checksummed address, as web3 sends, never counted them), and a node
+//   keeps in its pool the transactions a peer's block included (the count ran ahead, and
+//   a transaction sent at it waited forever). It answers as geth does: the nonce at the
+//   head, past the pooled transactions that follow it without a gap.
+// - those stale transactions also stopped the miner: it takes a sender's transactions
+//   only when the lowest pooled nonce is the account's, so a node never included another
+//   transaction of a sender once a peer's block had included one (measured: node 1
+//   sealed 0 of 43 transactions of the story). Before assembling, the miner now drops
+//   the pooled transactions whose nonce the chain has passed.
 import { mkdirSync } from 'node:fs'
 
 import { cliqueSigner, createBlock } from '@ethereumjs/block'
@@ -88,12 +95,13 @@ if (process.env.NODE_KEY !== undefined) {
 }
 
 const sealAfterPeers = Number(process.env.SEAL_AFTER_PEERS ?? '0')
+const sealAfterHeight = BigInt(process.env.SEAL_AFTER_HEIGHT ?? '0')
 const startMiner = Miner.prototype.start
 Miner.prototype.start = function () {
   if (!this.config.mine) return false
   const wait = () => {
     const peers = this.service.pool.peers.length
-    if (peers >= sealAfterPeers) {
+    if (peers >= sealAfterPeers && this.service.chain.headers.height >= sealAfterHeight) {
       this.config.logger?.info(`sealing: ${peers} peer(s) connected`)
       startMiner.call(this)
     } else {
@@ -159,6 +167,18 @@ Miner.prototype.assembleBlock = async function () {
     this.config.logger?.warn(`Miner: could not assemble a block (${err.message}): trying again`)
   }
   setTimeout(() => void this.assembleBlock(), 20)
+}
+
+const txsByPriceAndNonce = TxPool.prototype.txsByPriceAndNonce
+TxPool.prototype.txsByPriceAndNonce = async function (vm, opts) {
+  for (const [address, pooled] of [...this.pool]) {
+    const account = await vm.stateManager.getAccount(createAddressFromString(`0x${address}`))
+    const nonce = account?.nonce ?? 0n
+    for (const { tx, hash } of pooled.filter((entry) => entry.tx.nonce < nonce)) {
+      this.removeByHash(hash, tx)
+    }
+  }
+  return txsByPriceAndNonce.call(this, vm, opts)
 }
 
 const addTransaction = BlockBuilder.prototype.addTransaction

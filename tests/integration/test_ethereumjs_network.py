@@ -20,7 +20,7 @@ import pytest
 from ledger.devnet import DevnetError
 from ledger.devnet_ethereumjs import EthereumjsNetwork
 from tests.conftest import free_port
-from tests.integration.test_demo import demo, section
+from tests.integration.test_demo import section
 from tests.integration.test_platform_up import CLI, Up
 
 
@@ -68,7 +68,9 @@ def test_the_story_runs_on_two_ethereumjs_nodes(network: EthereumjsNetwork, tmp_
             [CLI, "anchor", "run"], env=worker_env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
-        out = demo(up.url)
+        walk = subprocess.run([CLI, "demo", "--url", up.url], capture_output=True, text=True, timeout=600)
+        out = walk.stdout
+        assert walk.returncode == 0, out + walk.stderr
         assert "released MASKED (2 records)" in section(out, "masked release")
         assert "released RAW (1 record)" in section(out, "raw data")
         assert "no_covering_grant" in section(out, "the guarantor")
