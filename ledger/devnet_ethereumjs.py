@@ -16,10 +16,12 @@ What the network is, and what shaped it (measured; see the README):
   as a peer (the launcher's `SEAL_AFTER_PEERS`), and block 1, which every signer may
   seal, is node 0's alone (the others wait for it: `SEAL_AFTER_HEIGHT`; two nodes that
   both sealed it deadlocked in 1 start of 4). The nodes' identities are fixed keys
-  (`NODE_KEY_BASE`, DEVNET ONLY), so every enode is known beforehand: all nodes start
-  at once, each booting from the others over discv4; as discovery retries only every
-  30 s, a node that was not listening yet when a peer first dialled is added once every
-  node answers (`admin_addPeer`; measured: peering in 60 s without it);
+  (`NODE_KEY_BASE`, DEVNET ONLY), so every enode is known beforehand. Node 0 starts
+  first; once it answers (and so listens), the others start, booting from it over
+  discv4. Started all at once, a node dialled before its peer listened and retried only
+  after discovery's 30 s; joining them with `admin_addPeer` then left a node with two
+  connections to one peer, and a sealed block sent down the dead one never arrived: both
+  nodes stalled (measured, 1 start in 9);
 - ready: every node sees the others and all agree on the block at a height every signer
   has sealed at (with Clique's rule, a signer cannot seal twice in a row);
 - durability: Clique has no `finalized` block (the client answers null for the tag), so
@@ -28,7 +30,6 @@ What the network is, and what shaped it (measured; see the README):
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -240,8 +241,8 @@ class EthereumjsNetwork:
             node.key_file.write_text(devnet_key(SIGNER_KEY_BASE + node.index).removeprefix("0x"))
 
     def start(self, timeout: float = 180.0) -> None:
-        """Start every node at once and wait until the nodes are peered and agree on a
-        block every signer sealed at. No-op if the whole network runs already."""
+        """Start node 0, then the others, and wait until the nodes are peered and agree on
+        a block every signer sealed at. No-op if the whole network runs already."""
         if all(node.pid() is not None for node in self.nodes):
             return
         self.stop()  # a partial network from an interrupted start: begin again cleanly
@@ -250,9 +251,10 @@ class EthereumjsNetwork:
             ensure_port_free(node.rpc_port, "LEDGER_DEVNET_PORT")
             ensure_port_free(node.p2p_port, "LEDGER_DEVNET_P2P_PORT")
         try:
-            processes = [self._spawn(node) for node in self.nodes]
             deadline = time.monotonic() + timeout
-            self._connect(processes, deadline)
+            processes = [self._spawn(self.nodes[0])]
+            self._wait_answering(self.nodes[0], processes, deadline)
+            processes += [self._spawn(node) for node in self.nodes[1:]]
             self._wait_agreeing(processes, deadline)
         except BaseException:
             self.stop()
@@ -274,25 +276,20 @@ class EthereumjsNetwork:
         node.pid_file.write_text(str(process.pid))
         return process
 
-    def _connect(self, processes: list[subprocess.Popen[bytes]], deadline: float) -> None:
-        """Once every node answers, have each add the nodes before it as peers."""
-        for node in self.nodes:
-            while True:
-                self._check_alive(processes)
-                try:
-                    _rpc(node.url, "eth_chainId")
-                    break
-                except (httpx.HTTPError, DevnetError):
-                    if time.monotonic() > deadline:
-                        raise DevnetError(
-                            f"ethereumjs node {node.index} did not answer:\n{node.log_tail()}"
-                        ) from None
-                    time.sleep(_POLL_SECONDS)
-        for later in self.nodes:
-            for earlier in self.nodes[: later.index]:
-                peer = {"address": "127.0.0.1", "tcpPort": earlier.p2p_port, "udpPort": earlier.p2p_port}
-                with contextlib.suppress(httpx.HTTPError, DevnetError):  # discovery may win the race
-                    _rpc(later.url, "admin_addPeer", [peer])
+    def _wait_answering(
+        self, node: EthereumjsNode, processes: list[subprocess.Popen[bytes]], deadline: float
+    ) -> None:
+        while True:
+            self._check_alive(processes)
+            try:
+                _rpc(node.url, "eth_chainId")
+                return
+            except (httpx.HTTPError, DevnetError):
+                if time.monotonic() > deadline:
+                    raise DevnetError(
+                        f"ethereumjs node {node.index} did not answer:\n{node.log_tail()}"
+                    ) from None
+                time.sleep(_POLL_SECONDS)
 
     def _wait_agreeing(self, processes: list[subprocess.Popen[bytes]], deadline: float) -> None:
         others = len(self.nodes) - 1

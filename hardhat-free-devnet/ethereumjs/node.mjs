@@ -18,8 +18,7 @@
 //    high. The first block is the one every signer may seal (no one has signed recently):
 //    when two seal it, each keeps its own and neither may seal the next (measured: 1 start
 //    in 4 under load), so all nodes but one wait for block 1 to arrive. With NODE_KEY (hex) the node's identity is that key rather
-//    than one it makes up, so every node's enode is known before any starts and all
-//    nodes can start at once, each booting from the others.
+//    than one it makes up, so every node's enode is known before any starts.
 //
 // And repairs of the client's own Clique support (0.10.5), without which it ran no
 // contract at all:
