@@ -83,6 +83,7 @@ def devnet_for(settings: Settings) -> Devnet:
         port=settings.devnet_port,
         chain_id=settings.chain_id,
         block_time=settings.devnet_block_time_seconds or None,
+        mixed_mining=settings.devnet_mixed_mining,
     )
 
 
@@ -107,6 +108,7 @@ def connect_chain(settings: Settings) -> ChainClient:
     )
     chain.durable_timeout = settings.finality_timeout_seconds
     chain.priority_fee = settings.priority_fee_wei
+    chain.receipt_timeout = settings.receipt_timeout_seconds
     return chain
 
 

@@ -233,6 +233,9 @@ class Settings(BaseSettings):
         description="when an act is acknowledged: devnet-state, finalized, confirmations:N, inclusion "
         "(auto: devnet-state on the local devnet, finalized otherwise)",
     )
+    receipt_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="a relayed transaction not in a block by then is refused (503)"
+    )
     finality_timeout_seconds: float = Field(
         default=30.0, gt=0, description="an act not durable by then is refused (503) and reconciled later"
     )
@@ -245,6 +248,11 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         description="tip per gas of relayed transactions (default: the node's eth_maxPriorityFeePerGas)",
+    )
+    devnet_mixed_mining: bool = Field(
+        default=True,
+        description="the devnet mines each transaction at once as well (false: transactions wait for "
+        "the next sealed block, as on a real network)",
     )
     chain_watch_poll_seconds: float = Field(
         default=0.25, gt=0, description="how often the chain is compared with the highest block relied on"
