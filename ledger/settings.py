@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         default=False, description="inject the extra-data middleware of PoA (Clique/QBFT/IBFT) chains"
     )
     devnet_port: int = 8545
+    devnet_p2p_port: int = Field(
+        default=30303, description="first peer-to-peer port of the ethereumjs devnet's nodes (one each)"
+    )
     chain_id: int = 31337
     relayer_key: SecretStr | None = Field(default=None, description="key of the platform account that relays")
     relayer_keystore: Path | None = Field(
@@ -247,6 +250,11 @@ class Settings(BaseSettings):
         default=2,
         ge=0,
         description="the devnet seals a block this often besides mining each transaction (0: off)",
+    )
+    priority_fee_wei: int | None = Field(
+        default=None,
+        ge=0,
+        description="tip per gas of relayed transactions (default: the node's eth_maxPriorityFeePerGas)",
     )
     devnet_mixed_mining: bool = Field(
         default=True,
