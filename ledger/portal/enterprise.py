@@ -16,6 +16,7 @@ from ledger.chain.membership import Member
 from ledger.domain.catalogue import Catalogue, Category, MaskingRule, Purpose
 from ledger.errors import NotFound
 from ledger.evaluation_release.service import EvaluationService
+from ledger.evaluation_release.views import SelfEvaluation
 from ledger.financing.service import FinancingService
 from ledger.release.accesses import Access, AccessesService
 from ledger.selfservice.selfquery import SelfRecord
@@ -200,7 +201,7 @@ class EnterprisePages:
 
     # -- evaluation and financing ----------------------------------------------------------------
 
-    def evaluation_of(self, caller: str, member: Member, subject: str) -> dict[str, Any] | None:
+    def evaluation_of(self, caller: str, member: Member, subject: str) -> SelfEvaluation | None:
         """The enterprise's own evaluation; None while no model is active."""
         try:
             return self.evaluation.self_evaluation(caller, member, subject)
