@@ -21,6 +21,16 @@ settings.register_profile("default-no-deadline", deadline=None)
 settings.load_profile("default-no-deadline")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long-running tests (`slow`) first, the rest in their order (the sort is stable).
+
+    pytest-xdist hands tests out in collection order; a five-minute story collected last
+    would run alone on one worker while the other sits idle. Started first, the long
+    tests run beside the many short ones.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -47,6 +47,7 @@ def cli(up: Up, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([CLI, *args], env=up.env, capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.slow
 def test_the_story_and_its_audit_on_one_second_blocks(interval_platform: Up, tmp_path: Path) -> None:
     first, first_time = head(interval_platform)
     time.sleep(2.5 * BLOCK_SECONDS)

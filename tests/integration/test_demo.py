@@ -52,6 +52,7 @@ def section(out: str, title: str) -> str:
     return match.group(1)
 
 
+@pytest.mark.slow
 def test_demo_walks_the_whole_story_and_runs_again(platform_up: Up) -> None:
     out = demo(platform_up)
 

@@ -55,6 +55,7 @@ def _wait_anchored(env: dict[str, str], timeout: float = 60.0) -> str:
         time.sleep(0.5)
 
 
+@pytest.mark.slow
 def test_the_story_runs_on_two_ethereumjs_nodes(network: EthereumjsNetwork, tmp_path: Path) -> None:
     up = Up(tmp_path / "data")
     up.env.update(network.platform_env(api_node=0))

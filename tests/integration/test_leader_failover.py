@@ -103,6 +103,7 @@ def leaders(world: World) -> dict[str, int | None]:
     return {role: None if tag is None else int(tag.rsplit(":", 1)[1]) for role, tag in tags.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 def test_killing_the_leading_node_hands_anchoring_and_alerts_to_another_losing_nothing(
     world: World, devnet: Devnet, tmp_path: Path

@@ -91,6 +91,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.slow
 def test_the_devnet_procedure_backs_up_and_restores_chain_and_database(tmp_path: Path) -> None:
     port = str(free_port())
     first = {**os.environ, "LEDGER_DATA_DIR": str(tmp_path / "a"), "LEDGER_DEVNET_PORT": port}

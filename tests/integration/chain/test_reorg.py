@@ -94,6 +94,7 @@ def grant_calls(db: Database) -> list[RelayedCall]:
         return list(session.scalars(select(RelayedCall).where(RelayedCall.function == "grant")))
 
 
+@pytest.mark.slow
 def test_an_acknowledged_revocation_and_anchor_reorganized_away_are_done_again(
     world: World, durable_devnet: Devnet, recorder: RecordingProxy
 ) -> None:
@@ -145,6 +146,7 @@ def test_an_acknowledged_revocation_and_anchor_reorganized_away_are_done_again(
     assert recorder.methods["eth_call"] > 0 and recorder.methods["eth_sendRawTransaction"] > 0
 
 
+@pytest.mark.slow
 def test_an_act_reorganized_away_before_its_confirmations_is_not_acknowledged(
     world: World, durable_devnet: Devnet, recorder: RecordingProxy
 ) -> None:
