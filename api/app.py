@@ -57,14 +57,7 @@ def create_app(platform: Platform) -> FastAPI:
         lifespan=lifespan,
         title="credit-ledger",
         version=__version__,
-        description=(
-            "Permissioned credit-data sharing. Member requests carry an EIP-712 signature in the "
-            "X-Ledger-Signer, X-Ledger-Timestamp, X-Ledger-Nonce and X-Ledger-Signature headers; "
-            "acts that change the chain carry the member's own EIP-712 signature of the act. "
-            "GET /signing publishes every domain and type, where each signed value is in the "
-            "request, and worked examples; the README's 'Signing requests' walks through them. "
-            "Numbers: every uint in a body is a decimal string, or a JSON integer up to 2**53-1."
-        ),
+        description=openapi.DESCRIPTION,
     )
     errors.install(app)
     app.add_middleware(Edge)

@@ -29,6 +29,59 @@ from ledger.request_auth import HEADER_NONCE, HEADER_SIGNATURE, HEADER_SIGNER, H
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
+#: the document's description: what a newcomer needs before trying a signed route (Markdown,
+#: as Swagger UI and ReDoc render it); the rules themselves live in GET /signing
+DESCRIPTION = """\
+Permissioned credit-data sharing. Numbers: every uint in a body is a decimal string, or a \
+JSON integer up to 2**53-1.
+
+## Signed requests
+
+Every route marked with a lock needs the four headers of the `LedgerSignature` scheme \
+(`X-Ledger-Signer`, `X-Ledger-Timestamp`, `X-Ledger-Nonce`, `X-Ledger-Signature`): an EIP-712 \
+signature by the member's own key of `ApiRequest(string method,string path,bytes32 bodyHash,\
+uint256 timestamp,bytes32 nonce)` over the exact path and body sent, fresh, with a nonce \
+never used before. So a signature cannot be typed into "Authorize": sign with the SDK, the \
+CLI or any EIP-712 library, as below. Unlocked routes are public (`/chain`, `/signing`, \
+`/healthz`, the logs' checkpoints and tiles), or carry their signature in the body \
+(`POST /releases`, `POST /evaluations`); acts that change the chain also carry the \
+member's EIP-712 signature of the act.
+
+**`GET /signing`** publishes every domain and type, where each signed value is found in the \
+request, and worked examples with the digests they must give; the README's section \
+*Signing requests* walks through them step by step.
+
+Python (this repository's SDK, `ledger.sdk`; a keystore as `credit-ledger keys create` writes):
+
+```python
+from pathlib import Path
+from ledger.keystore import load_keystore
+from ledger.sdk import LedgerClient
+
+member = load_keystore(Path("bank.json"), "its password")
+client = LedgerClient("http://127.0.0.1:8000", member)
+client.request("GET", "/members")      # signs the four X-Ledger-* headers, sends, checks
+# the headers alone: ledger.request_auth.sign_request(key, domain, method, path, body)
+```
+
+JavaScript (ethers v6; `tests/js/client.mjs` is a whole client written this way):
+
+```js
+import { Wallet, ethers } from "ethers";
+const api = "http://127.0.0.1:8000", wallet = new Wallet(privateKey);
+const spec = await (await fetch(api + "/signing")).json();
+const apiRequest = spec.signed.find((s) => s.primaryType === "ApiRequest");
+const path = "/members", body = new Uint8Array();      // exactly what is sent
+const timestamp = Math.floor(Date.now() / 1000);
+const nonce = ethers.hexlify(ethers.randomBytes(32));
+const signature = await wallet.signTypedData(spec.domains.api.domain, apiRequest.types,
+  { method: "GET", path, bodyHash: ethers.keccak256(body), timestamp, nonce });
+const answer = await fetch(api + path, { headers: {
+  "X-Ledger-Signer": wallet.address, "X-Ledger-Timestamp": String(timestamp),
+  "X-Ledger-Nonce": nonce, "X-Ledger-Signature": signature } });
+```
+"""
+
 #: the signed-request scheme: four headers, every one required together
 SIGNATURE_SCHEMES: dict[str, dict[str, str]] = {
     "LedgerSigner": {

@@ -13,7 +13,12 @@ whole of it through `ReleaseService.release`: where the time of a release at
 concurrency 1 goes.
 
 Needs wrk (`apt-get install -y wrk`) and PostgreSQL on 127.0.0.1:5432.
-Run: .venv/bin/python bench/release.py [--seconds 10] [--rounds 3]
+With `--block-times`, the authorized release instead on two platforms in the same run:
+the devnet as `credit-ledger up` runs it (instant mining) and one sealing a block every
+second with nothing mined in between, rounds alternating: a release reads the chain's
+state at its latest block and waits for no block, so the two should match.
+
+Run: .venv/bin/python bench/release.py [--seconds 10] [--rounds 3] [--block-times]
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import psycopg
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -50,6 +57,7 @@ from ledger.domain.catalogue import default_catalogue
 from ledger.platform import Platform
 from ledger.records.samples import sample_record, sample_uscc
 from ledger.release.request import (
+    DEFAULT_VALIDITY_SECONDS,
     DataRequestMessage,
     request_domain,
     request_to_json,
@@ -271,48 +279,89 @@ def agree_and_grant(
     return agreement
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk round")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per path and concurrency")
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is needed: apt-get install -y wrk")
+@dataclass
+class BenchPlatform:
+    """A platform the bench loads: `credit-ledger up --no-serve` in its own data directory and
+    database, the API served by uvicorn, members admitted, five tax records, one grant."""
 
+    work: Path
+    env: dict[str, str]
+    db_name: str
+    api: str
+    processes: list[subprocess.Popen[bytes]]
+    bank_key: LocalAccount
+    subject: str
+    agreement: int
+    domain: dict[str, object]
+    tax: int
+    credit: int
+
+    def sign(self, validity_seconds: int = 3600) -> Signed[DataRequestMessage]:
+        return sign_data_request(
+            self.bank_key, self.domain, subject=self.subject, categories=self.tax, purpose=self.credit,
+            agreement_id=self.agreement, validity_seconds=validity_seconds,
+        )  # fmt: skip
+
+    def signed_bodies(self, path: Path, count: int) -> Path:
+        """`count` distinct signed data requests, one JSON body a line (release_bodies.lua)."""
+        with path.open("w") as out:
+            for _ in range(count):
+                out.write(json.dumps(request_to_json(self.sign())) + "\n")
+        return path
+
+    def anvil_pid(self) -> int:
+        return int(next((self.work / "data").rglob("anvil.pid")).read_text())
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=30)
+        subprocess.run([CLI, "devnet", "down"], env=self.env, check=False, capture_output=True)
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+CLI = str(Path(sys.executable).with_name("credit-ledger"))
+
+
+def start_platform(extra_env: dict[str, str] | None = None) -> BenchPlatform:
+    """Bring a platform up (its chain set by `extra_env`) and prepare one grant to release under."""
     work = Path(tempfile.mkdtemp(prefix="bench-release-"))
     db_name = f"bench_release_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{db_name}"')
-    api_port, bare_port = free_port(), free_port()
+    api_port = free_port()
     env = {
         **os.environ,
         "LEDGER_DATA_DIR": str(work / "data"),
         "LEDGER_DEVNET_PORT": str(free_port()),
         "LEDGER_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{db_name}",
+        **(extra_env or {}),
     }
     processes: list[subprocess.Popen[bytes]] = []
-    cli = str(Path(sys.executable).with_name("credit-ledger"))
+    platform = BenchPlatform(work, env, db_name, f"http://127.0.0.1:{api_port}", processes,
+                             Account.create(), sample_uscc(0), 0, {}, 0, 0)  # fmt: skip
     try:
-        subprocess.run([cli, "up", "--no-serve"], env=env, check=True, capture_output=True)
+        subprocess.run([CLI, "up", "--no-serve"], env=env, check=True, capture_output=True)
         # the servers reach the devnet `up` started through LEDGER_DEVNET_PORT (no LEDGER_RPC_URL),
         # so acts are acknowledged as on the platform itself: once anvil's state on disk covers them
         processes.append(serve("api.main:create", api_port, env))
-        processes.append(serve("bench.bare_read_app:create", bare_port, env))
-        api = f"http://127.0.0.1:{api_port}"
+        api = platform.api
         wait_ready(f"{api}/healthz")
-        wait_ready(f"http://127.0.0.1:{bare_port}/docs")
 
         catalogue = default_catalogue()
         tax, credit = catalogue.category_mask(["tax"]), catalogue.purpose_mask(["credit_assessment"])
         operators = [LedgerClient(api, Account.from_key(devnet_key(i))) for i in (1, 2)]  # DEVNET ONLY keys
-        bank_key, provider_key, enterprise_key = Account.create(), Account.create(), Account.create()
+        bank_key, provider_key, enterprise_key = platform.bank_key, Account.create(), Account.create()
         for account, role, kind in ((bank_key, Role.INSTITUTION, InstitutionKind.BANK),
                                     (provider_key, Role.PROVIDER, InstitutionKind.NONE)):  # fmt: skip
             proposal = operators[0].propose(
                 Action.ADMIT, account=account.address, role=role, kind=kind, name="m"
             )
             operators[1].approve(proposal["proposal_id"])
-        subject = sample_uscc(0)
+        subject = platform.subject
         operators[0].register_enterprise(enterprise_key.address, subject, "郑州市样例科技有限公司")
         operators[0].publish_catalogue(
             json.loads((HERE.parent / "ledger/catalogue/catalogue-v1.json").read_text())
@@ -323,22 +372,96 @@ def main() -> None:
         ]
         provider.submit_records(records)  # five tax records of the subject
         bank, enterprise = LedgerClient(api, bank_key), LedgerClient(api, enterprise_key)
-        agreement = agree_and_grant(bank, enterprise, operators[0], subject, tax, credit)
-        check = bank.release(subject, tax, credit, agreement)
+        platform.agreement = agree_and_grant(bank, enterprise, operators[0], subject, tax, credit)
+        check = bank.release(subject, tax, credit, platform.agreement)
         assert len(check["data"]["records"]) == 5, check
-
         chain = bank.chain()
-        domain = request_domain(chain["chain_id"], chain["contracts"]["Consents"]["address"])
+        platform.domain = request_domain(chain["chain_id"], chain["contracts"]["Consents"]["address"])
+        platform.tax, platform.credit = tax, credit
+    except BaseException:
+        platform.close()
+        raise
+    return platform
 
-        def signed_bodies(path: Path, count: int) -> Path:
-            with path.open("w") as out:
-                for _ in range(count):
-                    signed = sign_data_request(
-                        bank_key, domain, subject=subject, categories=tax, purpose=credit,
-                        agreement_id=agreement, validity_seconds=3600,
-                    )  # fmt: skip
-                    out.write(json.dumps(request_to_json(signed)) + "\n")
-            return path
+
+#: the chains `--block-times` compares: the devnet as `credit-ledger up` runs it by default
+#: (each transaction mined at once, an empty block every 2 s), and a chain that seals a block
+#: every second and nothing in between, as a permissioned network does
+CHAINS = {
+    "instant mining": {"LEDGER_DEVNET_BLOCK_TIME_SECONDS": "2", "LEDGER_DEVNET_MIXED_MINING": "true"},
+    "1-second blocks": {"LEDGER_DEVNET_BLOCK_TIME_SECONDS": "1", "LEDGER_DEVNET_MIXED_MINING": "false"},
+}
+
+
+def _ratios(values: list[float]) -> str:
+    return f"{' '.join(f'{x:.2f}' for x in values)} (median {statistics.median(values):.2f})"
+
+
+def compare_block_times(seconds: int, rounds_per_row: int) -> None:
+    """The authorized release on both `CHAINS`, in alternating rounds of the same run."""
+    platforms = {}
+    try:
+        for name, extra in CHAINS.items():
+            print(f"bringing up a platform on {name}", file=sys.stderr)
+            platforms[name] = start_platform(extra)
+        rate = dict.fromkeys(platforms, 500.0)  # sizes the first round's bodies; then the last round's
+        rounds: dict[tuple[str, int], list[dict[str, float]]] = {}
+        for connections in (1, 16):
+            for n in range(1, rounds_per_row + 1):
+                for name, platform in platforms.items():
+                    count = int(1.5 * rate[name] * seconds) + 100
+                    bodies = platform.signed_bodies(platform.work / f"bodies-{connections}-{n}.ndjson", count)
+                    script = [str(HERE / "release_bodies.lua"), str(bodies)]
+                    result = wrk(f"{platform.api}/releases", connections, seconds, script)
+                    rate[name] = max(rate[name], result["rps"])
+                    rounds.setdefault((name, connections), []).append(result)
+                    print(
+                        f"round {n}/{rounds_per_row}, concurrency {connections}, {name}: "
+                        f"{result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms",
+                        file=sys.stderr,
+                    )
+        print(f"{'chain':<18}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
+        for (name, connections), values in rounds.items():
+            r = median_round(values)
+            print(
+                f"{name:<18}{connections:>5}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['errors']:>9.0f}"
+            )
+        instant, blocks = CHAINS
+        for connections in (1, 16):
+            fast, slow = rounds[(instant, connections)], rounds[(blocks, connections)]
+            throughput = [s["rps"] / f["rps"] for f, s in zip(fast, slow, strict=True)]
+            latency = [s["p50"] / f["p50"] for f, s in zip(fast, slow, strict=True)]
+            print(
+                f"concurrency {connections}: {blocks} / {instant}, round by round: throughput "
+                f"{_ratios(throughput)}, median latency {_ratios(latency)}"
+            )
+    finally:
+        for platform in platforms.values():
+            platform.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per path and concurrency")
+    parser.add_argument(
+        "--block-times", action="store_true",
+        help="the authorized release on instant mining beside 1-second blocks, instead of the bare read",
+    )  # fmt: skip
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install -y wrk")
+    if args.block_times:
+        compare_block_times(args.seconds, args.rounds)
+        return
+
+    platform = start_platform()
+    try:
+        bare_port, env, api, db_name = free_port(), platform.env, platform.api, platform.db_name
+        platform.processes.append(serve("bench.bare_read_app:create", bare_port, env))
+        wait_ready(f"http://127.0.0.1:{bare_port}/docs")
+        processes, subject, signed_bodies = platform.processes, platform.subject, platform.signed_bodies
+        catalogue = default_catalogue()
 
         # Rounds alternate bare and authorized, and each figure is the median round: uvicorn's
         # workers share one listening socket, and wrk's connections can land unevenly on
@@ -347,7 +470,7 @@ def main() -> None:
         # authorized round, the bare app's for a bare one), anvil, and the database's
         # backends. wrk keeps 16 requests in flight on 2 cores shared by all of them, so
         # at concurrency 16 throughput follows the total: a steadier figure than req/s.
-        anvil_pid = int(next((work / "data").rglob("anvil.pid")).read_text())
+        anvil_pid = platform.anvil_pid()
         groups = {
             "api": process_tree(processes[0].pid),
             "bare": process_tree(processes[1].pid),
@@ -375,7 +498,7 @@ def main() -> None:
                 # read just measured, which the authorized path does not outrun (a body
                 # sent twice would be refused as a replay and show among the non-2xx)
                 count = int(1.25 * bare["rps"] * args.seconds) + 100
-                bodies = signed_bodies(work / f"bodies-{connections}-{n}.ndjson", count)
+                bodies = signed_bodies(platform.work / f"bodies-{connections}-{n}.ndjson", count)
                 script = [str(HERE / "release_bodies.lua"), str(bodies)]
                 authorized = measured("api", f"{api}/releases", connections, script)
                 rounds.setdefault(("bare read", connections), []).append(bare)
@@ -413,23 +536,9 @@ def main() -> None:
                 f"{' '.join(f'{x:.2f}' for x in throughput)} (median {statistics.median(throughput):.2f})"
             )
         level = catalogue.max_level(["tax"], raw=False)
-        release_alone(
-            env,
-            lambda: sign_data_request(
-                bank_key, domain, subject=subject, categories=tax, purpose=credit, agreement_id=agreement
-            ),
-            subject,
-            level,
-        )
+        release_alone(env, lambda: platform.sign(DEFAULT_VALIDITY_SECONDS), subject, level)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-        subprocess.run([cli, "devnet", "down"], env=env, check=False, capture_output=True)
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        shutil.rmtree(work, ignore_errors=True)
+        platform.close()
 
 
 if __name__ == "__main__":

@@ -127,11 +127,13 @@ def up(
 
 @app.command()
 def demo(url: Annotated[str, typer.Option(help="the platform's API")] = "http://127.0.0.1:8000") -> None:
-    """Walk the whole story against a running devnet platform (devnet operator keys: DEVNET ONLY)."""
+    """Walk the whole story against a running devnet platform (devnet operator keys: DEVNET ONLY).
+
+    Its members' keystores are saved under $LEDGER_DATA_DIR/demo-keys/RUN (DEVELOPMENT ONLY password)."""
     from ledger.demo import run
 
     try:
-        run(url)
+        run(url, Settings().data_dir / "demo-keys")
     except LedgerError as exc:
         raise _fail(exc) from exc
 

@@ -141,8 +141,12 @@ def records_ingest(
 
 @records_app.command("proof")
 def records_proof(
-    record_id: str,
+    record_id: Annotated[str | None, typer.Argument(help="the record's id (or give --log-index)")] = None,
     version: Annotated[int, typer.Option(help="record version")] = 1,
+    log_index: Annotated[
+        int | None,
+        typer.Option(min=0, help="instead of an id: the record's credit-record log index (its receipt's)"),
+    ] = None,
     with_opening: Annotated[
         bool, typer.Option(help="include salt and canonical record (your own records)")
     ] = False,
@@ -152,9 +156,15 @@ def records_proof(
     key_env: KeyEnvOption = None,
 ) -> None:
     """Fetch a record's proof bundle: leaf, inclusion proof, anchored checkpoint and transaction."""
+    if (record_id is None) == (log_index is None):
+        raise fail("name the record by its id or by --log-index, not both or neither")
     try:
         client = member_client(api, keystore, key_env)
-        bundle = client.record_proof(record_id, version, with_opening=with_opening)
+        if log_index is not None:
+            bundle = client.record_proof_at(log_index, with_opening=with_opening)
+            record_id, version = bundle["record"]["record_id"], bundle["record"]["version"]
+        else:
+            bundle = client.record_proof(record_id, version, with_opening=with_opening)
     except LedgerError as exc:
         raise fail(exc.message) from None
     write_bundle(bundle, out, f"record {record_id} v{version}")

@@ -130,8 +130,10 @@ def release_verify_proof(
     checkpoints: CheckpointsOption = None,
 ) -> None:
     """Verify a release's proof with only the bundle and a chain node; exit 1 on any failure."""
+    from ledger.domain.catalogue import default_catalogue
     from ledger.domain.log_names import ACCESS_TRAIL_LOG
     from ledger.logs.verify import verify_inclusion_bundle
+    from ledger.release.accesses import entry_names
 
     _, verified = verified_bundle(bundle_file, verify_inclusion_bundle, rpc, checkpoints)
     entry = verified.leaf.payload
@@ -139,9 +141,12 @@ def release_verify_proof(
         raise fail(f"the bundle proves an entry of {verified.log}, not of the access trail")
     if response_hash is not None and entry.get("response_hash") != response_hash.lower():
         raise fail(f"the entry logs response hash {entry.get('response_hash')}, not {response_hash}")
+    names = entry_names(default_catalogue(), entry)
+    what = "+".join(names.categories) or "no named category"
+    raw = f", raw {'+'.join(names.raw_categories)}" if names.raw_categories else ""
     typer.echo(
-        f"OK: the release of {entry.get('subject')} to {entry.get('institution')} at block "
-        f"B={entry.get('block')} "
+        f"OK: the release of {what} ({', '.join(names.purpose) or 'no named purpose'}{raw}) about "
+        f"{entry.get('subject')} to {entry.get('institution')} at block B={entry.get('block')} "
         f"(response hash {entry.get('response_hash')}) is access-trail entry {verified.index}, included in "
         f"the checkpoint of size {verified.tree_size} anchored in block {verified.block_number} "
         f"(tx 0x{verified.transaction_hash.hex()})"

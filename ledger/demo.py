@@ -8,8 +8,10 @@ categories. Every step prints its on-chain transaction (hash, block) or its rece
 DEVNET ONLY: governance is signed with the devnet operator keys (anvil's public test
 accounts 1-3), so the demo only works on a platform started by `credit-ledger up` with
 the local devnet. The new members get fresh keys; the platform relays their signed acts.
-Each run uses its own run id (in USCCs and source references), so it can run again and
-again against the same platform.
+Their keys, and the operators', are saved as keystores under the data directory with a
+published DEVELOPMENT ONLY password, so anyone can act as any of them afterwards (CLI,
+SDK, portal). Each run uses its own run id (in USCCs, source references and the keystores'
+folder), so it can run again and again against the same platform.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,6 +43,7 @@ from ledger.domain.identifiers import (
     validate_uscc,
 )
 from ledger.errors import LedgerError
+from ledger.keystore import save_keystore
 from ledger.merkle.rfc9162 import MerkleError, hash_leaf, verify_inclusion
 from ledger.sdk import ApiError, ApiUnreachable, LedgerClient
 
@@ -55,6 +59,10 @@ GUARANTEE = CATALOGUE.purpose_mask(["guarantee_assessment"])
 MAX_LEVEL = 4  # raw tax data includes the payment account (level 4)
 PROOF_WAIT_SECONDS = 30.0  # the worker in `up` anchors within LEDGER_ANCHOR_MAX_DELAY_SECONDS (10 s)
 START_COMMAND = "./scripts/bootstrap && .venv/bin/credit-ledger up"
+#: DEVELOPMENT ONLY: the password of every keystore the demo saves; public, so those keys protect nothing
+DEMO_KEYSTORE_PASSWORD = "demo-DEVELOPMENT-ONLY"
+#: scrypt work factor of the demo's keystores: 2**14 instead of 2**18, eleven files in well under a second
+DEMO_SCRYPT_N = 2**14
 
 REASONS_ZH = {
     "no_covering_grant": "企业未授权",
@@ -205,10 +213,12 @@ def tax_records(run_id: str, enterprises: list[Enterprise], today: date) -> list
 
 
 class Demo:
-    def __init__(self, url: str, http: httpx.Client | None = None) -> None:
+    def __init__(self, url: str, http: httpx.Client | None = None, *, keys_dir: Path | None = None) -> None:
         self.url = url
         self.http = http
         self.run_id = secrets.token_hex(3).upper()
+        #: where this run's keystores go (None: not saved)
+        self.keys_dir = None if keys_dir is None else keys_dir.resolve() / self.run_id
         self.step_no = 0
         self.step_title = ""
         # DEVNET ONLY: the devnet's initial operators (anvil accounts 1-3).
@@ -217,6 +227,7 @@ class Demo:
         self.guarantor = Member("郑州中小企业融资担保有限公司", Role.INSTITUTION, InstitutionKind.GUARANTOR)
         self.market = Member("郑州市市场监督管理局", Role.PROVIDER)
         self.tax = Member("国家税务总局郑州市税务局", Role.PROVIDER)
+        self.auditor = Member("郑州市公共信用信息中心审计组", Role.AUDITOR)
         self.enterprises = [
             Enterprise("郑州金水云数科技有限公司", "410105", "金水区", "刘建国"),
             Enterprise("郑州中原精工机械有限公司", "410102", "中原区", "王海涛"),
@@ -228,6 +239,7 @@ class Demo:
         self.guarantor_agreement = 0
         self.grants: list[int] = []
         self.first_receipt: dict[str, Any] = {}
+        self.first_record: dict[str, Any] = {}  # the first ingested record's receipt
         self.application: dict[str, Any] = {}  # the financing step's loan application
         self.clients: dict[str, LedgerClient] = {}
 
@@ -279,7 +291,7 @@ class Demo:
 
     def admit_members(self) -> None:
         self.step("成员准入 · governance: any 2 of the 3 operators admit each member")
-        for n, member in enumerate((self.bank, self.guarantor, self.market, self.tax)):
+        for n, member in enumerate((self.bank, self.guarantor, self.market, self.tax, self.auditor)):
             proposer, approver = n % 3, (n + 1) % 3
             kind = f"/{member.kind.name.lower()}" if member.kind is not InstitutionKind.NONE else ""
             say(f"    {member.name} ({member.role.name.lower()}{kind}, key {member.account.address})")
@@ -322,6 +334,7 @@ class Demo:
             say(
                 f"    {provider.name}: {report['created']} records (catalogue v{report['catalogue_version']})"
             )
+            self.first_record = self.first_record or report["receipts"][0]
             for receipt, record in zip(report["receipts"], records, strict=True):
                 zh = CATALOGUE.category(record["category"]).name_zh
                 say(f"      {receipt['source_ref']:<28} {zh:<8} → log #{receipt['log_index']}, "
@@ -609,14 +622,7 @@ class Demo:
         self.step(f"访问留痕上链 · access-trail entry #{index} (the first release) anchored on chain")
         bank = self.client(self.bank.account)
         began = time.monotonic()
-        while True:
-            try:
-                bundle = bank.release_proof(index)
-                break
-            except ApiError as exc:
-                if exc.status != 409 or time.monotonic() - began > wait_seconds:
-                    raise
-                time.sleep(0.5)
+        bundle = _once_anchored(lambda: bank.release_proof(index), wait_seconds)
         waited = time.monotonic() - began
         leaf_hash = bytes.fromhex(bundle["leaf_hash"][2:])
         path = [bytes.fromhex(h[2:]) for h in bundle["inclusion_proof"]]
@@ -636,6 +642,65 @@ class Demo:
         say(f"    inclusion proof: {len(path)} hashes from leaf {short(bundle['leaf_hash'])} to the root — "
             "checked here (RFC 9162)")  # fmt: skip
         say("    an auditor checks the bundle against the chain (ledger.logs.verify.verify_inclusion_bundle)")
+        at = int(self.first_record["log_index"])
+        record = _once_anchored(lambda: self.client(self.market.account).record_proof_at(at), wait_seconds)
+        say(f"    a record's proof by its receipt's log index alone: credit-record log #{at} is record "
+            f"{record['record']['record_id']} v{record['record']['version']}, in the checkpoint of "
+            f"{record['tree_size']} entries")  # fmt: skip
+        say(f"      `credit-ledger records proof --log-index {at}`, then `records verify-proof FILE`")
+
+    # keystores -----------------------------------------------------------------------------------
+
+    def keystores(self) -> list[tuple[str, str, LocalAccount]]:
+        """(file name, who, account) of every key the demo signs with: its members and the operators."""
+        named = [(f"operator-{n}.json", f"operator {n} (devnet account {n})", a)
+                 for n, a in enumerate(self.operators, start=1)]  # fmt: skip
+        for slug, member in (("bank", self.bank), ("guarantor", self.guarantor),
+                             ("provider-market", self.market), ("provider-tax", self.tax),
+                             ("auditor", self.auditor)):  # fmt: skip
+            kind = f"/{member.kind.name.lower()}" if member.kind is not InstitutionKind.NONE else ""
+            who = f"{member.name} ({member.role.name.lower()}{kind})"
+            named.append((f"{slug}.json", who, member.account))
+        for n, e in enumerate(self.enterprises, start=1):
+            named.append((f"enterprise-{n}.json", f"{e.name} (enterprise {e.uscc})", e.account))
+        return named
+
+    def save_keystores(self) -> None:
+        """Every key as a keystore under the data directory, with a README saying how to use them."""
+        if self.keys_dir is None:
+            return
+        for file, _, account in self.keystores():
+            save_keystore(self.keys_dir / file, account, DEMO_KEYSTORE_PASSWORD, scrypt_n=DEMO_SCRYPT_N)
+        (self.keys_dir / "README.txt").write_text("\n".join(self.how_to_act()) + "\n", encoding="utf-8")
+
+    def how_to_act(self) -> list[str]:
+        """What the README beside the keystores says, and the demo prints at its end."""
+        assert self.keys_dir is not None
+        example = self.keys_dir / "provider-market.json"
+        at = self.first_record.get("log_index", 0)
+        return [
+            f"DEVELOPMENT ONLY: keystores of `credit-ledger demo` run {self.run_id} against {self.url}.",
+            f'The password of every file is "{DEMO_KEYSTORE_PASSWORD}": it is public, so these keys protect',
+            "nothing. Never use them, or this password, outside a development devnet.",
+            "",
+            *(f"  {file:<22} {account.address}  {who}" for file, who, account in self.keystores()),
+            "",
+            "CLI: every member command takes --keystore FILE, its password from LEDGER_KEY_PASSWORD, e.g.",
+            f"  LEDGER_KEY_PASSWORD={DEMO_KEYSTORE_PASSWORD} credit-ledger records proof --log-index {at} "
+            f"--keystore {example} --api {self.url}",
+            f"SDK: LedgerClient({self.url!r}, load_keystore(Path(FILE), {DEMO_KEYSTORE_PASSWORD!r}))"
+            " (ledger.sdk, ledger.keystore)",
+            f"Portal: open {self.url}/portal, choose the keystore file, password {DEMO_KEYSTORE_PASSWORD}",
+        ]
+
+    def show_keystores(self) -> None:
+        if self.keys_dir is None:
+            return
+        self.step("演示账户 · act as any member of this demo afterwards: its keystores (DEVELOPMENT ONLY)")
+        (self.keys_dir / "README.txt").write_text("\n".join(self.how_to_act()) + "\n", encoding="utf-8")
+        say(f"    saved in {self.keys_dir} (README.txt beside them says the same)")
+        for line in self.how_to_act():
+            say(f"    {line}" if line else "")
 
     # ---------------------------------------------------------------------------------------------
 
@@ -644,11 +709,12 @@ class Demo:
         self.check_operators()
         say(f"credit-ledger demo · run {self.run_id} · {self.url} · chain {chain['chain_id']}")
         say("(governance signed with the devnet operator keys, accounts 1-3: DEVNET ONLY)")
+        self.save_keystores()
         steps = (
             self.catalogue, self.admit_members, self.register_enterprises, self.ingest, self.agreements,
             self.masked_release, self.raw_release, self.public_release, self.guarantor_refused, self.revoke,
             self.evaluation, self.financing, self.loans,
-            self.anchored,
+            self.anchored, self.show_keystores,
         )  # fmt: skip
         began = time.monotonic()
         for step in steps:
@@ -660,6 +726,18 @@ class Demo:
         say()
         say(f"done in {time.monotonic() - began:.1f} s: every act above is a signed, relayed transaction; "
             "every release has its access-trail receipt.")  # fmt: skip
+
+
+def _once_anchored(fetch: Callable[[], dict[str, Any]], wait_seconds: float) -> dict[str, Any]:
+    """`fetch`'s proof bundle, asked again while the answer is 409 (not anchored yet)."""
+    began = time.monotonic()
+    while True:
+        try:
+            return fetch()
+        except ApiError as exc:
+            if exc.status != 409 or time.monotonic() - began > wait_seconds:
+                raise
+            time.sleep(0.5)
 
 
 def synthetic_scorecard(
@@ -713,6 +791,7 @@ def check_platform(url: str, http: httpx.Client | None = None) -> dict[str, Any]
     return chain
 
 
-def run(url: str) -> None:
-    """Walk the whole story against the platform at `url`; raises `DemoError` if it cannot."""
-    Demo(url.rstrip("/")).run()
+def run(url: str, keys_dir: Path | None = None) -> None:
+    """Walk the whole story against the platform at `url`, saving its keystores under
+    `keys_dir` (a folder per run); raises `DemoError` if it cannot."""
+    Demo(url.rstrip("/"), keys_dir=keys_dir).run()

@@ -17,7 +17,10 @@ Measured behaviour of anvil that shapes the flags below (see the toolchain notes
   `--mixed-mining` too, transactions are still mined at once and an empty block is
   sealed every N seconds, so the latest block stays as fresh as a real permissioned
   network's (`credit-ledger up`: `LEDGER_DEVNET_BLOCK_TIME_SECONDS`, 2 by default). The
-  shared test node runs without it: contract tests pin block timestamps.
+  shared test node runs without it: contract tests pin block timestamps. Without
+  `--mixed-mining` (`LEDGER_DEVNET_MIXED_MINING=false`) the node behaves as a real
+  network does: a transaction waits in the pool for the next sealed block, several share
+  one, and every act waits up to N seconds for its receipt.
 """
 
 from __future__ import annotations
@@ -103,6 +106,7 @@ class Devnet:
         state_interval: int = 1,
         max_persisted_states: int = 256,
         block_time: int | None = None,
+        mixed_mining: bool = True,
         binary: Path = ANVIL_BINARY,
     ) -> None:
         self.data_dir = data_dir
@@ -111,6 +115,7 @@ class Devnet:
         self.state_interval = state_interval
         self.max_persisted_states = max_persisted_states
         self.block_time = block_time
+        self.mixed_mining = mixed_mining
         self.binary = binary
 
     @property
@@ -138,7 +143,9 @@ class Devnet:
         anvil still writes the error it stops on (say, "Address already in use"), which
         is all `start` points to; its call latency was the same either way.
         """
-        interval = ["--block-time", str(self.block_time), "--mixed-mining"] if self.block_time else []
+        interval = ["--block-time", str(self.block_time)] if self.block_time else []
+        if self.block_time and self.mixed_mining:
+            interval.append("--mixed-mining")
         return [
             str(self.binary),
             "--quiet",

@@ -18,17 +18,26 @@ from ledger.errors import InvalidInput
 
 def create_keystore(path: Path, password: str) -> LocalAccount:
     """Create a fresh key, write it encrypted to `path` (mode 0600), return the account."""
+    account: LocalAccount = Account.create()
+    save_keystore(path, account, password)
+    return account
+
+
+def save_keystore(path: Path, account: LocalAccount, password: str, *, scrypt_n: int | None = None) -> None:
+    """Write `account`'s key encrypted to `path` (mode 0600), never over an existing file.
+
+    `scrypt_n` lowers scrypt's work factor (eth-account's default is 2**18, about a second
+    per file): only for development keys, such as the demo's, whose password is public anyway.
+    """
     if len(password) < 8:
         raise InvalidInput("keystore password must have at least 8 characters")
     if path.exists():
         raise InvalidInput(f"{path} exists; refusing to overwrite a key")
-    account: LocalAccount = Account.create()
-    encrypted = Account.encrypt(account.key, password)
+    encrypted = Account.encrypt(account.key, password, iterations=scrypt_n)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(encrypted, handle)
-    return account
 
 
 def load_keystore(path: Path, password: str) -> LocalAccount:

@@ -82,6 +82,7 @@ def devnet_for(settings: Settings) -> Devnet:
         port=settings.devnet_port,
         chain_id=settings.chain_id,
         block_time=settings.devnet_block_time_seconds or None,
+        mixed_mining=settings.devnet_mixed_mining,
     )
 
 
@@ -93,6 +94,7 @@ def connect_chain(settings: Settings) -> ChainClient:
         settings.effective_finality, state_file=state_file, block_at=chain.block_at
     )
     chain.durable_timeout = settings.finality_timeout_seconds
+    chain.receipt_timeout = settings.receipt_timeout_seconds
     return chain
 
 

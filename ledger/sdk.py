@@ -55,12 +55,18 @@ class ApiUnreachable(LedgerError):
     code = "api_unreachable"
 
 
+#: longer than the server's worst case for an act (the receipt's 30 s and then finality's
+#: 30 s, by default), so a slow act reaches the member as the server's clear 503, not as a
+#: client timeout that says nothing of whether it took effect
+HTTP_TIMEOUT_SECONDS = 90.0
+
+
 class LedgerClient:
     """The API as seen by the member holding `account`."""
 
     def __init__(self, base_url: str, account: LocalAccount, *, http: httpx.Client | None = None) -> None:
         self.account = account
-        self.http = http or httpx.Client(base_url=base_url, timeout=30.0)
+        self.http = http or httpx.Client(base_url=base_url, timeout=HTTP_TIMEOUT_SECONDS)
         self._chain: dict[str, Any] | None = None
 
     # -- transport ----------------------------------------------------------------------
@@ -239,6 +245,12 @@ class LedgerClient:
         """The proof bundle that `credit-ledger records verify-proof` checks against the chain."""
         query = "?with_opening=true" if with_opening else ""
         result: dict[str, Any] = self.request("GET", f"/records/{record_id}/versions/{version}/proof{query}")
+        return result
+
+    def record_proof_at(self, log_index: int, *, with_opening: bool = False) -> dict[str, Any]:
+        """The same bundle, found by the record's credit-record log index (its receipt's `log_index`)."""
+        query = "?with_opening=true" if with_opening else ""
+        result: dict[str, Any] = self.request("GET", f"/records/by-log-index/{log_index}/proof{query}")
         return result
 
     def catalogue(self, version: int | None = None) -> dict[str, Any]:

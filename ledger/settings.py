@@ -230,6 +230,9 @@ class Settings(BaseSettings):
         description="when an act is acknowledged: devnet-state, finalized, confirmations:N, inclusion "
         "(auto: devnet-state on the local devnet, finalized otherwise)",
     )
+    receipt_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="a relayed transaction not in a block by then is refused (503)"
+    )
     finality_timeout_seconds: float = Field(
         default=30.0, gt=0, description="an act not durable by then is refused (503) and reconciled later"
     )
@@ -237,6 +240,11 @@ class Settings(BaseSettings):
         default=2,
         ge=0,
         description="the devnet seals a block this often besides mining each transaction (0: off)",
+    )
+    devnet_mixed_mining: bool = Field(
+        default=True,
+        description="the devnet mines each transaction at once as well (false: transactions wait for "
+        "the next sealed block, as on a real network)",
     )
     chain_watch_poll_seconds: float = Field(
         default=0.25, gt=0, description="how often the chain is compared with the highest block relied on"

@@ -172,7 +172,9 @@ def evasion_service(platform: Platform) -> EvasionService:
 
 
 def accesses_service(platform: Platform, *, bundles: ProofBundles | None = None) -> AccessesService:
-    return AccessesService(platform.db, bundles=bundles or proof_bundles(platform))
+    return AccessesService(
+        platform.db, bundles=bundles or proof_bundles(platform), catalogue=default_catalogue()
+    )
 
 
 def selfservice(

@@ -41,6 +41,7 @@ class ModelDocumentsOut(BaseModel):
     card_hash: str = Field(description="SHA-256 of the card's RFC 8785 form: `cardHash` of ProposeModel")
     indicator_version: int
     input_categories: str = Field(description="bit mask of the catalogue categories the indicator file reads")
+    input_category_names: list[str] = Field(description="the same categories by name")
 
 
 @router.post(
@@ -62,6 +63,7 @@ def store_model_documents(signed_body: OperatorBody, service: EvaluationDep) -> 
         card_hash="0x" + stored.card_hash.hex(),
         indicator_version=stored.model.indicator_file.version,
         input_categories=str(service.input_mask()),
+        input_category_names=service.catalogue.names_in_mask(service.input_mask()),
     )
 
 
@@ -74,9 +76,15 @@ EnumName = Annotated[str, BeforeValidator(_enum_name)]
 
 
 @view_of(ModelVersion, wire={"input_categories": DecimalText, "status": EnumName})
-class ModelVersionOut(ViewModel):
+class ModelVersionOnChain(ViewModel):
     """A model version as the ModelRegistry holds it: hashes, indicator file version, the input
     categories as a decimal bit mask, and its status (proposed, active or retired)."""
+
+
+class ModelVersionOut(ModelVersionOnChain):
+    """A model version as the ModelRegistry holds it, its input categories also by name."""
+
+    input_category_names: list[str] = Field(description="the input categories by catalogue name")
 
 
 @view_of(ModelProposal, wire={"action": EnumName})
@@ -87,8 +95,12 @@ class ModelProposalOut(ViewModel):
 @router.get("/models/versions/{version}", response_model=ModelVersionOut, summary="A model version on chain")
 def model_version(
     version: Annotated[int, Path(ge=1, le=INT64_MAX)], _caller: CallerDep, service: EvaluationDep
-) -> ModelVersion:
-    return service.model_version(version)
+) -> ModelVersionOut:
+    found = service.model_version(version)
+    return ModelVersionOut(
+        **ModelVersionOnChain.of(found).model_dump(),
+        input_category_names=service.catalogue.names_in_mask(found.input_categories),
+    )
 
 
 @router.get(

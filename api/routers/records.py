@@ -21,7 +21,7 @@ from api.deps import CallerDep, PlatformDep, ProviderBody, RecordsDep, require_r
 from api.errors import InvalidRecord, SourceRefConflict
 from api.records_schemas import IngestReportOut, ReceiptOut, RecordOut, RecordVersionOut, report_json
 from api.routers import catalogue, logs
-from api.schemas import VersionPath
+from api.schemas import PositionPath, VersionPath
 from ledger.chain.membership import Role
 from ledger.records.ingest import RecordsConflict, RecordsRejected
 from ledger.records.submission import Mode, Submission, iter_ndjson, parse_submission_bytes
@@ -145,19 +145,23 @@ def open_record(record_id: str, version: VersionPath, caller: CallerDep, records
     return RecordOut.opened(records.open(caller.address, record_id, version))
 
 
+_PROOF_DOC: dict[int | str, dict[str, Any]] = {
+    409: {"description": "not anchored yet: retry after the next checkpoint"}
+}
+WithOpening = Annotated[bool, Query(description="add salt and canonical record (the provider only)")]
+
+
 @router.get(
     "/records/{record_id}/versions/{version}/proof",
     summary="Leaf, inclusion proof to the latest anchored checkpoint, and its transaction",
-    responses={409: {"description": "not anchored yet: retry after the next checkpoint"}},
+    responses=_PROOF_DOC,
 )
 def record_proof(
     record_id: str,
     version: VersionPath,
     caller: CallerDep,
     records: RecordsDep,
-    with_opening: Annotated[
-        bool, Query(description="add salt and canonical record (the provider only)")
-    ] = False,
+    with_opening: WithOpening = False,
 ) -> dict[str, Any]:
     """A self-contained bundle: `credit-ledger records verify-proof` checks it against the chain."""
     bundle = records.proof_bundle(record_id, version)
@@ -165,3 +169,17 @@ def record_proof(
         opened = records.open(caller.address, record_id, version)
         bundle["opening"] = opening(opened.salt, opened.canonical)
     return bundle
+
+
+@router.get(
+    "/records/by-log-index/{index}/proof",
+    summary="The same proof bundle, found by the record's credit-record log index (its receipt's)",
+    responses=_PROOF_DOC,
+)
+def record_proof_at(
+    index: PositionPath, caller: CallerDep, records: RecordsDep, with_opening: WithOpening = False
+) -> dict[str, Any]:
+    """For whoever holds a receipt's `log_index` but not the record's id; allowed to the same
+    callers as the proof by id, the bundle naming the record and version it proves."""
+    found = records.at_log_index(index)
+    return record_proof(found.record_id, found.version, caller, records, with_opening)

@@ -13,7 +13,9 @@ from pydantic import BaseModel, Field
 
 from api.deps import AccessesDep, CallerDep, ReleaseDep
 from api.schemas import INT64_MAX, Address, Bytes32, PositionPath, PositiveUint, Signature, Uint
+from api.view_models import ViewModel, view_of
 from ledger.release.accesses import MAX_PAGE as ACCESS_PAGE
+from ledger.release.accesses import EntryNames
 from ledger.release.request import request_from_json
 
 router = APIRouter(tags=["release"])
@@ -83,6 +85,11 @@ def release_proof(index: PositionPath, caller: CallerDep, accesses_service: Acce
     return accesses_service.proof(caller.member, index)
 
 
+@view_of(EntryNames)
+class AccessNamesOut(ViewModel):
+    """An access-trail entry's masks in words."""
+
+
 class AccessOut(BaseModel):
     index: int
     entry: dict[str, Any] = Field(
@@ -90,6 +97,10 @@ class AccessOut(BaseModel):
     )
     proof: dict[str, Any] | None = Field(
         description="inclusion proof to an anchored checkpoint; null until anchored"
+    )
+    names: AccessNamesOut = Field(
+        description="the entry's category, purpose and raw-category masks as catalogue names, for "
+        "people to read; the entry keeps the masks, as logged and hashed"
     )
 
 
@@ -110,4 +121,7 @@ def accesses(
     limit: Annotated[int, Query(ge=1, le=ACCESS_PAGE)] = 100,
 ) -> list[AccessOut]:
     found = accesses_service.visible_to(caller.member, subject=subject, after=after, limit=limit)
-    return [AccessOut(index=a.index, entry=a.entry, proof=a.proof) for a in found]
+    return [
+        AccessOut(index=a.index, entry=a.entry, proof=a.proof, names=AccessNamesOut.of(a.names))
+        for a in found
+    ]

@@ -93,6 +93,9 @@ class ChainClient:
         self.errors = ErrorTable(a.abi for a in artifacts.values())
         self.finality: Finality = finality or Inclusion()
         self.durable_timeout = DURABLE_TIMEOUT_SECONDS
+        #: how long a sent transaction may wait for a block (a chain sealing every N seconds
+        #: makes every transaction wait up to N); `LEDGER_RECEIPT_TIMEOUT_SECONDS`
+        self.receipt_timeout = RECEIPT_TIMEOUT_SECONDS
         self.journal: Journal | None = None
         #: called before each new transaction; raises to refuse it (the chain watch's gate)
         self.gate: Callable[[], None] | None = None
@@ -296,7 +299,7 @@ class ChainClient:
         the node's pending nonce is read: if it does not count our transaction, the
         cached nonce is forgotten and the act refused now, not after the timeout.
         """
-        deadline = time.monotonic() + RECEIPT_TIMEOUT_SECONDS
+        deadline = time.monotonic() + self.receipt_timeout
         next_check = time.monotonic() + NONCE_CHECK_SECONDS
         while True:
             try:
@@ -310,7 +313,9 @@ class ChainClient:
             if now >= deadline:
                 self.reset_nonce()
                 raise ChainUnavailable(
-                    f"no receipt from {self.rpc_url} within {RECEIPT_TIMEOUT_SECONDS:.0f} s"
+                    f"no receipt from {self.rpc_url} within {self.receipt_timeout:g} s: the transaction "
+                    "is not in a block yet; it is not acknowledged and may or may not take effect: "
+                    "read the chain before signing it again"
                 )
             if now >= next_check:
                 next_check = now + NONCE_CHECK_SECONDS

@@ -3,6 +3,8 @@
 The compiler output is cached in one JSON file keyed by a hash of every input that
 can change it (sources, imported OpenZeppelin files, compiler version and settings),
 so a test run or `credit-ledger up` pays for compilation only after a source changed.
+That compilation takes about 20 s, so it is announced on stderr when it starts, every few
+seconds while it runs and when it ends: a first start is never silent.
 """
 
 from __future__ import annotations
@@ -11,6 +13,11 @@ import hashlib
 import json
 import os
 import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,8 @@ from ledger.paths import CONTRACTS_DIR, NODE_MODULES, PROJECT_ROOT, SOLC_SHIM
 SOLC_VERSION = "0.8.37"
 OPTIMIZER_RUNS = 200
 EVM_VERSION = "cancun"
+#: seconds between the "still compiling" lines
+PROGRESS_EVERY_SECONDS = 5.0
 
 
 class CompilationError(LedgerError):
@@ -80,12 +89,42 @@ def _require_toolchain() -> None:
         )
 
 
+def to_stderr(message: str) -> None:
+    """A progress line on stderr, where it does not mix with a command's output."""
+    print(f"· {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _still_running(say: Callable[[str], None], what: str) -> Iterator[None]:
+    """Say `what` is still running every `PROGRESS_EVERY_SECONDS` until the block ends."""
+    done = threading.Event()
+    began = time.monotonic()
+
+    def tick() -> None:
+        while not done.wait(PROGRESS_EVERY_SECONDS):
+            say(f"still {what} ({time.monotonic() - began:.0f} s)")
+
+    ticker = threading.Thread(target=tick, name="compile-progress", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()
+
+
 def compile_contracts(
-    contracts_dir: Path = CONTRACTS_DIR, cache_file: Path | None = None
+    contracts_dir: Path = CONTRACTS_DIR,
+    cache_file: Path | None = None,
+    *,
+    progress: Callable[[str], None] = to_stderr,
 ) -> dict[str, CompiledContract]:
-    """Compile every contract under `contracts_dir`, reusing the cache when nothing changed."""
+    """Compile every contract under `contracts_dir`, reusing the cache when nothing changed.
+
+    A compilation (not a cache hit) is announced through `progress` while it runs."""
     cache_file = cache_file or PROJECT_ROOT / "build" / "contracts.json"
-    input_json = _input_json(_sources(contracts_dir))
+    sources = _sources(contracts_dir)
+    input_json = _input_json(sources)
     key = _cache_key(input_json)
     if cache_file.exists():
         cached = json.loads(cache_file.read_text())
@@ -93,13 +132,19 @@ def compile_contracts(
             return {name: CompiledContract(**c) for name, c in cached["contracts"].items()}
 
     _require_toolchain()
+    progress(
+        f"compiling {len(sources)} Solidity files with solc {SOLC_VERSION} (first start, or the "
+        f"contracts changed): about 20 s on a quiet machine, then cached in {cache_file}"
+    )
+    began = time.monotonic()
     try:
-        output = solcx.compile_standard(
-            input_json,
-            base_path=str(contracts_dir),
-            allow_paths=[str(contracts_dir), str(NODE_MODULES)],
-            solc_binary=SOLC_SHIM,
-        )
+        with _still_running(progress, "compiling the contracts"):
+            output = solcx.compile_standard(
+                input_json,
+                base_path=str(contracts_dir),
+                allow_paths=[str(contracts_dir), str(NODE_MODULES)],
+                solc_binary=SOLC_SHIM,
+            )
     except solcx.exceptions.SolcError as exc:
         raise CompilationError(f"solc failed:\n{exc.message}") from exc
 
@@ -120,6 +165,7 @@ def compile_contracts(
     tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"key": key, "contracts": {n: c.__dict__ for n, c in contracts.items()}}))
     os.replace(tmp, cache_file)
+    progress(f"compiled {len(contracts)} contracts in {time.monotonic() - began:.1f} s")
     return contracts
 
 

@@ -13,8 +13,11 @@ only once its block is *durable* under the configured rule (`LEDGER_FINALITY`):
   a later torn rewrite cannot take an acknowledged block with it, because the devnet
   restarts from whichever of the two files covers more (`ledger.devnet`).
 - `finalized`: the network's `finalized` block tag has reached the block and the block
-  at that height is still the receipt's (a BFT network such as QBFT finalizes at once).
+  at that height is still the receipt's (a BFT network such as QBFT finalizes at once;
+  anvil's tag trails its head by 64 blocks, too far behind for a 1-second chain).
 - `confirmations:N`: N blocks were built on top of it, and it is still the receipt's.
+  Under both, a block replaced while the act waits (a reorganization) refuses the act
+  at once: it is not acknowledged.
 - `inclusion`: the receipt is enough. Only for tests that pin the chain themselves; a
   production deployment refuses it (see `ledger.settings`).
 
@@ -209,9 +212,14 @@ class _HeadTracking:
     block_at: Callable[[int | str], tuple[int, bytes] | None]
 
     def wait(self, block_number: int, block_hash: bytes, timeout: float, tag: str, depth: int) -> None:
-        """Wait until block `tag` is at least `depth` above the block, then check it is ours."""
+        """Wait until block `tag` is at least `depth` above the block, then check it is ours.
+
+        The block is checked on every poll too: one reorganized away while the act waits
+        is refused at once, not once the head has grown `depth` blocks past it.
+        """
         deadline = time.monotonic() + timeout
         while True:
+            _still_there(self.block_at, block_number, block_hash)
             reached = self.block_at(tag)
             if reached is not None and reached[0] >= block_number + depth:
                 break

@@ -368,6 +368,14 @@ class Catalogue(BaseModel):
             raise CatalogueError(f"mask {mask:#x} sets bits no category uses")
         return out
 
+    def names_in_mask(self, mask: int, *, purposes: bool = False) -> list[str]:
+        """Names of the categories (or purposes) whose bits `mask` sets, for people to read.
+
+        Unlike `categories_in_mask`, bits this catalogue does not know are left out, not
+        refused: a view shows what it can name, and the mask itself stays beside it."""
+        items = self.purposes if purposes else self.categories
+        return [i.name for i in items if mask >> i.bit & 1]
+
     # -- sensitivity -----------------------------------------------------------------------
 
     def effective_level(self, f: Field, raw: bool) -> int:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from eth_utils import to_checksum_address
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from ledger.domain.catalogue import FieldError
 from ledger.domain.log_names import CREDIT_RECORDS_LOG
@@ -109,17 +109,26 @@ class RecordsService:
     # -- reading ----------------------------------------------------------------------------
 
     def _row(self, record_id: str, version: int | None) -> CreditRecord:
+        query = select(CreditRecord).where(CreditRecord.record_id == record_id)
+        if version is None:
+            query = query.order_by(CreditRecord.version.desc()).limit(1)
+        else:
+            query = query.where(CreditRecord.version == version)
+        return self._one(query, f"record {record_id}" + ("" if version is None else f" version {version}"))
+
+    def _one(self, query: Select[CreditRecord], what: str) -> CreditRecord:
+        """The one row `query` selects; `NotFound` saying there is no `what` otherwise."""
         with self.db.session() as session:
-            query = select(CreditRecord).where(CreditRecord.record_id == record_id)
-            if version is None:
-                query = query.order_by(CreditRecord.version.desc()).limit(1)
-            else:
-                query = query.where(CreditRecord.version == version)
             row = session.execute(query).scalar_one_or_none()
         if row is None:
-            what = f"record {record_id}" + ("" if version is None else f" version {version}")
             raise NotFound(f"no {what}")
         return row
+
+    def at_log_index(self, log_index: int) -> RecordVersion:
+        """The record version that is entry `log_index` of the credit-record log (its receipt's
+        `log_index`), for those who hold the index but not the record's id."""
+        query = select(CreditRecord).where(CreditRecord.log_seq == log_index)
+        return _version(self._one(query, f"record at credit-record log index {log_index}"))
 
     def versions(self, record_id: str) -> list[RecordVersion]:
         with self.db.session() as session:

@@ -3,7 +3,8 @@
 An enterprise sees every release of its data; an institution sees its own releases and
 never another's; operators and auditors see all (`may_see`, and the same rule as a
 query in `visible_to`). Each entry comes with its inclusion proof once a checkpoint
-covers it, so the enterprise need not trust this listing.
+covers it, so the enterprise need not trust this listing. Beside each entry, its masks in
+words (`EntryNames`): the entry itself is the hashed leaf and stays exactly as logged.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ledger.chain.membership import Member, Role, uscc_hash
+from ledger.domain.catalogue import Catalogue
 from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.errors import NotAuthorized
 from ledger.logs.bundles import ProofBundles
@@ -46,16 +48,41 @@ def may_see(member: Member, payload: Mapping[str, Any] | None) -> bool:
 
 
 @dataclass(frozen=True)
+class EntryNames:
+    """The bit masks of an access-trail entry, named by the catalogue, for people to read."""
+
+    categories: list[str]
+    purpose: list[str]
+    raw_categories: list[str]
+
+
+def _mask(payload: Mapping[str, Any], key: str) -> int:
+    value = payload.get(key)
+    return int(value) if isinstance(value, str) and value.isdecimal() else 0
+
+
+def entry_names(catalogue: Catalogue, payload: Mapping[str, Any]) -> EntryNames:
+    """The names of the masks an entry logs as decimal text (a mask it lacks names nothing)."""
+    return EntryNames(
+        categories=catalogue.names_in_mask(_mask(payload, "categories")),
+        purpose=catalogue.names_in_mask(_mask(payload, "purpose"), purposes=True),
+        raw_categories=catalogue.names_in_mask(_mask(payload, "raw_categories")),
+    )
+
+
+@dataclass(frozen=True)
 class Access:
     index: int
     entry: dict[str, Any]  # the trail leaf's payload, signed request included
     proof: dict[str, Any] | None  # inclusion bundle, None until anchored
+    names: EntryNames  # the entry's masks in words
 
 
 class AccessesService:
-    def __init__(self, db: Database, *, bundles: ProofBundles) -> None:
+    def __init__(self, db: Database, *, bundles: ProofBundles, catalogue: Catalogue) -> None:
         self.db = db
         self.bundles = bundles
+        self.catalogue = catalogue
 
     def visible_to(
         self, member: Member, *, subject: str | None = None, after: int = -1, limit: int = 100
@@ -81,8 +108,14 @@ class AccessesService:
                     select(LogEntry).where(LogEntry.log_name == ACCESS_TRAIL_LOG, LogEntry.seq.in_(seqs))
                 )
             }
+        payloads = {seq: decode_leaf(leaves[seq]).payload for seq in seqs}
         return [
-            Access(seq, decode_leaf(leaves[seq]).payload, self.bundles.anchored(ACCESS_TRAIL_LOG, seq))
+            Access(
+                seq,
+                payloads[seq],
+                self.bundles.anchored(ACCESS_TRAIL_LOG, seq),
+                entry_names(self.catalogue, payloads[seq]),
+            )
             for seq in seqs
         ]
 

@@ -17,7 +17,6 @@ from pydantic import Field
 from ledger.chain.agreements import Agreement, AgreementStatus
 from ledger.chain.consents import Grant
 from ledger.chain.membership import Member, Role, Status, uscc_hash
-from ledger.domain.catalogue import Catalogue
 from ledger.errors import NotAuthorized
 from ledger.selfservice.context import SelfServiceContext
 
@@ -28,7 +27,6 @@ __all__ = [
     "GrantStatus",
     "GrantView",
     "InstitutionView",
-    "mask_names",
 ]
 
 
@@ -84,14 +82,9 @@ class GrantView:
     purposes: int
     purpose_names: Annotated[list[str], Field(examples=[["credit_assessment"]])]
     raw_categories: Annotated[int, Field(description="categories released unmasked")]
+    raw_category_names: Annotated[list[str], Field(examples=[[]])]
     expires_at: Annotated[int, Field(examples=[1775001600])]
     status: Annotated[GrantStatus, Field(description="live, revoked or expired, at block B")]
-
-
-def mask_names(catalogue: Catalogue, mask: int, purposes: bool = False) -> list[str]:
-    """Names of the bits of `mask` this catalogue knows (unknown bits are left out, not guessed)."""
-    items = catalogue.purposes if purposes else catalogue.categories
-    return [i.name for i in items if mask >> i.bit & 1]
 
 
 def grant_status(grant: Grant, timestamp: int) -> GrantStatus:
@@ -174,10 +167,11 @@ class ConsentsService:
                     institution=t.institution,
                     agreement_id=t.agreement_id,
                     categories=t.categories,
-                    category_names=mask_names(catalogue, t.categories),
+                    category_names=catalogue.names_in_mask(t.categories),
                     purposes=t.purposes,
-                    purpose_names=mask_names(catalogue, t.purposes, purposes=True),
+                    purpose_names=catalogue.names_in_mask(t.purposes, purposes=True),
                     raw_categories=t.raw_categories,
+                    raw_category_names=catalogue.names_in_mask(t.raw_categories),
                     expires_at=t.expires_at,
                     status=grant_status(grant, view.timestamp),
                 )
@@ -190,9 +184,9 @@ class ConsentsService:
         return ActiveAgreement(
             id=a.id,
             categories=t.categories,
-            category_names=mask_names(catalogue, t.categories),
+            category_names=catalogue.names_in_mask(t.categories),
             purposes=t.purposes,
-            purpose_names=mask_names(catalogue, t.purposes, purposes=True),
+            purpose_names=catalogue.names_in_mask(t.purposes, purposes=True),
             max_level=t.max_level,
             valid_from=t.valid_from,
             valid_until=t.valid_until,

@@ -47,7 +47,16 @@ from ledger.release.service import response_hash
 from ledger.release.trail import ACCESS_TRAIL_LOG
 from ledger.sdk import ApiError
 from ledger.services import audit_events
-from tests.integration.test_release import CREDIT, GUARANTEE, World, live_api, refused, trail_size, world
+from tests.integration.test_release import (
+    CATALOGUE,
+    CREDIT,
+    GUARANTEE,
+    World,
+    live_api,
+    refused,
+    trail_size,
+    world,
+)
 
 __all__ = ["live_api", "world"]  # the release tests' world and the API over real HTTP
 
@@ -105,6 +114,7 @@ class Evaluations:
             json.loads(trained.document.canonical()), json.loads(trained.card.canonical())
         )
         self.inputs = int(self.stored["input_categories"])
+        assert self.stored["input_category_names"] == CATALOGUE.names_in_mask(self.inputs) != []
         # a synthetic enterprise whose portrait is sufficient, with its records ingested
         enterprise = next(
             e for e in (cohort.enterprise(n) for n in range(200)) if self._sufficient(e.records)
@@ -220,7 +230,9 @@ def test_unapproved_unknown_and_retired_models_are_refused_with_nothing_logged(e
     ev.grant()
     proposal = ev.propose()  # one approval of a quorum of two
     proposed = ev.version_of(proposal)
-    assert ev.w.sdk(ev.w.bank).model_version(proposed)["status"] == "proposed"
+    shown = ev.w.sdk(ev.w.bank).model_version(proposed)
+    assert shown["status"] == "proposed" and shown["input_categories"] == str(ev.inputs)
+    assert shown["input_category_names"] == ev.stored["input_category_names"]
     error = refused(lambda: ev.evaluate(proposed))
     assert error.status == 403 and error.body["error"] == "model_not_active"
     error = refused(lambda: ev.evaluate(99))

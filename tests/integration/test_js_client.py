@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from api.openapi import DESCRIPTION
 from ledger.release.request import DOMAIN_NAME as DATA_REQUEST_DOMAIN
 from tests.integration.test_release import CREDIT, SUBJECT, TAX, World, live_api, world  # noqa: F401
 
@@ -90,3 +91,23 @@ def test_a_javascript_client_signs_from_the_published_specification_alone(
     number = steps["big_json_integer"]
     assert number["status"] == 422 and "categories" in json.dumps(number["body"])
     assert "decimal string" in json.dumps(number["body"])
+    assert run_documented_snippet(world, live_api) == 200
+
+
+def run_documented_snippet(world: World, api: str, tmp_name: str = ".openapi-snippet.mjs") -> int:  # noqa: F811
+    """The JavaScript snippet of the OpenAPI description, run as written: the status it got."""
+    snippet = DESCRIPTION.split("```js\n", 1)[1].split("```", 1)[0]
+    assert 'api = "http://127.0.0.1:8000"' in snippet
+    source = (
+        f"const privateKey = {json.dumps(world.bank.key.hex())};\n"
+        + snippet.replace("http://127.0.0.1:8000", api)
+        + "console.log(answer.status);\n"
+    )
+    script = JS_DIR / tmp_name  # beside node_modules, so `ethers` resolves
+    script.write_text(source, encoding="utf-8")
+    try:
+        done = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=60, cwd=JS_DIR)
+    finally:
+        script.unlink()
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip())

@@ -313,6 +313,7 @@ def test_the_cli_signs_sends_checks_and_proves(world: World, live_api: str, tmp_
     ok = runner.invoke(cli, [*verify, "--response-hash", answer["receipt"]["response_hash"]], env=env)
     assert ok.exit_code == 0, ok.output
     assert "is access-trail entry 2, included in the checkpoint of size 3" in ok.output
+    assert f"OK: the release of tax (credit_assessment) about {SUBJECT}" in ok.output  # names, not masks
     other = runner.invoke(cli, [*verify, "--response-hash", "0x" + "00" * 32], env=env)
     assert other.exit_code == 1 and "not 0x0000" in other.output
     bundle = json.loads(bundle_file.read_text())
@@ -705,6 +706,8 @@ def test_who_read_my_data(world: World) -> None:
     mine = world.sdk(world.enterprise).accesses(SUBJECT)
     assert [a["entry"]["institution"] for a in mine] == [world.bank.address, world.guarantor.address]
     assert mine[0]["entry"]["purpose"] == str(CREDIT) and mine[0]["proof"] is None  # not anchored yet
+    assert mine[0]["names"] == {"categories": ["tax"], "purpose": ["credit_assessment"], "raw_categories": []}
+    assert mine[1]["names"]["categories"] == ["registration"]
     assert [a["index"] for a in world.sdk(world.bank).accesses()] == [0]  # never another institution's
     assert [a["index"] for a in world.sdk(world.guarantor).accesses()] == [1]
     error = refused(lambda: world.sdk(world.enterprise).accesses(sample_uscc(5)))

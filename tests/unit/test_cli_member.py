@@ -36,8 +36,16 @@ def test_key_problems_are_named(tmp_path: Path) -> None:
 def test_an_api_that_does_not_answer_is_named() -> None:
     api = f"http://127.0.0.1:{_closed_port()}"
     key = {"MEMBER_KEY": "0x" + "11" * 32}
-    for command in (ASK, ["release", "proof", "3"], ["records", "proof", "R-1"]):
+    by_index = ["records", "proof", "--log-index", "4"]
+    for command in (ASK, ["release", "proof", "3"], ["records", "proof", "R-1"], by_index):
         result = CliRunner().invoke(app, [*command, "--api", api, "--key-env", "MEMBER_KEY"], env=key)
         assert result.exit_code == 1, result.output
         assert f"no answer from the API at {api}" in result.output
         assert isinstance(result.exception, SystemExit)
+
+
+def test_a_record_proof_is_asked_by_id_or_by_log_index_not_both() -> None:
+    key = {"MEMBER_KEY": "0x" + "11" * 32}
+    for command in (["records", "proof"], ["records", "proof", "R-1", "--log-index", "4"]):
+        result = CliRunner().invoke(app, [*command, "--key-env", "MEMBER_KEY"], env=key)
+        assert result.exit_code == 1 and "by its id or by --log-index" in result.output, result.output

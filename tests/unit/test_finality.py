@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,10 @@ def test_chain_rules_wait_for_depth_and_refuse_a_replaced_block() -> None:
     assert isinstance(finalized, Finalized)
     with pytest.raises(NotDurable):
         finalized.wait_durable(10, HASH, timeout=0.1)
+    started = time.monotonic()  # replaced while waiting: refused at once, not at the timeout
+    with pytest.raises(ChainUnavailable, match="replaced"):
+        finalized.wait_durable(10, b"\x22" * 32, timeout=10)
+    assert time.monotonic() - started < 1
 
 
 def test_finality_settings() -> None:

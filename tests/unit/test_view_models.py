@@ -72,7 +72,7 @@ def test_json_writes_bytes_as_hex_masks_as_text_and_instants_as_stored() -> None
     assert out["categories"] == str(2**255 + 69) and out["purposes"] == "1"
     assert out["document_hash"] == "0x" + "3f" * 32
     grant = GrantView(
-        7, "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc", 0, 64, ["tax"], 1, [], 0, 9, GrantStatus.LIVE
+        7, "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc", 0, 64, ["tax"], 1, [], 0, [], 9, GrantStatus.LIVE
     )
     assert selfservice.GrantOut.of(grant).model_dump(mode="json")["status"] == "live"
     version = RecordVersion(

@@ -42,15 +42,22 @@ def durable_devnet(tmp_path: Path) -> Iterator[Devnet]:
 
 
 @pytest.fixture
+def rpc_url(durable_devnet: Devnet) -> str:
+    """Where the platform reaches the node (a test may put a proxy in between)."""
+    return durable_devnet.url
+
+
+@pytest.fixture
 def platform(
     durable_devnet: Devnet,
+    rpc_url: str,
     database: Database,
     operators: list[LocalAccount],
     artifacts: dict[str, CompiledContract],
     tmp_path: Path,
 ) -> Platform:
     chain = ChainClient.connect(
-        durable_devnet.url,
+        rpc_url,
         devnet_key(0),
         artifacts=artifacts,
         finality=DevnetState(durable_devnet.state_file),

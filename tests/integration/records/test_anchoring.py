@@ -130,6 +130,15 @@ def test_proof_verifies_against_the_chain(
     with pytest.raises(ApiError) as refused:
         sdk(other_provider).record_proof(str(first["record_id"]), 1, with_opening=True)
     assert refused.value.status == 403
+    # by its receipt's log index: the same bundle, to the same callers
+    index = int(str(first["log_index"]))
+    at = sdk(provider).record_proof_at(index, with_opening=True)
+    assert at == bundle and at["record"] == {"record_id": first["record_id"], "version": 1}
+    assert sdk(other_provider).record_proof_at(index)["root"] == bundle["root"]
+    for caller, asked, opening, status in ((other_provider, index, True, 403), (provider, 13, False, 404)):
+        with pytest.raises(ApiError) as refused:
+            sdk(caller).record_proof_at(asked, with_opening=opening)
+        assert refused.value.status == status
 
 
 def test_proofs_follow_the_latest_checkpoint_and_checkpoints_are_consistent(

@@ -44,6 +44,7 @@ def test_grants_with_status_and_revocation(sw: SelfWorld, advance_time: Callable
     assert status == {live: "live", revoked: "revoked", short: "expired"}
     detail = next(g for g in listing["grants"] if g["id"] == revoked)
     assert detail["category_names"] == ["registration", "tax"] and detail["raw_categories"] == str(TAX)
+    assert detail["raw_category_names"] == ["tax"]
     assert detail["institution"] == w.bank.address and detail["agreement_id"] == 0
 
     w.release()  # the live grant covers the bank

@@ -14,9 +14,11 @@ from eth_utils import to_checksum_address
 from sqlalchemy import text
 
 from ledger.chain.membership import InstitutionKind, Member, Role, Status, uscc_hash
+from ledger.domain.catalogue import default_catalogue
 from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.errors import NotAuthorized, NotFound, Unavailable
 from ledger.logs.bundles import ProofBundles
+from ledger.logs.leaves import decode_leaf
 from ledger.logs.proofs import LogProofs, NotYetAnchored, record_checkpoint
 from ledger.logs.store import open_for_append
 from ledger.merkle.rfc9162 import root, verify_inclusion
@@ -59,7 +61,7 @@ def service(db: Database, watch: object = None) -> AccessesService:
         chain_id=CHAIN_ID,
         checkpoints_contract=CHECKPOINTS,
     )
-    return AccessesService(db, bundles=bundles)
+    return AccessesService(db, bundles=bundles, catalogue=default_catalogue())
 
 
 @pytest.fixture
@@ -250,3 +252,25 @@ def test_a_single_entrys_proof_goes_to_who_may_see_it(trail: list[bytes], sqlite
             accesses.proof(who, 4)
     with pytest.raises(NotFound, match=r"^log access-trail has no entry 99$"):
         accesses.proof(member(Role.OPERATOR), 99)  # an operator may ask of any index
+
+
+def test_an_entry_is_served_as_logged_with_its_masks_named_beside_it(sqlite_db: Database) -> None:
+    catalogue = default_catalogue()
+    tax, social = catalogue.category_mask(["tax"]), catalogue.category_mask(["social_insurance"])
+    payload = {
+        "institution": BANK, "subject": ACME, "released_at": "2027-01-15T08:00:00+00:00",
+        "categories": str(tax | social), "purpose": str(catalogue.purpose_mask(["credit_assessment"])),
+        "raw_categories": str(tax), "request": {"categories": str(tax | social)},
+    }  # fmt: skip
+    trail = AccessTrail(sqlite_db)
+    try:
+        with trail.transaction() as tx:
+            tx.spend_nonces([(BANK, "n0")])()
+            (appended,) = tx.append([TrailEntry(payload, BANK, "n0")])
+    finally:
+        trail.close()
+    (access,) = service(sqlite_db).visible_to(member(Role.AUDITOR))
+    assert access.entry == payload  # the masks stay as logged: the leaf, and so its hash, unchanged
+    assert access.names.categories == ["tax", "social_insurance"]
+    assert (access.names.purpose, access.names.raw_categories) == (["credit_assessment"], ["tax"])
+    assert decode_leaf(appended.leaf).payload == payload and b"names" not in appended.leaf
