@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors, openapi
+from api import errors, openapi, portal
 from api.edge import Edge
 from api.routers import (
     acts,
@@ -55,6 +55,8 @@ def create_app(platform: Platform) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None,  # served by the portal from local files (api/portal/docs.py)
+        redoc_url=None,
         title="credit-ledger",
         version=__version__,
         description=openapi.DESCRIPTION,
@@ -76,4 +78,5 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(financing.router)
     app.include_router(tiles.router)
+    portal.install(app)
     return app

@@ -72,7 +72,7 @@ BODY_ROUTES: dict[tuple[str, str], BodyRoute] = {
     ("POST", "/kpis/snapshots"): BodyRoute("ingest_max_body_bytes", (Role.OPERATOR,)),
     ("POST", "/alerts/endpoints"): BodyRoute("release_max_body_bytes", (Role.INSTITUTION,)),
     ("POST", "/financing/publications"): BodyRoute(
-        "ingest_max_single_bytes", (Role.OPERATOR, Role.INSTITUTION)
+        "ingest_max_single_bytes", (Role.DISTRICT_OPERATOR, Role.INSTITUTION)
     ),
 }
 

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +32,8 @@ app = typer.Typer(
     help="credit-ledger: permissioned credit-data sharing on an EVM chain.", no_args_is_help=True
 )
 devnet_app = typer.Typer(
-    help="The local anvil chain (state kept under the data directory).", no_args_is_help=True
+    help="The local chain: anvil, or an ethereumjs network (state kept under the data directory).",
+    no_args_is_help=True,
 )
 keys_app = typer.Typer(help="Member keys in encrypted keystore files.", no_args_is_help=True)
 app.add_typer(devnet_app, name="devnet")
@@ -195,40 +197,75 @@ def deploy() -> None:
     typer.echo(json.dumps(deployment.addresses.by_name(), indent=2))
 
 
-@devnet_app.command("up")
-def devnet_up() -> None:
-    """Start the local chain in the background."""
-    from ledger.platform import devnet_for
+class ChainClientKind(StrEnum):
+    """The devnet's client: anvil (one node) or ethereumjs (a Clique network of N nodes)."""
 
-    node = devnet_for(Settings())
+    anvil = "anvil"
+    ethereumjs = "ethereumjs"
+
+
+ClientOption = Annotated[
+    ChainClientKind, typer.Option("--client", help="anvil, or ethereumjs: a second EVM client")
+]
+
+
+@devnet_app.command("up")
+def devnet_up(
+    client: ClientOption = ChainClientKind.anvil,
+    nodes: Annotated[int, typer.Option(min=1, help="ethereumjs: sealing nodes, each a signer")] = 2,
+) -> None:
+    """Start the local chain in the background."""
+    from ledger.platform import devnet_for, ethereumjs_network_for
+
+    settings = Settings()
     try:
-        node.start()
+        if client is ChainClientKind.ethereumjs:
+            network = ethereumjs_network_for(settings, nodes)
+            network.start()
+            for node in network.nodes:
+                typer.echo(
+                    f"ethereumjs node {node.index} at {node.url} (pid {node.pid()}), signer {node.signer}"
+                )
+            typer.echo("run the platform on it with (the worker may use another node's URL):")
+            for name, value in network.platform_env().items():
+                typer.echo(f"  {name}='{value}'")
+            return
+        anvil = devnet_for(settings)
+        anvil.start()
     except LedgerError as exc:
         raise _fail(exc) from exc
-    typer.echo(f"devnet running at {node.url} (pid {node.pid()}), state in {node.data_dir}")
+    typer.echo(f"devnet running at {anvil.url} (pid {anvil.pid()}), state in {anvil.data_dir}")
 
 
 @devnet_app.command("down")
-def devnet_down() -> None:
+def devnet_down(client: ClientOption = ChainClientKind.anvil) -> None:
     """Stop the local chain cleanly; its state is written to disk."""
-    from ledger.platform import devnet_for
+    from ledger.platform import devnet_for, ethereumjs_network_for
 
-    node = devnet_for(Settings())
+    settings = Settings()
     try:
-        node.stop()
+        if client is ChainClientKind.ethereumjs:
+            ethereumjs_network_for(settings).stop()
+        else:
+            devnet_for(settings).stop()
     except LedgerError as exc:
         raise _fail(exc) from exc
     typer.echo("devnet stopped")
 
 
 @devnet_app.command("status")
-def devnet_status() -> None:
-    """Whether the local chain runs, its block, and its disk use."""
-    from ledger.platform import devnet_for
+def devnet_status(client: ClientOption = ChainClientKind.anvil) -> None:
+    """Whether the local chain runs, its block, and its disk use (each node's, for ethereumjs)."""
+    from ledger.platform import devnet_for, ethereumjs_network_for
 
-    status = devnet_for(Settings()).status()
-    typer.echo(json.dumps(status.__dict__, indent=2))
-    if not status.running:
+    settings = Settings()
+    found = (
+        ethereumjs_network_for(settings).status()
+        if client is ChainClientKind.ethereumjs
+        else [devnet_for(settings).status()]
+    )
+    typer.echo(json.dumps([s.__dict__ for s in found] if len(found) > 1 else found[0].__dict__, indent=2))
+    if not all(s.running for s in found):
         raise typer.Exit(code=3)
 
 

@@ -109,7 +109,10 @@ def loans_outcomes(
 def kpi_report(
     month: Annotated[str | None, typer.Option(help="YYYY-MM: that month's flows, stocks at its end")] = None,
     district: Annotated[str | None, typer.Option(help="GB/T 2260 six-digit code")] = None,
-    industry: Annotated[str | None, typer.Option(help="GB/T 4754-2017 section A-T (loans only)")] = None,
+    industry: Annotated[
+        str | None,
+        typer.Option(help="GB/T 4754-2017 section A-T (enterprises: registered; loans: the loan's)"),
+    ] = None,
     format: Annotated[str, typer.Option(help="json or csv")] = "json",
     api: ApiOption = None,
     keystore: KeystoreOption = None,

@@ -228,6 +228,7 @@ class Demo:
         self.market = Member("郑州市市场监督管理局", Role.PROVIDER)
         self.tax = Member("国家税务总局郑州市税务局", Role.PROVIDER)
         self.auditor = Member("郑州市公共信用信息中心审计组", Role.AUDITOR)
+        self.district = Member("郑州市金水区发展和改革委员会", Role.DISTRICT_OPERATOR)
         self.enterprises = [
             Enterprise("郑州金水云数科技有限公司", "410105", "金水区", "刘建国"),
             Enterprise("郑州中原精工机械有限公司", "410102", "中原区", "王海涛"),
@@ -291,7 +292,8 @@ class Demo:
 
     def admit_members(self) -> None:
         self.step("成员准入 · governance: any 2 of the 3 operators admit each member")
-        for n, member in enumerate((self.bank, self.guarantor, self.market, self.tax, self.auditor)):
+        members = (self.bank, self.guarantor, self.market, self.tax, self.auditor, self.district)
+        for n, member in enumerate(members):
             proposer, approver = n % 3, (n + 1) % 3
             kind = f"/{member.kind.name.lower()}" if member.kind is not InstitutionKind.NONE else ""
             say(f"    {member.name} ({member.role.name.lower()}{kind}, key {member.account.address})")
@@ -534,14 +536,15 @@ class Demo:
         valid_from = (now - timedelta(minutes=1)).isoformat()
         listed, other = self.enterprises[0], self.enterprises[1]
         key = f"金水区-科技型中小企业-{self.run_id}"
-        published = self.client(self.operators[0]).publish_white_list({
+        published = self.client(self.district.account).publish_white_list({
             "key": key, "version": 1, "valid_from": valid_from, "name": "金水区科技型中小企业白名单",
             "district": "金水区", "criteria": "经区科技部门认定的科技型中小企业，无严重失信记录",
             "enterprises": [listed.uscc, other.uscc],
         })  # fmt: skip
         anchor = published["anchor"]
         digest = short(anchor["content_hash"])
-        say(f"    operator 1 publishes white list {key} v1 (2 enterprises), hash {digest}")
+        say(f"    {self.district.name} (district operator) publishes white list {key} v1 (2 enterprises), "
+            f"hash {digest}")  # fmt: skip
         say(f"      tx {short(anchor['transaction'])} · block {anchor['block']}")
         product_key = f"郑州银行-科技贷-{self.run_id}"
         rules = [
@@ -603,14 +606,22 @@ class Demo:
         except ApiError as exc:
             say(f"    the same key, another amount: refused {exc.status} ({exc.message[:50]}…)")
         month = today.strftime("%Y-%m")
-        kpis = bank.kpis(month=month)
+        operator = self.client(self.operators[0])
+        kpis = operator.kpis(month=month)  # operators see the exact figures
         loans, ents, recs = kpis["loans"], kpis["enterprises"], kpis["records"]
-        say(f"    KPIs of {month}: {recs['collected']} records ({recs['timely_share']} timely); "
+        say(f"    KPIs of {month} (operator 1): {recs['collected']} records ({recs['timely_share']} timely); "
             f"{ents['onboarded']} SMEs onboarded, {ents['with_loan']} with a loan")  # fmt: skip
         say(f"      {loans['approved']} loan(s) approved, {loans['volume_fen'] / 100:,.2f} yuan; credit "
             f"{loans['credit_loans']}; first-time borrowers {loans['first_time_borrowers']}; "
             f"average rate {loans['average_rate_percent']} %")  # fmt: skip
-        snapshot = self.client(self.operators[0]).publish_kpi_snapshot(month)
+        public = bank.kpis(month=month)
+        minimum, loans = public["disclosure"]["min_enterprises"], public["loans"]
+        shown = "suppressed" if loans["suppressed"] else f"{loans['volume_fen'] / 100:,.2f} yuan"
+        say(
+            f"    郑州银行 sees the loan volume as: {shown} "
+            f"(cells of fewer than {minimum} enterprises are withheld)"
+        )
+        snapshot = operator.publish_kpi_snapshot(month)
         anchor = snapshot["anchor"]
         say(f"    operator 1 publishes the {month} snapshot v{anchor['version']} (figures + the rows they "
             f"recompute from), hash {short(anchor['content_hash'])}")  # fmt: skip
@@ -657,7 +668,7 @@ class Demo:
                  for n, a in enumerate(self.operators, start=1)]  # fmt: skip
         for slug, member in (("bank", self.bank), ("guarantor", self.guarantor),
                              ("provider-market", self.market), ("provider-tax", self.tax),
-                             ("auditor", self.auditor)):  # fmt: skip
+                             ("auditor", self.auditor), ("district-operator", self.district)):  # fmt: skip
             kind = f"/{member.kind.name.lower()}" if member.kind is not InstitutionKind.NONE else ""
             who = f"{member.name} ({member.role.name.lower()}{kind})"
             named.append((f"{slug}.json", who, member.account))

@@ -164,18 +164,7 @@ class Devnet:
 
     def pid(self) -> int | None:
         """Pid of our running anvil, or None (a stale pid file is ignored)."""
-        try:
-            pid = int(self.pid_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        if cmdline.exists() and b"anvil" not in cmdline.read_bytes():
-            return None  # the pid was reused by another program
-        return pid
+        return running_pid(self.pid_file, b"anvil")
 
     def _check_state_file(self) -> None:
         """Start from the most advanced complete state on disk; keep copies of the others.
@@ -217,7 +206,7 @@ class Devnet:
             raise DevnetError(
                 f"anvil binary not found at {self.binary}: run `npm ci --prefix hardhat-free-devnet`"
             )
-        self._check_port_free()
+        ensure_port_free(self.port, "LEDGER_DEVNET_PORT")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "home").mkdir(exist_ok=True)
         self._check_state_file()
@@ -244,41 +233,13 @@ class Devnet:
                 return
         raise DevnetError(f"anvil did not answer on {self.url} within {timeout} s")
 
-    def _check_port_free(self) -> None:
-        """Refuse to start when something already listens on the port.
-
-        Why before starting: anvil would stop at once, but whatever holds the port (a
-        node of another project, say) answers the readiness check in its place, and the
-        platform would deploy to, and trust, a chain that is not ours. SO_REUSEADDR as
-        anvil binds: connections of a previous run lingering in TIME_WAIT do not count.
-        """
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", self.port))
-            except OSError:
-                raise DevnetError(
-                    f"port {self.port} on 127.0.0.1 is already in use: stop what listens there "
-                    "or choose another port (LEDGER_DEVNET_PORT)"
-                ) from None
-
     def stop(self, timeout: float = 30.0) -> None:
         """Stop anvil cleanly (SIGTERM), which makes it write its state file."""
         pid = self.pid()
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            _reap(pid)
-            time.sleep(0.05)
-        else:
-            raise DevnetError(f"anvil (pid {pid}) did not stop within {timeout} s")
+        stop_process(pid, "anvil", timeout)
         self.pid_file.unlink(missing_ok=True)
 
     def kill(self) -> None:
@@ -305,6 +266,59 @@ class Devnet:
             except (httpx.HTTPError, DevnetError):
                 pass
         return DevnetStatus(pid is not None, pid, self.url, block, chain_id, dir_size(self.data_dir))
+
+
+def running_pid(pid_file: Path, program: bytes) -> int | None:
+    """The pid in `pid_file` if that process runs and is `program`, else None.
+
+    A stale file is ignored, and so is a pid the system gave to another program since.
+    """
+    try:
+        pid = int(pid_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists() and program not in cmdline.read_bytes():
+        return None  # the pid was reused by another program
+    return pid
+
+
+def ensure_port_free(port: int, setting: str) -> None:
+    """Refuse to start when something already listens on the port.
+
+    Why before starting: the node would stop at once, but whatever holds the port (a
+    node of another project, say) answers the readiness check in its place, and the
+    platform would deploy to, and trust, a chain that is not ours. SO_REUSEADDR as
+    the node binds: connections of a previous run lingering in TIME_WAIT do not count.
+    """
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise DevnetError(
+                f"port {port} on 127.0.0.1 is already in use: stop what listens there "
+                f"or choose another port ({setting})"
+            ) from None
+
+
+def stop_process(pid: int, name: str, timeout: float) -> None:
+    """SIGTERM `pid` and wait until it is gone (reaped if it is our child)."""
+    with contextlib.suppress(ProcessLookupError):  # gone already
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        _reap(pid)
+        time.sleep(0.05)
+    raise DevnetError(f"{name} (pid {pid}) did not stop within {timeout} s")
 
 
 def _reap(pid: int) -> None:

@@ -24,6 +24,7 @@ from ledger.chain.deploy import Deployment, Governance, ensure_deployed, verify_
 from ledger.chain.finality import parse_finality
 from ledger.chain.journal import ActJournal
 from ledger.devnet import Devnet, devnet_key
+from ledger.devnet_ethereumjs import EthereumjsNetwork
 from ledger.errors import LedgerError
 from ledger.services.chain_watch import ChainWatch
 from ledger.settings import Settings
@@ -86,6 +87,18 @@ def devnet_for(settings: Settings) -> Devnet:
     )
 
 
+def ethereumjs_network_for(settings: Settings, nodes: int | None = None) -> EthereumjsNetwork:
+    """The ethereumjs devnet under the data directory: node i on `devnet_port + i` (RPC) and
+    `devnet_p2p_port + i`; without `nodes`, as many as the directory holds (at least one)."""
+    data_dir = settings.devnet_dir / "ethereumjs"
+    if nodes is None:
+        nodes = max(1, len(list(data_dir.glob("node-*"))))
+    return EthereumjsNetwork.consecutive(
+        data_dir, nodes, rpc_port=settings.devnet_port, p2p_port=settings.devnet_p2p_port,
+        chain_id=settings.chain_id,
+    )  # fmt: skip
+
+
 def connect_chain(settings: Settings) -> ChainClient:
     """The relayer's client, acknowledging transactions under the configured finality rule."""
     chain = ChainClient.connect(settings.effective_rpc_url, settings.relayer_signer(), poa=settings.poa)
@@ -94,6 +107,7 @@ def connect_chain(settings: Settings) -> ChainClient:
         settings.effective_finality, state_file=state_file, block_at=chain.block_at
     )
     chain.durable_timeout = settings.finality_timeout_seconds
+    chain.priority_fee = settings.priority_fee_wei
     chain.receipt_timeout = settings.receipt_timeout_seconds
     return chain
 

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         default=False, description="inject the extra-data middleware of PoA (Clique/QBFT/IBFT) chains"
     )
     devnet_port: int = 8545
+    devnet_p2p_port: int = Field(
+        default=30303, description="first peer-to-peer port of the ethereumjs devnet's nodes (one each)"
+    )
     chain_id: int = 31337
     relayer_key: SecretStr | None = Field(default=None, description="key of the platform account that relays")
     relayer_keystore: Path | None = Field(
@@ -62,6 +65,9 @@ class Settings(BaseSettings):
     api_workers: int = 1
     request_max_age_seconds: int = Field(
         default=300, description="signed API requests older than this are stale"
+    )
+    portal_session_seconds: int = Field(
+        default=8 * 3600, gt=0, description="a portal session (its cookie) lasts this long after sign-in"
     )
     # -- the release path's clocks ----------------------------------------------------------
     max_block_age_seconds: int = Field(
@@ -216,6 +222,10 @@ class Settings(BaseSettings):
     kpi_timely_days: int = Field(
         default=7, ge=0, le=3650, description="a record received within this many days of its event is timely"
     )
+    kpi_min_cell_enterprises: int = Field(
+        default=3, ge=1, le=1000,
+        description="a KPI cell resting on fewer enterprises is suppressed (but for operators and auditors)",
+    )  # fmt: skip
     loan_default_days_overdue: int = Field(
         default=90, ge=1, description="a loan this many days overdue (ever) is a default in the outcomes"
     )
@@ -240,6 +250,11 @@ class Settings(BaseSettings):
         default=2,
         ge=0,
         description="the devnet seals a block this often besides mining each transaction (0: off)",
+    )
+    priority_fee_wei: int | None = Field(
+        default=None,
+        ge=0,
+        description="tip per gas of relayed transactions (default: the node's eth_maxPriorityFeePerGas)",
     )
     devnet_mixed_mining: bool = Field(
         default=True,

@@ -60,6 +60,7 @@ TRANSFORMS = {
         "keccak-256 of the UTF-8 bytes of '<kind>:<key>', kind one of white_list, loan_product, "
         "kpi_snapshot (ledger.chain.publications.document_id)"
     ),
+    "constant": "the `value` the endpoint fixes (with `enum`: that name's integer); nothing on the wire",
     "unix_seconds": "the ISO 8601 instant (with its offset) as integer unix seconds",
     "unix_seconds_or_zero": "the ISO 8601 instant as integer unix seconds; absent or null: 0 (open-ended)",
     "raw_path_and_query": (
@@ -71,7 +72,8 @@ TRANSFORMS = {
 
 @dataclass(frozen=True)
 class Source:
-    """Where a signed member's value is on the wire: `where` is body, path, header or request."""
+    """Where a signed member's value is on the wire: `where` is body, path, header or request;
+    or `constant`, a value the endpoint fixes (`field` then holds that value)."""
 
     where: str
     field: str
@@ -79,7 +81,10 @@ class Source:
     enum: type[IntEnum] | None = None
 
     def describe(self) -> dict[str, Any]:
-        described: dict[str, Any] = {"from": self.where, "field": self.field, "transform": self.transform}
+        if self.where == "constant":
+            described: dict[str, Any] = {"from": "constant", "value": self.field, "transform": "constant"}
+        else:
+            described = {"from": self.where, "field": self.field, "transform": self.transform}
         if self.enum is not None:
             described["enum"] = {m.name.lower(): int(m) for m in self.enum}
         return described
@@ -258,18 +263,16 @@ _OVERRIDES: tuple[SignedThing, ...] = (
 )
 
 
-def _publish() -> SignedThing:
-    """`Publish` of a financing document: the act's fields are the document's own."""
+def _publish(path: str, kind: Source, what: str) -> SignedThing:
+    """`Publish` of a financing document at `path`: the act's fields are the document's own."""
     return _message_thing(
         PublishMessage,
         "Publications",
         "POST",
-        "/financing/publications",
+        path,
         _contract_nonce("Publications"),
-        "contentHash is SHA-256 of the RFC 8785 JSON of the document (after the platform's own "
-        "normalisation, e.g. a white list's codes upper-cased and sorted); the publisher is the "
-        "request's signer",
-        kind=Source("body", "kind", "enum", PublicationKind),
+        f"contentHash is SHA-256 of the RFC 8785 JSON of the {what}; the publisher is the request's signer",
+        kind=kind,
         documentId=Source("body", "document.key", "publication_document_id"),
         version=Source("body", "document.version"),
         validFrom=Source("body", "document.valid_from", "unix_seconds"),
@@ -278,8 +281,20 @@ def _publish() -> SignedThing:
     )
 
 
-#: the financing documents' publications (issue 18): white lists and loan products
-_PUBLICATIONS: tuple[SignedThing, ...] = (_publish(),)
+#: the financing documents' publications (issue 18): white lists and loan products (district
+#: operators and institutions), and the operators' monthly KPI snapshots (kind fixed by the route)
+_PUBLICATIONS: tuple[SignedThing, ...] = (
+    _publish(
+        "/financing/publications",
+        Source("body", "kind", "enum", PublicationKind),
+        "document (after the platform's own normalisation, e.g. a white list's codes upper-cased and sorted)",
+    ),
+    _publish(
+        "/kpis/snapshots",
+        Source("constant", "kpi_snapshot", enum=PublicationKind),
+        "KpiSnapshotDocument (key: the month; body: the export of GET /kpis/export)",
+    ),
+)
 
 
 def signed_things() -> list[SignedThing]:

@@ -41,6 +41,8 @@ from ledger.logs.bundles import ProofBundles
 from ledger.logs.proofs import LogProofs
 from ledger.logs.tlog import TlogTiles
 from ledger.platform import Platform
+from ledger.portal.enterprise import EnterprisePages
+from ledger.portal.sessions import PortalSessions
 from ledger.records.catalogues import CatalogueService
 from ledger.records.crypto import Keyring
 from ledger.records.service import RecordsService
@@ -121,6 +123,7 @@ def records_service(platform: Platform, *, bundles: ProofBundles | None = None) 
         bundles=bundles or proof_bundles(platform),
         encrypt_min_level=platform.settings.record_encrypt_min_level,
         on_stored=alert_triggers().on_records,
+        utc_offset_minutes=platform.settings.calendar_utc_offset_minutes,
     )
 
 
@@ -218,6 +221,7 @@ def release_service(platform: Platform, *, records: RecordsService | None = None
         authorizer=authorizer,
         max_block_age_seconds=platform.settings.max_block_age_seconds,
         max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
+        utc_offset_minutes=platform.settings.calendar_utc_offset_minutes,
     )
 
 
@@ -243,6 +247,7 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
         catalogue=default_catalogue(),
         max_block_age_seconds=platform.settings.max_block_age_seconds,
         max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
+        utc_offset_minutes=platform.settings.calendar_utc_offset_minutes,
     )
     triggers = alert_triggers()
     service.on_evaluated = lambda session, institution, subject, grade, previous, categories: (
@@ -268,7 +273,10 @@ def loan_reports(platform: Platform, *, applications: ApplicationLookup) -> Loan
 def kpi_service(platform: Platform) -> KpiService:
     settings = platform.settings
     return KpiService(
-        platform.db, market_entities=settings.kpi_market_entities, timely_days=settings.kpi_timely_days
+        platform.db,
+        market_entities=settings.kpi_market_entities,
+        timely_days=settings.kpi_timely_days,
+        min_cell_enterprises=settings.kpi_min_cell_enterprises,
     )
 
 
@@ -280,7 +288,7 @@ def financing_service(
 
     def grade_of(caller: str, member: Member, subject: str) -> str | None:
         try:
-            grade = evaluation.self_evaluation(caller, member, subject).get("grade")
+            grade = evaluation.self_evaluation(caller, member, subject).grade
         except (ModelUnknown, ModelNotActive):
             return None
         return None if grade is None else str(grade)
@@ -293,6 +301,7 @@ def financing_service(
         reader=RecordReader(records),
         catalogue=catalogue,
         grade_of=grade_of,
+        utc_offset_minutes=platform.settings.calendar_utc_offset_minutes,
     )
 
 
@@ -338,6 +347,14 @@ def alert_feed(platform: Platform) -> AlertFeed:
     return AlertFeed(platform.db)
 
 
+def portal_sessions(platform: Platform) -> PortalSessions:
+    return PortalSessions(
+        platform.db,
+        lifetime_seconds=platform.settings.portal_session_seconds,
+        chain_id=platform.deployment.chain_id,
+    )
+
+
 @dataclass(frozen=True)
 class Services:
     """Every service the API serves, each built once over one platform (`build`)."""
@@ -361,6 +378,8 @@ class Services:
     loans: LoanReports
     kpis: KpiService
     snapshots: KpiSnapshots
+    portal: PortalSessions
+    enterprise_pages: EnterprisePages
 
     @classmethod
     def build(cls, platform: Platform, *, clock: Clock | None = None) -> Services:
@@ -369,16 +388,19 @@ class Services:
         records = records_service(platform, bundles=bundles)
         evaluation = evaluation_service(platform, records=records)
         financing = financing_service(platform, records=records, evaluation=evaluation)
+        membership = membership_service(platform)
+        accesses = accesses_service(platform, bundles=bundles)
+        self_service = selfservice(platform, records=records, bundles=bundles, clock=clock)
         return cls(
             platform=platform,
-            membership=membership_service(platform),
+            membership=membership,
             acts=acts_service(platform),
             catalogues=records.catalogues,
             records=records,
             bundles=bundles,
             tlog=tlog_tiles(bundles),
-            accesses=accesses_service(platform, bundles=bundles),
-            selfservice=selfservice(platform, records=records, bundles=bundles, clock=clock),
+            accesses=accesses,
+            selfservice=self_service,
             release=release_service(platform, records=records),
             evaluation=evaluation,
             financing=financing,
@@ -389,6 +411,8 @@ class Services:
             evasion=evasion_service(platform),
             alert_endpoints=alert_endpoints(platform),
             alert_feed=alert_feed(platform),
+            portal=portal_sessions(platform),
+            enterprise_pages=EnterprisePages(self_service, accesses, evaluation, financing, membership),
         )
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ from ledger.chain.model_registry import ModelProposal, ModelVersion
 from ledger.errors import InvalidInput
 from ledger.evaluation_release.request import evaluation_request_from_json
 from ledger.evaluation_release.service import EvaluationReceipt
+from ledger.evaluation_release.views import ModelDocumentsReceipt, SelfEvaluation
 
 router = APIRouter(tags=["evaluation"])
 
@@ -34,14 +35,9 @@ class ModelDocumentsBody(BaseModel):
     card: dict[str, Any] = Field(description="its model card, naming the document's SHA-256")
 
 
-class ModelDocumentsOut(BaseModel):
-    model_hash: str = Field(
-        description="SHA-256 of the document's RFC 8785 form: `modelHash` of ProposeModel"
-    )
-    card_hash: str = Field(description="SHA-256 of the card's RFC 8785 form: `cardHash` of ProposeModel")
-    indicator_version: int
-    input_categories: str = Field(description="bit mask of the catalogue categories the indicator file reads")
-    input_category_names: list[str] = Field(description="the same categories by name")
+@view_of(ModelDocumentsReceipt, wire={"input_categories": DecimalText})
+class ModelDocumentsOut(ViewModel):
+    pass
 
 
 @router.post(
@@ -55,16 +51,10 @@ def store_model_documents(signed_body: OperatorBody, service: EvaluationDep) -> 
         body = ModelDocumentsBody.model_validate_json(signed_body.body)
     except ValueError as exc:
         raise InvalidInput(f"body: {exc}") from None
-    stored = service.documents.store(
-        json.dumps(body.model), json.dumps(body.card), operator=signed_body.caller.address
+    stored = service.store_documents(
+        signed_body.caller.address, json.dumps(body.model), json.dumps(body.card)
     )
-    return ModelDocumentsOut(
-        model_hash="0x" + stored.model_hash.hex(),
-        card_hash="0x" + stored.card_hash.hex(),
-        indicator_version=stored.model.indicator_file.version,
-        input_categories=str(service.input_mask()),
-        input_category_names=service.catalogue.names_in_mask(service.input_mask()),
-    )
+    return ModelDocumentsOut.of(stored)
 
 
 def _enum_name(value: Any) -> Any:
@@ -185,6 +175,11 @@ async def evaluate(body: EvaluationRequestBody, service: EvaluationDep) -> Respo
     return Response(content, media_type="application/json")
 
 
+@view_of(SelfEvaluation)
+class SelfEvaluationOut(ViewModel):
+    pass
+
+
 @router.get(
     "/self/evaluation",
     summary="The enterprise's own evaluation, free: score, grade, reasons, portrait, guidance",
@@ -194,6 +189,8 @@ async def evaluate(body: EvaluationRequestBody, service: EvaluationDep) -> Respo
         "what would raise the grade (which indicators, by how much). Computed from its records as a "
         "release would read them. Free of charge; not a release; written to the audit records."
     ),
+    response_model=SelfEvaluationOut,
+    response_model_exclude_none=True,  # an insufficient answer has no score, grade …: absent, not null
     responses={403: {"description": "not the enterprise itself"}, 404: {"description": "no active model"}},
 )
 def self_evaluation(
@@ -201,5 +198,6 @@ def self_evaluation(
     service: EvaluationDep,
     subject: Annotated[str, Query(description="the enterprise's own USCC", examples=["91410100MA44TL7G2F"])],
     model_version: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
-) -> dict[str, Any]:
-    return service.self_evaluation(caller.address, caller.member, subject, model_version=model_version)
+) -> SelfEvaluationOut:
+    own = service.self_evaluation(caller.address, caller.member, subject, model_version=model_version)
+    return SelfEvaluationOut.of(own)

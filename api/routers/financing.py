@@ -91,7 +91,7 @@ def _signature(body: PublishBody) -> PublishSignature:
     return PublishSignature(to_bytes(body.content_hash), body.nonce, body.deadline, to_bytes(body.signature))
 
 
-PublisherBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.OPERATOR, Role.INSTITUTION))]
+PublisherBody = Annotated[SignedBody, Depends(RequireSignedBody(Role.DISTRICT_OPERATOR, Role.INSTITUTION))]
 
 
 def _require(caller: Caller, role: Role, what: str) -> None:
@@ -104,7 +104,7 @@ def _require(caller: Caller, role: Role, what: str) -> None:
 
 @router.post(
     "/publications", response_model=DocumentOut, status_code=201,
-    summary="Publish a white-list version (operators) or a loan-product version (its institution)",
+    summary="Publish a white-list version (district operators) or a loan-product version (its institution)",
     responses={
         413: {"description": "body over LEDGER_INGEST_MAX_SINGLE_BYTES"},
         422: {"description": "an invalid USCC or eligibility rule (position, field named) or document"},
@@ -121,12 +121,14 @@ async def publish(signed_body: PublisherBody, financing: FinancingDep) -> Docume
         raise InvalidRequest(exc.errors()) from None
     caller = signed_body.caller
     if body.kind == "white_list":
-        _require(caller, Role.OPERATOR, "white lists are published by operators")
-        fn = financing.publish_white_list
+        stored = await run_in_threadpool(
+            financing.publish_white_list, caller.address, caller.member.role, body.document, _signature(body)
+        )
     else:
         _require(caller, Role.INSTITUTION, "loan products are published by the institution offering them")
-        fn = financing.publish_product
-    stored = await run_in_threadpool(fn, caller.address, body.document, _signature(body))
+        stored = await run_in_threadpool(
+            financing.publish_product, caller.address, body.document, _signature(body)
+        )
     return DocumentOut.of(stored)
 
 

@@ -22,7 +22,7 @@ from api.view_models import ViewModel, view_of
 from ledger.chain.membership import Role
 from ledger.errors import InvalidInput
 from ledger.financing.kpi_snapshot import export_document, report_csv
-from ledger.financing.kpis import KpiFilter
+from ledger.financing.kpis import EXACT_FIGURES_ROLES, KpiFilter
 from ledger.financing.loans import ReportReceipt
 from ledger.financing.service import PublishSignature
 
@@ -92,23 +92,35 @@ def loan_versions(
     return loans.versions(caller.address, loan_ref)
 
 
+_INDUSTRY = "GB/T 4754-2017 section A-T: records and enterprises by their registration's, loans by the loan's"
+
+
 @router.get(
     "/kpis",
     summary="The indicators of 四(四): records, onboarded SMEs, loans; by district, industry and month",
+    description=(
+        "Operators and auditors get the exact figures; every other member gets cells resting on fewer than "
+        "LEDGER_KPI_MIN_CELL_ENTERPRISES enterprises suppressed (null, `suppressed: true`), with the "
+        "smallest "
+        "other row of their breakdown (`disclosure` states the rule)."
+    ),
     responses={
         200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"},
         422: {"description": "invalid_kpi_filter"},
     },
 )
 def kpis(
-    _caller: CallerDep,
+    caller: CallerDep,
     service: KpisDep,
     month: Annotated[str | None, Query(description="YYYY-MM: that month's flows, stocks at its end")] = None,
     district: Annotated[str | None, Query(description="GB/T 2260 six-digit code")] = None,
-    industry: Annotated[str | None, Query(description="GB/T 4754-2017 section A-T (loans only)")] = None,
+    industry: Annotated[
+        str | None,
+        Query(description="GB/T 4754-2017 section A-T (enterprises: registered; loans: the loan's)"),
+    ] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
-    report = service.report(KpiFilter(month, district, industry))
+    report = service.report_for(caller.member.role, KpiFilter(month, district, industry))
     if format == "csv":
         return Response(report_csv(report), media_type="text/csv; charset=utf-8")
     return report
@@ -116,15 +128,18 @@ def kpis(
 
 @router.get(
     "/kpis/export",
-    summary="The canonical export of a month's KPI snapshot (operators), to hash and anchor",
-    responses={403: {"description": "not an operator"}, 422: {"description": "invalid_kpi_filter"}},
+    summary="The canonical export of a month's KPI snapshot (operators, auditors), to hash and anchor",
+    responses={
+        403: {"description": "not an operator or auditor"},
+        422: {"description": "invalid_kpi_filter"},
+    },
 )
 def kpi_export(
     caller: CallerDep,
     service: KpisDep,
     month: Annotated[str, Query(description="YYYY-MM")],
 ) -> Response:
-    require_role(caller, Role.OPERATOR)
+    require_role(caller, *EXACT_FIGURES_ROLES)  # its rows are one per loan
     document = export_document(service, month)
     return Response(document, media_type="application/json")
 
@@ -135,6 +150,16 @@ class SnapshotBody(Strict):
     nonce: Uint
     deadline: Uint
     signature: Signature
+
+
+#: the body is read raw (bounded by the edge), so its schema is declared here; `GET /signing`
+#: maps it to the signed `Publish` act (kind fixed: kpi_snapshot)
+_SNAPSHOT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": SnapshotBody.model_json_schema()}},
+    }
+}
 
 
 @router.post(
@@ -150,8 +175,10 @@ class SnapshotBody(Strict):
     responses={
         403: {"description": "not an operator, or the act is not the caller's"},
         409: {"description": "version_conflict: that version is published with other content"},
+        413: {"description": "body over LEDGER_INGEST_MAX_BODY_BYTES"},
         422: {"description": "kpi_snapshot_mismatch or document_mismatch, named"},
     },
+    openapi_extra=_SNAPSHOT_BODY,
 )
 def publish_snapshot(signed: OperatorBody, snapshots: SnapshotsDep) -> DocumentOut:
     try:
@@ -167,13 +194,22 @@ def publish_snapshot(signed: OperatorBody, snapshots: SnapshotsDep) -> DocumentO
 @router.get(
     "/kpis/snapshots/{month}",
     response_model=DocumentOut,
-    summary="A published KPI snapshot: the document as anchored (its export in `body`) and its anchor",
-    responses={404: {"description": "no snapshot of that month (or version)"}},
+    summary="A published KPI snapshot (operators, auditors): the document as anchored and its anchor",
+    description=(
+        "The document's `body` is the export: the figures and the rows they recompute from, one per loan "
+        "(pseudonymised). Only the roles that publish and check snapshots read it; other members read the "
+        "figures, small cells suppressed, at GET /kpis."
+    ),
+    responses={
+        403: {"description": "not an operator or auditor"},
+        404: {"description": "no snapshot of that month (or version)"},
+    },
 )
 def kpi_snapshot(
     month: Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")],
-    _caller: CallerDep,
+    caller: CallerDep,
     snapshots: SnapshotsDep,
     version: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> DocumentOut:
+    require_role(caller, *EXACT_FIGURES_ROLES)
     return DocumentOut.of(snapshots.version(month, version))

@@ -12,8 +12,9 @@ import {IMembership} from "../membership/IMembership.sol";
  * EIP-712 signature of its publisher, relayed by anyone; a removal or a withdrawal is a
  * new version, so history is never rewritten.
  *
- * Who may publish: white lists and KPI snapshots, active operators; loan products, the
- * active institution that published the product's first version, and only it.
+ * Who may publish: white lists, active district operators (any of them may continue a
+ * list); KPI snapshots, active operators; loan products, the active institution that
+ * published the product's first version, and only it.
  *
  * An act by an account without the kind's role reverts with
  * `NotActiveMember(account, role)`, declared by `MembershipGated`.
@@ -68,8 +69,8 @@ interface IPublications {
      * Requirements:
      *
      * - `kind` is WhiteList, LoanProduct or KpiSnapshot ({InvalidPublicationKind});
-     * - `publisher` is an active operator (WhiteList, KpiSnapshot) or an active institution
-     *   (LoanProduct) and signed `Publish(kind, documentId, version, contentHash, validFrom,
+     * - `publisher` is an active district operator (WhiteList), operator (KpiSnapshot) or
+     *   institution (LoanProduct) and signed `Publish(kind, documentId, version, contentHash, validFrom,
      *   validUntil, publisher, nonce, deadline)` before `deadline`;
      * - neither `documentId` nor `contentHash` is zero ({EmptyPublication});
      * - `version` is the document's current version count plus one ({StalePublicationVersion});

@@ -109,7 +109,10 @@ contract Publications is IPublications, SignedActions, MembershipGated {
         return Kind(kind);
     }
 
+    /// @dev White lists are a district's (its district operator's), loan products an
+    /// institution's, KPI snapshots the platform operators'.
     function _publisherRole(Kind kind) private pure returns (IMembership.Role) {
+        if (kind == Kind.WhiteList) return IMembership.Role.DistrictOperator;
         return kind == Kind.LoanProduct ? IMembership.Role.Institution : IMembership.Role.Operator;
     }
 }

@@ -8,7 +8,10 @@ pragma solidity ^0.8.24;
  */
 interface IMembership {
     /// @notice What a member may do. `Platform` is the relaying and anchoring service: it
-    /// submits log checkpoints but has no vote.
+    /// submits log checkpoints but has no vote. `DistrictOperator` is a district's
+    /// (区县) office on the platform: it publishes the district's white lists (三(二)) and
+    /// has no vote. Roles are admitted by operator quorum; new roles are appended, so the
+    /// numbers of the others never change.
     enum Role {
         None,
         Operator,
@@ -16,7 +19,8 @@ interface IMembership {
         Institution,
         Enterprise,
         Auditor,
-        Platform
+        Platform,
+        DistrictOperator
     }
 
     /// @notice Life cycle of a membership; only `Active` members can act.

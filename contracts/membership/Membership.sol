@@ -12,9 +12,10 @@ import {IMembership} from "./IMembership.sol";
  * operators. Every act is an EIP-712 signature by the acting member, relayed by anyone:
  * `msg.sender` is never consulted.
  *
- * - Operators, providers, institutions, auditors and the platform are admitted, and any
- *   member is suspended, reinstated or removed, by a proposal that an operator signs
- *   (its signature is the first approval) and other operators approve. The approval
+ * - Operators, providers, institutions, auditors, district operators and the platform
+ *   are admitted, and any member is suspended, reinstated or removed, by a proposal
+ *   that an operator signs (its signature is the first approval) and other operators
+ *   approve. The approval
  *   that reaches the quorum executes the proposal in the same transaction; there is no
  *   separate execute step. A proposal that is not executed within `proposalLifetime`
  *   seconds of its creation expires.

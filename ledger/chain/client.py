@@ -36,7 +36,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 from web3.middleware import ExtraDataToPOAMiddleware
-from web3.types import BlockIdentifier, Nonce, TxParams, TxReceipt
+from web3.types import BlockIdentifier, Nonce, TxParams, TxReceipt, Wei
 
 from ledger.chain.compile import CompiledContract, compile_contracts
 from ledger.chain.errors import ChainUnavailable, ContractRevert, ErrorTable
@@ -101,6 +101,10 @@ class ChainClient:
         self.gate: Callable[[], None] | None = None
         self._nonce_lock = threading.Lock()
         self._next_nonce: int | None = None
+        #: tip per gas of every transaction; None: the node's `eth_maxPriorityFeePerGas`,
+        #: which some nodes lack (ethereumjs), where web3's fallback asks a `pending` fee
+        #: history they refuse too; so the tip can be set (`LEDGER_PRIORITY_FEE_WEI`)
+        self.priority_fee: int | None = None
 
     @classmethod
     def connect(
@@ -235,7 +239,10 @@ class ChainClient:
         )
 
     def _tx_fields(self, nonce: int) -> TxParams:
-        return {"from": self.relayer.address, "nonce": Nonce(nonce)}
+        fields: TxParams = {"from": self.relayer.address, "nonce": Nonce(nonce)}
+        if self.priority_fee is not None:
+            fields["maxPriorityFeePerGas"] = Wei(self.priority_fee)
+        return fields
 
     def _sign_and_send(self, build: Callable[[int], Any], nonce: int) -> Any:
         # build_transaction estimates gas, which surfaces a revert before sending
@@ -332,8 +339,13 @@ class ChainClient:
 
 
 def _nonce_taken(exc: Exception) -> bool:
+    """The node refused a transaction because its nonce is used: mined, or pending in its
+    pool (geth: "replacement transaction underpriced"; ethereumjs: "replacement gas too low")."""
     message = str(exc).lower()
-    return "nonce too low" in message or "already known" in message or "replacement transaction" in message
+    return any(
+        sign in message
+        for sign in ("nonce too low", "already known", "replacement transaction", "replacement gas")
+    )
 
 
 def _revert_data(exc: Exception) -> str:

@@ -224,6 +224,11 @@ class _HeadTracking:
             if reached is not None and reached[0] >= block_number + depth:
                 break
             if time.monotonic() >= deadline:
+                if reached is None and tag == "finalized":
+                    raise NotDurable(
+                        f"block {block_number} not acknowledged: the chain answers no `finalized` block"
+                        " (a Clique network, for one, has none): set LEDGER_FINALITY=confirmations:N"
+                    )
                 raise NotDurable(
                     f"block {block_number} did not become final ({tag} + {depth}) within {timeout:.0f} s"
                 )

@@ -41,6 +41,7 @@ class Role(IntEnum):
     ENTERPRISE = 4
     AUDITOR = 5
     PLATFORM = 6
+    DISTRICT_OPERATOR = 7  # a district's office: publishes the district's white lists
 
 
 class Status(IntEnum):

@@ -51,6 +51,7 @@ from ledger.chain.eip712 import Signed
 from ledger.chain.errors import ContractRevert
 from ledger.chain.membership import Member, uscc_hash
 from ledger.chain.model_registry import ModelCaller, ModelRegistryContract, ModelStatus, ModelVersion
+from ledger.domain.business_day import BUSINESS_UTC_OFFSET_MINUTES, business_day
 from ledger.domain.catalogue import Catalogue, CatalogueError
 from ledger.domain.log_names import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
 from ledger.domain.publicity import publication_ended
@@ -68,6 +69,7 @@ from ledger.evaluation_release.request import (
     evaluation_request_to_json,
     verify_evaluation_request,
 )
+from ledger.evaluation_release.views import ModelDocumentsReceipt, SelfEvaluation
 from ledger.logs.canonical_json import canonical_json
 from ledger.logs.store import AppendedEntry, held_size
 from ledger.release.outcome import ChainRefused, Receipt, Released, check_fresh
@@ -173,8 +175,12 @@ class EvaluationService:
         catalogue: Catalogue,
         max_block_age_seconds: int,
         max_lifetime_seconds: int,
+        utc_offset_minutes: int = BUSINESS_UTC_OFFSET_MINUTES,
     ) -> None:
         self.db = db
+        #: an evaluation's as_of is the business day (China Standard Time) of its instant,
+        #: the day self-service files facts on: one calendar across the platform
+        self.utc_offset_minutes = utc_offset_minutes
         self.domain = domain
         self.reader = reader
         self.trail = trail
@@ -273,7 +279,7 @@ class EvaluationService:
     ) -> tuple[AppendedEntry, bytes, bytes]:
         """Past the nonce: portrait, score, the answer and its hash, the trail entry appended in `tx`."""
         request, model, decision = job.signed.message, job.model, job.decision
-        today = job.at.date()
+        today = business_day(job.at, self.utc_offset_minutes)
         portrait = self.portraits.evaluate(
             [*records, *facts], today, withheld=lambda r: self._expired(r, today)
         )
@@ -338,7 +344,7 @@ class EvaluationService:
 
     def self_evaluation(
         self, caller: str, member: Member, subject: str, *, model_version: int | None = None
-    ) -> dict[str, Any]:
+    ) -> SelfEvaluation:
         """The enterprise's own evaluation, free and not a release: score, grade, reasons,
         portrait and what would raise the grade, with the latest active model (or the one named).
 
@@ -353,23 +359,35 @@ class EvaluationService:
             stored = self._stored(model)
             scorer = self._scorer(stored)
             categories = self._input_categories(model)
-            today = datetime.now(UTC).date()
+            today = business_day(datetime.now(UTC), self.utc_offset_minutes)
             with self.db.session() as session:
                 records = self.reader.current(session, {subject}, set(categories)).get(subject, [])
                 facts = conduct_facts(session, subject, records)
             portrait = self.portraits.evaluate(
                 [*records, *facts], today, withheld=lambda r: self._expired(r, today)
             )
-            answer: dict[str, Any] = {
-                "subject": subject,
-                "model": _model_json(model, stored),
-                "portrait": portrait_json(portrait),
+            answer = SelfEvaluation(
+                subject=subject,
+                model=dict(_model_json(model, stored)),
+                portrait=portrait_json(portrait),
                 **evaluation_result(stored, scorer, portrait),
-            }
-            if portrait.sufficient:
-                answer["guidance"] = guidance(scorer, scorer.score(portrait.values)).to_json()
+                guidance=guidance(scorer, scorer.score(portrait.values)).to_json()
+                if portrait.sufficient
+                else None,
+            )
         audit_events.record(self.db, actor=caller, event="self.evaluation", outcome="served", detail=subject)
         return answer
+
+    def store_documents(
+        self, operator: str, document: str | bytes, card: str | bytes
+    ) -> ModelDocumentsReceipt:
+        """Check and keep a model document with its card (`POST /models/documents`, operators)."""
+        stored = self.documents.store(document, card, operator=operator)
+        mask = self.input_mask()
+        version = stored.model.indicator_file.version
+        return ModelDocumentsReceipt(
+            stored.model_hash, stored.card_hash, version, mask, self.catalogue.names_in_mask(mask)
+        )
 
     def monitoring(self, caller: str, version: int, *, batch: int = MONITOR_BATCH) -> dict[str, Any]:
         """Population stability of model `version` online (operators): PSI of the score and of
@@ -384,7 +402,7 @@ class EvaluationService:
             stored = self._stored(model)
             scorer = self._scorer(stored)
             categories = set(self._input_categories(model))
-            today = datetime.now(UTC).date()
+            today = business_day(datetime.now(UTC), self.utc_offset_minutes)
             population = []
             with self.db.session() as session:
                 subjects = self._subjects(session, categories)

@@ -3,8 +3,10 @@
 The export (`export_document`) is one RFC 8785 JSON document: the month's figures as the
 database computed them (`KpiService.report`), the settings they depend on, and the input
 rows (`KpiService.snapshot_inputs`): records received in the month grouped by category,
-provider and district; enterprises onboarded by the month's end and loans decided by
-then, each enterprise under a pseudonym keyed per snapshot. Its SHA-256 is what an
+provider, district and industry; enterprises onboarded by the month's end (with their
+district and industry) and loans decided by then, each enterprise under a pseudonym keyed
+per snapshot. Format 2 added the industry columns and breakdowns; a format 1 export (as
+anchored before) is still recomputed by its own columns and figures. Its SHA-256 is what an
 operator anchors on chain (`Publications`, kind KPI snapshot, key the month).
 
 `recompute` is a second, independent computation of the figures from the rows, in plain
@@ -34,6 +36,7 @@ from ledger.financing.kpis import (
     KpiFilter,
     KpiService,
     by_key,
+    enterprise_breakdown,
     loan_metrics,
     ratio,
 )
@@ -51,6 +54,10 @@ __all__ = [
 ]
 
 SNAPSHOT_FORMAT = "credit-ledger/kpi-snapshot"
+#: 2: records and enterprises carry the enterprise's industry (1: without; still verified)
+FORMAT_VERSION = 2
+_V1_RECORD_COLUMNS = tuple(c for c in RECORD_COLUMNS if c != "industry")
+_V1_ENTERPRISE_COLUMNS = tuple(c for c in ENTERPRISE_COLUMNS if c != "industry")
 
 
 class InvalidSnapshot(InvalidInput):
@@ -67,7 +74,7 @@ def export_document(service: KpiService, month: str, *, now: datetime | None = N
     figures = service.report(KpiFilter(month))
     document: dict[str, Any] = {
         "format": SNAPSHOT_FORMAT,
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "month": month,
         "generated_at": (now or datetime.now(UTC)).replace(microsecond=0).isoformat(),
         "figures": figures,
@@ -113,9 +120,9 @@ def _table(inputs: dict[str, Any], name: str, columns: tuple[str, ...]) -> list[
 
 
 def _record_rows(
-    rows: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], str]
+    rows: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], str | None]
 ) -> list[dict[str, Any]]:
-    totals: dict[str, list[int]] = {}
+    totals: dict[str | None, list[int]] = {}
     for r in rows:
         t = totals.setdefault(key(r), [0, 0])
         t[0] += r["collected"]
@@ -152,8 +159,9 @@ def recompute(document: dict[str, Any]) -> dict[str, Any]:
     inputs = document.get("inputs")
     if not isinstance(inputs, dict):
         raise InvalidSnapshot("inputs: missing")
-    records = _table(inputs, "records", RECORD_COLUMNS)
-    enterprises = _table(inputs, "enterprises", ENTERPRISE_COLUMNS)
+    v1 = document.get("format_version") == 1
+    records = _table(inputs, "records", _V1_RECORD_COLUMNS if v1 else RECORD_COLUMNS)
+    enterprises = _table(inputs, "enterprises", _V1_ENTERPRISE_COLUMNS if v1 else ENTERPRISE_COLUMNS)
     loans = _table(inputs, "loans", LOAN_COLUMNS)
     collected = sum(r["collected"] for r in records)
     timely = sum(r["timely"] for r in records)
@@ -161,7 +169,7 @@ def recompute(document: dict[str, Any]) -> dict[str, Any]:
     market = settings.get("market_entities")
     with_loan = {x["enterprise"] for x in loans if x["approved"] and x["enterprise"] in onboarded}
     in_month = [x for x in loans if x["month"] == month]
-    return {
+    figures: dict[str, Any] = {
         "filter": KpiFilter(month).to_json(),
         "settings": {"market_entities": market, "timely_days": settings.get("timely_days")},
         "records": {
@@ -171,6 +179,7 @@ def recompute(document: dict[str, Any]) -> dict[str, Any]:
             "by_category": _record_rows(records, lambda r: r["category"]),
             "by_provider": _record_rows(records, lambda r: r["provider"]),
             "by_district": _record_rows(records, lambda r: r["district"]),
+            **({} if v1 else {"by_industry": _record_rows(records, lambda r: r["industry"])}),
             "by_month": _record_rows(records, lambda _r: month),
         },
         "enterprises": {
@@ -187,6 +196,13 @@ def recompute(document: dict[str, Any]) -> dict[str, Any]:
             "by_month": _loan_breakdown(in_month, "month"),
         },
     }
+    if not v1:
+        per_industry: dict[str | None, list[int]] = {}
+        for e in enterprises:
+            per_industry.setdefault(e["industry"], [0, 0])[0] += 1
+            per_industry[e["industry"]][1] += e["enterprise"] in with_loan
+        figures["enterprises"]["by_industry"] = enterprise_breakdown(per_industry.items())
+    return figures
 
 
 @dataclass(frozen=True)

@@ -322,6 +322,19 @@ class LoanReports:
             {**_receipt(row, replayed=False).to_json(), "content": json.loads(row.content)} for row in rows
         ]
 
+    def recent(self, institution: str, limit: int = 50) -> list[dict[str, Any]]:
+        """`institution`'s latest accepted submissions (any loan), newest first, with their content."""
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(LoanReportRow)
+                .where(LoanReportRow.institution == institution)
+                .order_by(LoanReportRow.id.desc())
+                .limit(limit)
+            ).all()
+        return [
+            {**_receipt(row, replayed=False).to_json(), "content": json.loads(row.content)} for row in rows
+        ]
+
     def _audit(self, institution: str, outcome: str, detail: str) -> None:
         with contextlib.suppress(LedgerError):  # the database is down: refused all the same
             audit_events.record(

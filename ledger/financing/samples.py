@@ -31,23 +31,31 @@ def record_rows(
     seed: int = 1,
     first_id: int = 0,
 ) -> Iterator[dict[str, Any]]:
-    """`count` first-version credit records over `enterprises` subjects, received over `days`."""
+    """`count` first-version credit records over `enterprises` subjects, received over `days`.
+
+    Registration records of six subjects in seven carry an industry (catalogue v2, its
+    `industry` field in the clear public fields, as ingestion stores a level-1 field); the
+    seventh's are catalogue v1, with none (unclassified in the KPIs).
+    """
     rng = random.Random(seed)
     subjects = [sample_uscc(k) for k in range(enterprises)]
     for n in range(first_id, first_id + count):
         received = start + timedelta(seconds=rng.randrange(days * 86400))
         lag = rng.choice((0, 1, 2, 3, 5, 8, 15, 40))
+        k = rng.randrange(enterprises)  # drawn in the same order as before industries were added
+        category = CATEGORIES[n % len(CATEGORIES)]
+        classified = category == "registration" and k % 7 != 6
         yield {
             "record_id": f"{n:036d}",
             "version": 1,
             "provider": providers[n % len(providers)],
             "source_ref": f"S-{n}",
-            "category": CATEGORIES[n % len(CATEGORIES)],
-            "subject": subjects[rng.randrange(enterprises)],
+            "category": category,
+            "subject": subjects[k],
             "event_date": (received - timedelta(days=lag)).date(),
             "severity": None,
-            "catalogue_version": 1,
-            "public_fields": "{}",
+            "catalogue_version": 2 if classified else 1,
+            "public_fields": f'{{"industry": "{INDUSTRIES[k % len(INDUSTRIES)]}39"}}' if classified else "{}",
             "sealed": b"",
             "key_id": "synthetic",
             "content_mac": _ZERO32,

@@ -2,7 +2,7 @@
 demands, matching and applications; every act and every refusal audited.
 
 Who may do what:
-- white lists: published by operators (the contract checks the role); read by anyone
+- white lists: published by district operators (checked here and by the contract); read by anyone
   authenticated - a list is public information; an enterprise's standing on the lists
   likewise (an institution may query by enterprise);
 - loan products: published by the institution that offers them; read by anyone;
@@ -25,6 +25,7 @@ from ledger.chain.consents import GrantMessage
 from ledger.chain.eip712 import Signed
 from ledger.chain.membership import Member, Role
 from ledger.chain.publications import PublicationKind, PublishMessage
+from ledger.domain.business_day import BUSINESS_UTC_OFFSET_MINUTES, business_day
 from ledger.domain.catalogue import Catalogue
 from ledger.domain.identifiers import validate_uscc
 from ledger.errors import InvalidInput
@@ -36,7 +37,13 @@ from ledger.financing.matching import Demand, OfferedProduct, ProductMatch, matc
 from ledger.financing.products import LoanProductDocument, parse_product
 from ledger.financing.profile import PROFILE_CATEGORIES, profile_of
 from ledger.financing.store import DocumentStore, StoredDocument
-from ledger.financing.whitelists import Listing, WhiteLists, index_entries, parse_white_list
+from ledger.financing.whitelists import (
+    Listing,
+    WhiteLists,
+    index_entries,
+    parse_white_list,
+    require_publisher,
+)
 from ledger.release.reader import RecordReader
 from ledger.selfservice.context import audited, require_subject
 from ledger.services import audit_events
@@ -75,7 +82,9 @@ class FinancingService:
         catalogue: Catalogue,
         grade_of: GradeOf,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        utc_offset_minutes: int = BUSINESS_UTC_OFFSET_MINUTES,
     ) -> None:
+        self.utc_offset_minutes = utc_offset_minutes  # of the business day years in operation count to
         self.store = store
         self.db = store.db
         self.white_lists = WhiteLists(store)
@@ -91,10 +100,12 @@ class FinancingService:
     # -- publication ------------------------------------------------------------------------
 
     def publish_white_list(
-        self, caller: str, document: object, signature: PublishSignature
+        self, caller: str, role: Role, document: object, signature: PublishSignature
     ) -> StoredDocument:
-        """Anchor and store a white-list version; a bad code refuses it all, named (422)."""
+        """Anchor and store a white-list version, from a district operator (`role`, the
+        caller's; 403 otherwise); a bad code refuses it all, named (422)."""
         with audited(self.db, caller, "financing.publish.white_list"):
+            require_publisher(caller, role)
             parsed = parse_white_list(document)
             return self.store.publish(caller, parsed, signature.signed(caller, parsed), index=index_entries)
 
@@ -175,7 +186,8 @@ class FinancingService:
             records = self.reader.current(session, {subject}, set(PROFILE_CATEGORIES)).get(subject, [])
             lists = self.white_lists.current_lists_of(subject, now, session=session)
         return profile_of(
-            subject, records, today=now.date(), catalogue=self.catalogue, white_lists=lists,
+            subject, records, today=business_day(now, self.utc_offset_minutes), catalogue=self.catalogue,
+            white_lists=lists,
             evaluation_grade=grade,
         )  # fmt: skip
 

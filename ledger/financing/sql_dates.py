@@ -1,8 +1,9 @@
-"""Two date expressions the KPIs group and filter by, compiled for PostgreSQL and SQLite.
+"""The expressions the KPIs group and filter by, compiled for PostgreSQL and SQLite.
 
-SQL has no portable "year-month of a timestamp" or "days from a date to a timestamp's
-date"; these constructs compile to each dialect's own functions, so the aggregates stay
-in the database on both. Timestamps are UTC (the ledger stores them so).
+SQL has no portable "year-month of a timestamp", "days from a date to a timestamp's
+date" or "a field of a JSON text"; these constructs compile to each dialect's own
+functions, so the aggregates stay in the database on both. Timestamps are UTC (the
+ledger stores them so).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-__all__ = ["days_after", "district_of", "month_text", "year_month"]
+__all__ = ["days_after", "district_of", "industry_section_of", "month_text", "year_month"]
 
 
 class year_month(FunctionElement[Any]):
@@ -73,3 +74,22 @@ def _sqlite_days_after(element: days_after, compiler: Any, **kw: Any) -> str:
         f"CAST(julianday(date({compiler.process(ts, **kw)})) - julianday({compiler.process(day, **kw)}) "
         "AS INTEGER)"
     )
+
+
+class industry_section_of(FunctionElement[str]):
+    """The GB/T 4754-2017 section letter of a record's `industry` field (`C39` -> `C`), read
+    from its `public_fields` JSON text: the field is level 1 (public), so it is stored in
+    clear there and not sealed. NULL where the record has no such field (catalogue v1)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(industry_section_of, "postgresql")
+def _pg_industry_section_of(element: industry_section_of, compiler: Any, **kw: Any) -> str:
+    return f"substr(CAST({compiler.process(element.clauses, **kw)} AS json) ->> 'industry', 1, 1)"
+
+
+@compiles(industry_section_of, "sqlite")
+def _sqlite_industry_section_of(element: industry_section_of, compiler: Any, **kw: Any) -> str:
+    return f"substr(json_extract({compiler.process(element.clauses, **kw)}, '$.industry'), 1, 1)"

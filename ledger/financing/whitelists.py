@@ -1,7 +1,10 @@
 """White lists (三(二)): districts recommend qualifying enterprises, in public, versioned lists.
 
-An operator publishes each version of a list: its name, district, criteria text, the
-enterprises by 统一社会信用代码 and its validity. Every code is validated with its check
+A district operator (`Role.DISTRICT_OPERATOR`: a district's office, admitted by operator
+quorum like every role) publishes each version of a list: its name, district, criteria
+text, the enterprises by 统一社会信用代码 and its validity. The platform refuses anyone else
+before anything is anchored (403, recorded), and the `Publications` contract holds the
+same rule on chain (`NotActiveMember(publisher, DistrictOperator)`). Every code is validated with its check
 character (`ledger.domain.identifiers.validate_uscc`); one bad code refuses the whole
 version, naming the position and the rule (422 `invalid_identifier`), before anything
 is anchored or stored. Removing an enterprise is publishing a version without it.
@@ -20,12 +23,25 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.chain.membership import Role
 from ledger.chain.publications import PublicationKind
 from ledger.domain.identifiers import InvalidIdentifierError, validate_uscc
+from ledger.errors import NotAuthorized
 from ledger.financing.documents import PublishedDocument
 from ledger.financing.models import WhiteListEntryRow
 from ledger.financing.store import DocumentStore, StoredDocument
 from ledger.financing.whitelist_document import WhiteListDocument, WhiteListInvalid, parse_white_list
+
+#: the role that publishes white lists; the contract checks the same one
+PUBLISHER_ROLE = Role.DISTRICT_OPERATOR
+
+
+def require_publisher(caller: str, role: Role) -> None:
+    """Refuse (403) a white list from anyone but a district operator."""
+    if role is not PUBLISHER_ROLE:
+        raise NotAuthorized(
+            f"{caller} is a {role.name.lower()}: white lists are published by district operators"
+        )
 
 
 def index_entries(session: Session, document: PublishedDocument) -> None:
@@ -110,4 +126,5 @@ __all__ = [
     "WhiteLists",
     "index_entries",
     "parse_white_list",
+    "require_publisher",
 ]

@@ -36,6 +36,7 @@ from sqlalchemy import String, Table, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from ledger.domain.business_day import BUSINESS_UTC_OFFSET_MINUTES, business_day
 from ledger.domain.catalogue import FieldError
 from ledger.domain.log_names import CREDIT_RECORDS_LOG, RECORD_LEAF_TYPE
 from ledger.errors import Conflict, InvalidInput
@@ -198,8 +199,10 @@ class IngestService:
         encrypt_min_level: int = 3,
         today: date | None = None,
         on_stored: RecordsHook | None = None,
+        utc_offset_minutes: int = BUSINESS_UTC_OFFSET_MINUTES,
     ) -> None:
         self.db = db
+        self.utc_offset_minutes = utc_offset_minutes  # of the business day event dates are checked on
         self.on_stored = on_stored
         self.catalogues = catalogues
         self.keyring = keyring
@@ -219,7 +222,7 @@ class IngestService:
         """
         provider = to_checksum_address(provider)
         published = self.catalogues.current()
-        today = self._today or datetime.now(UTC).date()
+        today = self._today or business_day(datetime.now(UTC), self.utc_offset_minutes)
         rejected: list[Rejection] = []
         candidates: list[_Candidate] = []
         first_of: dict[tuple[str, int], _Candidate] = {}

@@ -17,6 +17,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 from sqlalchemy import Select, select
 
+from ledger.domain.business_day import BUSINESS_UTC_OFFSET_MINUTES
 from ledger.domain.catalogue import FieldError
 from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.errors import NotAuthorized, NotFound
@@ -92,13 +93,15 @@ class RecordsService:
         bundles: ProofBundles,
         encrypt_min_level: int,
         on_stored: RecordsHook | None = None,
+        utc_offset_minutes: int = BUSINESS_UTC_OFFSET_MINUTES,
     ) -> None:
         self.db = db
         self.keyring = keyring
         self.catalogues = catalogues
         self.ingestion = IngestService(
-            db, catalogues, keyring, encrypt_min_level=encrypt_min_level, on_stored=on_stored
-        )
+            db, catalogues, keyring, encrypt_min_level=encrypt_min_level, on_stored=on_stored,
+            utc_offset_minutes=utc_offset_minutes,
+        )  # fmt: skip
         self.bundles = bundles
 
     def ingest(

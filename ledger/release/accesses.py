@@ -85,11 +85,29 @@ class AccessesService:
         self.catalogue = catalogue
 
     def visible_to(
-        self, member: Member, *, subject: str | None = None, after: int = -1, limit: int = 100
+        self,
+        member: Member,
+        *,
+        subject: str | None = None,
+        after: int = -1,
+        limit: int = 100,
+        newest_first_before: int | None = None,
+        with_proofs: bool = True,
     ) -> list[Access]:
-        """Entries `member` may see, oldest first, from index `after + 1`."""
+        """Entries `member` may see, oldest first, from index `after + 1`.
+
+        `newest_first_before`: instead, the newest entries below that index (a timeline's pages);
+        `with_proofs=False`: no inclusion proofs (`anchored_size` tells which have one).
+        """
         limit = max(1, min(limit, MAX_PAGE))
-        query = select(AccessRelease.seq).where(AccessRelease.seq > after)
+        if newest_first_before is None:
+            query = select(AccessRelease.seq).where(AccessRelease.seq > after).order_by(AccessRelease.seq)
+        else:
+            query = (
+                select(AccessRelease.seq)
+                .where(AccessRelease.seq < newest_first_before)
+                .order_by(AccessRelease.seq.desc())
+            )
         if member.role is Role.ENTERPRISE:
             if subject is None or uscc_hash(subject) != member.uscc_hash:
                 raise NotAuthorized("an enterprise sees the releases of its own data only: name its USCC")
@@ -101,7 +119,7 @@ class AccessesService:
         if subject is not None and member.role is not Role.ENTERPRISE:
             query = query.where(AccessRelease.subject == subject)
         with self.db.session() as session:
-            seqs = list(session.scalars(query.order_by(AccessRelease.seq).limit(limit)))
+            seqs = list(session.scalars(query.limit(limit)))
             leaves = {
                 int(e.seq): bytes(e.leaf)
                 for e in session.scalars(
@@ -113,11 +131,16 @@ class AccessesService:
             Access(
                 seq,
                 payloads[seq],
-                self.bundles.anchored(ACCESS_TRAIL_LOG, seq),
+                self.bundles.anchored(ACCESS_TRAIL_LOG, seq) if with_proofs else None,
                 entry_names(self.catalogue, payloads[seq]),
             )
             for seq in seqs
         ]
+
+    def anchored_size(self) -> int:
+        """How many access-trail entries the latest checkpoint covers (each has a proof)."""
+        latest = self.bundles.proofs.latest_checkpoint(ACCESS_TRAIL_LOG)
+        return 0 if latest is None else latest.size
 
     def proof(self, member: Member, index: int) -> dict[str, Any]:
         """The inclusion bundle of access-trail entry `index`, for a member who may see it.

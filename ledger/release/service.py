@@ -52,6 +52,7 @@ from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.consents import AuthorizationQuery, Decision
 from ledger.chain.eip712 import Signed
 from ledger.chain.membership import uscc_hash
+from ledger.domain.business_day import BUSINESS_UTC_OFFSET_MINUTES, business_day
 from ledger.domain.catalogue import Catalogue, CatalogueError, newest_catalogue
 from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.domain.masking import mask_record
@@ -149,8 +150,10 @@ class ReleaseService:
         catalogue: Catalogue | None = None,
         max_block_age_seconds: int = DEFAULT_MAX_BLOCK_AGE_SECONDS,
         max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS,
+        utc_offset_minutes: int = BUSINESS_UTC_OFFSET_MINUTES,
     ) -> None:
         self.db = db
+        self.utc_offset_minutes = utc_offset_minutes  # of the business day publicity is judged on
         self.max_block_age_seconds = max_block_age_seconds
         self.max_lifetime_seconds = max_lifetime_seconds
         self.reader = reader
@@ -257,7 +260,7 @@ class ReleaseService:
         assert decision is not None  # set by _authorize for every job that reaches here
         raw_categories = decision.raw_categories if job.signed.message.raw else 0
         wanted = set(job.categories)
-        today = job.released_at.date()
+        today = business_day(job.released_at, self.utc_offset_minutes)
         records = sorted(
             (r for r in found.get(job.subject, ()) if r.category in wanted),
             key=lambda r: (r.category, r.event_date, r.record_id),

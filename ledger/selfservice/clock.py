@@ -1,8 +1,7 @@
 """Time as the self-service rules see it: an injectable clock and the local calendar day.
 
-Deadlines count working days of the local calendar (China has one time zone and no
-daylight saving time, so a fixed UTC offset is exact); tests inject a `FixedClock` and
-move it, production uses `SystemClock`.
+Deadlines count working days of the platform's business day (`ledger.domain.business_day`,
+UTC+8); tests inject a `FixedClock` and move it, production uses `SystemClock`.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Protocol
 
-__all__ = ["Clock", "FixedClock", "SystemClock", "local_day"]
+__all__ = ["Clock", "FixedClock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -42,8 +41,3 @@ class FixedClock:
         """Move to 10:00 local time of `day`."""
         tz = timezone(timedelta(minutes=utc_offset_minutes))
         self.at = datetime(day.year, day.month, day.day, 10, tzinfo=tz).astimezone(UTC)
-
-
-def local_day(at: datetime, utc_offset_minutes: int) -> date:
-    """The calendar day of `at` where the platform's calendar applies."""
-    return at.astimezone(timezone(timedelta(minutes=utc_offset_minutes))).date()

@@ -20,13 +20,14 @@ from ledger.chain.agreements import AgreementsContract, Commitment, CommitmentKi
 from ledger.chain.client import ChainClient
 from ledger.chain.contracts import Contracts
 from ledger.chain.membership import Member, Role, uscc_hash
+from ledger.domain.business_day import business_day
 from ledger.domain.catalogue import Catalogue, default_catalogue
 from ledger.errors import InvalidInput, LedgerError
 from ledger.logs.bundles import ProofBundles
 from ledger.records.ingest import Receipt, RecordsRejected
 from ledger.records.models import CreditRecord
 from ledger.records.submission import Mode, parse_submission
-from ledger.selfservice.clock import Clock, SystemClock, local_day
+from ledger.selfservice.clock import Clock, SystemClock
 from ledger.selfservice.errors import (
     CommitmentBreached,
     CommitmentNotYours,
@@ -79,7 +80,7 @@ class SelfServiceContext:
 
     def today(self) -> date:
         """Today on the platform's calendar (working days are local days)."""
-        return local_day(self.clock.now(), self.settings.calendar_utc_offset_minutes)
+        return business_day(self.clock.now(), self.settings.calendar_utc_offset_minutes)
 
     def agreements(self) -> AgreementsContract:
         return self.contracts.agreements

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 
 from ledger.chain.membership import Member
 from ledger.domain.cases import OPEN_OBJECTION
@@ -106,20 +106,50 @@ class SelfQueryService:
         category: str | None = None,
         record_id: str | None = None,
         with_proofs: bool = True,
+        page: tuple[int, int] | None = None,
     ) -> list[SelfRecord]:
-        """Every record about `subject` (one when `record_id` is given), oldest event first."""
+        """Every record about `subject` (one when `record_id` is given), oldest event first.
+
+        `page` (offset, limit): only those records, taken newest event first (the portal's
+        pages; `count` gives the total).
+        """
         with audited(self.ctx.db, caller, "self.query"):
             require_subject(caller, member, subject, "see its records in full")
-            return self._records(caller, subject, category, record_id, with_proofs)
+            return self._records(caller, subject, category, record_id, with_proofs, page)
+
+    def count(self, caller: str, member: Member, subject: str) -> int:
+        """How many records (not versions) are held about `subject`."""
+        require_subject(caller, member, subject, "see its records in full")
+        with self.ctx.db.session() as session:
+            query = select(func.count(distinct(CreditRecord.record_id))).where(
+                CreditRecord.subject == subject
+            )
+            return int(session.scalar(query) or 0)
 
     def _records(
-        self, caller: str, subject: str, category: str | None, record_id: str | None, with_proofs: bool
+        self,
+        caller: str,
+        subject: str,
+        category: str | None,
+        record_id: str | None,
+        with_proofs: bool,
+        page: tuple[int, int] | None = None,
     ) -> list[SelfRecord]:
         query = select(CreditRecord).where(CreditRecord.subject == subject)
         if category is not None:
             query = query.where(CreditRecord.category == category)
         if record_id is not None:
             query = query.where(CreditRecord.record_id == record_id)
+        if page is not None:
+            newest = (
+                select(CreditRecord.record_id)
+                .where(CreditRecord.subject == subject)
+                .group_by(CreditRecord.record_id)
+                .order_by(func.max(CreditRecord.event_date).desc(), CreditRecord.record_id)
+                .offset(page[0])
+                .limit(page[1])
+            )
+            query = query.where(CreditRecord.record_id.in_(newest.scalar_subquery()))
         with self.ctx.db.session() as session:
             rows = session.scalars(query.order_by(CreditRecord.record_id, CreditRecord.version)).all()
             if record_id is not None and not rows:
@@ -191,7 +221,10 @@ class SelfQueryService:
                     ],
                 )
             )
-        out.sort(key=lambda r: (r.versions[0].event_date, r.record_id))
+        if page is None:
+            out.sort(key=lambda r: (r.versions[0].event_date, r.record_id))
+        else:  # the page's own order: newest event first
+            out.sort(key=lambda r: (-max(v.event_date for v in r.versions).toordinal(), r.record_id))
         audit_events.record(
             self.ctx.db,
             actor=caller,

@@ -175,6 +175,7 @@ def test_constructor_refuses_duplicate_and_zero_accounts(
         (Role.INSTITUTION, InstitutionKind.CREDIT_SERVICE_AGENCY),
         (Role.AUDITOR, InstitutionKind.NONE),
         (Role.PLATFORM, InstitutionKind.NONE),
+        (Role.DISTRICT_OPERATOR, InstitutionKind.NONE),
     ],
 )
 def test_admit_each_role(
@@ -248,6 +249,8 @@ def test_quorum_of_one_executes_on_proposal(
          {"role": Role.INSTITUTION, "kind": InstitutionKind.NONE}),
         (Role.PROVIDER, InstitutionKind.BANK, "InvalidInstitutionKind",
          {"role": Role.PROVIDER, "kind": InstitutionKind.BANK}),
+        (Role.DISTRICT_OPERATOR, InstitutionKind.BANK, "InvalidInstitutionKind",
+         {"role": Role.DISTRICT_OPERATOR, "kind": InstitutionKind.BANK}),
     ],
 )  # fmt: skip
 def test_admit_refuses_invalid_role_or_kind(

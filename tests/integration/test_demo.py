@@ -57,7 +57,8 @@ def test_demo_walks_the_whole_story_and_runs_again(platform_up: Up) -> None:
 
     assert "operator 1 published v1" in section(out, "catalogue")
     governance = section(out, "governance")
-    assert governance.count("2/2, admitted") == 5 and "郑州银行" in governance and "(auditor," in governance
+    assert governance.count("2/2, admitted") == 6 and "郑州银行" in governance and "(auditor," in governance
+    assert "(district_operator, key" in governance  # who publishes the white list
     assert section(out, "registers three enterprises").count("tx 0x") == 3
     ingest = section(out, "providers submit records")
     assert "行政处罚" in ingest and "社保" in ingest and "纳税" in ingest and "注册登记" in ingest
@@ -82,7 +83,8 @@ def test_demo_walks_the_whole_story_and_runs_again(platform_up: Up) -> None:
     assert re.search(r"receipt: access-trail #\d+, authorized at block B=\d+", evaluation)
     assert "sees its own evaluation, free" in evaluation
     financing = section(out, "融资服务")
-    assert "white list 金水区-科技型中小企业-" in financing and "sees itself on the list since" in financing
+    assert "(district operator) publishes white list 金水区-科技型中小企业-" in financing
+    assert "sees itself on the list since" in financing
     assert "eligible" in financing and "✓ 已列入白名单" in financing and "✗" not in financing
     assert re.search(r"applies: one signed grant to 郑州银行 .* → grant #\d+", financing)
     assert "郑州银行 sees 1 application(s)" in financing
@@ -90,6 +92,7 @@ def test_demo_walks_the_whole_story_and_runs_again(platform_up: Up) -> None:
     assert re.search(r"→ version 1, agreement checked active at block \d+", loans)
     assert "(replayed=True)" in loans and "refused 409" in loans
     assert "1 loan(s) approved, 800,000.00 yuan" in loans and "first-time borrowers 1" in loans
+    assert "郑州银行 sees the loan volume as: suppressed" in loans  # one enterprise's loan
     assert re.search(r"publishes the \d{4}-\d\d snapshot v1 .*hash 0x", loans)
     anchored = section(out, "(the first release)")
     assert "checked here (RFC 9162)" in anchored
@@ -115,8 +118,14 @@ def acting_as_members(out: str, up: Up) -> None:
     assert readme.startswith("DEVELOPMENT ONLY") and DEMO_KEYSTORE_PASSWORD in readme
     assert f"open {up.url}/portal, choose the keystore file, password {DEMO_KEYSTORE_PASSWORD}" in shown
     files = sorted(p.name for p in folder.glob("*.json"))
-    assert len(files) == 11
-    assert {"bank.json", "auditor.json", "enterprise-3.json", "operator-2.json"} <= set(files)
+    assert len(files) == 12
+    assert {
+        "bank.json",
+        "auditor.json",
+        "district-operator.json",
+        "enterprise-3.json",
+        "operator-2.json",
+    } <= set(files)
     bank = re.search(r"bank\.json\s+(0x[0-9a-fA-F]{40})", shown).group(1)  # type: ignore[union-attr]
     assert load_keystore(folder / "bank.json", DEMO_KEYSTORE_PASSWORD).address == bank
     # the printed command, as printed: a record's proof by log index, signed with a saved keystore

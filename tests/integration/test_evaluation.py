@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from ledger.chain.model_registry import (
     ProposeModelRetirementMessage,
 )
 from ledger.cli import app as cli
+from ledger.domain.business_day import business_day
 from ledger.evaluation.facts import FACTS
 from ledger.evaluation.portrait import PortraitEvaluator
 from ledger.evaluation.records import PlainRecord
@@ -60,7 +61,7 @@ from tests.integration.test_release import (
 
 __all__ = ["live_api", "world"]  # the release tests' world and the API over real HTTP
 
-TODAY = datetime.now(UTC).date()
+TODAY = business_day(datetime.now(UTC))  # the platform's day (UTC+8), as_of of its evaluations
 SEED = 23
 
 
@@ -156,7 +157,7 @@ class Evaluations:
         self.approve(proposal)
         return self.version_of(proposal)
 
-    def grant(self, categories: int | None = None) -> int:
+    def grant(self, categories: int | None = None, *, seconds: int = 3600) -> int:
         from ledger.chain.consents import GrantMessage
         from ledger.chain.membership import uscc_hash
 
@@ -165,7 +166,7 @@ class Evaluations:
             self.w.sdk(self.enterprise).act(
                 GrantMessage, uscc_hash=uscc_hash(self.subject), institution=self.w.bank.address,
                 agreement_id=0, categories=self.inputs if categories is None else categories,
-                purposes=CREDIT, raw_categories=0, expires_at=now + 3600,
+                purposes=CREDIT, raw_categories=0, expires_at=now + seconds,
             )["created_id"]
         )  # fmt: skip
 
@@ -444,3 +445,37 @@ def test_the_cli_proposes_approves_evaluates_and_retires(
     )
     bad = run("model", "propose", str(card_file), str(card_file), "--key-env", "OP1")  # a card is no model
     assert bad.exit_code == 1 and "model document" in bad.output
+
+
+def test_the_as_of_day_is_the_business_day_on_either_side_of_its_midnight(ev: Evaluations) -> None:
+    """An evaluation's as_of is the day in China Standard Time: at 15:59:59 UTC still the UTC
+    day, from 16:00:00 UTC the next one - the day self-service files facts on."""
+    from ledger.wiring import evaluation_service
+
+    version = ev.active()
+    ev.grant(seconds=3 * 86400)  # covers the instants below, up to two days ahead
+    chain_now = datetime.fromtimestamp(ev.w.platform.chain.w3.eth.get_block("latest")["timestamp"], UTC)
+    midnight = datetime.combine(chain_now.date() + timedelta(days=1), datetime.min.time(), UTC) - timedelta(
+        hours=8
+    )
+    if midnight - timedelta(seconds=1) < chain_now:  # past 16:00 UTC already: the next one
+        midnight += timedelta(days=1)
+    service = evaluation_service(ev.w.platform)
+    domain = evaluation_domain(
+        ev.w.platform.deployment.chain_id, ev.w.platform.deployment.addresses.model_registry
+    )
+    try:
+        for at, day in (
+            (midnight - timedelta(seconds=1), midnight.date()),
+            (midnight, midnight.date() + timedelta(days=1)),
+        ):
+            ahead = int(at.timestamp() - datetime.now(UTC).timestamp()) + 60  # valid at `at`
+            signed = sign_evaluation_request(
+                ev.w.bank, domain, subject=ev.subject, model_version=version, purpose=CREDIT,
+                agreement_id=ev.agreement, validity_seconds=ahead,
+            )  # fmt: skip
+            answer = service.evaluate(signed, now=at.timestamp())
+            assert answer.data["portrait"]["as_of"] == day.isoformat(), at
+            assert ev.entry(answer.receipt.index)["as_of"] == day.isoformat()
+    finally:
+        service.close()

@@ -193,12 +193,11 @@ def test_the_inputs_are_the_subject_s_whole_releasable_set_at_the_size_read(ev: 
     assert facts[first] == {}
     assert facts[second] == {objection["id"]: "open"}
     assert facts[third] == {objection["id"]: "withdrawn", upheld["id"]: "upheld"}
-    # the upheld objection counts, once its filing day (the self-service calendar's local day,
-    # UTC+8) is not after the evaluation's as_of (a UTC day): the two differ from 16:00 UTC
+    # the upheld objection counts: its filing day and the evaluation's as_of are both the
+    # platform's business day (UTC+8), so a fact filed today is counted today, at any hour
     portrait = answer["data"]["portrait"]
     filed_on = next(f["filed_on"] for f in entries[third]["facts"] if f["id"] == upheld["id"])
-    counted = 1 if filed_on <= portrait["as_of"] else 0
-    assert portrait["values"]["objections_upheld"] == counted, portrait
+    assert filed_on == portrait["as_of"] and portrait["values"]["objections_upheld"] == 1, portrait
 
     export = export_of(ev.w.platform, openings=True)
     clean = verifier_for(ev.w.platform).verify(export)
@@ -250,13 +249,13 @@ def test_the_inputs_are_the_subject_s_whole_releasable_set_at_the_size_read(ev: 
         str(f) for f in found
     ]
 
-    # a conduct fact left out: seen at 6.2 (and at 6.3 where its absence changes the answer)
+    # a conduct fact left out: seen at 6.2, and at 6.3 since it counted (its absence changes the answer)
     def unfacted(p: dict[str, Any]) -> None:
         p["facts"] = [f for f in p["facts"] if f["id"] != upheld["id"]]
 
     found = step6(ev, tampered(export, third, unfacted))
     assert [f.got for f in found if f.step is Step.EVALUATION_INPUTS] == ["none"], [str(f) for f in found]
-    assert any("response hash" in f.what for f in found if f.step is Step.EVALUATION_RESULT) == bool(counted)
+    assert any("response hash" in f.what for f in found if f.step is Step.EVALUATION_RESULT)
 
     # a record appended after n is not an input at n
     def added(p: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ import ledger.evaluation_release.models
 import ledger.financing.loan_models
 import ledger.financing.models
 import ledger.logs.models
+import ledger.portal.models
 import ledger.records.models
 import ledger.release.models
 import ledger.selfservice.models  # noqa: F401  (the mapped tables register with Base.metadata)

@@ -69,6 +69,13 @@ def test_chain_rules_wait_for_depth_and_refuse_a_replaced_block() -> None:
     assert time.monotonic() - started < 1
 
 
+def test_a_chain_without_a_finalized_block_is_named_not_waited_on_in_silence() -> None:
+    chain = {"latest": (12, b"L" * 32), 10: (10, HASH)}  # a Clique node: no `finalized` tag
+    finalized = parse_finality("finalized", state_file=None, block_at=chain.get)
+    with pytest.raises(NotDurable, match=r"answers no `finalized` block.*confirmations:N"):
+        finalized.wait_durable(10, HASH, timeout=0.1)
+
+
 def test_finality_settings() -> None:
     assert isinstance(parse_finality("inclusion", state_file=None, block_at=dict().get), Inclusion)
     for bad in ("devnet-state", "confirmations:0", "confirmations:x", "final"):

@@ -4,7 +4,9 @@ A permissioned network (Besu, geth, an ethereumjs network) answers the standard 
 methods only; `anvil_*`, `evm_*` and `hardhat_*` exist on development nodes. Only the
 devnet's own management (`ledger/devnet.py`) may name them. The scan reads every string
 literal of `ledger/` and `api/` (docstrings apart); the methods the platform really
-called during a story are recorded in `tests/integration/chain/test_reorg.py`.
+called during a story are recorded in `tests/integration/chain/test_reorg.py`, and the
+ethereumjs network, which has none of them, runs the whole story
+(`tests/integration/test_ethereumjs_network.py`).
 """
 
 from __future__ import annotations

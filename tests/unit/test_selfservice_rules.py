@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from api.errors import status_for
+from ledger.domain.business_day import business_day as local_day
 from ledger.domain.catalogue import default_catalogue
 from ledger.domain.publicity import is_dishonesty, publication_ended, publicity_window
 from ledger.selfservice import errors as rules
-from ledger.selfservice.clock import FixedClock, local_day
+from ledger.selfservice.clock import FixedClock
 from ledger.selfservice.workdays import DayKind, WorkCalendar, add_working_days, working_days_between
 
 CATALOGUE = default_catalogue()
@@ -107,3 +108,17 @@ def test_every_refusal_names_its_rule_and_maps_to_one_status() -> None:
     codes = [cls.code for cls in rules.RULE_ERRORS]
     assert len(codes) == len(set(codes)), "each rule has its own code"
     assert all(getattr(cls, "example", "") for cls in rules.RULE_ERRORS)
+
+
+def test_the_business_day_turns_at_16_00_utc_and_needs_an_aware_instant() -> None:
+    """One calendar for the platform (ledger.domain.business_day): deadlines, filing days,
+    an evaluation's as_of, publicity and future dates are all judged on the UTC+8 day."""
+    from datetime import UTC, datetime
+
+    import pytest
+
+    assert local_day(datetime(2026, 12, 7, 15, 59, 59, tzinfo=UTC)) == date(2026, 12, 7)
+    assert local_day(datetime(2026, 12, 7, 16, 0, 0, tzinfo=UTC)) == date(2026, 12, 8)
+    assert local_day(datetime(2026, 12, 31, 16, 0, 0, tzinfo=UTC)) == date(2027, 1, 1)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        local_day(datetime(2026, 12, 7, 16, 0, 0))

@@ -204,7 +204,21 @@ def test_an_evaluation_request_signed_under_another_domain_is_refused_naming_the
     )
 
 
-def test_signed_things_are_unique_by_type_and_endpoint() -> None:
+def test_signed_things_are_unique_by_endpoint_and_only_publish_has_two() -> None:
     things = signed_things()
-    assert len({t.primary_type for t in things}) == len(things)
     assert len({(t.method, t.path) for t in things}) == len(things)
+    twice = [t for t in things if [u.primary_type for u in things].count(t.primary_type) > 1]
+    # Publish: financing documents (kind in the body) and KPI snapshots (kind fixed by the route)
+    assert [(t.primary_type, t.path) for t in twice] == [
+        ("Publish", "/financing/publications"),
+        ("Publish", "/kpis/snapshots"),
+    ]
+
+
+def test_the_kpi_snapshot_route_is_the_publish_act_with_its_kind_fixed(spec: dict[str, Any]) -> None:
+    (snapshot,) = [s for s in spec["signed"] if s["endpoint"]["path"] == "/kpis/snapshots"]
+    assert snapshot["primaryType"] == "Publish" and snapshot["domain"] == "Publications"
+    kind = snapshot["fields"][0]
+    assert kind["name"] == "kind" and kind["from"] == "constant" and kind["value"] == "kpi_snapshot"
+    assert kind["enum"][kind["value"]] == 3  # PublicationKind.KPI_SNAPSHOT, as the contract numbers it
+    assert "field" not in kind and "constant" in spec["transforms"]

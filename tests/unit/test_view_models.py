@@ -11,8 +11,10 @@ from pydantic import BaseModel
 
 from api import records_schemas as records
 from api.app import create_app
+from api.routers import evaluations
 from api.routers import selfservice_schemas as selfservice
 from ledger.domain.catalogue import FieldError
+from ledger.evaluation_release.views import ModelDocumentsReceipt, SelfEvaluation
 from ledger.platform import Platform
 from ledger.records.ingest import IngestReport, Receipt, Rejection
 from ledger.records.service import RecordVersion
@@ -28,6 +30,8 @@ MODELS: list[tuple[type[BaseModel], type[Any]]] = [
     (selfservice.GrantOut, GrantView),
     (records.ReceiptOut, Receipt),
     (records.RecordVersionOut, RecordVersion),
+    (evaluations.SelfEvaluationOut, SelfEvaluation),
+    (evaluations.ModelDocumentsOut, ModelDocumentsReceipt),
 ]
 
 
@@ -116,3 +120,32 @@ def test_a_date_example_is_kept_where_the_view_gives_one(doc: dict[str, Any]) ->
     day = doc["components"]["schemas"]["CalendarDayOut"]["properties"]["day"]
     assert day["examples"] == ["2026-05-01"] and day["format"] == "date"
     assert date.fromisoformat(day["examples"][0])
+
+
+def test_the_evaluation_routes_answer_through_their_views(doc: dict[str, Any]) -> None:
+    """GET /self/evaluation and POST /models/documents name their view models in the document,
+    and write what the routes always wrote: hashes as hex, the mask as text, and an insufficient
+    evaluation without score or grade (absent, not null) but with its null indicator values."""
+    for path, method, model in (
+        ("/self/evaluation", "get", evaluations.SelfEvaluationOut),
+        ("/models/documents", "post", evaluations.ModelDocumentsOut),
+    ):
+        content = doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]
+        assert content["schema"]["$ref"].endswith("/" + model.__name__)
+    stored = evaluations.ModelDocumentsOut.of(
+        ModelDocumentsReceipt(b"\x01" * 32, b"\x02" * 32, 1, 2**200, ["tax"])
+    )
+    assert stored.model_dump() == {
+        "model_hash": "0x" + "01" * 32, "card_hash": "0x" + "02" * 32, "indicator_version": 1,
+        "input_categories": str(2**200), "input_category_names": ["tax"],
+    }  # fmt: skip
+    thin = SelfEvaluation(
+        subject="91410100MA44TL7G2F", model={"version": 1}, status="insufficient_data",
+        portrait={"as_of": "2026-12-08", "values": {"tax_grade": None}}, missing_dimensions=["operations"],
+    )  # fmt: skip
+    written = evaluations.SelfEvaluationOut.of(thin).model_dump(exclude_none=True)
+    assert written == {
+        "subject": "91410100MA44TL7G2F", "model": {"version": 1},
+        "portrait": {"as_of": "2026-12-08", "values": {"tax_grade": None}}, "status": "insufficient_data",
+        "missing_dimensions": ["operations"],
+    }  # fmt: skip

@@ -9,18 +9,30 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from sqlalchemy import func, select
 
+from ledger.chain.membership import Role
 from ledger.chain.publications import PublicationKind, document_id
 from ledger.financing.models import ApplicationRow, FinancingDocumentRow, WhiteListEntryRow
 from ledger.records.samples import sample_uscc
 from ledger.sdk import ApiError
 from ledger.storage.models import AuditEvent
+from tests.integration.conftest import Onboarding
 from tests.integration.test_release import CREDIT, SUBJECT, World, world  # noqa: F401  (fixture)
 
 OTHER = sample_uscc(1)
 LIST = "金水区-科技型中小企业"
 START = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
+
+
+@pytest.fixture
+def district(onboarding: Onboarding) -> LocalAccount:
+    """金水区's district operator, admitted by operator quorum (a key of its own: acts are relayed)."""
+    account = Account.from_key(keccak(text="金水区 district operator"))
+    return onboarding.admit(account, Role.DISTRICT_OPERATOR, name="郑州市金水区发展和改革委员会")
 
 
 def white_list(version: int, enterprises: list[str]) -> dict[str, Any]:
@@ -62,24 +74,29 @@ def refusals(w: World, event: str) -> list[str]:
     return [r or "" for r in rows]
 
 
-def test_white_list_products_demand_match_and_application(world: World) -> None:  # noqa: F811
+def test_white_list_products_demand_match_and_application(world: World, district: LocalAccount) -> None:  # noqa: F811
     w = world
     op, bank, ent, other_bank = w.sdk(w.operators[0]), w.sdk(w.bank), w.sdk(w.enterprise), w.sdk(w.guarantor)
+    dist = w.sdk(district)
     pubs = w.platform.contracts.publications
 
     # a list naming an invalid code: refused, named, nothing anchored or stored, recorded
     bad = SUBJECT[:17] + ("0" if SUBJECT[17] != "0" else "1")
     with pytest.raises(ApiError) as info:
-        op._publish("white_list", _unchecked_white_list([SUBJECT, bad]))
+        dist._publish("white_list", _unchecked_white_list([SUBJECT, bad]))
     assert info.value.status == 422 and "enterprises[1]" in str(info.value.body)
     assert "check_char" in str(info.value.body)
     assert pubs.version_count(PublicationKind.WHITE_LIST, document_id(PublicationKind.WHITE_LIST, LIST)) == 0
     assert count(w, FinancingDocumentRow) == 0 and count(w, WhiteListEntryRow) == 0
     assert any("enterprises[1]" in r for r in refusals(w, "financing.publish.white_list"))
-    # an institution may not publish a list
-    refused(lambda: bank.publish_white_list(white_list(1, [SUBJECT])), 403, "not_authorized")
+    # an institution may not publish a list, nor a platform operator: lists are the districts'
+    body = refused(lambda: bank.publish_white_list(white_list(1, [SUBJECT])), 403, "not_authorized")
+    assert "district operators" in body["detail"]
+    assert any("district operators" in r for r in refusals(w, "financing.publish.white_list"))
+    refused(lambda: op.publish_white_list(white_list(1, [SUBJECT])), 403, "not_authorized")
+    assert count(w, FinancingDocumentRow) == 0
 
-    published = op.publish_white_list(white_list(1, [SUBJECT, OTHER]))
+    published = dist.publish_white_list(white_list(1, [SUBJECT, OTHER]))
     anchor = published["anchor"]
     on_chain = pubs.latest(PublicationKind.WHITE_LIST, document_id(PublicationKind.WHITE_LIST, LIST))
     assert on_chain is not None and anchor["content_hash"] == "0x" + on_chain.content_hash.hex()
@@ -155,7 +172,7 @@ def test_white_list_products_demand_match_and_application(world: World) -> None:
     assert count(w, ApplicationRow) == 1
 
     # removal is a version: the enterprise is off the list from version 2, and matching says why
-    op.publish_white_list(white_list(2, [OTHER]))
+    dist.publish_white_list(white_list(2, [OTHER]))
     (listing,) = ent.listings(SUBJECT)
     assert not listing["on_list"] and listing["versions"] == [1] and listing["since"] is None
     rematched = ent.matches(SUBJECT, demand["id"])

@@ -1,4 +1,4 @@
-"""`credit-ledger financing ...` against the API over real HTTP: an operator's white list with
+"""`credit-ledger financing ...` against the API over real HTTP: a district operator's white list with
 a bad code refused (position named, exit 1), a product, a demand matched, an application."""
 
 from __future__ import annotations
@@ -6,17 +6,29 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from eth_account.signers.local import LocalAccount
 from typer.testing import CliRunner
 
 from ledger.cli import app as cli
-from tests.integration.financing.test_api_financing import LIST, OTHER, product, white_list
+from tests.integration.financing.test_api_financing import (  # noqa: F401  (district: a fixture)
+    LIST,
+    OTHER,
+    district,
+    product,
+    white_list,
+)
 from tests.integration.test_release import SUBJECT, World, live_api, world  # noqa: F401  (fixtures)
 
 
-def test_the_cli_publishes_matches_and_applies(world: World, live_api: str, tmp_path: Path) -> None:  # noqa: F811
+def test_the_cli_publishes_matches_and_applies(
+    world: World,  # noqa: F811
+    live_api: str,  # noqa: F811
+    tmp_path: Path,
+    district: LocalAccount,  # noqa: F811
+) -> None:
     runner = CliRunner()
     env = {
-        "OP_KEY": world.operators[0].key.hex(), "BANK_KEY": world.bank.key.hex(),
+        "DISTRICT_KEY": district.key.hex(), "BANK_KEY": world.bank.key.hex(),
         "ENT_KEY": world.enterprise.key.hex(), "LEDGER_DATA_DIR": str(world.platform.settings.data_dir),
         "LEDGER_RPC_URL": world.platform.chain.rpc_url, "LEDGER_FINALITY": "inclusion",
     }  # fmt: skip
@@ -27,12 +39,12 @@ def test_the_cli_publishes_matches_and_applies(world: World, live_api: str, tmp_
 
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(white_list(1, [SUBJECT, SUBJECT[:-1] + "0"]), ensure_ascii=False))
-    code, out = run("OP_KEY", "publish-white-list", str(bad))
+    code, out = run("DISTRICT_KEY", "publish-white-list", str(bad))
     assert code == 1 and "enterprises[1]" in out and "check_char" in out
 
     good = tmp_path / "list.json"
     good.write_text(json.dumps(white_list(1, [SUBJECT, OTHER]), ensure_ascii=False))
-    code, out = run("OP_KEY", "publish-white-list", str(good))
+    code, out = run("DISTRICT_KEY", "publish-white-list", str(good))
     assert code == 0, out
     assert json.loads(out)["version"] == 1
 

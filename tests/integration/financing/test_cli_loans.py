@@ -42,8 +42,10 @@ def test_the_cli_reports_prints_the_kpis_and_anchors_a_snapshot(
     code, out = run("BANK_KEY", "loans", "versions", "ZZB-1")
     assert code == 0 and [v["version"] for v in json.loads(out)] == [1]
 
-    code, out = run("BANK_KEY", "kpi", "report", "--format", "csv", "--month", MONTH)
+    code, out = run("OP_KEY", "kpi", "report", "--format", "csv", "--month", MONTH)
     assert code == 0 and "loans,total,,volume_fen,80000000" in out.splitlines()
+    code, out = run("BANK_KEY", "kpi", "report", "--format", "csv", "--month", MONTH)
+    assert code == 0 and "loans,total,,suppressed,True" in out.splitlines()  # one enterprise's loan
     code, out = run("BANK_KEY", "kpi", "report", "--district", "nope")
     assert code == 1 and "six-digit GB/T 2260 code" in out
 

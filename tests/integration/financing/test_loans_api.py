@@ -130,15 +130,23 @@ def test_reports_are_idempotent_and_refused_by_name(applied: World) -> None:
 def test_kpis_snapshot_anchored_and_verified(applied: World, tmp_path: Path) -> None:
     w = applied
     w.sdk(w.bank).report_loan(decision(w, "k-1"))
-    kpis = w.sdk(w.guarantor).kpis()
+    op = w.sdk(w.operators[0])
+    kpis = op.kpis()  # operators (and auditors) see the exact figures
     assert kpis["loans"]["approved"] == 1 and kpis["loans"]["volume_fen"] == 80_000_000
     assert kpis["loans"]["first_time_borrowers"] == 1 and kpis["enterprises"]["with_loan"] == 1
+    assert "loans,industry,I,credit_loans,1" in op.kpis(format="csv")
+    # one enterprise's loan: to anyone else, every loan figure and whether it borrowed are suppressed
+    public = w.sdk(w.guarantor).kpis()
+    assert public["loans"]["suppressed"] and public["loans"]["volume_fen"] is None
+    assert public["loans"]["approved"] is None and public["loans"]["average_rate_percent"] is None
+    assert all(row["suppressed"] and row["volume_fen"] is None for row in public["loans"]["by_industry"])
+    assert public["enterprises"]["with_loan"] is None and public["enterprises"]["onboarded"] == 1
+    assert public["disclosure"]["min_enterprises"] == 3
     csv = w.sdk(w.guarantor).kpis(format="csv")
-    assert "loans,industry,I,credit_loans,1" in csv
+    assert "loans,total,,volume_fen," in csv.splitlines() and "80000000" not in csv
     refused(lambda: w.sdk(w.bank).kpis(month="2025-13"), 422, "invalid_kpi_filter")
     refused(lambda: w.sdk(w.bank).kpi_export(MONTH), 403, "not_authorized")
 
-    op = w.sdk(w.operators[0])
     published = op.publish_kpi_snapshot(MONTH)
     anchor = published["anchor"]
     pubs = w.platform.contracts.publications
@@ -159,8 +167,12 @@ def test_kpis_snapshot_anchored_and_verified(applied: World, tmp_path: Path) -> 
         == 2
     )
 
+    # the snapshot holds a row per loan: operators and auditors read it, no other member
+    body = refused(lambda: w.sdk(w.bank).kpi_snapshot(MONTH, version=1), 403, "not_authorized")
+    assert "this needs operator or auditor" in body["detail"]
+    refused(lambda: w.sdk(w.enterprise).kpi_snapshot(MONTH), 403, "not_authorized")
     # anyone with the file and a chain node: recompute, match the anchored hash
-    fetched = w.sdk(w.bank).kpi_snapshot(MONTH, version=1)
+    fetched = op.kpi_snapshot(MONTH, version=1)
     raw = bytes(rfc8785.dumps(fetched["document"]))
     path = tmp_path / "kpi-2025-03.json"
     path.write_bytes(raw)

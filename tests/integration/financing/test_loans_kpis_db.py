@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from ledger.chain.membership import Role
 from ledger.errors import Unavailable
 from ledger.financing.kpi_snapshot import check_export, export_document, report_csv, snapshot_hash
 from ledger.financing.kpis import KpiFilter, KpiService
@@ -130,6 +131,13 @@ def test_a_correction_is_a_new_version_and_the_loan_takes_it(loans: LoanReports,
     with pytest.raises(LoanSubjectChanged):
         loans.report(BANK, decision("k3", "L1", subject=B))
     assert stored(database) == (2, 1)
+    loans.report(BANK, decision("k4", "L2", subject=B))
+    recent = loans.recent(BANK, limit=2)  # the institution's latest, any loan, newest first
+    assert [(r["loan_ref"], r["version"], r["content"]["amount"]) for r in recent] == [
+        ("L2", 1, "500000.00"),
+        ("L1", 2, "450000.00"),
+    ]
+    assert loans.recent(OTHER_BANK) == []
 
 
 def test_repayment_status_needs_an_approved_decision(loans: LoanReports, database: Database) -> None:
@@ -179,8 +187,8 @@ def test_a_defect_refuses_as_unavailable(database: Database) -> None:
 # -- KPIs ------------------------------------------------------------------------------------
 
 
-def seed_records(db: Database, rows: list[tuple[str, str, str, str]]) -> None:
-    """(subject, category, received_at ISO, event date ISO) first versions."""
+def seed_records(db: Database, rows: list[tuple[str, ...]]) -> None:
+    """(subject, category, received_at ISO, event date ISO[, public fields JSON]) first versions."""
     base = next(record_rows(1, enterprises=1, providers=[PROVIDER]))
     with db.session() as s:
         bulk_insert(
@@ -196,8 +204,9 @@ def seed_records(db: Database, rows: list[tuple[str, str, str, str]]) -> None:
                     "category": category,
                     "created_at": datetime.fromisoformat(received).replace(tzinfo=UTC),
                     "event_date": date.fromisoformat(event),
+                    "public_fields": public[0] if public else "{}",
                 }
-                for n, (subject, category, received, event) in enumerate(rows)
+                for n, (subject, category, received, event, *public) in enumerate(rows)
             ],
         )
 
@@ -208,7 +217,7 @@ def book(loans: LoanReports, database: Database) -> KpiService:
         database,
         [
             (A, "tax", "2026-10-20T10:00:00", "2026-10-19"),  # October, timely
-            (A, "registration", "2026-11-03T23:59:00", "2026-10-01"),  # late
+            (A, "registration", "2026-11-03T23:59:00", "2026-10-01", '{"industry": "C39"}'),  # late; v2
             (B, "tax", "2026-11-10T00:00:00", "2026-11-10"),  # timely
             (C, "tax", "2026-11-30T23:59:59", "2026-11-25"),  # timely (5 days)
         ],
@@ -235,10 +244,16 @@ def test_the_figures_of_a_small_book(book: KpiService) -> None:
         ("2026-10", 1, 1),
         ("2026-11", 3, 2),
     ]
+    # A's registration names its industry (C39: section C); B's and C's industry is unknown
     assert r["enterprises"] == {
         "onboarded": 3, "market_entities": 1000, "onboarded_share": "0.0030", "with_loan": 2,
         "with_loan_share": "0.6667",
+        "by_industry": [
+            {"key": "C", "onboarded": 1, "with_loan": 1, "with_loan_share": "1.0000"},
+            {"key": None, "onboarded": 2, "with_loan": 1, "with_loan_share": "0.5000"},
+        ],
     }  # fmt: skip
+    assert [(x["key"], x["collected"]) for x in r["records"]["by_industry"]] == [("C", 2), (None, 2)]
     loans = r["loans"]
     assert (loans["decisions"], loans["approved"], loans["declined"]) == (3, 2, 1)
     assert loans["volume_fen"] == 80_000_000 and loans["credit_loans"] == 1
@@ -264,6 +279,15 @@ def test_district_and_industry_filters(book: KpiService) -> None:
     assert r["enterprises"]["market_entities"] is None  # the setting is city-wide
     assert all(x["key"] == district for x in r["loans"]["by_district"])
     assert book.report(KpiFilter(industry="F"))["loans"]["approved"] == 1
+    # records and enterprises by the enterprise's industry (its registration), loans by the loan's
+    c = book.report(KpiFilter(industry="C"))
+    assert c["records"]["collected"] == 2 and c["enterprises"]["onboarded"] == 1
+    assert c["enterprises"]["with_loan"] == 1 and c["enterprises"]["market_entities"] is None
+    assert [x["key"] for x in c["enterprises"]["by_industry"]] == ["C"]
+    assert c["loans"]["approved"] == 1
+    # before A's registration arrived (November), its industry was not known
+    october = book.report(KpiFilter(month="2026-10"))
+    assert [x["key"] for x in october["records"]["by_industry"]] == [None]
 
 
 def test_csv_has_one_line_per_figure(book: KpiService) -> None:
@@ -306,3 +330,23 @@ def test_the_database_and_the_recomputation_agree_on_a_synthetic_book(
     assert check.figures_match, check.differences
     figures = json.loads(export_document(synthetic_book, month))["figures"]
     assert figures["loans"]["decisions"] > 0 and figures["records"]["collected"] > 0
+
+
+def test_small_cells_are_suppressed_for_members_but_operators_and_auditors(book: KpiService) -> None:
+    # three enterprises decided on: the total stands; every industry and month rests on one or two
+    public = book.report_for(Role.INSTITUTION, KpiFilter())
+    loans = public["loans"]
+    assert not loans["suppressed"] and loans["volume_fen"] == 80_000_000
+    assert [(x["key"], x["suppressed"], x["volume_fen"]) for x in loans["by_industry"]] == [
+        ("C", True, None),
+        ("F", True, None),
+    ]
+    assert all(x["suppressed"] and x["decisions"] is None for x in loans["by_month"])
+    assert public["enterprises"]["with_loan"] == 2  # three onboarded: the total stands
+    assert all(x["with_loan"] is None for x in public["enterprises"]["by_industry"])
+    # a filter down to one enterprise: its loan is not shown
+    one = book.report_for(Role.ENTERPRISE, KpiFilter(industry="F"))
+    assert one["loans"]["suppressed"] and one["loans"]["volume_fen"] is None
+    for role in (Role.OPERATOR, Role.AUDITOR):
+        exact = book.report_for(role, KpiFilter(industry="F"))
+        assert exact["loans"]["volume_fen"] == 30_000_000 and "disclosure" not in exact

@@ -22,19 +22,20 @@ from ledger.financing.kpis import ENTERPRISE_COLUMNS, LOAN_COLUMNS, RECORD_COLUM
 
 
 def export() -> dict[str, Any]:
+    """A format 2 export: records and enterprises with the enterprise's industry (None: unknown)."""
     document: dict[str, Any] = {
         "format": "credit-ledger/kpi-snapshot",
-        "format_version": 1,
+        "format_version": 2,
         "month": "2026-11",
         "generated_at": "2026-12-01T00:00:00+00:00",
         "figures": {"settings": {"market_entities": 100, "timely_days": 7}},
         "inputs": {
             "records": {"columns": list(RECORD_COLUMNS), "rows": [
-                ["tax", "0xP1", "410105", 10, 9], ["tax", "0xP2", "410105", 5, 1],
-                ["registration", "0xP1", "410106", 5, 5],
+                ["tax", "0xP1", "410105", "C", 10, 9], ["tax", "0xP2", "410105", "C", 5, 1],
+                ["registration", "0xP1", "410106", None, 5, 5],
             ]},
             "enterprises": {
-                "columns": list(ENTERPRISE_COLUMNS), "rows": [["e1", "410105"], ["e2", "410106"]],
+                "columns": list(ENTERPRISE_COLUMNS), "rows": [["e1", "410105", "C"], ["e2", "410106", None]],
             },
             "loans": {"columns": list(LOAN_COLUMNS), "rows": [
                 ["e1", "410105", "C", "2026-11", True, 100_000, 40_000, True, True, 4],
@@ -61,7 +62,12 @@ def test_the_recomputed_figures_by_hand() -> None:
     assert figures["enterprises"] == {
         "onboarded": 2, "market_entities": 100, "onboarded_share": "0.0200", "with_loan": 2,
         "with_loan_share": "1.0000",
+        "by_industry": [
+            {"key": "C", "onboarded": 1, "with_loan": 1, "with_loan_share": "1.0000"},
+            {"key": None, "onboarded": 1, "with_loan": 1, "with_loan_share": "1.0000"},
+        ],
     }  # fmt: skip
+    assert [(r["key"], r["collected"]) for r in figures["records"]["by_industry"]] == [("C", 15), (None, 5)]
     loans = figures["loans"]  # November only: three decisions, two approved
     assert (loans["decisions"], loans["approved"], loans["declined"]) == (3, 2, 1)
     assert (loans["volume_fen"], loans["credit_loans"], loans["credit_volume_fen"]) == (130_000, 1, 100_000)
@@ -70,11 +76,35 @@ def test_the_recomputed_figures_by_hand() -> None:
     assert [r["key"] for r in loans["by_industry"]] == ["C", "F"]
 
 
+def test_a_format_1_export_recomputes_by_its_own_columns_and_figures() -> None:
+    """Snapshots anchored before industries were added stay verifiable."""
+    v1 = export()
+    v1["format_version"] = 1
+    for table in ("records", "enterprises"):
+        columns = v1["inputs"][table]["columns"]
+        at = columns.index("industry")
+        v1["inputs"][table] = {
+            "columns": [c for c in columns if c != "industry"],
+            "rows": [row[:at] + row[at + 1 :] for row in v1["inputs"][table]["rows"]],
+        }
+    figures = recompute(v1)
+    assert "by_industry" not in figures["records"] and "by_industry" not in figures["enterprises"]
+    assert figures["records"]["collected"] == 20 and figures["enterprises"]["with_loan"] == 2
+    v1["figures"] = figures
+    assert check_export_document(v1) == []
+    v1["inputs"]["records"]["columns"] = list(RECORD_COLUMNS)  # a v1 file with v2 columns: refused
+    with pytest.raises(InvalidSnapshot):
+        check_export_document(v1)
+
+
 def test_a_changed_row_or_figure_is_named() -> None:
     document = export()
     assert check_export_document(document) == []
     changed = copy.deepcopy(document)
     changed["inputs"]["loans"]["rows"][0][5] += 1
+    industry = copy.deepcopy(document)
+    industry["inputs"]["enterprises"]["rows"][1][2] = "C"
+    assert "figures.enterprises.by_industry" in " ".join(check_export_document(industry))
     assert any("volume_fen" in d for d in check_export_document(changed))
     figure = copy.deepcopy(document)
     figure["figures"]["enterprises"]["onboarded"] = 3

@@ -1,0 +1,123 @@
+"""The institution's pages: agreements and commitments, the data request, alerts, loans.
+
+Thin routes over the views of `ledger.portal.institution`. The data request is signed in
+the browser and sent to `POST /releases` itself (`static/portal.js`, `data-sign="body"`);
+the browser then posts the platform's answer here (`/releases/check`), which checks its
+receipt against the access trail and the chain and shows what was released.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import ServicesDep
+from api.portal.forms import InstitutionForm
+from api.portal.render import render
+from api.portal.session import InstitutionUser
+from ledger.errors import InvalidInput
+from ledger.logs.verify import verify_inclusion_bundle
+from ledger.portal.institution import (
+    AgreementView,
+    DatabaseTrail,
+    MalformedRelease,
+    agreements_of,
+    alert_views,
+    check_release,
+    commitments_of,
+    request_form,
+)
+from ledger.release.request import request_domain
+from ledger.wiring import Services
+
+router = APIRouter(prefix="/portal/institution", include_in_schema=False)
+
+#: the alerts shown, newest last
+ALERTS_SHOWN = 100
+#: the most a browser may post back: a release answer of this size is far beyond any page's
+MAX_ANSWER_CHARS = 2_000_000
+
+
+def _agreements(services: Services, user: InstitutionUser) -> list[AgreementView]:
+    return agreements_of(
+        services.platform.contracts.agreements,
+        user.address,
+        now=int(time.time()),
+        catalogue=services.catalogues.current().catalogue,
+        locale=user.locale,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, user: InstitutionUser, services: ServicesDep) -> HTMLResponse:
+    return render(
+        request,
+        "institution/home.html",
+        user,
+        page="home",
+        agreements=_agreements(services, user),
+        commitments=commitments_of(services.platform.contracts.agreements, user.address),
+    )
+
+
+@router.get("/request", response_class=HTMLResponse)
+def request_page(request: Request, user: InstitutionUser, services: ServicesDep) -> HTMLResponse:
+    deployment = services.platform.deployment
+    form = request_form(
+        user.address,
+        request_domain(deployment.chain_id, deployment.addresses.consents),
+        _agreements(services, user),
+        max_lifetime=services.platform.settings.request_max_lifetime_seconds,
+    )
+    return render(request, "institution/request.html", user, page="request", form=form)
+
+
+@router.post("/releases/check", response_class=HTMLResponse)
+def check(
+    request: Request,
+    user: InstitutionForm,
+    services: ServicesDep,
+    answer: Annotated[str, Form(max_length=MAX_ANSWER_CHARS)],
+    nonce: Annotated[str, Form(pattern=r"^0x[0-9a-fA-F]{64}$")],
+) -> HTMLResponse:
+    """The platform's answer to this institution's data request, its receipt checked."""
+    try:
+        checked = check_release(
+            answer.encode("utf-8"),
+            institution=user.address,
+            nonce=nonce,
+            trail=DatabaseTrail(services.platform.db, services.bundles),
+            verify_proof=lambda bundle: verify_inclusion_bundle(
+                bundle, checkpoints=services.platform.contracts.checkpoints
+            ),
+            catalogue=services.catalogues.current().catalogue,
+            locale=user.locale,
+        )
+    except MalformedRelease as exc:
+        raise InvalidInput(f"answer: {exc}") from None
+    return render(request, "institution/release.html", user, checked=checked, answer=answer, nonce=nonce)
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts(request: Request, user: InstitutionUser, services: ServicesDep) -> HTMLResponse:
+    page = services.alert_feed.feed(user.address, None, ALERTS_SHOWN)
+    views = alert_views(page.items, catalogue=services.catalogues.current().catalogue, locale=user.locale)
+    return render(request, "institution/alerts.html", user, page="alerts", alerts=views)
+
+
+@router.get("/loans", response_class=HTMLResponse)
+def loans(request: Request, user: InstitutionUser, services: ServicesDep) -> HTMLResponse:
+    financing = services.financing
+    products = [(s, d) for s, d in financing.products() if s.publisher.lower() == user.address.lower()]
+    return render(
+        request,
+        "institution/loans.html",
+        user,
+        page="loans",
+        products=products,
+        applications=financing.applications_of(user.address, user.member, None),
+        reports=services.loans.recent(user.address),
+    )

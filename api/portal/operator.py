@@ -1,0 +1,101 @@
+"""The operator's pages: proposals with their quorum, members, catalogue versions, the
+working-day calendar and the KPI dashboard.
+
+Thin routes over `ledger.portal.operator`. Approving a proposal is an act the operator's
+browser signs (`Approve`) and sends to `POST /governance/proposals/{id}/approvals`; the
+proposals region reloads after it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import ServicesDep
+from api.portal.i18n import N_, translations
+from api.portal.render import render
+from api.portal.session import OperatorUser
+from ledger.financing.kpis import KpiFilter
+from ledger.portal.operator import catalogue_versions, kpi_dashboard, member_views, proposals
+
+router = APIRouter(prefix="/portal/operator", include_in_schema=False)
+
+#: the charts of the KPI dashboard, titled in the reader's language by the template's catalogue
+CHART_TITLES = {
+    "records_by_category": N_("Records collected by category"),
+    "records_by_month": N_("Records collected by month"),
+    "loans_by_month": N_("Approved loan volume by month (yuan)"),
+    "loans_by_industry": N_("Loans approved by industry"),
+}
+
+
+def _proposals(
+    request: Request, user: OperatorUser, services: ServicesDep, *, fragment: bool
+) -> HTMLResponse:
+    views = proposals(services.membership.contract, user.address, now=int(time.time()))
+    return render(request, "operator/proposals.html", user, page="home", proposals=views, fragment=fragment)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, user: OperatorUser, services: ServicesDep) -> HTMLResponse:
+    """Proposals, newest first, with approvals against the quorum; those this operator may approve."""
+    return _proposals(request, user, services, fragment=False)
+
+
+@router.get("/proposals", response_class=HTMLResponse)
+def proposals_part(request: Request, user: OperatorUser, services: ServicesDep) -> HTMLResponse:
+    """The proposals alone, as the page reloads them after an approval."""
+    return _proposals(request, user, services, fragment=True)
+
+
+@router.get("/members", response_class=HTMLResponse)
+def members(request: Request, user: OperatorUser, services: ServicesDep) -> HTMLResponse:
+    views = member_views(services.membership.members())
+    return render(request, "operator/members.html", user, page="members", members=views)
+
+
+@router.get("/catalogue", response_class=HTMLResponse)
+def catalogue(request: Request, user: OperatorUser, services: ServicesDep) -> HTMLResponse:
+    service = services.catalogues
+    current = service.current().version
+    published = [service.get(v) for v in range(1, current + 1)]
+    views = catalogue_versions(published, locale=user.locale)
+    return render(request, "operator/catalogue.html", user, page="catalogue", versions=views)
+
+
+@router.get("/calendar", response_class=HTMLResponse)
+def calendar(
+    request: Request,
+    user: OperatorUser,
+    services: ServicesDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> HTMLResponse:
+    shown = year or datetime.now(UTC).year
+    days = services.selfservice.calendar.days(shown)
+    return render(request, "operator/calendar.html", user, page="calendar", year=shown, days=days)
+
+
+@router.get("/kpis", response_class=HTMLResponse)
+def kpis(
+    request: Request,
+    user: OperatorUser,
+    services: ServicesDep,
+    month: Annotated[str | None, Query(max_length=7)] = None,
+    district: Annotated[str | None, Query(max_length=6)] = None,
+) -> HTMLResponse:
+    """The KPI report (filtered by month and district) as figures and inline SVG charts."""
+    f = KpiFilter(month or None, district or None)
+    gettext = translations(user.locale).gettext
+    board = kpi_dashboard(
+        services.kpis.report(f),
+        catalogue=services.catalogues.current().catalogue,
+        locale=user.locale,
+        titles={key: gettext(title) for key, title in CHART_TITLES.items()},
+    )
+    return render(
+        request, "operator/kpis.html", user, page="kpis", board=board, filter=f, titles=CHART_TITLES
+    )
