@@ -19,16 +19,17 @@ as such, and only the per-entry steps (4, 5) vouch for them.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ledger.audit.chain import ChainSnapshot
 from ledger.audit.export import ExportedEntry
 from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import LEAF_TYPES, OTHER_LEAF_TYPES, DecodedLeaf, LeafProblem, decode_leaf
-from ledger.merkle.rfc9162 import EMPTY_ROOT, MerkleError, MerkleTree, hash_leaf, verify_consistency
+from ledger.merkle.compact_range import StreamedTree
+from ledger.merkle.rfc9162 import EMPTY_ROOT, MerkleError, hash_leaf, verify_consistency
 
-__all__ = ["CheckpointStatus", "LogResult", "check_log", "served"]
+__all__ = ["CheckpointStatus", "DecodedLeaves", "LogResult", "check_log", "served"]
 
 
 def _hex(data: bytes) -> str:
@@ -55,7 +56,7 @@ class LogResult:
     unanchored: int  # entries served past the latest checkpoint
     checkpoints: list[CheckpointStatus]
     #: decoded leaves whose type tag is the log's, by index
-    decoded: dict[int, DecodedLeaf] = field(default_factory=dict)
+    decoded: Mapping[int, DecodedLeaf] = field(default_factory=dict)
     #: exact leaf bytes of the contiguous prefix, by index
     leaves: list[bytes] = field(default_factory=list)
     merkle_seconds: float = 0.0
@@ -157,19 +158,51 @@ def served(entries: Sequence[ExportedEntry]) -> dict[int, bytes]:
     return by_seq
 
 
+class DecodedLeaves(Mapping[int, DecodedLeaf]):
+    """The leaves of the log's own type, by index, decoded again when asked for.
+
+    Holding every decoded leaf (a payload dict each, ~750 bytes an entry of the record
+    log) would cost more than the leaf bytes themselves, which the export holds anyway;
+    so only the indices are kept, and a leaf is decoded from its bytes (or taken from
+    `predecoded`) on access: the same `DecodedLeaf` the check saw.
+    """
+
+    def __init__(
+        self, by_seq: Mapping[int, bytes], predecoded: Mapping[int, DecodedLeaf | str] | None
+    ) -> None:
+        self._by_seq = by_seq
+        self._predecoded = predecoded
+        self._indices: dict[int, None] = {}  # ordered like the dict it replaces
+
+    def add(self, seq: int) -> None:
+        self._indices[seq] = None
+
+    def __getitem__(self, seq: int) -> DecodedLeaf:
+        if seq not in self._indices:
+            raise KeyError(seq)
+        known = None if self._predecoded is None else self._predecoded.get(seq)
+        return known if isinstance(known, DecodedLeaf) else decode_leaf(self._by_seq[seq])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._indices)
+
+    def __len__(self) -> int:
+        return len(self._indices)
+
+
 def _leaves(
     name: str,
     by_seq: dict[int, bytes],
     findings: list[Finding],
     predecoded: Mapping[int, DecodedLeaf | str] | None,
-) -> dict[int, DecodedLeaf]:
+) -> DecodedLeaves:
     """Step 3.2: canonical leaves carrying the log's type tag and their own index.
 
     `predecoded` holds leaves decoded elsewhere (`ledger.audit.examine`): a decoded leaf,
     or why it does not decode.
     """
     expected_type = LEAF_TYPES.get(name)
-    decoded: dict[int, DecodedLeaf] = {}
+    decoded = DecodedLeaves(by_seq, predecoded)
     for seq in sorted(by_seq):
         known = None if predecoded is None else predecoded.get(seq)
         if isinstance(known, str):
@@ -189,13 +222,20 @@ def _leaves(
         if expected_type is not None and leaf.type != expected_type:
             findings.append(Finding(Step.LEAF, name, seq, "leaf of another type", expected_type, leaf.type))
             continue
-        decoded[seq] = leaf
+        decoded.add(seq)
     return decoded
 
 
 def _roots(name: str, leaves: list[bytes], statuses: list[CheckpointStatus], findings: list[Finding]) -> None:
-    """Steps 3.3 and 3.4 over the contiguous prefix `leaves`."""
-    tree = MerkleTree(hash_leaf(leaf) for leaf in leaves)
+    """Steps 3.3 and 3.4 over the contiguous prefix `leaves`.
+
+    The tree is built leaf by leaf keeping only the subtrees the anchored roots and the
+    proofs between consecutive checkpoints are made of (`StreamedTree`), not every node.
+    """
+    sizes = [s.size for s in statuses]
+    tree = StreamedTree(roots_at=sizes, proofs_between=zip([0, *sizes], sizes, strict=False))
+    for leaf in leaves:
+        tree.append(hash_leaf(leaf))
     first_bad: CheckpointStatus | None = None
     later_bad = 0
     good_before = 0

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ledger.merkle.rfc9162 import EMPTY_ROOT, HASH_SIZE, hash_children
+from ledger.merkle.rfc9162 import EMPTY_ROOT, HASH_SIZE, fold_right, hash_children, perfect_parts
 
 __all__ = [
     "TILE_HEIGHT",
@@ -174,18 +174,8 @@ def consistency_ranges(size1: int, size2: int) -> list[tuple[int, int]]:
     return out
 
 
-def perfect_subtrees(lo: int, hi: int) -> list[tuple[int, int]]:
-    """[lo, hi) as aligned perfect subtrees (height, position), left to right.
-
-    Holds for every node of an RFC tree: lo is a multiple of the smallest power of two
-    at least hi - lo, so the range splits by the binary digits of its width.
-    """
-    out: list[tuple[int, int]] = []
-    while lo < hi:
-        height = (hi - lo).bit_length() - 1
-        out.append((height, lo >> height))
-        lo += 1 << height
-    return out
+#: [lo, hi) as aligned perfect subtrees (height, position), left to right (the RFC module's)
+perfect_subtrees = perfect_parts
 
 
 def _tile_of(height: int, position: int) -> tuple[TileKey, int, int]:
@@ -255,11 +245,7 @@ class TileView:
         tiles = self._fetch(wanted) if wanted else {}
         out = []
         for parts in nodes:
-            hashes = [_node(tiles, h, p) for h, p in parts]
-            acc = hashes[-1]
-            for left in reversed(hashes[:-1]):
-                acc = hash_children(left, acc)
-            out.append(acc)
+            out.append(fold_right([_node(tiles, h, p) for h, p in parts]))
         return out
 
     def root(self, size: int) -> bytes:

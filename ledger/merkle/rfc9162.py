@@ -34,10 +34,12 @@ __all__ = [
     "RootMismatchError",
     "consistency_proof",
     "consistency_proof_length",
+    "fold_right",
     "hash_children",
     "hash_leaf",
     "inclusion_proof",
     "inclusion_proof_length",
+    "perfect_parts",
     "root",
     "verify_consistency",
     "verify_inclusion",
@@ -357,6 +359,31 @@ def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof
         raise RootMismatchError(root2, sr, "root2")
 
 
+# --------------------------------------------------------------------------- subtrees
+
+
+def perfect_parts(lo: int, hi: int) -> list[tuple[int, int]]:
+    """D[lo:hi] as aligned perfect subtrees (level, position), left to right.
+
+    Holds for every node the RFC recursion visits: lo is a multiple of the smallest
+    power of two >= hi - lo, so the range splits by the binary digits of its width.
+    """
+    parts: list[tuple[int, int]] = []
+    while lo < hi:
+        level = (hi - lo).bit_length() - 1
+        parts.append((level, lo >> level))
+        lo += 1 << level
+    return parts
+
+
+def fold_right(hashes: Sequence[bytes]) -> bytes:
+    """MTH of consecutive perfect subtrees, largest first: their right-to-left fold."""
+    acc = hashes[-1]
+    for part in reversed(hashes[:-1]):
+        acc = hash_children(part, acc)
+    return acc
+
+
 # --------------------------------------------------------------------------- cached tree
 
 
@@ -442,15 +469,7 @@ class MerkleTree:
         the smallest power of two >= hi - lo. Such a range splits, by the binary digits
         of its width, into aligned perfect subtrees, and MTH is their right-to-left fold.
         """
-        parts: list[bytes] = []
-        while lo < hi:
-            level = (hi - lo).bit_length() - 1
-            parts.append(self._node(level, lo >> level))
-            lo += 1 << level
-        acc = parts[-1]
-        for part in reversed(parts[:-1]):
-            acc = hash_children(part, acc)
-        return acc
+        return fold_right([self._node(level, pos) for level, pos in perfect_parts(lo, hi)])
 
     def _check_size(self, size: int) -> None:
         if size < 0:
