@@ -20,33 +20,22 @@ Run: .venv/bin/python bench/portal.py [--requests 30] [--records 10000] [--acces
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
-import psycopg
-from eth_account import Account
 from eth_account.messages import encode_defunct
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.release import ADMIN_URL, HERE, agree_and_grant, free_port, serve, wait_ready
-from ledger.chain.membership import Action, InstitutionKind, Role
-from ledger.devnet import devnet_key
-from ledger.domain.catalogue import default_catalogue
+from bench.release import start_platform
 from ledger.platform import Platform
-from ledger.records.samples import sample_record, sample_uscc
+from ledger.records.samples import sample_record
 from ledger.records.submission import Mode, parse_submission
-from ledger.release.request import request_domain, sign_data_request
-from ledger.sdk import LedgerClient
+from ledger.release.request import sign_data_request
 from ledger.services.chain_watch import ChainBehind
 from ledger.settings import Settings
 from ledger.wiring import records_service, release_service
@@ -78,44 +67,11 @@ def main() -> None:
     parser.add_argument("--accesses", type=int, default=1_000)
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="bench-portal-"))
-    db_name = f"bench_portal_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{db_name}"')
-    env = {
-        **os.environ,
-        "LEDGER_DATA_DIR": str(work / "data"),
-        "LEDGER_DEVNET_PORT": str(free_port()),
-        "LEDGER_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{db_name}",
-    }
-    cli = str(Path(sys.executable).with_name("credit-ledger"))
-    server: subprocess.Popen[bytes] | None = None
+    bench = start_platform()  # members, the catalogue, five tax records and the bank's grant
+    env, api, subject, agreement = bench.env, bench.api, bench.subject, bench.agreement
+    bank_key, provider_key, enterprise_key = bench.bank_key, bench.provider_key, bench.enterprise_key
+    tax, credit, domain = bench.tax, bench.credit, bench.domain
     try:
-        subprocess.run([cli, "up", "--no-serve"], env=env, check=True, capture_output=True)
-        port = free_port()
-        server = serve("api.main:create", port, env)
-        api = f"http://127.0.0.1:{port}"
-        wait_ready(f"{api}/healthz")
-
-        # -- members, catalogue, agreement and grant: a few acts through the API -------------
-        catalogue = default_catalogue()
-        tax, credit = catalogue.category_mask(["tax"]), catalogue.purpose_mask(["credit_assessment"])
-        operators = [LedgerClient(api, Account.from_key(devnet_key(i))) for i in (1, 2)]  # DEVNET ONLY keys
-        bank_key, provider_key, enterprise_key = Account.create(), Account.create(), Account.create()
-        for account, role, kind in ((bank_key, Role.INSTITUTION, InstitutionKind.BANK),
-                                    (provider_key, Role.PROVIDER, InstitutionKind.NONE)):  # fmt: skip
-            proposal = operators[0].propose(
-                Action.ADMIT, account=account.address, role=role, kind=kind, name="m"
-            )
-            operators[1].approve(proposal["proposal_id"])
-        subject = sample_uscc(0)
-        operators[0].register_enterprise(enterprise_key.address, subject, "郑州市样例科技有限公司")
-        operators[0].publish_catalogue(
-            json.loads((HERE.parent / "ledger/catalogue/catalogue-v1.json").read_text())
-        )
-        bank, enterprise = LedgerClient(api, bank_key), LedgerClient(api, enterprise_key)
-        agreement = agree_and_grant(bank, enterprise, operators[0], subject, tax, credit)
-
         # -- in bulk, in this process: the records and the releases --------------------------
         os.environ.update({k: v for k, v in env.items() if k.startswith("LEDGER_")})
         # this process's release service only makes the accesses: its chain watch polls every 2 s
@@ -131,8 +87,6 @@ def main() -> None:
             submissions.append((n, parse_submission(record)))
         report = records_service(platform).ingest(provider_key.address, submissions, Mode.ALL_OR_NOTHING)
         ingest_seconds = time.perf_counter() - began
-        chain = bank.chain()
-        domain = request_domain(chain["chain_id"], chain["contracts"]["Consents"]["address"])
         releases = release_service(platform)
         began = time.perf_counter()
         try:
@@ -188,13 +142,7 @@ def main() -> None:
             flag = "" if path.startswith("GET ") or median < 50 else "  OVER 50 ms"
             print(f"  {path:<58} median {median:6.2f} ms   p90 {p90:6.2f} ms{flag}")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        subprocess.run([cli, "devnet", "down"], env=env, check=False, capture_output=True)
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        shutil.rmtree(work, ignore_errors=True)
+        bench.close()
 
 
 if __name__ == "__main__":

@@ -295,6 +295,8 @@ class BenchPlatform:
     domain: dict[str, object]
     tax: int
     credit: int
+    provider_key: LocalAccount
+    enterprise_key: LocalAccount
 
     def sign(self, validity_seconds: int = 3600) -> Signed[DataRequestMessage]:
         return sign_data_request(
@@ -342,7 +344,8 @@ def start_platform(extra_env: dict[str, str] | None = None) -> BenchPlatform:
     }
     processes: list[subprocess.Popen[bytes]] = []
     platform = BenchPlatform(work, env, db_name, f"http://127.0.0.1:{api_port}", processes,
-                             Account.create(), sample_uscc(0), 0, {}, 0, 0)  # fmt: skip
+                             Account.create(), sample_uscc(0), 0, {}, 0, 0,
+                             Account.create(), Account.create())  # fmt: skip
     try:
         subprocess.run([CLI, "up", "--no-serve"], env=env, check=True, capture_output=True)
         # the servers reach the devnet `up` started through LEDGER_DEVNET_PORT (no LEDGER_RPC_URL),
@@ -354,7 +357,11 @@ def start_platform(extra_env: dict[str, str] | None = None) -> BenchPlatform:
         catalogue = default_catalogue()
         tax, credit = catalogue.category_mask(["tax"]), catalogue.purpose_mask(["credit_assessment"])
         operators = [LedgerClient(api, Account.from_key(devnet_key(i))) for i in (1, 2)]  # DEVNET ONLY keys
-        bank_key, provider_key, enterprise_key = platform.bank_key, Account.create(), Account.create()
+        bank_key, provider_key, enterprise_key = (
+            platform.bank_key,
+            platform.provider_key,
+            platform.enterprise_key,
+        )
         for account, role, kind in ((bank_key, Role.INSTITUTION, InstitutionKind.BANK),
                                     (provider_key, Role.PROVIDER, InstitutionKind.NONE)):  # fmt: skip
             proposal = operators[0].propose(
