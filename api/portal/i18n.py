@@ -5,7 +5,8 @@ markers here); the .po files of `locales/zh_CN/LC_MESSAGES/` hold their Chinese
 (`messages.po`, and one file per role's pages, so that each adds its own). English needs a
 catalogue only for what has no English source text: the catalogue's fields, named in
 Chinese only, get their English names from `locales/en/LC_MESSAGES/fields.po` (context
-"field", `field_name`). The catalogue is
+"field", `field_name`); the values of its enumerated fields, held as codes, are said in
+both languages by `values.po` (context "<category>.<field>", `field_value`). The catalogue is
 compiled in memory when first used (Babel reads the .po files and writes the .mo to a
 buffer), so there is no build step and no compiled file to drift from its source.
 `tests/unit/portal/test_catalogue.py` extracts every marked string (pybabel's own extractors)
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -83,6 +85,7 @@ def environment(locale: str) -> Environment:
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["datetime"] = _datetime
     env.globals["field_name"] = lambda field: field_name(field, locale)
+    env.globals["field_value"] = lambda category, field, value: field_value(category, field, value, locale)
     return env
 
 
@@ -92,6 +95,18 @@ def field_name(field: Field, locale: str) -> str:
     if is_chinese(locale):
         return field.name_zh
     return translations("en").pgettext(FIELD_CONTEXT, field.name)
+
+
+def field_value(category: str, field: Field, value: Any, locale: str) -> Any:
+    """A record's value of `field` (of `category`) as a reader of `locale` reads it: an enumerated
+    code in words, a yes/no in words; any other value (and a code no catalogue file names, such
+    as a masked one) as it is."""
+    if isinstance(value, bool):
+        said = translations(locale)
+        return said.gettext("Yes") if value else said.gettext("No")
+    if field.enum_values and isinstance(value, str) and value in field.enum_values:
+        return translations(locale).pgettext(f"{category}.{field.name}", value)
+    return value
 
 
 def _datetime(seconds: int) -> str:

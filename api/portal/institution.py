@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import ServicesDep
 from api.portal.forms import InstitutionForm
-from api.portal.i18n import field_name
+from api.portal.i18n import field_name, field_value
 from api.portal.render import render
 from api.portal.session import InstitutionUser
 from ledger.alerts.rules import default_rules
@@ -98,6 +98,7 @@ def check(
             catalogue=services.catalogues.current().catalogue,
             locale=user.locale,
             field_name=lambda f: field_name(f, user.locale),
+            field_value=lambda category, f, value: field_value(category, f, value, user.locale),
         )
     except MalformedRelease as exc:
         raise InvalidInput(f"answer: {exc}") from None

@@ -24,7 +24,7 @@ from ledger.logs.bundles import ProofBundles
 from ledger.logs.leaves import LeafError, decode_leaf
 from ledger.logs.store import entry
 from ledger.merkle.rfc9162 import hash_leaf
-from ledger.portal.labels import Choice, FieldName, field_labels, mask_choices, named_labels
+from ledger.portal.labels import Choice, FieldName, FieldValue, field_labels, mask_choices, named_labels
 from ledger.storage.database import Database
 
 __all__ = [
@@ -248,6 +248,7 @@ def check_release(
     catalogue: Catalogue,
     locale: str,
     field_name: FieldName,
+    field_value: FieldValue | None = None,
 ) -> ReleaseCheck:
     """Check the platform's answer to `institution`'s data request with `nonce`.
 
@@ -257,7 +258,8 @@ def check_release(
     3. leaf_hash: that entry's leaf hashes (RFC 9162) to the receipt's leaf hash;
     4. anchored: its inclusion proof verifies against the checkpoint anchored on chain
        (`verify_proof` raises when it does not); undecided until a checkpoint covers it.
-    The released records' categories are named in `locale`, their fields by `field_name`.
+    The released records' categories are named in `locale`, their fields by `field_name`, their
+    values said by `field_value`.
     Raises `MalformedRelease` when `body` is not a release answer at all.
     """
     data_bytes, receipt = split_release(body)
@@ -291,7 +293,9 @@ def check_release(
             "category": str(r.get("category")),
             "label": named_labels(catalogue, [str(r.get("category"))], "categories", locale)[0],
             "detail": r.get("detail"),
-            "fields": field_labels(catalogue, str(r.get("category")), r.get("fields") or {}, field_name),
+            "fields": field_labels(
+                catalogue, str(r.get("category")), r.get("fields") or {}, field_name, field_value
+            ),
         }
         for r in (data.get("records") or [])
         if isinstance(r, dict)

@@ -27,6 +27,7 @@ from ledger.domain.catalogue import (
 __all__ = [
     "Choice",
     "FieldName",
+    "FieldValue",
     "Kind",
     "chinese_field_name",
     "field_labels",
@@ -38,6 +39,8 @@ __all__ = [
 Kind = Literal["categories", "purposes"]
 #: a catalogue field's name in the reader's language
 FieldName = Callable[[Field], str]
+#: a value of a catalogue field (of a category, by name) as the reader reads it
+FieldValue = Callable[[str, Field, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -78,15 +81,23 @@ def chinese_field_name(field: Field) -> str:
 
 
 def field_labels(
-    catalogue: Catalogue, category: str, fields: Mapping[str, Any], field_name: FieldName
+    catalogue: Catalogue,
+    category: str,
+    fields: Mapping[str, Any],
+    field_name: FieldName,
+    field_value: FieldValue | None = None,
 ) -> list[tuple[str, Any]]:
-    """A record's fields as (label, value), each named by `field_name`; a field the category
-    does not define keeps its own name."""
+    """A record's fields as (label, value), each named by `field_name` and its value said by
+    `field_value` (as it is without one); a field the category does not define is kept as it is."""
     try:
         known = {f.name: f for f in catalogue.category(category).fields}
     except CatalogueError:
         known = {}
-    return [(field_name(known[name]) if name in known else name, value) for name, value in fields.items()]
+    said = field_value or (lambda _category, _field, value: value)
+    return [
+        (field_name(known[name]), said(category, known[name], value)) if name in known else (name, value)
+        for name, value in fields.items()
+    ]
 
 
 def join_labels(labels: Sequence[str], locale: str) -> str:

@@ -122,6 +122,8 @@ def test_an_enterprise_declares_self_declared_information_and_sees_it(
     shown = page.locator("main").inner_text()
     declared = CATALOGUE.category("self_declared")
     assert declared.name_zh in shown and "合同金额三百万元" in shown
+    assert "合同履约" in shown and "contract_performance" not in shown  # a code in words
+    assert "不能对其提出异议" in shown and page.locator("form[data-prepare=objection]").count() == 0
     assert all(f.name_zh in shown for f in declared.fields if f.name in ("title", "declaration_type"))
     axe(page)
     shoot(page, "enterprise-declaration-record")
@@ -130,7 +132,8 @@ def test_an_enterprise_declares_self_declared_information_and_sees_it(
     page.wait_for_selector("h1:text('" + declared.name_en + "')")
     english = page.locator("main table").first.inner_text()
     assert not any(f.name_zh in english for f in declared.fields), english
-    assert "title" not in english.split()  # a field's name in words, not its key
+    assert "Title" in english and "Declaration type" in english and "Contract performance" in english
+    assert "title" not in english.split() and "contract_performance" not in english  # words, not keys
     axe(page)
     shoot(page, "enterprise-declaration-record-en")
     secrets_kept(visit, world.enterprise)

@@ -6,7 +6,15 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 
-from api.portal.i18n import FIELD_CONTEXT, catalogue, catalogue_files, environment, field_name, translations
+from api.portal.i18n import (
+    FIELD_CONTEXT,
+    catalogue,
+    catalogue_files,
+    environment,
+    field_name,
+    field_value,
+    translations,
+)
 from api.portal.words import FINDING_WORDS, PAYLOAD_WORDS, SEVERITY_WORDS
 from ledger.alerts.rules import Severity
 from ledger.audit.findings import Step
@@ -33,7 +41,7 @@ def extracted() -> set[str]:
 def test_every_marked_string_has_its_chinese_and_none_is_fuzzy_or_stale() -> None:
     marked = extracted()
     assert len(marked) > 20  # the extraction found the templates
-    held = {m.id: m for m in catalogue("zh_CN") if m.id}
+    held = {m.id: m for m in catalogue("zh_CN") if m.id and not m.context}  # not the catalogue's values
     assert sorted(marked - held.keys()) == [], "untranslated: add them to messages.po"
     assert sorted(held.keys() - marked) == [], "stale: no longer in any template or module"
     assert [m.id for m in held.values() if not m.string or m.fuzzy] == []
@@ -57,6 +65,32 @@ def test_every_catalogue_field_has_its_english_name_and_none_is_stale() -> None:
     assert field_name(tax_officer, "en") == "Tax officer's name"
     page = environment("en").from_string("{{ field_name(f) }}|{{ _('Sign in') }}")
     assert page.render(f=tax_officer) == "Tax officer&#39;s name|Sign in"  # English msgids stay as written
+
+
+def test_every_enumerated_value_is_said_in_both_languages_and_none_is_stale() -> None:
+    codes = {
+        (f"{cat.name}.{f.name}", code)
+        for c in packaged_catalogues()
+        for cat in c.categories
+        for f in cat.fields
+        for code in f.enum_values or ()
+    }
+    for locale in ("zh_CN", "en"):
+        held = {(m.context, m.id): m.string for m in catalogue(locale) if m.id and m.context != FIELD_CONTEXT}
+        held = {key: said for key, said in held.items() if key[0] is not None}
+        assert sorted(codes - held.keys()) == [], f"unsaid in {locale}: add them to values.po"
+        assert sorted(held.keys() - codes) == [], f"stale in {locale}: no packaged catalogue has these"
+        assert all(said and is_chinese_text(said) == (locale == "zh_CN") for said in held.values())
+    tax = default_catalogue().category("tax")
+    grade, officer = tax.field("taxpayer_type"), tax.field("tax_officer_name")
+    assert field_value("tax", grade, "small_scale_taxpayer", "zh_CN") == "小规模纳税人"
+    assert field_value("tax", grade, "small_scale_taxpayer", "en") == "Small-scale taxpayer"
+    assert field_value("tax", officer, "王*", "en") == "王*"  # not a code: as it is
+    assert field_value("tax", grade, "unheard_of", "zh_CN") == "unheard_of"  # a code no catalogue has
+    assert (field_value("tax", officer, True, "zh_CN"), field_value("tax", officer, False, "en")) == (
+        "是",
+        "No",
+    )
 
 
 def is_chinese_text(text: str) -> bool:
