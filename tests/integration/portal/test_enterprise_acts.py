@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from ledger.chain.agreements import CommitmentKind
 from ledger.cli import app as cli
 from ledger.domain.log_names import ACCESS_TRAIL_LOG
-from tests.integration.portal.conftest import PASSWORD, Visit, axe, keystore, shoot, sign_in
+from tests.integration.portal.conftest import PASSWORD, Visit, as_enterprise, axe, open_page, shoot
 from tests.integration.test_release import CATALOGUE, SUBJECT, TAX, World
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -54,10 +54,8 @@ def secrets_kept(visit: Visit, account: LocalAccount) -> None:
 def test_an_enterprise_files_an_objection_signed_in_the_browser_and_sees_it_listed(
     world: World, visit: Visit, tmp_path: Path
 ) -> None:
-    sign_in(visit, keystore(world.enterprise, tmp_path), expect="/portal/enterprise/", subject=SUBJECT)
-    page = visit.page
-    page.get_by_role("navigation").get_by_role("link", name="我的记录").click()
-    page.wait_for_selector("h1:text('我的记录')")
+    page = as_enterprise(visit, world, tmp_path)
+    open_page(page, "我的记录")
     page.locator("table a").first.click()
     page.wait_for_selector("text=对此记录提出异议")
     record_id = page.locator("form[data-prepare=objection] input[name=record_id]").input_value()
@@ -67,8 +65,7 @@ def test_an_enterprise_files_an_objection_signed_in_the_browser_and_sees_it_list
     axe(page)
     shoot(page, "enterprise-objection-filed")
 
-    page.get_by_role("navigation").get_by_role("link", name="异议与修复").click()
-    page.wait_for_selector("h1:text('异议与修复')")
+    open_page(page, "异议与修复")
     row = page.locator("table").first.locator("tbody tr").filter(has_text=record_id)
     assert row.count() == 1
     text = row.inner_text()
@@ -76,8 +73,7 @@ def test_an_enterprise_files_an_objection_signed_in_the_browser_and_sees_it_list
     axe(page)
     shoot(page, "enterprise-objections")
 
-    page.get_by_role("navigation").get_by_role("link", name="通知").click()
-    page.wait_for_selector("h1:text('通知')")
+    open_page(page, "通知")
     assert "已提交异议" in page.locator("main").inner_text()  # the notice of its own objection
     axe(page)
     shoot(page, "enterprise-notices-objection")
@@ -93,10 +89,8 @@ def test_an_enterprise_declares_self_declared_information_and_sees_it(
     world: World, visit: Visit, tmp_path: Path
 ) -> None:
     commitment = world.sdk(world.enterprise).commit(CommitmentKind.ENTERPRISE_TRUTHFULNESS, "真实性承诺书")
-    sign_in(visit, keystore(world.enterprise, tmp_path), expect="/portal/enterprise/", subject=SUBJECT)
-    page = visit.page
-    page.get_by_role("navigation").get_by_role("link", name="自愿申报").click()
-    page.wait_for_selector("h1:text('自愿申报信息')")
+    page = as_enterprise(visit, world, tmp_path)
+    open_page(page, "自愿申报", "自愿申报信息")
     assert "尚未申报任何信息" in page.locator("main ul").first.inner_text()
     form = page.locator("form[data-prepare=declaration]")
     form.locator("#commitment_id").fill(str(commitment))
@@ -148,10 +142,8 @@ def test_an_enterprise_downloads_an_anchored_access_proof_that_the_verifier_acce
     world.grant(world.bank, TAX)
     released = world.release(categories=TAX)
     receipt = released["receipt"]
-    sign_in(visit, keystore(world.enterprise, tmp_path), expect="/portal/enterprise/", subject=SUBJECT)
-    page = visit.page
-    page.get_by_role("navigation").get_by_role("link", name="谁查询了我").click()
-    page.wait_for_selector("h1:text('谁查询了我')")
+    page = as_enterprise(visit, world, tmp_path)
+    open_page(page, "谁查询了我")
     entry = page.locator("ol.timeline li").first
     assert "锚定后可下载证明" in entry.inner_text() or entry.get_by_role("link", name="下载证明").count() == 0
 
