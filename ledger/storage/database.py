@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.errors import Unavailable
 from ledger.paths import PROJECT_ROOT
+from ledger.storage import partitions
 
 
 class DatabaseUnavailable(Unavailable):
@@ -55,8 +56,15 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the schema to the latest migration (idempotent)."""
+    """Bring the schema to the latest migration, then its partitions up to date (both idempotent)."""
     command.upgrade(alembic_config(url), "head")
+    if url.startswith("postgresql"):
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                partitions.maintain(conn)
+        finally:
+            engine.dispose()
 
 
 @contextmanager
