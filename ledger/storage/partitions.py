@@ -8,12 +8,16 @@ Two kinds, chosen so that every unique key the code relies on stays a real const
   number, so `(log_name, seq)`, `log_seq` and `seq` stay primary/unique keys as before
   and a read by sequence number (an entry, a tile's 256 leaves, the trail page after a
   cursor) touches one partition. A month is a range of sequence numbers: rows always
-  arrive in the DEFAULT partition `<table>_open` (so it exists before any row does), and
-  `close_month` turns it, at the start of a month, into `<table>_p<YYYYMM>` bounded by the
-  log's size at that moment, with a fresh empty `_open` behind it. The logs' head rows are
-  locked meanwhile, so no append runs between the bound being read and fixed. The attach
-  validates the closed month's rows against its bound (one sequential scan of that month,
-  under the lock: about a second per million trail rows, once a month).
+  arrive in `<table>_open`, FROM the first number not yet closed TO MAXVALUE (so it exists
+  before any row does), and `close_month` turns it, at the start of a month, into
+  `<table>_p<YYYYMM>` bounded by the log's size at that moment, with a new `_open` above
+  it. The logs' head rows are locked meanwhile, so no append runs between the bound being
+  read and fixed. The bound is first validated as a CHECK constraint (one scan of the
+  month while readers go on: about a second per million trail rows, once a month), so
+  the detach and attach that follow hold the parent's exclusive lock only for an instant.
+  No DEFAULT partition there: without one PostgreSQL reads the months in order ("ordered
+  append"), so a newest-first page stops in the newest months instead of probing every
+  month's index.
 - **`audit_events`** (the MLPS records) is RANGE-partitioned on `at`, calendar months
   created `MONTHS_AHEAD` ahead; its DEFAULT partition only catches a row whose month was
   not created in time (a clock far ahead, maintenance not run for months), and the next
@@ -23,7 +27,7 @@ Two kinds, chosen so that every unique key the code relies on stays a real const
 `credit_records` loses two unique keys that do not contain `log_seq`
 (`(provider, source_ref, version)`, `(record_id, version)`): they live on in the
 unpartitioned table `credit_record_keys`, filled by a statement-level trigger from the
-rows each INSERT adds, so a duplicate version is still refused by the database in the
+rows each statement adds (and cleared of those it deletes), so a duplicate version is still refused by the database in the
 same statement, whatever month the first one landed in.
 
 Maintenance (`maintain`) runs at every `credit-ledger migrate`/`up` and as
@@ -34,6 +38,7 @@ this for PostgreSQL without an extension (pg_partman) the deployment would have 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -68,13 +73,14 @@ class SeqPartitioned:
 
     table: str
     log: str
+    column: str = "seq"
 
 
 #: closed together per log, under that log's head lock, so a month's records, their
 #: leaves and the trail's index of them share the month's bounds
 PARTITIONED_BY_LOG = (
     SeqPartitioned("log_entries_credit_records", CREDIT_RECORDS_LOG),
-    SeqPartitioned("credit_records", CREDIT_RECORDS_LOG),
+    SeqPartitioned("credit_records", CREDIT_RECORDS_LOG, "log_seq"),
     SeqPartitioned("log_entries_access_trail", ACCESS_TRAIL_LOG),
     SeqPartitioned("access_releases", ACCESS_TRAIL_LOG),
 )
@@ -111,18 +117,15 @@ def _exists(conn: Connection, name: str) -> bool:
     return conn.execute(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}).scalar_one() is True
 
 
-def _closed_upper(conn: Connection, table: str) -> int:
-    """Where the next month of `table` starts: the highest upper bound closed so far (0 if none)."""
-    top = conn.execute(
-        text(
-            "SELECT max((regexp_match(pg_get_expr(c.relpartbound, c.oid), "
-            "'TO \\(''?(\\d+)''?\\)'))[1]::bigint) "
-            "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent "
-            "WHERE p.relname = :t"
-        ),
-        {"t": table},
+def _open_from(conn: Connection, table: str) -> int:
+    """Where `table`'s open partition starts: the first sequence number not in a closed month."""
+    bound = conn.execute(
+        text("SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = :t"), {"t": f"{table}_open"}
     ).scalar_one()
-    return int(top or 0)
+    match = re.search(r"FROM \('?(\d+)'?\)", str(bound))
+    if match is None:
+        raise ValueError(f"{table}_open is not a partition from a sequence number: {bound}")
+    return int(match.group(1))
 
 
 def _rename_indexes(conn: Connection, table: str, old_prefix: str, new_prefix: str) -> None:
@@ -155,14 +158,24 @@ def close_month(conn: Connection, today: date) -> list[tuple[str, str, int, int]
     closed: list[tuple[str, str, int, int]] = []
     for part in PARTITIONED_BY_LOG:
         name = f"{part.table}_p{label}"
-        low, high = _closed_upper(conn, part.table), sizes.get(part.log, 0)
+        low, high = _open_from(conn, part.table), sizes.get(part.log, 0)
         if _exists(conn, name) or high <= low:
             continue
-        opened = f"{part.table}_open"
+        opened, column = f"{part.table}_open", part.column
+        # validated before the parent is locked: readers go on meanwhile (appends wait on the head)
+        conn.execute(
+            text(
+                f"ALTER TABLE {opened} ADD CONSTRAINT {name}_bound "
+                f"CHECK ({column} >= {low} AND {column} < {high}) NOT VALID"
+            )
+        )
+        conn.execute(text(f"ALTER TABLE {opened} VALIDATE CONSTRAINT {name}_bound"))
         conn.execute(text(f"ALTER TABLE {part.table} DETACH PARTITION {opened}"))
         conn.execute(text(f"ALTER TABLE {opened} RENAME TO {name}"))
         _rename_indexes(conn, name, opened, name)
-        conn.execute(text(f"CREATE TABLE {opened} PARTITION OF {part.table} DEFAULT"))
+        conn.execute(
+            text(f"CREATE TABLE {opened} PARTITION OF {part.table} FOR VALUES FROM ({high}) TO (MAXVALUE)")
+        )
         conn.execute(
             text(f"ALTER TABLE {part.table} ATTACH PARTITION {name} FOR VALUES FROM ({low}) TO ({high})")
         )

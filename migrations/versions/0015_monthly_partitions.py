@@ -25,20 +25,33 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _OLD = "{}_unpartitioned"
+#: the open month of a table partitioned by sequence number: everything not yet closed
+_AHEAD = "FOR VALUES FROM (0) TO (MAXVALUE)"
 _LOCKED = "log_heads, log_entries, credit_records, access_releases, audit_events"
 
 #: the logs whose entries get monthly partitions; any other log's stay in `log_entries_other`
 _LOGS = (("credit-records", "log_entries_credit_records"), ("access-trail", "log_entries_access_trail"))
 
 _KEYS_TRIGGER = """
-CREATE FUNCTION credit_record_keys_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION credit_record_keys_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO credit_record_keys (provider, source_ref, version, record_id)
-    SELECT provider, source_ref, version, record_id FROM added;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM credit_record_keys k USING removed r
+        WHERE k.provider = r.provider AND k.source_ref = r.source_ref AND k.version = r.version;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO credit_record_keys (provider, source_ref, version, record_id)
+        SELECT provider, source_ref, version, record_id FROM added;
+    END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER credit_record_keys_insert AFTER INSERT ON credit_records
-    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION credit_record_keys_insert();
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION credit_record_keys_sync();
+CREATE TRIGGER credit_record_keys_update AFTER UPDATE ON credit_records
+    REFERENCING OLD TABLE AS removed NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION credit_record_keys_sync();
+CREATE TRIGGER credit_record_keys_delete AFTER DELETE ON credit_records
+    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION credit_record_keys_sync();
 """
 
 
@@ -71,20 +84,20 @@ def upgrade() -> None:
         _sql(
             f"CREATE TABLE {table} PARTITION OF log_entries FOR VALUES IN ('{log}') PARTITION BY RANGE (seq)"
         )
-        _sql(f"CREATE TABLE {table}_open PARTITION OF {table} DEFAULT")
+        _sql(f"CREATE TABLE {table}_open PARTITION OF {table} {_AHEAD}")
     _sql("CREATE TABLE log_entries_other PARTITION OF log_entries DEFAULT")
     _copy_and_drop("log_entries")
     _sql("ALTER TABLE log_entries ADD CONSTRAINT log_entries_pkey PRIMARY KEY (log_name, seq)")
 
     _swap("access_releases", "RANGE (seq)")
-    _sql("CREATE TABLE access_releases_open PARTITION OF access_releases DEFAULT")
+    _sql(f"CREATE TABLE access_releases_open PARTITION OF access_releases {_AHEAD}")
     _copy_and_drop("access_releases")
     _sql("ALTER TABLE access_releases ADD CONSTRAINT access_releases_pkey PRIMARY KEY (seq)")
     _sql("CREATE INDEX ix_access_releases_subject ON access_releases (subject, seq)")
     _sql("CREATE INDEX ix_access_releases_institution ON access_releases (institution, seq)")
 
     _swap("credit_records", "RANGE (log_seq)")
-    _sql("CREATE TABLE credit_records_open PARTITION OF credit_records DEFAULT")
+    _sql(f"CREATE TABLE credit_records_open PARTITION OF credit_records {_AHEAD}")
     _copy_and_drop("credit_records", "credit_records_id_seq")
     _sql("ALTER TABLE credit_records ADD CONSTRAINT credit_records_pkey PRIMARY KEY (id, log_seq)")
     _sql("ALTER TABLE credit_records ADD CONSTRAINT uq_credit_record_log_seq UNIQUE (log_seq)")
@@ -139,8 +152,9 @@ def downgrade() -> None:
     _sql("CREATE INDEX ix_access_releases_subject ON access_releases (subject, seq)")
     _sql("CREATE INDEX ix_access_releases_institution ON access_releases (institution, seq)")
 
-    _sql("DROP TRIGGER credit_record_keys_insert ON credit_records")
-    _sql("DROP FUNCTION credit_record_keys_insert()")
+    for trigger in ("insert", "update", "delete"):
+        _sql(f"DROP TRIGGER credit_record_keys_{trigger} ON credit_records")
+    _sql("DROP FUNCTION credit_record_keys_sync()")
     _sql("DROP TABLE credit_record_keys")
     _unpartition("credit_records", "credit_records_id_seq")
     _sql("ALTER TABLE credit_records ADD CONSTRAINT credit_records_pkey PRIMARY KEY (id)")
