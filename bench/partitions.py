@@ -186,6 +186,28 @@ def _measure(url: str, trail: int, repeat: int, seed: int) -> dict[str, tuple[fl
             ).all(),
         )
         conn.rollback()
+
+        def buffers(name: str, sql: str, params: Callable[[], dict[str, object]]) -> None:
+            """Shared blocks the statement touches (EXPLAIN ANALYZE BUFFERS): load-independent."""
+            counts = []
+            for _ in range(30):
+                plan = conn.execute(
+                    text(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"), params()
+                ).scalar_one()
+                top = plan[0]["Plan"]
+                counts.append(int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"]))
+            timings[f"{name} (blocks, mean / max)"] = (statistics.mean(counts), max(counts))
+
+        buffers("release: records read", _RECORDS_READ, lambda: {"s": subject()})
+        buffers(
+            "self-service: newest releases",
+            "SELECT seq FROM access_releases WHERE subject = :s ORDER BY seq DESC LIMIT 20",
+            lambda: {"s": subject()},
+        )
+        buffers(
+            "self-query: records", "SELECT * FROM credit_records WHERE subject = :s", lambda: {"s": subject()}
+        )
+        conn.rollback()
         all_indexes = _index_mb(conn, ["log_entries", "access_releases", "credit_records"])
         opened = ["log_entries_access_trail_open", "access_releases_open", "credit_records_open"]
         open_indexes = (
@@ -222,7 +244,7 @@ def main() -> None:
     print(f"\n| statement (ms, median / p95) | {' | '.join(results)} |\n|---|---|---|")
     for key in before:
         cells = [f"{v[key][0]:.3f} / {v[key][1]:.3f}" for v in (before, after)]
-        if key.startswith("index"):
+        if key.startswith("index") or "blocks" in key:
             cells = [f"{v[key][0]:.0f} / {v[key][1]:.0f}" for v in (before, after)]
         print(f"| {key} | {' | '.join(cells)} |")
 
