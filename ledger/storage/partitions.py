@@ -26,9 +26,9 @@ Two kinds, chosen so that every unique key the code relies on stays a real const
 
 `credit_records` loses two unique keys that do not contain `log_seq`
 (`(provider, source_ref, version)`, `(record_id, version)`): they live on in the
-unpartitioned table `credit_record_keys`, filled by a statement-level trigger from the
-rows each statement adds (and cleared of those it deletes), so a duplicate version is still refused by the database in the
-same statement, whatever month the first one landed in.
+unpartitioned table `credit_record_keys`, filled by statement-level triggers from the
+rows each statement adds (and cleared of those it deletes), so a duplicate version is
+still refused by the database in the same statement, whatever month the first one is in.
 
 Maintenance (`maintain`) runs at every `credit-ledger migrate`/`up` and as
 `credit-ledger db partitions` (cron on the 1st of each month); it is idempotent and

@@ -10,12 +10,10 @@ partition (EXPLAIN).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic import command
 from eth_account.signers.local import LocalAccount
@@ -31,7 +29,7 @@ from ledger.storage.database import Database, alembic_config, migrate
 from ledger.wiring import records_service
 from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.audit.trail import Releaser, build_trail
-from tests.integration.conftest import POSTGRES_ADMIN_URL
+from tests.integration.conftest import new_database
 
 #: every table 0015 rebuilds, with the order that makes its dump comparable
 _TABLES = {
@@ -43,18 +41,13 @@ _TABLES = {
 
 
 @pytest.fixture
-def database() -> Iterator[Database]:
+def database(tmp_path: Path) -> Iterator[Database]:
     """A throw-away PostgreSQL database at the latest revision (the platform fixture uses it)."""
-    name = f"ledger_part_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    migrate(url)
-    db = Database(url)
-    yield db
-    db.engine.dispose()
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_database("postgresql", tmp_path) as url:
+        migrate(url)
+        db = Database(url)
+        yield db
+        db.engine.dispose()
 
 
 def _contents(db: Database) -> dict[str, tuple[int, str]]:
