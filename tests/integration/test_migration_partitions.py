@@ -10,6 +10,7 @@ partition (EXPLAIN).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,7 +20,9 @@ from alembic import command
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Connection, insert, inspect, text
 from sqlalchemy.exc import IntegrityError
+from typer.testing import CliRunner
 
+from ledger.cli import app as cli
 from ledger.platform import Platform
 from ledger.records.models import CreditRecord
 from ledger.records.samples import sample_records
@@ -280,3 +283,20 @@ def test_sqlite_is_left_as_it_was(tmp_path: Path) -> None:
             assert partitions.storage_tables(conn) == set()
         db.engine.dispose()
     assert schemas[0] == schemas[1]
+
+
+def test_the_command_closes_a_month_and_says_what_it_did(database: Database, tmp_path: Path) -> None:
+    with database.engine.begin() as conn:
+        _fill_a_month(conn, "access-trail", 0, 5)
+    runner = CliRunner()
+    env = {"LEDGER_DATA_DIR": str(tmp_path), "LEDGER_DATABASE_URL": database.url}
+    done = runner.invoke(cli, ["db", "partitions"], env=env)
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output)
+    month = partitions.month_start(datetime.now(UTC).date(), -1).strftime("%Y%m")
+    assert {"table": "log_entries_access_trail", "partition": f"log_entries_access_trail_p{month}",
+            "from_seq": 0, "to_seq": 5} in report["closed"]  # fmt: skip
+    again = runner.invoke(cli, ["db", "partitions"], env=env)
+    assert json.loads(again.output) == {"closed": [], "created": []}
+    sqlite = {**env, "LEDGER_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}"}
+    assert runner.invoke(cli, ["db", "partitions"], env=sqlite).output.strip() == "SQLite: no partitions"
