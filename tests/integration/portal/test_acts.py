@@ -70,6 +70,7 @@ def test_an_operator_proposes_an_admission_and_a_second_operator_approves_it_to_
     form.locator("button[type=submit]").click()
     unlock(page)
     said = result_of(page, "#propose")
+    assert page.locator("#propose [data-result]").get_attribute("data-kind") == "ok", said
     row = page.locator("#proposals tr[data-status=open]").filter(has_text=newcomer.address)
     row.wait_for()
     assert "1 / 2" in row.inner_text() and "1" in said, said
