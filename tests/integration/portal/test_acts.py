@@ -250,6 +250,7 @@ def test_an_institution_publishes_a_product_decides_an_application_and_a_bad_rep
     report = page.locator("#loan-report")
     report.locator("[name=idempotency_key]").fill(key)  # the first key again, other content
     report.locator("[name=loan_ref]").fill("ZZB-2026-000123")
+    report.locator("[name=subject]").fill(SUBJECT)
     report.locator("[name=amount]").fill("700000.00")
     report.locator("[name=annual_rate]").fill("3.85")
     report.locator("[name=term_months]").fill("12")
