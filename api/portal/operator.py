@@ -4,7 +4,10 @@ working-day calendar and the KPI dashboard.
 Thin routes over `ledger.portal.operator` and `ledger.portal.proposing`. Proposing and
 approving are acts the operator's browser signs (`Propose`, `Approve`) and sends to
 `POST /governance/proposals` and `POST /governance/proposals/{id}/approvals`; while the
-operator types a proposal, `/proposals/summary` says in words what it would do. A calendar
+operator types a proposal, `/proposals/summary` says in words what it would do. A model
+version's activation or retirement is proposed and approved the same way through the
+generic acts (`POST /acts/ProposeModel`, after `POST /models/documents`;
+`/acts/ProposeModelRetirement`, `/acts/ApproveModelProposal`), as `credit-ledger model` does. A calendar
 day is set or cleared by a signed request to `PUT` or `DELETE /calendar/days/{day}`. The
 proposals and the calendar reload after an act.
 """
@@ -24,7 +27,13 @@ from api.portal.refusals import refusal_context
 from api.portal.render import render
 from api.portal.session import OperatorUser
 from ledger.financing.kpis import KpiFilter
-from ledger.portal.operator import catalogue_versions, kpi_dashboard, member_views, proposals
+from ledger.portal.operator import (
+    catalogue_versions,
+    kpi_dashboard,
+    member_views,
+    model_proposals,
+    proposals,
+)
 from ledger.portal.proposing import ADMITTED_ROLES, INSTITUTION_KINDS, proposal_draft
 
 router = APIRouter(prefix="/portal/operator", include_in_schema=False)
@@ -41,11 +50,16 @@ CHART_TITLES = {
 def _proposals(
     request: Request, user: OperatorUser, services: ServicesDep, *, fragment: bool
 ) -> HTMLResponse:
-    contract = services.membership.contract
-    views = proposals(contract, user.address, now=int(time.time()))
+    contract, now = services.membership.contract, int(time.time())
+    views = proposals(contract, user.address, now=now)
+    quorum = contract.quorum()
+    models = [] if fragment else model_proposals(
+        services.platform.contracts.model_registry, user.address, quorum=quorum, now=now
+    )  # fmt: skip
     return render(
         request, "operator/proposals.html", user, page="home", proposals=views, fragment=fragment,
-        roles=ADMITTED_ROLES, kinds=INSTITUTION_KINDS, quorum=contract.quorum(), **refusal_context(),
+        roles=ADMITTED_ROLES, kinds=INSTITUTION_KINDS, quorum=quorum, model_proposals=models,
+        **refusal_context(),
     )  # fmt: skip
 
 

@@ -31,6 +31,14 @@ REFUSAL_WORDS = {
     "InvalidAccountNonce": N_("Another act of yours went first; sign again."),
     "SignatureExpired": N_("The signature expired before it reached the chain; sign again."),
     "NotDocumentOwner": N_("Another institution published this product key; choose another key."),
+    # model versions (ModelRegistry contract)
+    "NonexistentModelVersion": N_("There is no such model version."),
+    "ModelNotActive": N_("That model version is not active."),
+    "DuplicateModel": N_("This model was already proposed as a version."),
+    "NonexistentModelProposal": N_("There is no such model proposal."),
+    "ModelProposalAlreadyExecuted": N_("The proposal was already executed."),
+    "ModelProposalExpired": N_("The proposal has expired."),
+    "DuplicateModelApproval": N_("You have already approved this proposal."),
     # loan products
     "eligibility_invalid": N_(
         "An eligibility rule is refused: its field is not one the platform holds, or its operator or "

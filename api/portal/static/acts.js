@@ -3,6 +3,8 @@
 //
 // - a proposal (`prepare.proposal`): the Propose act's fields from the form; the registered
 //   name travels only as its keccak-256 (the chain keeps the hash);
+// - a model version (`prepare.modelVersion`): its document and card stored by the platform
+//   (POST /models/documents), then the ProposeModel act over the hashes it answered;
 // - a calendar day (`prepare.calendarDay`): the day goes in the path of PUT /calendar/days/{day};
 // - a loan product (`prepare.publish`): the platform has checked the document and sent back its
 //   RFC 8785 form; this page hashes that text itself (SHA-256), signs the `Publish` act over the
@@ -39,6 +41,21 @@
       kind: admit && values.role === "institution" ? values.kind : "none",
       name_hash: admit && name ? ethers.keccak256(ethers.toUtf8Bytes(name)) : ZERO_HASH,
       new_quorum: quorum ? String(values.new_quorum || "0") : "0",
+    };
+  };
+
+  // a model version: its document and card are stored first (checked, hashed by the platform,
+  // as `credit-ledger model propose` does), then the proposal of those hashes is signed here
+  prepare.modelVersion = async (values, form) => {
+    const read = async (selector) => JSON.parse(await form.querySelector(selector).files[0].text());
+    const got = await Portal.send("POST", "/models/documents", { model: await read("[data-model-file]"), card: await read("[data-card-file]") });
+    if (!got.ok) throw new Error(`${got.status} ${(got.body && (got.body.error || "")) || ""} ${problemsOf(got.body)}`);
+    const stored = got.body;
+    return {
+      model_hash: stored.model_hash,
+      card_hash: stored.card_hash,
+      indicator_version: String(stored.indicator_version),
+      input_categories: String(stored.input_categories),
     };
   };
 
@@ -136,6 +153,8 @@
     if (said) {
       const values = { id: got.body.proposal_id, approvals: got.body.approvals, quorum: form.dataset.quorum };
       result.textContent = fill(got.body.executed ? form.dataset.msgExecuted : form.dataset.msgProposed, values);
+    } else if (form.dataset.msgCreated && got.body && got.body.created_id !== undefined) {
+      result.textContent = fill(form.dataset.msgCreated, { id: got.body.created_id });
     } else if (form.dataset.msgReported && got.body && got.body.version !== undefined) {
       result.textContent = fill(got.body.replayed ? form.dataset.msgReplayed : form.dataset.msgReported, got.body);
     }

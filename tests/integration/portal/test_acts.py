@@ -3,6 +3,9 @@
 - an operator proposes a member's admission (its summary in words before signing), a second
   operator approves it in its own browser, and the quorum executes it; a proposal the chain
   refuses shows the refusal in words;
+- an operator proposes a credit-evaluation model version from its document and card, a second
+  operator approves it to the quorum, then proposes its retirement; retiring a version that
+  does not exist shows the refusal in words;
 - an operator sets a day of the working-day calendar and removes it again; a day the API
   refuses shows the refusal in words;
 - an institution publishes a loan product (checked first: a rule over a field the platform
@@ -24,9 +27,12 @@ from eth_account import Account
 from playwright.sync_api import Browser, Page
 
 from ledger.chain.membership import InstitutionKind, MembershipContract, Role, Status, name_hash
+from ledger.chain.model_registry import ModelStatus
+from ledger.evaluation.training import TrainedModel
 from ledger.selfservice.calendar import DayKind
 from tests.integration.portal.conftest import Visit, axe, keystore, shoot, sign_in
 from tests.integration.portal.test_roles import secrets_kept, unlock
+from tests.integration.test_evaluation import cohort, trained  # noqa: F401
 from tests.integration.test_release import SUBJECT, World
 
 pytestmark = [pytest.mark.parametrize("database", ["sqlite"], indirect=True), pytest.mark.slow]
@@ -89,11 +95,8 @@ def test_an_operator_proposes_an_admission_and_a_second_operator_approves_it_to_
     secrets_kept(visit, first, stored)
 
     # the second operator, in its own browser, approves: the quorum executes the admission
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    second = second_operator(browser, live_api)
     try:
-        second = Visit(context.new_page(), live_api)
-        second.page.on("request", lambda request: second.requests.append(request))
-        second.page.set_default_timeout(20_000)
         stored2 = keystore(world.operators[1], tmp_path)
         sign_in(second, stored2, expect="/portal/operator/")
         second.goto("/portal/operator/")
@@ -104,11 +107,82 @@ def test_an_operator_proposes_an_admission_and_a_second_operator_approves_it_to_
         shoot(second.page, "operator-second-approval-executed")
         secrets_kept(second, world.operators[1], stored2)
     finally:
-        context.close()
+        second.page.context.close()
     member = membership.member_of(newcomer.address)
     assert (member.role, member.kind) == (Role.INSTITUTION, InstitutionKind.BANK)
     assert member.status is Status.ACTIVE
     assert member.name_hash == name_hash("郑州新银行")  # the browser hashed the name the operator typed
+
+
+def second_operator(browser: Browser, live_api: str) -> Visit:
+    """Another operator's browser: a context of its own, its requests logged."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    other = Visit(context.new_page(), live_api)
+    other.page.on("request", lambda request: other.requests.append(request))
+    other.page.set_default_timeout(20_000)
+    return other
+
+
+def test_operators_propose_and_approve_a_model_version_then_propose_its_retirement(
+    world: World,
+    visit: Visit,
+    browser: Browser,
+    live_api: str,
+    tmp_path: Path,
+    trained: TrainedModel,  # noqa: F811
+) -> None:
+    registry = world.platform.contracts.model_registry
+    model, card = tmp_path / "model.json", tmp_path / "card.json"
+    model.write_bytes(trained.document.canonical())
+    card.write_bytes(trained.card.canonical())
+    first = world.operators[0]
+    stored = keystore(first, tmp_path)
+    sign_in(visit, stored, expect="/portal/operator/")
+    visit.goto("/portal/operator/")
+    page = visit.page
+    page.set_input_files("#model-file", str(model))
+    page.set_input_files("#card-file", str(card))
+    page.locator("#model-propose button[type=submit]").click()
+    unlock(page)
+    said = result_of(page, "#model-propose")
+    assert page.locator("#model-propose [data-result]").get_attribute("data-kind") == "ok", said
+    row = page.locator("#model-proposals tr[data-status=open]").first
+    row.wait_for()
+    proposal = int(row.get_attribute("data-model-proposal") or 0)
+    assert f"{proposal}" in said and "1 / 2" in row.inner_text() and "模型第 1 版" in row.inner_text()
+    assert registry.model(1).status is ModelStatus.PROPOSED
+    axe(page)
+    shoot(page, "operator-model-proposed")
+    secrets_kept(visit, first, stored)
+
+    second = second_operator(browser, live_api)
+    try:
+        stored2 = keystore(world.operators[1], tmp_path)
+        sign_in(second, stored2, expect="/portal/operator/")
+        second.goto("/portal/operator/")
+        other = second.page
+        other.locator(f"#model-proposals tr[data-model-proposal='{proposal}'] button").click()
+        unlock(other)
+        other.wait_for_selector(
+            f"#model-proposals tr[data-model-proposal='{proposal}'][data-status=executed]"
+        )
+        assert registry.model(1).status is ModelStatus.ACTIVE
+
+        other.locator("#retire-version").fill("99")  # no such version: refused in words
+        other.locator("#model-retire button[type=submit]").click()
+        assert refusal_of(other, "#model-retire") == "NonexistentModelVersion"
+        assert "没有这个模型版本" in other.locator("#model-retire [data-result]").inner_text()
+        other.locator("#retire-version").fill("1")
+        other.locator("#model-retire button[type=submit]").click()
+        retiring = other.locator("#model-proposals tr[data-status=open]").filter(has_text="停用")
+        retiring.wait_for()
+        assert "1 / 2" in retiring.inner_text()
+        axe(other)
+        shoot(other, "operator-model-retirement-proposed")
+        secrets_kept(second, world.operators[1], stored2)
+    finally:
+        second.page.context.close()
+    assert registry.model(1).status is ModelStatus.ACTIVE  # until the quorum approves its retirement
 
 
 def test_an_operator_sets_and_removes_a_calendar_day_and_a_refused_day_is_named(

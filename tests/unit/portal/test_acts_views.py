@@ -12,8 +12,10 @@ from eth_utils.address import to_checksum_address
 
 from api.portal.refusals import REFUSAL_WORDS, STATUS_WORDS, refusal_context
 from ledger.chain.membership import InstitutionKind, Member, Role, Status
+from ledger.chain.model_registry import ModelAction, ModelProposal
 from ledger.financing.eligibility import RuleInvalid
 from ledger.financing.products import LoanProductDocument, ProductInvalid
+from ledger.portal.operator import model_proposals
 from ledger.portal.product_draft import product_draft, rule_value
 from ledger.portal.proposing import ADMITTED_ROLES, INSTITUTION_KINDS, proposal_draft
 from tests.unit.portal.test_role_templates import render
@@ -161,3 +163,34 @@ def test_every_refusal_has_its_words_and_the_status_fallbacks_cover_4xx_and_503(
     assert {"401", "403", "404", "409", "422", "503"} <= set(STATUS_WORDS)
     page = render("roles/acts.html", "zh_CN")
     assert page.strip() == ""  # macros only
+
+
+class FakeRegistry:
+    def proposal_count(self) -> int:
+        return 2
+
+    def proposal(self, proposal_id: int) -> ModelProposal:
+        action = ModelAction.ACTIVATE if proposal_id == 1 else ModelAction.RETIRE
+        return ModelProposal(proposal_id, action, proposal_id == 1, 2 if proposal_id == 1 else 1, NOW + 60, 1)
+
+    def has_approved(self, proposal_id: int, operator: str) -> bool:
+        return proposal_id == 1
+
+
+NOW = 1_800_000_000
+
+
+def test_model_proposals_show_their_way_to_the_quorum_and_the_page_offers_every_proposal() -> None:
+    views = model_proposals(FakeRegistry(), ACTIVE, quorum=2, now=NOW)
+    assert [(v.id, v.action, v.status, v.percent, v.approvable) for v in views] == [
+        (2, "retire", "open", 50, True),
+        (1, "activate", "executed", 100, False),
+    ]
+    html = render(
+        "operator/proposals.html", "zh_CN", proposals=[], model_proposals=views, roles=ADMITTED_ROLES,
+        kinds=INSTITUTION_KINDS, quorum=2, **refusal_context(),
+    )  # fmt: skip
+    assert (
+        "停用模型第 1 版" in html and "启用模型第 1 版" in html and 'data-type="ApproveModelProposal"' in html
+    )
+    assert 'data-type="Propose"' in html and 'data-type="ProposeModel"' in html and "区县运营方" in html
