@@ -19,6 +19,8 @@ or password sent, a screenshot kept.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -95,32 +97,34 @@ def test_an_operator_proposes_an_admission_and_a_second_operator_approves_it_to_
     secrets_kept(visit, first, stored)
 
     # the second operator, in its own browser, approves: the quorum executes the admission
-    second = second_operator(browser, live_api)
-    try:
-        stored2 = keystore(world.operators[1], tmp_path)
-        sign_in(second, stored2, expect="/portal/operator/")
-        second.goto("/portal/operator/")
+    with second_operator(browser, live_api, world, tmp_path) as second:
         mine = second.page.locator(f"#proposals tr[data-proposal='{proposal}']")
         mine.get_by_role("button", name="批准").click()
         unlock(second.page)
         second.page.wait_for_selector(f"#proposals tr[data-proposal='{proposal}'][data-status=executed]")
         shoot(second.page, "operator-second-approval-executed")
-        secrets_kept(second, world.operators[1], stored2)
-    finally:
-        second.page.context.close()
     member = membership.member_of(newcomer.address)
     assert (member.role, member.kind) == (Role.INSTITUTION, InstitutionKind.BANK)
     assert member.status is Status.ACTIVE
     assert member.name_hash == name_hash("郑州新银行")  # the browser hashed the name the operator typed
 
 
-def second_operator(browser: Browser, live_api: str) -> Visit:
-    """Another operator's browser: a context of its own, its requests logged."""
+@contextmanager
+def second_operator(browser: Browser, live_api: str, world: World, tmp_path: Path) -> Iterator[Visit]:
+    """The second operator in a browser of its own (its requests logged), signed in on the
+    proposals page; afterwards, no request of it carried its key, keystore or password."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    other = Visit(context.new_page(), live_api)
-    other.page.on("request", lambda request: other.requests.append(request))
-    other.page.set_default_timeout(20_000)
-    return other
+    try:
+        other = Visit(context.new_page(), live_api)
+        other.page.on("request", lambda request: other.requests.append(request))
+        other.page.set_default_timeout(20_000)
+        stored = keystore(world.operators[1], tmp_path)
+        sign_in(other, stored, expect="/portal/operator/")
+        other.goto("/portal/operator/")
+        yield other
+        secrets_kept(other, world.operators[1], stored)
+    finally:
+        context.close()
 
 
 def test_operators_propose_and_approve_a_model_version_then_propose_its_retirement(
@@ -155,11 +159,7 @@ def test_operators_propose_and_approve_a_model_version_then_propose_its_retireme
     shoot(page, "operator-model-proposed")
     secrets_kept(visit, first, stored)
 
-    second = second_operator(browser, live_api)
-    try:
-        stored2 = keystore(world.operators[1], tmp_path)
-        sign_in(second, stored2, expect="/portal/operator/")
-        second.goto("/portal/operator/")
+    with second_operator(browser, live_api, world, tmp_path) as second:
         other = second.page
         other.locator(f"#model-proposals tr[data-model-proposal='{proposal}'] button").click()
         unlock(other)
@@ -179,9 +179,6 @@ def test_operators_propose_and_approve_a_model_version_then_propose_its_retireme
         assert "1 / 2" in retiring.inner_text()
         axe(other)
         shoot(other, "operator-model-retirement-proposed")
-        secrets_kept(second, world.operators[1], stored2)
-    finally:
-        second.page.context.close()
     assert registry.model(1).status is ModelStatus.ACTIVE  # until the quorum approves its retirement
 
 
