@@ -5,9 +5,9 @@ then fresh API processes are started one after another, each the way `up` serves
 (uvicorn, one worker, uvloop, httptools), and measured until /healthz answers: wall time,
 the process's own CPU time (user + system, from /proc: what the start costs the machine,
 less sensitive than wall time to other load) and its resident memory. Two baselines from the
-same run, started the same way: `hello`, an empty FastAPI application (`bench/hello_app.py`) (the floor of Python,
-uvicorn and FastAPI), and `platform only`, `bench/bare_read_app.py` (the platform opened with
-one route and none of the API's). Import alone (`import api.main`, CPU) is measured too.
+same run, started the same way: `hello`, an empty FastAPI application (`bench/hello_app.py`:
+the floor of Python, uvicorn and FastAPI), and `platform only`, `bench/bare_read_app.py` (the
+platform opened with one route and none of the API's). Import alone (`import api.main`, CPU) is measured too.
 
 Run: .venv/bin/python bench/api_start.py [--rounds 5] [--database-url URL]
 """
