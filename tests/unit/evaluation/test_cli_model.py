@@ -92,7 +92,7 @@ def test_synth_and_train_under_indicator_file_v2(tmp_path: Path) -> None:
     assert code == 0, stderr
     header = read_cohort(cohort).header
     assert (header["indicator_version"], header["indicator_sha256"]) == (2, v2.content_hash().hex())
-    code, stdout, stderr = run("train", "--cohort", str(cohort), "--out", str(out))
+    code, _, stderr = run("train", "--cohort", str(cohort), "--out", str(out))
     assert code == 0, stderr
     model = json.loads((out / "model.json").read_text("utf-8"))
     assert model["indicator_file"] == {"version": 2, "sha256": v2.content_hash().hex()}
