@@ -1,5 +1,5 @@
 """Indicator file v2 end to end (real anvil, SQLite): a model trained on v2 and approved on
-chain evaluates with the 专精特新 qualification in force, a v1 model beside it keeps
+chain evaluates with the 专精特新 qualification level in force, a v1 model beside it keeps
 evaluating under v1, and the auditor recomputes each under the indicator file its model names.
 
 Both models are trained on SYNTHETIC cohorts (`ledger.evaluation.synthetic`); the v2 one on a
@@ -35,10 +35,10 @@ from tests.integration.test_release import CREDIT, World, world
 
 __all__ = ["cohort", "trained", "world"]  # fixtures shared with the evaluation tests
 
-QUALIFIED, LEVEL = "specialized_sme_qualified", "specialized_sme_level"
+LEVEL = "specialized_sme_level"
 TRAINED_ON = date(2025, 6, 30)
 SEED = 23
-ENTERPRISES = 3_000  # enough qualified enterprises for the flag to pass the IV threshold
+ENTERPRISES = 3_000  # enough qualified enterprises for the level to pass the IV threshold
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def trained_v2(v2: IndicatorFile) -> TrainedModel:
         excluded_insufficient=len(labelled) - len(rows),
     )
     model = train(rows, v2, source)
-    assert QUALIFIED in {i.id for i in model.document.indicators}, model.card.binning
+    assert LEVEL in {i.id for i in model.document.indicators}, model.card.binning
     return model
 
 
@@ -88,7 +88,7 @@ def qualified_enterprise(v2: IndicatorFile) -> Any:
     for n in range(5_000):
         e = cohort.enterprise(n)
         portrait = evaluator.evaluate(catalogue_records(e.records), TODAY)
-        if portrait.sufficient and portrait.values[QUALIFIED] == 1.0:
+        if portrait.sufficient and portrait.values[LEVEL] is not None:
             return e
     raise AssertionError("no qualified enterprise in 5,000")
 
@@ -128,16 +128,12 @@ def test_a_v2_model_reads_the_qualification_and_a_v1_model_keeps_v1(
     data = answer["data"]
     portrait = PortraitEvaluator(v2).evaluate(records, TODAY)
     assert data["status"] == "scored" and data["portrait"]["indicator_version"] == 2
-    assert data["portrait"]["values"][QUALIFIED] == 1.0 and data["portrait"]["values"][LEVEL] in (
-        1.0,
-        2.0,
-        3.0,
-    )
+    assert data["portrait"]["values"][LEVEL] in (1.0, 2.0, 3.0)
     assert data["portrait"]["values"] == json.loads(json.dumps(dict(portrait.values)))
     scorer = Scorer(trained_v2.document)
     expected = scorer.score(portrait.values)
     assert (data["score"], data["grade"]) == (expected.score, expected.grade)
-    unqualified = scorer.score({**portrait.values, QUALIFIED: 0.0, LEVEL: None})
+    unqualified = scorer.score({**portrait.values, LEVEL: None})
     assert unqualified.score < expected.score  # the qualification is worth points
     entry_v2 = answer["receipt"]["index"]
 
@@ -145,7 +141,7 @@ def test_a_v2_model_reads_the_qualification_and_a_v1_model_keeps_v1(
     answer_v1 = w.sdk(w.bank).evaluate(subject, version_v1, CREDIT, agreement)
     data_v1 = answer_v1["data"]
     assert data_v1["status"] == "scored" and data_v1["portrait"]["indicator_version"] == 1
-    assert QUALIFIED not in data_v1["portrait"]["values"]
+    assert LEVEL not in data_v1["portrait"]["values"]
     v1_portrait = PortraitEvaluator(indicator_files().version(1)).evaluate(records, TODAY)
     assert data_v1["score"] == Scorer(trained.document).score(v1_portrait.values).score
 

@@ -26,7 +26,6 @@ from ledger.evaluation_release.documents import ModelDocuments, StoredModel
 
 AS_OF = date(2025, 6, 30)
 QUALIFICATION = "specialized_sme_level"
-QUALIFIED = "specialized_sme_qualified"
 #: indicator file v1's hash before v2 and `valid_until_field` existed: it must never move
 V1_SHA256 = "e26000f7d0293b7e7c3ea27f4546361d11449d657fd48aae3e8a4b588c3f7694"
 
@@ -56,10 +55,7 @@ def qualified(n: int, level: str, certified: str, until: str, when: str = "2025-
 
 
 def level(evaluator: PortraitEvaluator, *records: PlainRecord, as_of: date = AS_OF) -> float | None:
-    """The level in force; the flag beside it must agree (1 exactly when a level is in force)."""
-    values = evaluator.evaluate(records, as_of).values
-    assert values[QUALIFIED] == (0.0 if values[QUALIFICATION] is None else 1.0)
-    return values[QUALIFICATION]
+    return evaluator.evaluate(records, as_of).values[QUALIFICATION]
 
 
 # -- the qualification indicator -------------------------------------------------------------------
@@ -118,15 +114,11 @@ def test_v2_is_v1_plus_the_qualification_and_reads_catalogue_v2(v2: IndicatorFil
     v1 = default_indicators()
     assert (v2.version, v2.catalogue_version) == (2, 2)
     assert additions(v1, v2) == []
-    assert [i.id for i in v2.indicators if i.id not in {j.id for j in v1.indicators}] == [
-        QUALIFIED,
-        QUALIFICATION,
-    ]
-    for name, op in ((QUALIFIED, "flag"), (QUALIFICATION, "latest")):
-        new = v2.indicator(name)
-        assert (new.dimension, new.category, new.formula.op) == ("innovation", "rnd", op)
-        assert new.valid_until_field == "specialized_sme_valid_until"
-        assert new.name_zh.startswith("专精特新") and "专精特新" in new.name_en
+    assert [i.id for i in v2.indicators if i.id not in {j.id for j in v1.indicators}] == [QUALIFICATION]
+    new = v2.indicator(QUALIFICATION)
+    assert (new.dimension, new.category, new.formula.op) == ("innovation", "rnd", "latest")
+    assert new.valid_until_field == "specialized_sme_valid_until" and new.risk == "decreases"
+    assert new.name_zh.startswith("专精特新") and "专精特新" in new.name_en
     assert v2.categories() == v1.categories()  # no new input category: the same on-chain mask
 
 
@@ -134,7 +126,7 @@ def test_v1_hashes_as_it_always_did() -> None:
     assert default_indicators().content_hash().hex() == V1_SHA256
     assert "valid_until_field" not in default_indicators().canonical_data()["indicators"][0]
     by_id = {i["id"]: i for i in indicator_files().version(2).canonical_data()["indicators"]}
-    assert by_id[QUALIFIED]["valid_until_field"] == "specialized_sme_valid_until"
+    assert by_id[QUALIFICATION]["valid_until_field"] == "specialized_sme_valid_until"
     assert "valid_until_field" not in by_id["patents"]
 
 
@@ -154,13 +146,13 @@ def test_valid_until_field_must_be_a_declared_date() -> None:
     data = load_indicators(packaged="indicators-v2.json").model_dump(mode="json")
     schema = schema_of(packaged_catalogues()[1])
     undeclared = copy.deepcopy(data)
-    undeclared["indicators"][26]["fields"].remove("specialized_sme_valid_until")
+    undeclared["indicators"][25]["fields"].remove("specialized_sme_valid_until")
     with pytest.raises(
-        IndicatorFileError, match=r"indicators\[26\] \(specialized_sme_level\).*without declaring"
+        IndicatorFileError, match=r"indicators\[25\] \(specialized_sme_level\).*without declaring"
     ):
         parse_indicators(undeclared, schema)
     not_a_date = copy.deepcopy(data)
-    qualification = not_a_date["indicators"][26]
+    qualification = not_a_date["indicators"][25]
     qualification["valid_until_field"] = "specialized_sme_level"
     qualification["fields"].remove("specialized_sme_valid_until")
     with pytest.raises(IndicatorFileError, match="valid_until_field: specialized_sme_level is not a date"):
