@@ -137,6 +137,18 @@ def test_a_v2_model_reads_the_qualification_and_a_v1_model_keeps_v1(
     assert unqualified.score < expected.score  # the qualification is worth points
     entry_v2 = answer["receipt"]["index"]
 
+    # the enterprise sees the same under each model it names; monitoring reads v2 portraits
+    own = w.sdk(account).self_evaluation(subject, model_version=version_v2)
+    assert (own["score"], own["portrait"]["values"][LEVEL]) == (
+        data["score"],
+        data["portrait"]["values"][LEVEL],
+    )
+    assert (
+        LEVEL not in w.sdk(account).self_evaluation(subject, model_version=version_v1)["portrait"]["values"]
+    )
+    monitored = w.sdk(w.operators[0]).model_monitoring(version_v2)
+    assert LEVEL in {i["name"] for i in monitored["indicators"]}
+
     # the v1 model, the same enterprise, the same records: v1's portrait, no qualification
     answer_v1 = w.sdk(w.bank).evaluate(subject, version_v1, CREDIT, agreement)
     data_v1 = answer_v1["data"]
