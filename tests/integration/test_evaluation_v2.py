@@ -19,17 +19,25 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.chain.consents import GrantMessage
 from ledger.chain.membership import uscc_hash
-from ledger.chain.model_registry import ApproveModelProposalMessage, ProposeModelMessage
+from ledger.chain.model_registry import ApproveModelProposalMessage
 from ledger.domain.catalogue import newest_catalogue
 from ledger.evaluation.indicators import IndicatorFile
 from ledger.evaluation.portrait import PortraitEvaluator
 from ledger.evaluation.schema import indicator_files
 from ledger.evaluation.scoring import Scorer
 from ledger.evaluation.synthetic import SyntheticCohort
-from ledger.evaluation.training import TrainedModel, TrainingRow, TrainingSource, train
+from ledger.evaluation.training import TrainedModel
 from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.conftest import Onboarding
-from tests.integration.test_evaluation import TODAY, catalogue_records, cohort, submission, trained
+from tests.integration.test_evaluation import (
+    TODAY,
+    catalogue_records,
+    cohort,
+    proposal_for,
+    submission,
+    synthetic_model,
+    trained,
+)
 from tests.integration.test_evaluation_audit import ACCESS_TRAIL, tampered
 from tests.integration.test_release import CREDIT, World, world
 
@@ -48,16 +56,8 @@ def v2() -> IndicatorFile:
 
 @pytest.fixture(scope="module")
 def trained_v2(v2: IndicatorFile) -> TrainedModel:
-    labelled = list(SyntheticCohort(SEED, TRAINED_ON, v2).labelled(0, ENTERPRISES))
-    rows = [TrainingRow(x.subject, x.portrait.values, x.default) for x in labelled if x.portrait.sufficient]
-    source = TrainingSource(
-        synthetic=True,
-        description_en="SYNTHETIC SME cohort (indicator file v2) for the evaluation integration tests",
-        description_zh="评价集成测试用合成中小企业样本（指标文件v2）",
-        details={"generator": "ledger.evaluation.synthetic", "seed": SEED, "enterprises": ENTERPRISES},
-        excluded_insufficient=len(labelled) - len(rows),
-    )
-    model = train(rows, v2, source)
+    cohort = SyntheticCohort(SEED, TRAINED_ON, v2)
+    model = synthetic_model(cohort, ENTERPRISES, " (indicator file v2)", "（指标文件v2）")
     assert LEVEL in {i.id for i in model.document.indicators}, model.card.binning
     return model
 
@@ -68,15 +68,7 @@ def governed(w: World, model: TrainedModel) -> tuple[dict[str, Any], int]:
     stored = op.store_model_documents(
         json.loads(model.document.canonical()), json.loads(model.card.canonical())
     )
-    proposal = int(
-        op.act(
-            ProposeModelMessage,
-            model_hash=bytes.fromhex(stored["model_hash"][2:]),
-            card_hash=bytes.fromhex(stored["card_hash"][2:]),
-            indicator_version=int(stored["indicator_version"]),
-            input_categories=int(stored["input_categories"]),
-        )["created_id"]
-    )
+    proposal = proposal_for(op, stored)
     w.sdk(w.operators[1]).act(ApproveModelProposalMessage, id=proposal)
     return stored, int(op.model_proposal(proposal)["version"])
 
