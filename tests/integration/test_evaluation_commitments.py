@@ -120,13 +120,14 @@ def test_the_auditor_replays_the_commitments_and_catches_a_dropped_or_whitewashe
         p["commitments"] = [c for c in p["commitments"] if c["id"] != second]
 
     found = step6(ev, tampered(export, index, drop))
-    assert [(f.step, f.index) for f in found] == [
-        (Step.EVALUATION_INPUTS, index),
-        (Step.EVALUATION_RESULT, index),
-    ]
+    assert all(f.index == index for f in found)
+    # 6.2 names the commitment left out; 6.3 finds the answer recomputed from the entry no longer
+    # the one logged (and the score too, when the model gives the kept count points)
+    assert [f.step for f in found][:2] == [Step.EVALUATION_INPUTS, Step.EVALUATION_RESULT]
+    assert {f.step for f in found[1:]} == {Step.EVALUATION_RESULT}
     assert found[0].what.startswith(f"credit commitment {second} of the subject on chain by block")
     assert found[0].what.endswith("left out") and found[0].got == "not named"
-    assert "does not hash" in found[1].what
+    assert "does not hash" in found[-1].what
 
     def whitewash(p: dict[str, Any]) -> None:
         for c in p["commitments"]:
