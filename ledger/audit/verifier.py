@@ -323,8 +323,10 @@ class Verifier:
         )
         entries = evaluation_entries(trail)
         commitments = CommitmentReplay(result.snapshot.events)
-        made = sorted(commitments.blocks()) if entries else []
-        times = {**result.snapshot.timestamps, **self._chain.timestamps(made)}
+        times = dict(result.snapshot.timestamps)
+        made = sorted(commitments.blocks() - times.keys()) if entries else []
+        if made:  # the blocks dating the commitments
+            times |= self._chain.timestamps(made)
         checked = check_evaluations(
             entries,
             export.records,
