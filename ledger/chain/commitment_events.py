@@ -104,13 +104,14 @@ class CommitmentEvents:
         from_block: int,
         log_range: int = 10_000,
         timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.rpc_url = rpc_url
         self.membership = membership.lower()
         self.agreements = agreements.lower()
         self.from_block = from_block
         self.log_range = log_range
-        self._http = httpx.Client(timeout=timeout)
+        self._http = httpx.Client(timeout=timeout, transport=transport)
 
     def close(self) -> None:
         self._http.close()

@@ -121,3 +121,20 @@ def test_an_entry_shows_its_proof() -> None:
     entry = EntryView("access-trail", 3, "access", "0x" + "11" * 32, fields, proof)
     html = render("auditor/entry.html", "en", entry=entry)
     assert "Anchored in the checkpoint of size 4" in html and "纳税" in html and '{"a": 1}' in html
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("zh_CN", "信用承诺：履行中 2 项，违背 1 项（链上读取）。"),
+        ("en", "Credit commitments: 2 kept, 1 breached"),
+    ],
+)
+def test_the_enterprise_evaluation_page_says_its_commitments_in_words(locale: str, words: str) -> None:
+    evaluation = SimpleNamespace(
+        status="scored", score=612, grade="B", model=SimpleNamespace(version=1), reasons=[],
+        portrait={"values": {"commitments_kept": 2.0, "commitments_breached": 1.0}},
+    )  # fmt: skip
+    assert words in render("enterprise/evaluation.html", locale, evaluation=evaluation)
+    evaluation.portrait = {"values": {}}  # an indicator file without them: nothing said
+    assert "data-commitments" not in render("enterprise/evaluation.html", locale, evaluation=evaluation)
