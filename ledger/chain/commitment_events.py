@@ -16,10 +16,13 @@ ranges of at most `log_range` blocks (permissioned nodes such as Besu bound a re
 range), filtered by the indexed topics (the USCC hash, the accounts, the commitment ids),
 as raw JSON-RPC batches over one kept-alive `httpx` client: web3's `get_logs` builds a
 filter object and decodes every log through its ABI machinery, several times the node's
-own answer on the evaluation path. Three round trips for one enterprise (its accounts;
-their commitments; the breaches of those and the made blocks' timestamps), two for every
-enterprise at once (`everyone`). Any failure raises `ChainUnavailable`: the caller then
-evaluates nothing.
+own answer on the evaluation path. Two round trips for one enterprise: its accounts; then
+their commitments with every breach (breaches are operators' rare acts, so reading them
+all costs less than a third round trip filtering them by id). A commitment's block time
+comes with its log (`blockTimestamp`, which anvil and recent geth give) or, from a node
+that does not give it, from one more batch of `eth_getBlockByNumber`. Every enterprise at
+once (`everyone`) takes one round trip. Any failure raises `ChainUnavailable`: the caller
+then evaluates nothing.
 """
 
 from __future__ import annotations
@@ -136,14 +139,14 @@ class CommitmentEvents:
             accounts |= {_address(log["topics"][2]), _address(log["topics"][3])}
         if not accounts:
             return []
-        (made_logs,) = self._logs(
-            [(self.agreements, [_topic(_MADE), None, [_topic(a) for a in sorted(accounts)]])], block
+        made_logs, breaches = self._logs(
+            [
+                (self.agreements, [_topic(_MADE), None, [_topic(a) for a in sorted(accounts)]]),
+                (self.agreements, [_topic(_BREACHED)]),
+            ],
+            block,
         )
-        made = [m for m in map(_made, made_logs) if m.kind in _ENTERPRISE_KINDS]
-        if not made:
-            return []
-        ids = [_topic(m.id.to_bytes(32, "big")) for m in made]
-        return self._complete(made, [(self.agreements, [_topic(_BREACHED), ids])], block)
+        return self._complete([m for m in made_logs if _made(m).kind in _ENTERPRISE_KINDS], breaches)
 
     def everyone(self, block: int) -> dict[bytes, list[OnChainCommitment]]:
         """Every enterprise's commitments as of `block`, by USCC hash (for whole populations)."""
@@ -162,41 +165,37 @@ class CommitmentEvents:
             else:
                 owner[_address(topics[2])] = owner[_address(topics[3])] = _word(topics[1])
         made = [
-            m
-            for m in (_made(log) for log in agreements if _word(log["topics"][0]) == _MADE)
-            if m.kind in _ENTERPRISE_KINDS and m.member in owner
+            log
+            for log in agreements
+            if _word(log["topics"][0]) == _MADE
+            and _made(log).kind in _ENTERPRISE_KINDS
+            and _made(log).member in owner
         ]
         breaches = [log for log in agreements if _word(log["topics"][0]) == _BREACHED]
-        commitments = self._complete(made, [], block, breaches)
         out: dict[bytes, list[OnChainCommitment]] = {}
-        for c in commitments:
+        for c in self._complete(made, breaches):
             out.setdefault(owner[c.member], []).append(c)
         return out
 
     # -- JSON-RPC ---------------------------------------------------------------------
 
     def _complete(
-        self,
-        made: Sequence[_Made],
-        breach_filters: Sequence[tuple[str, list[Any]]],
-        block: int,
-        breaches: Iterable[Mapping[str, Any]] = (),
+        self, made_logs: Sequence[Mapping[str, Any]], breaches: Iterable[Mapping[str, Any]]
     ) -> list[OnChainCommitment]:
-        """`made` with their breaches (read with `breach_filters`, or given) and made blocks' times."""
-        blocks = sorted({m.block for m in made})
-        calls: list[tuple[str, list[Any]]] = [("eth_getBlockByNumber", [hex(b), False]) for b in blocks]
-        ranges = self._ranges(block)
-        for address, topics in breach_filters:
-            calls += [self._filter(address, topics, start, stop) for start, stop in ranges]
-        answers = self._batch(calls)
-        times = {}
-        for b, answer in zip(blocks, answers[: len(blocks)], strict=True):
+        """The commitments `made_logs` tell, with their breaches and their blocks' timestamps:
+        from the logs' `blockTimestamp` where the node gives it (anvil, recent geth), else read."""
+        made = [_made(log) for log in made_logs]
+        times = {_int(log["blockNumber"]): _int(log["blockTimestamp"]) for log in made_logs
+                 if log.get("blockTimestamp") is not None}  # fmt: skip
+        blocks = sorted({m.block for m in made} - times.keys())
+        for b, answer in zip(
+            blocks, self._batch([("eth_getBlockByNumber", [hex(b), False]) for b in blocks]), strict=True
+        ):
             if not isinstance(answer, dict):
                 raise ChainUnavailable(f"block {b} is not served by the node at {self.rpc_url}")
             times[b] = _int(answer["timestamp"])
-        found = [log for logs in answers[len(blocks) :] for log in logs]
         breached: dict[int, int] = {}
-        for log in [*found, *breaches]:
+        for log in breaches:
             breached.setdefault(_int(log["topics"][1]), _int(log["blockNumber"]))
         return [
             OnChainCommitment(m.id, m.kind, m.member, m.block, m.transaction_hash, times[m.block],

@@ -29,10 +29,11 @@ nothing is computed for a refused request.
 
 Credit-conduct facts: the subject's objections and repair applications are read with its
 records, each covered by its record's category (`conduct.py`) and named in the trail
-entry; its credit commitments (public, on chain) are read from the chain at block B,
-before the trail's transaction (they do not depend on the record log), every account the
-enterprise has used followed, and named in the trail entry with where they are on chain
-and whether they were breached as of B.
+entry; its credit commitments (public, on chain) are read from the chain at block B, in a
+worker thread while the model is checked at B and the records are read (they do not depend
+on the record log, and the two waits overlap), every account the enterprise has used
+followed, and named in the trail entry with where they are on chain and whether they were
+breached as of B.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -158,7 +160,6 @@ class _Job:
     scorer: Scorer
     decision: Decision
     level: int
-    commitments: tuple[OnChainCommitment, ...]  # the subject's, as of block B
 
     @property
     def nonce(self) -> str:
@@ -203,6 +204,7 @@ class EvaluationService:
         self.documents = documents
         self.catalogue = catalogue
         self.commitments = commitments
+        self._chain_reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="commitments")
         self.max_block_age_seconds = max_block_age_seconds
         self.max_lifetime_seconds = max_lifetime_seconds
         self.portraits = PortraitEvaluator(documents.indicators)
@@ -220,6 +222,7 @@ class EvaluationService:
 
     def close(self) -> None:
         self.model_caller.close()
+        self._chain_reads.shutdown(wait=True)
         self.commitments.close()
         self.authorizer.close()
         self.reader.close()
@@ -261,10 +264,12 @@ class EvaluationService:
         check_fresh(decision, int(at.timestamp()), self.max_block_age_seconds, nothing="evaluated")
         if not decision.allowed:
             raise EvaluationRefused(decision.reason, decision.block_number)
+        # the subject's commitments at B, read from the chain while the model is checked and
+        # the records are read: the two waits overlap instead of adding up
+        reading = self._chain_reads.submit(self._commitments_at, request.subject, decision.block_number)
         model = self._active_at(model, decision.block_number)
         stored = self._stored(model)
-        commitments = self._commitments_at(request.subject, decision.block_number)
-        job = _Job(signed, at, model, stored, self._scorer(stored), decision, level, commitments)
+        job = _Job(signed, at, model, stored, self._scorer(stored), decision, level)
         nonce = job.nonce
         with self.trail.transaction() as tx:
             fresh = tx.spend_nonces([(request.institution, nonce)])
@@ -273,9 +278,10 @@ class EvaluationService:
             found = self.reader.current(tx.session, {request.subject}, set(categories))
             records = found.get(request.subject, [])
             facts = conduct_facts(tx.session, request.subject, records)
+            commitments = reading.result()
             # a replay is raised once the transaction, which then holds nothing, is closed:
             # raised inside, it would read as the trail's failure
-            logged = self._log(tx, job, records, facts, size()) if fresh()[0] else None
+            logged = self._log(tx, job, records, facts, commitments, size()) if fresh()[0] else None
         if logged is None:
             raise replayed(request.institution, nonce)
         appended, digest, data_json = logged
@@ -290,6 +296,7 @@ class EvaluationService:
         job: _Job,
         records: list[CurrentRecord],
         facts: list[PlainRecord],
+        commitments: tuple[OnChainCommitment, ...],
         record_log_size: int,
     ) -> tuple[AppendedEntry, bytes, bytes]:
         """Past the nonce: portrait, score, the answer and its hash, the trail entry appended in `tx`."""
@@ -297,7 +304,7 @@ class EvaluationService:
         today = business_day(job.at, self.utc_offset_minutes)
         offset = self.utc_offset_minutes
         portrait = self.portraits.evaluate(
-            [*records, *facts, *(commitment_fact(c, offset) for c in job.commitments)],
+            [*records, *facts, *(commitment_fact(c, offset) for c in commitments)],
             today,
             withheld=lambda r: self._expired(r, today),
         )
@@ -341,7 +348,7 @@ class EvaluationService:
                 fact_json(f) for f in sorted(facts, key=lambda f: f.record_id) if (f.record_id, 1) in read
             ],
             # the subject's credit commitments on chain as of block B, kept or breached there
-            "commitments": [commitment_json(c, offset) for c in job.commitments],
+            "commitments": [commitment_json(c, offset) for c in commitments],
             "status": answer["status"],
             "score": answer.get("score"),
             "grade": answer.get("grade"),

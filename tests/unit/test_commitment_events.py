@@ -72,8 +72,9 @@ LOGS = [
 class Node:
     """eth_getLogs, eth_getBlockByNumber and eth_blockNumber over `LOGS`, as a node filters them."""
 
-    def __init__(self, fail: str | None = None) -> None:
+    def __init__(self, fail: str | None = None, *, timestamps: bool = False) -> None:
         self.fail = fail
+        self.timestamps = timestamps  # logs carry `blockTimestamp`, as anvil's do
         self.ranges: list[tuple[int, int]] = []
         self.posts = 0
 
@@ -98,7 +99,7 @@ class Node:
             start, stop = int(f["fromBlock"], 16), int(f["toBlock"], 16)
             self.ranges.append((start, stop))
             result = [
-                log
+                log | ({"blockTimestamp": hex(TIMES[int(log["blockNumber"], 16)])} if self.timestamps else {})
                 for log in LOGS
                 if log["address"] == f["address"]
                 and start <= int(log["blockNumber"], 16) <= stop
@@ -167,14 +168,18 @@ def test_key_rotation_is_followed_and_breaches_counted_as_of_the_block() -> None
     assert [(c.id, c.member, c.kind.value, c.breached_block, c.made_at) for c in read] == [
         (1, OLD, 1, 8, TIMES[3]), (3, NEW, 2, None, TIMES[6]), (5, NEW, 1, None, TIMES[13]),
     ]  # fmt: skip
-    assert node.posts == 3  # accounts; their commitments; breaches and the made blocks' times
+    assert node.posts == 3  # accounts; their commitments and the breaches; the made blocks' times
+    with_times = Node(timestamps=True)
+    assert reader(with_times).of_enterprise(USCC, 20) == read and with_times.posts == 2
     assert reader(Node()).of_enterprise(keccak(b"unknown"), 20) == []
 
 
 def test_everyone_at_once_gives_each_enterprise_its_own() -> None:
     node = Node()
     everyone = reader(node).everyone(30)
-    assert node.posts == 2
+    assert node.posts == 2  # the four events; the made blocks' times
+    with_times = Node(timestamps=True)
+    assert reader(with_times).everyone(30) == everyone and with_times.posts == 1
     assert everyone[USCC] == reader(Node()).of_enterprise(USCC, 30)
     assert [c.id for c in everyone[OTHER]] == [4]
     assert BANK not in {c.member for cs in everyone.values() for c in cs}  # an institution's is no one's
