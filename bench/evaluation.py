@@ -38,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.release import ADMIN_URL, HERE, agree_and_grant, free_port, serve, wait_ready
 from ledger.chain.agreements import CommitmentKind, CommitMessage, MarkBreachedMessage
-from ledger.chain.membership import Action, InstitutionKind, Role
+from ledger.chain.commitment_events import CommitmentEvents
+from ledger.chain.membership import Action, InstitutionKind, Role, uscc_hash
 from ledger.chain.model_registry import ApproveModelProposalMessage, ProposeModelMessage
 from ledger.devnet import devnet_key
 from ledger.domain.catalogue import default_catalogue
@@ -196,6 +197,22 @@ def main() -> None:
                     answer = http.post(path, json=body)
                     times[kind].append(time.perf_counter() - started)
                     assert answer.status_code == 200, answer.text
+        # what each evaluation adds on the chain (in a worker thread, overlapped with the model's
+        # check and the records' reading), timed alone in this process against the same devnet
+        contracts = chain["contracts"]
+        reader = CommitmentEvents(
+            f"http://127.0.0.1:{env['LEDGER_DEVNET_PORT']}",
+            membership=contracts["Membership"]["address"],
+            agreements=contracts["Agreements"]["address"],
+            from_block=0,
+        )
+        head = reader.block_number()
+        for _ in range(args.requests):
+            started = time.perf_counter()
+            found = reader.of_enterprise(uscc_hash(subject), head)
+            times.setdefault("commitments", []).append(time.perf_counter() - started)
+            assert [c.breached for c in found] == [True, False], found
+        reader.close()
         load = os.getloadavg()[0]
         shown = len(released["data"]["records"])
         print(f"subject {subject}: {len(records)} records ingested, {shown} released "
@@ -207,6 +224,9 @@ def main() -> None:
         for kind in ("release", "evaluation"):
             ms = [t * 1000 for t in times[kind]]
             print(f"  {kind:<10} median {statistics.median(ms):6.2f} ms   p90 {percentile(ms, 0.9):6.2f} ms")
+        ms = [t * 1000 for t in times["commitments"]]
+        print(f"  commitments read at B alone (2 round trips): median {statistics.median(ms):6.2f} ms   "
+              f"p90 {percentile(ms, 0.9):6.2f} ms")  # fmt: skip
         ratio = statistics.median(times["evaluation"]) / statistics.median(times["release"])
         print(f"  ratio evaluation / masked release (medians): {ratio:.2f} (target at most 2)")
     finally:
