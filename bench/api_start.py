@@ -28,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.release import free_port  # noqa: E402
+from bench.release import free_port
 
 HERE = Path(__file__).resolve().parent
 CLI = str(Path(sys.executable).parent / "credit-ledger")
