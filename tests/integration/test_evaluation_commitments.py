@@ -20,10 +20,13 @@ from eth_utils import keccak
 from ledger.audit.evaluations import apply_model
 from ledger.audit.findings import Step
 from ledger.chain.agreements import CommitmentKind, CommitMessage, MarkBreachedMessage
+from ledger.chain.commitment_events import CommitmentEvents
 from ledger.evaluation.scoring import Scorer
+from ledger.services import audit_events
 from tests.integration.audit.conftest import export_of, verifier_for
 from tests.integration.test_evaluation import Evaluations, cohort, ev, trained, world
 from tests.integration.test_evaluation_audit import ACCESS_TRAIL, step6, tampered
+from tests.integration.test_release import refused, trail_size
 
 __all__ = ["cohort", "ev", "trained", "world"]  # fixtures shared with the evaluation tests
 
@@ -143,3 +146,28 @@ def test_the_auditor_replays_the_commitments_and_catches_a_dropped_or_whitewashe
 
     entries = [e for e in export.entries[ACCESS_TRAIL] if e.seq == index]
     assert len(json.loads(entries[0].leaf)["commitments"]) == 2
+
+
+def test_an_unreachable_chain_for_the_commitments_refuses_the_evaluation_and_logs_nothing(
+    ev: Evaluations,
+) -> None:
+    version = ev.active()
+    ev.grant()
+    commit(ev, ev.enterprise, "真实性承诺")
+    service = ev.w.sdk(ev.w.bank).http.app.state.services.evaluation  # type: ignore[attr-defined]
+    working = service.commitments
+    service.commitments = CommitmentEvents(
+        "http://127.0.0.1:9", membership=working.membership, agreements=working.agreements,
+        from_block=working.from_block,
+    )  # fmt: skip
+    try:
+        error = refused(lambda: ev.evaluate(version))
+    finally:
+        service.commitments.close()
+        service.commitments = working
+    assert error.status == 503 and error.body["error"] == "chain_unavailable"
+    assert trail_size(ev.w.platform) == 0
+    refusal = audit_events.recent(ev.w.platform.db, 1)[0]
+    assert (refusal.event, refusal.outcome) == ("evaluation", "refused")
+    answer = ev.evaluate(version)  # the chain back: evaluated, the commitment named
+    assert [c["breached"] for c in ev.entry(answer["receipt"]["index"])["commitments"]] == [False]
