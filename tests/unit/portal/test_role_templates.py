@@ -14,8 +14,11 @@ import pytest
 
 from api.portal import words
 from api.portal.i18n import environment
+from api.portal.refusals import refusal_context
 from ledger.audit.findings import Finding, Step
 from ledger.domain.catalogue import newest_catalogue
+from ledger.financing.eligibility import FIELDS
+from ledger.financing.products import PRODUCT_KINDS
 from ledger.portal.auditor import EntryView, report_view
 from ledger.portal.operator import kpi_dashboard
 from ledger.selfservice.workdays import DayKind
@@ -56,7 +59,13 @@ def _loans() -> dict[str, Any]:
     )  # fmt: skip
     report = {"received_at": AT.isoformat(), "loan_ref": "L1", "kind": "decision", "version": 1,
               "content": {"subject": "91350200776049653A"}, "block": 9}  # fmt: skip
-    return {"products": [(None, product)], "applications": [application], "reports": [report]}
+    agreement = SimpleNamespace(id=7)
+    forms = {
+        "agreements": [agreement], "product_kinds": PRODUCT_KINDS, "fields": FIELDS, "rule_rows": 2,
+        "industries": ["A", "C"], "idempotency_key": "k1", "today": "2026-11-30", "subject": "",
+        **refusal_context(),
+    }  # fmt: skip
+    return {"products": [(None, product)], "applications": [application], "reports": [report], **forms}
 
 
 @pytest.mark.parametrize(
@@ -81,7 +90,7 @@ def test_the_alerts_page_renders_its_rows() -> None:
 
 def test_the_calendar_renders_its_days() -> None:
     day = SimpleNamespace(day=date(2026, 10, 1), kind=DayKind.HOLIDAY, name="国庆节", set_by="0x" + "0a" * 20)
-    html = render("operator/calendar.html", "zh_CN", year=2026, days=[day])
+    html = render("operator/calendar.html", "zh_CN", year=2026, days=[day], **refusal_context())
     assert "国庆节" in html and "节假日" in html and "2026 年工作日历" in html
 
 
