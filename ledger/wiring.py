@@ -22,6 +22,7 @@ from ledger.alerts.sender import AlertSender
 from ledger.alerts.triggers import AlertTriggers
 from ledger.alerts.watches import WatchService
 from ledger.chain.authorize_call import AuthorizeCaller
+from ledger.chain.commitment_events import CommitmentEvents
 from ledger.chain.membership import Member
 from ledger.chain.model_registry import ModelCaller
 from ledger.domain.catalogue import default_catalogue
@@ -245,6 +246,12 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
         model_caller=ModelCaller(platform.chain.rpc_url, platform.deployment.addresses.model_registry),
         documents=ModelDocuments(platform.db, indicators=indicator_files()),
         catalogue=default_catalogue(),
+        commitments=CommitmentEvents(
+            platform.chain.rpc_url,
+            membership=platform.deployment.addresses.membership,
+            agreements=platform.deployment.addresses.agreements,
+            from_block=platform.deployment.block,
+        ),
         max_block_age_seconds=platform.settings.max_block_age_seconds,
         max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
         utc_offset_minutes=platform.settings.calendar_utc_offset_minutes,

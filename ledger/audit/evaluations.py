@@ -10,7 +10,9 @@ For each `evaluation` leaf of the access trail, from the export and the chain al
     and the inputs are exactly the subject's releasable records of the model's categories
     among the first `record_log_size` entries of the credit-record log, that size not
     stale (`ledger.audit.evaluation_inputs`): a dropped input is caught even when its
-    absence changes nothing recomputed;
+    absence changes nothing recomputed; and the credit commitments named are exactly the
+    subject's on chain as of B, kept or breached there, replayed from the contracts'
+    events (`ledger.audit.evaluation_commitments`);
 6.4 (checked first) the signed request names exactly the entry's institution, subject, model
     version, purpose and agreement, and is the institution's signature under the domain of
     the chain and the ModelRegistry (EIP-712 re-declared here from the documentation);
@@ -44,13 +46,14 @@ import rfc8785
 from eth_abi import decode, encode
 from eth_utils import keccak
 
+from ledger.audit.evaluation_commitments import CommitmentReplay, check_commitments, commitment_views
 from ledger.audit.evaluation_inputs import RecordLog, check_complete
 from ledger.audit.export import EvaluationModelDocument, StoredVersion
 from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import ACCESS_TRAIL_LOG, EVALUATION_LEAF_TYPE, LeafProblem, decode_leaf
 from ledger.audit.request_sig import DOMAIN_TYPE, SignatureProblem, recover_signer
 from ledger.errors import LedgerError
-from ledger.evaluation.facts import RECORD_LINK, REPAIR
+from ledger.evaluation.facts import COMMITMENT, RECORD_LINK, REPAIR
 from ledger.evaluation.indicator_files import IndicatorFiles
 from ledger.evaluation.indicators import IndicatorFile
 from ledger.evaluation.model import ModelDocument, parse_model
@@ -215,13 +218,17 @@ def check_evaluations(
     separator: bytes,
     record_log: RecordLog,
     indicators: IndicatorFile | Iterable[IndicatorFile] | None = None,
+    commitments: CommitmentReplay | None = None,
+    timestamp: Callable[[int], int | None] = lambda block: None,
 ) -> EvaluationsResult:
     """Steps 6.1-6.4 for each (trail index, evaluation payload); `separator` is the EIP-712
     domain separator of evaluation requests (`evaluation_separator`); `record_log` the
     credit-record log, against which each entry's inputs are held to the subject's whole
     releasable set at the record-log size it names (`ledger.audit.evaluation_inputs`).
     `indicators`: the indicator files to recompute with (default: every shipped version,
-    loaded here); each model's document names the one it reads by hash."""
+    loaded here); each model's document names the one it reads by hash. `commitments`: the
+    chain's commitment events, against which the commitments each entry names are held when
+    an indicator file reads them, dated by `timestamp(block)`."""
     if indicators is None:
         indicators = IndicatorFiles.packaged()
     elif isinstance(indicators, IndicatorFile):
@@ -232,6 +239,8 @@ def check_evaluations(
     opened = {(v.record_id, v.version): v for v in records if v.opening is not None}
     result = EvaluationsResult()
     complete = check_complete(entries, record_log, read, findings)
+    if COMMITMENT not in read:
+        commitments = None
     for index, payload in entries:
         result.checked += 1
         result.indices.append(index)
@@ -244,8 +253,11 @@ def check_evaluations(
 
         try:
             _check_request(payload, separator, finding)
+            committed = commitments is None or check_commitments(
+                index, payload, commitments, timestamp, findings
+            )
             recomputed = _check_one(payload, documents, opened, model_at, portraits, finding)
-            if recomputed and index in complete:
+            if recomputed and committed and index in complete:
                 result.recomputed += 1
         except (KeyError, TypeError, ValueError, LedgerError) as exc:
             finding(Step.EVALUATION_RESULT, f"evaluation entry cannot be recomputed: {exc!r}")
@@ -324,10 +336,17 @@ def _check_one(
         views.append(
             PlainRecord(str(f["id"]), str(f["kind"]), date.fromisoformat(str(f["filed_on"])), fields)
         )
+    # the credit commitments named (held to the chain's events at B in 6.2)
+    committed = commitment_views(payload)
+    for input_id, kind, made_on, breached in committed:
+        fields = {"kind": kind, "breached": breached}
+        views.append(PlainRecord(input_id, COMMITMENT, date.fromisoformat(made_on), fields))
     # 6.3 the result
     as_of = date.fromisoformat(str(payload["as_of"]))
     portrait = evaluator.evaluate(views, as_of)
-    named = sorted([(r, v) for r, v, _ in inputs] + [(str(f["id"]), 1) for f in facts])
+    named = sorted(
+        [(r, v) for r, v, _ in inputs] + [(str(f["id"]), 1) for f in facts] + [(c[0], 1) for c in committed]
+    )
     if list(portrait.inputs) != named:
         finding(Step.EVALUATION_RESULT, "the portrait does not read exactly the inputs named",
                 named, list(portrait.inputs))  # fmt: skip
