@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -181,7 +181,7 @@ class EvaluationsResult:
     indices: list[int] = field(default_factory=list)
 
 
-def evaluation_entries(leaves: Sequence[tuple[int, bytes]]) -> list[tuple[int, Mapping[str, Any]]]:
+def evaluation_entries(leaves: Iterable[tuple[int, bytes]]) -> list[tuple[int, Mapping[str, Any]]]:
     """The (index, payload) of every evaluation leaf among the access trail's (index, leaf)."""
     found: list[tuple[int, Mapping[str, Any]]] = []
     for seq, leaf in leaves:
