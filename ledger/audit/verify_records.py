@@ -193,13 +193,9 @@ def _opening(v: StoredVersion, leaf: RecordLeaf, findings: list[Finding]) -> Non
         )
 
 
-def _logged_again(
-    leaves: RecordLeaves, order: npt.NDArray[np.intp], resolve: Resolve
-) -> list[tuple[int, Finding]]:
+def _logged_again(leaves: RecordLeaves, resolve: Resolve) -> list[tuple[int, Finding]]:
     """5.2 no (record, version) logged twice: each later leaf of one, with the first's index."""
-    keys = _u64(leaves.keys)[order]
-    seqs = _u64(leaves.seqs)[order]
-    suspects = [int(s) for s in seqs[_repeated(keys)]]  # ascending: `order` sorts by index
+    suspects = sorted(int(s) for s in _u64(leaves.seqs)[_repeated(_u64(leaves.keys))])
     if not suspects:
         return []
     read = resolve(suspects)
@@ -238,10 +234,11 @@ def check_records(
     `versions` gives the stored versions in the export's order each time it is called
     (once, or twice when some need a closer look); `resolve` reads record leaves again.
     """
-    order = np.argsort(_u64(leaves.seqs), kind="stable")
-    leaf_seqs = _u64(leaves.seqs)[order]
-    leaf_fulls = _u64(leaves.fulls)[order]
-    own = sorted([*leaves.problems, *_logged_again(leaves, order, resolve)], key=lambda pair: pair[0])
+    leaf_seqs, leaf_fulls = _u64(leaves.seqs), _u64(leaves.fulls)
+    if len(leaf_seqs) > 1 and not bool((leaf_seqs[1:] > leaf_seqs[:-1]).all()):  # served out of order
+        order = np.argsort(leaf_seqs, kind="stable")
+        leaf_seqs, leaf_fulls = leaf_seqs[order], leaf_fulls[order]
+    own = sorted([*leaves.problems, *_logged_again(leaves, resolve)], key=lambda pair: pair[0])
     findings.extend(f for _, f in own)
     result = RecordsResult(leaves=len(leaf_seqs), checked=included)
     if not included:
