@@ -25,7 +25,7 @@ from ledger.chain.authorize_call import AuthorizeCaller
 from ledger.chain.membership import Member
 from ledger.chain.model_registry import ModelCaller
 from ledger.domain.catalogue import default_catalogue
-from ledger.evaluation.schema import default_indicators
+from ledger.evaluation.schema import indicator_files
 from ledger.evaluation_release.documents import ModelDocuments
 from ledger.evaluation_release.request import evaluation_domain
 from ledger.evaluation_release.service import EvaluationService, ModelNotActive, ModelUnknown
@@ -243,7 +243,7 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
         authorizer=authorizer,
         models=platform.contracts.model_registry,
         model_caller=ModelCaller(platform.chain.rpc_url, platform.deployment.addresses.model_registry),
-        documents=ModelDocuments(platform.db, indicators=default_indicators()),
+        documents=ModelDocuments(platform.db, indicators=indicator_files()),
         catalogue=default_catalogue(),
         max_block_age_seconds=platform.settings.max_block_age_seconds,
         max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,

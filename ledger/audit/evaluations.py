@@ -15,8 +15,10 @@ For each `evaluation` leaf of the access trail, from the export and the chain al
     version, purpose and agreement, and is the institution's signature under the domain of
     the chain and the ModelRegistry (EIP-712 re-declared here from the documentation);
 6.3 the answer recomputed from those openings - the portrait under the indicator file the
-    model names, the score by this module's own application of the published model (the
-    README's stand-alone rule: bin i is [splits[i-1], splits[i]), missing values take
+    model names (picked by its SHA-256 among the shipped versions the auditor loads itself,
+    `IndicatorFiles.packaged()`: a v1 model recomputes under v1, a v2 model under v2), the
+    score by this module's own application of the published model (the README's stand-alone
+    rule: bin i is [splits[i-1], splits[i]), missing values take
     `missing_points`, the score is the sum), the grade by its cut-offs - has the entry's
     score and grade, and, assembled in the answer's form, hashes to the entry's
     `response_hash`; the portrait reads exactly the inputs the entry names.
@@ -49,7 +51,8 @@ from ledger.audit.leaves import ACCESS_TRAIL_LOG, EVALUATION_LEAF_TYPE, LeafProb
 from ledger.audit.request_sig import DOMAIN_TYPE, SignatureProblem, recover_signer
 from ledger.errors import LedgerError
 from ledger.evaluation.facts import RECORD_LINK, REPAIR
-from ledger.evaluation.indicators import IndicatorFile, load_indicators
+from ledger.evaluation.indicator_files import IndicatorFiles
+from ledger.evaluation.indicators import IndicatorFile
 from ledger.evaluation.model import ModelDocument, parse_model
 from ledger.evaluation.portrait import PortraitEvaluator
 from ledger.evaluation.records import PlainRecord
@@ -211,18 +214,24 @@ def check_evaluations(
     *,
     separator: bytes,
     record_log: RecordLog,
-    indicators: IndicatorFile | None = None,
+    indicators: IndicatorFile | Iterable[IndicatorFile] | None = None,
 ) -> EvaluationsResult:
     """Steps 6.1-6.4 for each (trail index, evaluation payload); `separator` is the EIP-712
     domain separator of evaluation requests (`evaluation_separator`); `record_log` the
     credit-record log, against which each entry's inputs are held to the subject's whole
-    releasable set at the record-log size it names (`ledger.audit.evaluation_inputs`)."""
-    indicators = indicators or load_indicators()  # the packaged file; its hash is checked per model
-    portraits = PortraitEvaluator(indicators)
+    releasable set at the record-log size it names (`ledger.audit.evaluation_inputs`).
+    `indicators`: the indicator files to recompute with (default: every shipped version,
+    loaded here); each model's document names the one it reads by hash."""
+    if indicators is None:
+        indicators = IndicatorFiles.packaged()
+    elif isinstance(indicators, IndicatorFile):
+        indicators = (indicators,)
+    portraits = {f.content_hash().hex(): PortraitEvaluator(f) for f in indicators}
+    read = {c for p in portraits.values() for c in p.indicators.categories()}
     documents = {_sha256_canonical(m.document): m.document for m in models}
     opened = {(v.record_id, v.version): v for v in records if v.opening is not None}
     result = EvaluationsResult()
-    complete = check_complete(entries, record_log, set(indicators.categories()), findings)
+    complete = check_complete(entries, record_log, read, findings)
     for index, payload in entries:
         result.checked += 1
         result.indices.append(index)
@@ -235,7 +244,7 @@ def check_evaluations(
 
         try:
             _check_request(payload, separator, finding)
-            recomputed = _check_one(payload, documents, opened, model_at, indicators, portraits, finding)
+            recomputed = _check_one(payload, documents, opened, model_at, portraits, finding)
             if recomputed and index in complete:
                 result.recomputed += 1
         except (KeyError, TypeError, ValueError, LedgerError) as exc:
@@ -248,8 +257,7 @@ def _check_one(
     documents: Mapping[bytes, Mapping[str, Any]],
     opened: Mapping[tuple[str, int], StoredVersion],
     model_at: ModelAt,
-    indicators: IndicatorFile,
-    portraits: PortraitEvaluator,
+    portraits: Mapping[str, PortraitEvaluator],
     finding: Callable[..., None],
 ) -> bool:
     version, block = int(payload["model_version"]), int(payload["block"])
@@ -277,14 +285,11 @@ def _check_one(
         return False
     model: ModelDocument = parse_model(rfc8785.dumps(dict(document)))
     ref = model.indicator_file
-    if ref.version != indicators.version or ref.sha256 != indicators.content_hash().hex():
-        mine = f"v{indicators.version} {indicators.content_hash().hex()}"
-        finding(
-            Step.EVALUATION_MODEL,
-            "the model reads another indicator file",
-            mine,
-            f"v{ref.version} {ref.sha256}",
-        )
+    evaluator = portraits.get(ref.sha256)
+    if evaluator is None or evaluator.indicators.version != ref.version:
+        held = ", ".join(f"v{p.indicators.version} {h}" for h, p in portraits.items())
+        finding(Step.EVALUATION_MODEL, "the model reads another indicator file",
+                held, f"v{ref.version} {ref.sha256}")  # fmt: skip
         return False
     # 6.2 the inputs
     inputs = [(str(i["record_id"]), int(i["version"]), bool(i["disputed"])) for i in payload["inputs"]]
@@ -321,7 +326,7 @@ def _check_one(
         )
     # 6.3 the result
     as_of = date.fromisoformat(str(payload["as_of"]))
-    portrait = portraits.evaluate(views, as_of)
+    portrait = evaluator.evaluate(views, as_of)
     named = sorted([(r, v) for r, v, _ in inputs] + [(str(f["id"]), 1) for f in facts])
     if list(portrait.inputs) != named:
         finding(Step.EVALUATION_RESULT, "the portrait does not read exactly the inputs named",

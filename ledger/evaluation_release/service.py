@@ -57,6 +57,7 @@ from ledger.domain.log_names import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
 from ledger.domain.publicity import publication_ended
 from ledger.errors import InvalidInput, LedgerError, NotAuthorized, NotFound, Unavailable
 from ledger.evaluation.guidance import guidance
+from ledger.evaluation.indicators import IndicatorFile
 from ledger.evaluation.monitoring import WARNING, stability
 from ledger.evaluation.portrait import Portrait, PortraitEvaluator
 from ledger.evaluation.records import PlainRecord, RecordView
@@ -192,18 +193,27 @@ class EvaluationService:
         self.catalogue = catalogue
         self.max_block_age_seconds = max_block_age_seconds
         self.max_lifetime_seconds = max_lifetime_seconds
-        self.portraits = PortraitEvaluator(documents.indicators)
+        #: one portrait evaluator per indicator file, by its hash: each model reads the file it names
+        self._portraits: dict[bytes, PortraitEvaluator] = {}
         self._scorers: dict[bytes, Scorer] = {}
         #: called in the trail's transaction with (session, institution, subject, grade,
         #: previous grade of that institution's evaluations of the subject or None, the
         #: model's input categories): the grade-drop alert trigger
         self.on_evaluated: EvaluatedHook | None = None
 
-    def input_mask(self) -> int:
-        """The categories a model under this indicator file reads, as the on-chain mask
+    def input_mask(self, indicators: IndicatorFile) -> int:
+        """The categories a model under `indicators` reads, as the on-chain mask
         (`inputCategories` of its version): every catalogue category the indicator file reads."""
         known = {c.name for c in self.catalogue.categories}
-        return self.catalogue.category_mask(c for c in self.documents.indicators.categories() if c in known)
+        return self.catalogue.category_mask(c for c in indicators.categories() if c in known)
+
+    def portraits(self, stored: StoredModel) -> PortraitEvaluator:
+        """The portrait evaluator of the indicator file `stored`'s model names (compiled once)."""
+        key = stored.indicators.content_hash()
+        evaluator = self._portraits.get(key)
+        if evaluator is None:
+            evaluator = self._portraits[key] = PortraitEvaluator(stored.indicators)
+        return evaluator
 
     def close(self) -> None:
         self.model_caller.close()
@@ -280,7 +290,7 @@ class EvaluationService:
         """Past the nonce: portrait, score, the answer and its hash, the trail entry appended in `tx`."""
         request, model, decision = job.signed.message, job.model, job.decision
         today = business_day(job.at, self.utc_offset_minutes)
-        portrait = self.portraits.evaluate(
+        portrait = self.portraits(job.stored).evaluate(
             [*records, *facts], today, withheld=lambda r: self._expired(r, today)
         )
         read = set(portrait.inputs)
@@ -363,7 +373,7 @@ class EvaluationService:
             with self.db.session() as session:
                 records = self.reader.current(session, {subject}, set(categories)).get(subject, [])
                 facts = conduct_facts(session, subject, records)
-            portrait = self.portraits.evaluate(
+            portrait = self.portraits(stored).evaluate(
                 [*records, *facts], today, withheld=lambda r: self._expired(r, today)
             )
             answer = SelfEvaluation(
@@ -383,7 +393,7 @@ class EvaluationService:
     ) -> ModelDocumentsReceipt:
         """Check and keep a model document with its card (`POST /models/documents`, operators)."""
         stored = self.documents.store(document, card, operator=operator)
-        mask = self.input_mask()
+        mask = self.input_mask(stored.indicators)
         version = stored.model.indicator_file.version
         return ModelDocumentsReceipt(
             stored.model_hash, stored.card_hash, version, mask, self.catalogue.names_in_mask(mask)
@@ -401,6 +411,7 @@ class EvaluationService:
             model = self.model_version(version)
             stored = self._stored(model)
             scorer = self._scorer(stored)
+            portraits = self.portraits(stored)
             categories = set(self._input_categories(model))
             today = business_day(datetime.now(UTC), self.utc_offset_minutes)
             population = []
@@ -410,7 +421,7 @@ class EvaluationService:
                     found = self.reader.current(session, subjects[start : start + batch], categories)
                     facts = conduct_facts_of(session, found)
                     for subject, records in found.items():
-                        portrait = self.portraits.evaluate(
+                        portrait = portraits.evaluate(
                             [*records, *facts.get(subject, [])], today,
                             withheld=lambda r: self._expired(r, today),
                         )  # fmt: skip
