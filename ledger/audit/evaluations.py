@@ -187,7 +187,7 @@ class EvaluationsResult:
     indices: list[int] = field(default_factory=list)
 
 
-def evaluation_entries(leaves: Sequence[tuple[int, bytes]]) -> list[tuple[int, Mapping[str, Any]]]:
+def evaluation_entries(leaves: Iterable[tuple[int, bytes]]) -> list[tuple[int, Mapping[str, Any]]]:
     """The (index, payload) of every evaluation leaf among the access trail's (index, leaf)."""
     found: list[tuple[int, Mapping[str, Any]]] = []
     for seq, leaf in leaves:

@@ -902,13 +902,15 @@ def test_a_model_read_that_reverts_or_answers_short_is_no_model() -> None:
 
 
 def credit_records(versions: Sequence[StoredVersion] | None = None) -> dict[str, LogResult]:
-    """Steps 1-3's result for the credit-record log: its leaves, as step 6.2 reads them."""
-    leaves = list(record_log(stored(RECORDS) if versions is None else versions).leaves)
-    return {
-        "credit-records": LogResult(
-            "credit-records", len(leaves), len(leaves), 0, len(leaves), [], leaves=leaves
-        )
-    }
+    """Steps 1-3's result for the credit-record log: its size, up to which step 6.2 reads it."""
+    size = len(record_log(stored(RECORDS) if versions is None else versions).leaves)
+    return {"credit-records": LogResult("credit-records", size, size, 0, size, [])}
+
+
+def record_entries() -> list[ExportedEntry]:
+    """The credit-record log's entries, as the export serves them to step 6.2."""
+    leaves = record_log(stored(RECORDS)).leaves
+    return [ExportedEntry("credit-records", i, leaf) for i, leaf in enumerate(leaves)]
 
 
 class ModelRpc:
@@ -948,7 +950,10 @@ def test_the_verifier_recomputes_each_evaluation_of_the_trail_reading_the_model_
         encode_leaf("evaluation", 4, entry(clean, score=1)),
     ]
     export = AuditExport(
-        entries={"access-trail": [ExportedEntry("access-trail", i, leaf) for i, leaf in enumerate(leaves)]},
+        entries={
+            "access-trail": [ExportedEntry("access-trail", i, leaf) for i, leaf in enumerate(leaves)],
+            "credit-records": record_entries(),
+        },
         records=stored(RECORDS),
         catalogues=[CatalogueDocument(1, world.DOCUMENT)],
         evaluation_models=[EvaluationModelDocument(model_dict(), {})],
@@ -993,7 +998,10 @@ def test_the_verifier_holds_each_evaluation_to_the_catalogue_and_record_log_anch
     verifier = Verifier(chain=chain, authorizer=None, deployment=world.DEPLOYMENT)
     leaves = [*world.access_leaves(), encode_leaf("evaluation", 3, clean)]
     export = AuditExport(
-        entries={"access-trail": [ExportedEntry("access-trail", i, leaf) for i, leaf in enumerate(leaves)]},
+        entries={
+            "access-trail": [ExportedEntry("access-trail", i, leaf) for i, leaf in enumerate(leaves)],
+            "credit-records": record_entries(),
+        },
         records=stored(RECORDS),
         catalogues=[CatalogueDocument(1, world.DOCUMENT)],
         evaluation_models=[EvaluationModelDocument(model_dict(), {})],
