@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -31,7 +30,9 @@ _seq = itertools.count()
 
 
 def enterprise(subject: str) -> Member:
-    return Member(CALLER, Role.ENTERPRISE, Status.ACTIVE, InstitutionKind.NONE, 1, bytes(32), uscc_hash(subject))
+    return Member(
+        CALLER, Role.ENTERPRISE, Status.ACTIVE, InstitutionKind.NONE, 1, bytes(32), uscc_hash(subject)
+    )
 
 
 class FakeRecords:
