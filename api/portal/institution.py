@@ -16,8 +16,10 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import ServicesDep
 from api.portal.forms import InstitutionForm
+from api.portal.i18n import field_name, field_value
 from api.portal.render import render
 from api.portal.session import InstitutionUser
+from ledger.alerts.rules import default_rules
 from ledger.errors import InvalidInput
 from ledger.logs.verify import verify_inclusion_bundle
 from ledger.portal.institution import (
@@ -95,6 +97,8 @@ def check(
             ),
             catalogue=services.catalogues.current().catalogue,
             locale=user.locale,
+            field_name=lambda f: field_name(f, user.locale),
+            field_value=lambda category, f, value: field_value(category, f, value, user.locale),
         )
     except MalformedRelease as exc:
         raise InvalidInput(f"answer: {exc}") from None
@@ -104,7 +108,8 @@ def check(
 @router.get("/alerts", response_class=HTMLResponse)
 def alerts(request: Request, user: InstitutionUser, services: ServicesDep) -> HTMLResponse:
     page = services.alert_feed.feed(user.address, None, ALERTS_SHOWN)
-    views = alert_views(page.items, catalogue=services.catalogues.current().catalogue, locale=user.locale)
+    catalogue = services.catalogues.current().catalogue
+    views = alert_views(page.items, catalogue=catalogue, rules=default_rules(), locale=user.locale)
     return render(request, "institution/alerts.html", user, page="alerts", alerts=views)
 
 

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ledger.chain.membership import Member, Proposal
-from ledger.domain.catalogue import Catalogue
+from ledger.domain.catalogue import Catalogue, localized_name
 from ledger.portal.charts import bar_chart
-from ledger.portal.labels import localized, named_labels
+from ledger.portal.labels import named_labels
 
 __all__ = [
     "CatalogueVersionView",
@@ -154,11 +154,11 @@ def catalogue_versions(published: Sequence[PublishedVersion], *, locale: str) ->
     return [
         CatalogueVersionView(
             p.version,
-            localized(p.catalogue, locale),
+            localized_name(p.catalogue, locale),
             "0x" + p.content_hash.hex(),
             len(p.catalogue.categories),
             len(p.catalogue.purposes),
-            [localized(c, locale) for c in p.catalogue.categories if c.public_disclosure],
+            [localized_name(c, locale) for c in p.catalogue.categories if c.public_disclosure],
             p.block_number,
             p.version == newest,
         )
