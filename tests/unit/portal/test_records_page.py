@@ -4,7 +4,6 @@ the total counted by the database, and no sealed field opened for a listing."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -21,7 +20,7 @@ from ledger.selfservice.selfquery import SelfQueryService
 from ledger.services import audit_events
 from ledger.settings import Settings
 from ledger.storage.database import Database
-from tests.unit.release.sqlite import emptied, sqlite_database
+from tests.unit.release.test_reader import add_record
 
 ACME, OTHER = sample_uscc(0), sample_uscc(1)
 CALLER = "0x" + "ee" * 20
@@ -46,64 +45,33 @@ class FakeRecords:
         return SimpleNamespace(fields={"sector": "work_safety", "secret": "opened"})
 
 
-@pytest.fixture(scope="module")
-def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    db = sqlite_database(tmp_path_factory.mktemp("records-page"))
-    yield db
-    db.engine.dispose()
-
-
-@pytest.fixture
-def db(sqlite_file: Database) -> Iterator[Database]:
-    yield from emptied(sqlite_file)
-
-
 @pytest.fixture
 def records() -> FakeRecords:
     return FakeRecords()
 
 
 @pytest.fixture
-def service(db: Database, records: FakeRecords) -> SelfQueryService:
+def service(sqlite_db: Database, records: FakeRecords) -> SelfQueryService:
     ctx = SelfServiceContext(
-        db=db, settings=Settings(), chain=cast(Any, None), contracts=cast(Any, None),
+        db=sqlite_db, settings=Settings(), chain=cast(Any, None), contracts=cast(Any, None),
         records=cast(Any, records), bundles=cast(Any, None),
     )  # fmt: skip
     return SelfQueryService(ctx)
 
 
-def add(
-    db: Database,
-    record_id: str,
-    event_date: date,
-    *,
-    subject: str = ACME,
-    version: int = 1,
-    category: str = "tax",
-    severity: str | None = None,
-    public: str = "{}",
-) -> None:
-    n = next(_seq)
-    with db.session() as session:
-        session.add(
-            CreditRecord(
-                record_id=record_id, version=version, provider="0x" + "aa" * 20, source_ref=f"ref-{n}",
-                category=category, subject=subject, event_date=event_date, severity=severity,
-                catalogue_version=1, public_fields=public, sealed=b"", key_id="k", content_mac=bytes(32),
-                commitment=bytes(32), log_seq=n, leaf_hash=bytes(32), created_at=AT,
-            )
-        )  # fmt: skip
+def add(db: Database, record_id: str, event_date: date, **kw: Any) -> None:
+    add_record(db, record_id, kw.pop("subject", ACME), kw.pop("category", "tax"), event_date=event_date, **kw)
 
 
 def test_pages_of_25_of_60_records_newest_event_first_with_the_total(
-    db: Database, service: SelfQueryService, records: FakeRecords
+    sqlite_db: Database, service: SelfQueryService, records: FakeRecords
 ) -> None:
     start = date(2026, 1, 1)
     for n in range(60):
-        add(db, f"r{n:03d}", start + timedelta(days=n))
-    add(db, "r005", start + timedelta(days=100), version=2)  # a correction: its newest event counts
+        add(sqlite_db, f"r{n:03d}", start + timedelta(days=n))
+    add(sqlite_db, "r005", start + timedelta(days=100), version=2)  # a correction: its newest event counts
     for n in range(5):
-        add(db, f"other{n}", start + timedelta(days=200), subject=OTHER)  # another enterprise's
+        add(sqlite_db, f"other{n}", start + timedelta(days=200), subject=OTHER)  # another enterprise's
     newest_first = ["r005"] + [f"r{n:03d}" for n in range(59, -1, -1) if n != 5]
 
     seen: list[str] = []
@@ -123,12 +91,14 @@ def test_pages_of_25_of_60_records_newest_event_first_with_the_total(
 
 
 def test_a_listed_record_shows_its_dispute_and_the_publicity_of_its_public_sector(
-    db: Database, service: SelfQueryService, records: FakeRecords
+    sqlite_db: Database, service: SelfQueryService, records: FakeRecords
 ) -> None:
-    add(db, "pen", date(2026, 3, 1), category="administrative_penalty", severity="general",
-        public='{"sector": "general"}')  # fmt: skip
-    add(db, "pen2", date(2026, 3, 2), category="administrative_penalty", severity="general")  # sector sealed
-    with db.session() as session:
+    add(sqlite_db, "pen", date(2026, 3, 1), category="administrative_penalty", severity="general",
+        public_fields='{"sector": "general"}')  # fmt: skip
+    add(
+        sqlite_db, "pen2", date(2026, 3, 2), category="administrative_penalty", severity="general"
+    )  # sector sealed
+    with sqlite_db.session() as session:
         session.add(
             Objection(
                 id="objection-1", record_id="pen", record_version=1, subject=ACME, enterprise=CALLER,
@@ -146,11 +116,11 @@ def test_a_listed_record_shows_its_dispute_and_the_publicity_of_its_public_secto
 
 
 def test_only_the_enterprise_itself_lists_its_records_and_each_listing_is_audited(
-    db: Database, service: SelfQueryService
+    sqlite_db: Database, service: SelfQueryService
 ) -> None:
-    add(db, "r1", date(2026, 1, 1))
+    add(sqlite_db, "r1", date(2026, 1, 1))
     with pytest.raises(NotTheSubject):
         service.page(CALLER, enterprise(OTHER), ACME, 0, 25)
     service.page(CALLER, enterprise(ACME), ACME, 0, 25)
-    events = [(e.event, e.outcome) for e in audit_events.recent(db, limit=10)]
+    events = [(e.event, e.outcome) for e in audit_events.recent(sqlite_db, limit=10)]
     assert ("self.query", "refused") in events and ("self.query", "served") in events
