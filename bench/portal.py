@@ -191,18 +191,20 @@ def main() -> None:
         ]
         names = {bare: "GET /portal/signin/challenge (bare JSON baseline)",
                  "/chain": "GET /chain (JSON, reads each contract's domain)"}  # fmt: skip
-        results = {names.get(path, path): timed(http, path, args.requests, groups) for http, path in pages}
-        load = os.getloadavg()[0]
         print(f"enterprise {bench.subject}: {args.records:,} records ({populated.created:,} created, "
               f"{populated.ingest_seconds:.1f} s in process), {args.accesses:,} releases "
               f"({populated.release_seconds:.1f} s in process)")  # fmt: skip
         print(f"{args.requests} requests each, concurrency 1, uvicorn 2 workers, PostgreSQL, "
-              f"load average {load:.1f}; CPU ms per request: API server, database, anvil")  # fmt: skip
-        for name, timing in results.items():
+              f"load average {os.getloadavg()[0]:.1f} at the start; CPU ms per request: API server, "
+              "database, anvil")  # fmt: skip
+        for http, path in pages:  # each line as it is measured
+            timing = timed(http, path, args.requests, groups)
             median, p90 = statistics.median(timing.ms), percentile(timing.ms, 0.9)
             cpu = "  ".join(f"{k} {v:5.1f}" for k, v in timing.cpu_ms.items())
+            name = names.get(path, path)
             flag = "" if name.startswith("GET ") or median < 50 else "  OVER 50 ms"
-            print(f"  {name:<52} median {median:6.1f} ms  p90 {p90:6.1f} ms  cpu {cpu}{flag}")
+            print(f"  {name:<52} median {median:6.1f} ms  p90 {p90:6.1f} ms  cpu {cpu}{flag}", flush=True)
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         for http in clients:
             http.close()
