@@ -71,7 +71,7 @@ def test_the_portal_listing_reads_at_one_block_in_batches_what_one_call_each_rea
     w.grant(w.guarantor, TAX, seconds=60)
     sw.ent.act(RevokeMessage, grant_id=first)
     contracts = w.platform.contracts
-    b = w.platform.chain.block_number
+    b = w.platform.chain.block_number()
     members = contracts.membership.members(b)
     assert members == [contracts.membership.member_of(m.account, b) for m in members]
     assert {w.bank.address, w.guarantor.address, w.enterprise.address} <= {m.account for m in members}
