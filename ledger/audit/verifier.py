@@ -34,6 +34,7 @@ from typing import Any
 
 from ledger.audit.catalogue import content_hash
 from ledger.audit.chain import ChainReader, ChainSnapshot
+from ledger.audit.evaluation_commitments import CommitmentReplay
 from ledger.audit.evaluation_inputs import RecordLog
 from ledger.audit.evaluations import (
     EvaluationsResult,
@@ -320,14 +321,22 @@ class Verifier:
             versions=export.records,
             catalogue_at=catalogue_at,
         )
+        entries = evaluation_entries(trail)
+        commitments = CommitmentReplay(result.snapshot.events)
+        times = dict(result.snapshot.timestamps)
+        made = sorted(commitments.blocks() - times.keys()) if entries else []
+        if made:  # the blocks dating the commitments
+            times |= self._chain.timestamps(made)
         checked = check_evaluations(
-            evaluation_entries(trail),
+            entries,
             export.records,
             export.evaluation_models,
             model_at,
             result.findings,
             separator=evaluation_separator(self._deployment.chain_id, registry),
             record_log=record_log,
+            commitments=commitments,
+            timestamp=times.get,
         )
         result.seconds["evaluations"] = time.perf_counter() - started
         return checked

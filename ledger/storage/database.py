@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.errors import Unavailable
 from ledger.paths import PROJECT_ROOT
+from ledger.storage import partitions
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -61,10 +62,17 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the schema to the latest migration (idempotent)."""
+    """Bring the schema to the latest migration, then its partitions up to date (both idempotent)."""
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
+    if url.startswith("postgresql"):
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                partitions.maintain(conn)
+        finally:
+            engine.dispose()
 
 
 @contextmanager

@@ -14,8 +14,11 @@ import pytest
 
 from api.portal import words
 from api.portal.i18n import environment
+from api.portal.refusals import refusal_context
 from ledger.audit.findings import Finding, Step
 from ledger.domain.catalogue import newest_catalogue
+from ledger.financing.eligibility import FIELDS
+from ledger.financing.products import PRODUCT_KINDS
 from ledger.portal.auditor import EntryView, report_view
 from ledger.portal.operator import kpi_dashboard
 from ledger.selfservice.workdays import DayKind
@@ -56,7 +59,13 @@ def _loans() -> dict[str, Any]:
     )  # fmt: skip
     report = {"received_at": AT.isoformat(), "loan_ref": "L1", "kind": "decision", "version": 1,
               "content": {"subject": "91350200776049653A"}, "block": 9}  # fmt: skip
-    return {"products": [(None, product)], "applications": [application], "reports": [report]}
+    agreement = SimpleNamespace(id=7)
+    forms = {
+        "agreements": [agreement], "product_kinds": PRODUCT_KINDS, "fields": FIELDS, "rule_rows": 2,
+        "industries": ["A", "C"], "idempotency_key": "k1", "today": "2026-11-30", "subject": "",
+        **refusal_context(),
+    }  # fmt: skip
+    return {"products": [(None, product)], "applications": [application], "reports": [report], **forms}
 
 
 @pytest.mark.parametrize(
@@ -81,7 +90,7 @@ def test_the_alerts_page_renders_its_rows() -> None:
 
 def test_the_calendar_renders_its_days() -> None:
     day = SimpleNamespace(day=date(2026, 10, 1), kind=DayKind.HOLIDAY, name="国庆节", set_by="0x" + "0a" * 20)
-    html = render("operator/calendar.html", "zh_CN", year=2026, days=[day])
+    html = render("operator/calendar.html", "zh_CN", year=2026, days=[day], **refusal_context())
     assert "国庆节" in html and "节假日" in html and "2026 年工作日历" in html
 
 
@@ -131,3 +140,20 @@ def test_an_entry_shows_its_proof() -> None:
     assert "signed request" in html
     chinese = render("auditor/entry.html", "zh_CN", entry=entry)
     assert "数据类别" in chinese and "签名请求" in chinese  # each payload key in words, its key beside
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("zh_CN", "信用承诺：履行中 2 项，违背 1 项（链上读取）。"),
+        ("en", "Credit commitments: 2 kept, 1 breached"),
+    ],
+)
+def test_the_enterprise_evaluation_page_says_its_commitments_in_words(locale: str, words: str) -> None:
+    evaluation = SimpleNamespace(
+        status="scored", score=612, grade="B", model=SimpleNamespace(version=1), reasons=[],
+        portrait={"values": {"commitments_kept": 2.0, "commitments_breached": 1.0}},
+    )  # fmt: skip
+    assert words in render("enterprise/evaluation.html", locale, evaluation=evaluation)
+    evaluation.portrait = {"values": {}}  # an indicator file without them: nothing said
+    assert "data-commitments" not in render("enterprise/evaluation.html", locale, evaluation=evaluation)
