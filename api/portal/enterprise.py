@@ -179,8 +179,10 @@ def cases(request: Request, user: EnterpriseUser, services: ServicesDep) -> HTML
 
 @router.get("/notices", response_class=HTMLResponse)
 def notices(request: Request, user: EnterpriseUser, services: ServicesDep) -> HTMLResponse:
-    found = services.selfservice.notices.feed(user.address, user.member, _subject(user), limit=100)
-    return render(request, "enterprise/notices.html", user, page="notices", notices=list(reversed(found)))
+    found = services.selfservice.notices.feed(
+        user.address, user.member, _subject(user), limit=100, newest_first=True
+    )
+    return render(request, "enterprise/notices.html", user, page="notices", notices=found)
 
 
 @router.get("/declarations", response_class=HTMLResponse)

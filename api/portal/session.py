@@ -53,7 +53,7 @@ def locale(request: Request) -> str:
     return locale_of(request.cookies.get(LANG_COOKIE))
 
 
-async def portal_user(request: Request, services: ServicesDep) -> PortalUser:
+def portal_user(request: Request, services: ServicesDep) -> PortalUser:
     session = services.portal.find(request.cookies.get(SESSION_COOKIE))
     if session is None:
         raise SignInRequired(request.url.path)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 from sqlalchemy import select
@@ -71,9 +71,17 @@ class NoticesService:
         self.ctx = ctx
 
     def feed(
-        self, caller: str, member: Member, subject: str, *, since: datetime | None = None, limit: int = 100
+        self,
+        caller: str,
+        member: Member,
+        subject: str,
+        *,
+        since: datetime | None = None,
+        limit: int = 100,
+        newest_first: bool = False,
     ) -> list[NoticeItem]:
-        """Notices for enterprise `subject` after `since`, oldest first."""
+        """Notices for enterprise `subject` after `since`: the oldest `limit` of them oldest first
+        (a feed polled with `since`), or with `newest_first` the newest `limit` newest first (a page)."""
         require_subject(caller, member, subject, "read its notices")
         limit = max(1, min(limit, MAX_NOTICES))
         stored = select(Notice).where(Notice.subject == subject)
@@ -93,10 +101,12 @@ class NoticesService:
         with self.ctx.db.session() as session:
             items = [
                 NoticeItem(f"notice:{n.id}", n.kind, _aware(n.created_at), n.record_id, n.ref, n.message)
-                for n in session.scalars(stored.order_by(Notice.created_at, Notice.id).limit(limit))
+                for n in session.scalars(
+                    stored.order_by(*_order(Notice.created_at, Notice.id, newest_first)).limit(limit)
+                )
             ]
             for record_id, version, category, severity, provider, event_date, created_at in session.execute(
-                records.order_by(CreditRecord.created_at, CreditRecord.id).limit(limit)
+                records.order_by(*_order(CreditRecord.created_at, CreditRecord.id, newest_first)).limit(limit)
             ):
                 corrected = version > 1
                 items.append(
@@ -115,5 +125,9 @@ class NoticesService:
                         ),
                     )
                 )
-        items.sort(key=lambda n: (n.at, n.id))
+        items.sort(key=lambda n: (n.at, n.id), reverse=newest_first)
         return items[:limit]
+
+
+def _order(at: Any, key: Any, newest_first: bool) -> tuple[Any, Any]:
+    return (at.desc(), key.desc()) if newest_first else (at, key)
