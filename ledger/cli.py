@@ -17,6 +17,7 @@ from ledger.cli_alerts import alerts_app, start_alert_sender
 from ledger.cli_audit import audit_app
 from ledger.cli_backup import backup_app
 from ledger.cli_chain import chain_app
+from ledger.cli_db import db_app
 from ledger.cli_evaluation import evaluation_app
 from ledger.cli_financing import financing_app
 from ledger.cli_loans import kpi_app, loans_app
@@ -52,6 +53,7 @@ app.add_typer(loans_app, name="loans")  # loan reporting and its outcomes
 app.add_typer(kpi_app, name="kpi")  # the KPIs of 四(四) and their anchored snapshots
 app.add_typer(financing_app, name="financing")  # white lists, loan products, demands, applications
 app.add_typer(backup_app, name="backup")  # the database dump plus the chain, and restore
+app.add_typer(db_app, name="db")  # the database's upkeep: monthly partitions
 
 
 #: how long `up`'s supervisor waits for an API process's answer before replacing it

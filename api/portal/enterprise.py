@@ -108,7 +108,7 @@ def accesses(
     before: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> HTMLResponse:
     pages = services.enterprise_pages
-    lines = pages.who_read(user.member, _subject(user), before)
+    lines = pages.who_read(user.member, _subject(user), before, user.locale)
     return render(
         request, "enterprise/accesses.html", user, page="accesses", lines=lines, before=before, page_size=PAGE
     )
@@ -160,6 +160,7 @@ def consent_summary(
         _mask(raw_categories) & _mask(categories),
         int(time.time()) + days * 86400,
         agreement_id,
+        locale=user.locale,
     )
     return render(request, "enterprise/consent_summary.html", user, summary=summary)
 

@@ -1,9 +1,15 @@
 """The operator's pages: proposals with their quorum, members, catalogue versions, the
 working-day calendar and the KPI dashboard.
 
-Thin routes over `ledger.portal.operator`. Approving a proposal is an act the operator's
-browser signs (`Approve`) and sends to `POST /governance/proposals/{id}/approvals`; the
-proposals region reloads after it.
+Thin routes over `ledger.portal.operator` and `ledger.portal.proposing`. Proposing and
+approving are acts the operator's browser signs (`Propose`, `Approve`) and sends to
+`POST /governance/proposals` and `POST /governance/proposals/{id}/approvals`; while the
+operator types a proposal, `/proposals/summary` says in words what it would do. A model
+version's activation or retirement is proposed and approved the same way through the
+generic acts (`POST /acts/ProposeModel`, after `POST /models/documents`;
+`/acts/ProposeModelRetirement`, `/acts/ApproveModelProposal`), as `credit-ledger model` does. A calendar
+day is set or cleared by a signed request to `PUT` or `DELETE /calendar/days/{day}`. The
+proposals and the calendar reload after an act.
 """
 
 from __future__ import annotations
@@ -17,10 +23,18 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import ServicesDep
 from api.portal.i18n import N_, translations
+from api.portal.refusals import refusal_context
 from api.portal.render import render
 from api.portal.session import OperatorUser
 from ledger.financing.kpis import KpiFilter
-from ledger.portal.operator import catalogue_versions, kpi_dashboard, member_views, proposals
+from ledger.portal.operator import (
+    catalogue_versions,
+    kpi_dashboard,
+    member_views,
+    model_proposals,
+    proposals,
+)
+from ledger.portal.proposing import ADMITTED_ROLES, INSTITUTION_KINDS, proposal_draft
 
 router = APIRouter(prefix="/portal/operator", include_in_schema=False)
 
@@ -36,8 +50,17 @@ CHART_TITLES = {
 def _proposals(
     request: Request, user: OperatorUser, services: ServicesDep, *, fragment: bool
 ) -> HTMLResponse:
-    views = proposals(services.membership.contract, user.address, now=int(time.time()))
-    return render(request, "operator/proposals.html", user, page="home", proposals=views, fragment=fragment)
+    contract, now = services.membership.contract, int(time.time())
+    views = proposals(contract, user.address, now=now)
+    quorum = contract.quorum()
+    models = [] if fragment else model_proposals(
+        services.platform.contracts.model_registry, user.address, quorum=quorum, now=now
+    )  # fmt: skip
+    return render(
+        request, "operator/proposals.html", user, page="home", proposals=views, fragment=fragment,
+        roles=ADMITTED_ROLES, kinds=INSTITUTION_KINDS, quorum=quorum, model_proposals=models,
+        **refusal_context(),
+    )  # fmt: skip
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -50,6 +73,26 @@ def home(request: Request, user: OperatorUser, services: ServicesDep) -> HTMLRes
 def proposals_part(request: Request, user: OperatorUser, services: ServicesDep) -> HTMLResponse:
     """The proposals alone, as the page reloads them after an approval."""
     return _proposals(request, user, services, fragment=True)
+
+
+@router.get("/proposals/summary", response_class=HTMLResponse)
+def proposal_summary(
+    request: Request,
+    user: OperatorUser,
+    services: ServicesDep,
+    action: Annotated[str, Query(max_length=16)] = "admit",
+    account: Annotated[str, Query(max_length=64)] = "",
+    role: Annotated[str, Query(max_length=32)] = "",
+    kind: Annotated[str, Query(max_length=32)] = "",
+    name: Annotated[str, Query(max_length=200)] = "",
+    new_quorum: Annotated[str, Query(max_length=8)] = "",
+) -> HTMLResponse:
+    """What the proposal being typed would do, in words, and what the operator must still fix."""
+    draft = proposal_draft(
+        services.membership.contract, action=action, account=account, role=role, kind=kind, name=name,
+        new_quorum=new_quorum,
+    )  # fmt: skip
+    return render(request, "operator/proposal_summary.html", user, draft=draft)
 
 
 @router.get("/members", response_class=HTMLResponse)
@@ -76,7 +119,9 @@ def calendar(
 ) -> HTMLResponse:
     shown = year or datetime.now(UTC).year
     days = services.selfservice.calendar.days(shown)
-    return render(request, "operator/calendar.html", user, page="calendar", year=shown, days=days)
+    return render(
+        request, "operator/calendar.html", user, page="calendar", year=shown, days=days, **refusal_context()
+    )
 
 
 @router.get("/kpis", response_class=HTMLResponse)

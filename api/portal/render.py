@@ -55,6 +55,9 @@ def render(
         kind_words=words.KIND_WORDS,
         masking_words=words.MASKING_WORDS,
         notice_words=words.NOTICE_WORDS,
+        severity_words=words.SEVERITY_WORDS,
+        payload_words=words.PAYLOAD_WORDS,
+        finding_words=words.FINDING_WORDS,
         partial=request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true",
         **context,
     )

@@ -1,5 +1,6 @@
 """The words pages show for the ledger's codes (statuses, institution kinds, masking rules,
-notice kinds), marked for translation; every page gets them (`render`)."""
+notice kinds, alert severities, log entries' payload keys, the audit's findings by step),
+marked for translation; every page gets them (`render`)."""
 
 from __future__ import annotations
 
@@ -51,4 +52,75 @@ NOTICE_WORDS = {
     "repair_escalated": N_("Repair overdue: escalated"),
     "repair_approved": N_("Repair approved"),
     "repair_rejected": N_("Repair rejected"),
+}
+SEVERITY_WORDS = {
+    "info": N_("for information"),
+    "low": N_("low"),
+    "medium": N_("medium"),
+    "high": N_("high"),
+    "critical": N_("critical"),
+}
+#: the keys of log entries' payloads (access trail: releases, evaluations, alerts; credit
+#: records and their self-declaration links), as the auditor's entry page names them
+PAYLOAD_WORDS = {
+    "institution": N_("institution"),
+    "subject": N_("enterprise (USCC)"),
+    "categories": N_("categories"),
+    "purpose": N_("purpose"),
+    "agreement_id": N_("agreement"),
+    "grant_id": N_("consent grant"),
+    "raw_categories": N_("categories released unmasked"),
+    "level": N_("sensitivity level"),
+    "block": N_("authorized at block"),
+    "response_hash": N_("hash of the data released"),
+    "released_at": N_("released at"),
+    "record_count": N_("records released"),
+    "request": N_("signed request"),
+    "model_version": N_("model version"),
+    "model_hash": N_("model hash"),
+    "card_hash": N_("model card hash"),
+    "indicator_version": N_("indicator version"),
+    "as_of": N_("as of"),
+    "record_log_size": N_("credit-record log size read"),
+    "inputs": N_("disputed inputs"),
+    "facts": N_("objections and repairs read"),
+    "status": N_("status"),
+    "score": N_("score"),
+    "grade": N_("grade"),
+    "alert_id": N_("alert"),
+    "event": N_("event"),
+    "severity": N_("severity"),
+    "record_id": N_("record"),
+    "version": N_("version"),
+    "commitment": N_("commitment hash"),
+    "record_index": N_("credit-record log entry"),
+    "enterprise": N_("enterprise"),
+    "commitment_id": N_("truthfulness commitment"),
+}
+#: what each step of the audit found wrong (`ledger.audit.findings.Step`, by its number): a
+#: finding is said by its step; the verifier's own detail (English, technical) stays beside it
+FINDING_WORDS = {
+    "1": N_("The chain endpoint, the contracts or the export do not match the deployment."),
+    "2.1": N_("The checkpoints anchored on chain do not chain up, each growing the log."),
+    "2.2": N_("The contract's latest checkpoint is not the last one anchored."),
+    "3.1": N_("The entries of the log are not numbered 0, 1, 2 … without gap or duplicate."),
+    "3.2": N_("An entry is not a well-formed leaf of this log."),
+    "3.3": N_("The entries do not rebuild a root anchored on chain."),
+    "3.4": N_("Two consecutive checkpoints are not consistent."),
+    "3.5": N_("An anchored entry is missing from the export."),
+    "4.1": N_("An access-trail entry lacks a field or has one of the wrong type."),
+    "4.2": N_("The signed request does not name what the entry says was released."),
+    "4.3": N_("The request is not the institution's valid signature."),
+    "4.4": N_("Two entries carry the same request nonce."),
+    "4.5": N_("Block B is not on chain, or the request's deadline had passed at B."),
+    "4.6": N_("Replayed at block B, authorization does not allow exactly this release."),
+    "4.7": N_("The contract's own authorization at block B disagrees with the replay."),
+    "4.8": N_("Authorization was asked at a lower sensitivity level than what was released."),
+    "5.1": N_("A stored record version does not match its log entry."),
+    "5.2": N_("A record entry of the log does not have exactly one stored version."),
+    "5.3": N_("A record does not open to the commitment its log entry holds."),
+    "6.1": N_("The evaluation's model was not approved at block B."),
+    "6.2": N_("The evaluation's inputs do not open to the records it read."),
+    "6.3": N_("Recomputing the evaluation does not give the result released."),
+    "6.4": N_("The evaluation request is not the institution's valid signature."),
 }

@@ -191,6 +191,13 @@ class ModelRegistryContract(SignedActsContract):
             proposal_id, ModelAction(action), bool(executed), int(approvals), int(expires_at), int(version)
         )
 
+    def proposal_count(self) -> int:
+        """How many model proposals (activations and retirements) were ever made; ids are 1..count."""
+        return int(self.client.call(self.contract.functions.proposalCount()))
+
+    def has_approved(self, proposal_id: int, operator: str) -> bool:
+        return bool(self.client.call(self.contract.functions.hasApproved(proposal_id, operator)))
+
     def version_count(self, block_identifier: int | str = "latest") -> int:
         return int(
             self.client.call(self.contract.functions.versionCount(), block_identifier=block_identifier)

@@ -19,7 +19,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -54,7 +54,9 @@ __all__ = [
     "RecordValidationError",
     "Severity",
     "default_catalogue",
+    "is_chinese",
     "load_catalogue",
+    "localized_name",
     "newest_catalogue",
     "packaged_catalogues",
 ]
@@ -253,6 +255,17 @@ class Purpose(BaseModel):
     name_en: str
 
 
+def is_chinese(locale: str) -> bool:
+    """Whether `locale` (as a reader's language is negotiated: "zh-CN", "zh_CN", "zh", "en" …)
+    reads Chinese."""
+    return locale.lower().startswith("zh")
+
+
+def localized_name(item: Category | Purpose | Catalogue, locale: str) -> str:
+    """The catalogue's own name of a category, a purpose or itself in `locale`'s language."""
+    return item.name_zh if is_chinese(locale) else item.name_en
+
+
 class MaskingPolicy(BaseModel):
     """Parameters of the masking rules, kept in the catalogue so they are versioned with it.
 
@@ -368,13 +381,21 @@ class Catalogue(BaseModel):
             raise CatalogueError(f"mask {mask:#x} sets bits no category uses")
         return out
 
-    def names_in_mask(self, mask: int, *, purposes: bool = False) -> list[str]:
-        """Names of the categories (or purposes) whose bits `mask` sets, for people to read.
+    def names_in_mask(self, mask: int, *, purposes: bool = False, locale: str | None = None) -> list[str]:
+        """Names of the categories (or purposes) whose bits `mask` sets, in catalogue order.
 
-        Unlike `categories_in_mask`, bits this catalogue does not know are left out, not
-        refused: a view shows what it can name, and the mask itself stays beside it."""
-        items = self.purposes if purposes else self.categories
-        return [i.name for i in items if mask >> i.bit & 1]
+        Without `locale`: the catalogue's names (``tax``), as data carries them; bits this
+        catalogue does not know are left out, not refused (unlike `categories_in_mask`): the
+        mask itself stays beside the names. With `locale` ("zh-CN", "zh_CN", "en" …): each
+        one's own name in that language (`name_zh` or `name_en`), for a person to read in
+        place of the mask, so a bit the catalogue does not name is shown as such ("#5"),
+        not hidden: a mask that names unknown data is itself worth seeing."""
+        items: Sequence[Category | Purpose] = self.purposes if purposes else self.categories
+        if locale is None:
+            return [i.name for i in items if mask >> i.bit & 1]
+        known = {i.bit for i in items}
+        named = [localized_name(i, locale) for i in items if mask >> i.bit & 1]
+        return named + [f"#{bit}" for bit in range(mask.bit_length()) if mask >> bit & 1 and bit not in known]
 
     # -- sensitivity -----------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from ledger.logs.bundles import ProofBundles
 from ledger.logs.leaves import LeafError, decode_leaf
 from ledger.logs.store import entry
 from ledger.merkle.rfc9162 import hash_leaf
-from ledger.portal.labels import Kind, join_labels, mask_labels
+from ledger.portal.labels import join_labels
 from ledger.storage.database import Database
 
 __all__ = [
@@ -213,7 +213,7 @@ def report_view(report: Mapping[str, Any], *, catalogue: Catalogue, locale: str)
     """The report with purposes named in `locale` and each finding linked to its entry."""
     access = dict(report.get("access") or {})
     access["per_institution_purpose"] = [
-        {**row, "purpose_labels": mask_labels(catalogue, int(row["purpose"]), "purposes", locale)}
+        {**row, "purpose_labels": catalogue.names_in_mask(int(row["purpose"]), purposes=True, locale=locale)}
         for row in access.get("per_institution_purpose", [])
     ]
     findings = [
@@ -230,8 +230,8 @@ def report_view(report: Mapping[str, Any], *, catalogue: Catalogue, locale: str)
 
 # -- an entry of a log, as a finding points at it ----------------------------------------------
 
-#: payload keys holding masks, and what they mask
-_MASKS: dict[str, Kind] = {"categories": "categories", "raw_categories": "categories", "purpose": "purposes"}
+#: payload keys holding masks, and whether they mask purposes (else categories)
+_MASKS = {"categories": False, "raw_categories": False, "purpose": True}
 
 
 @dataclass(frozen=True)
@@ -259,9 +259,9 @@ def entry_view(
         return EntryView(log, index, "?", "0x" + hash_leaf(leaf).hex(), [("leaf", exc.message)], None)
     fields: list[tuple[str, Any]] = []
     for key, value in decoded.payload.items():
-        kind = _MASKS.get(key)
-        if kind is not None and isinstance(value, str) and value.isdigit():
-            value = join_labels(mask_labels(catalogue, int(value), kind, locale), locale)
+        purposes = _MASKS.get(key)
+        if purposes is not None and isinstance(value, str) and value.isdigit():
+            value = join_labels(catalogue.names_in_mask(int(value), purposes=purposes, locale=locale), locale)
         fields.append((key, value))
     proof = bundles.anchored(log, index)
     return EntryView(log, index, decoded.type, "0x" + hash_leaf(leaf).hex(), fields, proof)

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ledger.chain.membership import Member
-from ledger.domain.catalogue import Catalogue, Category, MaskingRule, Purpose
+from ledger.domain.catalogue import Catalogue, Category, Field, MaskingRule
 from ledger.errors import NotFound
 from ledger.evaluation_release.service import EvaluationService
 from ledger.evaluation_release.views import SelfEvaluation
 from ledger.financing.service import FinancingService
-from ledger.release.accesses import Access, AccessesService
+from ledger.release.accesses import Access, AccessesService, entry_names
 from ledger.selfservice.selfquery import SelfRecord
 from ledger.selfservice.service import SelfService
 from ledger.services.membership import MembershipService
@@ -50,9 +50,9 @@ class AccessLine:
     kind: str  # "release" or "evaluation"
     institution: str
     institution_kind: str
-    purposes: list[Purpose]
-    categories: list[Category]
-    raw: list[Category]  # the categories released unmasked; empty: all masked
+    purposes: list[str]  # each in the reader's language (`Catalogue.names_in_mask`)
+    categories: list[str]
+    raw: list[str]  # the categories released unmasked; empty: all masked
     released_at: datetime | None
     block: int | None
     record_count: int | None
@@ -61,10 +61,12 @@ class AccessLine:
 
 @dataclass(frozen=True)
 class FieldShare:
-    name_zh: str
-    name: str
-    masking: MaskingRule
+    field: Field
     raw: bool  # shown as held, unmasked
+
+    @property
+    def masking(self) -> MaskingRule:
+        return self.field.masking
 
 
 @dataclass(frozen=True)
@@ -81,18 +83,9 @@ class ConsentSummary:
     institution: str
     institution_kind: str
     shares: list[CategoryShare]
-    purposes: list[Purpose]
+    purposes: list[str]  # in the reader's language
     expires_at: datetime | None
     agreement_id: int
-
-
-def categories_named(catalogue: Catalogue, names: list[str]) -> list[Category]:
-    """The catalogue's categories of `names` (as `Catalogue.names_in_mask` gives them)."""
-    return [catalogue.category(n) for n in names]
-
-
-def purposes_named(catalogue: Catalogue, names: list[str]) -> list[Purpose]:
-    return [catalogue.purpose(n) for n in names]
 
 
 class EnterprisePages:
@@ -129,7 +122,7 @@ class EnterprisePages:
 
     # -- who read my data ------------------------------------------------------------------------
 
-    def who_read(self, member: Member, subject: str, before: int | None) -> list[AccessLine]:
+    def who_read(self, member: Member, subject: str, before: int | None, locale: str) -> list[AccessLine]:
         found = self.accesses.visible_to(
             member,
             subject=subject,
@@ -139,22 +132,23 @@ class EnterprisePages:
         )
         anchored = self.accesses.anchored_size()
         kinds: dict[str, str] = {}
-        return [self._line(a, kinds, anchored) for a in found]
+        return [self._line(a, kinds, anchored, locale) for a in found]
 
-    def _line(self, access: Access, kinds: dict[str, str], anchored: int) -> AccessLine:
+    def _line(self, access: Access, kinds: dict[str, str], anchored: int, locale: str) -> AccessLine:
         entry = access.entry
         institution = str(entry.get("institution", ""))
         if institution not in kinds:
             kinds[institution] = self.membership.member(institution).kind.name.lower() if institution else ""
         released = entry.get("released_at")
+        names = entry_names(self.catalogue, entry, locale=locale)
         return AccessLine(
             index=access.index,
             kind="evaluation" if "evaluation" in entry or "model_version" in entry else "release",
             institution=institution,
             institution_kind=kinds[institution],
-            purposes=purposes_named(self.catalogue, access.names.purpose),
-            categories=categories_named(self.catalogue, access.names.categories),
-            raw=categories_named(self.catalogue, access.names.raw_categories),
+            purposes=names.purpose,
+            categories=names.categories,
+            raw=names.raw_categories,
             released_at=datetime.fromisoformat(released) if isinstance(released, str) else None,
             block=entry.get("block") if isinstance(entry.get("block"), int) else None,
             record_count=entry.get("record_count") if isinstance(entry.get("record_count"), int) else None,
@@ -174,6 +168,8 @@ class EnterprisePages:
         raw_categories: int,
         expires_at: int | None,
         agreement_id: int = 0,
+        *,
+        locale: str,
     ) -> ConsentSummary:
         """What a grant of these values would share: each category's fields, masked or raw."""
         shares = [
@@ -181,20 +177,20 @@ class EnterprisePages:
                 category=c,
                 raw=bool(raw_categories >> c.bit & 1),
                 fields=[
-                    FieldShare(f.name_zh, f.name, f.masking, bool(raw_categories >> c.bit & 1))
+                    FieldShare(f, bool(raw_categories >> c.bit & 1))
                     for f in c.fields
                     if f.masking
                     is not MaskingRule.NEVER  # never released, raw or masked (ledger.domain.masking)
                 ],
             )
-            for c in categories_named(self.catalogue, self.catalogue.names_in_mask(categories))
+            for c in map(self.catalogue.category, self.catalogue.names_in_mask(categories))
         ]
         kind = self.membership.member(institution).kind.name.lower() if institution else ""
         return ConsentSummary(
             institution=institution,
             institution_kind=kind,
             shares=shares,
-            purposes=purposes_named(self.catalogue, self.catalogue.names_in_mask(purposes, purposes=True)),
+            purposes=self.catalogue.names_in_mask(purposes, purposes=True, locale=locale),
             expires_at=datetime.fromtimestamp(expires_at, UTC) if expires_at else None,
             agreement_id=agreement_id,
         )

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from ledger.alerts.rules import RuleSet
 from ledger.chain.agreements import Agreement, AgreementStatus, Commitment
-from ledger.domain.catalogue import Catalogue
+from ledger.domain.catalogue import Catalogue, is_chinese
 from ledger.domain.log_names import ACCESS_TRAIL_LOG
 from ledger.errors import LedgerError
 from ledger.logs.bundles import ProofBundles
 from ledger.logs.leaves import LeafError, decode_leaf
 from ledger.logs.store import entry
 from ledger.merkle.rfc9162 import hash_leaf
-from ledger.portal.labels import Choice, field_labels, mask_choices, named_labels
+from ledger.portal.labels import Choice, FieldName, FieldValue, field_labels, mask_choices, named_labels
 from ledger.storage.database import Database
 
 __all__ = [
@@ -246,6 +247,8 @@ def check_release(
     verify_proof: Callable[[Mapping[str, Any]], object],
     catalogue: Catalogue,
     locale: str,
+    field_name: FieldName,
+    field_value: FieldValue | None = None,
 ) -> ReleaseCheck:
     """Check the platform's answer to `institution`'s data request with `nonce`.
 
@@ -255,6 +258,8 @@ def check_release(
     3. leaf_hash: that entry's leaf hashes (RFC 9162) to the receipt's leaf hash;
     4. anchored: its inclusion proof verifies against the checkpoint anchored on chain
        (`verify_proof` raises when it does not); undecided until a checkpoint covers it.
+    The released records' categories are named in `locale`, their fields by `field_name`, their
+    values said by `field_value`.
     Raises `MalformedRelease` when `body` is not a release answer at all.
     """
     data_bytes, receipt = split_release(body)
@@ -288,7 +293,9 @@ def check_release(
             "category": str(r.get("category")),
             "label": named_labels(catalogue, [str(r.get("category"))], "categories", locale)[0],
             "detail": r.get("detail"),
-            "fields": field_labels(catalogue, str(r.get("category")), r.get("fields") or {}, locale),
+            "fields": field_labels(
+                catalogue, str(r.get("category")), r.get("fields") or {}, field_name, field_value
+            ),
         }
         for r in (data.get("records") or [])
         if isinstance(r, dict)
@@ -315,6 +322,7 @@ class AlertView:
     alert_id: str
     state: str
     event: str
+    event_text: str  # the rule's own text of its event in the reader's language; else the event id
     severity: str
     subject: str
     categories: list[str]
@@ -323,9 +331,11 @@ class AlertView:
     trail_index: int | None
 
 
-def alert_views(items: list[Any], *, catalogue: Catalogue, locale: str) -> list[AlertView]:
+def alert_views(items: list[Any], *, catalogue: Catalogue, rules: RuleSet, locale: str) -> list[AlertView]:
     """Feed items (`ledger.alerts.feed.FeedItem`, whose payload is the thin webhook message
-    `{"type", "timestamp", "data"}` of `ledger.alerts.signing`) with their categories named."""
+    `{"type", "timestamp", "data"}` of `ledger.alerts.signing`) with their categories named
+    and their event said in words: the rules file's text (zh and en) of the rule of that event."""
+    texts = {r.event: r.text.zh if is_chinese(locale) else r.text.en for r in reversed(rules.rules)}
     out = []
     for item in items:
         message: Mapping[str, Any] = item.payload
@@ -335,6 +345,7 @@ def alert_views(items: list[Any], *, catalogue: Catalogue, locale: str) -> list[
                 item.alert_id,
                 item.state,
                 str(message.get("type", "")),
+                texts.get(str(message.get("type", "")), str(message.get("type", ""))),
                 str(data.get("severity", "")),
                 str(data.get("subject", "")),
                 named_labels(catalogue, [str(c) for c in data.get("categories") or []], "categories", locale),

@@ -15,19 +15,23 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ledger.chain.membership import Member, Proposal
-from ledger.domain.catalogue import Catalogue
+from ledger.chain.model_registry import ModelProposal
+from ledger.domain.catalogue import Catalogue, localized_name
 from ledger.portal.charts import bar_chart
-from ledger.portal.labels import localized, named_labels
+from ledger.portal.labels import named_labels
 
 __all__ = [
     "CatalogueVersionView",
     "KpiDashboard",
     "MemberView",
+    "ModelProposalReads",
+    "ModelProposalView",
     "ProposalReads",
     "ProposalView",
     "catalogue_versions",
     "kpi_dashboard",
     "member_views",
+    "model_proposals",
     "proposals",
 ]
 
@@ -44,17 +48,11 @@ class ProposalReads(Protocol):
     def has_approved(self, proposal_id: int, operator: str) -> bool: ...
 
 
-@dataclass(frozen=True)
-class ProposalView:
-    id: int
-    action: str  # admit, suspend, reinstate, remove, set_quorum
-    role: str
-    kind: str
-    account: str
-    new_quorum: int
+class _Progress:
+    """A proposal's way to its quorum (both Membership's and ModelRegistry's proposals)."""
+
     approvals: int
     quorum: int
-    expires_at: datetime
     status: str  # open, executed, expired
     approved_by_me: bool
 
@@ -68,6 +66,69 @@ class ProposalView:
         return self.status == "open" and not self.approved_by_me
 
 
+def _status(executed: bool, expires_at: int, now: int) -> str:
+    """Open until its last second (judged as the chain judges it, against block time) unless executed."""
+    return "executed" if executed else "expired" if expires_at < now else "open"
+
+
+@dataclass(frozen=True)
+class ProposalView(_Progress):
+    id: int
+    action: str  # admit, suspend, reinstate, remove, set_quorum
+    role: str
+    kind: str
+    account: str
+    new_quorum: int
+    approvals: int
+    quorum: int
+    expires_at: datetime
+    status: str
+    approved_by_me: bool
+
+
+@dataclass(frozen=True)
+class ModelProposalView(_Progress):
+    id: int
+    action: str  # activate, retire
+    version: int
+    approvals: int
+    quorum: int
+    expires_at: datetime
+    status: str
+    approved_by_me: bool
+
+
+class ModelProposalReads(Protocol):
+    """What these pages read of the ModelRegistry contract (`ledger.chain.model_registry`)."""
+
+    def proposal_count(self) -> int: ...
+    def proposal(self, proposal_id: int) -> ModelProposal: ...
+    def has_approved(self, proposal_id: int, operator: str) -> bool: ...
+
+
+def model_proposals(
+    registry: ModelProposalReads, operator: str, *, quorum: int, now: int
+) -> list[ModelProposalView]:
+    """The newest model proposals (a version's activation or retirement) against the operators' quorum."""
+    count = registry.proposal_count()
+    out = []
+    for pid in range(count, max(0, count - MAX_PROPOSALS), -1):
+        p = registry.proposal(pid)
+        out.append(
+            ModelProposalView(
+                pid,
+                p.action.name.lower(),
+                p.version,
+                p.approvals,
+                quorum,
+                datetime.fromtimestamp(p.expires_at, UTC),
+                _status(p.executed, p.expires_at, now),
+                registry.has_approved(pid, operator),
+            )
+        )
+    return out
+
+
 def proposals(contract: ProposalReads, operator: str, *, now: int) -> list[ProposalView]:
     """The newest proposals with their approvals against today's quorum (`now`: unix seconds).
 
@@ -79,7 +140,7 @@ def proposals(contract: ProposalReads, operator: str, *, now: int) -> list[Propo
     out = []
     for pid in range(count, max(0, count - MAX_PROPOSALS), -1):
         p = contract.proposal(pid)
-        status = "executed" if p.executed else "expired" if p.expires_at < now else "open"
+        status = _status(p.executed, p.expires_at, now)
         out.append(
             ProposalView(
                 p.id,
@@ -154,11 +215,11 @@ def catalogue_versions(published: Sequence[PublishedVersion], *, locale: str) ->
     return [
         CatalogueVersionView(
             p.version,
-            localized(p.catalogue, locale),
+            localized_name(p.catalogue, locale),
             "0x" + p.content_hash.hex(),
             len(p.catalogue.categories),
             len(p.catalogue.purposes),
-            [localized(c, locale) for c in p.catalogue.categories if c.public_disclosure],
+            [localized_name(c, locale) for c in p.catalogue.categories if c.public_disclosure],
             p.block_number,
             p.version == newest,
         )

@@ -61,12 +61,13 @@ def _mask(payload: Mapping[str, Any], key: str) -> int:
     return int(value) if isinstance(value, str) and value.isdecimal() else 0
 
 
-def entry_names(catalogue: Catalogue, payload: Mapping[str, Any]) -> EntryNames:
-    """The names of the masks an entry logs as decimal text (a mask it lacks names nothing)."""
+def entry_names(catalogue: Catalogue, payload: Mapping[str, Any], *, locale: str | None = None) -> EntryNames:
+    """The names of the masks an entry logs as decimal text (a mask it lacks names nothing):
+    the catalogue's names, or with `locale` each one's name in that language."""
     return EntryNames(
-        categories=catalogue.names_in_mask(_mask(payload, "categories")),
-        purpose=catalogue.names_in_mask(_mask(payload, "purpose"), purposes=True),
-        raw_categories=catalogue.names_in_mask(_mask(payload, "raw_categories")),
+        categories=catalogue.names_in_mask(_mask(payload, "categories"), locale=locale),
+        purpose=catalogue.names_in_mask(_mask(payload, "purpose"), purposes=True, locale=locale),
+        raw_categories=catalogue.names_in_mask(_mask(payload, "raw_categories"), locale=locale),
     )
 
 

@@ -7,15 +7,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.errors import Unavailable
 from ledger.paths import PROJECT_ROOT
+from ledger.storage import partitions
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 class DatabaseUnavailable(Unavailable):
@@ -48,6 +51,10 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(url: str) -> Config:
+    """Alembic's configuration for `url`. Alembic is imported here, not at the top: with
+    Mako and Pygments it is a tenth of an API process's start, and only a migration needs it."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -55,8 +62,17 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the schema to the latest migration (idempotent)."""
+    """Bring the schema to the latest migration, then its partitions up to date (both idempotent)."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
+    if url.startswith("postgresql"):
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                partitions.maintain(conn)
+        finally:
+            engine.dispose()
 
 
 @contextmanager

@@ -24,10 +24,21 @@ import ledger.release.models
 import ledger.selfservice.models  # noqa: F401  (the mapped tables register with Base.metadata)
 from ledger.storage.database import Database
 from ledger.storage.models import Base
+from ledger.storage.partitions import MOVED_UNIQUE_KEYS_DIFF, storage_tables
 
 
 def test_the_mapped_tables_are_the_migrated_schema(database: Database) -> None:
     with database.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+        unmapped = storage_tables(conn)
+
+        def mapped(obj: object, name: str | None, kind: str, reflected: bool, _compare_to: object) -> bool:
+            table = getattr(obj, "table", obj) if kind != "table" else obj
+            return not (reflected and getattr(table, "name", name) in unmapped)
+
+        opts = {"compare_type": True, "include_object": mapped}
+        context = MigrationContext.configure(conn, opts=opts)  # type: ignore[arg-type]
+        differences = {(diff[0], diff[1].name) for diff in compare_metadata(context, Base.metadata)}
+    # on PostgreSQL the two unique keys without the partition key live in credit_record_keys
+    # (ledger.storage.partitions); credit_records keeps plain indexes for their lookups
+    assert differences == (set(MOVED_UNIQUE_KEYS_DIFF) if database.url.startswith("postgresql") else set())
     assert {"objections", "repair_applications"} <= set(Base.metadata.tables)

@@ -72,7 +72,8 @@
     for (const field of t.fields.filter((f) => f.from === "body")) {
       const value = values[field.field];
       if (value === undefined) throw new Error(`${t.primaryType}: ${field.field} is missing`);
-      body[field.field] = field.type.startsWith("uint") ? BigInt(value).toString() : value;
+      // a uint carried as a number travels as a decimal string; an enum travels as its name
+      body[field.field] = field.type.startsWith("uint") && field.transform === "as_is" ? BigInt(value).toString() : value;
     }
     return body;
   }

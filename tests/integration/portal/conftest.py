@@ -14,7 +14,9 @@ real HTTP (`live_api`). Helpers:
 - `keystore(account, tmp_path)`: the account's key in a Web3 secret-storage v3 file (scrypt
   with a small n, so the browser opens it in a moment; the CLI writes n = 2**18);
 - `sign_in(visit, keystore)`: the sign-in page, the keystore opened and the challenge signed
-  in the browser.
+  in the browser;
+- `as_enterprise(visit, world, directory)`: signed in as the world's enterprise (its USCC given);
+- `open_page(page, link, heading)`: a page reached by its link in the navigation.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from playwright.sync_api import Browser, BrowserType, Page, Playwright, Request, sync_playwright
 
-from tests.integration.test_release import World, live_api, world  # noqa: F401
+from tests.integration.test_release import SUBJECT, World, live_api, world  # noqa: F401
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "portal"
 CHROMIUM = "/usr/bin/chromium"
@@ -151,3 +153,15 @@ def sign_in(visit: Visit, keystore_path: Path, *, expect: str = "/portal/", subj
     visit.page.click("form[data-signin] button[type=submit]")
     if expect:
         visit.page.wait_for_url(f"**{expect}**")
+
+
+def as_enterprise(visit: Visit, of: World, directory: Path) -> Page:
+    """Signed in as the enterprise `of` a world, with its keystore in `directory`; its home page."""
+    sign_in(visit, keystore(of.enterprise, directory), expect="/portal/enterprise/", subject=SUBJECT)
+    return visit.page
+
+
+def open_page(page: Page, link: str, heading: str | None = None) -> None:
+    """Follow the navigation's `link`; wait for the page's `heading` (the link's text by default)."""
+    page.get_by_role("navigation").get_by_role("link", name=link).click()
+    page.wait_for_selector(f"h1:text('{heading or link}')")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ledger.chain.membership import uscc_hash
-from tests.integration.portal.conftest import PASSWORD, Visit, axe, keystore, shoot, sign_in
+from tests.integration.portal.conftest import PASSWORD, Visit, as_enterprise, axe, open_page, shoot
 from tests.integration.test_release import SUBJECT, TAX, World
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -20,10 +20,8 @@ PAGES = ["records", "accesses", "consents", "cases", "declarations", "notices", 
 def test_an_enterprise_grants_in_the_browser_and_then_sees_who_read_its_data(
     world: World, visit: Visit, tmp_path: Path
 ) -> None:
-    sign_in(visit, keystore(world.enterprise, tmp_path), expect="/portal/enterprise/", subject=SUBJECT)
-    page = visit.page
-    page.get_by_role("navigation").get_by_role("link", name="授权管理").click()
-    page.wait_for_selector("h1:text('授权管理')")
+    page = as_enterprise(visit, world, tmp_path)
+    open_page(page, "授权管理")
     assert "您尚未授权任何机构" in page.locator("#grants").inner_text()
 
     # the grant form: bank, tax, credit assessment; the summary says exactly what is shared
@@ -47,8 +45,7 @@ def test_an_enterprise_grants_in_the_browser_and_then_sees_who_read_its_data(
     # the institution reads (through the SDK); the release shows in the timeline, in words
     released = world.release(categories=TAX)
     index = released["receipt"]["index"]  # type: ignore[index]
-    page.get_by_role("navigation").get_by_role("link", name="谁查询了我").click()
-    page.wait_for_selector("h1:text('谁查询了我')")
+    open_page(page, "谁查询了我")
     entry = page.locator("ol.timeline li").first
     text = entry.inner_text()
     assert world.bank.address in text and "银行" in text

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ledger.alerts.rules import default_rules
 from ledger.chain.agreements import Agreement, AgreementStatus, AgreementTerms, Commitment, CommitmentKind
 from ledger.domain.catalogue import newest_catalogue
 from ledger.domain.log_names import ACCESS_LEAF_TYPE
@@ -24,6 +25,7 @@ from ledger.portal.institution import (
     commitments_of,
     request_form,
 )
+from ledger.portal.labels import chinese_field_name
 
 CATALOGUE = newest_catalogue()
 BANK = "0x" + "aa" * 20
@@ -146,6 +148,7 @@ def _check(
         verify_proof=verify,
         catalogue=CATALOGUE,
         locale="zh-CN",
+        field_name=chinese_field_name,
     )
     return {c.step: c.passed for c in result.checks}
 
@@ -160,6 +163,7 @@ def test_an_honest_release_passes_and_waits_for_its_anchor() -> None:
         verify_proof=lambda b: None,
         catalogue=CATALOGUE,
         locale="zh-CN",
+        field_name=chinese_field_name,
     )
     assert {c.step: c.passed for c in result.checks} == {
         "response_hash": True,
@@ -226,7 +230,7 @@ def test_what_is_not_a_release_answer_is_refused(body: bytes) -> None:
     with pytest.raises(MalformedRelease):
         check_release(
             body, institution=BANK, nonce=NONCE, trail=FakeTrail({}), verify_proof=lambda b: None,
-            catalogue=CATALOGUE, locale="en",
+            catalogue=CATALOGUE, locale="en", field_name=chinese_field_name,
         )  # fmt: skip
 
 
@@ -247,7 +251,13 @@ def test_alerts_name_their_categories() -> None:
             "trail_index": 3,
         },
     }
-    (view,) = alert_views([Item(message)], catalogue=CATALOGUE, locale="en")
+    (view,) = alert_views([Item(message)], catalogue=CATALOGUE, rules=default_rules(), locale="en")
     assert view.event == "risk.administrative_penalty"
+    assert view.event_text == default_rules().rule("administrative.penalty").text.en  # the rule's words
+    (chinese,) = alert_views([Item(message)], catalogue=CATALOGUE, rules=default_rules(), locale="zh-CN")
+    assert chinese.event_text == "新增或更正的行政处罚记录"
+    unknown = {**message, "type": "risk.unheard_of"}
+    (other,) = alert_views([Item(unknown)], catalogue=CATALOGUE, rules=default_rules(), locale="en")
+    assert other.event_text == "risk.unheard_of"  # an event no rule names is shown as it is
     assert view.categories == [category.name_en, "unknown"]
     assert view.trail_index == 3

@@ -12,9 +12,13 @@ from typing import Any
 
 import pytest
 
+from api.portal import words
 from api.portal.i18n import environment
+from api.portal.refusals import refusal_context
 from ledger.audit.findings import Finding, Step
 from ledger.domain.catalogue import newest_catalogue
+from ledger.financing.eligibility import FIELDS
+from ledger.financing.products import PRODUCT_KINDS
 from ledger.portal.auditor import EntryView, report_view
 from ledger.portal.operator import kpi_dashboard
 from ledger.selfservice.workdays import DayKind
@@ -32,6 +36,8 @@ def render(template: str, locale: str, **context: Any) -> str:
         "csrf_token": "t", "csrf_field": "csrf_token", "csrf_header": "X-CSRF-Token",
         "asset": lambda name: f"/portal/assets/{name}", "role_names": {"institution": "Institution"},
         "partial": False, "fragment": False, "page": "x",
+        "severity_words": words.SEVERITY_WORDS, "payload_words": words.PAYLOAD_WORDS,
+        "finding_words": words.FINDING_WORDS,
     }  # fmt: skip
     return environment(locale).get_template(template).render(**common, **context)
 
@@ -53,7 +59,13 @@ def _loans() -> dict[str, Any]:
     )  # fmt: skip
     report = {"received_at": AT.isoformat(), "loan_ref": "L1", "kind": "decision", "version": 1,
               "content": {"subject": "91350200776049653A"}, "block": 9}  # fmt: skip
-    return {"products": [(None, product)], "applications": [application], "reports": [report]}
+    agreement = SimpleNamespace(id=7)
+    forms = {
+        "agreements": [agreement], "product_kinds": PRODUCT_KINDS, "fields": FIELDS, "rule_rows": 2,
+        "industries": ["A", "C"], "idempotency_key": "k1", "today": "2026-11-30", "subject": "",
+        **refusal_context(),
+    }  # fmt: skip
+    return {"products": [(None, product)], "applications": [application], "reports": [report], **forms}
 
 
 @pytest.mark.parametrize(
@@ -68,15 +80,17 @@ def test_the_loans_page_renders_its_rows(locale: str, words: list[str]) -> None:
 
 def test_the_alerts_page_renders_its_rows() -> None:
     alert = SimpleNamespace(at="2026-11-30T08:00:00Z", event="risk.tax_arrears", severity="high",
+                            event_text="新增或更正的欠税或重大税收违法记录",
                             subject="91350200776049653A", categories=["纳税"], state="delivered", attempts=1,
                             trail_index=4)  # fmt: skip
     html = render("institution/alerts.html", "zh_CN", alerts=[alert])
     assert "已送达 (1)" in html and "纳税" in html and "risk.tax_arrears" in html
+    assert "新增或更正的欠税或重大税收违法记录" in html and ">高<" in html  # the event and severity in words
 
 
 def test_the_calendar_renders_its_days() -> None:
     day = SimpleNamespace(day=date(2026, 10, 1), kind=DayKind.HOLIDAY, name="国庆节", set_by="0x" + "0a" * 20)
-    html = render("operator/calendar.html", "zh_CN", year=2026, days=[day])
+    html = render("operator/calendar.html", "zh_CN", year=2026, days=[day], **refusal_context())
     assert "国庆节" in html and "节假日" in html and "2026 年工作日历" in html
 
 
@@ -113,6 +127,8 @@ def test_a_report_with_findings_links_each_to_its_entry_and_names_its_step() -> 
     html = render("auditor/run.html", "zh_CN", run=run, report=report, step_keys={})
     assert 'href="/portal/auditor/entries/credit-records/5"' in html
     assert "发现 1 个问题" in html and "5.1 记录版本" in html
+    assert "某条已存储的记录版本与其日志条目不符。" in html  # the finding said by its step, in Chinese
+    assert '<span class="mono muted" lang="en">commitment differs</span>' in html  # its detail beside
 
 
 def test_an_entry_shows_its_proof() -> None:
@@ -121,3 +137,6 @@ def test_an_entry_shows_its_proof() -> None:
     entry = EntryView("access-trail", 3, "access", "0x" + "11" * 32, fields, proof)
     html = render("auditor/entry.html", "en", entry=entry)
     assert "Anchored in the checkpoint of size 4" in html and "纳税" in html and '{"a": 1}' in html
+    assert "signed request" in html
+    chinese = render("auditor/entry.html", "zh_CN", entry=entry)
+    assert "数据类别" in chinese and "签名请求" in chinese  # each payload key in words, its key beside
