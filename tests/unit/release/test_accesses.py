@@ -23,7 +23,7 @@ from ledger.logs.proofs import LogProofs, NotYetAnchored, record_checkpoint
 from ledger.logs.store import open_for_append
 from ledger.merkle.rfc9162 import root, verify_inclusion
 from ledger.records.samples import sample_uscc
-from ledger.release.accesses import AccessesService
+from ledger.release.accesses import AccessesService, entry_names
 from ledger.release.models import AccessRelease
 from ledger.release.trail import AccessTrail, TrailEntry
 from ledger.storage.database import Database
@@ -333,3 +333,25 @@ def test_masks_missing_or_not_decimal_text_are_named_as_nothing(sqlite_db: Datab
     assert [a.entry for a in found] == [payload, bare]
     for access in found:
         assert (access.names.categories, access.names.purpose, access.names.raw_categories) == ([], [], [])
+
+
+def test_an_entrys_masks_are_named_in_the_language_asked() -> None:
+    """The portal's timeline names each mask in the reader's language; without one, the
+    catalogue's own names, as data carries them."""
+    catalogue = default_catalogue()
+    tax, social = catalogue.category("tax"), catalogue.category("social_insurance")
+    purpose = catalogue.purpose("credit_assessment")
+    payload = {
+        "categories": str(catalogue.category_mask(["tax", "social_insurance"])),
+        "purpose": str(catalogue.purpose_mask(["credit_assessment"])),
+        "raw_categories": str(catalogue.category_mask(["tax"])),
+    }
+    named = {locale: entry_names(catalogue, payload, locale=locale) for locale in ("zh-CN", "en", None)}
+    for locale, (t, s, p) in {
+        "zh-CN": (tax.name_zh, social.name_zh, purpose.name_zh),
+        "en": (tax.name_en, social.name_en, purpose.name_en),
+        None: ("tax", "social_insurance", "credit_assessment"),
+    }.items():
+        names = named[locale]
+        assert (names.categories, names.purpose, names.raw_categories) == ([t, s], [p], [t]), locale
+    assert tax.name_zh != tax.name_en != "tax" and purpose.name_zh != purpose.name_en != "credit_assessment"
