@@ -16,16 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ledger.domain.catalogue import default_catalogue
 from ledger.domain.masking import mask_record
+from tests.unit.test_masking import REGISTRATION as RECORD  # the unit tests' registration record
 
-RECORD: dict[str, object] = {
-    "enterprise_name": "郑州某某商贸有限公司",
-    "uscc": "91350200776049653A",
-    "legal_representative": "张三",
-    "legal_representative_id": "11010519491231002X",
-    "address": "河南省郑州市金水区经三路66号",
-    "contact_mobile": "13812341999",
-    "contact_email": "david@example.com",
-}
 CALLS, ROUNDS = 2000, 7
 
 
