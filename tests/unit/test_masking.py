@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -211,11 +210,3 @@ def test_mask_record_bands_amounts_by_its_own_catalogue(cat: Catalogue) -> None:
 def test_mask_record_keeps_nones_and_uses_default_catalogue() -> None:
     out = mask_record("registration", {"enterprise_name": "某公司", "contact_mobile": None}, raw=False)
     assert out == {"enterprise_name": "某公司", "contact_mobile": None}
-
-
-def test_mask_record_is_fast(cat: Catalogue) -> None:
-    start = time.perf_counter()
-    for _ in range(2000):
-        mask_record("registration", REGISTRATION, raw=False, catalogue=cat)
-    per_record = (time.perf_counter() - start) / 2000
-    assert per_record < 0.001  # well under a millisecond; typically ~20 µs

@@ -391,3 +391,27 @@ def test_a_manifest_without_contracts_says_none() -> None:
     data["chain"]["contracts"] = {}
     contracts = Page(render_html(data)).section("Contracts (from the auditor's deployment manifest)")
     assert contracts == [("p", "muted", "none")]
+
+
+def test_the_evaluations_section_shows_step_6_counts_or_says_it_was_not_run() -> None:
+    """Step 6 run: a key-value table without header text, the evaluations checked and those
+    recomputed; not run, or a report from before step 6 (no `evaluations` in its JSON):
+    one line saying so, and no counts that were never taken."""
+    heading = "Credit evaluations (recomputed)"
+    page = Page(render_html(report(evaluations={"run": True, "checked": 7, "recomputed": 5})))
+    (table,) = page.tables(heading)
+    assert table[1:] == (
+        ("", ""),
+        [
+            (text("evaluations checked (step 6)"), num("7")),
+            (text("recomputed from their inputs, complete, with no finding"), num("5")),
+        ],
+    )
+    not_run = [("p", "muted", "Not recomputed in this run (step 6 needs the chain).")]
+    assert (
+        Page(render_html(report(evaluations={"run": False, "checked": 0, "recomputed": 0}))).section(heading)
+        == not_run
+    )
+    older = report()
+    del older["evaluations"]
+    assert Page(render_html(older)).section(heading) == not_run

@@ -23,7 +23,7 @@ from ledger.logs.proofs import LogProofs, NotYetAnchored, record_checkpoint
 from ledger.logs.store import open_for_append
 from ledger.merkle.rfc9162 import root, verify_inclusion
 from ledger.records.samples import sample_uscc
-from ledger.release.accesses import AccessesService
+from ledger.release.accesses import AccessesService, entry_names
 from ledger.release.models import AccessRelease
 from ledger.release.trail import AccessTrail, TrailEntry
 from ledger.storage.database import Database
@@ -274,3 +274,84 @@ def test_an_entry_is_served_as_logged_with_its_masks_named_beside_it(sqlite_db: 
     assert access.names.categories == ["tax", "social_insurance"]
     assert (access.names.purpose, access.names.raw_categories) == (["credit_assessment"], ["tax"])
     assert decode_leaf(appended.leaf).payload == payload and b"names" not in appended.leaf
+
+
+def test_a_timeline_page_is_the_newest_entries_below_an_index(
+    trail: list[bytes], sqlite_db: Database
+) -> None:
+    """The portal's "who read my data" pages newest first: the entries below `before`, as
+    many as asked, each member still held to what it may see (whatever the rows' order)."""
+    operator, acme = member(Role.OPERATOR), member(Role.ENTERPRISE, uscc=ACME)
+    assert seen(sqlite_db, operator, newest_first_before=2**63 - 1) == [4, 3, 2, 1, 0]
+    assert seen(sqlite_db, operator, newest_first_before=4, limit=2) == [3, 2]
+    assert seen(sqlite_db, operator, newest_first_before=0) == []
+    assert seen(sqlite_db, acme, subject=ACME, newest_first_before=4) == [1, 0]
+    assert seen(sqlite_db, member(Role.INSTITUTION, INSURER), newest_first_before=5, limit=1) == [3]
+    assert seen(sqlite_db, operator, subject=OTHER, newest_first_before=5) == [3, 2]
+
+
+def test_a_timeline_page_newest_first_however_the_rows_are_stored(
+    unindexed: None, sqlite_db: Database
+) -> None:
+    with sqlite_db.engine.begin() as conn:  # stored oldest first this time: only ORDER BY ... DESC reverses
+        conn.execute(text("CREATE TABLE access_releases_asc AS SELECT * FROM access_releases ORDER BY seq"))
+        conn.execute(text("DROP TABLE access_releases"))
+        conn.execute(text("ALTER TABLE access_releases_asc RENAME TO access_releases"))
+    assert seen(sqlite_db, member(Role.OPERATOR), newest_first_before=5, limit=2) == [4, 3]
+
+
+def test_a_page_without_proofs_has_none_and_the_anchored_size_tells_which_have_one(
+    trail: list[bytes], sqlite_db: Database
+) -> None:
+    """A timeline asks for no inclusion proofs: every entry comes without one, and the
+    latest checkpoint's size tells which could have one (0 before any checkpoint)."""
+    operator = member(Role.OPERATOR)
+    assert service(sqlite_db).anchored_size() == 0
+    with sqlite_db.session() as session:
+        record_checkpoint(session, ACCESS_TRAIL_LOG, 3, root(trail[:3]), b"\x7a" * 32, 99)
+    accesses = service(sqlite_db)
+    assert accesses.anchored_size() == 3
+    assert [a.proof for a in accesses.visible_to(operator, with_proofs=False)] == [None] * 5
+    assert [a.proof is None for a in accesses.visible_to(operator)] == [False, False, False, True, True]
+
+
+def test_masks_missing_or_not_decimal_text_are_named_as_nothing(sqlite_db: Database) -> None:
+    """An entry whose masks are absent, numbers or not decimal text is shown as logged with
+    no names beside it (the names are for reading, never a reason to refuse the entry)."""
+    at = "2027-01-15T08:00:00+00:00"
+    payload = {"institution": BANK, "subject": ACME, "released_at": at, "categories": 3, "purpose": "0x1",
+               "raw_categories": "-1"}  # fmt: skip
+    bare = {"institution": BANK, "subject": ACME, "released_at": at}
+    trail = AccessTrail(sqlite_db)
+    try:
+        with trail.transaction() as tx:
+            tx.spend_nonces([(BANK, "n0"), (BANK, "n1")])()
+            tx.append([TrailEntry(payload, BANK, "n0"), TrailEntry(bare, BANK, "n1")])
+    finally:
+        trail.close()
+    found = service(sqlite_db).visible_to(member(Role.AUDITOR))
+    assert [a.entry for a in found] == [payload, bare]
+    for access in found:
+        assert (access.names.categories, access.names.purpose, access.names.raw_categories) == ([], [], [])
+
+
+def test_an_entrys_masks_are_named_in_the_language_asked() -> None:
+    """The portal's timeline names each mask in the reader's language; without one, the
+    catalogue's own names, as data carries them."""
+    catalogue = default_catalogue()
+    tax, social = catalogue.category("tax"), catalogue.category("social_insurance")
+    purpose = catalogue.purpose("credit_assessment")
+    payload = {
+        "categories": str(catalogue.category_mask(["tax", "social_insurance"])),
+        "purpose": str(catalogue.purpose_mask(["credit_assessment"])),
+        "raw_categories": str(catalogue.category_mask(["tax"])),
+    }
+    named = {locale: entry_names(catalogue, payload, locale=locale) for locale in ("zh-CN", "en", None)}
+    for locale, (t, s, p) in {
+        "zh-CN": (tax.name_zh, social.name_zh, purpose.name_zh),
+        "en": (tax.name_en, social.name_en, purpose.name_en),
+        None: ("tax", "social_insurance", "credit_assessment"),
+    }.items():
+        names = named[locale]
+        assert (names.categories, names.purpose, names.raw_categories) == ([t, s], [p], [t]), locale
+    assert tax.name_zh != tax.name_en != "tax" and purpose.name_zh != purpose.name_en != "credit_assessment"
