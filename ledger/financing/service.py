@@ -98,6 +98,10 @@ class FinancingService:
         self._products: dict[tuple[str, int], LoanProductDocument] = {}
         self._offered: tuple[int, list[OfferedProduct]] | None = None
 
+    def close(self) -> None:
+        """Release the record reader's standing database session (`Services.close`)."""
+        self.reader.close()
+
     # -- publication ------------------------------------------------------------------------
 
     def publish_white_list(
