@@ -124,9 +124,7 @@ def access_proof(
 
 @router.get("/consents", response_class=HTMLResponse)
 def consents(request: Request, user: EnterpriseUser, services: ServicesDep) -> HTMLResponse:
-    consent = services.selfservice.consents
-    at, institutions = consent.institutions()
-    _, grants = consent.grants(user.address, user.member)
+    at, institutions, grants = services.selfservice.consents.listing(user.address, user.member)
     return render(
         request,
         "enterprise/consents.html",

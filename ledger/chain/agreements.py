@@ -17,6 +17,7 @@ surface as `ContractRevert`, e.g. `NotActiveMember(account, role)`,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -344,14 +345,17 @@ class AgreementsContract(SignedActsContract):
 
     def commitment(self, commitment_id: int, block_identifier: int | str = "latest") -> Commitment | None:
         """Commitment `commitment_id`, or None when there is none."""
-        member, kind, breached, document, evidence = self.client.call(
-            self.contract.functions.commitment(commitment_id), block_identifier=block_identifier
-        )
-        if int(member, 16) == 0:
-            return None
-        return Commitment(
-            commitment_id, str(member), CommitmentKind(kind), bool(breached), bytes(document), bytes(evidence)
-        )
+        fn = self.contract.functions.commitment(commitment_id)
+        raw = self.client.call(fn, block_identifier=block_identifier)
+        return _commitment(commitment_id, raw)
+
+    def commitments(
+        self, commitment_ids: Sequence[int], block_identifier: int | str = "latest"
+    ) -> list[Commitment | None]:
+        """Commitments `commitment_ids` at one block, in one batch of calls (None: no such one)."""
+        fns = [self.contract.functions.commitment(i) for i in commitment_ids]
+        raws = self.client.call_many(fns, block_identifier)
+        return [_commitment(i, raw) for i, raw in zip(commitment_ids, raws, strict=True)]
 
     def commitment_count(self, block_identifier: int | str = "latest") -> int:
         fn = self.contract.functions.commitmentCount()
@@ -362,19 +366,15 @@ class AgreementsContract(SignedActsContract):
         raw: Any = self.client.call(
             self.contract.functions.agreement(agreement_id), block_identifier=block_identifier
         )
-        institution, state, max_level, valid_from, valid_until, commitment_id, categories, purposes, doc = raw
-        if int(institution, 16) == 0:
-            return None
-        terms = AgreementTerms(
-            int(categories),
-            int(purposes),
-            int(max_level),
-            int(valid_from),
-            int(valid_until),
-            bytes(doc),
-            int(commitment_id),
-        )
-        return Agreement(agreement_id, str(institution), AgreementStatus(state), terms)
+        return _agreement(agreement_id, raw)
+
+    def agreements(
+        self, agreement_ids: Sequence[int], block_identifier: int | str = "latest"
+    ) -> list[Agreement | None]:
+        """Agreements `agreement_ids` at one block, in one batch of calls (None: no such one)."""
+        fns = [self.contract.functions.agreement(i) for i in agreement_ids]
+        raws = self.client.call_many(fns, block_identifier)
+        return [_agreement(i, raw) for i, raw in zip(agreement_ids, raws, strict=True)]
 
     def status(self, agreement_id: int, block_identifier: int | str = "latest") -> AgreementStatus:
         """The status now, `EXPIRED` derived; `ContractRevert("NonexistentAgreement")` when unknown."""
@@ -384,3 +384,25 @@ class AgreementsContract(SignedActsContract):
     def agreement_count(self, block_identifier: int | str = "latest") -> int:
         fn = self.contract.functions.agreementCount()
         return int(self.client.call(fn, block_identifier=block_identifier))
+
+
+def _commitment(commitment_id: int, raw: Any) -> Commitment | None:
+    """`commitment(id)`'s answer, or None when there is no such commitment."""
+    member, kind, breached, document, evidence = raw
+    if int(member, 16) == 0:
+        return None
+    return Commitment(
+        commitment_id, str(member), CommitmentKind(kind), bool(breached), bytes(document), bytes(evidence)
+    )
+
+
+def _agreement(agreement_id: int, raw: Any) -> Agreement | None:
+    """`agreement(id)`'s answer, or None when there is no such agreement."""
+    institution, state, max_level, valid_from, valid_until, commitment_id, categories, purposes, doc = raw
+    if int(institution, 16) == 0:
+        return None
+    terms = AgreementTerms(
+        int(categories), int(purposes), int(max_level), int(valid_from), int(valid_until), bytes(doc),
+        int(commitment_id),
+    )  # fmt: skip
+    return Agreement(agreement_id, str(institution), AgreementStatus(state), terms)

@@ -14,6 +14,7 @@ overhead for the release path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -229,19 +230,13 @@ class ConsentsContract(SignedActsContract):
         raw: Any = self.client.call(
             self.contract.functions.grant(grant_id), block_identifier=block_identifier
         )
-        uscc, institution, agreement_id, categories, purposes, raw_categories, expires_at, revoked = raw
-        if int(institution, 16) == 0:
-            return None
-        terms = GrantTerms(
-            bytes(uscc),
-            str(institution),
-            int(agreement_id),
-            int(categories),
-            int(purposes),
-            int(raw_categories),
-            int(expires_at),
-        )
-        return Grant(grant_id, terms, bool(revoked))
+        return _grant(grant_id, raw)
+
+    def grants(self, grant_ids: Sequence[int], block_identifier: int | str = "latest") -> list[Grant | None]:
+        """Grants `grant_ids` at one block, in one batch of calls (None: no such grant)."""
+        fns = [self.contract.functions.grant(i) for i in grant_ids]
+        raws = self.client.call_many(fns, block_identifier)
+        return [_grant(i, raw) for i, raw in zip(grant_ids, raws, strict=True)]
 
     def grant_count(self, block_identifier: int | str = "latest") -> int:
         return int(self.client.call(self.contract.functions.grantCount(), block_identifier=block_identifier))
@@ -257,3 +252,15 @@ class ConsentsContract(SignedActsContract):
         """Ids of the grants of enterprise `uscc_hash` to `institution`, newest first."""
         fn = self.contract.functions.grantIdsFor(uscc_hash, institution)
         return [int(i) for i in self.client.call(fn, block_identifier=block_identifier)]
+
+
+def _grant(grant_id: int, raw: Any) -> Grant | None:
+    """`grant(id)`'s answer, or None when there is no such grant."""
+    uscc, institution, agreement_id, categories, purposes, raw_categories, expires_at, revoked = raw
+    if int(institution, 16) == 0:
+        return None
+    terms = GrantTerms(
+        bytes(uscc), str(institution), int(agreement_id), int(categories), int(purposes), int(raw_categories),
+        int(expires_at),
+    )  # fmt: skip
+    return Grant(grant_id, terms, bool(revoked))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
@@ -343,13 +344,8 @@ class MembershipContract(SignedActsContract):
     # -- reads --------------------------------------------------------------------------
 
     def member_of(self, account: str, block_identifier: int | str = "latest") -> Member:
-        role, status, kind, since, name, uscc = self.client.call(
-            self.contract.functions.memberOf(account), block_identifier=block_identifier
-        )
-        return Member(
-            to_checksum_address(account), Role(role), Status(status), InstitutionKind(kind),
-            int(since), bytes(name), bytes(uscc),
-        )  # fmt: skip
+        raw = self.client.call(self.contract.functions.memberOf(account), block_identifier=block_identifier)
+        return _member(account, raw)
 
     def is_active(self, account: str, role: Role, block_identifier: int | str = "latest") -> bool:
         """Whether `account` is an active member holding `role` at `block_identifier`."""
@@ -398,8 +394,19 @@ class MembershipContract(SignedActsContract):
         count = int(
             self.client.call(self.contract.functions.memberCount(), block_identifier=block_identifier)
         )
+        functions = self.contract.functions
         accounts = [
-            str(self.client.call(self.contract.functions.memberAt(i), block_identifier=block_identifier))
-            for i in range(count)
+            str(a)
+            for a in self.client.call_many([functions.memberAt(i) for i in range(count)], block_identifier)
         ]
-        return [self.member_of(a, block_identifier) for a in accounts]
+        records = self.client.call_many([functions.memberOf(a) for a in accounts], block_identifier)
+        return [_member(a, raw) for a, raw in zip(accounts, records, strict=True)]
+
+
+def _member(account: str, raw: Any) -> Member:
+    """`memberOf(account)`'s answer as a `Member`."""
+    role, status, kind, since, name, uscc = raw
+    return Member(
+        to_checksum_address(account), Role(role), Status(status), InstitutionKind(kind),
+        int(since), bytes(name), bytes(uscc),
+    )  # fmt: skip

@@ -112,9 +112,7 @@ class EnterprisePages:
     # -- records ---------------------------------------------------------------------------------
 
     def records(self, caller: str, member: Member, subject: str, offset: int) -> RecordsPage:
-        records = self.selfservice.records
-        total = records.count(caller, member, subject)
-        page = records.records(caller, member, subject, with_proofs=False, page=(offset, PAGE))
+        page, total = self.selfservice.records.page(caller, member, subject, offset, PAGE)
         return RecordsPage(page, total, offset)
 
     def record(self, caller: str, member: Member, subject: str, record_id: str) -> SelfRecord:

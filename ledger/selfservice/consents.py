@@ -106,37 +106,44 @@ class ConsentsService:
         block = self.ctx.chain.guard(lambda: self.ctx.chain.w3.eth.get_block("latest"))
         return ChainView(int(block["number"]), int(block["timestamp"]))
 
-    def institutions(self) -> tuple[ChainView, list[InstitutionView]]:
-        """Active institutions, each with its agreements active at block B."""
-        view = self._view()
+    def institutions(self, view: ChainView | None = None) -> tuple[ChainView, list[InstitutionView]]:
+        """Active institutions, each with its agreements active at block B (`view`'s, or the
+        latest): the members, agreements and commitments are each read in one batch of calls."""
+        view = view or self._view()
         b = view.block
         members = [
             m for m in self.membership.members(b) if m.role is Role.INSTITUTION and m.status is Status.ACTIVE
         ]
         by_institution: dict[str, list[ActiveAgreement]] = {m.account: [] for m in members}
-        breached: dict[int, bool] = {}
-        for agreement_id in range(1, self.agreements.agreement_count(b) + 1):
-            agreement = self.agreements.agreement(agreement_id, b)
-            if agreement is None or agreement.institution not in by_institution:
-                continue
-            if not _active(agreement, view.timestamp):
-                continue
-            cid = agreement.terms.commitment_id
-            if cid not in breached:
-                commitment = self.agreements.commitment(cid, b)
-                breached[cid] = commitment is None or commitment.breached
-            by_institution[agreement.institution].append(self._agreement(agreement, breached[cid]))
+        ids = range(1, self.agreements.agreement_count(b) + 1)
+        active = [
+            a
+            for a in self.agreements.agreements(ids, b)
+            if a is not None and a.institution in by_institution and _active(a, view.timestamp)
+        ]
+        cids = sorted({a.terms.commitment_id for a in active})
+        commitments = self.agreements.commitments(cids, b)
+        breached = {cid: c is None or c.breached for cid, c in zip(cids, commitments, strict=True)}
+        for agreement in active:
+            by_institution[agreement.institution].append(
+                self._agreement(agreement, breached[agreement.terms.commitment_id])
+            )
         return view, [
             InstitutionView(m.account, m.kind.name.lower(), m.name_hash, m.since, by_institution[m.account])
             for m in members
         ]
 
+    def listing(
+        self, caller: str, member: Member
+    ) -> tuple[ChainView, list[InstitutionView], list[GrantView]]:
+        """The institutions it could consent to and the calling enterprise's grants, both at one B."""
+        _require_enterprise(caller, member)
+        view, institutions = self.institutions()
+        return view, institutions, self.grants_of(member.uscc_hash, view)[1]
+
     def grants(self, caller: str, member: Member) -> tuple[ChainView, list[GrantView]]:
         """Every grant of the calling enterprise, newest first per institution, with its status at B."""
-        if member.role is not Role.ENTERPRISE:
-            raise NotAuthorized(
-                f"{caller} is a {member.role.name.lower()}: grants are listed for enterprises"
-            )
+        _require_enterprise(caller, member)
         return self.grants_of(member.uscc_hash)
 
     def grants_of_subject(
@@ -152,12 +159,16 @@ class ConsentsService:
             )
         return self.grants_of(uscc_hash(subject))
 
-    def grants_of(self, subject_hash: bytes) -> tuple[ChainView, list[GrantView]]:
-        view = self._view()
+    def grants_of(
+        self, subject_hash: bytes, view: ChainView | None = None
+    ) -> tuple[ChainView, list[GrantView]]:
+        """The grants of enterprise `subject_hash` at block B (`view`'s, or the latest), read in
+        one batch of calls."""
+        view = view or self._view()
         out: list[GrantView] = []
         catalogue = self.ctx.catalogue
-        for grant_id in self.consents.grants_of(subject_hash, view.block):
-            grant = self.consents.get_grant(grant_id, view.block)
+        ids = self.consents.grants_of(subject_hash, view.block)
+        for grant in self.consents.grants(ids, view.block):
             if grant is None:
                 continue
             t = grant.terms
@@ -194,6 +205,11 @@ class ConsentsService:
             commitment_id=t.commitment_id,
             commitment_breached=breached,
         )
+
+
+def _require_enterprise(caller: str, member: Member) -> None:
+    if member.role is not Role.ENTERPRISE:
+        raise NotAuthorized(f"{caller} is a {member.role.name.lower()}: grants are listed for enterprises")
 
 
 def _active(agreement: Agreement, timestamp: int) -> bool:

@@ -10,18 +10,22 @@ not in the access trail, and it costs nothing.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy import distinct, func, select
+from sqlalchemy import Select, distinct, func, select
+from sqlalchemy.orm import Session
 
 from ledger.chain.membership import Member
 from ledger.domain.cases import OPEN_OBJECTION
 from ledger.domain.log_names import CREDIT_RECORDS_LOG
 from ledger.domain.publicity import PublicityWindow, publicity_window
+from ledger.errors import LedgerError
 from ledger.records.models import CreditRecord
 from ledger.selfservice.context import SelfServiceContext, audited, require_subject
 from ledger.selfservice.errors import UnknownRecord
@@ -106,80 +110,111 @@ class SelfQueryService:
         category: str | None = None,
         record_id: str | None = None,
         with_proofs: bool = True,
-        page: tuple[int, int] | None = None,
     ) -> list[SelfRecord]:
-        """Every record about `subject` (one when `record_id` is given), oldest event first.
+        """Every record about `subject` (one when `record_id` is given), oldest event first."""
+        with audited(self.ctx.db, caller, "self.query"):
+            require_subject(caller, member, subject, "see its records in full")
+            query = select(CreditRecord).where(CreditRecord.subject == subject)
+            if category is not None:
+                query = query.where(CreditRecord.category == category)
+            if record_id is not None:
+                query = query.where(CreditRecord.record_id == record_id)
+            with self.ctx.db.session() as session:
+                rows = session.scalars(query.order_by(CreditRecord.record_id, CreditRecord.version)).all()
+                if record_id is not None and not rows:
+                    # the same answer whether the record is about another enterprise or does not
+                    # exist: the self-query must not tell which record ids exist
+                    raise UnknownRecord(f"no record {record_id} about enterprise {subject}")
+                out = self._assemble(session, rows, with_proofs=with_proofs, opened=True)
+            out.sort(key=lambda r: (r.versions[0].event_date, r.record_id))
+            self._served(caller, subject, out, len(rows))
+            return out
 
-        `page` (offset, limit): only those records, taken newest event first (the portal's
-        pages; `count` gives the total).
+    def page(
+        self, caller: str, member: Member, subject: str, offset: int, limit: int
+    ) -> tuple[list[SelfRecord], int]:
+        """Records `offset` to `offset + limit` about `subject`, newest event first, and how many
+        records (not versions) are held about it.
+
+        One grouped query finds the page's record ids and the total (a window count over the
+        groups), then the page's versions are read by record id: nothing else is read.
+        A listing opens no sealed field, since it shows none: each version carries its public
+        fields only (the publicity window reads `sector`, public in the catalogue; a record of a
+        category with a sector that is not among its public fields is opened for it). No
+        inclusion proofs.
         """
         with audited(self.ctx.db, caller, "self.query"):
             require_subject(caller, member, subject, "see its records in full")
-            return self._records(caller, subject, category, record_id, with_proofs, page)
+            newest = func.max(CreditRecord.event_date)
+            ids_query = (
+                select(CreditRecord.record_id, func.count().over())
+                .where(CreditRecord.subject == subject)
+                .group_by(CreditRecord.record_id)
+                .order_by(newest.desc(), CreditRecord.record_id)
+                .offset(offset)
+                .limit(limit)
+            )
+            with self.ctx.db.session() as session:
+                found = session.execute(ids_query).all()
+                ids = [rid for rid, _ in found]
+                # past the last page (or none), the total alone
+                total = int(found[0][1]) if found else int(session.scalar(_record_count(subject)) or 0)
+                rows = (
+                    session.scalars(
+                        select(CreditRecord)
+                        .where(CreditRecord.subject == subject, CreditRecord.record_id.in_(ids))
+                        .order_by(CreditRecord.record_id, CreditRecord.version)
+                    ).all()
+                    if ids
+                    else []
+                )
+                out = self._assemble(session, rows, with_proofs=False, opened=False)
+            order = {rid: n for n, rid in enumerate(ids)}
+            out.sort(key=lambda r: order[r.record_id])
+            self._served(caller, subject, out, len(rows))
+            return out, total
 
     def count(self, caller: str, member: Member, subject: str) -> int:
         """How many records (not versions) are held about `subject`."""
         require_subject(caller, member, subject, "see its records in full")
         with self.ctx.db.session() as session:
-            query = select(func.count(distinct(CreditRecord.record_id))).where(
-                CreditRecord.subject == subject
-            )
-            return int(session.scalar(query) or 0)
+            return int(session.scalar(_record_count(subject)) or 0)
 
-    def _records(
-        self,
-        caller: str,
-        subject: str,
-        category: str | None,
-        record_id: str | None,
-        with_proofs: bool,
-        page: tuple[int, int] | None = None,
+    def _assemble(
+        self, session: Session, rows: Sequence[CreditRecord], *, with_proofs: bool, opened: bool
     ) -> list[SelfRecord]:
-        query = select(CreditRecord).where(CreditRecord.subject == subject)
-        if category is not None:
-            query = query.where(CreditRecord.category == category)
-        if record_id is not None:
-            query = query.where(CreditRecord.record_id == record_id)
-        if page is not None:
-            newest = (
-                select(CreditRecord.record_id)
-                .where(CreditRecord.subject == subject)
-                .group_by(CreditRecord.record_id)
-                .order_by(func.max(CreditRecord.event_date).desc(), CreditRecord.record_id)
-                .offset(page[0])
-                .limit(page[1])
-            )
-            query = query.where(CreditRecord.record_id.in_(newest.scalar_subquery()))
-        with self.ctx.db.session() as session:
-            rows = session.scalars(query.order_by(CreditRecord.record_id, CreditRecord.version)).all()
-            if record_id is not None and not rows:
-                # the same answer whether the record is about another enterprise or does not
-                # exist: the self-query must not tell which record ids exist
-                raise UnknownRecord(f"no record {record_id} about enterprise {subject}")
-            ids = sorted({r.record_id for r in rows})
-            objections: dict[str, list[Objection]] = defaultdict(list)
-            repairs: dict[str, list[RepairApplication]] = defaultdict(list)
-            declared: dict[tuple[str, int], int] = {}
-            if ids:
-                for o in session.scalars(
-                    select(Objection).where(Objection.record_id.in_(ids)).order_by(Objection.filed_at)
-                ):
-                    objections[o.record_id].append(o)
-                for a in session.scalars(
-                    select(RepairApplication).where(RepairApplication.record_id.in_(ids))
-                ):
-                    repairs[a.record_id].append(a)
-                for d in session.scalars(select(SelfDeclaration).where(SelfDeclaration.record_id.in_(ids))):
-                    declared[(d.record_id, d.version)] = int(d.commitment_id)
+        """`rows` (ordered by record id and version) as records with their cases and status.
+
+        `opened`: every version decrypted and checked against its commitment, its fields in
+        full; otherwise its public fields only."""
+        ids = sorted({r.record_id for r in rows})
+        objections: dict[str, list[Objection]] = defaultdict(list)
+        repairs: dict[str, list[RepairApplication]] = defaultdict(list)
+        declared: dict[tuple[str, int], int] = {}
+        if ids:
+            for o in session.scalars(
+                select(Objection).where(Objection.record_id.in_(ids)).order_by(Objection.filed_at)
+            ):
+                objections[o.record_id].append(o)
+            for a in session.scalars(select(RepairApplication).where(RepairApplication.record_id.in_(ids))):
+                repairs[a.record_id].append(a)
+            for d in session.scalars(select(SelfDeclaration).where(SelfDeclaration.record_id.in_(ids))):
+                declared[(d.record_id, d.version)] = int(d.commitment_id)
         by_record: dict[str, list[CreditRecord]] = defaultdict(list)
         for row in rows:
             by_record[row.record_id].append(row)
         today = self.ctx.today()
         out: list[SelfRecord] = []
         for rid, versions in by_record.items():
-            opened = [self.ctx.records.open_row(v) for v in versions]  # checks each against its commitment
-            latest, latest_open = versions[-1], opened[-1]
-            sector = latest_open.fields.get("sector")
+            if opened:  # checks each against its commitment
+                fields = [self.ctx.records.open_row(v).fields for v in versions]
+                sector = fields[-1].get("sector")
+            else:
+                fields = [json.loads(v.public_fields) for v in versions]
+                sector = fields[-1].get("sector")
+                if "sector" not in fields[-1] and self._has_sector(versions[-1]):
+                    sector = self.ctx.records.open_row(versions[-1]).fields.get("sector")
+            latest = versions[-1]
             window = publicity_window(
                 self.ctx.catalogue,
                 latest.category,
@@ -210,29 +245,40 @@ class SelfQueryService:
                             catalogue_version=v.catalogue_version,
                             event_date=v.event_date,
                             severity=v.severity,
-                            fields=o.fields,
+                            fields=f,
                             created_at=v.created_at,
                             log_index=int(v.log_seq),
                             leaf_hash=bytes(v.leaf_hash),
                             proof=self._proof(int(v.log_seq)) if with_proofs else None,
                             self_declared_commitment=declared.get((rid, v.version)),
                         )
-                        for v, o in zip(versions, opened, strict=True)
+                        for v, f in zip(versions, fields, strict=True)
                     ],
                 )
             )
-        if page is None:
-            out.sort(key=lambda r: (r.versions[0].event_date, r.record_id))
-        else:  # the page's own order: newest event first
-            out.sort(key=lambda r: (-max(v.event_date for v in r.versions).toordinal(), r.record_id))
+        return out
+
+    def _has_sector(self, row: CreditRecord) -> bool:
+        """Whether the record's category has a `sector` field (absent from the public part
+        when sealed, or when not given)."""
+        try:
+            category = self.ctx.catalogue.category(row.category)
+        except LedgerError:
+            return True  # not in the current catalogue: open it, as the full listing would
+        return any(f.name == "sector" for f in category.fields)
+
+    def _served(self, caller: str, subject: str, out: list[SelfRecord], versions: int) -> None:
         audit_events.record(
             self.ctx.db,
             actor=caller,
             event="self.query",
             outcome="served",
-            detail=f"subject={subject} records={len(out)} versions={len(rows)} (free of charge)",
+            detail=f"subject={subject} records={len(out)} versions={versions} (free of charge)",
         )
-        return out
 
     def _proof(self, index: int) -> dict[str, Any] | None:
         return self.ctx.bundles.anchored(CREDIT_RECORDS_LOG, index)
+
+
+def _record_count(subject: str) -> Select[int]:
+    return select(func.count(distinct(CreditRecord.record_id))).where(CreditRecord.subject == subject)

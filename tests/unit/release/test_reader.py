@@ -47,6 +47,7 @@ def add_record(
     version: int = 1,
     event_date: date = date(2026, 3, 1),
     severity: str | None = None,
+    public_fields: str = "{}",
 ) -> None:
     n = next(_seq)
     with db.session() as session:
@@ -54,8 +55,8 @@ def add_record(
             CreditRecord(
                 record_id=record_id, version=version, provider="0x" + "aa" * 20, source_ref=f"ref-{n}",
                 category=category, subject=subject, event_date=event_date, severity=severity,
-                catalogue_version=1, public_fields="{}", sealed=b"", key_id="k", content_mac=bytes(32),
-                commitment=bytes(32), log_seq=n, leaf_hash=bytes(32), created_at=AT,
+                catalogue_version=1, public_fields=public_fields, sealed=b"", key_id="k",
+                content_mac=bytes(32), commitment=bytes(32), log_seq=n, leaf_hash=bytes(32), created_at=AT,
             )
         )  # fmt: skip
 
