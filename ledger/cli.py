@@ -65,6 +65,28 @@ def _fail(exc: LedgerError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _require_free_address(host: str, port: int) -> None:
+    """Refuse at once, in one line, when the API's address is taken: before a chain, a worker
+    or a sender is started, which a bind failing in the server would leave to be torn down."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+            probe.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise _fail(
+            LedgerError(
+                f"cannot serve the API on {host}:{port}: {reason.lower()} "
+                "(another process holds it? free it, or set LEDGER_API_PORT)"
+            )
+        ) from None
+
+
 @app.command()
 def up(
     serve: Annotated[bool, typer.Option(help="serve the API after bringing everything up")] = True,
@@ -85,6 +107,8 @@ def up(
     settings = Settings()
     if api_processes is not None:
         settings = settings.model_copy(update={"api_workers": api_processes})
+    if serve:
+        _require_free_address(settings.api_host, settings.api_port)
     devnet = devnet_for(settings) if settings.uses_devnet else None
     # A devnet started here is stopped (cleanly, so its state is written) when `up` ends;
     # one started beforehand with `credit-ledger devnet up` is left running.

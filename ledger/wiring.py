@@ -423,6 +423,8 @@ class Services:
         )
 
     def close(self) -> None:
+        """Stop the services' threads and release their standing database sessions."""
         self.watches.close()
         self.evaluation.close()
         self.release.close()
+        self.financing.close()

@@ -16,8 +16,8 @@ it by name, storing nothing:
   latest block, whose number is kept with the report); the enterprise must hold an
   application with the institution (`no_application`, 403).
 
-Every refusal is written to the MLPS audit records (besides the edge's record of the
-HTTP answer). Accepted reports become each loan's current state (`loans`), which the
+Every refusal is written to the MLPS audit records once: a 4xx by the edge, with the HTTP
+answer; a 503 here. Accepted reports become each loan's current state (`loans`), which the
 KPIs aggregate, and labelled outcomes for the scorecard (`ledger.financing.outcomes`).
 """
 
@@ -181,11 +181,17 @@ class LoanReports:
         self.clock = clock
 
     def report(self, institution: str, body: bytes | str | dict[str, Any]) -> ReportReceipt:
-        """Store one submission of `institution`, or refuse it by name (nothing stored, refusal recorded)."""
+        """Store one submission of `institution`, or refuse it by name (nothing stored).
+
+        A refusal by name is answered 4xx and recorded by the HTTP edge (`api.edge`), once; a
+        503 (the chain, the database or a defect) is recorded here, as the edge records no 5xx.
+        """
         try:
             return self._report(institution, body)
-        except LedgerError as exc:
+        except Unavailable as exc:
             self._audit(institution, "refused", f"{exc.code}: {exc.message}")
+            raise
+        except LedgerError:
             raise
         except Exception as exc:  # a defect refuses, never half-writes
             error = Unavailable(f"loan report failed: {exc!r}")

@@ -1,5 +1,6 @@
 """The financing services as one façade over the document store, lists, products,
-demands, matching and applications; every act and every refusal audited.
+demands, matching and applications; every act audited, and every refusal recorded once: a 4xx
+by the HTTP edge (`api.edge`), a 503 here (`audited_unavailable`).
 
 Who may do what:
 - white lists: published by district operators (checked here and by the contract); read by anyone
@@ -45,7 +46,7 @@ from ledger.financing.whitelists import (
     require_publisher,
 )
 from ledger.release.reader import RecordReader
-from ledger.selfservice.context import audited, require_subject
+from ledger.selfservice.context import audited_unavailable, require_subject
 from ledger.services import audit_events
 
 #: the grade of the enterprise's own evaluation (caller, member, subject), None if it has none
@@ -97,6 +98,10 @@ class FinancingService:
         self._products: dict[tuple[str, int], LoanProductDocument] = {}
         self._offered: tuple[int, list[OfferedProduct]] | None = None
 
+    def close(self) -> None:
+        """Release the record reader's standing database session (`Services.close`)."""
+        self.reader.close()
+
     # -- publication ------------------------------------------------------------------------
 
     def publish_white_list(
@@ -104,14 +109,14 @@ class FinancingService:
     ) -> StoredDocument:
         """Anchor and store a white-list version, from a district operator (`role`, the
         caller's; 403 otherwise); a bad code refuses it all, named (422)."""
-        with audited(self.db, caller, "financing.publish.white_list"):
+        with audited_unavailable(self.db, caller, "financing.publish.white_list"):
             require_publisher(caller, role)
             parsed = parse_white_list(document)
             return self.store.publish(caller, parsed, signature.signed(caller, parsed), index=index_entries)
 
     def publish_product(self, caller: str, document: object, signature: PublishSignature) -> StoredDocument:
         """Anchor and store a loan-product version; a rule over an unknown field refuses it, named (422)."""
-        with audited(self.db, caller, "financing.publish.loan_product"):
+        with audited_unavailable(self.db, caller, "financing.publish.loan_product"):
             parsed = parse_product(document)
             return self.store.publish(caller, parsed, signature.signed(caller, parsed))
 
@@ -119,7 +124,7 @@ class FinancingService:
 
     def listings_of(self, caller: str, uscc: str) -> list[Listing]:
         """The white lists that ever named enterprise `uscc`, and whether and since when it is on each."""
-        with audited(self.db, caller, "financing.white_list.query"):
+        with audited_unavailable(self.db, caller, "financing.white_list.query"):
             return self.white_lists.listings_of(uscc, self.clock())
 
     def products(self) -> list[tuple[StoredDocument, LoanProductDocument]]:
@@ -152,7 +157,7 @@ class FinancingService:
         self, caller: str, member: Member, subject: str, *, amount: int, term_months: int, use: str,
         collateral: str,
     ) -> DemandRecord:  # fmt: skip
-        with audited(self.db, caller, "financing.demand"):
+        with audited_unavailable(self.db, caller, "financing.demand"):
             require_subject(caller, member, subject, "post its financing demand")
             demand = self.demands.post(
                 subject, to_checksum_address(caller), amount, term_months, use, collateral
@@ -163,13 +168,13 @@ class FinancingService:
         return demand
 
     def demands_of(self, caller: str, member: Member, subject: str) -> list[DemandRecord]:
-        with audited(self.db, caller, "financing.demand.read"):
+        with audited_unavailable(self.db, caller, "financing.demand.read"):
             require_subject(caller, member, subject, "see its financing demands")
             return self.demands.of(subject)
 
     def profile(self, caller: str, member: Member, subject: str) -> Profile:
         """The enterprise's eligibility profile (its own view)."""
-        with audited(self.db, caller, "financing.profile"):
+        with audited_unavailable(self.db, caller, "financing.profile"):
             require_subject(caller, member, subject, "see its eligibility profile")
             return self._profile(caller, member, subject)
 
@@ -196,7 +201,7 @@ class FinancingService:
     ) -> tuple[Profile, list[ProductMatch]]:
         """Demand `demand_id` matched against every product in force: the enterprise's own
         view, computed from its private data and shown to it alone."""
-        with audited(self.db, caller, "financing.match"):
+        with audited_unavailable(self.db, caller, "financing.match"):
             require_subject(caller, member, subject, "match its financing demand")
             grade = self.grade_of(caller, member, subject)  # its own act: before the transaction
             with self.db.session() as session:  # every read, and the audit record, in one transaction
@@ -218,7 +223,7 @@ class FinancingService:
         demand_id: str | None = None, grant: Signed[GrantMessage] | None = None, grant_id: int | None = None,
     ) -> Application:  # fmt: skip
         """Apply to the product's newest version, in force and not withdrawn, by one grant."""
-        with audited(self.db, caller, "financing.apply"):
+        with audited_unavailable(self.db, caller, "financing.apply"):
             require_subject(caller, member, subject, "apply for a loan")
             latest = self.store.latest(PublicationKind.LOAN_PRODUCT, product_key)
             if latest.version != product_version:
@@ -236,7 +241,7 @@ class FinancingService:
     def applications_of(self, caller: str, member: Member, subject: str | None) -> list[Application]:
         """An institution's received applications (of one enterprise, if named), or an
         enterprise's own (`subject` its USCC)."""
-        with audited(self.db, caller, "financing.applications"):
+        with audited_unavailable(self.db, caller, "financing.applications"):
             if member.role is Role.INSTITUTION:
                 if subject is not None:
                     validate_uscc(subject, field="subject")

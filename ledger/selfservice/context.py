@@ -22,7 +22,7 @@ from ledger.chain.contracts import Contracts
 from ledger.chain.membership import Member, Role, uscc_hash
 from ledger.domain.business_day import business_day
 from ledger.domain.catalogue import Catalogue, default_catalogue
-from ledger.errors import InvalidInput, LedgerError
+from ledger.errors import InvalidInput, LedgerError, Unavailable
 from ledger.logs.bundles import ProofBundles
 from ledger.records.ingest import Receipt, RecordsRejected
 from ledger.records.models import CreditRecord
@@ -48,6 +48,7 @@ __all__ = [
     "SelfServiceContext",
     "audit",
     "audited",
+    "audited_unavailable",
     "ingest_one",
     "latest_version",
     "normalize_hashes",
@@ -154,16 +155,36 @@ def audit(session: Session, actor: str | None, event: str, outcome: str, detail:
     session.add(audit_events.row(at, actor, event, outcome, detail))
 
 
+def record_refusal(db: Database, actor: str, event: str, exc: LedgerError) -> None:
+    """Write refusal `exc` to the audit records in its own transaction (the act's rolled back)."""
+    with contextlib.suppress(LedgerError):  # the database is down: refused all the same
+        audit_events.record(
+            db, actor=actor, event=event, outcome="refused", detail=f"{exc.code}: {exc.message}"
+        )
+
+
 @contextlib.contextmanager
 def audited(db: Database, actor: str, event: str) -> Iterator[None]:
     """Write every refusal raised inside to the audit records (the act's own transaction rolled back)."""
     try:
         yield
     except LedgerError as exc:
-        with contextlib.suppress(LedgerError):  # the database is down: refused all the same
-            audit_events.record(
-                db, actor=actor, event=event, outcome="refused", detail=f"{exc.code}: {exc.message}"
-            )
+        record_refusal(db, actor, event, exc)
+        raise
+
+
+@contextlib.contextmanager
+def audited_unavailable(db: Database, actor: str, event: str) -> Iterator[None]:
+    """Write to the audit records the refusals raised inside that the HTTP edge does not record.
+
+    The edge (`api.edge`) records every 4xx answer, naming the route; a service whose every
+    caller comes through it records only what is answered 503 (`Unavailable`: the chain or
+    a defect), so that each refusal is recorded exactly once.
+    """
+    try:
+        yield
+    except Unavailable as exc:
+        record_refusal(db, actor, event, exc)
         raise
 
 

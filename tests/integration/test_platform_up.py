@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,10 +17,20 @@ from eth_account import Account
 
 from ledger.chain.membership import Action, InstitutionKind, Role
 from ledger.devnet import devnet_key
+from ledger.paths import PROJECT_ROOT
 from ledger.sdk import LedgerClient
 from tests.conftest import free_port
 
 CLI = str(Path(sys.executable).with_name("credit-ledger"))
+#: where `up` finds the contracts compiled; without it `up` compiles them first (155 s seen at load 25)
+COMPILE_CACHE = PROJECT_ROOT / "build" / "contracts.json"
+READY_SECONDS = 120.0
+READY_SECONDS_WITH_COMPILE = 600.0
+
+
+def ready_timeout() -> float:
+    """How long `up` may take to be ready: longer when it must compile the contracts first."""
+    return READY_SECONDS if COMPILE_CACHE.exists() else READY_SECONDS_WITH_COMPILE
 
 
 class Up:
@@ -39,8 +50,10 @@ class Up:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
-    def start(self, timeout: float = 120.0) -> float:
-        """Start and wait for a ready /healthz; returns the seconds it took."""
+    def start(self, timeout: float | None = None) -> float:
+        """Start and wait for a ready /healthz (at most `timeout`, by default `ready_timeout()`);
+        returns the seconds it took."""
+        timeout = ready_timeout() if timeout is None else timeout
         began = time.monotonic()
         self.process = subprocess.Popen(
             [CLI, "up"], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -117,3 +130,29 @@ def test_manifest_for_another_chain_is_a_clear_error(up: Up, tmp_path: Path) -> 
     )
     assert result.returncode == 1
     assert "no code at" in result.stderr
+
+
+def test_the_ready_timeout_allows_a_compile_only_when_the_cache_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "contracts.json"
+    monkeypatch.setattr(sys.modules[__name__], "COMPILE_CACHE", cache)
+    assert ready_timeout() == READY_SECONDS_WITH_COMPILE == 600.0
+    cache.write_text("{}")
+    assert ready_timeout() == READY_SECONDS == 120.0
+
+
+def test_up_on_a_taken_api_port_fails_in_one_line_naming_it(up: Up) -> None:
+    """Another process holds the API port: `up` says so in one line and exits non-zero, no traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", up.api_port))
+        taken.listen()
+        result = subprocess.run([CLI, "up"], env=up.env, capture_output=True, timeout=ready_timeout())
+    stderr = result.stderr.decode()
+    assert result.returncode != 0, stderr
+    assert "Traceback" not in stderr, stderr
+    assert stderr.strip() == (
+        f"error: cannot serve the API on 127.0.0.1:{up.api_port}: address already in use "
+        "(another process holds it? free it, or set LEDGER_API_PORT)"
+    )
+    assert result.stdout == b""  # refused before a chain, a worker or a sender was started

@@ -222,3 +222,28 @@ def test_the_kpi_snapshot_route_is_the_publish_act_with_its_kind_fixed(spec: dic
     assert kind["name"] == "kind" and kind["from"] == "constant" and kind["value"] == "kpi_snapshot"
     assert kind["enum"][kind["value"]] == 3  # PublicationKind.KPI_SNAPSHOT, as the contract numbers it
     assert "field" not in kind and "constant" in spec["transforms"]
+
+
+def _reads_a_raw_signed_body(dependant: Any) -> bool:
+    from api.deps import RequireSignedBody
+
+    return any(
+        isinstance(d.call, RequireSignedBody) or _reads_a_raw_signed_body(d) for d in dependant.dependencies
+    )
+
+
+def test_every_route_reading_its_raw_signed_body_documents_that_body(openapi: dict[str, Any]) -> None:
+    """A route that parses its own body (`RequireSignedBody`) documents it (`openapi_extra`), so
+    that a signed act in it is seen by the check above (POST /kpis/snapshots takes `Publish`)."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    contexts = iter_route_contexts(create_app(cast(Platform, None)).routes)
+    routes: list[Any] = [c for c in contexts if isinstance(c.original_route, APIRoute)]
+    raw = [(m, r.path_format) for r in routes if _reads_a_raw_signed_body(r.dependant) for m in r.methods]
+    assert ("POST", "/kpis/snapshots") in raw
+    # bodies with no signed act in them (a model document and card; a webhook endpoint), described
+    # in words only: a signed act added to one must document its body first
+    undocumented = {("POST", "/models/documents"), ("POST", "/alerts/endpoints")}
+    for method, path in set(raw) - undocumented:
+        operation = openapi["paths"][path][method.lower()]
+        assert operation.get("requestBody", {}).get("content"), (method, path)

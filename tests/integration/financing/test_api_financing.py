@@ -88,11 +88,11 @@ def test_white_list_products_demand_match_and_application(world: World, district
     assert "check_char" in str(info.value.body)
     assert pubs.version_count(PublicationKind.WHITE_LIST, document_id(PublicationKind.WHITE_LIST, LIST)) == 0
     assert count(w, FinancingDocumentRow) == 0 and count(w, WhiteListEntryRow) == 0
-    assert any("enterprises[1]" in r for r in refusals(w, "financing.publish.white_list"))
+    assert any("enterprises[1]" in r for r in refusals(w, "POST /financing/publications"))
     # an institution may not publish a list, nor a platform operator: lists are the districts'
     body = refused(lambda: bank.publish_white_list(white_list(1, [SUBJECT])), 403, "not_authorized")
     assert "district operators" in body["detail"]
-    assert any("district operators" in r for r in refusals(w, "financing.publish.white_list"))
+    assert any("district operators" in r for r in refusals(w, "POST /financing/publications"))
     refused(lambda: op.publish_white_list(white_list(1, [SUBJECT])), 403, "not_authorized")
     assert count(w, FinancingDocumentRow) == 0
 
@@ -115,7 +115,7 @@ def test_white_list_products_demand_match_and_application(world: World, district
     )  # fmt: skip
     assert "listed" in body["detail"]
     assert count(w, FinancingDocumentRow) == 1  # the list only
-    assert any("listed" in r for r in refusals(w, "financing.publish.loan_product"))
+    assert any("listed" in r for r in refusals(w, "POST /financing/publications"))
     refused(lambda: op.publish_product(product("zz-tech", [])), 403, "not_authorized")
 
     fits = bank.publish_product(product("zz-tech", [

@@ -107,7 +107,7 @@ def test_reports_are_idempotent_and_refused_by_name(applied: World) -> None:
     with w.platform.db.session() as s:
         details = s.scalars(
             select(AuditEvent.detail).where(
-                AuditEvent.event == "loan.report", AuditEvent.outcome == "refused"
+                AuditEvent.event == "POST /loans/reports", AuditEvent.outcome == "refused"
             )
         ).all()
     for code in ("idempotency_key_reused", "no_application", "agreement_not_active", "invalid_loan_report"):
