@@ -138,8 +138,8 @@ def test_an_operator_registers_suspends_and_reinstates_an_enterprise_and_a_bad_c
 
     form.locator("[name=uscc]").fill(code)
     form.locator("[data-uscc-check] [data-uscc=ok]").wait_for()
-    form.locator("button[type=submit]").click()
-    unlock(page)
+    cleared(page, "#enterprise-register")
+    form.locator("button[type=submit]").click()  # the key is open since sign-in: no reload since
     said = result_of(page, "#enterprise-register")
     assert form.locator("[data-result]").get_attribute("data-kind") == "ok", said
     member = membership.member_of(newcomer.address)
@@ -149,6 +149,7 @@ def test_an_operator_registers_suspends_and_reinstates_an_enterprise_and_a_bad_c
 
     # the same code again: the chain refuses it, in words
     form.locator("[name=account]").fill(Account.create().address)
+    cleared(page, "#enterprise-register")
     form.locator("button[type=submit]").click()
     assert refusal_of(page, "#enterprise-register") == "UsccAlreadyRegistered"
     assert "已有企业" in form.locator("[data-result]").inner_text()
