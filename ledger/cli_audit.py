@@ -135,7 +135,7 @@ def verify(
 ) -> None:
     """Verify checkpoints, entries, every release's signature and authorization, and the records."""
     from ledger.audit.errors import AuditError
-    from ledger.audit.export import read_export
+    from ledger.audit.export import Export, read_export
     from ledger.audit.progress import NO_PROGRESS, RichProgress
     from ledger.audit.verifier import Verifier, VerifyOptions
 
@@ -151,6 +151,7 @@ def verify(
         max_block_age_seconds=max_block_age or settings.max_block_age_seconds,
     )
     try:
+        data: Export
         if export is not None:
             data = read_export(export)
         else:

@@ -57,14 +57,24 @@ def synth(
     seed: Annotated[int, typer.Option(help="the generator's seed")] = 7,
     as_of: Annotated[str | None, typer.Option(help="evaluation date YYYY-MM-DD (default: today)")] = None,
     records: Annotated[bool, typer.Option(help="also write each enterprise's records")] = False,
+    indicators: Annotated[
+        int, typer.Option(min=1, help="the shipped indicator file version the portraits are computed under")
+    ] = 1,
 ) -> None:
-    """Generate a SYNTHETIC cohort: enterprises, their portraits and default labels."""
+    """Generate a SYNTHETIC cohort: enterprises, their portraits and default labels.
+
+    The cohort's header names the indicator file (version and SHA-256); `train` reads it.
+    """
     from ledger.evaluation.cohort_file import write_cohort
-    from ledger.evaluation.schema import default_indicators
+    from ledger.evaluation.schema import indicator_files
     from ledger.evaluation.synthetic import SyntheticCohort
 
     when = _as_of(as_of)
-    cohort = SyntheticCohort(seed, when, default_indicators())
+    try:
+        chosen = indicator_files().version(indicators)
+    except LedgerError as exc:
+        raise _fail(f"--indicators: {exc.message}") from exc
+    cohort = SyntheticCohort(seed, when, chosen)
     header = {**cohort.description(count), "description_en": SYNTHETIC_EN, "description_zh": SYNTHETIC_ZH}
 
     try:
@@ -103,6 +113,25 @@ def _training_set(data: Any) -> tuple[list[Any], Any]:
     return rows, source
 
 
+def _indicators_of(path: Path, header: dict[str, Any], files: Any) -> Any:
+    """The shipped indicator file a cohort's portraits were computed under: by the SHA-256 its
+    header names (a cohort from before headers named it: by version, which must be v1)."""
+    version, sha256 = header.get("indicator_version"), header.get("indicator_sha256")
+    if not isinstance(version, int):
+        raise _fail(f"{path}: the header names no indicator file version")
+    try:
+        if sha256 is None:
+            if version != 1:
+                raise _fail(
+                    f"{path}: portraits of indicator file v{version}, not v1 "
+                    "(a header naming no indicator_sha256 is read as v1)"
+                )
+            return files.version(1)
+        return files.named(version, str(sha256))
+    except LedgerError as exc:
+        raise _fail(f"{path}: {exc.message}") from exc
+
+
 @model_app.command("train")
 def train_model(
     out: Annotated[Path, typer.Option(help="directory for model.json and card.json")],
@@ -125,12 +154,11 @@ def train_model(
     the model and its card say SYNTHETIC.
     """
     from ledger.evaluation.cohort_file import read_cohort
-    from ledger.evaluation.schema import default_indicators
+    from ledger.evaluation.schema import indicator_files
     from ledger.evaluation.training import TrainingConfig, train
 
     if cohort is None and outcomes is None:
         raise _fail("give --cohort (synthetic), --outcomes (observed), or both")
-    indicators = default_indicators()
     try:
         chosen = None
         if outcomes is not None:
@@ -156,9 +184,7 @@ def train_model(
             synthetic = read_cohort(cohort)
             chosen = (cohort, synthetic, *_training_set(synthetic))
         path, data, rows, source = chosen
-        version = data.header.get("indicator_version")
-        if version != indicators.version:
-            raise _fail(f"{path}: portraits of indicator file v{version}, not v{indicators.version}")
+        indicators = _indicators_of(path, data.header, indicator_files())
         trained = train(
             rows, indicators, source, TrainingConfig(model_id=model_id, model_version=model_version)
         )

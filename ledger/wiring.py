@@ -22,10 +22,11 @@ from ledger.alerts.sender import AlertSender
 from ledger.alerts.triggers import AlertTriggers
 from ledger.alerts.watches import WatchService
 from ledger.chain.authorize_call import AuthorizeCaller
+from ledger.chain.commitment_events import CommitmentEvents
 from ledger.chain.membership import Member
 from ledger.chain.model_registry import ModelCaller
 from ledger.domain.catalogue import default_catalogue
-from ledger.evaluation.schema import default_indicators
+from ledger.evaluation.schema import indicator_files
 from ledger.evaluation_release.documents import ModelDocuments
 from ledger.evaluation_release.request import evaluation_domain
 from ledger.evaluation_release.service import EvaluationService, ModelNotActive, ModelUnknown
@@ -243,8 +244,14 @@ def evaluation_service(platform: Platform, *, records: RecordsService | None = N
         authorizer=authorizer,
         models=platform.contracts.model_registry,
         model_caller=ModelCaller(platform.chain.rpc_url, platform.deployment.addresses.model_registry),
-        documents=ModelDocuments(platform.db, indicators=default_indicators()),
+        documents=ModelDocuments(platform.db, indicators=indicator_files()),
         catalogue=default_catalogue(),
+        commitments=CommitmentEvents(
+            platform.chain.rpc_url,
+            membership=platform.deployment.addresses.membership,
+            agreements=platform.deployment.addresses.agreements,
+            from_block=platform.deployment.block,
+        ),
         max_block_age_seconds=platform.settings.max_block_age_seconds,
         max_lifetime_seconds=platform.settings.request_max_lifetime_seconds,
         utc_offset_minutes=platform.settings.calendar_utc_offset_minutes,

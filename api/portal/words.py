@@ -84,6 +84,7 @@ PAYLOAD_WORDS = {
     "record_log_size": N_("credit-record log size read"),
     "inputs": N_("disputed inputs"),
     "facts": N_("objections and repairs read"),
+    "commitments": N_("credit commitments on chain at the block"),
     "status": N_("status"),
     "score": N_("score"),
     "grade": N_("grade"),

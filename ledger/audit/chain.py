@@ -23,7 +23,7 @@ from eth_abi import decode
 from eth_utils import keccak
 
 from ledger.audit.errors import ChainReadError
-from ledger.audit.events import AUTHORIZATION_EVENTS, ChainEvent, EventDecoder
+from ledger.audit.events import SNAPSHOT_EVENTS, ChainEvent, EventDecoder
 from ledger.chain.deploy import CONTRACTS, Deployment
 
 __all__ = ["ChainReader", "ChainSnapshot", "CheckpointRecord", "JsonRpc", "log_id"]
@@ -111,7 +111,7 @@ class ChainSnapshot:
     missing_code: tuple[str, ...]
     checkpoints: Mapping[str, tuple[CheckpointRecord, ...]]  # by log name, oldest first
     latest: Mapping[str, tuple[int, bytes]]  # by log name: Checkpoints.latest at head
-    events: tuple[ChainEvent, ...]  # authorization events, in chain order
+    events: tuple[ChainEvent, ...]  # authorization and commitment events, in chain order
     timestamps: Mapping[int, int] = field(default_factory=dict)
 
     def timestamp(self, block: int) -> int | None:
@@ -158,7 +158,7 @@ class ChainReader:
             for name, code in zip(addresses, codes, strict=True)
             if len(str(code).removeprefix("0x")) == 0
         )
-        decoder = EventDecoder(self._abis, addresses, AUTHORIZATION_EVENTS)
+        decoder = EventDecoder(self._abis, addresses, SNAPSHOT_EVENTS)
         events = self.events(decoder, self.deployment.block, head)
         names = sorted(set(logs))
         checkpoints = self._checkpoints(names, [e for e in events if e.name == "CheckpointAnchored"])

@@ -28,7 +28,7 @@ of README "Enterprise self-service"), re-stated here, not imported from the writ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -74,7 +74,7 @@ class RecordLog:
 
     leaves: Sequence[bytes]
     anchored: Sequence[CheckpointRecord]
-    versions: Sequence[StoredVersion]
+    versions: Iterable[StoredVersion]
     catalogue_at: CatalogueAt
 
     @property

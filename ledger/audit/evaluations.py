@@ -10,13 +10,17 @@ For each `evaluation` leaf of the access trail, from the export and the chain al
     and the inputs are exactly the subject's releasable records of the model's categories
     among the first `record_log_size` entries of the credit-record log, that size not
     stale (`ledger.audit.evaluation_inputs`): a dropped input is caught even when its
-    absence changes nothing recomputed;
+    absence changes nothing recomputed; and the credit commitments named are exactly the
+    subject's on chain as of B, kept or breached there, replayed from the contracts'
+    events (`ledger.audit.evaluation_commitments`);
 6.4 (checked first) the signed request names exactly the entry's institution, subject, model
     version, purpose and agreement, and is the institution's signature under the domain of
     the chain and the ModelRegistry (EIP-712 re-declared here from the documentation);
 6.3 the answer recomputed from those openings - the portrait under the indicator file the
-    model names, the score by this module's own application of the published model (the
-    README's stand-alone rule: bin i is [splits[i-1], splits[i]), missing values take
+    model names (picked by its SHA-256 among the shipped versions the auditor loads itself,
+    `IndicatorFiles.packaged()`: a v1 model recomputes under v1, a v2 model under v2), the
+    score by this module's own application of the published model (the README's stand-alone
+    rule: bin i is [splits[i-1], splits[i]), missing values take
     `missing_points`, the score is the sum), the grade by its cut-offs - has the entry's
     score and grade, and, assembled in the answer's form, hashes to the entry's
     `response_hash`; the portrait reads exactly the inputs the entry names.
@@ -33,7 +37,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -42,14 +46,16 @@ import rfc8785
 from eth_abi import decode, encode
 from eth_utils import keccak
 
+from ledger.audit.evaluation_commitments import CommitmentReplay, check_commitments, commitment_views
 from ledger.audit.evaluation_inputs import RecordLog, check_complete
 from ledger.audit.export import EvaluationModelDocument, StoredVersion
 from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import ACCESS_TRAIL_LOG, EVALUATION_LEAF_TYPE, LeafProblem, decode_leaf
 from ledger.audit.request_sig import DOMAIN_TYPE, SignatureProblem, recover_signer
 from ledger.errors import LedgerError
-from ledger.evaluation.facts import RECORD_LINK, REPAIR
-from ledger.evaluation.indicators import IndicatorFile, load_indicators
+from ledger.evaluation.facts import COMMITMENT, RECORD_LINK, REPAIR
+from ledger.evaluation.indicator_files import IndicatorFiles
+from ledger.evaluation.indicators import IndicatorFile
 from ledger.evaluation.model import ModelDocument, parse_model
 from ledger.evaluation.portrait import PortraitEvaluator
 from ledger.evaluation.records import PlainRecord
@@ -181,7 +187,7 @@ class EvaluationsResult:
     indices: list[int] = field(default_factory=list)
 
 
-def evaluation_entries(leaves: Sequence[tuple[int, bytes]]) -> list[tuple[int, Mapping[str, Any]]]:
+def evaluation_entries(leaves: Iterable[tuple[int, bytes]]) -> list[tuple[int, Mapping[str, Any]]]:
     """The (index, payload) of every evaluation leaf among the access trail's (index, leaf)."""
     found: list[tuple[int, Mapping[str, Any]]] = []
     for seq, leaf in leaves:
@@ -211,18 +217,30 @@ def check_evaluations(
     *,
     separator: bytes,
     record_log: RecordLog,
-    indicators: IndicatorFile | None = None,
+    indicators: IndicatorFile | Iterable[IndicatorFile] | None = None,
+    commitments: CommitmentReplay | None = None,
+    timestamp: Callable[[int], int | None] = lambda block: None,
 ) -> EvaluationsResult:
     """Steps 6.1-6.4 for each (trail index, evaluation payload); `separator` is the EIP-712
     domain separator of evaluation requests (`evaluation_separator`); `record_log` the
     credit-record log, against which each entry's inputs are held to the subject's whole
-    releasable set at the record-log size it names (`ledger.audit.evaluation_inputs`)."""
-    indicators = indicators or load_indicators()  # the packaged file; its hash is checked per model
-    portraits = PortraitEvaluator(indicators)
+    releasable set at the record-log size it names (`ledger.audit.evaluation_inputs`).
+    `indicators`: the indicator files to recompute with (default: every shipped version,
+    loaded here); each model's document names the one it reads by hash. `commitments`: the
+    chain's commitment events, against which the commitments each entry names are held when
+    an indicator file reads them, dated by `timestamp(block)`."""
+    if indicators is None:
+        indicators = IndicatorFiles.packaged()
+    elif isinstance(indicators, IndicatorFile):
+        indicators = (indicators,)
+    portraits = {f.content_hash().hex(): PortraitEvaluator(f) for f in indicators}
+    read = {c for p in portraits.values() for c in p.indicators.categories()}
     documents = {_sha256_canonical(m.document): m.document for m in models}
     opened = {(v.record_id, v.version): v for v in records if v.opening is not None}
     result = EvaluationsResult()
-    complete = check_complete(entries, record_log, set(indicators.categories()), findings)
+    complete = check_complete(entries, record_log, read, findings)
+    if COMMITMENT not in read:
+        commitments = None
     for index, payload in entries:
         result.checked += 1
         result.indices.append(index)
@@ -235,8 +253,11 @@ def check_evaluations(
 
         try:
             _check_request(payload, separator, finding)
-            recomputed = _check_one(payload, documents, opened, model_at, indicators, portraits, finding)
-            if recomputed and index in complete:
+            committed = commitments is None or check_commitments(
+                index, payload, commitments, timestamp, findings
+            )
+            recomputed = _check_one(payload, documents, opened, model_at, portraits, finding)
+            if recomputed and committed and index in complete:
                 result.recomputed += 1
         except (KeyError, TypeError, ValueError, LedgerError) as exc:
             finding(Step.EVALUATION_RESULT, f"evaluation entry cannot be recomputed: {exc!r}")
@@ -248,8 +269,7 @@ def _check_one(
     documents: Mapping[bytes, Mapping[str, Any]],
     opened: Mapping[tuple[str, int], StoredVersion],
     model_at: ModelAt,
-    indicators: IndicatorFile,
-    portraits: PortraitEvaluator,
+    portraits: Mapping[str, PortraitEvaluator],
     finding: Callable[..., None],
 ) -> bool:
     version, block = int(payload["model_version"]), int(payload["block"])
@@ -277,14 +297,11 @@ def _check_one(
         return False
     model: ModelDocument = parse_model(rfc8785.dumps(dict(document)))
     ref = model.indicator_file
-    if ref.version != indicators.version or ref.sha256 != indicators.content_hash().hex():
-        mine = f"v{indicators.version} {indicators.content_hash().hex()}"
-        finding(
-            Step.EVALUATION_MODEL,
-            "the model reads another indicator file",
-            mine,
-            f"v{ref.version} {ref.sha256}",
-        )
+    evaluator = portraits.get(ref.sha256)
+    if evaluator is None or evaluator.indicators.version != ref.version:
+        held = ", ".join(f"v{p.indicators.version} {h}" for h, p in portraits.items())
+        finding(Step.EVALUATION_MODEL, "the model reads another indicator file",
+                held, f"v{ref.version} {ref.sha256}")  # fmt: skip
         return False
     # 6.2 the inputs
     inputs = [(str(i["record_id"]), int(i["version"]), bool(i["disputed"])) for i in payload["inputs"]]
@@ -319,10 +336,17 @@ def _check_one(
         views.append(
             PlainRecord(str(f["id"]), str(f["kind"]), date.fromisoformat(str(f["filed_on"])), fields)
         )
+    # the credit commitments named (held to the chain's events at B in 6.2)
+    committed = commitment_views(payload)
+    for input_id, kind, made_on, breached in committed:
+        fields = {"kind": kind, "breached": breached}
+        views.append(PlainRecord(input_id, COMMITMENT, date.fromisoformat(made_on), fields))
     # 6.3 the result
     as_of = date.fromisoformat(str(payload["as_of"]))
-    portrait = portraits.evaluate(views, as_of)
-    named = sorted([(r, v) for r, v, _ in inputs] + [(str(f["id"]), 1) for f in facts])
+    portrait = evaluator.evaluate(views, as_of)
+    named = sorted(
+        [(r, v) for r, v, _ in inputs] + [(str(f["id"]), 1) for f in facts] + [(c[0], 1) for c in committed]
+    )
     if list(portrait.inputs) != named:
         finding(Step.EVALUATION_RESULT, "the portrait does not read exactly the inputs named",
                 named, list(portrait.inputs))  # fmt: skip

@@ -16,7 +16,7 @@ from typing import Any
 from eth_abi import decode
 from eth_utils import keccak
 
-__all__ = ["AUTHORIZATION_EVENTS", "ChainEvent", "EventDecoder"]
+__all__ = ["AUTHORIZATION_EVENTS", "COMMITMENT_EVENTS", "SNAPSHOT_EVENTS", "ChainEvent", "EventDecoder"]
 
 #: the events that change what `Consents.authorize` reads, by emitting contract
 AUTHORIZATION_EVENTS: dict[str, tuple[str, ...]] = {
@@ -39,6 +39,15 @@ AUTHORIZATION_EVENTS: dict[str, tuple[str, ...]] = {
     "CatalogueRegistry": ("CataloguePublished",),
     "Consents": ("ConsentGranted", "ConsentRevoked"),
     "Checkpoints": ("CheckpointAnchored",),
+}
+
+#: the events an evaluation's credit commitments are replayed from (step 6.2), besides the
+#: enterprises' registrations, key rotations and breaches the authorization events hold
+COMMITMENT_EVENTS: dict[str, tuple[str, ...]] = {"Agreements": ("CommitmentMade",)}
+
+#: every event the audit's chain snapshot holds
+SNAPSHOT_EVENTS: dict[str, tuple[str, ...]] = {
+    contract: names + COMMITMENT_EVENTS.get(contract, ()) for contract, names in AUTHORIZATION_EVENTS.items()
 }
 
 

@@ -43,7 +43,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,8 @@ __all__ = [
     "AuditExport",
     "CatalogueDocument",
     "EvaluationModelDocument",
+    "Export",
+    "ExportFile",
     "ExportHeader",
     "ExportedEntry",
     "Opening",
@@ -159,6 +161,24 @@ class AuditExport:
 
     def add_entry(self, entry: ExportedEntry) -> None:
         self.entries.setdefault(entry.log, []).append(entry)
+
+    def served_logs(self) -> set[str]:
+        """The logs of which the export serves entries."""
+        return set(self.entries)
+
+    def count(self, log: str) -> int:
+        """How many entries of `log` the export serves (a sequence number served twice counts twice)."""
+        return len(self.entries.get(log, ()))
+
+    def iter_entries(self, logs: Collection[str] | None = None) -> Iterator[ExportedEntry]:
+        """The entries of `logs` (all when None), each log's in the order served."""
+        for name, entries in self.entries.items():
+            if logs is None or name in logs:
+                yield from entries
+
+    def iter_records(self) -> Iterator[StoredVersion]:
+        """The stored versions, in the order served."""
+        return iter(self.records)
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -355,57 +375,208 @@ def parse_evaluation_model(obj: Mapping[str, Any], line: int) -> EvaluationModel
     return EvaluationModelDocument(value["document"], value["card"])
 
 
-def parse_lines(lines: Iterable[str | bytes]) -> AuditExport:
-    """Parse export lines (blank lines skipped); `ExportFormatError` names the bad line."""
-    export = AuditExport()
-    entries = export.entries
-    match, a2b, error = _ENTRY_LINE.match, binascii.a2b_base64, binascii.Error
+#: a stored version's line exactly as `record_line` writes it without an opening
+_RECORD_LINE = re.compile(
+    rb'^\{"record":\{"record_id":"([^"\\\x00-\x1f]*)","version":(0|[1-9][0-9]{0,17}),'
+    rb'"log_seq":(0|[1-9][0-9]{0,17}),"commitment":"0x([0-9a-f]{64})","leaf_hash":"0x([0-9a-f]{64})"\}\}\r?\n?$'
+)
+
+#: what a line of an export is, once parsed
+ExportItem = (
+    ExportHeader | ExportedEntry | StoredVersion | Refusal | CatalogueDocument | EvaluationModelDocument
+)
+
+
+def _parse(
+    lines: Iterable[str | bytes], *, entries: bool = True, records: bool = True
+) -> Iterator[tuple[int, ExportItem]]:
+    """(line number, item) for each line; blank lines skipped, `ExportFormatError` on a bad one.
+
+    With `entries` / `records` false, log entries / stored versions written as the
+    exporter writes them are skipped without being decoded (a later pass over a file
+    whose every line was checked by a first one).
+    """
+    match_entry, match_record, a2b, error = (
+        _ENTRY_LINE.match,
+        _RECORD_LINE.match,
+        binascii.a2b_base64,
+        binascii.Error,
+    )
     for number, raw in enumerate(lines, start=1):
-        fast = match(raw if isinstance(raw, bytes) else raw.encode())
-        if fast is not None:  # a quarter of the cost of the general path, for the bulk of the file
-            log_bytes, seq, leaf64 = fast.groups()
-            try:
-                leaf = a2b(leaf64, strict_mode=True)
-            except error:
-                raise ExportFormatError("leaf: not base64", line=number) from None
-            log = log_bytes.decode()
-            entries.setdefault(log, []).append(ExportedEntry(log, int(seq), leaf))
-            continue
-        if not raw.strip():
+        data = raw if isinstance(raw, bytes) else raw.encode()
+        if data.startswith(b'{"log":"'):
+            fast = match_entry(data)
+            if fast is not None:  # a quarter of the cost of the general path, for the bulk of the file
+                if not entries:
+                    continue
+                log_bytes, seq, leaf64 = fast.groups()
+                try:
+                    leaf = a2b(leaf64, strict_mode=True)
+                except error:
+                    raise ExportFormatError("leaf: not base64", line=number) from None
+                yield number, ExportedEntry(log_bytes.decode(), int(seq), leaf)
+                continue
+        elif data.startswith(b'{"record":{"record_id":"'):
+            fast = match_record(data)
+            if fast is not None:
+                if not records:
+                    continue
+                record_id, version, log_seq, commitment, leaf_hash = fast.groups()
+                try:
+                    text = record_id.decode()
+                except UnicodeDecodeError:
+                    raise ExportFormatError("not a JSON object", line=number) from None
+                yield (
+                    number,
+                    StoredVersion(
+                        text,
+                        int(version),
+                        int(log_seq),
+                        bytes.fromhex(commitment.decode()),
+                        bytes.fromhex(leaf_hash.decode()),
+                    ),
+                )
+                continue
+        if not data.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = json.loads(data)
         except (UnicodeDecodeError, ValueError):
             raise ExportFormatError("not a JSON object", line=number) from None
         if not isinstance(obj, dict):
             raise ExportFormatError("not a JSON object", line=number)
         if "log" in obj:
-            export.add_entry(parse_entry(obj, number))
+            yield number, parse_entry(obj, number)
         elif "record" in obj:
-            export.records.append(parse_record(obj, number))
+            yield number, parse_record(obj, number)
         elif "audit_event" in obj:
-            export.refusals.append(parse_refusal(obj, number))
+            yield number, parse_refusal(obj, number)
         elif "catalogue" in obj:
-            export.catalogues.append(parse_catalogue(obj, number))
+            yield number, parse_catalogue(obj, number)
         elif "evaluation_model" in obj:
-            export.evaluation_models.append(parse_evaluation_model(obj, number))
+            yield number, parse_evaluation_model(obj, number)
         elif "format" in obj:
-            if export.header is not None:
-                raise ExportFormatError("a second header", line=number)
-            export.header = parse_header(obj, number)
+            yield number, parse_header(obj, number)
         else:
             raise ExportFormatError(f"unknown line kind with keys {sorted(obj)}", line=number)
+
+
+def _keep(export: AuditExport, number: int, item: ExportItem) -> None:
+    """Add a parsed line that is not a log entry or a stored version to `export`."""
+    if isinstance(item, Refusal):
+        export.refusals.append(item)
+    elif isinstance(item, CatalogueDocument):
+        export.catalogues.append(item)
+    elif isinstance(item, EvaluationModelDocument):
+        export.evaluation_models.append(item)
+    elif isinstance(item, ExportHeader):
+        if export.header is not None:
+            raise ExportFormatError("a second header", line=number)
+        export.header = item
+
+
+def parse_lines(lines: Iterable[str | bytes]) -> AuditExport:
+    """Parse export lines (blank lines skipped) into memory; `ExportFormatError` names the bad line."""
+    export = AuditExport()
+    entries = export.entries
+    for number, item in _parse(lines):
+        if isinstance(item, ExportedEntry):
+            entries.setdefault(item.log, []).append(item)
+        elif isinstance(item, StoredVersion):
+            export.records.append(item)
+        else:
+            _keep(export, number, item)
     return export
 
 
-def _read(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        yield from handle
+class ExportFile:
+    """An export on disk, read as a stream: the verifier's input for an export of any size.
+
+    Opening it reads the file once, checking every line and keeping only what is small
+    (the header, refusals, catalogues, models, and how many entries each log serves);
+    `iter_entries` and `iter_records` read the file again, in order, each time they are
+    called, so that no pass holds more than one line. A file that changes between passes
+    is refused.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        small = AuditExport()
+        self.counts: dict[str, int] = {}
+        self.record_count = 0
+        try:
+            self._stamp = self._stat()
+            for number, item in _parse(self._lines()):
+                if isinstance(item, ExportedEntry):
+                    self.counts[item.log] = self.counts.get(item.log, 0) + 1
+                elif isinstance(item, StoredVersion):
+                    self.record_count += 1
+                else:
+                    _keep(small, number, item)
+        except OSError as exc:
+            raise ExportFormatError(f"cannot read {path}: {exc}") from exc
+        self.header = small.header
+        self.refusals = small.refusals
+        self.catalogues = small.catalogues
+        self.evaluation_models = small.evaluation_models
+
+    def _stat(self) -> tuple[int, int]:
+        stat = self.path.stat()
+        return stat.st_size, stat.st_mtime_ns
+
+    def _lines(self) -> Iterator[bytes]:
+        with self.path.open("rb") as handle:
+            yield from handle
+
+    def _again(self, *, entries: bool, records: bool) -> Iterator[ExportItem]:
+        try:
+            if self._stat() != self._stamp:
+                raise ExportFormatError(f"{self.path} changed while it was being audited")
+            for _, item in _parse(self._lines(), entries=entries, records=records):
+                yield item
+        except OSError as exc:
+            raise ExportFormatError(f"cannot read {self.path}: {exc}") from exc
+
+    @property
+    def includes_records(self) -> bool:
+        return self.record_count > 0 or (self.header is not None and self.header.records)
+
+    def served_logs(self) -> set[str]:
+        return set(self.counts)
+
+    def count(self, log: str) -> int:
+        return self.counts.get(log, 0)
+
+    def iter_entries(self, logs: Collection[str] | None = None) -> Iterator[ExportedEntry]:
+        """The entries of `logs` (all when None), in the file's order."""
+        for item in self._again(entries=True, records=False):
+            if isinstance(item, ExportedEntry) and (logs is None or item.log in logs):
+                yield item
+
+    def iter_records(self) -> Iterator[StoredVersion]:
+        """The stored versions, in the file's order."""
+        for item in self._again(entries=False, records=True):
+            if isinstance(item, StoredVersion):
+                yield item
+
+    @property
+    def entries(self) -> dict[str, list[ExportedEntry]]:
+        """Every entry in memory, by log (for small exports and tests; the verifier streams)."""
+        out: dict[str, list[ExportedEntry]] = {}
+        for e in self.iter_entries():
+            out.setdefault(e.log, []).append(e)
+        return out
+
+    @property
+    def records(self) -> list[StoredVersion]:
+        """Every stored version in memory (for small exports and tests; the verifier streams)."""
+        return list(self.iter_records())
 
 
-def read_export(path: Path) -> AuditExport:
-    """Read an export file; `ExportFormatError` when it is unreadable or malformed."""
-    try:
-        return parse_lines(_read(path))
-    except OSError as exc:
-        raise ExportFormatError(f"cannot read {path}: {exc}") from exc
+#: what the verifier reads: an export in memory or on disk
+Export = AuditExport | ExportFile
+
+
+def read_export(path: Path) -> ExportFile:
+    """Open an export file for a streamed audit; `ExportFormatError` when it is unreadable or malformed."""
+    return ExportFile(path)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger.audit.export import AuditExport
+from ledger.audit.export import Export
 from ledger.audit.findings import Finding
 from ledger.audit.leaves import ACCESS_TRAIL_LOG
 from ledger.audit.onchain import OnChainCheck
@@ -138,7 +138,7 @@ def _access(result: OfflineResult, labels: Mapping[str, Mapping[int, str]]) -> d
     }
 
 
-def _refusals(export: AuditExport) -> dict[str, Any]:
+def _refusals(export: Export) -> dict[str, Any]:
     by_event = Counter(r.event for r in export.refusals)
     return {
         "count": len(export.refusals),
@@ -178,7 +178,7 @@ def _performance(result: OfflineResult) -> dict[str, Any]:
 
 
 def build_report(
-    export: AuditExport,
+    export: Export,
     result: OfflineResult,
     deployment: Deployment,
     checks: Sequence[OnChainCheck],

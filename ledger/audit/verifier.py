@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from ledger.audit.catalogue import content_hash
 from ledger.audit.chain import ChainReader, ChainSnapshot
+from ledger.audit.evaluation_commitments import CommitmentReplay
 from ledger.audit.evaluation_inputs import RecordLog
 from ledger.audit.evaluations import (
     EvaluationsResult,
@@ -42,18 +44,24 @@ from ledger.audit.evaluations import (
     evaluation_separator,
     model_reader,
 )
-from ledger.audit.examine import Examination
-from ledger.audit.export import AuditExport
+from ledger.audit.examine import Examination, Examined
+from ledger.audit.export import Export
 from ledger.audit.findings import Finding, Step
-from ledger.audit.leaves import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
+from ledger.audit.leaves import (
+    ACCESS_TRAIL_LOG,
+    CREDIT_RECORDS_LOG,
+    RecordLeaf,
+    decode_leaf,
+    parse_record_leaf,
+)
 from ledger.audit.onchain import Authorizer, OnChainCheck, choose_sample, confirm_on_chain
 from ledger.audit.progress import NO_PROGRESS, Progress
 from ledger.audit.report import AuditReport, build_report
 from ledger.audit.request_sig import RequestDomain
 from ledger.audit.result import OfflineResult
 from ledger.audit.verify_access import DEFAULT_MAX_BLOCK_AGE_SECONDS, check_access
-from ledger.audit.verify_logs import LogResult, check_log, served
-from ledger.audit.verify_records import check_records
+from ledger.audit.verify_logs import LogResult, LogScan, ServedLeaves
+from ledger.audit.verify_records import RecordLeaves, RecordsResult, check_records
 from ledger.chain.deploy import Deployment
 
 __all__ = ["OfflineResult", "Verifier", "VerifyOptions", "verify_offline"]
@@ -75,15 +83,15 @@ class VerifyOptions:
     max_block_age_seconds: int = DEFAULT_MAX_BLOCK_AGE_SECONDS
 
 
-def log_names(export: AuditExport) -> list[str]:
-    names = set(STANDARD_LOGS) | set(export.entries)
+def log_names(export: Export) -> list[str]:
+    names = set(STANDARD_LOGS) | export.served_logs()
     if export.header is not None:
         names |= set(export.header.logs)
     return sorted(names)
 
 
 def _deployment(
-    export: AuditExport, snapshot: ChainSnapshot, deployment: Deployment, findings: list[Finding]
+    export: Export, snapshot: ChainSnapshot, deployment: Deployment, findings: list[Finding]
 ) -> None:
     """Step 1: chain id, contract code, and the deployment the export names."""
     if snapshot.chain_id != deployment.chain_id:
@@ -132,8 +140,91 @@ def _deployment(
             )
 
 
+def _resolve(export: Export, indices: Collection[int]) -> dict[int, RecordLeaf]:
+    """The record leaves first served at `indices` of the record log, read again from the export."""
+    wanted = set(indices)
+    out: dict[int, RecordLeaf] = {}
+    for entry in export.iter_entries([CREDIT_RECORDS_LOG]):
+        if entry.seq in wanted and entry.seq not in out:
+            out[entry.seq] = parse_record_leaf(entry.seq, decode_leaf(entry.leaf).payload)
+            if len(out) == len(wanted):
+                break
+    return out
+
+
+@dataclass
+class _RecordSide:
+    """What the logs other than the access trail, and the records step, found."""
+
+    logs: dict[str, LogResult]
+    findings: list[Finding]
+    records: RecordsResult
+    seconds: float
+
+
+def check_record_side(
+    export: Export,
+    snapshot: ChainSnapshot,
+    names: Sequence[str],
+    declared: Mapping[str, int],
+    progress: Progress = NO_PROGRESS,
+) -> _RecordSide:
+    """Steps 2-3 of the logs `names` (the credit-record log among them) and step 5, in one
+    pass over their entries and one or two over the stored versions."""
+    findings: list[Finding] = []
+    scans = {name: LogScan(name, expected=export.count(name)) for name in names}
+    record_leaves = RecordLeaves()
+    with progress.task("checking logs and anchored roots", len(names)) as task:
+        for entry in export.iter_entries(scans):
+            scan = scans[entry.log]
+            if scan.add(entry):
+                leaf = scan.leaf(entry.seq, entry.leaf)
+                if leaf is not None and entry.log == CREDIT_RECORDS_LOG:
+                    record_leaves.add(entry.seq, leaf)
+        logs: dict[str, LogResult] = {}
+        for name in names:
+            logs[name] = scans[name].finish(snapshot, findings, declared_size=declared.get(name))
+            task.advance()
+    started = time.perf_counter()
+    record_scan, contiguous = scans[CREDIT_RECORDS_LOG], logs[CREDIT_RECORDS_LOG].contiguous
+    records = check_records(
+        record_leaves,
+        export.iter_records,
+        findings,
+        included=export.includes_records,
+        leaf_hash_at=lambda seq: record_scan.hash_at(seq) if seq < contiguous else None,
+        resolve=lambda indices: _resolve(export, indices),
+    )
+    return _RecordSide(logs, findings, records, time.perf_counter() - started)
+
+
+#: access-trail leaves examined per batch: what the trail costs in memory before it is examined
+EXAMINE_BATCH = 50_000
+
+
+def _examine_trail(
+    export: Export, separator: bytes, workers: int, progress: Progress
+) -> tuple[LogScan, list[Examined]]:
+    """3.1 and the per-leaf parts of 3.2, 4.1 and 4.3 over the access trail, read in batches."""
+    scan = LogScan(ACCESS_TRAIL_LOG, expected=export.count(ACCESS_TRAIL_LOG))
+    examined: list[Examined] = []
+    batch: list[tuple[int, bytes]] = []
+    with progress.task(
+        "examining releases (leaf, request, signature)", export.count(ACCESS_TRAIL_LOG)
+    ) as task:
+        for entry in export.iter_entries([ACCESS_TRAIL_LOG]):
+            if scan.add(entry):
+                batch.append((entry.seq, entry.leaf))
+            if len(batch) == EXAMINE_BATCH:
+                examined.extend(Examination(batch, separator, workers=workers).results(task.advance))
+                batch = []
+        examined.extend(Examination(batch, separator, workers=workers).results(task.advance))
+    examined.sort(key=lambda x: x.seq)
+    return scan, examined
+
+
 def verify_offline(
-    export: AuditExport,
+    export: Export,
     snapshot: ChainSnapshot,
     deployment: Deployment,
     *,
@@ -144,6 +235,10 @@ def verify_offline(
 ) -> OfflineResult:
     """Steps 1-4.6, 4.8 and 5 over `export` against `snapshot`.
 
+    The export is read in passes, never held: the logs other than the access trail and
+    the records step in one process, the access trail in another when `workers` > 1
+    (and in `workers` - 1 more for its signatures when more are given).
+
     `timestamps` fetches block timestamps the snapshot lacks (the verifier learns which
     blocks it needs only once the access entries are decoded); without it, blocks not in
     the snapshot are reported as unknown.
@@ -152,58 +247,30 @@ def verify_offline(
     seconds: dict[str, float] = {}
     # 1. deployment
     _deployment(export, snapshot, deployment, findings)
-    # 3.2, 4.1 and 4.3 for each access-trail leaf on its own: started first, in worker
-    # processes when asked, while the other logs are checked
-    trail_entries = export.entries.get(ACCESS_TRAIL_LOG, [])
-    domain = RequestDomain(deployment.chain_id, deployment.addresses.consents)
-    examination = Examination(sorted(served(trail_entries).items()), domain.separator, workers=workers)
-    try:
-        return _verify(export, snapshot, examination, findings, seconds, timestamps, progress, max_block_age)
-    finally:
-        examination.close()
-
-
-def _verify(
-    export: AuditExport,
-    snapshot: ChainSnapshot,
-    examination: Examination,
-    findings: list[Finding],
-    seconds: dict[str, float],
-    timestamps: TimestampSource | None,
-    progress: Progress,
-    max_block_age: int,
-) -> OfflineResult:
-    """`verify_offline` once the examination of the access trail has started."""
-    trail_entries = export.entries.get(ACCESS_TRAIL_LOG, [])
-    # 2.-3. checkpoints and entries of the other logs; 5. records
-    logs: dict[str, LogResult] = {}
     declared = export.header.logs if export.header is not None else {}
     names = [n for n in log_names(export) if n != ACCESS_TRAIL_LOG]
-    with progress.task("checking logs and anchored roots", len(names)) as task:
-        for name in names:
-            logs[name] = check_log(
-                name, export.entries.get(name, []), snapshot, findings, declared_size=declared.get(name)
-            )
-            task.advance()
+    separator = RequestDomain(deployment.chain_id, deployment.addresses.consents).separator
+    # 2.-3. checkpoints and entries of the other logs; 5. records; meanwhile 3.1, 3.2, 4.1
+    # and 4.3 for each access-trail leaf on its own
     started = time.perf_counter()
-    record_log = logs[CREDIT_RECORDS_LOG]
-    records = check_records(
-        record_log.decoded, record_log.leaves, export.records, findings, included=export.includes_records
-    )
-    seconds["records"] = time.perf_counter() - started
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            side = pool.submit(check_record_side, export, snapshot, names, declared)
+            trail, examined = _examine_trail(export, separator, workers - 1, progress)
+            seconds["examine"] = time.perf_counter() - started
+            record_side = side.result()
+    else:
+        record_side = check_record_side(export, snapshot, names, declared, progress)
+        started = time.perf_counter()
+        trail, examined = _examine_trail(export, separator, 1, progress)
+        seconds["examine"] = time.perf_counter() - started
+    findings.extend(record_side.findings)
+    logs = record_side.logs
+    seconds["records"] = record_side.seconds
     # 2.-3. of the access trail, with its leaves as examined; 4. releases
-    started = time.perf_counter()
-    with progress.task("examining releases (leaf, request, signature)", len(trail_entries)) as task:
-        examined = examination.results(task.advance)
-    seconds["examine"] = time.perf_counter() - started
-    logs[ACCESS_TRAIL_LOG] = check_log(
-        ACCESS_TRAIL_LOG,
-        trail_entries,
-        snapshot,
-        findings,
-        declared_size=declared.get(ACCESS_TRAIL_LOG),
-        predecoded={x.seq: x.leaf if x.leaf is not None else str(x.leaf_problem) for x in examined},
-    )
+    for x in examined:
+        trail.leaf(x.seq, None, x.leaf if x.leaf is not None else str(x.leaf_problem))
+    logs[ACCESS_TRAIL_LOG] = trail.finish(snapshot, findings, declared_size=declared.get(ACCESS_TRAIL_LOG))
     seconds["leaves"] = sum(r.leaf_seconds for r in logs.values())
     seconds["merkle"] = sum(r.merkle_seconds for r in logs.values())
     if timestamps is not None:
@@ -214,7 +281,7 @@ def _verify(
         examined, snapshot, findings, catalogues=catalogues, progress=progress, max_block_age=max_block_age
     )
     seconds["replay"] = access.replay_seconds
-    return OfflineResult(snapshot, findings, logs, access, records, seconds)
+    return OfflineResult(snapshot, findings, logs, access, record_side.records, seconds)
 
 
 def _with_timestamps(snapshot: ChainSnapshot, blocks: set[int], fetch: TimestampSource) -> ChainSnapshot:
@@ -268,12 +335,12 @@ class Verifier:
             labels=labels,
         )
 
-    def snapshot(self, export: AuditExport) -> ChainSnapshot:
+    def snapshot(self, export: Export) -> ChainSnapshot:
         """The chain as the audit of `export` needs it (no block timestamps yet)."""
         with self._progress.task("reading the chain (events, checkpoints)", None):
             return self._chain.snapshot(logs=log_names(export))
 
-    def verify(self, export: AuditExport) -> AuditReport:
+    def verify(self, export: Export) -> AuditReport:
         """Every step; the report lists each finding."""
         started = time.perf_counter()
         snapshot = self.snapshot(export)
@@ -300,10 +367,11 @@ class Verifier:
             labels=self._labels,
         )
 
-    def recompute_evaluations(self, export: AuditExport, result: OfflineResult) -> EvaluationsResult:
+    def recompute_evaluations(self, export: Export, result: OfflineResult) -> EvaluationsResult:
         """Step 6: every evaluation of the trail recomputed (models read at each block B)."""
         started = time.perf_counter()
-        trail = [(e.seq, e.leaf) for e in export.entries.get(ACCESS_TRAIL_LOG, [])]
+        trail = ((e.seq, e.leaf) for e in export.iter_entries([ACCESS_TRAIL_LOG]))
+        opened = [v for v in export.iter_records() if v.opening is not None]
         model_at = model_reader(self._chain.rpc.call, self._deployment.addresses.model_registry)
         registry = self._deployment.addresses.model_registry
         catalogues = {content_hash(c.document): c.document for c in export.catalogues}
@@ -315,19 +383,27 @@ class Verifier:
             return catalogues.get(bytes(found[-1].args["contentHash"])) if found else None
 
         record_log = RecordLog(
-            leaves=result.logs[CREDIT_RECORDS_LOG].leaves,
+            leaves=ServedLeaves(export, CREDIT_RECORDS_LOG, result.logs[CREDIT_RECORDS_LOG].contiguous),
             anchored=result.snapshot.checkpoints.get(CREDIT_RECORDS_LOG, ()),
-            versions=export.records,
+            versions=opened,
             catalogue_at=catalogue_at,
         )
+        entries = evaluation_entries(trail)
+        commitments = CommitmentReplay(result.snapshot.events)
+        times = dict(result.snapshot.timestamps)
+        made = sorted(commitments.blocks() - times.keys()) if entries else []
+        if made:  # the blocks dating the commitments
+            times |= self._chain.timestamps(made)
         checked = check_evaluations(
-            evaluation_entries(trail),
-            export.records,
+            entries,
+            opened,
             export.evaluation_models,
             model_at,
             result.findings,
             separator=evaluation_separator(self._deployment.chain_id, registry),
             record_log=record_log,
+            commitments=commitments,
+            timestamp=times.get,
         )
         result.seconds["evaluations"] = time.perf_counter() - started
         return checked

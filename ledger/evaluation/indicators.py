@@ -15,6 +15,14 @@ risk, and a formula from a small closed set:
   the second, (later - earlier) / max(|earlier|, 1);
 * `flag`: 1 when any of them matches `where`, else 0.
 
+Which records an indicator reads: those of its category dated in its window (by their
+event date, or by `date_field`), not after the evaluation date; and, when it names a
+`valid_until_field`, only those whose date there is given and not before the evaluation
+date - a qualification in force (the 专精特新 qualification of indicator file v2). Nothing
+in the formulas compares a field with the evaluation date, so "in force" is this one
+selection clause beside the window, not a new formula; it is left out of the file's
+canonical form when unset, so files that do not use it hash as they did before it existed.
+
 There is no code in the file: a formula is one of these names with its parameters,
 and `where` is a list of field conditions (`one_of` values, or `present`). The file
 is validated strictly on load, first on its own (references, consistency of each
@@ -210,6 +218,8 @@ class Indicator(BaseModel):
     fields: tuple[Name, ...]  # every field it reads, declared
     window_months: int | None = Constraint(default=None, ge=1, le=MAX_WINDOW_MONTHS)
     date_field: Name | None = None  # places a record in the window; None: its event date
+    #: a date field: only records whose date there is given and not before the evaluation date
+    valid_until_field: Name | None = None
     unit: Text
     formula: Formula
     risk: Risk
@@ -218,7 +228,7 @@ class Indicator(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         f = self.formula
-        read = formula_fields(f) | ({self.date_field} if self.date_field else set())
+        read = formula_fields(f) | {d for d in (self.date_field, self.valid_until_field) if d}
         declared = set(self.fields)
         if len(declared) != len(self.fields):
             raise ValueError("fields: listed twice")
@@ -294,9 +304,17 @@ class IndicatorFile(BaseModel):
     def dimension_categories(self, dimension_id: str) -> tuple[str, ...]:
         return tuple(sorted({i.category for i in self.indicators if i.dimension == dimension_id}))
 
+    def canonical_data(self) -> dict[str, Any]:
+        """The file as validated, defaults filled in, `valid_until_field` left out where unset."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        for indicator in data["indicators"]:
+            if indicator["valid_until_field"] is None:
+                del indicator["valid_until_field"]
+        return data
+
     def content_hash(self) -> bytes:
-        """SHA-256 of the RFC 8785 canonical JSON of the file as validated (defaults filled in)."""
-        return hashlib.sha256(rfc8785.dumps(self.model_dump(mode="json"))).digest()
+        """SHA-256 of the RFC 8785 canonical JSON of `canonical_data()`."""
+        return hashlib.sha256(rfc8785.dumps(self.canonical_data())).digest()
 
 
 # --------------------------------------------------------------------------- the schema check
@@ -328,8 +346,9 @@ def check_against(indicators: IndicatorFile, schema: Schema) -> list[str]:
         if unknown:
             problems.extend(f"{where}.fields: {ind.category} has no field {name!r}" for name in unknown)
             continue
-        if ind.date_field is not None and fields[ind.date_field].type != "date":
-            problems.append(f"{where}.date_field: {ind.date_field} is not a date")
+        for name, value in (("date_field", ind.date_field), ("valid_until_field", ind.valid_until_field)):
+            if value is not None and fields[value].type != "date":
+                problems.append(f"{where}.{name}: {value} is not a date")
         problems.extend(_check_formula(f"{where}.formula", ind.formula, fields))
     return problems
 
@@ -405,16 +424,18 @@ def parse_indicators(
     return parsed
 
 
-def load_indicators(path: str | Path | None = None, schema: Schema | None = None) -> IndicatorFile:
-    """Load and validate an indicator file; None loads the packaged default.
+def load_indicators(
+    path: str | Path | None = None, schema: Schema | None = None, *, packaged: str = DEFAULT_INDICATORS
+) -> IndicatorFile:
+    """Load and validate an indicator file; None loads the packaged file `packaged` (v1 by default).
 
-    With `schema` (see `schema.default_schema()`), the file is also checked against the
+    With `schema` (see `schema.schema_of`), the file is also checked against the
     catalogue and the conduct facts. Every failure is an IndicatorFileError naming the field.
     """
-    where = str(path) if path is not None else DEFAULT_INDICATORS
+    where = str(path) if path is not None else packaged
     try:
         if path is None:
-            text = resources.files("ledger.evaluation").joinpath(DEFAULT_INDICATORS).read_text("utf-8")
+            text = resources.files("ledger.evaluation").joinpath(packaged).read_text("utf-8")
         else:
             text = Path(path).read_text("utf-8")
         data = json.loads(text)

@@ -292,6 +292,7 @@ class _Plan:
     category: str
     window: int | None
     date_field: str | None
+    valid_until: str | None
     compute: _Compute
 
 
@@ -301,7 +302,8 @@ class PortraitEvaluator:
     def __init__(self, indicators: IndicatorFile) -> None:
         self.indicators = indicators
         self._plans = tuple(
-            _Plan(i.id, i.category, i.window_months, i.date_field, _compile(i)) for i in indicators.indicators
+            _Plan(i.id, i.category, i.window_months, i.date_field, i.valid_until_field, _compile(i))
+            for i in indicators.indicators
         )
         self._categories = frozenset(indicators.categories())
         self._linked = frozenset(c for c in self._categories if c in FACTS and RECORD_LINK in FACTS[c])
@@ -348,11 +350,11 @@ class PortraitEvaluator:
                 ]
 
         ctx = self._context(as_of)
-        selections: dict[tuple[str, int | None, str | None], _Selected] = {}
+        selections: dict[tuple[str, int | None, str | None, str | None], _Selected] = {}
         values: dict[str, Value] = {}
         disputed: list[str] = []
         for plan in self._plans:
-            key = (plan.category, plan.window, plan.date_field)
+            key = (plan.category, plan.window, plan.date_field, plan.valid_until)
             sel = selections.get(key)
             if sel is None:
                 sel = _select(by_category.get(plan.category, ()), plan, ctx)
@@ -389,7 +391,9 @@ class PortraitEvaluator:
 
 
 def _select(records: Iterable[RecordView], plan: _Plan, ctx: _Context) -> _Selected:
-    """The records in the plan's window, each with its place in time."""
+    """The records in the plan's window (and in force, with `valid_until`), each with its place in time."""
+    if plan.valid_until is not None:
+        records = [r for r in records if _in_force(r.fields.get(plan.valid_until), ctx.as_of_iso)]
     out: _Selected = []
     name = plan.date_field
     if name is None:
@@ -410,6 +414,12 @@ def _select(records: Iterable[RecordView], plan: _Plan, ctx: _Context) -> _Selec
         if when_iso <= as_of_iso and (start_iso is None or when_iso > start_iso):
             out.append((when_iso, r))
     return out
+
+
+def _in_force(until: Any, as_of_iso: str) -> bool:
+    """A validity end date, given and not before the evaluation date (ISO text or a date)."""
+    until_iso = until if type(until) is str else until.isoformat() if isinstance(until, date) else None
+    return until_iso is not None and len(until_iso) == 10 and until_iso >= as_of_iso
 
 
 def _records_in(

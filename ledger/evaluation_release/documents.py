@@ -3,8 +3,10 @@
 An operator stores a model document with its card (`store`); the `ModelRegistry` then
 governs the version naming their hashes. Storing checks what publication must refuse by
 name: a malformed document or card, a card describing another model, a model reading
-another indicator file. Storing the same pair again is a no-op; another card for a stored
-model is a conflict (its version on chain names one card).
+an indicator file the platform does not hold (the platform holds every shipped version by
+hash, `ledger.evaluation.indicator_files`: a v1 model and a v2 model are both stored).
+Storing the same pair again is a no-op; another card for a stored model is a conflict (its
+version on chain names one card).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import select
 from ledger.errors import Conflict, NotFound
 from ledger.evaluation.card import ModelCard, parse_card
 from ledger.evaluation.errors import ModelDocumentError
+from ledger.evaluation.indicator_files import IndicatorFiles, UnknownIndicatorFile
 from ledger.evaluation.indicators import IndicatorFile
 from ledger.evaluation.model import ModelDocument, check_model_against, parse_model
 from ledger.evaluation_release.models import EvaluationModelRow
@@ -34,14 +37,15 @@ class StoredModel:
     card: ModelCard
     model_hash: bytes
     card_hash: bytes
+    indicators: IndicatorFile  # the indicator file the model names, by hash
 
 
 class ModelDocuments:
     """Model documents by hash; a stored document never changes, so reads are cached."""
 
-    def __init__(self, db: Database, *, indicators: IndicatorFile) -> None:
+    def __init__(self, db: Database, *, indicators: IndicatorFiles) -> None:
         self.db = db
-        self.indicators = indicators
+        self.indicators = indicators  # every indicator file held, by hash
         self._cache: dict[bytes, StoredModel] = {}
         self._lock = threading.Lock()
 
@@ -55,8 +59,13 @@ class ModelDocuments:
                 f"card.model_sha256: the card describes model {parsed_card.model_sha256[:12]}…, "
                 f"not {model_hash.hex()[:12]}…"
             )
-        check_model_against(model, self.indicators)
-        return StoredModel(model, parsed_card, model_hash, parsed_card.content_hash())
+        ref = model.indicator_file
+        try:
+            indicators = self.indicators.named(ref.version, ref.sha256)
+        except UnknownIndicatorFile as exc:
+            raise ModelDocumentError(exc.message) from None
+        check_model_against(model, indicators)
+        return StoredModel(model, parsed_card, model_hash, parsed_card.content_hash(), indicators)
 
     def store(self, document: str | bytes, card: str | bytes, *, operator: str) -> StoredModel:
         """Check and keep a model document with its card (idempotent)."""

@@ -29,8 +29,11 @@ nothing is computed for a refused request.
 
 Credit-conduct facts: the subject's objections and repair applications are read with its
 records, each covered by its record's category (`conduct.py`) and named in the trail
-entry; credit commitments (public, on chain) are not read yet, so their indicators are
-missing, which the scorecard scores as their missing bins.
+entry; its credit commitments (public, on chain) are read from the chain at block B, in a
+worker thread while the model is checked at B and the records are read (they do not depend
+on the record log, and the two waits overlap), every account the enterprise has used
+followed, and named in the trail entry with where they are on chain and whether they were
+breached as of B.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -46,6 +50,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ledger.chain.authorize_call import AuthorizeCaller
+from ledger.chain.commitment_events import CommitmentEvents, OnChainCommitment
 from ledger.chain.consents import AuthorizationQuery, Decision
 from ledger.chain.eip712 import Signed
 from ledger.chain.errors import ContractRevert
@@ -56,12 +61,20 @@ from ledger.domain.catalogue import Catalogue, CatalogueError
 from ledger.domain.log_names import ACCESS_TRAIL_LOG, CREDIT_RECORDS_LOG
 from ledger.domain.publicity import publication_ended
 from ledger.errors import InvalidInput, LedgerError, NotAuthorized, NotFound, Unavailable
+from ledger.evaluation.facts import COMMITMENT
 from ledger.evaluation.guidance import guidance
+from ledger.evaluation.indicators import IndicatorFile
 from ledger.evaluation.monitoring import WARNING, stability
 from ledger.evaluation.portrait import Portrait, PortraitEvaluator
 from ledger.evaluation.records import PlainRecord, RecordView
 from ledger.evaluation.scoring import Scorer
-from ledger.evaluation_release.conduct import conduct_facts, conduct_facts_of, fact_json
+from ledger.evaluation_release.conduct import (
+    commitment_fact,
+    commitment_json,
+    conduct_facts,
+    conduct_facts_of,
+    fact_json,
+)
 from ledger.evaluation_release.documents import ModelDocuments, StoredModel
 from ledger.evaluation_release.request import (
     EvaluationRequestMessage,
@@ -173,6 +186,7 @@ class EvaluationService:
         model_caller: ModelCaller,
         documents: ModelDocuments,
         catalogue: Catalogue,
+        commitments: CommitmentEvents,
         max_block_age_seconds: int,
         max_lifetime_seconds: int,
         utc_offset_minutes: int = BUSINESS_UTC_OFFSET_MINUTES,
@@ -190,23 +204,36 @@ class EvaluationService:
         self._versions: dict[int, ModelVersion] = {}
         self.documents = documents
         self.catalogue = catalogue
+        self.commitments = commitments
+        self._chain_reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="commitments")
         self.max_block_age_seconds = max_block_age_seconds
         self.max_lifetime_seconds = max_lifetime_seconds
-        self.portraits = PortraitEvaluator(documents.indicators)
+        #: one portrait evaluator per indicator file, by its hash: each model reads the file it names
+        self._portraits: dict[bytes, PortraitEvaluator] = {}
         self._scorers: dict[bytes, Scorer] = {}
         #: called in the trail's transaction with (session, institution, subject, grade,
         #: previous grade of that institution's evaluations of the subject or None, the
         #: model's input categories): the grade-drop alert trigger
         self.on_evaluated: EvaluatedHook | None = None
 
-    def input_mask(self) -> int:
-        """The categories a model under this indicator file reads, as the on-chain mask
+    def input_mask(self, indicators: IndicatorFile) -> int:
+        """The categories a model under `indicators` reads, as the on-chain mask
         (`inputCategories` of its version): every catalogue category the indicator file reads."""
         known = {c.name for c in self.catalogue.categories}
-        return self.catalogue.category_mask(c for c in self.documents.indicators.categories() if c in known)
+        return self.catalogue.category_mask(c for c in indicators.categories() if c in known)
+
+    def portraits(self, stored: StoredModel) -> PortraitEvaluator:
+        """The portrait evaluator of the indicator file `stored`'s model names (compiled once)."""
+        key = stored.indicators.content_hash()
+        evaluator = self._portraits.get(key)
+        if evaluator is None:
+            evaluator = self._portraits[key] = PortraitEvaluator(stored.indicators)
+        return evaluator
 
     def close(self) -> None:
         self.model_caller.close()
+        self._chain_reads.shutdown(wait=True)
+        self.commitments.close()
         self.authorizer.close()
         self.reader.close()
         self.trail.close()
@@ -247,6 +274,9 @@ class EvaluationService:
         check_fresh(decision, int(at.timestamp()), self.max_block_age_seconds, nothing="evaluated")
         if not decision.allowed:
             raise EvaluationRefused(decision.reason, decision.block_number)
+        # the subject's commitments at B, read from the chain while the model is checked and
+        # the records are read: the two waits overlap instead of adding up
+        reading = self._chain_reads.submit(self._commitments_at, request.subject, decision.block_number)
         model = self._active_at(model, decision.block_number)
         stored = self._stored(model)
         job = _Job(signed, at, model, stored, self._scorer(stored), decision, level)
@@ -258,9 +288,10 @@ class EvaluationService:
             found = self.reader.current(tx.session, {request.subject}, set(categories))
             records = found.get(request.subject, [])
             facts = conduct_facts(tx.session, request.subject, records)
+            commitments = reading.result()
             # a replay is raised once the transaction, which then holds nothing, is closed:
             # raised inside, it would read as the trail's failure
-            logged = self._log(tx, job, records, facts, size()) if fresh()[0] else None
+            logged = self._log(tx, job, records, facts, commitments, size()) if fresh()[0] else None
         if logged is None:
             raise replayed(request.institution, nonce)
         appended, digest, data_json = logged
@@ -275,13 +306,17 @@ class EvaluationService:
         job: _Job,
         records: list[CurrentRecord],
         facts: list[PlainRecord],
+        commitments: tuple[OnChainCommitment, ...],
         record_log_size: int,
     ) -> tuple[AppendedEntry, bytes, bytes]:
         """Past the nonce: portrait, score, the answer and its hash, the trail entry appended in `tx`."""
         request, model, decision = job.signed.message, job.model, job.decision
         today = business_day(job.at, self.utc_offset_minutes)
-        portrait = self.portraits.evaluate(
-            [*records, *facts], today, withheld=lambda r: self._expired(r, today)
+        offset = self.utc_offset_minutes
+        portrait = self.portraits(job.stored).evaluate(
+            [*records, *facts, *(commitment_fact(c, offset) for c in commitments)],
+            today,
+            withheld=lambda r: self._expired(r, today),
         )
         read = set(portrait.inputs)
         answer = {
@@ -322,6 +357,8 @@ class EvaluationService:
             "facts": [
                 fact_json(f) for f in sorted(facts, key=lambda f: f.record_id) if (f.record_id, 1) in read
             ],
+            # the subject's credit commitments on chain as of block B, kept or breached there
+            "commitments": [commitment_json(c, offset) for c in commitments],
             "status": answer["status"],
             "score": answer.get("score"),
             "grade": answer.get("grade"),
@@ -360,10 +397,12 @@ class EvaluationService:
             scorer = self._scorer(stored)
             categories = self._input_categories(model)
             today = business_day(datetime.now(UTC), self.utc_offset_minutes)
+            commitments = self._commitments_at(subject, self.commitments.block_number())
             with self.db.session() as session:
                 records = self.reader.current(session, {subject}, set(categories)).get(subject, [])
                 facts = conduct_facts(session, subject, records)
-            portrait = self.portraits.evaluate(
+            facts += [commitment_fact(c, self.utc_offset_minutes) for c in commitments]
+            portrait = self.portraits(stored).evaluate(
                 [*records, *facts], today, withheld=lambda r: self._expired(r, today)
             )
             answer = SelfEvaluation(
@@ -383,7 +422,7 @@ class EvaluationService:
     ) -> ModelDocumentsReceipt:
         """Check and keep a model document with its card (`POST /models/documents`, operators)."""
         stored = self.documents.store(document, card, operator=operator)
-        mask = self.input_mask()
+        mask = self.input_mask(stored.indicators)
         version = stored.model.indicator_file.version
         return ModelDocumentsReceipt(
             stored.model_hash, stored.card_hash, version, mask, self.catalogue.names_in_mask(mask)
@@ -401,18 +440,22 @@ class EvaluationService:
             model = self.model_version(version)
             stored = self._stored(model)
             scorer = self._scorer(stored)
+            portraits = self.portraits(stored)
             categories = set(self._input_categories(model))
             today = business_day(datetime.now(UTC), self.utc_offset_minutes)
             population = []
+            committed = self._everyone_committed()
             with self.db.session() as session:
                 subjects = self._subjects(session, categories)
                 for start in range(0, len(subjects), batch):
                     found = self.reader.current(session, subjects[start : start + batch], categories)
                     facts = conduct_facts_of(session, found)
                     for subject, records in found.items():
-                        portrait = self.portraits.evaluate(
-                            [*records, *facts.get(subject, [])], today,
-                            withheld=lambda r: self._expired(r, today),
+                        commitments = committed.get(uscc_hash(subject), ())
+                        portrait = portraits.evaluate(
+                            [*records, *facts.get(subject, []),
+                             *(commitment_fact(c, self.utc_offset_minutes) for c in commitments)],
+                            today, withheld=lambda r: self._expired(r, today),
                         )  # fmt: skip
                         if portrait.sufficient:
                             population.append(portrait.values)
@@ -426,6 +469,21 @@ class EvaluationService:
             "warning_psi": WARNING,
             **report.to_json(),
         }
+
+    def _reads_commitments(self) -> bool:
+        return COMMITMENT in self.documents.indicators.categories()
+
+    def _commitments_at(self, subject: str, block: int) -> tuple[OnChainCommitment, ...]:
+        """The subject's credit commitments on chain as of `block`, when the indicator file reads them."""
+        if not self._reads_commitments():
+            return ()
+        return tuple(self.commitments.of_enterprise(uscc_hash(subject), block))
+
+    def _everyone_committed(self) -> Mapping[bytes, list[OnChainCommitment]]:
+        """Every enterprise's commitments on chain now, by USCC hash (monitoring's population)."""
+        if not self._reads_commitments():
+            return {}
+        return self.commitments.everyone(self.commitments.block_number())
 
     @staticmethod
     def _subjects(session: Session, categories: set[str]) -> list[str]:

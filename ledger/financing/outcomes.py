@@ -134,6 +134,7 @@ class OutcomesExport:
             "synthetic": False,
             "source": "ledger.financing.outcomes",
             "indicator_version": self.indicators.version,
+            "indicator_sha256": self.indicators.content_hash().hex(),
             "as_of": as_of.isoformat(),
             "default_days_overdue": self.default_days_overdue,
             "window_months": self.window_months,

@@ -70,18 +70,36 @@ def cohort() -> SyntheticCohort:
     return SyntheticCohort(SEED, TODAY, default_indicators())
 
 
-@pytest.fixture(scope="module")
-def trained(cohort: SyntheticCohort) -> TrainedModel:
-    labelled = list(cohort.labelled(0, 1_500))
+def synthetic_model(cohort: SyntheticCohort, enterprises: int, what_en: str, what_zh: str) -> TrainedModel:
+    """A scorecard trained on the first `enterprises` of a SYNTHETIC cohort, under its indicator file."""
+    labelled = list(cohort.labelled(0, enterprises))
     rows = [TrainingRow(x.subject, x.portrait.values, x.default) for x in labelled if x.portrait.sufficient]
     source = TrainingSource(
         synthetic=True,
-        description_en="SYNTHETIC SME cohort for the evaluation integration tests",
-        description_zh="评价集成测试用合成中小企业样本",
-        details={"generator": "ledger.evaluation.synthetic", "seed": SEED, "enterprises": 1_500},
+        description_en=f"SYNTHETIC SME cohort{what_en} for the evaluation integration tests",
+        description_zh=f"评价集成测试用合成中小企业样本{what_zh}",
+        details={"generator": "ledger.evaluation.synthetic", "seed": cohort.seed, "enterprises": enterprises},
         excluded_insufficient=len(labelled) - len(rows),
     )
-    return train(rows, default_indicators(), source)
+    return train(rows, cohort.evaluator.indicators, source)
+
+
+def proposal_for(client: Any, stored: dict[str, Any]) -> int:
+    """`client` (an operator) proposes the model `stored` (a `store_model_documents` receipt): the
+    activation proposal's id."""
+    created = client.act(
+        ProposeModelMessage,
+        model_hash=bytes.fromhex(stored["model_hash"][2:]),
+        card_hash=bytes.fromhex(stored["card_hash"][2:]),
+        indicator_version=int(stored["indicator_version"]),
+        input_categories=int(stored["input_categories"]),
+    )
+    return int(created["created_id"])
+
+
+@pytest.fixture(scope="module")
+def trained(cohort: SyntheticCohort) -> TrainedModel:
+    return synthetic_model(cohort, 1_500, "", "")
 
 
 def catalogue_records(records: tuple[PlainRecord, ...]) -> list[PlainRecord]:
@@ -136,15 +154,7 @@ class Evaluations:
 
     def propose(self) -> int:
         """Operator 1 proposes the model: the version's activation proposal id."""
-        s = self.stored
-        created = self.w.sdk(self.w.operators[0]).act(
-            ProposeModelMessage,
-            model_hash=bytes.fromhex(s["model_hash"][2:]),
-            card_hash=bytes.fromhex(s["card_hash"][2:]),
-            indicator_version=int(s["indicator_version"]),
-            input_categories=self.inputs,
-        )
-        return int(created["created_id"])
+        return proposal_for(self.w.sdk(self.w.operators[0]), self.stored)
 
     def approve(self, proposal: int, operator: int = 1) -> None:
         self.w.sdk(self.w.operators[operator]).act(ApproveModelProposalMessage, id=proposal)

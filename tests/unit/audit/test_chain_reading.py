@@ -18,7 +18,7 @@ from eth_utils import keccak
 
 from ledger.audit.chain import ChainReader, JsonRpc, log_id
 from ledger.audit.errors import ChainReadError
-from ledger.audit.events import AUTHORIZATION_EVENTS, ChainEvent, EventDecoder
+from ledger.audit.events import SNAPSHOT_EVENTS, ChainEvent, EventDecoder
 from ledger.chain.deploy import ContractAddresses, Deployment
 
 ADDRESSES = {
@@ -56,7 +56,7 @@ def _abis() -> dict[str, list[dict[str, Any]]]:
         ),
     }
     abis: dict[str, list[dict[str, Any]]] = {}
-    for contract, names in AUTHORIZATION_EVENTS.items():
+    for contract, names in SNAPSHOT_EVENTS.items():
         abis[contract] = [real.get(n, _event(n)) for n in names]
         abis[contract].append({"type": "function", "name": "f", "inputs": []})
     return abis

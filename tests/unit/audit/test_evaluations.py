@@ -47,6 +47,7 @@ from ledger.audit.verifier import Verifier
 from ledger.audit.verify_access import AccessResult
 from ledger.audit.verify_logs import LogResult
 from ledger.audit.verify_records import RecordsResult
+from ledger.chain.commitment_events import OnChainCommitment
 from ledger.chain.eip712 import sign
 from ledger.evaluation.facts import OBJECTION, REPAIR
 from ledger.evaluation.indicators import parse_indicators
@@ -55,7 +56,7 @@ from ledger.evaluation.portrait import PortraitEvaluator
 from ledger.evaluation.records import PlainRecord
 from ledger.evaluation.schema import default_indicators
 from ledger.evaluation.scoring import Scorer
-from ledger.evaluation_release.conduct import fact_json
+from ledger.evaluation_release.conduct import commitment_fact, commitment_json, fact_json
 from ledger.evaluation_release.request import (
     EvaluationRequestMessage,
     evaluation_domain,
@@ -127,10 +128,12 @@ def platform_entry(
     disputed: Sequence[str] = (),
     facts: Sequence[PlainRecord] = (),
     indicators: Any = INDICATORS,
+    commitments: Sequence[OnChainCommitment] = (),
 ) -> dict[str, Any]:
     """The evaluation payload the platform logs for `records` under `model` (the leaf less
     its type and seq), with the answer it hashes; `facts` are the conduct facts read with
-    them (`ledger.evaluation_release.conduct`), named in the entry as the platform names them."""
+    them (`ledger.evaluation_release.conduct`), named in the entry as the platform names them;
+    `commitments` the subject's credit commitments on chain at B, likewise."""
     model = model or model_dict()
     document = parse_model(rfc8785.dumps(model))
     views = [
@@ -138,7 +141,8 @@ def platform_entry(
                     doc["severity"], rid in disputed)
         for rid, doc in records.items()
     ]  # fmt: skip
-    portrait = PortraitEvaluator(indicators).evaluate([*views, *facts], date.fromisoformat(AS_OF))
+    committed = [commitment_fact(c, 480) for c in commitments]
+    portrait = PortraitEvaluator(indicators).evaluate([*views, *facts, *committed], date.fromisoformat(AS_OF))
     answer = {
         "kind": "evaluation",
         "subject": SUBJECT,
@@ -179,6 +183,7 @@ def platform_entry(
             if r in records
         ],
         "facts": [dict(fact_json(f)) for f in facts],
+        "commitments": [dict(commitment_json(c, 480)) for c in commitments],
         "status": answer["status"],
         "score": answer.get("score"),
         "grade": answer.get("grade"),
@@ -214,7 +219,9 @@ def audit(
     models: Sequence[dict[str, Any]] | None = None,
     registry: Callable[[int, int], ChainModel | None] | None = None,
     indicators: Any = INDICATORS,
+    **chain: Any,
 ) -> tuple[list[Finding], Any]:
+    """Step 6 over `entries`; `chain` may give the commitment replay and block timestamps."""
     findings: list[Finding] = []
     versions = stored(RECORDS) if records is None else records
     result = check_evaluations(
@@ -226,6 +233,7 @@ def audit(
         separator=SEPARATOR,
         record_log=record_log(versions),
         indicators=indicators,
+        **chain,
     )
     return findings, result
 
@@ -894,13 +902,15 @@ def test_a_model_read_that_reverts_or_answers_short_is_no_model() -> None:
 
 
 def credit_records(versions: Sequence[StoredVersion] | None = None) -> dict[str, LogResult]:
-    """Steps 1-3's result for the credit-record log: its leaves, as step 6.2 reads them."""
-    leaves = list(record_log(stored(RECORDS) if versions is None else versions).leaves)
-    return {
-        "credit-records": LogResult(
-            "credit-records", len(leaves), len(leaves), 0, len(leaves), [], leaves=leaves
-        )
-    }
+    """Steps 1-3's result for the credit-record log: its size, up to which step 6.2 reads it."""
+    size = len(record_log(stored(RECORDS) if versions is None else versions).leaves)
+    return {"credit-records": LogResult("credit-records", size, size, 0, size, [])}
+
+
+def record_entries() -> list[ExportedEntry]:
+    """The credit-record log's entries, as the export serves them to step 6.2."""
+    leaves = record_log(stored(RECORDS)).leaves
+    return [ExportedEntry("credit-records", i, leaf) for i, leaf in enumerate(leaves)]
 
 
 class ModelRpc:
@@ -940,7 +950,10 @@ def test_the_verifier_recomputes_each_evaluation_of_the_trail_reading_the_model_
         encode_leaf("evaluation", 4, entry(clean, score=1)),
     ]
     export = AuditExport(
-        entries={"access-trail": [ExportedEntry("access-trail", i, leaf) for i, leaf in enumerate(leaves)]},
+        entries={
+            "access-trail": [ExportedEntry("access-trail", i, leaf) for i, leaf in enumerate(leaves)],
+            "credit-records": record_entries(),
+        },
         records=stored(RECORDS),
         catalogues=[CatalogueDocument(1, world.DOCUMENT)],
         evaluation_models=[EvaluationModelDocument(model_dict(), {})],
@@ -985,7 +998,10 @@ def test_the_verifier_holds_each_evaluation_to_the_catalogue_and_record_log_anch
     verifier = Verifier(chain=chain, authorizer=None, deployment=world.DEPLOYMENT)
     leaves = [*world.access_leaves(), encode_leaf("evaluation", 3, clean)]
     export = AuditExport(
-        entries={"access-trail": [ExportedEntry("access-trail", i, leaf) for i, leaf in enumerate(leaves)]},
+        entries={
+            "access-trail": [ExportedEntry("access-trail", i, leaf) for i, leaf in enumerate(leaves)],
+            "credit-records": record_entries(),
+        },
         records=stored(RECORDS),
         catalogues=[CatalogueDocument(1, world.DOCUMENT)],
         evaluation_models=[EvaluationModelDocument(model_dict(), {})],

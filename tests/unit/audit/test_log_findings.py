@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from ledger.audit.export import ExportedEntry
+from ledger.audit.export import AuditExport, ExportedEntry
 from ledger.audit.findings import Finding, Step
 from ledger.audit.leaves import DecodedLeaf
-from ledger.audit.verify_logs import check_log, served
+from ledger.audit.verify_logs import LogScan, ServedLeaves, check_log
 from ledger.logs.leaves import encode_leaf
 from ledger.merkle.rfc9162 import EMPTY_ROOT, MerkleTree, hash_leaf
 from tests.unit.audit.fakes import LOG, entries, leaves, snapshot
@@ -34,7 +34,8 @@ def test_a_gap_names_the_missing_entries_and_what_follows() -> None:
         Finding(Step.SEQUENCE, LOG, 8, "entry 8 is missing", "entry 8 after entry 7", "next served entry 9"),
     ]
     assert (result.served, result.contiguous) == (6, 4)  # type: ignore[attr-defined]
-    assert result.leaves == leaves(10)[:4]  # type: ignore[attr-defined]
+    export = AuditExport(entries={LOG: served_entries})
+    assert list(ServedLeaves(export, LOG, result.contiguous)) == leaves(10)[:4]  # type: ignore[attr-defined]
 
 
 def test_a_log_not_starting_at_zero_is_a_gap_at_zero() -> None:
@@ -67,7 +68,9 @@ def test_a_sequence_number_served_twice_says_whether_the_leaves_differ() -> None
         ),
     ]
     assert result.served == 10  # type: ignore[attr-defined]
-    assert served([ExportedEntry(LOG, 1, b"a"), ExportedEntry(LOG, 1, b"b")]) == {1: b"a"}
+    scan = LogScan(LOG)
+    assert [scan.add(ExportedEntry(LOG, 1, leaf)) for leaf in (b"a", b"b")] == [True, False]
+    assert scan.hash_at(1) == hash_leaf(b"a") and scan.hash_at(0) is None
 
 
 def test_a_leaf_with_another_index_inside_is_found_with_both_numbers() -> None:
@@ -81,14 +84,15 @@ def test_a_leaf_of_another_type_in_a_known_log_is_found_and_not_decoded() -> Non
     data = [encode_leaf("credit-record", i, {"n": i}) for i in range(3)]
     data[1] = encode_leaf("access", 1, {"n": 1})
     data[2] = encode_leaf("objection", 2, {"n": 2})  # a documented self-service leaf: in the roots only
-    findings, result = run(
+    findings, _ = run(
         entries(data, "credit-records"), snapshot(data, [3], "credit-records"), "credit-records"
     )
     assert findings == [
         Finding(Step.LEAF, "credit-records", 1, "leaf of another type", "credit-record", "access")
     ]
-    assert sorted(result.decoded) == [0]  # type: ignore[attr-defined]
-    assert result.decoded[0].payload == {"n": 0}  # type: ignore[attr-defined]
+    scan = LogScan("credit-records")
+    kept = [scan.leaf(i, leaf) for i, leaf in enumerate(data)]
+    assert [k.payload if k is not None else None for k in kept] == [{"n": 0}, None, None]
 
 
 def test_predecoded_leaves_and_their_problems_are_taken_as_given() -> None:
@@ -97,9 +101,12 @@ def test_predecoded_leaves_and_their_problems_are_taken_as_given() -> None:
         0: DecodedLeaf("entry", 0, {"pre": True}),
         1: "leaf is not UTF-8 JSON",
     }
-    findings, result = run(entries(data), snapshot(data, [4]), predecoded=predecoded)
+    findings, _ = run(entries(data), snapshot(data, [4]), predecoded=predecoded)
     assert findings == [Finding(Step.LEAF, LOG, 1, "leaf is not UTF-8 JSON")]
-    assert result.decoded[0].payload == {"pre": True} and result.decoded[2].payload == {"n": 2}  # type: ignore[attr-defined]
+    scan = LogScan(LOG)
+    kept = [scan.leaf(i, leaf, predecoded.get(i)) for i, leaf in enumerate(data)]
+    assert kept[0] is not None and kept[0].payload == {"pre": True}
+    assert kept[1] is None and kept[2] is not None and kept[2].payload == {"n": 2}
 
 
 def test_a_leaf_that_does_not_decode_is_found_with_its_problem() -> None:
@@ -236,15 +243,17 @@ def test_timings_are_measured() -> None:
 def test_leaves_after_one_that_does_not_decode_or_is_of_another_documented_kind_are_still_decoded() -> None:
     data = leaves(4)
     data[1] = b'{"seq":1, "type":"entry"}'
-    findings, result = run(entries(data), snapshot(data, [4]))
+    findings, _ = run(entries(data), snapshot(data, [4]))
     assert findings == [Finding(Step.LEAF, LOG, 1, "leaf bytes are not RFC 8785 canonical JSON")]
-    assert sorted(result.decoded) == [0, 2, 3]  # type: ignore[attr-defined]
+    scan = LogScan(LOG)
+    assert [i for i, leaf in enumerate(data) if scan.leaf(i, leaf) is not None] == [0, 2, 3]
     records = [encode_leaf("credit-record", i, {"n": i}) for i in range(3)]
     records[1] = encode_leaf("objection", 1, {"n": 1})
-    findings, result = run(
+    findings, _ = run(
         entries(records, "credit-records"), snapshot(records, [3], "credit-records"), "credit-records"
     )
-    assert findings == [] and sorted(result.decoded) == [0, 2]  # type: ignore[attr-defined]
+    scan = LogScan("credit-records")
+    assert findings == [] and [i for i, leaf in enumerate(records) if scan.leaf(i, leaf)] == [0, 2]
 
 
 def test_a_checkpoint_within_the_served_entries_is_rebuilt_after_one_beyond_them() -> None:

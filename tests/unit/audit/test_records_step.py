@@ -14,8 +14,8 @@ import rfc8785
 
 from ledger.audit.export import Opening, StoredVersion
 from ledger.audit.findings import Finding, Step
-from ledger.audit.leaves import DecodedLeaf, decode_leaf
-from ledger.audit.verify_records import RecordsResult, check_records
+from ledger.audit.leaves import DecodedLeaf, decode_leaf, parse_record_leaf
+from ledger.audit.verify_records import RecordLeaves, RecordsResult, check_records
 from ledger.logs.leaves import encode_leaf
 from ledger.merkle.rfc9162 import hash_leaf
 
@@ -58,9 +58,19 @@ def check(
 ) -> tuple[list[Finding], RecordsResult]:
     """Step 5 over `leaves`, of which the first `prefix` (all by default) are contiguous."""
     decoded: dict[int, DecodedLeaf] = {i: decode_leaf(data) for i, data in enumerate(leaves)}
+    kept = RecordLeaves()
+    for index, leaf_ in decoded.items():
+        kept.add(index, leaf_)
     findings: list[Finding] = []
     contiguous = leaves[:prefix] if prefix is not None else leaves
-    result = check_records(decoded, contiguous, versions, findings, included=included)
+    result = check_records(
+        kept,
+        lambda: iter(versions),
+        findings,
+        included=included,
+        leaf_hash_at=lambda i: hash_leaf(contiguous[i]) if i < len(contiguous) else None,
+        resolve=lambda indices: {i: parse_record_leaf(i, decoded[i].payload) for i in indices},
+    )
     return findings, result
 
 

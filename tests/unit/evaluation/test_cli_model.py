@@ -79,3 +79,29 @@ def test_train_refuses_a_cohort_of_other_indicators(tmp_path: Path) -> None:
     cohort.write_text(header + "\n" + '{"kind": "x"}\n', "utf-8")
     code, _, stderr = run("train", "--cohort", str(cohort), "--out", str(tmp_path / "m"))
     assert code == 1 and "cohort.jsonl:2.kind" in stderr
+
+
+def test_synth_and_train_under_indicator_file_v2(tmp_path: Path) -> None:
+    from ledger.evaluation.schema import indicator_files
+
+    v2 = indicator_files().version(2)
+    cohort, out = tmp_path / "cohort.jsonl", tmp_path / "model"
+    code, _, stderr = run(
+        "synth", "--out", str(cohort), "--count", "400", "--seed", "3", "--as-of", AS_OF, "--indicators", "2"
+    )
+    assert code == 0, stderr
+    header = read_cohort(cohort).header
+    assert (header["indicator_version"], header["indicator_sha256"]) == (2, v2.content_hash().hex())
+    code, _, stderr = run("train", "--cohort", str(cohort), "--out", str(out))
+    assert code == 0, stderr
+    model = json.loads((out / "model.json").read_text("utf-8"))
+    assert model["indicator_file"] == {"version": 2, "sha256": v2.content_hash().hex()}
+
+    code, _, stderr = run("synth", "--out", str(cohort), "--count", "5", "--indicators", "3")
+    assert code == 1 and "--indicators: indicator_file.version: no v3 is held here" in stderr
+    # a header naming a hash the platform does not hold
+    cohort.write_text(
+        json.dumps({"kind": "cohort", "indicator_version": 2, "indicator_sha256": "ab" * 32}) + "\n"
+    )
+    code, _, stderr = run("train", "--cohort", str(cohort), "--out", str(out))
+    assert code == 1 and "no indicator file abababababab… is held here" in stderr, stderr

@@ -140,3 +140,20 @@ def test_an_entry_shows_its_proof() -> None:
     assert "signed request" in html
     chinese = render("auditor/entry.html", "zh_CN", entry=entry)
     assert "数据类别" in chinese and "签名请求" in chinese  # each payload key in words, its key beside
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("zh_CN", "信用承诺：履行中 2 项，违背 1 项（链上读取）。"),
+        ("en", "Credit commitments: 2 kept, 1 breached"),
+    ],
+)
+def test_the_enterprise_evaluation_page_says_its_commitments_in_words(locale: str, words: str) -> None:
+    evaluation = SimpleNamespace(
+        status="scored", score=612, grade="B", model=SimpleNamespace(version=1), reasons=[],
+        portrait={"values": {"commitments_kept": 2.0, "commitments_breached": 1.0}},
+    )  # fmt: skip
+    assert words in render("enterprise/evaluation.html", locale, evaluation=evaluation)
+    evaluation.portrait = {"values": {}}  # an indicator file without them: nothing said
+    assert "data-commitments" not in render("enterprise/evaluation.html", locale, evaluation=evaluation)
