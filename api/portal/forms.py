@@ -29,3 +29,4 @@ class RoleForm:
 
 InstitutionForm = Annotated[PortalUser, Depends(RoleForm(Role.INSTITUTION))]
 AuditorForm = Annotated[PortalUser, Depends(RoleForm(Role.AUDITOR))]
+OperatorForm = Annotated[PortalUser, Depends(RoleForm(Role.OPERATOR))]

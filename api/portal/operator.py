@@ -10,6 +10,13 @@ generic acts (`POST /acts/ProposeModel`, after `POST /models/documents`;
 `/acts/ProposeModelRetirement`, `/acts/ApproveModelProposal`), as `credit-ledger model` does. A calendar
 day is set or cleared by a signed request to `PUT` or `DELETE /calendar/days/{day}`. The
 proposals and the calendar reload after an act.
+
+A catalogue version is uploaded here first (`/catalogue/draft`: what it adds to the version
+in force, in words, or why the platform would refuse it), then signed in the browser
+(`PublishCatalogue`) and sent to `POST /catalogue/versions`, as `credit-ledger catalogue
+publish` does. An enterprise's 统一社会信用代码 is checked here (`/enterprises/check`, the
+position at fault named) before the browser signs `RegisterEnterprise` (`POST /enterprises`),
+or `SuspendEnterprise` / `ReinstateEnterprise`.
 """
 
 from __future__ import annotations
@@ -18,15 +25,17 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from api.deps import ServicesDep
+from api.portal.forms import OperatorForm
 from api.portal.i18n import N_, translations
 from api.portal.refusals import refusal_context
 from api.portal.render import render
 from api.portal.session import OperatorUser
 from ledger.financing.kpis import KpiFilter
+from ledger.portal.catalogue_draft import CatalogueDraft, catalogue_draft
 from ledger.portal.operator import (
     catalogue_versions,
     kpi_dashboard,
@@ -35,6 +44,7 @@ from ledger.portal.operator import (
     proposals,
 )
 from ledger.portal.proposing import ADMITTED_ROLES, INSTITUTION_KINDS, proposal_draft
+from ledger.portal.registering import uscc_verdict
 
 router = APIRouter(prefix="/portal/operator", include_in_schema=False)
 
@@ -107,7 +117,46 @@ def catalogue(request: Request, user: OperatorUser, services: ServicesDep) -> HT
     current = service.current().version
     published = [service.get(v) for v in range(1, current + 1)]
     views = catalogue_versions(published, locale=user.locale)
-    return render(request, "operator/catalogue.html", user, page="catalogue", versions=views)
+    return render(
+        request, "operator/catalogue.html", user, page="catalogue", versions=views, **refusal_context()
+    )
+
+
+#: the largest catalogue file the page checks (the packaged versions are about 30 kB)
+MAX_CATALOGUE_BYTES = 1_000_000
+
+
+@router.post("/catalogue/draft", response_class=HTMLResponse)
+async def catalogue_check(
+    request: Request,
+    user: OperatorForm,
+    services: ServicesDep,
+    catalogue: Annotated[UploadFile, File(description="the catalogue version, JSON")],
+) -> HTMLResponse:
+    """The uploaded version checked against the one in force: what it adds, or why it is refused."""
+    raw = await catalogue.read(MAX_CATALOGUE_BYTES + 1)
+    current = services.catalogues.current().catalogue
+    too_large = len(raw) > MAX_CATALOGUE_BYTES
+    text = "" if too_large else raw.decode("utf-8", errors="replace")
+    draft = CatalogueDraft(current.version) if too_large else catalogue_draft(text, current)
+    return render(
+        request, "operator/catalogue_draft.html", user, draft=draft, too_large=too_large,
+        limit=MAX_CATALOGUE_BYTES,
+    )  # fmt: skip
+
+
+@router.get("/enterprises", response_class=HTMLResponse)
+def enterprises(request: Request, user: OperatorUser) -> HTMLResponse:
+    """The forms that register an enterprise and suspend or reinstate one."""
+    return render(request, "operator/enterprises.html", user, page="enterprises", **refusal_context())
+
+
+@router.get("/enterprises/check", response_class=HTMLResponse)
+def uscc_check(
+    request: Request, user: OperatorUser, uscc: Annotated[str, Query(max_length=64)] = ""
+) -> HTMLResponse:
+    """A 统一社会信用代码 checked before it is signed: valid, or the rule it breaks and where."""
+    return render(request, "operator/uscc_check.html", user, verdict=uscc_verdict(uscc))
 
 
 @router.get("/calendar", response_class=HTMLResponse)

@@ -31,6 +31,13 @@ REFUSAL_WORDS = {
     "InvalidAccountNonce": N_("Another act of yours went first; sign again."),
     "SignatureExpired": N_("The signature expired before it reached the chain; sign again."),
     "NotDocumentOwner": N_("Another institution published this product key; choose another key."),
+    # enterprises (Membership contract)
+    "UnknownUscc": N_("No enterprise is registered with this USCC."),
+    "UsccAlreadyRegistered": N_("An enterprise is already registered with this USCC."),
+    "invalid_identifier": N_("The USCC is not valid."),
+    # catalogue versions (CatalogueRegistry contract)
+    "NonIncreasingCatalogueVersion": N_("That catalogue version is not above the version in force."),
+    "invalid_catalogue": N_("The catalogue is invalid, or does not keep what earlier versions published."),
     # model versions (ModelRegistry contract)
     "NonexistentModelVersion": N_("There is no such model version."),
     "ModelNotActive": N_("That model version is not active."),

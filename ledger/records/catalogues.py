@@ -27,6 +27,7 @@ from sqlalchemy import select
 from ledger.chain.catalogue_registry import CatalogueRegistryContract, PublishCatalogueMessage
 from ledger.chain.eip712 import Signed
 from ledger.domain.catalogue import Catalogue, packaged_catalogues
+from ledger.domain.catalogue_versions import catalogue_changes
 from ledger.errors import Conflict, InvalidInput, NotAuthorized, NotFound, Unavailable
 from ledger.records.models import CatalogueVersionRow
 from ledger.storage.database import Database
@@ -173,7 +174,8 @@ class CatalogueService:
     def publish(
         self, caller: str, document: Mapping[str, Any], signed: Signed[PublishCatalogueMessage]
     ) -> PublishedCatalogue:
-        """Validate `document`, check it against the signed act and earlier versions, store it, anchor it."""
+        """Validate `document`, check it against the signed act and earlier versions (bits never reused;
+        each version only adds to the one in force, `catalogue_changes`), store it, anchor it."""
         message = signed.message
         if to_checksum_address(caller) != to_checksum_address(message.operator):
             raise NotAuthorized(f"the request is signed by {caller} but the act names {message.operator}")
@@ -204,10 +206,18 @@ class CatalogueService:
         if catalogue.version <= current.version:
             raise Conflict(f"catalogue v{catalogue.version} is not above the current v{current.version}")
         problems: list[str] = []
-        for earlier in self._earlier(current.version):
+        earlier_versions = self._earlier(current.version)
+        for earlier in earlier_versions:
             problems.extend(_incompatibilities(earlier, catalogue))
         if problems:
             raise CatalogueRejected("catalogue reuses published bits: " + "; ".join(sorted(set(problems))))
+        in_force = [c for c in earlier_versions if c.version == current.version]
+        more = catalogue_changes(in_force[0], catalogue)[1] if in_force else []
+        if more:
+            raise CatalogueRejected(
+                f"each version only adds to the one in force (v{current.version}): "
+                + "; ".join(f"{p.code} {p.where}" for p in more)
+            )
 
         self._store_pending(catalogue, content_hash, mask, message.operator)
         receipt = self.registry.publish(signed)

@@ -132,6 +132,25 @@ def test_bits_are_never_reused_and_versions_increase(
     assert _registry(platform).current().version == 1
 
 
+def test_a_version_that_removes_or_changes_a_published_field_is_refused(
+    sdk: SdkFor, platform: Platform, operators: list[LocalAccount]
+) -> None:
+    sdk(operators[0]).publish_catalogue(default_catalogue().model_dump(mode="json"))
+    dropped = _document(2)
+    registration = next(c for c in dropped["categories"] if c["name"] == "registration")
+    registration["fields"] = [f for f in registration["fields"] if f["name"] != "address"]
+    with pytest.raises(ApiError) as removed:
+        sdk(operators[0]).publish_catalogue(dropped)
+    assert removed.value.status == 422 and "field_removed registration.address" in removed.value.message
+    changed = _document(2)
+    next(c for c in changed["categories"] if c["name"] == "registration")["fields"][0]["level"] = 2
+    with pytest.raises(ApiError) as redefined:
+        sdk(operators[0]).publish_catalogue(changed)
+    assert redefined.value.status == 422 and "field_changed registration." in redefined.value.message
+    assert _registry(platform).current().version == 1
+    assert sdk(operators[0]).publish_catalogue(_document(2))["version"] == 2  # adding is allowed
+
+
 def test_invalid_catalogue_is_422_and_only_operators_publish(
     sdk: SdkFor, operators: list[LocalAccount], provider: LocalAccount
 ) -> None:
