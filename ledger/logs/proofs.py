@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.logs.leaves import check_log_name
-from ledger.logs.models import LogCheckpoint, LogEntry
+from ledger.logs.models import LogCheckpoint, LogEntry, LogTile
 from ledger.logs.store import LogCorrupted, committed_size
-from ledger.logs.tiles import TileMissing
+from ledger.logs.tiles import TILE_WIDTH, TileMissing
 from ledger.logs.tree import TreeCache, default_cache
 from ledger.merkle.rfc9162 import MerkleError, hash_leaf, verify_inclusion
 from ledger.storage.database import Database, DatabaseUnavailable
@@ -42,11 +42,13 @@ __all__ = [
 
 #: entry and latest checkpoint in one statement, prepared once: the hot path of every proof
 _ENTRY_AND_CHECKPOINT = text(
-    "SELECT e.leaf, e.leaf_hash, c.size, c.root, c.transaction_hash, c.block_number, c.anchored_at "
+    "SELECT e.leaf, e.leaf_hash, c.size, c.root, c.transaction_hash, c.block_number, c.anchored_at, "
+    "t.hashes "
     "FROM log_entries AS e LEFT OUTER JOIN ("
     " SELECT size, root, transaction_hash, block_number, anchored_at FROM log_checkpoints"
     " WHERE log_name = :name ORDER BY size DESC LIMIT 1"
     ") AS c ON 1 = 1 "
+    "LEFT OUTER JOIN log_tiles AS t ON t.log_name = :name AND t.level = 0 AND t.idx = :tile "
     "WHERE e.log_name = :name AND e.seq = :seq"
 ).columns(
     LogEntry.leaf,
@@ -56,6 +58,7 @@ _ENTRY_AND_CHECKPOINT = text(
     LogCheckpoint.transaction_hash,
     LogCheckpoint.block_number,
     LogCheckpoint.anchored_at,
+    LogTile.hashes,
 )
 
 
@@ -208,7 +211,9 @@ class LogProofs:
         found = self._entry_and_checkpoint(name, index)
         if found is None:
             raise NotFound(f"log {name} has no entry {index}")
-        leaf, digest, checkpoint = found
+        leaf, digest, checkpoint, tile = found
+        if tile is not None:  # the entry's own level-0 tile, read in the same statement
+            self.cache.reader(self.db).prime(name, (0, index // TILE_WIDTH), tile)
         if checkpoint is None or checkpoint.size <= index:
             anchored = 0 if checkpoint is None else checkpoint.size
             raise NotYetAnchored(
@@ -228,12 +233,15 @@ class LogProofs:
 
     def _entry_and_checkpoint(
         self, name: str, index: int
-    ) -> tuple[bytes, bytes, AnchoredCheckpoint | None] | None:
-        """Entry `index` and the latest checkpoint in one statement on a plain connection:
-        the hot path of every proof, where building an ORM query costs more than running it."""
+    ) -> tuple[bytes, bytes, AnchoredCheckpoint | None, bytes | None] | None:
+        """Entry `index`, the latest checkpoint and the entry's level-0 tile in one statement on
+        a plain connection: the hot path of every proof, where building an ORM query costs more
+        than running it, and where the tile, the one a random entry's path is least likely to
+        find cached, would otherwise cost a second round trip."""
         try:
             with self.db.engine.connect() as conn:
-                row = conn.execute(_ENTRY_AND_CHECKPOINT, {"name": name, "seq": index}).one_or_none()
+                params = {"name": name, "seq": index, "tile": index // TILE_WIDTH}
+                row = conn.execute(_ENTRY_AND_CHECKPOINT, params).one_or_none()
         except SQLAlchemyError as exc:
             raise DatabaseUnavailable(f"database error: {exc.__class__.__name__}: {exc}") from exc
         if row is None:
@@ -248,7 +256,8 @@ class LogProofs:
                 block_number=row.block_number,
                 anchored_at=row.anchored_at,
             )
-        return bytes(row.leaf), bytes(row.leaf_hash), checkpoint
+        tile = None if row.hashes is None else bytes(row.hashes)
+        return bytes(row.leaf), bytes(row.leaf_hash), checkpoint, tile
 
     def consistency(self, name: str, first: int, second: int) -> tuple[bytes, bytes, list[bytes]]:
         """(root at first, root at second, RFC 9162 consistency proof) for committed sizes."""

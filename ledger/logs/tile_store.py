@@ -97,6 +97,12 @@ class TileReader:
             found.update(read)
         return found
 
+    def prime(self, name: str, key: TileKey, data: bytes) -> None:
+        """Keep tile `key` of log `name`, read by another statement, if it is full (a partial
+        tile still grows, so only full ones are cached, as `fetch` does)."""
+        if len(data) == full_tile_bytes():
+            self._full.put((name, *key), data)
+
     def view(self, name: str, size: int, *, cached: bool = True) -> TileView:
         """Roots and proofs of log `name` at sizes up to `size`."""
         return TileView(lambda keys: self.fetch(name, keys, cached=cached), size)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from ledger.logs.models import LogCheckpoint, LogEntry, LogHead, LogTile
 from ledger.logs.proofs import LogProofs, record_checkpoint
-from ledger.logs.store import committed_size, open_for_append
+from ledger.logs.store import LogCorrupted, committed_size, open_for_append
 from ledger.logs.tree import TreeCache
 from ledger.merkle.rfc9162 import consistency_proof, hash_leaf, inclusion_proof, root
 from ledger.storage.database import Database
@@ -120,3 +120,26 @@ def test_consistency_needs_committed_sizes(database: Database) -> None:
     assert len(proof) == 2 and first != second
     with pytest.raises(Exception, match="no tree of size 4"):
         proofs.consistency(LOG, 1, 4)
+
+
+def test_a_proof_reads_its_entry_s_tile_with_the_entry_and_still_catches_a_damaged_tile(
+    database: Database,
+) -> None:
+    _append(database, 1, 300)  # tile 0/0 full, tile 0/1 partial
+    hashes = _hashes(database)
+    with database.session() as session:
+        record_checkpoint(session, LOG, 300, root(hashes), None, None)
+    proofs = LogProofs(database, TreeCache())
+    # a fresh cache: the entry's own full tile comes with the entry, the partial one is read apart
+    assert proofs.inclusion(LOG, 200).path == inclusion_proof(hashes, 200, 300)
+    assert proofs.inclusion(LOG, 290).path == inclusion_proof(hashes, 290, 300)
+
+    # one hash of the full tile altered in the table: a fresh reader hands out no path (the
+    # root at 300 folds tile 1/0, not this tile, so the refusal blames the entry's place)
+    with database.session() as session:
+        stored = session.scalars(select(LogTile).where(LogTile.level == 0, LogTile.idx == 0)).one()
+        damaged = bytearray(stored.hashes)
+        damaged[5 * 32] ^= 1
+        stored.hashes = bytes(damaged)
+    with pytest.raises(LogCorrupted, match="stored entry 200 is not the entry that was anchored"):
+        LogProofs(database, TreeCache()).inclusion(LOG, 200)
