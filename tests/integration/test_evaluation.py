@@ -264,6 +264,29 @@ def test_unapproved_unknown_and_retired_models_are_refused_with_nothing_logged(e
     assert trail_size(ev.w.platform) == 2
 
 
+def test_a_request_refused_for_its_model_leaves_its_nonce_unspent(ev: Evaluations) -> None:
+    ev.grant()
+    proposal = ev.propose()  # not yet approved: not active
+    version = ev.version_of(proposal)
+    bank = ev.w.sdk(ev.w.bank)
+    chain = bank.chain()
+    domain = evaluation_domain(chain["chain_id"], chain["contracts"]["ModelRegistry"]["address"])
+    body = evaluation_request_to_json(
+        sign_evaluation_request(ev.w.bank, domain, subject=ev.subject, model_version=version,
+                                purpose=CREDIT, agreement_id=ev.agreement)
+    )  # fmt: skip
+    error = refused(lambda: bank.send_evaluation(body))
+    assert error.status == 403 and error.body["error"] == "model_not_active"
+    assert trail_size(ev.w.platform) == 0
+
+    ev.approve(proposal)
+    # the same signed request, sent again once the model is active: its nonce was not spent
+    assert bank.send_evaluation(body)["data"]["status"] == "scored"
+    error = refused(lambda: bank.send_evaluation(body))  # and now it is
+    assert error.status == 409
+    assert trail_size(ev.w.platform) == 1
+
+
 def test_refusals_compute_nothing(ev: Evaluations) -> None:
     version = ev.active()
     error = refused(lambda: ev.evaluate(version))  # no grant covers the model's inputs
